@@ -1,1 +1,103 @@
-fn main(){}
+//! `zkinfer`: the command-line interface.
+//!
+//! Verbs (see README.md): `inspect` shows what zkinfer makes of an ONNX model: its ops and
+//! shapes, and, with calibration data, the chosen scales and a fidelity table.
+
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use zkinfer_models::onnx::ImportOptions;
+use zkinfer_models::quantize::QuantSettings;
+
+/// Zero-knowledge verified inference for small quantized neural networks.
+#[derive(Debug, Parser)]
+#[command(name = "zkinfer", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show a model's ops and shapes; with --calibration, its quantization scales and fidelity.
+    Inspect(inspect::InspectArgs),
+}
+
+/// How to read an ONNX model.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// The ONNX model file.
+    pub model: PathBuf,
+    /// Size for a dynamic batch dimension (axis 0 of the input).
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Size for a named symbolic dimension, as NAME=SIZE (repeatable).
+    #[arg(long = "dim", value_parser = parse_dim)]
+    pub dims: Vec<(String, usize)>,
+}
+
+impl ModelArgs {
+    /// Import options from the flags.
+    pub fn import_options(&self) -> ImportOptions {
+        ImportOptions { batch: self.batch, dims: self.dims.iter().cloned().collect(), ..Default::default() }
+    }
+}
+
+fn parse_dim(s: &str) -> Result<(String, usize), String> {
+    let (name, size) = s.split_once('=').ok_or("expected NAME=SIZE")?;
+    let size = size.parse().map_err(|_| format!("'{size}' is not a positive integer"))?;
+    if size == 0 {
+        return Err("dimension sizes must be positive".into());
+    }
+    Ok((name.to_string(), size))
+}
+
+/// Quantization bit widths.
+#[derive(Debug, Args)]
+pub struct QuantArgs {
+    /// Signed bits of the model input.
+    #[arg(long, default_value_t = QuantSettings::default().input_bits)]
+    pub input_bits: u32,
+    /// Signed bits of weights.
+    #[arg(long, default_value_t = QuantSettings::default().weight_bits)]
+    pub weight_bits: u32,
+    /// Signed bits of activations.
+    #[arg(long, default_value_t = QuantSettings::default().activation_bits)]
+    pub activation_bits: u32,
+    /// Signed bits of biases (at the accumulator scale).
+    #[arg(long, default_value_t = QuantSettings::default().bias_bits)]
+    pub bias_bits: u32,
+    /// Bits of range kept free above the largest calibrated magnitude.
+    #[arg(long, default_value_t = QuantSettings::default().headroom_bits)]
+    pub headroom_bits: u32,
+}
+
+impl QuantArgs {
+    /// The settings.
+    pub fn settings(&self) -> QuantSettings {
+        QuantSettings {
+            input_bits: self.input_bits,
+            weight_bits: self.weight_bits,
+            activation_bits: self.activation_bits,
+            bias_bits: self.bias_bits,
+            headroom_bits: self.headroom_bits,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => inspect::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

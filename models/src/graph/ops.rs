@@ -1,0 +1,355 @@
+//! Typed op parameters of the float graph, and their shape rules.
+//!
+//! Geometry types ([`Window2d`], [`Reshape`], [`Transpose`], [`ArgMax`]) are shared with the
+//! quantized model: they mean the same thing in both.
+
+use ndarray::{Array1, Array2, Array4, ArrayD};
+use serde::{Deserialize, Serialize};
+
+/// A shape rule was violated; the message says which.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ShapeError(pub String);
+
+fn shape_err<T>(msg: impl Into<String>) -> Result<T, ShapeError> {
+    Err(ShapeError(msg.into()))
+}
+
+/// Fully connected layer on the last axis: `y[.., o] = Σ_i x[.., i] · weight[o, i] + bias[o]`.
+/// Gemm (any transA/transB/alpha/beta) and MatMul with a constant right operand import to this.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    /// `[out_features, in_features]`.
+    pub weight: Array2<f32>,
+    /// `[out_features]`.
+    pub bias: Option<Array1<f32>>,
+}
+
+/// 2-D window geometry over an NCHW tensor (convolution kernel or pooling window).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window2d {
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Stride along height and width.
+    pub stride: [usize; 2],
+    /// Zero padding: top, left, bottom, right.
+    pub pads: [usize; 4],
+}
+
+impl Window2d {
+    /// Output height and width for an input of `h × w` (floor mode, as ONNX's default).
+    pub fn output_hw(&self, h: usize, w: usize) -> Result<[usize; 2], ShapeError> {
+        let ph = h + self.pads[0] + self.pads[2];
+        let pw = w + self.pads[1] + self.pads[3];
+        if self.stride.contains(&0) || self.kernel.contains(&0) {
+            return shape_err("kernel and stride must be positive");
+        }
+        if ph < self.kernel[0] || pw < self.kernel[1] {
+            return shape_err(format!(
+                "kernel {:?} is larger than the padded input {ph}x{pw}",
+                self.kernel
+            ));
+        }
+        Ok([(ph - self.kernel[0]) / self.stride[0] + 1, (pw - self.kernel[1]) / self.stride[1] + 1])
+    }
+
+    /// Input coordinates covered by output position `(oy, ox)`, skipping padding. Yields
+    /// `(kernel_row, kernel_col, input_row, input_col)`.
+    pub fn taps(
+        &self,
+        oy: usize,
+        ox: usize,
+        h: usize,
+        w: usize,
+    ) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+        let y0 = (oy * self.stride[0]) as isize - self.pads[0] as isize;
+        let x0 = (ox * self.stride[1]) as isize - self.pads[1] as isize;
+        (0..self.kernel[0]).flat_map(move |ky| {
+            (0..self.kernel[1]).filter_map(move |kx| {
+                let iy = y0 + ky as isize;
+                let ix = x0 + kx as isize;
+                (iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w)
+                    .then_some((ky, kx, iy as usize, ix as usize))
+            })
+        })
+    }
+
+    /// Number of kernel positions (padding included).
+    pub fn area(&self) -> usize {
+        self.kernel[0] * self.kernel[1]
+    }
+}
+
+/// 2-D convolution, NCHW, groups 1, dilation 1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv2d {
+    /// `[out_channels, in_channels, kernel_h, kernel_w]`.
+    pub weight: Array4<f32>,
+    /// `[out_channels]`.
+    pub bias: Option<Array1<f32>>,
+    /// Kernel, stride and padding.
+    pub window: Window2d,
+}
+
+/// Average pooling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AveragePool {
+    /// Window geometry.
+    pub window: Window2d,
+    /// Divide by the full window area (true) or by the number of non-padding cells (false, ONNX's default).
+    pub count_include_pad: bool,
+}
+
+/// Reshape to a fixed shape (Flatten and Reshape import to this).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reshape {
+    /// The output shape.
+    pub shape: Vec<usize>,
+}
+
+/// Axis permutation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transpose {
+    /// Output axis `i` is input axis `perm[i]`.
+    pub perm: Vec<usize>,
+}
+
+/// Index of the largest value along an axis (first one on ties).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArgMax {
+    /// The reduced axis.
+    pub axis: usize,
+    /// Keep the reduced axis with size 1.
+    pub keepdims: bool,
+}
+
+/// Softmax along an axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Softmax {
+    /// The normalised axis.
+    pub axis: usize,
+}
+
+/// Clip to `[min, max]`; a missing bound is unbounded.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Clip {
+    /// Lower bound.
+    pub min: Option<f32>,
+    /// Upper bound.
+    pub max: Option<f32>,
+}
+
+/// An activation QuantizeLinear → DequantizeLinear pair of a QDQ model:
+/// `y = (clamp(round_half_even(x / scale) + zero_point, qmin, qmax) − zero_point) · scale`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FakeQuantize {
+    /// Quantization step.
+    pub scale: f32,
+    /// Zero point.
+    pub zero_point: i32,
+    /// Smallest integer (e.g. −128 for int8).
+    pub qmin: i32,
+    /// Largest integer (e.g. 127 for int8).
+    pub qmax: i32,
+}
+
+/// The ops of the float graph.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Fully connected layer.
+    Dense(Dense),
+    /// 2-D convolution.
+    Conv2d(Conv2d),
+    /// Element-wise sum of two tensors (numpy broadcasting).
+    Add,
+    /// Element-wise difference of two tensors (numpy broadcasting).
+    Sub,
+    /// `x + c` with a constant that broadcasts to `x`'s shape.
+    AddConstant(ArrayD<f32>),
+    /// `x · c` with a constant that broadcasts to `x`'s shape.
+    MulConstant(ArrayD<f32>),
+    /// `max(x, 0)`.
+    Relu,
+    /// `x` if `x ≥ 0` else `alpha · x`.
+    LeakyRelu {
+        /// Slope for negative inputs.
+        alpha: f32,
+    },
+    /// Logistic sigmoid.
+    Sigmoid,
+    /// Hyperbolic tangent.
+    Tanh,
+    /// Clip to a range.
+    Clip(Clip),
+    /// Max pooling (padding never wins).
+    MaxPool(Window2d),
+    /// Average pooling.
+    AveragePool(AveragePool),
+    /// Mean over the spatial axes of an NCHW tensor, keeping them as size 1.
+    GlobalAveragePool,
+    /// Reshape.
+    Reshape(Reshape),
+    /// Transpose.
+    Transpose(Transpose),
+    /// Softmax (an output op).
+    Softmax(Softmax),
+    /// ArgMax (an output op).
+    ArgMax(ArgMax),
+    /// Activation fake quantization of a QDQ model.
+    FakeQuantize(FakeQuantize),
+}
+
+impl Op {
+    /// Short name for reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Dense(_) => "Dense",
+            Op::Conv2d(_) => "Conv2d",
+            Op::Add => "Add",
+            Op::Sub => "Sub",
+            Op::AddConstant(_) => "AddConstant",
+            Op::MulConstant(_) => "MulConstant",
+            Op::Relu => "Relu",
+            Op::LeakyRelu { .. } => "LeakyRelu",
+            Op::Sigmoid => "Sigmoid",
+            Op::Tanh => "Tanh",
+            Op::Clip(_) => "Clip",
+            Op::MaxPool(_) => "MaxPool",
+            Op::AveragePool(_) => "AveragePool",
+            Op::GlobalAveragePool => "GlobalAveragePool",
+            Op::Reshape(_) => "Reshape",
+            Op::Transpose(_) => "Transpose",
+            Op::Softmax(_) => "Softmax",
+            Op::ArgMax(_) => "ArgMax",
+            Op::FakeQuantize(_) => "FakeQuantize",
+        }
+    }
+
+    /// Number of weight and bias parameters.
+    pub fn parameter_count(&self) -> usize {
+        match self {
+            Op::Dense(d) => d.weight.len() + d.bias.as_ref().map_or(0, |b| b.len()),
+            Op::Conv2d(c) => c.weight.len() + c.bias.as_ref().map_or(0, |b| b.len()),
+            Op::AddConstant(c) | Op::MulConstant(c) => c.len(),
+            _ => 0,
+        }
+    }
+
+    /// The output shape for the given input shapes.
+    pub fn output_shape(&self, inputs: &[&[usize]]) -> Result<Vec<usize>, ShapeError> {
+        let x = inputs.first().copied().unwrap_or(&[]);
+        match self {
+            Op::Dense(d) => {
+                let (out_f, in_f) = d.weight.dim();
+                if x.last() != Some(&in_f) {
+                    return shape_err(format!("input {x:?} does not end in {in_f} features"));
+                }
+                if let Some(b) = &d.bias
+                    && b.len() != out_f
+                {
+                    return shape_err(format!("bias has {} values, expected {out_f}", b.len()));
+                }
+                let mut s = x.to_vec();
+                *s.last_mut().unwrap_or(&mut 0) = out_f;
+                Ok(s)
+            }
+            Op::Conv2d(c) => {
+                let [n, ci, h, w] = nchw(x)?;
+                let [co, wci, kh, kw] = c.weight.shape() else { return shape_err("weight not 4-D") };
+                if *wci != ci || [*kh, *kw] != c.window.kernel {
+                    return shape_err(format!(
+                        "weight {:?} does not match input {x:?} and kernel {:?}",
+                        c.weight.shape(),
+                        c.window.kernel
+                    ));
+                }
+                if c.bias.as_ref().is_some_and(|b| b.len() != *co) {
+                    return shape_err("bias length differs from the output channels");
+                }
+                let [oh, ow] = c.window.output_hw(h, w)?;
+                Ok(vec![n, *co, oh, ow])
+            }
+            Op::Add | Op::Sub => {
+                let y = inputs.get(1).copied().unwrap_or(&[]);
+                broadcast_shape(x, y)
+            }
+            Op::AddConstant(c) | Op::MulConstant(c) => {
+                let s = broadcast_shape(x, c.shape())?;
+                if s != x {
+                    return shape_err(format!(
+                        "constant {:?} would grow the input {x:?} by broadcasting",
+                        c.shape()
+                    ));
+                }
+                Ok(s)
+            }
+            Op::Relu
+            | Op::LeakyRelu { .. }
+            | Op::Sigmoid
+            | Op::Tanh
+            | Op::Clip(_)
+            | Op::FakeQuantize(_) => Ok(x.to_vec()),
+            Op::MaxPool(win) | Op::AveragePool(AveragePool { window: win, .. }) => {
+                let [n, c, h, w] = nchw(x)?;
+                let [oh, ow] = win.output_hw(h, w)?;
+                Ok(vec![n, c, oh, ow])
+            }
+            Op::GlobalAveragePool => {
+                let [n, c, _, _] = nchw(x)?;
+                Ok(vec![n, c, 1, 1])
+            }
+            Op::Reshape(r) => {
+                if r.shape.iter().product::<usize>() != x.iter().product::<usize>() {
+                    return shape_err(format!("cannot reshape {x:?} to {:?}", r.shape));
+                }
+                Ok(r.shape.clone())
+            }
+            Op::Transpose(t) => {
+                let mut seen = vec![false; x.len()];
+                if t.perm.len() != x.len() || t.perm.iter().any(|&p| p >= x.len() || std::mem::replace(&mut seen[p], true)) {
+                    return shape_err(format!("perm {:?} is not a permutation of {} axes", t.perm, x.len()));
+                }
+                Ok(t.perm.iter().map(|&p| x[p]).collect())
+            }
+            Op::Softmax(s) => {
+                if s.axis >= x.len() {
+                    return shape_err(format!("axis {} out of range for {x:?}", s.axis));
+                }
+                Ok(x.to_vec())
+            }
+            Op::ArgMax(a) => {
+                if a.axis >= x.len() {
+                    return shape_err(format!("axis {} out of range for {x:?}", a.axis));
+                }
+                let mut s = x.to_vec();
+                if a.keepdims {
+                    s[a.axis] = 1;
+                } else {
+                    s.remove(a.axis);
+                }
+                Ok(s)
+            }
+        }
+    }
+}
+
+fn nchw(x: &[usize]) -> Result<[usize; 4], ShapeError> {
+    match x {
+        [n, c, h, w] => Ok([*n, *c, *h, *w]),
+        _ => shape_err(format!("expected an NCHW tensor, got shape {x:?}")),
+    }
+}
+
+/// Numpy-style broadcast of two shapes.
+pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, ShapeError> {
+    let n = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| if i + s.len() >= n { s[i + s.len() - n] } else { 1 };
+    (0..n)
+        .map(|i| match (dim(a, i), dim(b, i)) {
+            (x, y) if x == y => Ok(x),
+            (1, y) => Ok(y),
+            (x, 1) => Ok(x),
+            _ => shape_err(format!("shapes {a:?} and {b:?} do not broadcast")),
+        })
+        .collect()
+}

@@ -1,0 +1,88 @@
+//! Relu, LeakyRelu, Sigmoid, Tanh, Clip, and the output ops Softmax and ArgMax.
+
+use super::{ImportFn, Importer, NodeCtx};
+use crate::ImportError;
+use crate::graph::Op;
+use crate::graph::ops::{ArgMax, Clip, Softmax};
+
+pub(super) const OPS: &[(&str, ImportFn)] = &[
+    ("Relu", relu),
+    ("LeakyRelu", leaky_relu),
+    ("Sigmoid", sigmoid),
+    ("Tanh", tanh),
+    ("Clip", clip),
+    ("Softmax", softmax),
+    ("ArgMax", argmax),
+];
+
+fn unary(imp: &mut Importer, ctx: &NodeCtx, op: Op) -> Result<(), ImportError> {
+    let x = imp.tensor_input(ctx, 0)?;
+    imp.emit(ctx, op, vec![x], true).map(drop)
+}
+
+fn relu(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    unary(imp, ctx, Op::Relu)
+}
+
+fn leaky_relu(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let alpha = ctx.float("alpha", 0.01)?;
+    if !(0.0..=1.0).contains(&alpha) {
+        return Err(ctx.bad_attr("alpha", format!("= {alpha}: only slopes in [0, 1] are supported")));
+    }
+    unary(imp, ctx, Op::LeakyRelu { alpha })
+}
+
+fn sigmoid(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    unary(imp, ctx, Op::Sigmoid)
+}
+
+fn tanh(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    unary(imp, ctx, Op::Tanh)
+}
+
+/// Opset ≥ 11 passes the bounds as optional constant inputs; older opsets as attributes.
+fn clip(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let bound = |i: usize, attr: &str| -> Result<Option<f32>, ImportError> {
+        if let Some(v) = ctx.float_opt(attr)? {
+            return Ok(Some(v));
+        }
+        match imp.optional_input(ctx, i)? {
+            None => Ok(None),
+            Some(_) => {
+                let c = imp.constant_input(ctx, i)?;
+                if c.len() != 1 {
+                    return Err(ctx.bad_attr(attr, "the bound must be a scalar"));
+                }
+                Ok(c.to_f32().iter().next().copied())
+            }
+        }
+    };
+    let min = bound(1, "min")?;
+    let max = bound(2, "max")?;
+    if let (Some(a), Some(b)) = (min, max)
+        && a > b
+    {
+        return Err(ctx.bad_attr("min", format!("{a} is above max {b}")));
+    }
+    unary(imp, ctx, Op::Clip(Clip { min, max }))
+}
+
+fn softmax(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let x = imp.tensor_input(ctx, 0)?;
+    let rank = imp.shape(x).len();
+    let default = if imp.opset >= 13 { -1 } else { 1 };
+    let axis = ctx.axis("axis", ctx.int("axis", default)?, rank)?;
+    if imp.opset < 13 && axis != rank - 1 {
+        return Err(ctx.bad_attr("axis", "before opset 13 Softmax flattens trailing axes; only the last axis is supported"));
+    }
+    imp.emit(ctx, Op::Softmax(Softmax { axis }), vec![x], true).map(drop)
+}
+
+fn argmax(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let x = imp.tensor_input(ctx, 0)?;
+    let rank = imp.shape(x).len();
+    let axis = ctx.axis("axis", ctx.int("axis", 0)?, rank)?;
+    ctx.require_int("select_last_index", 0, 0, "ArgMax keeps the first maximum")?;
+    let keepdims = ctx.int("keepdims", 1)? != 0;
+    imp.emit(ctx, Op::ArgMax(ArgMax { axis, keepdims }), vec![x], true).map(drop)
+}

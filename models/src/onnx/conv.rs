@@ -1,0 +1,91 @@
+//! Conv → [`Conv2d`]: 2-D, groups 1, dilation 1, constant weights.
+
+use ndarray::{Array1, Ix1, Ix4};
+
+use super::{ImportFn, Importer, NodeCtx, Value};
+use crate::ImportError;
+use crate::graph::Op;
+use crate::graph::ops::{Conv2d, Window2d};
+
+pub(super) const OPS: &[(&str, ImportFn)] = &[("Conv", conv)];
+
+fn conv(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let x = imp.tensor_input(ctx, 0)?;
+    let weight = imp.constant_input(ctx, 1)?.to_f32().into_dimensionality::<Ix4>().map_err(|_| {
+        ctx.bad_attr("W", "only 2-D convolutions (a 4-D weight tensor) are supported")
+    })?;
+    let bias: Option<Array1<f32>> = match imp.optional_input(ctx, 2)? {
+        None => None,
+        Some(Value::Constant(c)) => Some(
+            c.to_f32().into_dimensionality::<Ix1>().map_err(|_| ctx.bad_attr("B", "bias must be 1-D"))?,
+        ),
+        Some(_) => return Err(ImportError::ExpectedConstant { node: ctx.name.clone(), op_type: "Conv".into(), input: 2 }),
+    };
+    ctx.require_int("group", 1, 1, "grouped and depthwise convolutions are not supported")?;
+    let kernel = [weight.shape()[2], weight.shape()[3]];
+    let window = window_2d(imp, ctx, x, Some(kernel))?;
+    imp.emit(ctx, Op::Conv2d(Conv2d { weight, bias, window }), vec![x], true)?;
+    Ok(())
+}
+
+/// Reads `kernel_shape`, `strides`, `pads`, `dilations` and `auto_pad` of a Conv or pooling node.
+/// `weight_kernel` is the kernel implied by a Conv weight (pooling has none).
+pub(super) fn window_2d(
+    imp: &Importer,
+    ctx: &NodeCtx,
+    x: crate::graph::TensorId,
+    weight_kernel: Option<[usize; 2]>,
+) -> Result<Window2d, ImportError> {
+    let pair = |name: &str, v: Vec<i64>| -> Result<[usize; 2], ImportError> {
+        match v.as_slice() {
+            [a, b] if *a > 0 && *b > 0 => Ok([*a as usize, *b as usize]),
+            _ => Err(ctx.bad_attr(name, format!("= {v:?}: expected two positive values (2-D only)"))),
+        }
+    };
+    let kernel = match (ctx.ints("kernel_shape")?, weight_kernel) {
+        (Some(k), w) => {
+            let k = pair("kernel_shape", k)?;
+            if w.is_some_and(|w| w != k) {
+                return Err(ctx.bad_attr("kernel_shape", "differs from the weight's kernel"));
+            }
+            k
+        }
+        (None, Some(w)) => w,
+        (None, None) => return Err(ctx.bad_attr("kernel_shape", "is required")),
+    };
+    let stride = pair("strides", ctx.ints("strides")?.unwrap_or(vec![1, 1]))?;
+    if let Some(d) = ctx.ints("dilations")?
+        && d.iter().any(|&v| v != 1)
+    {
+        return Err(ctx.bad_attr("dilations", format!("= {d:?}: only dilation 1 is supported")));
+    }
+    let shape = imp.shape(x);
+    if shape.len() != 4 {
+        return Err(ImportError::Unsupported { what: format!("node '{}' needs an NCHW input, got {shape:?}", ctx.name) });
+    }
+    let pads = match ctx.string("auto_pad", "NOTSET")?.as_str() {
+        "NOTSET" => match ctx.ints("pads")? {
+            None => [0; 4],
+            Some(p) => match p.as_slice() {
+                [a, b, c, d] if p.iter().all(|&v| v >= 0) => [*a as usize, *b as usize, *c as usize, *d as usize],
+                _ => return Err(ctx.bad_attr("pads", format!("= {p:?}: expected four non-negative values"))),
+            },
+        },
+        "VALID" => [0; 4],
+        mode @ ("SAME_UPPER" | "SAME_LOWER") => {
+            let mut pads = [0; 4];
+            for axis in 0..2 {
+                let n = shape[2 + axis];
+                let out = n.div_ceil(stride[axis]);
+                let total = ((out - 1) * stride[axis] + kernel[axis]).saturating_sub(n);
+                let small = total / 2;
+                let (begin, end) = if mode == "SAME_UPPER" { (small, total - small) } else { (total - small, small) };
+                pads[axis] = begin;
+                pads[axis + 2] = end;
+            }
+            pads
+        }
+        other => return Err(ctx.bad_attr("auto_pad", format!("= {other} is not a known mode"))),
+    };
+    Ok(Window2d { kernel, stride, pads })
+}

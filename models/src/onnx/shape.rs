@@ -1,0 +1,109 @@
+//! Pure data movement: Flatten, Reshape, Transpose; and nodes that only rename or define values:
+//! Identity, Dropout (inference), Constant. Shape ops on constants are folded.
+
+use super::{Constant, ImportFn, Importer, NodeCtx, Value};
+use crate::ImportError;
+use crate::graph::Op;
+use crate::graph::ops::{Reshape, Transpose};
+
+pub(super) const OPS: &[(&str, ImportFn)] = &[
+    ("Flatten", flatten),
+    ("Reshape", reshape),
+    ("Transpose", transpose),
+    ("Identity", identity),
+    ("Dropout", identity),
+    ("Constant", constant),
+];
+
+fn flatten(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let x = imp.tensor_input(ctx, 0)?;
+    let shape = imp.shape(x).to_vec();
+    let axis = match ctx.int("axis", 1)? {
+        a if a < 0 => ctx.axis("axis", a, shape.len())?,
+        a if a as usize <= shape.len() => a as usize,
+        a => return Err(ctx.bad_attr("axis", format!("= {a} is out of range for rank {}", shape.len()))),
+    };
+    let outer = shape[..axis].iter().product();
+    let inner = shape[axis..].iter().product();
+    imp.emit(ctx, Op::Reshape(Reshape { shape: vec![outer, inner] }), vec![x], true).map(drop)
+}
+
+fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let x = imp.tensor_input(ctx, 0)?;
+    let target = imp.constant_input(ctx, 1)?.to_i64("Reshape's shape")?;
+    ctx.require_int("allowzero", 0, 0, "allowzero=1 is not supported")?;
+    let input = imp.shape(x).to_vec();
+    let total: usize = input.iter().product();
+    let mut shape = Vec::with_capacity(target.len());
+    let mut infer = None;
+    for (i, &d) in target.iter().enumerate() {
+        shape.push(match d {
+            0 => *input.get(i).ok_or_else(|| ctx.bad_attr("shape", "0 refers to a missing input axis"))?,
+            -1 if infer.is_none() => {
+                infer = Some(i);
+                1
+            }
+            d if d > 0 => d as usize,
+            d => return Err(ctx.bad_attr("shape", format!("invalid dimension {d}"))),
+        });
+    }
+    if let Some(i) = infer {
+        let known: usize = shape.iter().product();
+        if known == 0 || total % known != 0 {
+            return Err(ctx.bad_attr("shape", format!("cannot infer -1 reshaping {input:?} to {target}")));
+        }
+        shape[i] = total / known;
+    }
+    imp.emit(ctx, Op::Reshape(Reshape { shape }), vec![x], true).map(drop)
+}
+
+fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let value = imp.input(ctx, 0)?;
+    let rank = match &value {
+        Value::Tensor(x) => imp.shape(*x).len(),
+        Value::Constant(c) => c.shape().len(),
+        Value::Quantized { .. } => return Err(ctx.bad_attr("data", "cannot transpose an integer QDQ tensor")),
+    };
+    let perm = match ctx.ints("perm")? {
+        Some(p) => p.iter().map(|&a| ctx.axis("perm", a, rank)).collect::<Result<Vec<_>, _>>()?,
+        None => (0..rank).rev().collect(),
+    };
+    match value {
+        Value::Constant(c) => {
+            let op = Op::Transpose(Transpose { perm: perm.clone() });
+            op.output_shape(&[c.shape()]).map_err(|source| ImportError::Shape { node: ctx.name.clone(), source })?;
+            let folded = match c {
+                Constant::Float(a) => Constant::Float(crate::kernels::transpose(&a, &perm)),
+                Constant::Int { values, data_type } => {
+                    Constant::Int { values: crate::kernels::transpose(&values, &perm), data_type }
+                }
+            };
+            imp.bind(ctx, Value::Constant(folded));
+            Ok(())
+        }
+        Value::Tensor(x) => imp.emit(ctx, Op::Transpose(Transpose { perm }), vec![x], true).map(drop),
+        Value::Quantized { .. } => unreachable!("rejected above"),
+    }
+}
+
+fn identity(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let v = imp.input(ctx, 0)?;
+    imp.bind(ctx, v);
+    Ok(())
+}
+
+fn constant(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let value = if let Some(t) = ctx.tensor("value")? {
+        Constant::from_proto(t, &ctx.name)?
+    } else if let Some(f) = ctx.float_opt("value_float")? {
+        Constant::Float(ndarray::arr0(f).into_dyn())
+    } else if let Some(ints) = ctx.ints("value_ints")? {
+        let values = ndarray::Array1::from(ints).into_dyn();
+        Constant::Int { values, data_type: super::proto::data_type::INT64 }
+    } else {
+        let names: Vec<_> = ctx.attribute_names().collect();
+        return Err(ctx.bad_attr(names.first().copied().unwrap_or("value"), "only value, value_float and value_ints are supported"));
+    };
+    imp.bind(ctx, Value::Constant(value));
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! Per-op quantization rules: a float [`Op`] and its input tensors' scales → a [`QOp`], the
+//! output scale and the output bit width.
+
+use super::QuantSettings;
+use crate::QuantizeError;
+use crate::graph::Op;
+use crate::graph::ops::{Clip, FakeQuantize};
+use crate::numeric::{fit_scale, quantize_real, signed_range};
+use crate::quantized::*;
+
+/// Fixed-point precision of average-pool reciprocals (`round(2^16 / count)`).
+pub const AVERAGE_SHIFT: u32 = 16;
+/// Scale of the Softmax exponential table: `exp(d) · 2^16`.
+pub const SOFTMAX_EXP_SCALE: i32 = 16;
+
+/// What quantizing one node needs to know.
+pub(super) struct NodeQuant<'a> {
+    pub node: &'a str,
+    pub inputs: &'a [&'a QTensor],
+    pub output_max_abs: f64,
+    pub settings: &'a QuantSettings,
+}
+
+impl NodeQuant<'_> {
+    fn x(&self) -> &QTensor {
+        self.inputs[0]
+    }
+
+    /// The calibrated scale of the output for `bits`, capped at `cap` so shifts stay ≥ 0.
+    fn output_scale(&self, bits: u32, cap: i32) -> i32 {
+        fit_scale(self.output_max_abs, bits, self.settings.headroom_bits).min(cap)
+    }
+
+    fn act(&self) -> u32 {
+        self.settings.activation_bits
+    }
+
+    /// Quantizes weights to `weight_bits` at their own best scale.
+    fn weights<D: ndarray::Dimension>(&self, w: &ndarray::Array<f32, D>) -> (ndarray::Array<i64, D>, i32) {
+        let max = w.iter().fold(0.0f64, |m, &v| m.max((v as f64).abs()));
+        let scale = fit_scale(max, self.settings.weight_bits, 0);
+        (w.mapv(|v| quantize_real(v as f64, scale)), scale)
+    }
+
+    /// Quantizes an additive constant at `scale`, checking it fits `bias_bits`.
+    fn additive<D: ndarray::Dimension>(&self, c: &ndarray::Array<f32, D>, scale: i32) -> Result<ndarray::Array<i64, D>, QuantizeError> {
+        let q = c.mapv(|v| quantize_real(v as f64, scale));
+        let (lo, hi) = signed_range(self.settings.bias_bits);
+        if let Some(&v) = q.iter().find(|&&v| v < lo || v > hi) {
+            return Err(QuantizeError::BiasOutOfRange { node: self.node.to_string(), value: v, bits: self.settings.bias_bits });
+        }
+        Ok(q)
+    }
+
+    fn shift(&self, from: i32, to: i32) -> Result<u32, QuantizeError> {
+        u32::try_from(from - to)
+            .ok()
+            .filter(|&s| s <= 62)
+            .ok_or_else(|| QuantizeError::Scale { node: self.node.to_string(), reason: format!("rescale from 2^{from} to 2^{to}") })
+    }
+}
+
+/// Returns the integer op, its output scale and its output bit width.
+pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), QuantizeError> {
+    let x = q.x();
+    let same = |op: QOp| Ok((op, x.scale, x.bits));
+    match op {
+        Op::Dense(d) => {
+            let (weight, ws) = q.weights(&d.weight);
+            let acc = x.scale + ws;
+            let bias = d.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
+            let s = q.output_scale(q.act(), acc);
+            Ok((QOp::Dense(QDense { weight, bias, weight_scale: ws, shift: q.shift(acc, s)? }), s, q.act()))
+        }
+        Op::Conv2d(c) => {
+            let (weight, ws) = q.weights(&c.weight);
+            let acc = x.scale + ws;
+            let bias = c.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
+            let s = q.output_scale(q.act(), acc);
+            let op = QConv2d { weight, bias, weight_scale: ws, window: c.window, shift: q.shift(acc, s)? };
+            Ok((QOp::Conv2d(op), s, q.act()))
+        }
+        Op::Add | Op::Sub => {
+            let y = q.inputs[1];
+            let common = x.scale.max(y.scale);
+            let s = q.output_scale(q.act(), common);
+            let op = QAdd {
+                lhs_shift: q.shift(common, x.scale)?,
+                rhs_shift: q.shift(common, y.scale)?,
+                subtract: matches!(op, Op::Sub),
+                shift: q.shift(common, s)?,
+            };
+            Ok((QOp::Add(op), s, q.act()))
+        }
+        Op::AddConstant(c) => {
+            let s = q.output_scale(q.act(), i32::MAX);
+            let common = x.scale.max(s);
+            let constant = q.additive(c, common)?;
+            let op = QAddConstant { input_shift: q.shift(common, x.scale)?, constant, shift: q.shift(common, s)? };
+            Ok((QOp::AddConstant(op), s, q.act()))
+        }
+        Op::MulConstant(c) => {
+            let (constant, cs) = q.weights(c);
+            let prod = x.scale + cs;
+            let s = q.output_scale(q.act(), prod);
+            Ok((QOp::MulConstant(QMulConstant { constant, constant_scale: cs, shift: q.shift(prod, s)? }), s, q.act()))
+        }
+        Op::Relu => same(QOp::Relu),
+        Op::LeakyRelu { alpha } => {
+            let shift = q.settings.weight_bits - 1;
+            same(QOp::LeakyRelu(QLeakyRelu { alpha: quantize_real(*alpha as f64, shift as i32), shift }))
+        }
+        Op::Clip(Clip { min, max }) => same(QOp::Clip(clip(x, min.map(f64::from), max.map(f64::from)))),
+        Op::FakeQuantize(FakeQuantize { scale, zero_point, qmin, qmax }) => {
+            let s = *scale as f64;
+            let lo = (*qmin as f64 - *zero_point as f64) * s;
+            let hi = (*qmax as f64 - *zero_point as f64) * s;
+            same(QOp::Clip(clip(x, Some(lo), Some(hi))))
+        }
+        Op::Sigmoid | Op::Tanh => {
+            let (function, f): (_, fn(f64) -> f64) = match op {
+                Op::Sigmoid => (LookupFunction::Sigmoid, |v| 1.0 / (1.0 + (-v).exp())),
+                _ => (LookupFunction::Tanh, f64::tanh),
+            };
+            let out_scale = q.act() as i32 - 2;
+            let (lo, hi) = x.range();
+            let values = (lo..=hi)
+                .map(|v| quantize_real(f(crate::numeric::dequantize(v, x.scale)), out_scale))
+                .collect();
+            Ok((QOp::Lookup(QLookup { function, table: LookupTable { input_min: lo, values } }), out_scale, q.act()))
+        }
+        Op::MaxPool(w) => same(QOp::MaxPool(*w)),
+        Op::AveragePool(p) => same(QOp::AveragePool(QAveragePool { pool: *p, shift: AVERAGE_SHIFT })),
+        Op::GlobalAveragePool => same(QOp::GlobalAveragePool(QGlobalAveragePool { shift: AVERAGE_SHIFT })),
+        Op::Reshape(r) => same(QOp::Reshape(r.clone())),
+        Op::Transpose(t) => same(QOp::Transpose(t.clone())),
+        Op::Softmax(sm) => {
+            let (lo, hi) = x.range();
+            let values = (lo - hi..=0)
+                .map(|d| quantize_real(crate::numeric::dequantize(d, x.scale).exp(), SOFTMAX_EXP_SCALE))
+                .collect();
+            let output_scale = q.act() - 2;
+            let op = QSoftmax { axis: sm.axis, exp_table: LookupTable { input_min: lo - hi, values }, output_scale };
+            Ok((QOp::Softmax(op), output_scale as i32, q.act()))
+        }
+        Op::ArgMax(a) => {
+            let axis_len = x.shape[a.axis] as u64;
+            let bits = (64 - axis_len.leading_zeros()).max(1) + 1;
+            Ok((QOp::ArgMax(*a), 0, bits))
+        }
+    }
+}
+
+/// Clip bounds at the input scale, intersected with the input's range.
+fn clip(x: &QTensor, min: Option<f64>, max: Option<f64>) -> QClip {
+    let (lo, hi) = x.range();
+    let min = min.map_or(lo, |m| quantize_real(m, x.scale).clamp(lo, hi));
+    let max = max.map_or(hi, |m| quantize_real(m, x.scale).clamp(lo, hi));
+    QClip { min, max: max.max(min) }
+}

@@ -1,0 +1,165 @@
+//! Structural checks of a [`QuantizedModel`] read from untrusted bytes, so the interpreter
+//! never panics on a model that deserialized but is inconsistent: tensor ids, topological
+//! order, shapes, bit widths, shifts, weight ranges and table coverage.
+
+use crate::ModelFormatError;
+use crate::graph::ops::Op;
+use crate::numeric::{MAX_VALUE_BITS, signed_range};
+use crate::quantized::{QOp, QTensor, QuantizedModel};
+
+fn bad<T>(msg: impl Into<String>) -> Result<T, ModelFormatError> {
+    Err(ModelFormatError::Invalid(msg.into()))
+}
+
+impl QuantizedModel {
+    /// Checks that the model is internally consistent.
+    pub fn validate(&self) -> Result<(), ModelFormatError> {
+        self.settings.validate().map_err(|e| ModelFormatError::Invalid(e.to_string()))?;
+        let n = self.tensors.len();
+        if self.input.0 >= n {
+            return bad("input tensor id out of range");
+        }
+        for t in &self.tensors {
+            if t.bits < 2 || t.bits > MAX_VALUE_BITS || t.scale.abs() > 64 {
+                return bad(format!("tensor '{}' has bits {} / scale {}", t.name, t.bits, t.scale));
+            }
+            if t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|c| c > 1 << 26) {
+                return bad(format!("tensor '{}' is too large", t.name));
+            }
+        }
+        let mut defined = vec![false; n];
+        defined[self.input.0] = true;
+        for node in &self.nodes {
+            let ids = node.inputs.iter().chain(std::iter::once(&node.output));
+            if ids.clone().any(|i| i.0 >= n) {
+                return bad(format!("node '{}' refers to a missing tensor", node.name));
+            }
+            if node.inputs.is_empty() || node.inputs.iter().any(|i| !defined[i.0]) || defined[node.output.0] {
+                return bad(format!("node '{}' is out of topological order", node.name));
+            }
+            let inputs: Vec<&QTensor> = node.inputs.iter().map(|i| &self.tensors[i.0]).collect();
+            let out = &self.tensors[node.output.0];
+            check_node(&node.op, &inputs, out, self).map_err(|e| match e {
+                ModelFormatError::Invalid(m) => ModelFormatError::Invalid(format!("node '{}': {m}", node.name)),
+                other => other,
+            })?;
+            defined[node.output.0] = true;
+        }
+        if self.outputs.is_empty() || self.outputs.iter().any(|o| o.0 >= n || !defined[o.0]) {
+            return bad("outputs missing or undefined");
+        }
+        Ok(())
+    }
+}
+
+fn within(values: impl IntoIterator<Item = i64>, bits: u32, what: &str) -> Result<(), ModelFormatError> {
+    let (lo, hi) = signed_range(bits);
+    if values.into_iter().any(|v| v < lo || v > hi) {
+        return bad(format!("{what} exceeds {bits} bits"));
+    }
+    Ok(())
+}
+
+fn shift_ok(s: u32) -> Result<(), ModelFormatError> {
+    if s > 62 { bad(format!("shift {s} too large")) } else { Ok(()) }
+}
+
+fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) -> Result<(), ModelFormatError> {
+    let st = &m.settings;
+    let x = inputs[0];
+    let expected_inputs = if matches!(op, QOp::Add(_)) { 2 } else { 1 };
+    if inputs.len() != expected_inputs {
+        return bad(format!("expects {expected_inputs} inputs, has {}", inputs.len()));
+    }
+    let zeros = |shape: &[usize]| ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(shape));
+    // Shape rules are the float graph's; build a float op of the same shape behaviour.
+    let shape_op = match op {
+        QOp::Dense(d) => {
+            within(d.weight.iter().copied(), st.weight_bits, "weight")?;
+            within(d.bias.iter().flatten().copied(), st.bias_bits, "bias")?;
+            shift_ok(d.shift)?;
+            Op::Dense(crate::graph::ops::Dense {
+                weight: ndarray::Array2::zeros(d.weight.raw_dim()),
+                bias: d.bias.as_ref().map(|b| ndarray::Array1::zeros(b.len())),
+            })
+        }
+        QOp::Conv2d(c) => {
+            within(c.weight.iter().copied(), st.weight_bits, "weight")?;
+            within(c.bias.iter().flatten().copied(), st.bias_bits, "bias")?;
+            shift_ok(c.shift)?;
+            Op::Conv2d(crate::graph::ops::Conv2d {
+                weight: ndarray::Array4::zeros(c.weight.raw_dim()),
+                bias: c.bias.as_ref().map(|b| ndarray::Array1::zeros(b.len())),
+                window: c.window,
+            })
+        }
+        QOp::Add(a) => {
+            for s in [a.lhs_shift, a.rhs_shift, a.shift] {
+                shift_ok(s)?;
+            }
+            if a.lhs_shift.max(a.rhs_shift) > 24 {
+                return bad("alignment shift too large");
+            }
+            Op::Add
+        }
+        QOp::AddConstant(a) => {
+            within(a.constant.iter().copied(), st.bias_bits, "constant")?;
+            shift_ok(a.shift)?;
+            if a.input_shift > 24 {
+                return bad("alignment shift too large");
+            }
+            Op::AddConstant(zeros(a.constant.shape()))
+        }
+        QOp::MulConstant(c) => {
+            within(c.constant.iter().copied(), st.weight_bits, "constant")?;
+            shift_ok(c.shift)?;
+            Op::MulConstant(zeros(c.constant.shape()))
+        }
+        QOp::LeakyRelu(l) => {
+            within([l.alpha], st.weight_bits + 1, "alpha")?;
+            shift_ok(l.shift)?;
+            Op::Relu
+        }
+        QOp::Relu | QOp::Clip(_) => Op::Relu,
+        QOp::Lookup(l) => {
+            let (lo, hi) = x.range();
+            if l.table.input_min != lo || l.table.values.len() as i64 != hi - lo + 1 {
+                return bad("lookup table does not cover the input range");
+            }
+            Op::Relu
+        }
+        QOp::MaxPool(w) => Op::MaxPool(*w),
+        QOp::AveragePool(p) => {
+            if p.shift > 24 || p.pool.window.area() > 1 << 16 {
+                return bad("average shift too large");
+            }
+            Op::AveragePool(p.pool)
+        }
+        QOp::GlobalAveragePool(g) => {
+            if g.shift > 24 {
+                return bad("average shift too large");
+            }
+            Op::GlobalAveragePool
+        }
+        QOp::Reshape(r) => Op::Reshape(r.clone()),
+        QOp::Transpose(t) => Op::Transpose(t.clone()),
+        QOp::Softmax(s) => {
+            let (lo, hi) = x.range();
+            let t = &s.exp_table;
+            if t.input_min != lo - hi || t.values.len() as i64 != hi - lo + 1 || t.get(0).is_none_or(|v| v <= 0) {
+                return bad("softmax table does not cover the input range");
+            }
+            if t.values.iter().any(|&v| !(0..=1 << 20).contains(&v)) || s.output_scale > 24 {
+                return bad("softmax table values out of range");
+            }
+            Op::Softmax(crate::graph::ops::Softmax { axis: s.axis })
+        }
+        QOp::ArgMax(a) => Op::ArgMax(*a),
+    };
+    let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
+    let shape = shape_op.output_shape(&shapes).map_err(|e| ModelFormatError::Invalid(e.0))?;
+    if shape != out.shape {
+        return bad(format!("output shape {:?} differs from the rule's {shape:?}", out.shape));
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! `zkinfer inspect`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+use zkinfer_models::data::InputData;
+use zkinfer_models::fidelity::{FidelityReport, fidelity};
+use zkinfer_models::{Graph, QuantizedModel, onnx, quantize};
+
+use crate::{ModelArgs, QuantArgs};
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Calibration inputs as JSON (`{"input_data": [[...], ...]}`): chooses scales and reports fidelity.
+    #[arg(long)]
+    calibration: Option<PathBuf>,
+    /// Print one JSON document instead of tables.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    quant: QuantArgs,
+}
+
+#[derive(Debug, Serialize)]
+struct OpRow {
+    node: String,
+    op: &'static str,
+    inputs: Vec<Vec<usize>>,
+    output: Vec<usize>,
+    parameters: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct ScaleRow {
+    tensor: String,
+    shape: Vec<usize>,
+    scale: i32,
+    bits: u32,
+    real_min: f64,
+    real_max: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Quantization {
+    settings: quantize::QuantSettings,
+    scales: Vec<ScaleRow>,
+    fidelity: FidelityReport,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    model: String,
+    graph: String,
+    input: String,
+    input_shape: Vec<usize>,
+    outputs: Vec<String>,
+    parameters: usize,
+    ops: Vec<OpRow>,
+    quantization: Option<Quantization>,
+}
+
+pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
+    let graph = onnx::import_file(&args.model.model, &args.model.import_options())
+        .with_context(|| format!("importing {}", args.model.model.display()))?;
+    let quantization = match &args.calibration {
+        None => None,
+        Some(path) => Some(quantization(&graph, path, args)?),
+    };
+    let report = Report {
+        model: args.model.model.display().to_string(),
+        graph: graph.name.clone(),
+        input: graph.tensor(graph.input).name.clone(),
+        input_shape: graph.tensor(graph.input).shape.clone(),
+        outputs: graph.outputs.iter().map(|&o| graph.tensor(o).name.clone()).collect(),
+        parameters: graph.parameter_count(),
+        ops: graph
+            .nodes
+            .iter()
+            .map(|n| OpRow {
+                node: n.name.clone(),
+                op: n.op.kind(),
+                inputs: n.inputs.iter().map(|&i| graph.tensor(i).shape.clone()).collect(),
+                output: graph.tensor(n.output).shape.clone(),
+                parameters: n.op.parameter_count(),
+            })
+            .collect(),
+        quantization,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_tables(&report);
+    }
+    Ok(())
+}
+
+fn quantization(graph: &Graph, path: &PathBuf, args: &InspectArgs) -> anyhow::Result<Quantization> {
+    let input_shape = &graph.tensor(graph.input).shape;
+    let samples = InputData::from_file(path)
+        .and_then(|d| d.samples(input_shape))
+        .with_context(|| format!("reading calibration data {}", path.display()))?;
+    let settings = args.quant.settings();
+    let model: QuantizedModel = quantize::quantize(graph, &samples, &settings).context("quantizing")?;
+    let scales = model
+        .tensors
+        .iter()
+        .map(|t| {
+            let (lo, hi) = t.range();
+            ScaleRow {
+                tensor: t.name.clone(),
+                shape: t.shape.clone(),
+                scale: t.scale,
+                bits: t.bits,
+                real_min: zkinfer_models::numeric::dequantize(lo, t.scale),
+                real_max: zkinfer_models::numeric::dequantize(hi, t.scale),
+            }
+        })
+        .collect();
+    let fidelity = fidelity(graph, &model, &samples);
+    Ok(Quantization { settings, scales, fidelity })
+}
+
+fn print_tables(r: &Report) {
+    println!("model       {} (graph '{}')", r.model, r.graph);
+    println!("input       {} {:?}", r.input, r.input_shape);
+    println!("outputs     {}", r.outputs.join(", "));
+    println!("parameters  {}", r.parameters);
+    println!();
+    println!("{:<4} {:<28} {:<18} {:<28} {:>10}", "#", "node", "op", "input -> output shape", "params");
+    for (i, op) in r.ops.iter().enumerate() {
+        let shapes = format!("{:?} -> {:?}", op.inputs.first().cloned().unwrap_or_default(), op.output);
+        println!("{:<4} {:<28} {:<18} {:<28} {:>10}", i, op.node, op.op, shapes, op.parameters);
+    }
+    let Some(q) = &r.quantization else {
+        println!("\n(pass --calibration FILE to choose scales and see the fidelity table)");
+        return;
+    };
+    let s = &q.settings;
+    println!(
+        "\nquantization: input {} bits, weights {} bits, activations {} bits, biases {} bits, headroom {} bit(s)",
+        s.input_bits, s.weight_bits, s.activation_bits, s.bias_bits, s.headroom_bits
+    );
+    println!("{:<28} {:<18} {:>6} {:>5} {:>26}", "tensor", "shape", "scale", "bits", "real range");
+    for t in &q.scales {
+        let shape = format!("{:?}", t.shape);
+        let range = format!("[{}, {}]", t.real_min, t.real_max);
+        println!("{:<28} {:<18} {:>6} {:>5} {:>26}", t.tensor, shape, format!("2^-{}", t.scale), t.bits, range);
+    }
+    let f = &q.fidelity;
+    println!("\nfidelity over {} calibration sample(s) ({} refused as out of range):", f.samples, f.refused);
+    println!("{:<28} {:>14} {:>14}", "output", "max abs err", "mean abs err");
+    for o in &f.outputs {
+        println!("{:<28} {:>14.6} {:>14.6}", o.tensor, o.max_abs_error, o.mean_abs_error);
+    }
+    println!("argmax agreement with the float model: {:.2}%", 100.0 * f.argmax_agreement);
+}
