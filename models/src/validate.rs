@@ -23,7 +23,7 @@ impl QuantizedModel {
             if t.bits < 2 || t.bits > MAX_VALUE_BITS || t.scale.abs() > 64 {
                 return bad(format!("tensor '{}' has bits {} / scale {}", t.name, t.bits, t.scale));
             }
-            if t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|c| c > 1 << 26) {
+            if t.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|c| c > crate::graph::MAX_TENSOR_ELEMENTS) {
                 return bad(format!("tensor '{}' is too large", t.name));
             }
         }

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 pub use eval::FloatTrace;
 pub use ops::Op;
 
+/// Largest number of elements of one tensor (2^26): far above the models zkinfer can prove,
+/// low enough that a hostile file cannot make import or evaluation allocate without bound.
+pub const MAX_TENSOR_ELEMENTS: usize = 1 << 26;
+
 /// Index of a tensor in [`Graph::tensors`] (and in the quantized model's tensor list).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TensorId(pub usize);

@@ -59,6 +59,9 @@ fn clip(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     };
     let min = bound(1, "min")?;
     let max = bound(2, "max")?;
+    if min.is_some_and(f32::is_nan) || max.is_some_and(f32::is_nan) {
+        return Err(ctx.bad_attr("min", "Clip bounds must be numbers"));
+    }
     if let (Some(a), Some(b)) = (min, max)
         && a > b
     {

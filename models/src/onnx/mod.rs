@@ -161,6 +161,7 @@ impl Importer {
         };
         let name = input.name.clone().unwrap_or_default();
         let shape = input_shape(input, options)?;
+        check_size(&shape, &name)?;
         let tensors = vec![TensorInfo { name: name.clone(), shape }];
         values.insert(name, Value::Tensor(TensorId(0)));
         Ok(Self { tensors, nodes: Vec::new(), values, input: TensorId(0), opset, generated: 0 })
@@ -270,6 +271,7 @@ impl Importer {
         let shape = op
             .output_shape(&shapes)
             .map_err(|source| ImportError::Shape { node: ctx.name.clone(), source })?;
+        check_size(&shape, &ctx.name)?;
         let name = if last {
             ctx.output_name(0).to_string()
         } else {
@@ -290,6 +292,16 @@ impl Importer {
     pub(crate) fn bind(&mut self, ctx: &NodeCtx, value: Value) {
         self.values.insert(ctx.output_name(0).to_string(), value);
     }
+}
+
+fn check_size(shape: &[usize], what: &str) -> Result<(), ImportError> {
+    let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    if elements.is_none_or(|e| e > crate::graph::MAX_TENSOR_ELEMENTS) {
+        return Err(ImportError::Unsupported {
+            what: format!("'{what}' of shape {shape:?} exceeds {} elements", crate::graph::MAX_TENSOR_ELEMENTS),
+        });
+    }
+    Ok(())
 }
 
 fn input_shape(input: &proto::ValueInfoProto, options: &ImportOptions) -> Result<Vec<usize>, ImportError> {

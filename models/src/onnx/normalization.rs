@@ -28,6 +28,9 @@ fn batch_norm(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let eps = ctx.float("epsilon", 1e-5)?;
     let a = &gamma / &var.mapv(|v| (v + eps).sqrt());
     let c = &beta - &(&mean * &a);
+    if a.iter().chain(c.iter()).any(|v| !v.is_finite()) {
+        return Err(ctx.bad_attr("input_var", "variance + epsilon must be positive"));
+    }
     // Per-channel constants shaped to broadcast over [N, C, ...].
     let mut cshape = vec![channels];
     cshape.extend(std::iter::repeat_n(1, shape.len().saturating_sub(2)));

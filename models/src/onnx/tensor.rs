@@ -35,6 +35,9 @@ impl Constant {
         };
         let float = |values: Vec<f32>| -> Result<Self, ImportError> {
             check(values.len())?;
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(bad("holds NaN or infinity".into()));
+            }
             Ok(Constant::Float(ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| bad(e.to_string()))?))
         };
         let int = |values: Vec<i64>| -> Result<Self, ImportError> {

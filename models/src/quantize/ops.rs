@@ -36,14 +36,32 @@ impl NodeQuant<'_> {
     }
 
     /// Quantizes weights to `weight_bits` at their own best scale.
-    fn weights<D: ndarray::Dimension>(&self, w: &ndarray::Array<f32, D>) -> (ndarray::Array<i64, D>, i32) {
+    fn weights<D: ndarray::Dimension>(&self, w: &ndarray::Array<f32, D>) -> Result<(ndarray::Array<i64, D>, i32), QuantizeError> {
+        self.finite(w)?;
         let max = w.iter().fold(0.0f64, |m, &v| m.max((v as f64).abs()));
         let scale = fit_scale(max, self.settings.weight_bits, 0);
-        (w.mapv(|v| quantize_real(v as f64, scale)), scale)
+        let q = w.mapv(|v| quantize_real(v as f64, scale));
+        let (lo, hi) = signed_range(self.settings.weight_bits);
+        if q.iter().any(|&v| v < lo || v > hi) {
+            return Err(QuantizeError::Scale {
+                node: self.node.to_string(),
+                reason: format!("weights up to {max} do not fit {} bits at any supported scale", self.settings.weight_bits),
+            });
+        }
+        Ok((q, scale))
+    }
+
+    fn finite<D: ndarray::Dimension>(&self, c: &ndarray::Array<f32, D>) -> Result<(), QuantizeError> {
+        if c.iter().all(|v| v.is_finite()) {
+            Ok(())
+        } else {
+            Err(QuantizeError::NonFinite { tensor: format!("a constant of node '{}'", self.node) })
+        }
     }
 
     /// Quantizes an additive constant at `scale`, checking it fits `bias_bits`.
     fn additive<D: ndarray::Dimension>(&self, c: &ndarray::Array<f32, D>, scale: i32) -> Result<ndarray::Array<i64, D>, QuantizeError> {
+        self.finite(c)?;
         let q = c.mapv(|v| quantize_real(v as f64, scale));
         let (lo, hi) = signed_range(self.settings.bias_bits);
         if let Some(&v) = q.iter().find(|&&v| v < lo || v > hi) {
@@ -66,14 +84,14 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
     let same = |op: QOp| Ok((op, x.scale, x.bits));
     match op {
         Op::Dense(d) => {
-            let (weight, ws) = q.weights(&d.weight);
+            let (weight, ws) = q.weights(&d.weight)?;
             let acc = x.scale + ws;
             let bias = d.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
             let s = q.output_scale(q.act(), acc);
             Ok((QOp::Dense(QDense { weight, bias, weight_scale: ws, shift: q.shift(acc, s)? }), s, q.act()))
         }
         Op::Conv2d(c) => {
-            let (weight, ws) = q.weights(&c.weight);
+            let (weight, ws) = q.weights(&c.weight)?;
             let acc = x.scale + ws;
             let bias = c.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
             let s = q.output_scale(q.act(), acc);
@@ -100,7 +118,7 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             Ok((QOp::AddConstant(op), s, q.act()))
         }
         Op::MulConstant(c) => {
-            let (constant, cs) = q.weights(c);
+            let (constant, cs) = q.weights(c)?;
             let prod = x.scale + cs;
             let s = q.output_scale(q.act(), prod);
             Ok((QOp::MulConstant(QMulConstant { constant, constant_scale: cs, shift: q.shift(prod, s)? }), s, q.act()))
