@@ -9,29 +9,55 @@ fn zkinfer(args: &[&str]) -> (bool, String, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run zkinfer");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn model(name: &str) -> PathBuf {
-    let dir = if name.starts_with("fixture_") || name.starts_with("bad_") { "models/tests/fixtures" } else { "models/zoo" };
+    let dir = if name.starts_with("fixture_") || name.starts_with("bad_") {
+        "models/tests/fixtures"
+    } else {
+        "models/zoo"
+    };
     PathBuf::from(dir).join(name)
 }
 
 #[test]
 fn inspect_every_zoo_model_and_fixture_with_calibration() {
-    for name in ["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28", "fixture_activations", "fixture_conv", "fixture_nhwc", "fixture_qdq_mlp"] {
+    for name in [
+        "digits_mlp",
+        "digits_cnn",
+        "mlp_784_128_10",
+        "lenet_28",
+        "fixture_activations",
+        "fixture_conv",
+        "fixture_nhwc",
+        "fixture_qdq_mlp",
+    ] {
         let m = model(name);
         let onnx = format!("{}.onnx", m.display());
         let cal = format!("{}.calibration.json", m.display());
         let (ok, stdout, stderr) = zkinfer(&["inspect", &onnx, "--calibration", &cal]);
         assert!(ok, "{name}: {stderr}");
-        assert!(stdout.contains("argmax agreement with the float model"), "{name}: {stdout}");
+        assert!(
+            stdout.contains("argmax agreement with the float model"),
+            "{name}: {stdout}"
+        );
         let (ok, json, stderr) = zkinfer(&["inspect", &onnx, "--calibration", &cal, "--json"]);
         assert!(ok, "{name}: {stderr}");
         let v: serde_json::Value = serde_json::from_str(&json).expect("--json prints JSON");
         let scales = v["quantization"]["scales"].as_array().expect("scales");
-        assert_eq!(scales.len(), v["ops"].as_array().expect("ops").len() + 1, "{name}: one scale per tensor");
-        let agreement = v["quantization"]["fidelity"]["argmax_agreement"].as_f64().expect("agreement");
+        assert_eq!(
+            scales.len(),
+            v["ops"].as_array().expect("ops").len() + 1,
+            "{name}: one scale per tensor"
+        );
+        let agreement = v["quantization"]["fidelity"]["argmax_agreement"]
+            .as_f64()
+            .expect("agreement");
         assert!((0.0..=1.0).contains(&agreement));
     }
 }
@@ -40,7 +66,12 @@ fn inspect_every_zoo_model_and_fixture_with_calibration() {
 fn inspect_without_calibration_lists_ops() {
     let (ok, stdout, _) = zkinfer(&["inspect", "models/zoo/lenet_28.onnx"]);
     assert!(ok);
-    assert!(stdout.contains("Conv2d") && stdout.contains("MaxPool") && stdout.contains("parameters  44426"), "{stdout}");
+    assert!(
+        stdout.contains("Conv2d")
+            && stdout.contains("MaxPool")
+            && stdout.contains("parameters  44426"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -48,7 +79,10 @@ fn inspect_reports_bad_models_with_a_clear_error() {
     let cases = [
         ("bad_not_onnx", "not a valid ONNX model"),
         ("bad_truncated", "not a valid ONNX model"),
-        ("bad_unsupported_op", "unsupported op Erf in node 'erf_node'"),
+        (
+            "bad_unsupported_op",
+            "unsupported op Erf in node 'erf_node'",
+        ),
         ("bad_dilated_conv", "attribute dilations"),
         ("bad_dynamic_batch", "--batch 1"),
     ];
@@ -57,7 +91,12 @@ fn inspect_reports_bad_models_with_a_clear_error() {
         assert!(!ok, "{name} must fail");
         assert!(stderr.contains(message), "{name}: {stderr}");
     }
-    let (ok, stdout, stderr) = zkinfer(&["inspect", "models/tests/fixtures/bad_dynamic_batch.onnx", "--batch", "1"]);
+    let (ok, stdout, stderr) = zkinfer(&[
+        "inspect",
+        "models/tests/fixtures/bad_dynamic_batch.onnx",
+        "--batch",
+        "1",
+    ]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("[1, 64]"));
 }
@@ -71,5 +110,8 @@ fn inspect_rejects_calibration_data_of_the_wrong_size() {
         "models/zoo/digits_mlp.calibration.json",
     ]);
     assert!(!ok);
-    assert!(stderr.contains("not a positive multiple of 784"), "{stderr}");
+    assert!(
+        stderr.contains("not a positive multiple of 784"),
+        "{stderr}"
+    );
 }

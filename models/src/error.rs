@@ -100,7 +100,9 @@ pub enum ImportError {
         reason: String,
     },
     /// A data type zkinfer does not read.
-    #[error("{what} has ONNX data type {data_type}, which is not supported (float, double, int8, uint8, int32, int64 are)")]
+    #[error(
+        "{what} has ONNX data type {data_type}, which is not supported (float, double, int8, uint8, int32, int64 are)"
+    )]
     UnsupportedDataType {
         /// Which tensor.
         what: String,
@@ -146,7 +148,9 @@ pub enum QuantizeError {
         tensor: String,
     },
     /// A bias or additive constant does not fit its bit width at the accumulator scale.
-    #[error("node '{node}': a bias or constant quantizes to {value}, beyond {bits} bits; raise bias_bits or lower weight_bits")]
+    #[error(
+        "node '{node}': a bias or constant quantizes to {value}, beyond {bits} bits; raise bias_bits or lower weight_bits"
+    )]
     BiasOutOfRange {
         /// Node name.
         node: String,
@@ -177,7 +181,9 @@ pub enum InterpretError {
         got: Vec<usize>,
     },
     /// An input value outside the calibrated range.
-    #[error("input value {value} at index {index} is outside the model's input range [{min}, {max}]")]
+    #[error(
+        "input value {value} at index {index} is outside the model's input range [{min}, {max}]"
+    )]
     InputOutOfRange {
         /// Flat index.
         index: usize,
@@ -189,7 +195,9 @@ pub enum InterpretError {
         max: f64,
     },
     /// An intermediate value left its tensor's range.
-    #[error("node '{node}' produced {value} at index {index} of '{tensor}', outside its range [{min}, {max}]; the input is beyond what calibration covered (recalibrate with such inputs or raise headroom_bits)")]
+    #[error(
+        "node '{node}' produced {value} at index {index} of '{tensor}', outside its range [{min}, {max}]; the input is beyond what calibration covered (recalibrate with such inputs or raise headroom_bits)"
+    )]
     OutOfRange {
         /// Node name.
         node: String,
@@ -227,7 +235,9 @@ pub enum DataError {
     #[error("input_data is empty")]
     Empty,
     /// A list's length does not fit the input shape.
-    #[error("input_data[{list}] has {len} values, not a positive multiple of {size} (input shape {shape:?})")]
+    #[error(
+        "input_data[{list}] has {len} values, not a positive multiple of {size} (input shape {shape:?})"
+    )]
     Length {
         /// List index.
         list: usize,

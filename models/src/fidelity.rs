@@ -2,7 +2,6 @@
 //! absolute error of the outputs (in real units) and argmax agreement.
 
 use ndarray::ArrayD;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::graph::{Graph, Op, TensorId};
@@ -55,11 +54,14 @@ fn argmax(v: impl Iterator<Item = f64>) -> usize {
 
 /// Compares `model` with `graph` on `samples` (which must have the input's shape).
 pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) -> FidelityReport {
-    let compared: Vec<TensorId> = graph.outputs.iter().map(|&o| compared_tensor(graph, o)).collect();
+    let compared: Vec<TensorId> = graph
+        .outputs
+        .iter()
+        .map(|&o| compared_tensor(graph, o))
+        .collect();
     // Per sample: per output (sum of abs errors, max abs error, element count); argmax pair.
-    let per_sample: Vec<(Option<Vec<(f64, f64, usize)>>, (usize, Option<usize>))> = samples
-        .par_iter()
-        .map(|s| {
+    let per_sample: Vec<(Option<Vec<(f64, f64, usize)>>, (usize, Option<usize>))> =
+        crate::map_samples(samples, |s| {
             let float = graph.evaluate(s.clone());
             let float_pred = argmax(float.get(compared[0]).iter().map(|&v| v as f64));
             match model.run(s) {
@@ -78,11 +80,14 @@ pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) 
                     (Some(errs), (float_pred, Some(q_pred)))
                 }
             }
-        })
-        .collect();
+        });
     let mut outputs: Vec<OutputFidelity> = compared
         .iter()
-        .map(|&t| OutputFidelity { tensor: graph.tensor(t).name.clone(), max_abs_error: 0.0, mean_abs_error: 0.0 })
+        .map(|&t| OutputFidelity {
+            tensor: graph.tensor(t).name.clone(),
+            max_abs_error: 0.0,
+            mean_abs_error: 0.0,
+        })
         .collect();
     let mut counts = vec![0usize; compared.len()];
     let mut refused = 0;
@@ -99,7 +104,11 @@ pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) 
         }
     }
     for (o, c) in outputs.iter_mut().zip(counts) {
-        o.mean_abs_error = if c == 0 { 0.0 } else { o.mean_abs_error / c as f64 };
+        o.mean_abs_error = if c == 0 {
+            0.0
+        } else {
+            o.mean_abs_error / c as f64
+        };
     }
     let predictions: Vec<_> = per_sample.into_iter().map(|(_, p)| p).collect();
     let agree = predictions.iter().filter(|(f, q)| Some(*f) == *q).count();
@@ -107,7 +116,11 @@ pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) 
         samples: samples.len(),
         refused,
         outputs,
-        argmax_agreement: if samples.is_empty() { 0.0 } else { agree as f64 / samples.len() as f64 },
+        argmax_agreement: if samples.is_empty() {
+            0.0
+        } else {
+            agree as f64 / samples.len() as f64
+        },
         predictions,
     }
 }

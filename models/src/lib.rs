@@ -36,10 +36,28 @@ pub mod kernels;
 pub mod numeric;
 #[cfg(feature = "onnx")]
 pub mod onnx;
+#[cfg(feature = "onnx")]
 mod optimize;
 pub mod quantize;
 pub mod quantized;
 mod validate;
+
+/// Maps `f` over `items`, in parallel with the `parallel` feature; the result order is the
+/// input order either way.
+pub(crate) fn map_samples<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync + Send,
+) -> Vec<R> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.iter().map(f).collect()
+    }
+}
 
 pub use error::{DataError, ImportError, InterpretError, ModelFormatError, QuantizeError};
 pub use graph::{Graph, TensorId};
@@ -47,7 +65,30 @@ pub use quantized::QuantizedModel;
 
 /// The ONNX op types import supports.
 pub const SUPPORTED_OPS: &[&str] = &[
-    "Gemm", "MatMul", "Conv", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip",
-    "Softmax", "ArgMax", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose",
-    "Identity", "Dropout", "Constant", "BatchNormalization", "QuantizeLinear", "DequantizeLinear",
+    "Gemm",
+    "MatMul",
+    "Conv",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Relu",
+    "LeakyRelu",
+    "Sigmoid",
+    "Tanh",
+    "Clip",
+    "Softmax",
+    "ArgMax",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Flatten",
+    "Reshape",
+    "Transpose",
+    "Identity",
+    "Dropout",
+    "Constant",
+    "BatchNormalization",
+    "QuantizeLinear",
+    "DequantizeLinear",
 ];

@@ -50,7 +50,10 @@ impl Window2d {
                 self.kernel
             ));
         }
-        Ok([(ph - self.kernel[0]) / self.stride[0] + 1, (pw - self.kernel[1]) / self.stride[1] + 1])
+        Ok([
+            (ph - self.kernel[0]) / self.stride[0] + 1,
+            (pw - self.kernel[1]) / self.stride[1] + 1,
+        ])
     }
 
     /// Input coordinates covered by output position `(oy, ox)`, skipping padding. Yields
@@ -68,8 +71,12 @@ impl Window2d {
             (0..self.kernel[1]).filter_map(move |kx| {
                 let iy = y0 + ky as isize;
                 let ix = x0 + kx as isize;
-                (iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w)
-                    .then_some((ky, kx, iy as usize, ix as usize))
+                (iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w).then_some((
+                    ky,
+                    kx,
+                    iy as usize,
+                    ix as usize,
+                ))
             })
         })
     }
@@ -255,7 +262,9 @@ impl Op {
             }
             Op::Conv2d(c) => {
                 let [n, ci, h, w] = nchw(x)?;
-                let [co, wci, kh, kw] = c.weight.shape() else { return shape_err("weight not 4-D") };
+                let [co, wci, kh, kw] = c.weight.shape() else {
+                    return shape_err("weight not 4-D");
+                };
                 if *wci != ci || [*kh, *kw] != c.window.kernel {
                     return shape_err(format!(
                         "weight {:?} does not match input {x:?} and kernel {:?}",
@@ -306,8 +315,16 @@ impl Op {
             }
             Op::Transpose(t) => {
                 let mut seen = vec![false; x.len()];
-                if t.perm.len() != x.len() || t.perm.iter().any(|&p| p >= x.len() || std::mem::replace(&mut seen[p], true)) {
-                    return shape_err(format!("perm {:?} is not a permutation of {} axes", t.perm, x.len()));
+                if t.perm.len() != x.len()
+                    || t.perm
+                        .iter()
+                        .any(|&p| p >= x.len() || std::mem::replace(&mut seen[p], true))
+                {
+                    return shape_err(format!(
+                        "perm {:?} is not a permutation of {} axes",
+                        t.perm,
+                        x.len()
+                    ));
                 }
                 Ok(t.perm.iter().map(|&p| x[p]).collect())
             }
@@ -343,7 +360,13 @@ fn nchw(x: &[usize]) -> Result<[usize; 4], ShapeError> {
 /// Numpy-style broadcast of two shapes.
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, ShapeError> {
     let n = a.len().max(b.len());
-    let dim = |s: &[usize], i: usize| if i + s.len() >= n { s[i + s.len() - n] } else { 1 };
+    let dim = |s: &[usize], i: usize| {
+        if i + s.len() >= n {
+            s[i + s.len() - n]
+        } else {
+            1
+        }
+    };
     (0..n)
         .map(|i| match (dim(a, i), dim(b, i)) {
             (x, y) if x == y => Ok(x),

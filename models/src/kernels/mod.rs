@@ -25,7 +25,8 @@ pub fn dense<T: LinalgScalar>(x: &ArrayD<T>, w: &Array2<T>, b: Option<&Array1<T>
     if let Some(last) = shape.last_mut() {
         *last = w.nrows();
     }
-    y.into_shape_with_order(IxDyn(&shape)).expect("same element count")
+    y.into_shape_with_order(IxDyn(&shape))
+        .expect("same element count")
 }
 
 /// NCHW convolution, groups 1, dilation 1; padding contributes zeros.
@@ -62,7 +63,9 @@ pub fn conv2d<T: LinalgScalar>(
 pub fn max_pool<T: Copy + PartialOrd>(x: &ArrayD<T>, win: &Window2d) -> ArrayD<T> {
     window_reduce(x, win, |taps| {
         let mut it = taps.into_iter();
-        let first = it.next().expect("every window covers at least one input cell");
+        let first = it
+            .next()
+            .expect("every window covers at least one input cell");
         it.fold(first, |m, v| if v > m { v } else { m })
     })
 }
@@ -75,11 +78,17 @@ pub fn sum_pool<T: LinalgScalar>(x: &ArrayD<T>, win: &Window2d) -> (ArrayD<T>, V
         .flat_map(|oy| (0..ow).map(move |ox| (oy, ox)))
         .map(|(oy, ox)| win.taps(oy, ox, h, w).count())
         .collect();
-    let sums = window_reduce(x, win, |taps| taps.into_iter().fold(T::zero(), |a, v| a + v));
+    let sums = window_reduce(x, win, |taps| {
+        taps.into_iter().fold(T::zero(), |a, v| a + v)
+    });
     (sums, counts)
 }
 
-fn window_reduce<T: Copy>(x: &ArrayD<T>, win: &Window2d, reduce: impl Fn(Vec<T>) -> T) -> ArrayD<T> {
+fn window_reduce<T: Copy>(
+    x: &ArrayD<T>,
+    win: &Window2d,
+    reduce: impl Fn(Vec<T>) -> T,
+) -> ArrayD<T> {
     let (n, c, h, w) = dims4(x);
     let [oh, ow] = win.output_hw(h, w).expect("shape checked at import");
     let mut out = Vec::with_capacity(n * c * oh * ow);
@@ -87,7 +96,10 @@ fn window_reduce<T: Copy>(x: &ArrayD<T>, win: &Window2d, reduce: impl Fn(Vec<T>)
         for ch in 0..c {
             for oy in 0..oh {
                 for ox in 0..ow {
-                    let taps: Vec<T> = win.taps(oy, ox, h, w).map(|(_, _, iy, ix)| x[[bn, ch, iy, ix]]).collect();
+                    let taps: Vec<T> = win
+                        .taps(oy, ox, h, w)
+                        .map(|(_, _, iy, ix)| x[[bn, ch, iy, ix]])
+                        .collect();
                     out.push(reduce(taps));
                 }
             }
@@ -100,20 +112,27 @@ fn window_reduce<T: Copy>(x: &ArrayD<T>, win: &Window2d, reduce: impl Fn(Vec<T>)
 pub fn global_sum<T: LinalgScalar>(x: &ArrayD<T>) -> ArrayD<T> {
     let (n, c, _, _) = dims4(x);
     let s = x.sum_axis(Axis(3)).sum_axis(Axis(2));
-    s.into_shape_with_order(IxDyn(&[n, c, 1, 1])).expect("same element count")
+    s.into_shape_with_order(IxDyn(&[n, c, 1, 1]))
+        .expect("same element count")
 }
 
 /// Apply `f` element-wise to `a` and `b` broadcast to their common shape.
 pub fn broadcast_zip<T: Copy, U>(a: &ArrayD<T>, b: &ArrayD<T>, f: impl Fn(T, T) -> U) -> ArrayD<U> {
-    let shape = crate::graph::ops::broadcast_shape(a.shape(), b.shape()).expect("checked at import");
+    let shape =
+        crate::graph::ops::broadcast_shape(a.shape(), b.shape()).expect("checked at import");
     let av = a.broadcast(IxDyn(&shape)).expect("broadcastable");
     let bv = b.broadcast(IxDyn(&shape)).expect("broadcastable");
-    ndarray::Zip::from(&av).and(&bv).map_collect(|&x, &y| f(x, y))
+    ndarray::Zip::from(&av)
+        .and(&bv)
+        .map_collect(|&x, &y| f(x, y))
 }
 
 /// Permute axes (materialised in standard layout).
 pub fn transpose<T: Clone>(x: &ArrayD<T>, perm: &[usize]) -> ArrayD<T> {
-    x.view().permuted_axes(IxDyn(perm)).as_standard_layout().into_owned()
+    x.view()
+        .permuted_axes(IxDyn(perm))
+        .as_standard_layout()
+        .into_owned()
 }
 
 /// Reshape in row-major order.

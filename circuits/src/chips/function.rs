@@ -1,0 +1,114 @@
+//! Function chip: element-wise functions tabulated over their whole input range (Sigmoid, Tanh,
+//! Softmax's exponential). Tables are computed with integers at quantization and stored in the
+//! quantized model; here they become rows `(tag, input, output)` of one fixed lookup table.
+//!
+//! Lookup `function` (enable `q_function`): `(tag, q·x, q·y)` with `x` = lane 0, `y` = lane 1 is a
+//! table row. Rows without the enable look up `(0, 0, 0)`, which the table always holds.
+
+use halo2_proofs::plonk::ConstraintSystem;
+
+use super::{ModelConfig, Query};
+use crate::builder::{Builder, CellRef, Operand};
+use crate::layout::NamedFixed;
+use zkinfer_models::quantized::LookupTable;
+
+pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, config: &ModelConfig) {
+    let Some(table) = config.function_table else { return };
+    meta.lookup(|meta| {
+        let mut q = Query { meta, config };
+        let on = q.named(NamedFixed::QFunction);
+        let tag = q.named(NamedFixed::FunctionTag);
+        let (x, y) = (q.lane(0), q.lane(1));
+        vec![(tag, table[0]), (on.clone() * x, table[1]), (on * y, table[2])]
+    });
+}
+
+/// Tabulated functions.
+pub trait FunctionInstructions {
+    /// Registers a table (identical tables share a tag) and returns its tag.
+    fn function_table(&mut self, table: &LookupTable) -> i64;
+    /// `y = table[x]` for the table with `tag`. An `x` outside the table gets `y = 0`, which
+    /// the lookup then rejects.
+    fn apply(&mut self, tag: i64, table: &LookupTable, x: CellRef) -> CellRef;
+}
+
+impl FunctionInstructions for Builder {
+    fn function_table(&mut self, table: &LookupTable) -> i64 {
+        let mut tag = 1;
+        let mut start = 0;
+        // Tables are stored one after another; find an identical one by content.
+        while start < self.function_table.len() {
+            let len = self.function_table[start..].iter().take_while(|r| r[0] == tag).count();
+            let same = len == table.values.len()
+                && self.function_table[start..start + len]
+                    .iter()
+                    .zip(table.values.iter().enumerate())
+                    .all(|(r, (i, &v))| r[1] == table.input_min + i as i64 && r[2] == v);
+            if same {
+                return tag;
+            }
+            start += len;
+            tag += 1;
+        }
+        for (i, &v) in table.values.iter().enumerate() {
+            self.function_table.push([tag, table.input_min + i as i64, v]);
+        }
+        tag
+    }
+
+    fn apply(&mut self, tag: i64, table: &LookupTable, x: CellRef) -> CellRef {
+        let row = self.new_row();
+        let xv = self.place(Operand::Cell(x), CellRef { column: self.layout.lane(0), row });
+        self.set_fixed(row, self.layout.fixed(NamedFixed::QFunction), 1);
+        self.set_fixed(row, self.layout.fixed(NamedFixed::FunctionTag), tag);
+        self.set_advice(row, self.layout.lane(1), table.get(xv).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{assert_fails_with, mock, test_layout};
+
+    fn square_table() -> LookupTable {
+        LookupTable { input_min: -4, values: (-4..=4i64).map(|v| v * v).collect() }
+    }
+
+    fn circuit(x: i64) -> (crate::builder::CircuitSpec, crate::builder::Witness, CellRef) {
+        let mut layout = test_layout();
+        layout.function_table = true;
+        let mut b = Builder::new(layout);
+        let xs = b.public_inputs(&[x]);
+        let t = square_table();
+        let tag = b.function_table(&t);
+        assert_eq!(b.function_table(&t), tag, "identical tables share a tag");
+        let y = b.apply(tag, &t, xs[0]);
+        b.public_outputs(&[y]);
+        let (s, w) = b.finish();
+        (s, w, y)
+    }
+
+    #[test]
+    fn table_values_pass() {
+        for x in -4..=4 {
+            let (spec, w, y) = circuit(x);
+            assert_eq!(w.advice[y.column][y.row], x * x);
+            mock(&spec, &w).expect("in table");
+        }
+    }
+
+    #[test]
+    fn a_wrong_output_fails_the_lookup() {
+        let (spec, mut w, y) = circuit(3);
+        w.advice[y.column][y.row] = 10;
+        let n = w.instance.len();
+        w.instance[n - 1] = 10;
+        assert_fails_with(&spec, &w, &["function lookup"]);
+    }
+
+    #[test]
+    fn an_input_outside_the_table_fails_the_lookup() {
+        let (spec, w, _) = circuit(5);
+        assert_fails_with(&spec, &w, &["function lookup"]);
+    }
+}

@@ -1,0 +1,201 @@
+//! Range chip: rescale with rounding and range checks, by decomposition into limbs that are
+//! looked up in a tagged range table.
+//!
+//! Rounding rule (see `zkinfer_models::numeric`): `y = floor((acc + 2^(n-1)) / 2^n)`. With
+//! remainder `r` this is `acc + half = y·2^n + r`, `0 ≤ r < 2^n`. Shifting `y` into
+//! `[0, 2^bits)` by its range minimum `lo`, the value `V = acc + half - lo·2^n = (y - lo)·2^n + r`
+//! lies in `[0, 2^(n+bits))`; its limbs (low `n` bits: `r`, high `bits` bits: `y - lo`) each have
+//! a width `w ≤ range_bits` and are looked up as `(w, limb)` in the range table, which holds
+//! every `(w, v)` with `v < 2^w` (and `(0, 0)` for rows without a check).
+//!
+//! Gate `rescale` (enable `q_rescale`), on the last row of a linear chain or a comparison row:
+//! `acc + C = Σ coef_i · limb_i` and `out + Y0 = Σ ycoef_i · limb_i`, with `C = half - lo·2^n`,
+//! `Y0 = -lo`, `coef_i = 2^(position of limb i)`, `ycoef_i = 2^(position - n)` for high limbs, 0
+//! for low ones. All limb sums stay far below the field modulus, so the relations hold over
+//! the integers: `out` is exactly the rounded rescale of `acc` and lies in `[lo, lo + 2^bits)`.
+
+use halo2_proofs::plonk::ConstraintSystem;
+use halo2_proofs::poly::Rotation;
+
+use super::{ModelConfig, Query};
+use crate::builder::{Builder, CellRef};
+use crate::layout::NamedFixed;
+
+/// How a value is rescaled and range-checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rescale {
+    /// Right shift with rounding (0: none).
+    pub shift: u32,
+    /// Smallest allowed result.
+    pub lo: i64,
+    /// The result lies in `[lo, lo + 2^bits)`.
+    pub bits: u32,
+}
+
+impl Rescale {
+    /// The signed range of `bits` bits, after `shift`.
+    pub fn signed(shift: u32, bits: u32) -> Self {
+        Self { shift, lo: -(1i64 << (bits - 1)), bits }
+    }
+    /// `[0, 2^bits)` without a shift.
+    pub fn unsigned(bits: u32) -> Self {
+        Self { shift: 0, lo: 0, bits }
+    }
+}
+
+pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, config: &ModelConfig) {
+    let layout = config.layout;
+    meta.create_gate("rescale", |meta| {
+        let mut q = Query { meta, config };
+        let q_rr = q.named(NamedFixed::QRescale);
+        let c = q.named(NamedFixed::RescaleC);
+        let y0 = q.named(NamedFixed::RescaleY0);
+        let acc = q.acc(Rotation::cur());
+        let out = q.out();
+        let mut v = halo2_proofs::plonk::Expression::Constant(F::ZERO);
+        let mut y = halo2_proofs::plonk::Expression::Constant(F::ZERO);
+        for i in 0..layout.limbs {
+            let limb = q.limb(i);
+            v = v + q.fixed(layout.coef(i)) * limb.clone();
+            y = y + q.fixed(layout.ycoef(i)) * limb;
+        }
+        vec![
+            ("acc + C = Σ coef·limb", q_rr.clone() * (acc + c - v)),
+            ("out + Y0 = Σ ycoef·limb", q_rr * (out + y0 - y)),
+        ]
+    });
+    for i in 0..layout.limbs {
+        meta.lookup(|meta| {
+            let mut q = Query { meta, config };
+            vec![(q.fixed(layout.tag(i)), config.range_table[0]), (q.limb(i), config.range_table[1])]
+        });
+    }
+}
+
+/// The range table rows `(width, value)`: `(0, 0)`, then every `v < 2^w` for `1 ≤ w ≤ range_bits`.
+pub fn range_table(range_bits: u32) -> impl Iterator<Item = (u64, u64)> {
+    std::iter::once((0, 0)).chain((1..=range_bits as u64).flat_map(|w| (0..1u64 << w).map(move |v| (w, v))))
+}
+
+/// Splits `bits` into limb widths of at most `range_bits`.
+fn widths(bits: u32, range_bits: u32) -> impl Iterator<Item = u32> {
+    let full = bits / range_bits;
+    let rest = bits % range_bits;
+    std::iter::repeat_n(range_bits, full as usize).chain((rest > 0).then_some(rest))
+}
+
+/// Rescale and range checks.
+pub trait RangeInstructions {
+    /// Fills the rescale columns of `row`, whose accumulator holds `acc`: writes
+    /// `y = round_shift(acc, shift)` into the row's output cell and returns that cell.
+    fn rescale_row(&mut self, row: usize, acc: i64, rescale: Rescale) -> CellRef;
+}
+
+impl RangeInstructions for Builder {
+    fn rescale_row(&mut self, row: usize, acc: i64, rescale: Rescale) -> CellRef {
+        let Rescale { shift, lo, bits } = rescale;
+        let t = self.layout.range_bits;
+        let y = zkinfer_models::numeric::round_shift(acc, shift);
+        let half = if shift == 0 { 0 } else { 1i64 << (shift - 1) };
+        let r = acc + half - (y << shift);
+        let u = y - lo;
+        self.set_fixed(row, self.layout.fixed(NamedFixed::QRescale), 1);
+        self.set_fixed(row, self.layout.fixed(NamedFixed::RescaleC), half - (lo << shift));
+        self.set_fixed(row, self.layout.fixed(NamedFixed::RescaleY0), -lo);
+        let mut limb = 0;
+        let mut emit = |b: &mut Builder, value: i64, width: u32, pos: u32, ypos: Option<u32>| {
+            if limb < b.layout.limbs {
+                let mask = (1i64 << width) - 1;
+                b.set_advice(row, b.layout.limb(limb), (value >> (pos - ypos.map_or(0, |_| shift))) & mask);
+                b.set_fixed(row, b.layout.coef(limb), 1i64 << pos);
+                b.set_fixed(row, b.layout.ycoef(limb), ypos.map_or(0, |p| 1i64 << p));
+                b.set_fixed(row, b.layout.tag(limb), width as i64);
+            }
+            limb += 1;
+        };
+        let mut pos = 0;
+        for w in widths(shift, t) {
+            emit(self, r, w, pos, None);
+            pos += w;
+        }
+        let mut ypos = 0;
+        for w in widths(bits, t) {
+            emit(self, u, w, shift + ypos, Some(ypos));
+            ypos += w;
+        }
+        self.limbs_needed = self.limbs_needed.max(limb);
+        self.set_advice(row, self.layout.out(), y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chips::linear::LinearInstructions;
+    use crate::testing::{assert_fails_with, mock, test_layout};
+
+    /// `y = round_shift(x, shift)` in `[lo, lo + 2^bits)` for one public input `x`.
+    fn rescale_circuit(x: i64, rescale: Rescale) -> (crate::builder::CircuitSpec, crate::builder::Witness) {
+        let mut b = Builder::new(test_layout());
+        let xs = b.public_inputs(&[x]);
+        let y = b.linear(&[(xs[0], 1)], 0, rescale);
+        b.public_outputs(&[y]);
+        b.finish()
+    }
+
+    #[test]
+    fn rounds_half_up_at_every_shift() {
+        for shift in 0..12 {
+            for x in [-2048, -1024, -3, -2, -1, 0, 1, 2, 3, 1023, 2047] {
+                let (spec, w) = rescale_circuit(x, Rescale::signed(shift, 12));
+                assert_eq!(*w.instance.last().expect("output"), zkinfer_models::numeric::round_shift(x, shift));
+                mock(&spec, &w).unwrap_or_else(|e| panic!("x={x} shift={shift}: {e:?}"));
+            }
+        }
+    }
+
+    #[test]
+    fn value_at_the_range_edges_passes_and_just_outside_fails() {
+        let r = Rescale::signed(0, 8);
+        mock(&rescale_circuit(127, r).0, &rescale_circuit(127, r).1).expect("127 fits 8 bits");
+        mock(&rescale_circuit(-128, r).0, &rescale_circuit(-128, r).1).expect("-128 fits 8 bits");
+        // One beyond each edge: no decomposition exists; the limb lookup fails.
+        assert_fails_with(&rescale_circuit(128, r).0, &rescale_circuit(128, r).1, &["rescale"]);
+        assert_fails_with(&rescale_circuit(-129, r).0, &rescale_circuit(-129, r).1, &["rescale"]);
+        let u = Rescale::unsigned(10);
+        mock(&rescale_circuit(1023, u).0, &rescale_circuit(1023, u).1).expect("1023 fits 10 bits");
+        assert_fails_with(&rescale_circuit(1024, u).0, &rescale_circuit(1024, u).1, &["rescale"]);
+        assert_fails_with(&rescale_circuit(-1, u).0, &rescale_circuit(-1, u).1, &["rescale"]);
+    }
+
+    #[test]
+    fn a_wrong_rounding_fails_the_rescale_gate() {
+        let (spec, mut w) = rescale_circuit(6, Rescale::signed(2, 8)); // 6/4 = 1.5 -> 2
+        let out = spec.layout.out();
+        let row = spec.instance_outputs[0].0.row;
+        w.advice[out][row] = 1; // rounding down instead of up
+        let n = w.instance.len();
+        w.instance[n - 1] = 1;
+        assert_fails_with(&spec, &w, &["rescale"]);
+    }
+
+    #[test]
+    fn an_oversized_limb_fails_the_range_lookup() {
+        // Move 2^6 (the test layout's limb width) from limb 1 into limb 0: the sums still
+        // hold, the lookup does not.
+        let (spec, mut w) = rescale_circuit(300, Rescale::signed(0, 12));
+        let row = spec.instance_outputs[0].0.row;
+        let l0 = spec.layout.limb(0);
+        let l1 = spec.layout.limb(1);
+        w.advice[l0][row] += 64;
+        w.advice[l1][row] -= 1;
+        assert_fails_with(&spec, &w, &["range lookup"]);
+    }
+
+    #[test]
+    fn range_table_has_every_width() {
+        let t: Vec<_> = range_table(3).collect();
+        assert_eq!(t.len(), 1 + 2 + 4 + 8);
+        assert!(t.contains(&(3, 7)) && !t.contains(&(2, 4)));
+    }
+}

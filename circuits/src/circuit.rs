@@ -1,0 +1,161 @@
+//! [`ModelCircuit`]: a [`CircuitSpec`] (and, when proving, a [`Witness`]) as a halo2 circuit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ff::PrimeField;
+use halo2_proofs::circuit::{Cell, Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::dev::{MockProver, VerifyFailure};
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+
+use crate::builder::{CellRef, CircuitSpec, Witness};
+use crate::chips::ModelConfig;
+use crate::chips::range::range_table;
+use crate::layout::{MAX_K, MIN_K, current_layout, with_layout};
+
+/// A compiled model as a halo2 circuit. Configure it only inside [`with_layout`] with
+/// `spec.layout` (the prover and verifier crates do this for you).
+#[derive(Clone, Debug)]
+pub struct ModelCircuit {
+    spec: Arc<CircuitSpec>,
+    witness: Option<Arc<Witness>>,
+}
+
+/// An `i64` as a field element (negative values as `p - |v|`).
+pub fn to_field<F: PrimeField>(v: i64) -> F {
+    if v >= 0 { F::from(v as u64) } else { -F::from(v.unsigned_abs()) }
+}
+
+impl ModelCircuit {
+    /// A circuit for keygen (no witness) or proving (with one).
+    pub fn new(spec: Arc<CircuitSpec>, witness: Option<Arc<Witness>>) -> Self {
+        Self { spec, witness }
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &CircuitSpec {
+        &self.spec
+    }
+}
+
+/// The public values as field elements.
+pub fn instance_values<F: PrimeField>(values: &[i64]) -> Vec<F> {
+    values.iter().map(|&v| to_field(v)).collect()
+}
+
+/// The smallest `k` whose usable rows hold the spec's rows, tables and constants.
+pub fn required_k(spec: &CircuitSpec) -> u32 {
+    let blinding = with_layout(spec.layout, || {
+        let mut cs = ConstraintSystem::<pasta_fp::Fp>::default();
+        ModelConfig::configure(&mut cs, spec.layout);
+        cs.blinding_factors()
+    });
+    let needed = spec.rows.max(spec.table_rows()).max(spec.constants.len()) + blinding + 1;
+    let mut k = MIN_K;
+    while (1usize << k) < needed && k < 63 {
+        k += 1;
+    }
+    k
+}
+
+/// The field used for the row-count computation (any prime field gives the same count).
+mod pasta_fp {
+    pub use halo2_proofs::pasta::Fp;
+}
+
+impl<F: PrimeField> Circuit<F> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+
+    fn without_witnesses(&self) -> Self {
+        Self { spec: self.spec.clone(), witness: None }
+    }
+
+    fn configure(meta: &mut ConstraintSystem<F>) -> ModelConfig {
+        ModelConfig::configure(meta, current_layout())
+    }
+
+    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<F>) -> Result<(), Error> {
+        let spec = &*self.spec;
+        if config.layout != spec.layout {
+            return Err(Error::Synthesis);
+        }
+        layouter.assign_table(
+            || "range table",
+            |mut table| {
+                for (i, (w, v)) in range_table(spec.layout.range_bits).enumerate() {
+                    table.assign_cell(|| "width", config.range_table[0], i, || Value::known(F::from(w)))?;
+                    table.assign_cell(|| "value", config.range_table[1], i, || Value::known(F::from(v)))?;
+                }
+                Ok(())
+            },
+        )?;
+        if let Some(columns) = config.function_table {
+            layouter.assign_table(
+                || "function table",
+                |mut table| {
+                    let rows = std::iter::once([0, 0, 0]).chain(spec.function_table.iter().copied());
+                    for (i, row) in rows.enumerate() {
+                        for (c, v) in columns.iter().zip(row) {
+                            table.assign_cell(|| "function", *c, i, || Value::known(to_field::<F>(v)))?;
+                        }
+                    }
+                    Ok(())
+                },
+            )?;
+        }
+        let from_instance: HashMap<CellRef, usize> = spec.instance_inputs.iter().copied().collect();
+        let constants: HashMap<CellRef, i64> = spec.constants.iter().copied().collect();
+        let outputs = layouter.assign_region(
+            || "model",
+            |mut region| {
+                let mut cells: HashMap<CellRef, Cell> = HashMap::new();
+                for (c, column) in config.fixed.iter().enumerate() {
+                    for (row, &v) in spec.fixed[c].iter().enumerate() {
+                        region.assign_fixed(|| "fixed", *column, row, || Value::known(to_field::<F>(v)))?;
+                    }
+                }
+                for (c, column) in config.advice.iter().enumerate() {
+                    for row in 0..spec.rows {
+                        let at = CellRef { column: c, row };
+                        let cell = if let Some(&i) = from_instance.get(&at) {
+                            region.assign_advice_from_instance(|| "input", config.instance, i, *column, row)?.cell()
+                        } else if let Some(&k) = constants.get(&at) {
+                            region.assign_advice_from_constant(|| "constant", *column, row, to_field::<F>(k))?.cell()
+                        } else {
+                            let value = match &self.witness {
+                                Some(w) => Value::known(to_field::<F>(w.advice[c][row])),
+                                None => Value::unknown(),
+                            };
+                            region.assign_advice(|| "advice", *column, row, || value)?.cell()
+                        };
+                        cells.insert(at, cell);
+                    }
+                }
+                for (a, b) in &spec.copies {
+                    region.constrain_equal(cells[a], cells[b])?;
+                }
+                Ok(spec.instance_outputs.iter().map(|(c, i)| (cells[c], *i)).collect::<Vec<_>>())
+            },
+        )?;
+        for (cell, row) in outputs {
+            layouter.constrain_instance(cell, config.instance, row)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs halo2's MockProver on a spec and witness at the spec's required `k`.
+pub fn mock_prove(spec: &CircuitSpec, witness: &Witness) -> Result<(), Vec<VerifyFailure>> {
+    use halo2_proofs::pasta::Fp;
+    let k = required_k(spec);
+    if k > MAX_K + 2 {
+        panic!("k = {k} is too large for MockProver in tests");
+    }
+    let circuit = ModelCircuit::new(Arc::new(spec.clone()), Some(Arc::new(witness.clone())));
+    let instance = instance_values::<Fp>(&witness.instance);
+    with_layout(spec.layout, || {
+        let prover = MockProver::run(k, &circuit, vec![instance]).expect("synthesis succeeds");
+        prover.verify()
+    })
+}

@@ -1,0 +1,51 @@
+//! Relu, LeakyRelu and Clip as comparisons; Sigmoid and Tanh as table lookups.
+
+use ndarray::ArrayD;
+use zkinfer_models::quantized::{LookupTable, QClip, QLeakyRelu};
+
+use super::{CompileError, OpInputs};
+use crate::builder::{Builder, CellRef, Operand};
+use crate::chips::compare::CompareInstructions;
+use crate::chips::function::FunctionInstructions;
+use crate::chips::linear::LinearInstructions;
+use crate::chips::range::Rescale;
+
+/// Width of the difference check for operands of `bits` signed bits.
+pub(super) fn diff_bits(bits: u32) -> u32 {
+    bits + 1
+}
+
+pub(super) fn relu(b: &mut Builder, x: &OpInputs) -> ArrayD<CellRef> {
+    let bits = diff_bits(x.tensors[0].bits);
+    x.cells[0].mapv(|c| b.compare(Operand::Cell(c), Operand::Constant(0), bits).max)
+}
+
+/// `y = max(x, round_shift(x·alpha, shift))`, equal to the interpreter's rule for `0 ≤ alpha ≤ 2^shift`.
+pub(super) fn leaky_relu(b: &mut Builder, l: &QLeakyRelu, x: &OpInputs) -> Result<ArrayD<CellRef>, CompileError> {
+    if l.alpha < 0 || l.alpha > 1i64 << l.shift {
+        return Err(CompileError::Unsupported {
+            node: x.node.to_string(),
+            op: "LeakyRelu".into(),
+            reason: "the circuit supports slopes in [0, 1]".into(),
+        });
+    }
+    let t = x.tensors[0];
+    let bits = diff_bits(t.bits);
+    Ok(x.cells[0].mapv(|c| {
+        let scaled = b.linear(&[(c, l.alpha)], 0, Rescale::signed(l.shift, t.bits));
+        b.compare(Operand::Cell(c), Operand::Cell(scaled), bits).max
+    }))
+}
+
+pub(super) fn clip(b: &mut Builder, c: &QClip, x: &OpInputs) -> ArrayD<CellRef> {
+    let bits = diff_bits(x.tensors[0].bits);
+    x.cells[0].mapv(|cell| {
+        let low = b.compare(Operand::Cell(cell), Operand::Constant(c.min), bits).max;
+        b.compare(Operand::Cell(low), Operand::Constant(c.max), bits).min
+    })
+}
+
+pub(super) fn lookup(b: &mut Builder, table: &LookupTable, x: &OpInputs) -> ArrayD<CellRef> {
+    let tag = b.function_table(table);
+    x.cells[0].mapv(|c| b.apply(tag, table, c))
+}

@@ -1,0 +1,142 @@
+//! Ops that are linear combinations of cells with constant coefficients, each followed by a
+//! rounding rescale and a range check: one multiply-accumulate chain per output element.
+
+use ndarray::{ArrayD, Axis, IxDyn};
+use zkinfer_models::numeric::round_div;
+use zkinfer_models::quantized::{QAdd, QAddConstant, QAveragePool, QConv2d, QDense, QGlobalAveragePool, QMulConstant};
+
+use super::OpInputs;
+use crate::builder::{Builder, CellRef};
+use crate::chips::linear::LinearInstructions;
+use crate::chips::range::Rescale;
+
+fn collect(shape: &[usize], cells: Vec<CellRef>) -> ArrayD<CellRef> {
+    ArrayD::from_shape_vec(IxDyn(shape), cells).expect("one cell per output element")
+}
+
+/// Terms with a zero coefficient contribute nothing and take no lane.
+fn term(cell: CellRef, coef: i64) -> Option<(CellRef, i64)> {
+    (coef != 0).then_some((cell, coef))
+}
+
+pub(super) fn dense(b: &mut Builder, d: &QDense, x: &OpInputs) -> ArrayD<CellRef> {
+    let rescale = Rescale::signed(d.shift, x.output.bits);
+    let input = x.cells[0];
+    let in_f = d.weight.ncols();
+    let rows: Vec<CellRef> = input.iter().copied().collect();
+    let mut out = Vec::new();
+    for row in rows.chunks(in_f) {
+        for (o, w) in d.weight.axis_iter(Axis(0)).enumerate() {
+            let terms: Vec<_> = row.iter().zip(w.iter()).filter_map(|(&c, &w)| term(c, w)).collect();
+            let bias = d.bias.as_ref().map_or(0, |bias| bias[o]);
+            out.push(b.linear(&terms, bias, rescale));
+        }
+    }
+    collect(&x.output.shape, out)
+}
+
+pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellRef> {
+    let rescale = Rescale::signed(c.shift, x.output.bits);
+    let input = x.cells[0];
+    let (n, ci, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
+    let [oh, ow] = c.window.output_hw(h, w).expect("shape validated");
+    let mut out = Vec::new();
+    for bn in 0..n {
+        for o in 0..c.weight.shape()[0] {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut terms = Vec::new();
+                    for (ky, kx, iy, ix) in c.window.taps(oy, ox, h, w) {
+                        for ch in 0..ci {
+                            terms.extend(term(input[[bn, ch, iy, ix]], c.weight[[o, ch, ky, kx]]));
+                        }
+                    }
+                    let bias = c.bias.as_ref().map_or(0, |bias| bias[o]);
+                    out.push(b.linear(&terms, bias, rescale));
+                }
+            }
+        }
+    }
+    collect(&x.output.shape, out)
+}
+
+pub(super) fn add(b: &mut Builder, a: &QAdd, x: &OpInputs) -> ArrayD<CellRef> {
+    let rescale = Rescale::signed(a.shift, x.output.bits);
+    let shape = IxDyn(&x.output.shape);
+    let lhs = x.cells[0].broadcast(shape.clone()).expect("shape validated");
+    let rhs = x.cells[1].broadcast(shape).expect("shape validated");
+    let sign = if a.subtract { -1 } else { 1 };
+    let out = lhs
+        .iter()
+        .zip(rhs.iter())
+        .map(|(&l, &r)| {
+            let terms = [(l, 1i64 << a.lhs_shift), (r, sign * (1i64 << a.rhs_shift))];
+            b.linear(&terms, 0, rescale)
+        })
+        .collect();
+    collect(&x.output.shape, out)
+}
+
+pub(super) fn add_constant(b: &mut Builder, a: &QAddConstant, x: &OpInputs) -> ArrayD<CellRef> {
+    let rescale = Rescale::signed(a.shift, x.output.bits);
+    let constant = a.constant.broadcast(IxDyn(&x.output.shape)).expect("shape validated");
+    let out = x.cells[0]
+        .iter()
+        .zip(constant.iter())
+        .map(|(&c, &k)| b.linear(&[(c, 1i64 << a.input_shift)], k, rescale))
+        .collect();
+    collect(&x.output.shape, out)
+}
+
+pub(super) fn mul_constant(b: &mut Builder, m: &QMulConstant, x: &OpInputs) -> ArrayD<CellRef> {
+    let rescale = Rescale::signed(m.shift, x.output.bits);
+    let constant = m.constant.broadcast(IxDyn(&x.output.shape)).expect("shape validated");
+    let out = x.cells[0]
+        .iter()
+        .zip(constant.iter())
+        .map(|(&c, &k)| {
+            let terms: Vec<_> = term(c, k).into_iter().collect();
+            b.linear(&terms, 0, rescale)
+        })
+        .collect();
+    collect(&x.output.shape, out)
+}
+
+pub(super) fn average_pool(b: &mut Builder, p: &QAveragePool, x: &OpInputs) -> ArrayD<CellRef> {
+    let rescale = Rescale::signed(p.shift, x.output.bits);
+    let input = x.cells[0];
+    let (n, c, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
+    let window = p.pool.window;
+    let [oh, ow] = window.output_hw(h, w).expect("shape validated");
+    let mut out = Vec::new();
+    for bn in 0..n {
+        for ch in 0..c {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let taps: Vec<_> = window.taps(oy, ox, h, w).map(|(_, _, iy, ix)| input[[bn, ch, iy, ix]]).collect();
+                    let count = if p.pool.count_include_pad { window.area() } else { taps.len() } as i64;
+                    let m = round_div(1 << p.shift, count);
+                    let terms: Vec<_> = taps.iter().filter_map(|&t| term(t, m)).collect();
+                    out.push(b.linear(&terms, 0, rescale));
+                }
+            }
+        }
+    }
+    collect(&x.output.shape, out)
+}
+
+pub(super) fn global_average_pool(b: &mut Builder, g: &QGlobalAveragePool, x: &OpInputs) -> ArrayD<CellRef> {
+    let rescale = Rescale::signed(g.shift, x.output.bits);
+    let input = x.cells[0];
+    let (n, c, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
+    let m = round_div(1 << g.shift, (h * w) as i64);
+    let mut out = Vec::new();
+    for bn in 0..n {
+        for ch in 0..c {
+            let terms: Vec<_> =
+                (0..h).flat_map(|iy| (0..w).map(move |ix| (iy, ix))).filter_map(|(iy, ix)| term(input[[bn, ch, iy, ix]], m)).collect();
+            out.push(b.linear(&terms, 0, rescale));
+        }
+    }
+    collect(&x.output.shape, out)
+}

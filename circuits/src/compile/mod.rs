@@ -1,0 +1,160 @@
+//! The model compiler: walks a [`QuantizedModel`] node by node and emits each op's rows through
+//! the chips' instruction traits. Per op family: [`linear`] (Dense, Conv, Add/Sub, constants,
+//! average pooling), [`activation`] (Relu, LeakyRelu, Clip, tabulated functions), [`pool`]
+//! (MaxPool), [`output`] (ArgMax, Softmax), [`shape`] (Reshape, Transpose: wiring only).
+//!
+//! With a trace, every value the circuit computes for a tensor is compared with the
+//! interpreter's: a difference is a [`CompileError::InterpreterMismatch`] (a bug), never a proof.
+
+mod activation;
+mod linear;
+mod output;
+mod pool;
+mod shape;
+
+use ndarray::{ArrayD, IxDyn};
+use zkinfer_models::interpret::Trace;
+use zkinfer_models::quantized::{QOp, QTensor};
+use zkinfer_models::QuantizedModel;
+
+use crate::builder::{Builder, CellRef, CircuitSpec, Witness};
+use crate::layout::Layout;
+
+/// Compiling a model into a circuit failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    /// An op or parameter the circuits do not support.
+    #[error("node '{node}' ({op}): {reason}")]
+    Unsupported {
+        /// Node name.
+        node: String,
+        /// Op kind.
+        op: String,
+        /// Why.
+        reason: String,
+    },
+    /// The circuit computed a different value than the interpreter (a zkinfer bug).
+    #[error("node '{node}': the circuit computes {circuit} at index {index}, the interpreter {interpreter}")]
+    InterpreterMismatch {
+        /// Node name.
+        node: String,
+        /// Flat index.
+        index: usize,
+        /// Circuit value.
+        circuit: i64,
+        /// Interpreter value.
+        interpreter: i64,
+    },
+    /// The trace does not belong to the model.
+    #[error("the trace has {got} tensors, the model {expected}")]
+    TraceMismatch {
+        /// Model tensors.
+        expected: usize,
+        /// Trace tensors.
+        got: usize,
+    },
+    /// The layout has fewer limb columns than a rescale needs.
+    #[error("the layout has {limbs} limb columns, the model needs {needed}")]
+    Limbs {
+        /// Available.
+        limbs: usize,
+        /// Needed.
+        needed: usize,
+    },
+    /// The model needs more rows than the largest supported circuit.
+    #[error("the model needs 2^{k} rows (with {lanes} lanes), above the maximum 2^{max}; split it or use fewer/larger layers")]
+    TooLarge {
+        /// Required k.
+        k: u32,
+        /// Best lane count tried.
+        lanes: usize,
+        /// The cap.
+        max: u32,
+    },
+}
+
+/// What an op compiler sees: its input cells and tensor descriptions.
+pub(crate) struct OpInputs<'a> {
+    pub node: &'a str,
+    pub cells: Vec<&'a ArrayD<CellRef>>,
+    pub tensors: Vec<&'a QTensor>,
+    pub output: &'a QTensor,
+}
+
+/// Compiles `model` with `layout`; with a trace, also produces the witness (otherwise the
+/// witness holds the values for an all-zero input and only the spec is meaningful).
+pub fn compile(model: &QuantizedModel, layout: Layout, trace: Option<&Trace>) -> Result<(CircuitSpec, Witness), CompileError> {
+    let builder = build(model, layout, trace)?;
+    if builder.limbs_needed > layout.limbs {
+        return Err(CompileError::Limbs { limbs: layout.limbs, needed: builder.limbs_needed });
+    }
+    Ok(builder.finish())
+}
+
+/// Runs the compiler and returns the builder (the planner reads its row and limb counts).
+pub(crate) fn build(model: &QuantizedModel, layout: Layout, trace: Option<&Trace>) -> Result<Builder, CompileError> {
+    if let Some(t) = trace
+        && t.values.len() != model.tensors.len()
+    {
+        return Err(CompileError::TraceMismatch { expected: model.tensors.len(), got: t.values.len() });
+    }
+    let mut b = Builder::new(layout);
+    let input = model.tensor(model.input);
+    let values: Vec<i64> = match trace {
+        Some(t) => t.get(model.input).iter().copied().collect(),
+        None => vec![0; input.len()],
+    };
+    let input_cells = b.public_inputs(&values);
+    let mut cells: Vec<Option<ArrayD<CellRef>>> = vec![None; model.tensors.len()];
+    cells[model.input.0] = Some(ArrayD::from_shape_vec(IxDyn(&input.shape), input_cells).expect("one cell per element"));
+    for node in &model.nodes {
+        let inputs = OpInputs {
+            node: &node.name,
+            cells: node.inputs.iter().map(|i| cells[i.0].as_ref().expect("topological order")).collect(),
+            tensors: node.inputs.iter().map(|&i| model.tensor(i)).collect(),
+            output: model.tensor(node.output),
+        };
+        let out = compile_op(&mut b, &node.op, &inputs)?;
+        if let Some(t) = trace {
+            let expected = t.get(node.output);
+            for (index, (cell, &want)) in out.iter().zip(expected.iter()).enumerate() {
+                let got = b.value(*cell);
+                if got != want {
+                    return Err(CompileError::InterpreterMismatch { node: node.name.clone(), index, circuit: got, interpreter: want });
+                }
+            }
+        }
+        cells[node.output.0] = Some(out);
+    }
+    for o in &model.outputs {
+        let out: Vec<CellRef> = cells[o.0].as_ref().expect("outputs are computed").iter().copied().collect();
+        b.public_outputs(&out);
+    }
+    Ok(b)
+}
+
+fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>, CompileError> {
+    Ok(match op {
+        QOp::Dense(d) => linear::dense(b, d, x),
+        QOp::Conv2d(c) => linear::conv2d(b, c, x),
+        QOp::Add(a) => linear::add(b, a, x),
+        QOp::AddConstant(a) => linear::add_constant(b, a, x),
+        QOp::MulConstant(m) => linear::mul_constant(b, m, x),
+        QOp::AveragePool(p) => linear::average_pool(b, p, x),
+        QOp::GlobalAveragePool(g) => linear::global_average_pool(b, g, x),
+        QOp::Relu => activation::relu(b, x),
+        QOp::LeakyRelu(l) => activation::leaky_relu(b, l, x)?,
+        QOp::Clip(c) => activation::clip(b, c, x),
+        QOp::Lookup(l) => activation::lookup(b, &l.table, x),
+        QOp::MaxPool(w) => pool::max_pool(b, w, x),
+        QOp::Reshape(r) => shape::reshape(x.cells[0], &r.shape),
+        QOp::Transpose(t) => shape::transpose(x.cells[0], &t.perm),
+        QOp::ArgMax(a) => output::argmax(b, a, x),
+        QOp::Softmax(s) => output::softmax(b, s, x),
+    })
+}
+
+/// Whether the model needs the function table.
+pub fn needs_function_table(model: &QuantizedModel) -> bool {
+    model.nodes.iter().any(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_)))
+}

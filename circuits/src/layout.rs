@@ -1,0 +1,147 @@
+//! The column layout of a model circuit, and the one place where it reaches
+//! `Circuit::configure`.
+//!
+//! halo2_proofs 0.4.1 calls `Circuit::configure` as a static function without parameters, but
+//! the number of columns depends on the model. zkinfer solves this once, here: every call that
+//! may configure a [`crate::ModelCircuit`] (keygen, proving, verifying-key rebuild, MockProver)
+//! runs inside [`with_layout`], which sets a thread-local [`Layout`] for the duration of the
+//! call; `configure` reads it with [`current_layout`]. halo2 configures on the calling thread,
+//! so the thread-local is always the one the caller set.
+
+use std::cell::Cell;
+
+use serde::{Deserialize, Serialize};
+
+/// Largest `k` (2^k rows) zkinfer builds circuits for. Params generation takes about 70 s at
+/// k = 16 on a 2-core machine and grows twofold per step; larger models need chained proofs
+/// (roadmap step 6).
+pub const MAX_K: u32 = 18;
+
+/// Smallest `k` the circuits use.
+pub const MIN_K: u32 = 4;
+
+/// Column counts of a model circuit. Part of the circuit identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Layout {
+    /// Advice lanes: inputs of a multiply-accumulate row (and operands of other rows).
+    pub lanes: usize,
+    /// Limb columns of the range decomposition, each with a lookup into the range table.
+    pub limbs: usize,
+    /// Limb width in bits: the range table holds every `(w, v)` with `1 ≤ w ≤ range_bits`, `v < 2^w`.
+    pub range_bits: u32,
+    /// Whether the circuit has a function table (Sigmoid, Tanh, Softmax's exponential).
+    pub function_table: bool,
+}
+
+/// The fewest lanes a layout may have (the comparison row uses seven).
+pub const MIN_LANES: usize = 8;
+
+impl Layout {
+    /// Index of lane `i` among the advice columns.
+    pub fn lane(&self, i: usize) -> usize {
+        i
+    }
+    /// The accumulator advice column.
+    pub fn acc(&self) -> usize {
+        self.lanes
+    }
+    /// The rescaled-output advice column.
+    pub fn out(&self) -> usize {
+        self.lanes + 1
+    }
+    /// Limb column `i`.
+    pub fn limb(&self, i: usize) -> usize {
+        self.lanes + 2 + i
+    }
+    /// Number of advice columns.
+    pub fn advice_columns(&self) -> usize {
+        self.lanes + 2 + self.limbs
+    }
+
+    /// Weight (fixed) column of lane `i`.
+    pub fn weight(&self, i: usize) -> usize {
+        i
+    }
+    /// A named fixed column.
+    pub fn fixed(&self, f: NamedFixed) -> usize {
+        self.lanes + f as usize
+    }
+    /// Limb `i`'s coefficient in the accumulator relation.
+    pub fn coef(&self, i: usize) -> usize {
+        self.lanes + NamedFixed::COUNT + i
+    }
+    /// Limb `i`'s coefficient in the output relation.
+    pub fn ycoef(&self, i: usize) -> usize {
+        self.lanes + NamedFixed::COUNT + self.limbs + i
+    }
+    /// Limb `i`'s width tag for the range lookup.
+    pub fn tag(&self, i: usize) -> usize {
+        self.lanes + NamedFixed::COUNT + 2 * self.limbs + i
+    }
+    /// Number of fixed columns (excluding the constants column and lookup tables).
+    pub fn fixed_columns(&self) -> usize {
+        self.lanes + NamedFixed::COUNT + 3 * self.limbs
+    }
+}
+
+/// Fixed columns with one role each (gate enables and per-row constants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamedFixed {
+    /// Bias added on the first row of a multiply-accumulate chain.
+    Bias = 0,
+    /// 1 where the accumulator continues from the previous row, 0 on a chain's first row.
+    Cont,
+    /// Enables the multiply-accumulate gate.
+    QMac,
+    /// Enables the rescale-and-range gate.
+    QRescale,
+    /// Constant `C` of the rescale relation `acc + C = Σ coef·limb`.
+    RescaleC,
+    /// Constant `Y0` of the output relation `out + Y0 = Σ ycoef·limb`.
+    RescaleY0,
+    /// Enables the comparison gate.
+    QMax,
+    /// Enables the argmax index gate.
+    QArgMax,
+    /// Position `j` of the element compared by an argmax row.
+    ArgMaxIndex,
+    /// Enables the function lookup.
+    QFunction,
+    /// Which function table a lookup row reads.
+    FunctionTag,
+    /// Enables the division gate.
+    QDivision,
+    /// The power of two `P` of the division gate.
+    DivisionScale,
+}
+
+impl NamedFixed {
+    /// Number of named fixed columns.
+    pub const COUNT: usize = 13;
+}
+
+thread_local! {
+    static CURRENT: Cell<Option<Layout>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with `layout` as the layout `Circuit::configure` sees (see the module docs).
+pub fn with_layout<R>(layout: Layout, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Layout>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CURRENT.with(|c| c.replace(Some(layout))));
+    f()
+}
+
+/// The layout set by the innermost [`with_layout`].
+///
+/// # Panics
+/// Outside [`with_layout`]: configuring a model circuit without a layout is a programming error.
+pub fn current_layout() -> Layout {
+    CURRENT
+        .with(Cell::get)
+        .expect("a ModelCircuit was configured outside zkinfer_circuits::with_layout")
+}

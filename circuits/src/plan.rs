@@ -1,0 +1,86 @@
+//! The layout planner: chooses the number of lanes (columns) against rows, and `k`.
+//!
+//! For each candidate lane count it compiles the model without a witness (cheap: no field
+//! arithmetic), counts rows, and derives `k` from rows, lookup tables and halo2's blinding
+//! rows. It keeps the candidate with the lowest estimated proving cost,
+//! `2^k · (advice columns + 3 · lookups + equality-enabled columns)`: each advice column costs
+//! one commitment and FFTs of size 2^k, each lookup three more committed columns, and each
+//! equality-enabled column a share of the permutation argument. This is a first model; the
+//! benchmarks of the performance milestone calibrate it.
+
+use serde::Serialize;
+use zkinfer_models::QuantizedModel;
+
+use crate::circuit::required_k;
+use crate::compile::{CompileError, build, needs_function_table};
+use crate::layout::{Layout, MAX_K, MIN_LANES};
+
+/// Lane counts the planner tries.
+pub const LANE_CANDIDATES: &[usize] = &[8, 12, 16, 24, 32, 48, 64];
+
+/// Width of a range-table limb.
+pub const RANGE_BITS: u32 = 8;
+
+/// The chosen layout and what it costs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Plan {
+    /// Column counts.
+    pub layout: Layout,
+    /// `log2` of the circuit's rows.
+    pub k: u32,
+    /// Rows the model uses.
+    pub rows: usize,
+    /// Advice columns.
+    pub advice_columns: usize,
+    /// Fixed columns (with the constants column, without table columns).
+    pub fixed_columns: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Rows of the lookup tables.
+    pub table_rows: usize,
+    /// The cost estimate the planner minimised.
+    pub estimated_cost: f64,
+}
+
+fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError> {
+    let builder = build(model, layout, None)?;
+    if builder.limbs_needed > layout.limbs {
+        return Err(CompileError::Limbs { limbs: layout.limbs, needed: builder.limbs_needed });
+    }
+    let (spec, _) = builder.finish();
+    let k = required_k(&spec);
+    let lookups = layout.limbs + usize::from(layout.function_table);
+    let equality = layout.lanes + 1;
+    let advice = layout.advice_columns();
+    let cost = (1u64 << k) as f64 * (advice + 3 * lookups + equality) as f64;
+    Ok(Plan {
+        layout,
+        k,
+        rows: spec.rows,
+        advice_columns: advice,
+        fixed_columns: layout.fixed_columns() + 1,
+        lookups,
+        table_rows: spec.table_rows(),
+        estimated_cost: cost,
+    })
+}
+
+/// Chooses the layout for `model` (see the module docs).
+pub fn plan(model: &QuantizedModel) -> Result<Plan, CompileError> {
+    let function_table = needs_function_table(model);
+    // Limb columns: as many as the widest rescale needs.
+    let probe = Layout { lanes: MIN_LANES, limbs: 64, range_bits: RANGE_BITS, function_table };
+    let limbs = build(model, probe, None)?.limbs_needed.max(1);
+    let mut best: Option<Plan> = None;
+    for &lanes in LANE_CANDIDATES {
+        let p = evaluate(model, Layout { lanes, limbs, range_bits: RANGE_BITS, function_table })?;
+        if best.is_none_or(|b| p.estimated_cost < b.estimated_cost) {
+            best = Some(p);
+        }
+    }
+    let best = best.expect("at least one candidate");
+    if best.k > MAX_K {
+        return Err(CompileError::TooLarge { k: best.k, lanes: best.layout.lanes, max: MAX_K });
+    }
+    Ok(best)
+}
