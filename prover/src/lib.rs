@@ -1,0 +1,134 @@
+//! # zkinfer-prover
+//!
+//! Turns a quantized model into a [`CompiledModel`] (layout planning), manages params
+//! ([`params::ParamsCache`]), runs keygen, and proves inferences with the stock halo2_proofs
+//! prover (multicore). The witness comes from the integer interpreter's trace: the circuit is
+//! filled from it and the compiler checks every value against it. Every proof is verified with
+//! `zkinfer-verifier` before it is returned, so an inconsistent witness never leaves as a proof.
+//!
+//! ```no_run
+//! use zkinfer_prover::{Prover, compile_model, params::ParamsCache};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let quantized: zkinfer_models::QuantizedModel = unimplemented!();
+//! # let input: ndarray::ArrayD<f32> = unimplemented!();
+//! let compiled = compile_model(quantized, "model.onnx")?;           // plan the layout
+//! let params = ParamsCache::new(ParamsCache::default_dir()).load_or_generate(compiled.k)?;
+//! let prover = Prover::new(compiled, params.params, params.hash)?;  // keygen
+//! let proof = prover.prove(&input, &mut rand_core::UnwrapErr(rand::rngs::SysRng))?;
+//! # Ok(()) }
+//! ```
+
+pub mod params;
+
+use std::sync::Arc;
+
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::plonk::{ProvingKey, create_proof, keygen_pk, keygen_vk};
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
+use ndarray::ArrayD;
+use zkinfer_circuits::{CompileError, ModelCircuit, compile, instance_values, plan, with_layout};
+use zkinfer_models::interpret::Trace;
+use zkinfer_models::{InterpretError, QuantizedModel};
+use zkinfer_verifier::{CompiledModel, Digest, ProofEnvelope, Verified, VerifyError, Verifier, circuit_identity};
+
+/// Proving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    /// The model cannot be laid out.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// The input is refused by the interpreter (shape, range).
+    #[error("the input is refused: {0}")]
+    Input(#[from] InterpretError),
+    /// Keygen failed.
+    #[error("keygen failed: {0}")]
+    Keygen(String),
+    /// halo2 failed to create the proof.
+    #[error("proving failed: {0}")]
+    Proof(String),
+    /// The fresh proof does not verify: a zkinfer bug, reported instead of writing a bad proof.
+    #[error("the fresh proof does not verify ({0}); this is a bug in zkinfer")]
+    SelfCheck(#[from] VerifyError),
+}
+
+/// Plans the circuit for a quantized model.
+pub fn compile_model(model: QuantizedModel, source: &str) -> Result<CompiledModel, CompileError> {
+    let p = plan::plan(&model)?;
+    Ok(CompiledModel { source: source.to_string(), model, layout: p.layout, k: p.k })
+}
+
+/// One model's proving key and verifier, ready for many proofs.
+#[derive(Debug)]
+pub struct Prover {
+    compiled: CompiledModel,
+    params: Params<EqAffine>,
+    params_hash: Digest,
+    pk: ProvingKey<EqAffine>,
+    identity: Digest,
+    verifier: Verifier,
+}
+
+/// A proof and what it proves.
+#[derive(Debug)]
+pub struct Proof {
+    /// The envelope to write.
+    pub envelope: ProofEnvelope,
+    /// The verified public values.
+    pub verified: Verified,
+    /// The interpreter's trace of the inference.
+    pub trace: Trace,
+}
+
+impl Prover {
+    /// Runs keygen (verifying and proving key) for the compiled model.
+    pub fn new(compiled: CompiledModel, params: Params<EqAffine>, params_hash: Digest) -> Result<Self, ProveError> {
+        let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
+        let circuit = ModelCircuit::new(Arc::new(spec), None);
+        let pk = with_layout(compiled.layout, || {
+            let vk = keygen_vk(&params, &circuit)?;
+            keygen_pk(&params, vk, &circuit)
+        })
+        .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
+        let identity = circuit_identity(pk.get_vk());
+        let verifier = Verifier::new(compiled.clone(), params.clone(), params_hash)?;
+        Ok(Self { compiled, params, params_hash, pk, identity, verifier })
+    }
+
+    /// The circuit identity.
+    pub fn identity(&self) -> Digest {
+        self.identity
+    }
+
+    /// The compiled model.
+    pub fn compiled(&self) -> &CompiledModel {
+        &self.compiled
+    }
+
+    /// Proves one inference on a real-valued input (refused if outside the calibrated range).
+    pub fn prove(&self, input: &ArrayD<f32>, rng: &mut impl rand_core::Rng) -> Result<Proof, ProveError> {
+        let model = &self.compiled.model;
+        let trace = model.run(input)?;
+        let (spec, witness) = compile::compile(model, self.compiled.layout, Some(&trace))?;
+        let circuit = ModelCircuit::new(Arc::new(spec), Some(Arc::new(witness.clone())));
+        let instance: Vec<Fp> = instance_values(&witness.instance);
+        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
+        with_layout(self.compiled.layout, || {
+            create_proof(&self.params, &self.pk, &[circuit], &[&[&instance]], &mut *rng, &mut transcript)
+        })
+        .map_err(|e| ProveError::Proof(format!("{e:?}")))?;
+        let proof = transcript.finalize();
+        let scales = std::iter::once(model.input).chain(model.outputs.iter().copied()).map(|t| model.tensor(t).scale).collect();
+        let envelope = ProofEnvelope {
+            circuit_identity: self.identity,
+            k: self.compiled.k,
+            params_hash: self.params_hash,
+            public_values: witness.instance,
+            scales,
+            proof_len: proof.len() as u32,
+            proof,
+        };
+        let verified = self.verifier.verify(&envelope)?;
+        Ok(Proof { envelope, verified, trace })
+    }
+}

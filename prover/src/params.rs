@@ -1,0 +1,119 @@
+//! The params cache: params are generated once per `k` (slow: about 20 s at k = 14 on two cores)
+//! and kept on disk; loading checks the content hash (well under a second).
+//!
+//! Directory: `$ZKINFER_PARAMS_DIR` if set, else `$XDG_CACHE_HOME/zkinfer/params`, else
+//! `$HOME/.cache/zkinfer/params`, else `.zkinfer-params` in the working directory. One file per
+//! `k`: `ipa-pasta-k{k}.zkpar`, written atomically.
+
+use std::path::{Path, PathBuf};
+
+use halo2_proofs::pasta::EqAffine;
+use halo2_proofs::poly::commitment::Params;
+use zkinfer_circuits::MAX_K;
+use zkinfer_verifier::Digest;
+use zkinfer_verifier::params::{ParamsError, params_from_bytes, params_to_bytes};
+
+/// Params cache failures.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamsCacheError {
+    /// `k` above the cap.
+    #[error("k = {k} exceeds the maximum supported k = {max} (params alone would take minutes and gigabytes)")]
+    TooLarge {
+        /// Requested.
+        k: u32,
+        /// Cap.
+        max: u32,
+    },
+    /// File system error.
+    #[error("params cache {path}: {source}")]
+    Io {
+        /// Path.
+        path: String,
+        /// Error.
+        source: std::io::Error,
+    },
+    /// A cached file is corrupt.
+    #[error("cached params {path} are unusable ({source}); delete the file to regenerate it")]
+    Corrupt {
+        /// Path.
+        path: String,
+        /// Why.
+        source: ParamsError,
+    },
+}
+
+/// Where params live.
+#[derive(Clone, Debug)]
+pub struct ParamsCache {
+    dir: PathBuf,
+}
+
+/// Loaded params.
+#[derive(Clone, Debug)]
+pub struct LoadedParams {
+    /// The params.
+    pub params: Params<EqAffine>,
+    /// Their hash.
+    pub hash: Digest,
+    /// The file.
+    pub path: PathBuf,
+    /// Whether this call generated them.
+    pub generated: bool,
+}
+
+impl ParamsCache {
+    /// The default directory (see the module docs).
+    pub fn default_dir() -> PathBuf {
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        env("ZKINFER_PARAMS_DIR")
+            .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("zkinfer/params")))
+            .or_else(|| env("HOME").map(|d| d.join(".cache/zkinfer/params")))
+            .unwrap_or_else(|| PathBuf::from(".zkinfer-params"))
+    }
+
+    /// A cache in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The cache directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The file for `k`.
+    pub fn path(&self, k: u32) -> PathBuf {
+        self.dir.join(format!("ipa-pasta-k{k}.zkpar"))
+    }
+
+    /// Whether params for `k` are cached.
+    pub fn contains(&self, k: u32) -> bool {
+        self.path(k).is_file()
+    }
+
+    /// Loads params for `k`, generating and caching them first if absent.
+    pub fn load_or_generate(&self, k: u32) -> Result<LoadedParams, ParamsCacheError> {
+        if k > MAX_K {
+            return Err(ParamsCacheError::TooLarge { k, max: MAX_K });
+        }
+        let path = self.path(k);
+        let io = |source| ParamsCacheError::Io { path: path.display().to_string(), source };
+        if path.is_file() {
+            let bytes = std::fs::read(&path).map_err(io)?;
+            let (params, hash) = params_from_bytes(&bytes)
+                .map_err(|source| ParamsCacheError::Corrupt { path: path.display().to_string(), source })?;
+            if params.k() != k {
+                return Err(ParamsCacheError::Corrupt { path: path.display().to_string(), source: ParamsError::K(params.k()) });
+            }
+            return Ok(LoadedParams { params, hash, path, generated: false });
+        }
+        let params = Params::<EqAffine>::new(k);
+        let bytes = params_to_bytes(&params);
+        std::fs::create_dir_all(&self.dir).map_err(io)?;
+        let tmp = self.dir.join(format!(".ipa-pasta-k{k}.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, &bytes).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        let hash = zkinfer_verifier::params::params_hash(&params);
+        Ok(LoadedParams { params, hash, path, generated: true })
+    }
+}

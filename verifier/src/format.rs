@@ -1,0 +1,124 @@
+//! The envelope of every file zkinfer writes: magic, format version, artifact kind, then a
+//! bincode body. Decoding untrusted bytes checks each of these and a size limit first, and
+//! never panics.
+
+use serde::{Serialize, de::DeserializeOwned};
+
+/// First bytes of every zkinfer artifact.
+pub const MAGIC: [u8; 8] = *b"ZKINFER\0";
+/// Version of the artifact formats this build reads and writes.
+pub const FORMAT_VERSION: u16 = 1;
+/// Length of the header (magic, version, kind).
+pub const HEADER_LEN: usize = MAGIC.len() + 2 + 1;
+
+/// Which artifact a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ArtifactKind {
+    /// A compiled model (`.zkm`).
+    CompiledModel = 1,
+    /// A proof envelope (`.zkp`).
+    Proof = 2,
+    /// Public parameters for one `k` (params cache).
+    Params = 3,
+}
+
+impl ArtifactKind {
+    fn from_byte(b: u8) -> Option<Self> {
+        match b {
+            1 => Some(Self::CompiledModel),
+            2 => Some(Self::Proof),
+            3 => Some(Self::Params),
+            _ => None,
+        }
+    }
+}
+
+/// Why bytes could not be decoded as an artifact.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// Larger than the limit for its kind.
+    #[error("{kind:?} is {bytes} bytes, above the limit of {limit}")]
+    TooLarge {
+        /// Expected kind.
+        kind: ArtifactKind,
+        /// Size.
+        bytes: usize,
+        /// Limit.
+        limit: usize,
+    },
+    /// Not a zkinfer file.
+    #[error("not a zkinfer file (bad magic)")]
+    BadMagic,
+    /// Another format version.
+    #[error("format version {found}; this build reads version {expected}")]
+    Version {
+        /// In the file.
+        found: u16,
+        /// Supported.
+        expected: u16,
+    },
+    /// Another kind of artifact.
+    #[error("expected a {expected:?} file, found {found}")]
+    WrongKind {
+        /// Expected.
+        expected: ArtifactKind,
+        /// Found (kind byte, described).
+        found: String,
+    },
+    /// The body does not decode.
+    #[error("malformed {kind:?}: {reason}")]
+    Malformed {
+        /// Kind.
+        kind: ArtifactKind,
+        /// Decoder message.
+        reason: String,
+    },
+}
+
+fn config<const LIMIT: usize>() -> impl bincode::config::Config {
+    bincode::config::standard().with_fixed_int_encoding().with_limit::<LIMIT>()
+}
+
+/// Encodes an artifact: header, then the bincode body.
+pub fn encode<T: Serialize>(kind: ArtifactKind, value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + 1024);
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.push(kind as u8);
+    let body = bincode::serde::encode_to_vec(value, bincode::config::standard().with_fixed_int_encoding())
+        .expect("serializing zkinfer's own types cannot fail");
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Checks the header and returns the body.
+pub fn body(kind: ArtifactKind, bytes: &[u8], limit: usize) -> Result<&[u8], FormatError> {
+    if bytes.len() > limit {
+        return Err(FormatError::TooLarge { kind, bytes: bytes.len(), limit });
+    }
+    if bytes.len() < HEADER_LEN || bytes[..MAGIC.len()] != MAGIC {
+        return Err(FormatError::BadMagic);
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    if version != FORMAT_VERSION {
+        return Err(FormatError::Version { found: version, expected: FORMAT_VERSION });
+    }
+    match ArtifactKind::from_byte(bytes[10]) {
+        Some(k) if k == kind => Ok(&bytes[HEADER_LEN..]),
+        Some(k) => Err(FormatError::WrongKind { expected: kind, found: format!("{k:?}") }),
+        None => Err(FormatError::WrongKind { expected: kind, found: format!("unknown kind {}", bytes[10]) }),
+    }
+}
+
+/// Decodes an artifact of `kind` whose whole size is at most `LIMIT` bytes; the body must be
+/// consumed exactly.
+pub fn decode<T: DeserializeOwned, const LIMIT: usize>(kind: ArtifactKind, bytes: &[u8]) -> Result<T, FormatError> {
+    let body = body(kind, bytes, LIMIT)?;
+    let (value, used) = bincode::serde::decode_from_slice(body, config::<LIMIT>())
+        .map_err(|e| FormatError::Malformed { kind, reason: e.to_string() })?;
+    if used != body.len() {
+        return Err(FormatError::Malformed { kind, reason: format!("{} trailing bytes", body.len() - used) });
+    }
+    Ok(value)
+}

@@ -1,0 +1,34 @@
+//! # zkinfer-verifier
+//!
+//! Checks zkinfer proofs. Owns the artifact formats ([`format`]: magic, version, kind, size
+//! limits), validated decoding of compiled models ([`CompiledModel`]), proof envelopes
+//! ([`ProofEnvelope`]) and params ([`params`]), the verifying-key rebuild and the circuit
+//! identity, and verification ([`Verifier`]).
+//!
+//! halo2_proofs 0.4.1 cannot serialize a verifying key, so the verifier rebuilds it from the
+//! compiled model with `keygen_vk`; the circuit identity is a hash of `vk.pinned()`. The stock
+//! `verify_proof` accepts trailing bytes and zero-padded public inputs, so [`Verifier::verify`]
+//! enforces the exact public-value count, each value's range, and that verification reads the
+//! proof to its last byte. Untrusted bytes give typed errors, never panics.
+//!
+//! Dependencies stay short (no prover, no ONNX, no rayon) so the crate builds for wasm32.
+//!
+//! ```no_run
+//! use zkinfer_verifier::{CompiledModel, ProofEnvelope, Verifier, params::params_from_bytes};
+//! let model = CompiledModel::from_bytes(&std::fs::read("model.zkm")?)?;
+//! let (params, params_hash) = params_from_bytes(&std::fs::read("params-k10.zkpar")?)?;
+//! let verifier = Verifier::new(model, params, params_hash)?;    // rebuilds the verifying key once
+//! let proof = ProofEnvelope::from_bytes(&std::fs::read("proof.zkp")?)?;
+//! let verified = verifier.verify(&proof)?;
+//! println!("{:?}", verified.outputs[0].real);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod artifacts;
+pub mod format;
+pub mod params;
+mod verify;
+
+pub use artifacts::{CompiledModel, Digest, ModelError, ProofEnvelope, hex};
+pub use format::FormatError;
+pub use verify::{Verified, VerifiedTensor, VerifyError, Verifier, circuit_identity, verify, verifying_key};

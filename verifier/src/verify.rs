@@ -1,0 +1,242 @@
+//! Verification: rebuild the verifying key from the compiled model, check the envelope against
+//! the model and params, then run halo2's `verify_proof` and require that it read the proof
+//! to its last byte.
+
+use std::io::Cursor;
+
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::plonk::{SingleVerifier, VerifyingKey, keygen_vk, verify_proof};
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::transcript::{Blake2bRead, Challenge255};
+use serde::Serialize;
+use std::sync::Arc;
+use zkinfer_circuits::{ModelCircuit, instance_values, with_layout};
+use zkinfer_models::numeric::dequantize;
+
+use crate::artifacts::{CompiledModel, Digest, ProofEnvelope, digest, hex};
+
+/// Domain separation of the circuit identity.
+const PERSONAL: &[u8; 16] = b"zkinfer-circuit\0";
+
+/// Why a proof was not accepted. [`VerifyError::is_malformed`] separates unusable input from
+/// a well-formed proof that does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The compiled model cannot be turned into a circuit.
+    #[error("the compiled model cannot be rebuilt into a circuit: {0}")]
+    Model(String),
+    /// The proof is for a circuit of another size.
+    #[error("the proof is for k = {found}, the model's circuit has k = {expected}")]
+    K {
+        /// Model's k.
+        expected: u32,
+        /// Envelope's k.
+        found: u32,
+    },
+    /// The params differ from the ones the proof was made with.
+    #[error("the proof was made with params {found}, these params are {expected}")]
+    Params {
+        /// Hash of the given params.
+        expected: String,
+        /// Hash in the envelope.
+        found: String,
+    },
+    /// The proof is for another circuit (another model, layout or weights).
+    #[error("the proof is for circuit {found}, this model's circuit is {expected}")]
+    Identity {
+        /// This model's identity.
+        expected: String,
+        /// The envelope's identity.
+        found: String,
+    },
+    /// Wrong number of public values.
+    #[error("the proof carries {found} public values, the model has {expected}")]
+    PublicCount {
+        /// Model's count.
+        expected: usize,
+        /// Envelope's count.
+        found: usize,
+    },
+    /// Scales differ from the model's.
+    #[error("the proof's scales {found:?} differ from the model's {expected:?}")]
+    Scales {
+        /// Model's.
+        expected: Vec<i32>,
+        /// Envelope's.
+        found: Vec<i32>,
+    },
+    /// A public value outside its tensor's range.
+    #[error("public value {index} = {value} is outside its tensor's range [{min}, {max}]")]
+    PublicRange {
+        /// Index among the public values.
+        index: usize,
+        /// The value.
+        value: i64,
+        /// Range min.
+        min: i64,
+        /// Range max.
+        max: i64,
+    },
+    /// The declared proof length differs from the proof.
+    #[error("the envelope declares {declared} proof bytes, it holds {found}")]
+    ProofLength {
+        /// Declared.
+        declared: u32,
+        /// Actual.
+        found: usize,
+    },
+    /// Bytes after the end of the proof.
+    #[error("{0} unread bytes after the proof")]
+    TrailingBytes(usize),
+    /// halo2 rejected the proof.
+    #[error("the proof is invalid: {0}")]
+    InvalidProof(String),
+}
+
+impl VerifyError {
+    /// True when the input does not fit the model (as opposed to a proof that fails to verify).
+    pub fn is_malformed(&self) -> bool {
+        !matches!(self, VerifyError::InvalidProof(_) | VerifyError::TrailingBytes(_) | VerifyError::Identity { .. })
+    }
+}
+
+/// One verified tensor.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VerifiedTensor {
+    /// Name in the model.
+    pub name: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Scale: real = integer / 2^scale.
+    pub scale: i32,
+    /// Integer values.
+    pub values: Vec<i64>,
+    /// Real values.
+    pub real: Vec<f64>,
+}
+
+/// What a verified proof establishes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verified {
+    /// The circuit identity, hex.
+    pub circuit_identity: String,
+    /// The public input.
+    pub input: VerifiedTensor,
+    /// The outputs, in model order.
+    pub outputs: Vec<VerifiedTensor>,
+}
+
+/// A verifier for one model and params; keeps the rebuilt verifying key for repeated use.
+#[derive(Debug)]
+pub struct Verifier {
+    compiled: CompiledModel,
+    params: Params<EqAffine>,
+    params_hash: Digest,
+    vk: VerifyingKey<EqAffine>,
+    identity: Digest,
+}
+
+/// The circuit identity of a verifying key: BLAKE2b-256 of its pinned description (gates,
+/// columns, fixed and permutation commitments), which halo2 also absorbs into the transcript.
+pub fn circuit_identity(vk: &VerifyingKey<EqAffine>) -> Digest {
+    digest(PERSONAL, format!("{:?}", vk.pinned()).as_bytes())
+}
+
+/// Rebuilds the verifying key of a compiled model.
+pub fn verifying_key(compiled: &CompiledModel, params: &Params<EqAffine>) -> Result<VerifyingKey<EqAffine>, VerifyError> {
+    if params.k() != compiled.k {
+        return Err(VerifyError::K { expected: params.k(), found: compiled.k });
+    }
+    let spec = compiled.spec().map_err(|e| VerifyError::Model(e.to_string()))?;
+    let circuit = ModelCircuit::new(Arc::new(spec), None);
+    with_layout(compiled.layout, || keygen_vk(params, &circuit)).map_err(|e| VerifyError::Model(e.to_string()))
+}
+
+impl Verifier {
+    /// Rebuilds the verifying key (the expensive step, done once).
+    pub fn new(compiled: CompiledModel, params: Params<EqAffine>, params_hash: Digest) -> Result<Self, VerifyError> {
+        let vk = verifying_key(&compiled, &params)?;
+        let identity = circuit_identity(&vk);
+        Ok(Self { compiled, params, params_hash, vk, identity })
+    }
+
+    /// This model's circuit identity.
+    pub fn identity(&self) -> Digest {
+        self.identity
+    }
+
+    /// Verifies one proof envelope.
+    pub fn verify(&self, env: &ProofEnvelope) -> Result<Verified, VerifyError> {
+        let m = &self.compiled.model;
+        if env.k != self.compiled.k {
+            return Err(VerifyError::K { expected: self.compiled.k, found: env.k });
+        }
+        if env.params_hash != self.params_hash {
+            return Err(VerifyError::Params { expected: hex(&self.params_hash), found: hex(&env.params_hash) });
+        }
+        if env.circuit_identity != self.identity {
+            return Err(VerifyError::Identity { expected: hex(&self.identity), found: hex(&env.circuit_identity) });
+        }
+        let expected_len = self.compiled.public_len();
+        if env.public_values.len() != expected_len {
+            return Err(VerifyError::PublicCount { expected: expected_len, found: env.public_values.len() });
+        }
+        let tensors: Vec<_> = std::iter::once(m.input).chain(m.outputs.iter().copied()).map(|id| m.tensor(id)).collect();
+        let scales: Vec<i32> = tensors.iter().map(|t| t.scale).collect();
+        if env.scales != scales {
+            return Err(VerifyError::Scales { expected: scales, found: env.scales.clone() });
+        }
+        let mut index = 0;
+        for t in &tensors {
+            let (min, max) = t.range();
+            for &value in &env.public_values[index..index + t.len()] {
+                if value < min || value > max {
+                    return Err(VerifyError::PublicRange { index, value, min, max });
+                }
+                index += 1;
+            }
+        }
+        if env.proof_len as usize != env.proof.len() {
+            return Err(VerifyError::ProofLength { declared: env.proof_len, found: env.proof.len() });
+        }
+        let instance: Vec<Fp> = instance_values(&env.public_values);
+        let mut reader = Cursor::new(env.proof.as_slice());
+        {
+            let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&mut reader);
+            let strategy = SingleVerifier::new(&self.params);
+            verify_proof(&self.params, &self.vk, strategy, &[&[&instance]], &mut transcript)
+                .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
+        }
+        let read = reader.position() as usize;
+        if read != env.proof.len() {
+            return Err(VerifyError::TrailingBytes(env.proof.len() - read));
+        }
+        let mut index = 0;
+        let mut verified: Vec<VerifiedTensor> = tensors
+            .iter()
+            .map(|t| {
+                let values = env.public_values[index..index + t.len()].to_vec();
+                index += t.len();
+                VerifiedTensor {
+                    name: t.name.clone(),
+                    shape: t.shape.clone(),
+                    scale: t.scale,
+                    real: values.iter().map(|&v| dequantize(v, t.scale)).collect(),
+                    values,
+                }
+            })
+            .collect();
+        let input = verified.remove(0);
+        Ok(Verified { circuit_identity: hex(&self.identity), input, outputs: verified })
+    }
+}
+
+/// One-shot verification: rebuilds the verifying key and verifies `env`.
+pub fn verify(
+    compiled: &CompiledModel,
+    params: &Params<EqAffine>,
+    params_hash: Digest,
+    env: &ProofEnvelope,
+) -> Result<Verified, VerifyError> {
+    Verifier::new(compiled.clone(), params.clone(), params_hash)?.verify(env)
+}
