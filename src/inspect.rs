@@ -183,23 +183,5 @@ fn print_tables(r: &Report) {
             range
         );
     }
-    let f = &q.fidelity;
-    println!(
-        "\nfidelity over {} calibration sample(s) ({} refused as out of range):",
-        f.samples, f.refused
-    );
-    println!(
-        "{:<28} {:>14} {:>14}",
-        "output", "max abs err", "mean abs err"
-    );
-    for o in &f.outputs {
-        println!(
-            "{:<28} {:>14.6} {:>14.6}",
-            o.tensor, o.max_abs_error, o.mean_abs_error
-        );
-    }
-    println!(
-        "argmax agreement with the float model: {:.2}%",
-        100.0 * f.argmax_agreement
-    );
+    crate::report::print_fidelity(&q.fidelity);
 }

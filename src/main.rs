@@ -1,9 +1,18 @@
 //! `zkinfer`: the command-line interface.
 //!
-//! Verbs (see README.md): `inspect` shows what zkinfer makes of an ONNX model: its ops and
-//! shapes, and, with calibration data, the chosen scales and a fidelity table.
+//! Verbs (see README.md): `inspect` (ops, scales, fidelity), `compile` (quantize and plan the
+//! circuit), `setup` (params and keys), `prove`, `verify`, and `demo` (all of it on the bundled
+//! digits model).
 
+mod artifacts;
+mod compile;
+mod demo;
 mod inspect;
+mod progress;
+mod prove;
+mod report;
+mod setup;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +33,16 @@ struct Cli {
 enum Command {
     /// Show a model's ops and shapes; with --calibration, its quantization scales and fidelity.
     Inspect(inspect::InspectArgs),
+    /// Quantize an ONNX model with calibration data and plan its circuit: writes model.zkm.
+    Compile(compile::CompileArgs),
+    /// Generate (once) or load the params for a compiled model and run keygen; prints the circuit identity.
+    Setup(setup::SetupArgs),
+    /// Run a compiled model on an input and prove it: prints the outputs, writes proof.zkp.
+    Prove(prove::ProveArgs),
+    /// Verify a proof against a compiled model: prints the verified outputs or why it is rejected.
+    Verify(verify::VerifyArgs),
+    /// The whole path on the bundled digits model: compile, setup, prove, verify.
+    Demo(demo::DemoArgs),
 }
 
 /// How to read an ONNX model.
@@ -98,6 +117,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args),
+        Command::Compile(args) => compile::run(&args),
+        Command::Setup(args) => setup::run(&args),
+        Command::Prove(args) => prove::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Demo(args) => demo::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -115,3 +115,160 @@ fn inspect_rejects_calibration_data_of_the_wrong_size() {
         "{stderr}"
     );
 }
+
+/// Runs zkinfer with the params cache under target/ (shared by the tests).
+fn zkinfer_params(args: &[&str]) -> (bool, String, String) {
+    let params = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/zkinfer-params");
+    let out = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .env("ZKINFER_PARAMS_DIR", params)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run zkinfer");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn demo_prints_the_digit_and_verified() {
+    let (ok, stdout, stderr) = zkinfer_params(&["demo"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("predicted digit: ") && stdout.trim_end().ends_with("VERIFIED"),
+        "{stdout}"
+    );
+    let (ok, json, stderr) = zkinfer_params(&["demo", "--json"]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.is_empty(), "--json is quiet on stderr: {stderr}");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["verified"], true);
+}
+
+#[test]
+fn compile_setup_prove_verify_and_reject_tampering() {
+    let dir = temp_dir("cli_flow");
+    let zkm = dir.join("digits.zkm");
+    let zkp = dir.join("digits.zkp");
+    let (zkm_s, zkp_s) = (zkm.to_str().expect("utf8"), zkp.to_str().expect("utf8"));
+    let (ok, stdout, stderr) = zkinfer_params(&[
+        "compile",
+        "models/zoo/digits_cnn.onnx",
+        "--calibration",
+        "models/zoo/digits_cnn.calibration.json",
+        "-o",
+        zkm_s,
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("circuit: k = "), "{stdout}");
+    let (ok, stdout, stderr) = zkinfer_params(&["setup", zkm_s]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("circuit identity: "), "{stdout}");
+    let (ok, stdout, stderr) = zkinfer_params(&[
+        "prove",
+        zkm_s,
+        "--input",
+        "models/zoo/digits_cnn.input.json",
+        "-o",
+        zkp_s,
+        "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    let proved: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let (ok, stdout, stderr) = zkinfer_params(&["verify", zkm_s, zkp_s, "--json"]);
+    assert!(ok, "{stderr}");
+    let verified: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        verified["outputs"], proved["outputs"],
+        "verify prints what prove proved"
+    );
+    assert_eq!(verified["predicted_class"], proved["predicted_class"]);
+
+    // Tampered files are rejected with a reason and a non-zero exit.
+    let good = std::fs::read(&zkp).expect("proof");
+    let bad = dir.join("bad.zkp");
+    let bad_s = bad.to_str().expect("utf8");
+    let mut flipped = good.clone();
+    let n = flipped.len();
+    flipped[n - 10] ^= 1;
+    std::fs::write(&bad, &flipped).expect("write");
+    let (ok, _, stderr) = zkinfer_params(&["verify", zkm_s, bad_s]);
+    assert!(
+        !ok && stderr.contains("REJECTED") && stderr.contains("invalid"),
+        "{stderr}"
+    );
+    let mut longer = good.clone();
+    longer.push(0);
+    std::fs::write(&bad, &longer).expect("write");
+    let (ok, _, stderr) = zkinfer_params(&["verify", zkm_s, bad_s]);
+    assert!(!ok && stderr.contains("trailing bytes"), "{stderr}");
+    std::fs::write(&bad, b"garbage").expect("write");
+    let (ok, _, stderr) = zkinfer_params(&["verify", zkm_s, bad_s]);
+    assert!(!ok && stderr.contains("not a proof file"), "{stderr}");
+    // The proof checked against another model.
+    let other = dir.join("other.zkm");
+    let (ok, _, stderr) = zkinfer_params(&[
+        "compile",
+        "models/tests/fixtures/fixture_nhwc.onnx",
+        "--calibration",
+        "models/tests/fixtures/fixture_nhwc.calibration.json",
+        "-o",
+        other.to_str().expect("utf8"),
+    ]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = zkinfer_params(&["verify", other.to_str().expect("utf8"), zkp_s]);
+    assert!(!ok && stderr.contains("REJECTED"), "{stderr}");
+    // A model file that is not one.
+    let (ok, _, stderr) = zkinfer_params(&["verify", zkp_s, zkp_s]);
+    assert!(
+        !ok && stderr.contains("not a usable compiled model"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn prove_refuses_an_input_outside_the_calibrated_range() {
+    let dir = temp_dir("cli_range");
+    let zkm = dir.join("m.zkm");
+    let zkm_s = zkm.to_str().expect("utf8");
+    let (ok, _, stderr) = zkinfer_params(&[
+        "compile",
+        "models/zoo/digits_mlp.onnx",
+        "--calibration",
+        "models/zoo/digits_mlp.calibration.json",
+        "-o",
+        zkm_s,
+    ]);
+    assert!(ok, "{stderr}");
+    let input = dir.join("big.json");
+    let values: Vec<String> = (0..64)
+        .map(|i| if i == 5 { "50.0".into() } else { "0.5".into() })
+        .collect();
+    std::fs::write(
+        &input,
+        format!("{{\"input_data\": [[{}]]}}", values.join(",")),
+    )
+    .expect("write");
+    let (ok, _, stderr) = zkinfer_params(&[
+        "prove",
+        zkm_s,
+        "--input",
+        input.to_str().expect("utf8"),
+        "-o",
+        dir.join("p.zkp").to_str().expect("utf8"),
+    ]);
+    assert!(!ok, "must refuse");
+    assert!(
+        stderr.contains("outside the model's input range"),
+        "{stderr}"
+    );
+}

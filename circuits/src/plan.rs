@@ -45,7 +45,10 @@ pub struct Plan {
 fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError> {
     let builder = build(model, layout, None)?;
     if builder.limbs_needed > layout.limbs {
-        return Err(CompileError::Limbs { limbs: layout.limbs, needed: builder.limbs_needed });
+        return Err(CompileError::Limbs {
+            limbs: layout.limbs,
+            needed: builder.limbs_needed,
+        });
     }
     let (spec, _) = builder.finish();
     let k = required_k(&spec);
@@ -69,18 +72,35 @@ fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError
 pub fn plan(model: &QuantizedModel) -> Result<Plan, CompileError> {
     let function_table = needs_function_table(model);
     // Limb columns: as many as the widest rescale needs.
-    let probe = Layout { lanes: MIN_LANES, limbs: 64, range_bits: RANGE_BITS, function_table };
+    let probe = Layout {
+        lanes: MIN_LANES,
+        limbs: 64,
+        range_bits: RANGE_BITS,
+        function_table,
+    };
     let limbs = build(model, probe, None)?.limbs_needed.max(1);
     let mut best: Option<Plan> = None;
     for &lanes in LANE_CANDIDATES {
-        let p = evaluate(model, Layout { lanes, limbs, range_bits: RANGE_BITS, function_table })?;
+        let p = evaluate(
+            model,
+            Layout {
+                lanes,
+                limbs,
+                range_bits: RANGE_BITS,
+                function_table,
+            },
+        )?;
         if best.is_none_or(|b| p.estimated_cost < b.estimated_cost) {
             best = Some(p);
         }
     }
     let best = best.expect("at least one candidate");
     if best.k > MAX_K {
-        return Err(CompileError::TooLarge { k: best.k, lanes: best.layout.lanes, max: MAX_K });
+        return Err(CompileError::TooLarge {
+            k: best.k,
+            lanes: best.layout.lanes,
+            max: MAX_K,
+        });
     }
     Ok(best)
 }

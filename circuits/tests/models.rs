@@ -10,19 +10,31 @@ use zkinfer_models::{QuantizedModel, onnx};
 
 fn quantized(name: &str) -> (QuantizedModel, Vec<ndarray::ArrayD<f32>>) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
-    let dir = if name.starts_with("fixture_") { root.join("tests/fixtures") } else { root.join("zoo") };
-    let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).expect("import");
+    let dir = if name.starts_with("fixture_") {
+        root.join("tests/fixtures")
+    } else {
+        root.join("zoo")
+    };
+    let graph =
+        onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).expect("import");
     let shape = graph.tensor(graph.input).shape.clone();
-    let cal = InputData::from_file(&dir.join(format!("{name}.calibration.json"))).and_then(|d| d.samples(&shape)).expect("calibration");
+    let cal = InputData::from_file(&dir.join(format!("{name}.calibration.json")))
+        .and_then(|d| d.samples(&shape))
+        .expect("calibration");
     let model = quantize(&graph, &cal, &QuantSettings::default()).expect("quantize");
-    let inputs = InputData::from_file(&dir.join(format!("{name}.input.json"))).and_then(|d| d.samples(&shape)).expect("input");
+    let inputs = InputData::from_file(&dir.join(format!("{name}.input.json")))
+        .and_then(|d| d.samples(&shape))
+        .expect("input");
     (model, inputs)
 }
 
 fn check(name: &str) {
     let (model, inputs) = quantized(name);
     let p = plan::plan(&model).expect("plan");
-    println!("{name}: k={} rows={} lanes={} limbs={} advice={} fixed={} lookups={}", p.k, p.rows, p.layout.lanes, p.layout.limbs, p.advice_columns, p.fixed_columns, p.lookups);
+    println!(
+        "{name}: k={} rows={} lanes={} limbs={} advice={} fixed={} lookups={}",
+        p.k, p.rows, p.layout.lanes, p.layout.limbs, p.advice_columns, p.fixed_columns, p.lookups
+    );
     let trace = model.run(&inputs[0]).expect("interpret");
     let (spec, witness) = compile::compile(&model, p.layout, Some(&trace)).expect("compile");
     assert_eq!(zkinfer_circuits::required_k(&spec), p.k);
@@ -36,7 +48,10 @@ fn check(name: &str) {
     // Claiming a different output is rejected.
     let mut forged = witness.clone();
     *forged.instance.last_mut().expect("outputs") += 1;
-    assert!(mock_prove(&spec, &forged).is_err(), "{name}: a forged output must fail");
+    assert!(
+        mock_prove(&spec, &forged).is_err(),
+        "{name}: a forged output must fail"
+    );
 }
 
 #[test]

@@ -35,11 +35,19 @@ pub struct Rescale {
 impl Rescale {
     /// The signed range of `bits` bits, after `shift`.
     pub fn signed(shift: u32, bits: u32) -> Self {
-        Self { shift, lo: -(1i64 << (bits - 1)), bits }
+        Self {
+            shift,
+            lo: -(1i64 << (bits - 1)),
+            bits,
+        }
     }
     /// `[0, 2^bits)` without a shift.
     pub fn unsigned(bits: u32) -> Self {
-        Self { shift: 0, lo: 0, bits }
+        Self {
+            shift: 0,
+            lo: 0,
+            bits,
+        }
     }
 }
 
@@ -67,14 +75,18 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
     for i in 0..layout.limbs {
         meta.lookup(|meta| {
             let mut q = Query { meta, config };
-            vec![(q.fixed(layout.tag(i)), config.range_table[0]), (q.limb(i), config.range_table[1])]
+            vec![
+                (q.fixed(layout.tag(i)), config.range_table[0]),
+                (q.limb(i), config.range_table[1]),
+            ]
         });
     }
 }
 
 /// The range table rows `(width, value)`: `(0, 0)`, then every `v < 2^w` for `1 ≤ w ≤ range_bits`.
 pub fn range_table(range_bits: u32) -> impl Iterator<Item = (u64, u64)> {
-    std::iter::once((0, 0)).chain((1..=range_bits as u64).flat_map(|w| (0..1u64 << w).map(move |v| (w, v))))
+    std::iter::once((0, 0))
+        .chain((1..=range_bits as u64).flat_map(|w| (0..1u64 << w).map(move |v| (w, v))))
 }
 
 /// Splits `bits` into limb widths of at most `range_bits`.
@@ -100,13 +112,21 @@ impl RangeInstructions for Builder {
         let r = acc + half - (y << shift);
         let u = y - lo;
         self.set_fixed(row, self.layout.fixed(NamedFixed::QRescale), 1);
-        self.set_fixed(row, self.layout.fixed(NamedFixed::RescaleC), half - (lo << shift));
+        self.set_fixed(
+            row,
+            self.layout.fixed(NamedFixed::RescaleC),
+            half - (lo << shift),
+        );
         self.set_fixed(row, self.layout.fixed(NamedFixed::RescaleY0), -lo);
         let mut limb = 0;
         let mut emit = |b: &mut Builder, value: i64, width: u32, pos: u32, ypos: Option<u32>| {
             if limb < b.layout.limbs {
                 let mask = (1i64 << width) - 1;
-                b.set_advice(row, b.layout.limb(limb), (value >> (pos - ypos.map_or(0, |_| shift))) & mask);
+                b.set_advice(
+                    row,
+                    b.layout.limb(limb),
+                    (value >> (pos - ypos.map_or(0, |_| shift))) & mask,
+                );
                 b.set_fixed(row, b.layout.coef(limb), 1i64 << pos);
                 b.set_fixed(row, b.layout.ycoef(limb), ypos.map_or(0, |p| 1i64 << p));
                 b.set_fixed(row, b.layout.tag(limb), width as i64);
@@ -135,7 +155,10 @@ mod tests {
     use crate::testing::{assert_fails_with, mock, test_layout};
 
     /// `y = round_shift(x, shift)` in `[lo, lo + 2^bits)` for one public input `x`.
-    fn rescale_circuit(x: i64, rescale: Rescale) -> (crate::builder::CircuitSpec, crate::builder::Witness) {
+    fn rescale_circuit(
+        x: i64,
+        rescale: Rescale,
+    ) -> (crate::builder::CircuitSpec, crate::builder::Witness) {
         let mut b = Builder::new(test_layout());
         let xs = b.public_inputs(&[x]);
         let y = b.linear(&[(xs[0], 1)], 0, rescale);
@@ -148,7 +171,10 @@ mod tests {
         for shift in 0..12 {
             for x in [-2048, -1024, -3, -2, -1, 0, 1, 2, 3, 1023, 2047] {
                 let (spec, w) = rescale_circuit(x, Rescale::signed(shift, 12));
-                assert_eq!(*w.instance.last().expect("output"), zkinfer_models::numeric::round_shift(x, shift));
+                assert_eq!(
+                    *w.instance.last().expect("output"),
+                    zkinfer_models::numeric::round_shift(x, shift)
+                );
                 mock(&spec, &w).unwrap_or_else(|e| panic!("x={x} shift={shift}: {e:?}"));
             }
         }
@@ -160,12 +186,28 @@ mod tests {
         mock(&rescale_circuit(127, r).0, &rescale_circuit(127, r).1).expect("127 fits 8 bits");
         mock(&rescale_circuit(-128, r).0, &rescale_circuit(-128, r).1).expect("-128 fits 8 bits");
         // One beyond each edge: no decomposition exists; the limb lookup fails.
-        assert_fails_with(&rescale_circuit(128, r).0, &rescale_circuit(128, r).1, &["rescale"]);
-        assert_fails_with(&rescale_circuit(-129, r).0, &rescale_circuit(-129, r).1, &["rescale"]);
+        assert_fails_with(
+            &rescale_circuit(128, r).0,
+            &rescale_circuit(128, r).1,
+            &["rescale"],
+        );
+        assert_fails_with(
+            &rescale_circuit(-129, r).0,
+            &rescale_circuit(-129, r).1,
+            &["rescale"],
+        );
         let u = Rescale::unsigned(10);
         mock(&rescale_circuit(1023, u).0, &rescale_circuit(1023, u).1).expect("1023 fits 10 bits");
-        assert_fails_with(&rescale_circuit(1024, u).0, &rescale_circuit(1024, u).1, &["rescale"]);
-        assert_fails_with(&rescale_circuit(-1, u).0, &rescale_circuit(-1, u).1, &["rescale"]);
+        assert_fails_with(
+            &rescale_circuit(1024, u).0,
+            &rescale_circuit(1024, u).1,
+            &["rescale"],
+        );
+        assert_fails_with(
+            &rescale_circuit(-1, u).0,
+            &rescale_circuit(-1, u).1,
+            &["rescale"],
+        );
     }
 
     #[test]

@@ -13,9 +13,9 @@ mod pool;
 mod shape;
 
 use ndarray::{ArrayD, IxDyn};
+use zkinfer_models::QuantizedModel;
 use zkinfer_models::interpret::Trace;
 use zkinfer_models::quantized::{QOp, QTensor};
-use zkinfer_models::QuantizedModel;
 
 use crate::builder::{Builder, CellRef, CircuitSpec, Witness};
 use crate::layout::Layout;
@@ -34,7 +34,9 @@ pub enum CompileError {
         reason: String,
     },
     /// The circuit computed a different value than the interpreter (a zkinfer bug).
-    #[error("node '{node}': the circuit computes {circuit} at index {index}, the interpreter {interpreter}")]
+    #[error(
+        "node '{node}': the circuit computes {circuit} at index {index}, the interpreter {interpreter}"
+    )]
     InterpreterMismatch {
         /// Node name.
         node: String,
@@ -62,7 +64,9 @@ pub enum CompileError {
         needed: usize,
     },
     /// The model needs more rows than the largest supported circuit.
-    #[error("the model needs 2^{k} rows (with {lanes} lanes), above the maximum 2^{max}; split it or use fewer/larger layers")]
+    #[error(
+        "the model needs 2^{k} rows (with {lanes} lanes), above the maximum 2^{max}; split it or use fewer/larger layers"
+    )]
     TooLarge {
         /// Required k.
         k: u32,
@@ -83,20 +87,34 @@ pub(crate) struct OpInputs<'a> {
 
 /// Compiles `model` with `layout`; with a trace, also produces the witness (otherwise the
 /// witness holds the values for an all-zero input and only the spec is meaningful).
-pub fn compile(model: &QuantizedModel, layout: Layout, trace: Option<&Trace>) -> Result<(CircuitSpec, Witness), CompileError> {
+pub fn compile(
+    model: &QuantizedModel,
+    layout: Layout,
+    trace: Option<&Trace>,
+) -> Result<(CircuitSpec, Witness), CompileError> {
     let builder = build(model, layout, trace)?;
     if builder.limbs_needed > layout.limbs {
-        return Err(CompileError::Limbs { limbs: layout.limbs, needed: builder.limbs_needed });
+        return Err(CompileError::Limbs {
+            limbs: layout.limbs,
+            needed: builder.limbs_needed,
+        });
     }
     Ok(builder.finish())
 }
 
 /// Runs the compiler and returns the builder (the planner reads its row and limb counts).
-pub(crate) fn build(model: &QuantizedModel, layout: Layout, trace: Option<&Trace>) -> Result<Builder, CompileError> {
+pub(crate) fn build(
+    model: &QuantizedModel,
+    layout: Layout,
+    trace: Option<&Trace>,
+) -> Result<Builder, CompileError> {
     if let Some(t) = trace
         && t.values.len() != model.tensors.len()
     {
-        return Err(CompileError::TraceMismatch { expected: model.tensors.len(), got: t.values.len() });
+        return Err(CompileError::TraceMismatch {
+            expected: model.tensors.len(),
+            got: t.values.len(),
+        });
     }
     let mut b = Builder::new(layout);
     let input = model.tensor(model.input);
@@ -106,11 +124,17 @@ pub(crate) fn build(model: &QuantizedModel, layout: Layout, trace: Option<&Trace
     };
     let input_cells = b.public_inputs(&values);
     let mut cells: Vec<Option<ArrayD<CellRef>>> = vec![None; model.tensors.len()];
-    cells[model.input.0] = Some(ArrayD::from_shape_vec(IxDyn(&input.shape), input_cells).expect("one cell per element"));
+    cells[model.input.0] = Some(
+        ArrayD::from_shape_vec(IxDyn(&input.shape), input_cells).expect("one cell per element"),
+    );
     for node in &model.nodes {
         let inputs = OpInputs {
             node: &node.name,
-            cells: node.inputs.iter().map(|i| cells[i.0].as_ref().expect("topological order")).collect(),
+            cells: node
+                .inputs
+                .iter()
+                .map(|i| cells[i.0].as_ref().expect("topological order"))
+                .collect(),
             tensors: node.inputs.iter().map(|&i| model.tensor(i)).collect(),
             output: model.tensor(node.output),
         };
@@ -120,14 +144,24 @@ pub(crate) fn build(model: &QuantizedModel, layout: Layout, trace: Option<&Trace
             for (index, (cell, &want)) in out.iter().zip(expected.iter()).enumerate() {
                 let got = b.value(*cell);
                 if got != want {
-                    return Err(CompileError::InterpreterMismatch { node: node.name.clone(), index, circuit: got, interpreter: want });
+                    return Err(CompileError::InterpreterMismatch {
+                        node: node.name.clone(),
+                        index,
+                        circuit: got,
+                        interpreter: want,
+                    });
                 }
             }
         }
         cells[node.output.0] = Some(out);
     }
     for o in &model.outputs {
-        let out: Vec<CellRef> = cells[o.0].as_ref().expect("outputs are computed").iter().copied().collect();
+        let out: Vec<CellRef> = cells[o.0]
+            .as_ref()
+            .expect("outputs are computed")
+            .iter()
+            .copied()
+            .collect();
         b.public_outputs(&out);
     }
     Ok(b)
@@ -156,5 +190,8 @@ fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>
 
 /// Whether the model needs the function table.
 pub fn needs_function_table(model: &QuantizedModel) -> bool {
-    model.nodes.iter().any(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_)))
+    model
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_)))
 }

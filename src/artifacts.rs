@@ -1,0 +1,61 @@
+//! Reading and writing the CLI's files, with paths in every error.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use zkinfer_prover::params::{LoadedParams, ParamsCache};
+use zkinfer_verifier::{CompiledModel, ProofEnvelope};
+
+use crate::progress::Progress;
+
+/// Where params are cached (flag, else the default directory).
+#[derive(Debug, clap::Args)]
+pub struct ParamsArgs {
+    /// Params cache directory [default: $ZKINFER_PARAMS_DIR, else $XDG_CACHE_HOME/zkinfer/params, else ~/.cache/zkinfer/params].
+    #[arg(long)]
+    pub params_dir: Option<PathBuf>,
+}
+
+impl ParamsArgs {
+    pub fn cache(&self) -> ParamsCache {
+        ParamsCache::new(
+            self.params_dir
+                .clone()
+                .unwrap_or_else(ParamsCache::default_dir),
+        )
+    }
+}
+
+pub fn read_compiled(path: &Path) -> anyhow::Result<CompiledModel> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    CompiledModel::from_bytes(&bytes)
+        .with_context(|| format!("{} is not a usable compiled model", path.display()))
+}
+
+pub fn read_proof(path: &Path) -> anyhow::Result<ProofEnvelope> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    ProofEnvelope::from_bytes(&bytes)
+        .with_context(|| format!("{} is not a proof file", path.display()))
+}
+
+pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Loads params for `k` from the cache, generating them (once) with a progress note.
+pub fn params(
+    cache: &ParamsCache,
+    k: u32,
+    progress: &Progress,
+) -> anyhow::Result<(LoadedParams, std::time::Duration)> {
+    let name = if cache.contains(k) {
+        format!("loading params k={k} from {}", cache.dir().display())
+    } else {
+        format!(
+            "generating params k={k} (once; cached in {})",
+            cache.dir().display()
+        )
+    };
+    let (params, took) = progress.step(&name, || cache.load_or_generate(k));
+    Ok((params?, took))
+}

@@ -1,0 +1,108 @@
+//! `zkinfer compile`: quantize an ONNX model with calibration data, plan its circuit, write the
+//! compiled model.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+use zkinfer_circuits::plan::Plan;
+use zkinfer_models::data::InputData;
+use zkinfer_models::fidelity::{FidelityReport, fidelity};
+use zkinfer_models::quantize::{QuantSettings, quantize};
+use zkinfer_models::{Graph, onnx};
+use zkinfer_prover::compile_model;
+use zkinfer_verifier::CompiledModel;
+
+use crate::progress::Progress;
+use crate::{ModelArgs, QuantArgs, report};
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Calibration inputs as JSON (`{"input_data": [[...], ...]}`).
+    #[arg(long)]
+    calibration: PathBuf,
+    /// Where to write the compiled model.
+    #[arg(short, long, default_value = "model.zkm")]
+    output: PathBuf,
+    /// Print one JSON document instead of tables.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    quant: QuantArgs,
+}
+
+/// What compiling produced.
+#[derive(Debug, Serialize)]
+pub struct Compiled {
+    #[serde(skip)]
+    pub compiled: CompiledModel,
+    pub plan: Plan,
+    pub fidelity: FidelityReport,
+}
+
+/// Quantizes `graph` on `calibration`, reports fidelity on it, plans the circuit.
+pub fn compile_graph(
+    graph: &Graph,
+    calibration: &InputData,
+    settings: &QuantSettings,
+    source: &str,
+) -> anyhow::Result<Compiled> {
+    let samples = calibration
+        .samples(&graph.tensor(graph.input).shape)
+        .context("reading calibration data")?;
+    let model = quantize(graph, &samples, settings).context("quantizing")?;
+    let fidelity = fidelity(graph, &model, &samples);
+    let (compiled, plan) = compile_model(model, source).context("planning the circuit")?;
+    Ok(Compiled {
+        compiled,
+        plan,
+        fidelity,
+    })
+}
+
+pub fn run(args: &CompileArgs) -> anyhow::Result<()> {
+    let progress = Progress::new(args.json);
+    let path = &args.model.model;
+    let (c, _) = progress.step(
+        "importing, quantizing and planning",
+        || -> anyhow::Result<Compiled> {
+            let graph = onnx::import_file(path, &args.model.import_options())
+                .with_context(|| format!("importing {}", path.display()))?;
+            let calibration = InputData::from_file(&args.calibration)
+                .with_context(|| format!("reading {}", args.calibration.display()))?;
+            let source = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            compile_graph(&graph, &calibration, &args.quant.settings(), &source)
+        },
+    );
+    let c = c?;
+    crate::artifacts::write(&args.output, &c.compiled.to_bytes())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&c)?);
+    } else {
+        report::print_fidelity(&c.fidelity);
+        print_plan(&c.plan);
+        println!("wrote {}", args.output.display());
+    }
+    Ok(())
+}
+
+pub fn print_plan(p: &Plan) {
+    println!(
+        "circuit: k = {} ({} rows used of {}), {} advice columns ({} lanes, {} limbs), {} fixed columns, {} lookups, table rows {}",
+        p.k,
+        p.rows,
+        1usize << p.k,
+        p.advice_columns,
+        p.layout.lanes,
+        p.layout.limbs,
+        p.fixed_columns,
+        p.lookups,
+        p.table_rows
+    );
+}

@@ -1,0 +1,115 @@
+//! `zkinfer prove`: run the model on an input, prove it, write the proof, print the outputs.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+use zkinfer_models::data::InputData;
+use zkinfer_prover::{Proof, Prover};
+use zkinfer_verifier::{CompiledModel, VerifiedTensor, hex};
+
+use crate::artifacts::{ParamsArgs, params, read_compiled};
+use crate::progress::Progress;
+use crate::report::{self, Timing, secs};
+
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    /// The compiled model (`zkinfer compile`).
+    model: PathBuf,
+    /// The input as JSON (`{"input_data": [[...]]}`, one sample).
+    #[arg(long)]
+    input: PathBuf,
+    /// Where to write the proof.
+    #[arg(short, long, default_value = "proof.zkp")]
+    output: PathBuf,
+    #[command(flatten)]
+    params: ParamsArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProveReport {
+    pub circuit_identity: String,
+    pub k: u32,
+    pub proof_bytes: usize,
+    pub outputs: Vec<VerifiedTensor>,
+    pub predicted_class: Option<usize>,
+    pub timings: Vec<Timing>,
+}
+
+/// Params, keygen and proof for one input; the timings of each step.
+pub fn prove(
+    compiled: CompiledModel,
+    input: &InputData,
+    params_args: &ParamsArgs,
+    progress: &Progress,
+) -> anyhow::Result<(Proof, Vec<Timing>)> {
+    let shape = compiled.model.tensor(compiled.model.input).shape.clone();
+    let samples = input.samples(&shape).context("reading the input")?;
+    let [sample] = samples.as_slice() else {
+        anyhow::bail!(
+            "the input file holds {} samples; prove takes exactly one",
+            samples.len()
+        );
+    };
+    let (loaded, params_took) = params(&params_args.cache(), compiled.k, progress)?;
+    let (prover, keygen_took) = progress.step("keygen", || {
+        Prover::new(compiled, loaded.params, loaded.hash)
+    });
+    let prover = prover?;
+    let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
+    let (proof, prove_took) = progress.step("proving", || prover.prove(sample, &mut rng));
+    let proof = proof?;
+    let timings = vec![
+        Timing {
+            step: "params",
+            seconds: secs(params_took),
+        },
+        Timing {
+            step: "keygen",
+            seconds: secs(keygen_took),
+        },
+        Timing {
+            step: "prove (incl. self-check)",
+            seconds: secs(prove_took),
+        },
+    ];
+    Ok((proof, timings))
+}
+
+pub fn run(args: &ProveArgs) -> anyhow::Result<()> {
+    let progress = Progress::new(args.json);
+    let compiled = read_compiled(&args.model)?;
+    let k = compiled.k;
+    let input = InputData::from_file(&args.input)
+        .with_context(|| format!("reading {}", args.input.display()))?;
+    let (proof, timings) = prove(compiled, &input, &args.params, &progress)?;
+    let bytes = proof.envelope.to_bytes();
+    crate::artifacts::write(&args.output, &bytes)?;
+    let report = ProveReport {
+        circuit_identity: hex(&proof.envelope.circuit_identity),
+        k,
+        proof_bytes: bytes.len(),
+        predicted_class: proof
+            .verified
+            .outputs
+            .first()
+            .and_then(report::predicted_class),
+        outputs: proof.verified.outputs,
+        timings,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        report::print_outputs(&report.outputs);
+        println!(
+            "wrote {} ({} bytes, k = {k})",
+            args.output.display(),
+            report.proof_bytes
+        );
+    }
+    Ok(())
+}
