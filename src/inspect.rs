@@ -1,6 +1,6 @@
 //! `zkinfer inspect`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
@@ -106,7 +106,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn quantization(graph: &Graph, path: &PathBuf, args: &InspectArgs) -> anyhow::Result<Quantization> {
+fn quantization(graph: &Graph, path: &Path, args: &InspectArgs) -> anyhow::Result<Quantization> {
     let input_shape = &graph.tensor(graph.input).shape;
     let samples = InputData::from_file(path)
         .and_then(|d| d.samples(input_shape))

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `zkinfer` binary.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -11,7 +11,7 @@ use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use crate::builder::{CellRef, CircuitSpec, Witness};
 use crate::chips::ModelConfig;
 use crate::chips::range::range_table;
-use crate::layout::{MAX_K, MIN_K, current_layout, with_layout};
+use crate::layout::{MIN_K, current_layout, with_layout};
 
 /// A compiled model as a halo2 circuit. Configure it only inside [`with_layout`] with
 /// `spec.layout` (the prover and verifier crates do this for you).
@@ -198,9 +198,6 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
 pub fn mock_prove(spec: &CircuitSpec, witness: &Witness) -> Result<(), Vec<VerifyFailure>> {
     use halo2_proofs::pasta::Fp;
     let k = required_k(spec);
-    if k > MAX_K + 2 {
-        panic!("k = {k} is too large for MockProver in tests");
-    }
     let circuit = ModelCircuit::new(Arc::new(spec.clone()), Some(Arc::new(witness.clone())));
     let instance = instance_values::<Fp>(&witness.instance);
     with_layout(spec.layout, || {

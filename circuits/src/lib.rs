@@ -36,6 +36,7 @@ pub mod compile;
 pub mod layout;
 pub mod plan;
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod testing;
 
 pub use builder::{Builder, CellRef, CircuitSpec, Witness};

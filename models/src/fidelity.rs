@@ -52,6 +52,10 @@ fn argmax(v: impl Iterator<Item = f64>) -> usize {
     best.0
 }
 
+/// Per sample: per output (sum of abs errors, max abs error, element count), if the
+/// interpreter accepted it; and the (float, quantized) argmax.
+type SampleResult = (Option<Vec<(f64, f64, usize)>>, (usize, Option<usize>));
+
 /// Compares `model` with `graph` on `samples` (which must have the input's shape).
 pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) -> FidelityReport {
     let compared: Vec<TensorId> = graph
@@ -59,28 +63,26 @@ pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) 
         .iter()
         .map(|&o| compared_tensor(graph, o))
         .collect();
-    // Per sample: per output (sum of abs errors, max abs error, element count); argmax pair.
-    let per_sample: Vec<(Option<Vec<(f64, f64, usize)>>, (usize, Option<usize>))> =
-        crate::map_samples(samples, |s| {
-            let float = graph.evaluate(s.clone());
-            let float_pred = argmax(float.get(compared[0]).iter().map(|&v| v as f64));
-            match model.run(s) {
-                Err(_) => (None, (float_pred, None)),
-                Ok(trace) => {
-                    let errs = compared
-                        .iter()
-                        .map(|&t| {
-                            let q = model.output_real(&trace, t);
-                            let f = float.get(t);
-                            let diffs = q.iter().zip(f.iter()).map(|(a, b)| (a - *b as f64).abs());
-                            diffs.fold((0.0, 0.0f64, 0), |(s, m, n), d| (s + d, m.max(d), n + 1))
-                        })
-                        .collect();
-                    let q_pred = argmax(model.output_real(&trace, compared[0]).iter().copied());
-                    (Some(errs), (float_pred, Some(q_pred)))
-                }
+    let per_sample: Vec<SampleResult> = crate::map_samples(samples, |s| {
+        let float = graph.evaluate(s.clone());
+        let float_pred = argmax(float.get(compared[0]).iter().map(|&v| v as f64));
+        match model.run(s) {
+            Err(_) => (None, (float_pred, None)),
+            Ok(trace) => {
+                let errs = compared
+                    .iter()
+                    .map(|&t| {
+                        let q = model.output_real(&trace, t);
+                        let f = float.get(t);
+                        let diffs = q.iter().zip(f.iter()).map(|(a, b)| (a - *b as f64).abs());
+                        diffs.fold((0.0, 0.0f64, 0), |(s, m, n), d| (s + d, m.max(d), n + 1))
+                    })
+                    .collect();
+                let q_pred = argmax(model.output_real(&trace, compared[0]).iter().copied());
+                (Some(errs), (float_pred, Some(q_pred)))
             }
-        });
+        }
+    });
     let mut outputs: Vec<OutputFidelity> = compared
         .iter()
         .map(|&t| OutputFidelity {

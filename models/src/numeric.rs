@@ -60,6 +60,7 @@ pub fn fit_scale(max_abs: f64, bits: u32, headroom: u32) -> i32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -1,6 +1,8 @@
 //! ONNX import: the float graph matches onnxruntime on every zoo model and fixture, and bad
 //! files get the typed error that names the problem.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 mod common;
 
 use common::*;

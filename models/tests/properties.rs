@@ -2,6 +2,8 @@
 //! arithmetic), import robustness against corrupted bytes, and randomly generated ONNX models
 //! (encoded here with the same prost messages) that no test file contains.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use proptest::prelude::*;
 use prost::Message;
@@ -140,7 +142,7 @@ proptest! {
         // Ok or a typed error; then quantizing and running must not panic either.
         if let Ok(graph) = onnx::import_bytes(&bytes, &Default::default()) {
             let x = ArrayD::from_elem(IxDyn(&graph.tensor(graph.input).shape), 0.5f32);
-            if let Ok(model) = quantize(&graph, &[x.clone()], &QuantSettings::default()) {
+            if let Ok(model) = quantize(&graph, std::slice::from_ref(&x), &QuantSettings::default()) {
                 let _ = model.run(&x);
             }
         }

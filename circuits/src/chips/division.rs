@@ -92,6 +92,7 @@ impl DivisionInstructions for Builder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::chips::linear::LinearInstructions;

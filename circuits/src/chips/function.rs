@@ -82,6 +82,7 @@ impl FunctionInstructions for Builder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::testing::{assert_fails_with, mock, test_layout};

@@ -77,6 +77,7 @@ impl LinearInstructions for Builder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::testing::{assert_fails_with, mock, test_layout};

@@ -149,6 +149,7 @@ impl RangeInstructions for Builder {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::chips::linear::LinearInstructions;

@@ -161,8 +161,11 @@ pub fn argmax<T: Copy + PartialOrd>(x: &ArrayD<T>, a: &ArgMax) -> ArrayD<i64> {
 }
 
 fn dims4<T>(x: &ArrayD<T>) -> (usize, usize, usize, usize) {
-    match x.shape() {
-        [n, c, h, w] => (*n, *c, *h, *w),
-        s => panic!("expected NCHW, got {s:?} (shape checked at import)"),
-    }
+    let &[n, c, h, w] = x.shape() else {
+        unreachable!(
+            "expected an NCHW tensor, got {:?} (shapes are checked at import and on load)",
+            x.shape()
+        )
+    };
+    (n, c, h, w)
 }

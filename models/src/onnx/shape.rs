@@ -64,7 +64,7 @@ fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     }
     if let Some(i) = infer {
         let known: usize = shape.iter().product();
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(ctx.bad_attr(
                 "shape",
                 format!("cannot infer -1 reshaping {input:?} to {target}"),
