@@ -89,7 +89,7 @@ pub fn encode<T: Serialize>(kind: ArtifactKind, value: &T) -> Vec<u8> {
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.push(kind as u8);
     let body =
-        bincode::serde::encode_to_vec(value, bincode::config::standard().with_fixed_int_encoding())
+        bincode::serde::encode_to_vec(value, bincode::config::standard())
             .expect("serializing zkinfer's own types cannot fail");
     out.extend_from_slice(&body);
     out
