@@ -76,10 +76,10 @@ pub enum FormatError {
     },
 }
 
+/// The bincode configuration of every artifact body: variable-length integers, little endian;
+/// decoding also counts bytes and claimed allocations against `LIMIT`.
 fn config<const LIMIT: usize>() -> impl bincode::config::Config {
-    bincode::config::standard()
-        .with_fixed_int_encoding()
-        .with_limit::<LIMIT>()
+    bincode::config::standard().with_limit::<LIMIT>()
 }
 
 /// Encodes an artifact: header, then the bincode body.
@@ -88,9 +88,8 @@ pub fn encode<T: Serialize>(kind: ArtifactKind, value: &T) -> Vec<u8> {
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.push(kind as u8);
-    let body =
-        bincode::serde::encode_to_vec(value, bincode::config::standard())
-            .expect("serializing zkinfer's own types cannot fail");
+    let body = bincode::serde::encode_to_vec(value, bincode::config::standard())
+        .expect("serializing zkinfer's own types cannot fail");
     out.extend_from_slice(&body);
     out
 }
