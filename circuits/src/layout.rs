@@ -95,6 +95,8 @@ pub enum NamedFixed {
     QMac,
     /// Enables the rescale-and-range gate.
     QRescale,
+    /// Enables the rescale gate with a fused Relu: the output is `max(y, 0)`.
+    QRescaleRelu,
     /// Constant `C` of the rescale relation `acc + C = Σ coef·limb`.
     RescaleC,
     /// Constant `Y0` of the output relation `out + Y0 = Σ ycoef·limb`.
@@ -117,7 +119,7 @@ pub enum NamedFixed {
 
 impl NamedFixed {
     /// Number of named fixed columns.
-    pub const COUNT: usize = 13;
+    pub const COUNT: usize = 14;
 }
 
 thread_local! {

@@ -115,6 +115,7 @@ mod tests {
                 shift: 1,
                 lo: 0,
                 bits: 12,
+                relu: false,
             },
         );
         let d = b.divide(x[0], x[1], half, 4, 12);

@@ -95,6 +95,7 @@ mod tests {
                 shift: 2,
                 lo: -128,
                 bits: 8,
+                relu: false,
             },
         );
         b.public_outputs(&[y]);

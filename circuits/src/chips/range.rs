@@ -13,6 +13,12 @@
 //! `Y0 = -lo`, `coef_i = 2^(position of limb i)`, `ycoef_i = 2^(position - n)` for high limbs, 0
 //! for low ones. All limb sums stay far below the field modulus, so the relations hold over
 //! the integers: `out` is exactly the rounded rescale of `acc` and lies in `[lo, lo + 2^bits)`.
+//!
+//! Gate `rescale relu` (enable `q_rescale_relu`, used instead of `q_rescale` when a Relu follows a
+//! linear op and nothing else reads the linear op's output): the same accumulator relation, and
+//! `out = s · (Σ ycoef_i · limb_i - Y0)` where `s` is the last limb column, which then holds
+//! the top bit of `y - lo` (width tag 1). For the signed range `lo = -2^(bits-1)` that bit is 1
+//! exactly when `y ≥ 0`, so `out = max(y, 0)`: the Relu costs no row.
 
 use halo2_proofs::plonk::ConstraintSystem;
 use halo2_proofs::poly::Rotation;
@@ -30,6 +36,8 @@ pub struct Rescale {
     pub lo: i64,
     /// The result lies in `[lo, lo + 2^bits)`.
     pub bits: u32,
+    /// Apply Relu to the result (requires the signed range `lo = -2^(bits-1)`).
+    pub relu: bool,
 }
 
 impl Rescale {
@@ -39,6 +47,14 @@ impl Rescale {
             shift,
             lo: -(1i64 << (bits - 1)),
             bits,
+            relu: false,
+        }
+    }
+    /// The signed range of `bits` bits, after `shift`, followed by Relu when `relu`.
+    pub fn signed_relu(shift: u32, bits: u32, relu: bool) -> Self {
+        Self {
+            relu,
+            ..Self::signed(shift, bits)
         }
     }
     /// `[0, 2^bits)` without a shift.
@@ -47,6 +63,7 @@ impl Rescale {
             shift: 0,
             lo: 0,
             bits,
+            relu: false,
         }
     }
 }
@@ -56,6 +73,7 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
     meta.create_gate("rescale", |meta| {
         let mut q = Query { meta, config };
         let q_rr = q.named(NamedFixed::QRescale);
+        let q_relu = q.named(NamedFixed::QRescaleRelu);
         let c = q.named(NamedFixed::RescaleC);
         let y0 = q.named(NamedFixed::RescaleY0);
         let acc = q.acc(Rotation::cur());
@@ -67,9 +85,20 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
             v = v + q.fixed(layout.coef(i)) * limb.clone();
             y = y + q.fixed(layout.ycoef(i)) * limb;
         }
+        let sign = q.limb(layout.limbs - 1);
         vec![
-            ("acc + C = Σ coef·limb", q_rr.clone() * (acc + c - v)),
-            ("out + Y0 = Σ ycoef·limb", q_rr * (out + y0 - y)),
+            (
+                "acc + C = Σ coef·limb",
+                (q_rr.clone() + q_relu.clone()) * (acc + c - v),
+            ),
+            (
+                "out + Y0 = Σ ycoef·limb",
+                q_rr * (out.clone() + y0.clone() - y.clone()),
+            ),
+            (
+                "out = s·(Σ ycoef·limb - Y0)",
+                q_relu * (out - sign * (y - y0)),
+            ),
         ]
     });
     for i in 0..layout.limbs {
@@ -103,48 +132,105 @@ pub trait RangeInstructions {
     fn rescale_row(&mut self, row: usize, acc: i64, rescale: Rescale) -> CellRef;
 }
 
+/// One limb of a decomposition: `width` bits of the decomposed value starting at bit `pos`;
+/// `ypos` is the limb's position within the output `y - lo` (None for remainder limbs).
+#[derive(Clone, Copy)]
+struct Limb {
+    width: u32,
+    pos: u32,
+    ypos: Option<u32>,
+}
+
+impl Builder {
+    /// Writes `limb` of `v = (y - lo)·2^shift + r` into limb column `column` of `row`.
+    fn put_limb(&mut self, row: usize, column: usize, v: i64, limb: Limb) {
+        if column >= self.layout.limbs {
+            return; // counted in `limbs_needed`; the planner re-runs with enough columns
+        }
+        let mask = (1i64 << limb.width) - 1;
+        self.set_advice(row, self.layout.limb(column), (v >> limb.pos) & mask);
+        self.set_fixed(row, self.layout.coef(column), 1i64 << limb.pos);
+        self.set_fixed(
+            row,
+            self.layout.ycoef(column),
+            limb.ypos.map_or(0, |p| 1i64 << p),
+        );
+        self.set_fixed(row, self.layout.tag(column), i64::from(limb.width));
+    }
+}
+
 impl RangeInstructions for Builder {
     fn rescale_row(&mut self, row: usize, acc: i64, rescale: Rescale) -> CellRef {
-        let Rescale { shift, lo, bits } = rescale;
+        let Rescale {
+            shift,
+            lo,
+            bits,
+            relu,
+        } = rescale;
+        debug_assert!(
+            !relu || lo == -(1i64 << (bits - 1)),
+            "Relu fusion needs the signed range"
+        );
         let t = self.layout.range_bits;
         let y = zkinfer_models::numeric::round_shift(acc, shift);
         let half = if shift == 0 { 0 } else { 1i64 << (shift - 1) };
-        let r = acc + half - (y << shift);
-        let u = y - lo;
-        self.set_fixed(row, self.layout.fixed(NamedFixed::QRescale), 1);
+        // v = acc + half - lo·2^shift = (y - lo)·2^shift + r, with 0 ≤ r < 2^shift.
+        let v = acc + half - (lo << shift);
+        let enable = if relu {
+            NamedFixed::QRescaleRelu
+        } else {
+            NamedFixed::QRescale
+        };
+        self.set_fixed(row, self.layout.fixed(enable), 1);
         self.set_fixed(
             row,
             self.layout.fixed(NamedFixed::RescaleC),
             half - (lo << shift),
         );
         self.set_fixed(row, self.layout.fixed(NamedFixed::RescaleY0), -lo);
-        let mut limb = 0;
-        let mut emit = |b: &mut Builder, value: i64, width: u32, pos: u32, ypos: Option<u32>| {
-            if limb < b.layout.limbs {
-                let mask = (1i64 << width) - 1;
-                b.set_advice(
-                    row,
-                    b.layout.limb(limb),
-                    (value >> (pos - ypos.map_or(0, |_| shift))) & mask,
-                );
-                b.set_fixed(row, b.layout.coef(limb), 1i64 << pos);
-                b.set_fixed(row, b.layout.ycoef(limb), ypos.map_or(0, |p| 1i64 << p));
-                b.set_fixed(row, b.layout.tag(limb), width as i64);
-            }
-            limb += 1;
-        };
+        // Remainder limbs, then output limbs; with a fused Relu the output's top bit (the sign
+        // of y) is left out here and goes to the last limb column.
+        let body_bits = if relu { bits - 1 } else { bits };
+        let mut limbs = Vec::new();
         let mut pos = 0;
-        for w in widths(shift, t) {
-            emit(self, r, w, pos, None);
-            pos += w;
+        for width in widths(shift, t) {
+            limbs.push(Limb {
+                width,
+                pos,
+                ypos: None,
+            });
+            pos += width;
         }
-        let mut ypos = 0;
-        for w in widths(bits, t) {
-            emit(self, u, w, shift + ypos, Some(ypos));
-            ypos += w;
+        for width in widths(body_bits, t) {
+            limbs.push(Limb {
+                width,
+                pos,
+                ypos: Some(pos - shift),
+            });
+            pos += width;
         }
-        self.limbs_needed = self.limbs_needed.max(limb);
-        self.set_advice(row, self.layout.out(), y)
+        for (column, &limb) in limbs.iter().enumerate() {
+            self.put_limb(row, column, v, limb);
+        }
+        let mut needed = limbs.len();
+        if relu {
+            let sign = Limb {
+                width: 1,
+                pos,
+                ypos: Some(pos - shift),
+            };
+            if let Some(last) = self
+                .layout
+                .limbs
+                .checked_sub(1)
+                .filter(|&l| l >= limbs.len())
+            {
+                self.put_limb(row, last, v, sign);
+            }
+            needed += 1;
+        }
+        self.limbs_needed = self.limbs_needed.max(needed);
+        self.set_advice(row, self.layout.out(), if relu { y.max(0) } else { y })
     }
 }
 
@@ -233,6 +319,40 @@ mod tests {
         w.advice[l0][row] += 64;
         w.advice[l1][row] -= 1;
         assert_fails_with(&spec, &w, &["range lookup"]);
+    }
+
+    fn relu_circuit(x: i64) -> (crate::builder::CircuitSpec, crate::builder::Witness) {
+        let mut b = Builder::new(test_layout());
+        let xs = b.public_inputs(&[x]);
+        let y = b.linear(&[(xs[0], 3)], 1, Rescale::signed_relu(1, 8, true));
+        b.public_outputs(&[y]);
+        b.finish()
+    }
+
+    #[test]
+    fn fused_relu_passes_on_both_signs() {
+        for x in [-40, -1, 0, 1, 40] {
+            let (spec, w) = relu_circuit(x);
+            let y = zkinfer_models::numeric::round_shift(3 * x + 1, 1).max(0);
+            assert_eq!(*w.instance.last().unwrap(), y, "x = {x}");
+            mock(&spec, &w).unwrap_or_else(|e| panic!("x={x}: {e:?}"));
+        }
+    }
+
+    #[test]
+    fn fused_relu_cannot_pass_a_negative_value() {
+        // y = round_shift(3·(-40) + 1, 1) = -59: claim out = -59 (no Relu) with s = 0.
+        let (spec, mut w) = relu_circuit(-40);
+        let row = spec.instance_outputs[0].0.row;
+        w.advice[spec.layout.out()][row] = -59;
+        let n = w.instance.len();
+        w.instance[n - 1] = -59;
+        assert_fails_with(&spec, &w, &["rescale"]);
+        // Or flip the sign limb to 1 while keeping the sums: the accumulator relation breaks.
+        let (spec, mut w) = relu_circuit(-40);
+        let sign = spec.layout.limb(spec.layout.limbs - 1);
+        w.advice[sign][row] = 1;
+        assert_fails_with(&spec, &w, &["rescale"]);
     }
 
     #[test]

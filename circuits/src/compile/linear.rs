@@ -22,7 +22,7 @@ fn term(cell: CellRef, coef: i64) -> Option<(CellRef, i64)> {
 }
 
 pub(super) fn dense(b: &mut Builder, d: &QDense, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed(d.shift, x.output.bits);
+    let rescale = Rescale::signed_relu(d.shift, x.output.bits, x.fuse_relu);
     let input = x.cells[0];
     let in_f = d.weight.ncols();
     let rows: Vec<CellRef> = input.iter().copied().collect();
@@ -42,7 +42,7 @@ pub(super) fn dense(b: &mut Builder, d: &QDense, x: &OpInputs) -> ArrayD<CellRef
 }
 
 pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed(c.shift, x.output.bits);
+    let rescale = Rescale::signed_relu(c.shift, x.output.bits, x.fuse_relu);
     let input = x.cells[0];
     let (n, ci, h, w) = (
         input.shape()[0],
@@ -72,7 +72,7 @@ pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellR
 }
 
 pub(super) fn add(b: &mut Builder, a: &QAdd, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed(a.shift, x.output.bits);
+    let rescale = Rescale::signed_relu(a.shift, x.output.bits, x.fuse_relu);
     let shape = IxDyn(&x.output.shape);
     let lhs = x.cells[0]
         .broadcast(shape.clone())
@@ -91,7 +91,7 @@ pub(super) fn add(b: &mut Builder, a: &QAdd, x: &OpInputs) -> ArrayD<CellRef> {
 }
 
 pub(super) fn add_constant(b: &mut Builder, a: &QAddConstant, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed(a.shift, x.output.bits);
+    let rescale = Rescale::signed_relu(a.shift, x.output.bits, x.fuse_relu);
     let constant = a
         .constant
         .broadcast(IxDyn(&x.output.shape))
@@ -105,7 +105,7 @@ pub(super) fn add_constant(b: &mut Builder, a: &QAddConstant, x: &OpInputs) -> A
 }
 
 pub(super) fn mul_constant(b: &mut Builder, m: &QMulConstant, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed(m.shift, x.output.bits);
+    let rescale = Rescale::signed_relu(m.shift, x.output.bits, x.fuse_relu);
     let constant = m
         .constant
         .broadcast(IxDyn(&x.output.shape))
@@ -122,7 +122,7 @@ pub(super) fn mul_constant(b: &mut Builder, m: &QMulConstant, x: &OpInputs) -> A
 }
 
 pub(super) fn average_pool(b: &mut Builder, p: &QAveragePool, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed(p.shift, x.output.bits);
+    let rescale = Rescale::signed_relu(p.shift, x.output.bits, x.fuse_relu);
     let input = x.cells[0];
     let (n, c, h, w) = (
         input.shape()[0],
@@ -161,7 +161,7 @@ pub(super) fn global_average_pool(
     g: &QGlobalAveragePool,
     x: &OpInputs,
 ) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed(g.shift, x.output.bits);
+    let rescale = Rescale::signed_relu(g.shift, x.output.bits, x.fuse_relu);
     let input = x.cells[0];
     let (n, c, h, w) = (
         input.shape()[0],

@@ -83,6 +83,8 @@ pub(crate) struct OpInputs<'a> {
     pub cells: Vec<&'a ArrayD<CellRef>>,
     pub tensors: Vec<&'a QTensor>,
     pub output: &'a QTensor,
+    /// Apply a following Relu inside this op's rescale (linear ops only; see `fusable_relu`).
+    pub fuse_relu: bool,
 }
 
 /// Compiles `model` with `layout`; with a trace, also produces the witness (otherwise the
@@ -127,7 +129,11 @@ pub(crate) fn build(
     cells[model.input.0] = Some(
         ArrayD::from_shape_vec(IxDyn(&input.shape), input_cells).expect("one cell per element"),
     );
-    for node in &model.nodes {
+    let mut nodes = model.nodes.iter().enumerate();
+    while let Some((i, node)) = nodes.next() {
+        // A linear op whose only reader is a Relu computes the Relu in its rescale row: the
+        // pre-Relu tensor then has no cells, and the Relu's output is what is checked and kept.
+        let fuse_relu = fusable_relu(model, i);
         let inputs = OpInputs {
             node: &node.name,
             cells: node
@@ -137,8 +143,17 @@ pub(crate) fn build(
                 .collect(),
             tensors: node.inputs.iter().map(|&i| model.tensor(i)).collect(),
             output: model.tensor(node.output),
+            fuse_relu,
         };
         let out = compile_op(&mut b, &node.op, &inputs)?;
+        let node = if fuse_relu {
+            nodes
+                .next()
+                .map(|(_, relu)| relu)
+                .expect("fusable_relu saw the Relu")
+        } else {
+            node
+        };
         if let Some(t) = trace {
             let expected = t.get(node.output);
             for (index, (cell, &want)) in out.iter().zip(expected.iter()).enumerate() {
@@ -186,6 +201,32 @@ fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>
         QOp::ArgMax(a) => output::argmax(b, a, x),
         QOp::Softmax(s) => output::softmax(b, s, x),
     })
+}
+
+/// Whether node `i` is a linear op followed by a Relu that is the only reader of its output
+/// (and the output is not a model output): then the Relu is fused into the rescale.
+fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
+    let node = &model.nodes[i];
+    let linear = matches!(
+        node.op,
+        QOp::Dense(_)
+            | QOp::Conv2d(_)
+            | QOp::Add(_)
+            | QOp::AddConstant(_)
+            | QOp::MulConstant(_)
+            | QOp::AveragePool(_)
+            | QOp::GlobalAveragePool(_)
+    );
+    let next_is_relu = model
+        .nodes
+        .get(i + 1)
+        .is_some_and(|n| matches!(n.op, QOp::Relu) && n.inputs == [node.output]);
+    let readers = model
+        .nodes
+        .iter()
+        .filter(|n| n.inputs.contains(&node.output))
+        .count();
+    linear && next_is_relu && readers == 1 && !model.outputs.contains(&node.output)
 }
 
 /// Whether the model needs the function table.

@@ -54,6 +54,7 @@ pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<Cel
             shift: 0,
             lo: -((1i64 << bits) - 1),
             bits,
+            relu: false,
         };
         let exps: Vec<CellRef> = values
             .iter()
@@ -71,6 +72,7 @@ pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<Cel
                 shift: 1,
                 lo: 0,
                 bits: s_bits,
+                relu: false,
             },
         );
         for (slot, &e) in lane.iter_mut().zip(&exps) {
