@@ -25,19 +25,14 @@ use zkinfer_verifier::Verifier;
 const MODELS: &[&str] = &["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28"];
 
 fn zoo(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("models/zoo")
-        .join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/zoo").join(file)
 }
 
 fn phases(c: &mut Criterion) {
-    let cache =
-        ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/zkinfer-params"));
+    let cache = ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/zkinfer-params"));
     for &name in MODELS {
         let mut g = c.benchmark_group(name);
-        g.sample_size(10)
-            .warm_up_time(Duration::from_secs(1))
-            .measurement_time(Duration::from_secs(5));
+        g.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
         let onnx_path = zoo(&format!("{name}.onnx"));
         let calibration = InputData::from_file(&zoo(&format!("{name}.calibration.json"))).unwrap();
         let input = InputData::from_file(&zoo(&format!("{name}.input.json"))).unwrap();
@@ -45,26 +40,17 @@ fn phases(c: &mut Criterion) {
         g.bench_function("import+quantize", |b| {
             b.iter(|| {
                 let graph = onnx::import_file(&onnx_path, &Default::default()).unwrap();
-                let samples = calibration
-                    .samples(&graph.tensor(graph.input).shape)
-                    .unwrap();
+                let samples = calibration.samples(&graph.tensor(graph.input).shape).unwrap();
                 quantize(&graph, &samples, &Default::default()).unwrap()
             })
         });
         let graph = onnx::import_file(&onnx_path, &Default::default()).unwrap();
         let shape = graph.tensor(graph.input).shape.clone();
-        let model = quantize(
-            &graph,
-            &calibration.samples(&shape).unwrap(),
-            &Default::default(),
-        )
-        .unwrap();
+        let model = quantize(&graph, &calibration.samples(&shape).unwrap(), &Default::default()).unwrap();
         g.bench_function("plan+compile", |b| b.iter(|| plan::plan(&model).unwrap()));
         let (compiled, _) = compile_model(model.clone(), name).unwrap();
         let params = cache.load_or_generate(compiled.k).unwrap();
-        g.bench_function("params load", |b| {
-            b.iter(|| cache.load_or_generate(compiled.k).unwrap())
-        });
+        g.bench_function("params load", |b| b.iter(|| cache.load_or_generate(compiled.k).unwrap()));
         g.bench_function("keygen", |b| {
             b.iter(|| Prover::new(compiled.clone(), params.params.clone(), params.hash).unwrap())
         });
@@ -87,11 +73,8 @@ fn phases(c: &mut Criterion) {
                     .unwrap()
             })
         });
-        let verifier =
-            Arc::new(Verifier::new(compiled.clone(), params.params.clone(), params.hash).unwrap());
-        g.bench_function("verify (key kept)", |b| {
-            b.iter(|| verifier.verify(&proof.envelope).unwrap())
-        });
+        let verifier = Arc::new(Verifier::new(compiled.clone(), params.params.clone(), params.hash).unwrap());
+        g.bench_function("verify (key kept)", |b| b.iter(|| verifier.verify(&proof.envelope).unwrap()));
         g.finish();
     }
 }

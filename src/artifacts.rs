@@ -18,24 +18,18 @@ pub struct ParamsArgs {
 
 impl ParamsArgs {
     pub fn cache(&self) -> ParamsCache {
-        ParamsCache::new(
-            self.params_dir
-                .clone()
-                .unwrap_or_else(ParamsCache::default_dir),
-        )
+        ParamsCache::new(self.params_dir.clone().unwrap_or_else(ParamsCache::default_dir))
     }
 }
 
 pub fn read_compiled(path: &Path) -> anyhow::Result<CompiledModel> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    CompiledModel::from_bytes(&bytes)
-        .with_context(|| format!("{} is not a usable compiled model", path.display()))
+    CompiledModel::from_bytes(&bytes).with_context(|| format!("{} is not a usable compiled model", path.display()))
 }
 
 pub fn read_proof(path: &Path) -> anyhow::Result<ProofEnvelope> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    ProofEnvelope::from_bytes(&bytes)
-        .with_context(|| format!("{} is not a proof file", path.display()))
+    ProofEnvelope::from_bytes(&bytes).with_context(|| format!("{} is not a proof file", path.display()))
 }
 
 pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -43,18 +37,11 @@ pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Loads params for `k` from the cache, generating them (once) with a progress note.
-pub fn params(
-    cache: &ParamsCache,
-    k: u32,
-    progress: &Progress,
-) -> anyhow::Result<(LoadedParams, std::time::Duration)> {
+pub fn params(cache: &ParamsCache, k: u32, progress: &Progress) -> anyhow::Result<(LoadedParams, std::time::Duration)> {
     let name = if cache.contains(k) {
         format!("loading params k={k} from {}", cache.dir().display())
     } else {
-        format!(
-            "generating params k={k} (once; cached in {})",
-            cache.dir().display()
-        )
+        format!("generating params k={k} (once; cached in {})", cache.dir().display())
     };
     let (params, took) = progress.step(&name, || cache.load_or_generate(k));
     Ok((params?, took))

@@ -50,36 +50,24 @@ pub fn compile_graph(
     settings: &QuantSettings,
     source: &str,
 ) -> anyhow::Result<Compiled> {
-    let samples = calibration
-        .samples(&graph.tensor(graph.input).shape)
-        .context("reading calibration data")?;
+    let samples = calibration.samples(&graph.tensor(graph.input).shape).context("reading calibration data")?;
     let model = quantize(graph, &samples, settings).context("quantizing")?;
     let fidelity = fidelity(graph, &model, &samples);
     let (compiled, plan) = compile_model(model, source).context("planning the circuit")?;
-    Ok(Compiled {
-        compiled,
-        plan,
-        fidelity,
-    })
+    Ok(Compiled { compiled, plan, fidelity })
 }
 
 pub fn run(args: &CompileArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.json);
     let path = &args.model.model;
-    let (c, _) = progress.step(
-        "importing, quantizing and planning",
-        || -> anyhow::Result<Compiled> {
-            let graph = onnx::import_file(path, &args.model.import_options())
-                .with_context(|| format!("importing {}", path.display()))?;
-            let calibration = InputData::from_file(&args.calibration)
-                .with_context(|| format!("reading {}", args.calibration.display()))?;
-            let source = path.file_name().map_or_else(
-                || path.display().to_string(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            compile_graph(&graph, &calibration, &args.quant.settings(), &source)
-        },
-    );
+    let (c, _) = progress.step("importing, quantizing and planning", || -> anyhow::Result<Compiled> {
+        let graph = onnx::import_file(path, &args.model.import_options())
+            .with_context(|| format!("importing {}", path.display()))?;
+        let calibration = InputData::from_file(&args.calibration)
+            .with_context(|| format!("reading {}", args.calibration.display()))?;
+        let source = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        compile_graph(&graph, &calibration, &args.quant.settings(), &source)
+    });
     let c = c?;
     crate::artifacts::write(&args.output, &c.compiled.to_bytes())?;
     if args.json {

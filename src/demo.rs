@@ -44,48 +44,29 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.json);
     progress.note("zkinfer demo: digits MLP (64-32-10, trained on the 8x8 digits of scikit-learn)");
     let start = Instant::now();
-    let (compiled, compile_took) = progress.step(
-        "compile (import, quantize, plan)",
-        || -> anyhow::Result<_> {
-            let graph = onnx::import_bytes(MODEL, &Default::default())
-                .context("importing the bundled model")?;
-            let calibration = InputData::from_json(CALIBRATION, DEFAULT_MAX_JSON_BYTES)?;
-            compile_graph(&graph, &calibration, &Default::default(), "digits_mlp.onnx")
-        },
-    );
+    let (compiled, compile_took) = progress.step("compile (import, quantize, plan)", || -> anyhow::Result<_> {
+        let graph = onnx::import_bytes(MODEL, &Default::default()).context("importing the bundled model")?;
+        let calibration = InputData::from_json(CALIBRATION, DEFAULT_MAX_JSON_BYTES)?;
+        compile_graph(&graph, &calibration, &Default::default(), "digits_mlp.onnx")
+    });
     let compiled = compiled?;
     let plan = compiled.plan;
     let model = compiled.compiled.clone();
     let input = InputData::from_json(INPUT, DEFAULT_MAX_JSON_BYTES)?;
-    let (proof, mut timings) =
-        crate::prove::prove(compiled.compiled, &input, &args.params, &progress)?;
-    timings.insert(
-        0,
-        Timing {
-            step: "compile",
-            seconds: secs(compile_took),
-        },
-    );
+    let (proof, mut timings) = crate::prove::prove(compiled.compiled, &input, &args.params, &progress)?;
+    timings.insert(0, Timing { step: "compile", seconds: secs(compile_took) });
     // Verify as a third party would: from the bytes, with a fresh verifier.
     let bytes = proof.envelope.to_bytes();
-    let (verified, verify_took) = progress.step(
-        "verify (rebuild the verifying key, check the proof)",
-        || -> anyhow::Result<_> {
+    let (verified, verify_took) =
+        progress.step("verify (rebuild the verifying key, check the proof)", || -> anyhow::Result<_> {
             let envelope = ProofEnvelope::from_bytes(&bytes)?;
             let cache = args.params.cache();
             let params = cache.load_or_generate(model.k)?;
             Ok(Verifier::new(model, params.params, params.hash)?.verify(&envelope)?)
-        },
-    );
+        });
     let verified = verified.context("REJECTED")?;
-    timings.push(Timing {
-        step: "verify (incl. verifying key)",
-        seconds: secs(verify_took),
-    });
-    timings.push(Timing {
-        step: "total",
-        seconds: secs(start.elapsed()),
-    });
+    timings.push(Timing { step: "verify (incl. verifying key)", seconds: secs(verify_took) });
+    timings.push(Timing { step: "total", seconds: secs(start.elapsed()) });
     let report = DemoReport {
         model: "digits_mlp",
         k: plan.k,
@@ -108,10 +89,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     for t in &report.timings {
         println!("  {:<32} {:>8.3} s", t.step, t.seconds);
     }
-    println!(
-        "proof: {} bytes, circuit {}",
-        report.proof_bytes, report.circuit_identity
-    );
+    println!("proof: {} bytes, circuit {}", report.proof_bytes, report.circuit_identity);
     println!("VERIFIED");
     Ok(())
 }

@@ -75,11 +75,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         graph: graph.name.clone(),
         input: graph.tensor(graph.input).name.clone(),
         input_shape: graph.tensor(graph.input).shape.clone(),
-        outputs: graph
-            .outputs
-            .iter()
-            .map(|&o| graph.tensor(o).name.clone())
-            .collect(),
+        outputs: graph.outputs.iter().map(|&o| graph.tensor(o).name.clone()).collect(),
         parameters: graph.parameter_count(),
         ops: graph
             .nodes
@@ -87,11 +83,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
             .map(|n| OpRow {
                 node: n.name.clone(),
                 op: n.op.kind(),
-                inputs: n
-                    .inputs
-                    .iter()
-                    .map(|&i| graph.tensor(i).shape.clone())
-                    .collect(),
+                inputs: n.inputs.iter().map(|&i| graph.tensor(i).shape.clone()).collect(),
                 output: graph.tensor(n.output).shape.clone(),
                 parameters: n.op.parameter_count(),
             })
@@ -112,8 +104,7 @@ fn quantization(graph: &Graph, path: &Path, args: &InspectArgs) -> anyhow::Resul
         .and_then(|d| d.samples(input_shape))
         .with_context(|| format!("reading calibration data {}", path.display()))?;
     let settings = args.quant.settings();
-    let model: QuantizedModel =
-        quantize::quantize(graph, &samples, &settings).context("quantizing")?;
+    let model: QuantizedModel = quantize::quantize(graph, &samples, &settings).context("quantizing")?;
     let scales = model
         .tensors
         .iter()
@@ -130,11 +121,7 @@ fn quantization(graph: &Graph, path: &Path, args: &InspectArgs) -> anyhow::Resul
         })
         .collect();
     let fidelity = fidelity(graph, &model, &samples);
-    Ok(Quantization {
-        settings,
-        scales,
-        fidelity,
-    })
+    Ok(Quantization { settings, scales, fidelity })
 }
 
 fn print_tables(r: &Report) {
@@ -143,20 +130,10 @@ fn print_tables(r: &Report) {
     println!("outputs     {}", r.outputs.join(", "));
     println!("parameters  {}", r.parameters);
     println!();
-    println!(
-        "{:<4} {:<28} {:<18} {:<28} {:>10}",
-        "#", "node", "op", "input -> output shape", "params"
-    );
+    println!("{:<4} {:<28} {:<18} {:<28} {:>10}", "#", "node", "op", "input -> output shape", "params");
     for (i, op) in r.ops.iter().enumerate() {
-        let shapes = format!(
-            "{:?} -> {:?}",
-            op.inputs.first().cloned().unwrap_or_default(),
-            op.output
-        );
-        println!(
-            "{:<4} {:<28} {:<18} {:<28} {:>10}",
-            i, op.node, op.op, shapes, op.parameters
-        );
+        let shapes = format!("{:?} -> {:?}", op.inputs.first().cloned().unwrap_or_default(), op.output);
+        println!("{:<4} {:<28} {:<18} {:<28} {:>10}", i, op.node, op.op, shapes, op.parameters);
     }
     let Some(q) = &r.quantization else {
         println!("\n(pass --calibration FILE to choose scales and see the fidelity table)");
@@ -167,21 +144,11 @@ fn print_tables(r: &Report) {
         "\nquantization: input {} bits, weights {} bits, activations {} bits, biases {} bits, headroom {} bit(s)",
         s.input_bits, s.weight_bits, s.activation_bits, s.bias_bits, s.headroom_bits
     );
-    println!(
-        "{:<28} {:<18} {:>6} {:>5} {:>26}",
-        "tensor", "shape", "scale", "bits", "real range"
-    );
+    println!("{:<28} {:<18} {:>6} {:>5} {:>26}", "tensor", "shape", "scale", "bits", "real range");
     for t in &q.scales {
         let shape = format!("{:?}", t.shape);
         let range = format!("[{}, {}]", t.real_min, t.real_max);
-        println!(
-            "{:<28} {:<18} {:>6} {:>5} {:>26}",
-            t.tensor,
-            shape,
-            format!("2^-{}", t.scale),
-            t.bits,
-            range
-        );
+        println!("{:<28} {:<18} {:>6} {:>5} {:>26}", t.tensor, shape, format!("2^-{}", t.scale), t.bits, range);
     }
     crate::report::print_fidelity(&q.fidelity);
 }

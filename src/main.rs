@@ -61,19 +61,13 @@ pub struct ModelArgs {
 impl ModelArgs {
     /// Import options from the flags.
     pub fn import_options(&self) -> ImportOptions {
-        ImportOptions {
-            batch: self.batch,
-            dims: self.dims.iter().cloned().collect(),
-            ..Default::default()
-        }
+        ImportOptions { batch: self.batch, dims: self.dims.iter().cloned().collect(), ..Default::default() }
     }
 }
 
 fn parse_dim(s: &str) -> Result<(String, usize), String> {
     let (name, size) = s.split_once('=').ok_or("expected NAME=SIZE")?;
-    let size = size
-        .parse()
-        .map_err(|_| format!("'{size}' is not a positive integer"))?;
+    let size = size.parse().map_err(|_| format!("'{size}' is not a positive integer"))?;
     if size == 0 {
         return Err("dimension sizes must be positive".into());
     }

@@ -50,32 +50,18 @@ pub fn prove(
     let shape = compiled.model.tensor(compiled.model.input).shape.clone();
     let samples = input.samples(&shape).context("reading the input")?;
     let [sample] = samples.as_slice() else {
-        anyhow::bail!(
-            "the input file holds {} samples; prove takes exactly one",
-            samples.len()
-        );
+        anyhow::bail!("the input file holds {} samples; prove takes exactly one", samples.len());
     };
     let (loaded, params_took) = params(&params_args.cache(), compiled.k, progress)?;
-    let (prover, keygen_took) = progress.step("keygen", || {
-        Prover::new(compiled, loaded.params, loaded.hash)
-    });
+    let (prover, keygen_took) = progress.step("keygen", || Prover::new(compiled, loaded.params, loaded.hash));
     let prover = prover?;
     let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
     let (proof, prove_took) = progress.step("proving", || prover.prove(sample, &mut rng));
     let proof = proof?;
     let timings = vec![
-        Timing {
-            step: "params",
-            seconds: secs(params_took),
-        },
-        Timing {
-            step: "keygen",
-            seconds: secs(keygen_took),
-        },
-        Timing {
-            step: "prove (incl. self-check)",
-            seconds: secs(prove_took),
-        },
+        Timing { step: "params", seconds: secs(params_took) },
+        Timing { step: "keygen", seconds: secs(keygen_took) },
+        Timing { step: "prove (incl. self-check)", seconds: secs(prove_took) },
     ];
     Ok((proof, timings))
 }
@@ -84,8 +70,7 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.json);
     let compiled = read_compiled(&args.model)?;
     let k = compiled.k;
-    let input = InputData::from_file(&args.input)
-        .with_context(|| format!("reading {}", args.input.display()))?;
+    let input = InputData::from_file(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
     let (proof, timings) = prove(compiled, &input, &args.params, &progress)?;
     let bytes = proof.envelope.to_bytes();
     crate::artifacts::write(&args.output, &bytes)?;
@@ -93,11 +78,7 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<()> {
         circuit_identity: hex(&proof.envelope.circuit_identity),
         k,
         proof_bytes: bytes.len(),
-        predicted_class: proof
-            .verified
-            .outputs
-            .first()
-            .and_then(report::predicted_class),
+        predicted_class: proof.verified.outputs.first().and_then(report::predicted_class),
         outputs: proof.verified.outputs,
         timings,
     };
@@ -105,11 +86,7 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         report::print_outputs(&report.outputs);
-        println!(
-            "wrote {} ({} bytes, k = {k})",
-            args.output.display(),
-            report.proof_bytes
-        );
+        println!("wrote {} ({} bytes, k = {k})", args.output.display(), report.proof_bytes);
     }
     Ok(())
 }

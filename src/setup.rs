@@ -39,9 +39,8 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
     let compiled = read_compiled(&args.model)?;
     let k = compiled.k;
     let (loaded, params_took) = params(&args.params.cache(), k, &progress)?;
-    let (prover, keygen_took) = progress.step("keygen (verifying and proving key)", || {
-        Prover::new(compiled, loaded.params.clone(), loaded.hash)
-    });
+    let (prover, keygen_took) = progress
+        .step("keygen (verifying and proving key)", || Prover::new(compiled, loaded.params.clone(), loaded.hash));
     let prover = prover?;
     let report = SetupReport {
         circuit_identity: hex(&prover.identity()),
@@ -56,10 +55,7 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("circuit identity: {}", report.circuit_identity);
-        println!(
-            "params: k = {k}, {} (hash {})",
-            report.params_file, report.params_hash
-        );
+        println!("params: k = {k}, {} (hash {})", report.params_file, report.params_hash);
         println!(
             "keygen takes {:.2} s; provers keep keys in memory (halo2_proofs 0.4.1 cannot serialize them)",
             report.keygen_seconds

@@ -38,9 +38,8 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
     let compiled = read_compiled(&args.model)?;
     let envelope = read_proof(&args.proof)?;
     let (loaded, params_took) = params(&args.params.cache(), compiled.k, &progress)?;
-    let (verifier, vk_took) = progress.step("rebuilding the verifying key", || {
-        Verifier::new(compiled, loaded.params, loaded.hash)
-    });
+    let (verifier, vk_took) =
+        progress.step("rebuilding the verifying key", || Verifier::new(compiled, loaded.params, loaded.hash));
     let verifier = verifier.context("the model cannot be verified")?;
     let (result, verify_took) = progress.step("verifying", || verifier.verify(&envelope));
     let result = result.context("REJECTED")?;
@@ -49,18 +48,9 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
         predicted_class: result.outputs.first().and_then(report::predicted_class),
         result,
         timings: vec![
-            Timing {
-                step: "params",
-                seconds: secs(params_took),
-            },
-            Timing {
-                step: "verifying key",
-                seconds: secs(vk_took),
-            },
-            Timing {
-                step: "verify",
-                seconds: secs(verify_took),
-            },
+            Timing { step: "params", seconds: secs(params_took) },
+            Timing { step: "verifying key", seconds: secs(vk_took) },
+            Timing { step: "verify", seconds: secs(verify_took) },
         ],
     };
     if args.json {

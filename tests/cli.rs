@@ -11,19 +11,12 @@ fn zkinfer(args: &[&str]) -> (bool, String, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run zkinfer");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
 fn model(name: &str) -> PathBuf {
-    let dir = if name.starts_with("fixture_") || name.starts_with("bad_") {
-        "models/tests/fixtures"
-    } else {
-        "models/zoo"
-    };
+    let dir =
+        if name.starts_with("fixture_") || name.starts_with("bad_") { "models/tests/fixtures" } else { "models/zoo" };
     PathBuf::from(dir).join(name)
 }
 
@@ -44,22 +37,13 @@ fn inspect_every_zoo_model_and_fixture_with_calibration() {
         let cal = format!("{}.calibration.json", m.display());
         let (ok, stdout, stderr) = zkinfer(&["inspect", &onnx, "--calibration", &cal]);
         assert!(ok, "{name}: {stderr}");
-        assert!(
-            stdout.contains("argmax agreement with the float model"),
-            "{name}: {stdout}"
-        );
+        assert!(stdout.contains("argmax agreement with the float model"), "{name}: {stdout}");
         let (ok, json, stderr) = zkinfer(&["inspect", &onnx, "--calibration", &cal, "--json"]);
         assert!(ok, "{name}: {stderr}");
         let v: serde_json::Value = serde_json::from_str(&json).expect("--json prints JSON");
         let scales = v["quantization"]["scales"].as_array().expect("scales");
-        assert_eq!(
-            scales.len(),
-            v["ops"].as_array().expect("ops").len() + 1,
-            "{name}: one scale per tensor"
-        );
-        let agreement = v["quantization"]["fidelity"]["argmax_agreement"]
-            .as_f64()
-            .expect("agreement");
+        assert_eq!(scales.len(), v["ops"].as_array().expect("ops").len() + 1, "{name}: one scale per tensor");
+        let agreement = v["quantization"]["fidelity"]["argmax_agreement"].as_f64().expect("agreement");
         assert!((0.0..=1.0).contains(&agreement));
     }
 }
@@ -69,9 +53,7 @@ fn inspect_without_calibration_lists_ops() {
     let (ok, stdout, _) = zkinfer(&["inspect", "models/zoo/lenet_28.onnx"]);
     assert!(ok);
     assert!(
-        stdout.contains("Conv2d")
-            && stdout.contains("MaxPool")
-            && stdout.contains("parameters  44426"),
+        stdout.contains("Conv2d") && stdout.contains("MaxPool") && stdout.contains("parameters  44426"),
         "{stdout}"
     );
 }
@@ -81,10 +63,7 @@ fn inspect_reports_bad_models_with_a_clear_error() {
     let cases = [
         ("bad_not_onnx", "not a valid ONNX model"),
         ("bad_truncated", "not a valid ONNX model"),
-        (
-            "bad_unsupported_op",
-            "unsupported op Erf in node 'erf_node'",
-        ),
+        ("bad_unsupported_op", "unsupported op Erf in node 'erf_node'"),
         ("bad_dilated_conv", "attribute dilations"),
         ("bad_dynamic_batch", "--batch 1"),
     ];
@@ -93,29 +72,17 @@ fn inspect_reports_bad_models_with_a_clear_error() {
         assert!(!ok, "{name} must fail");
         assert!(stderr.contains(message), "{name}: {stderr}");
     }
-    let (ok, stdout, stderr) = zkinfer(&[
-        "inspect",
-        "models/tests/fixtures/bad_dynamic_batch.onnx",
-        "--batch",
-        "1",
-    ]);
+    let (ok, stdout, stderr) = zkinfer(&["inspect", "models/tests/fixtures/bad_dynamic_batch.onnx", "--batch", "1"]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("[1, 64]"));
 }
 
 #[test]
 fn inspect_rejects_calibration_data_of_the_wrong_size() {
-    let (ok, _, stderr) = zkinfer(&[
-        "inspect",
-        "models/zoo/lenet_28.onnx",
-        "--calibration",
-        "models/zoo/digits_mlp.calibration.json",
-    ]);
+    let (ok, _, stderr) =
+        zkinfer(&["inspect", "models/zoo/lenet_28.onnx", "--calibration", "models/zoo/digits_mlp.calibration.json"]);
     assert!(!ok);
-    assert!(
-        stderr.contains("not a positive multiple of 784"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("not a positive multiple of 784"), "{stderr}");
 }
 
 /// Runs zkinfer with the params cache under target/ (shared by the tests).
@@ -127,11 +94,7 @@ fn zkinfer_params(args: &[&str]) -> (bool, String, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run zkinfer");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -145,10 +108,7 @@ fn temp_dir(name: &str) -> PathBuf {
 fn demo_prints_the_digit_and_verified() {
     let (ok, stdout, stderr) = zkinfer_params(&["demo"]);
     assert!(ok, "{stderr}");
-    assert!(
-        stdout.contains("predicted digit: ") && stdout.trim_end().ends_with("VERIFIED"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("predicted digit: ") && stdout.trim_end().ends_with("VERIFIED"), "{stdout}");
     let (ok, json, stderr) = zkinfer_params(&["demo", "--json"]);
     assert!(ok, "{stderr}");
     assert!(stderr.is_empty(), "--json is quiet on stderr: {stderr}");
@@ -175,24 +135,14 @@ fn compile_setup_prove_verify_and_reject_tampering() {
     let (ok, stdout, stderr) = zkinfer_params(&["setup", zkm_s]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("circuit identity: "), "{stdout}");
-    let (ok, stdout, stderr) = zkinfer_params(&[
-        "prove",
-        zkm_s,
-        "--input",
-        "models/zoo/digits_cnn.input.json",
-        "-o",
-        zkp_s,
-        "--json",
-    ]);
+    let (ok, stdout, stderr) =
+        zkinfer_params(&["prove", zkm_s, "--input", "models/zoo/digits_cnn.input.json", "-o", zkp_s, "--json"]);
     assert!(ok, "{stderr}");
     let proved: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     let (ok, stdout, stderr) = zkinfer_params(&["verify", zkm_s, zkp_s, "--json"]);
     assert!(ok, "{stderr}");
     let verified: serde_json::Value = serde_json::from_str(&stdout).expect("json");
-    assert_eq!(
-        verified["outputs"], proved["outputs"],
-        "verify prints what prove proved"
-    );
+    assert_eq!(verified["outputs"], proved["outputs"], "verify prints what prove proved");
     assert_eq!(verified["predicted_class"], proved["predicted_class"]);
 
     // Tampered files are rejected with a reason and a non-zero exit.
@@ -204,10 +154,7 @@ fn compile_setup_prove_verify_and_reject_tampering() {
     flipped[n - 10] ^= 1;
     std::fs::write(&bad, &flipped).expect("write");
     let (ok, _, stderr) = zkinfer_params(&["verify", zkm_s, bad_s]);
-    assert!(
-        !ok && stderr.contains("REJECTED") && stderr.contains("invalid"),
-        "{stderr}"
-    );
+    assert!(!ok && stderr.contains("REJECTED") && stderr.contains("invalid"), "{stderr}");
     let mut longer = good.clone();
     longer.push(0);
     std::fs::write(&bad, &longer).expect("write");
@@ -231,10 +178,7 @@ fn compile_setup_prove_verify_and_reject_tampering() {
     assert!(!ok && stderr.contains("REJECTED"), "{stderr}");
     // A model file that is not one.
     let (ok, _, stderr) = zkinfer_params(&["verify", zkp_s, zkp_s]);
-    assert!(
-        !ok && stderr.contains("not a usable compiled model"),
-        "{stderr}"
-    );
+    assert!(!ok && stderr.contains("not a usable compiled model"), "{stderr}");
 }
 
 #[test]
@@ -252,14 +196,8 @@ fn prove_refuses_an_input_outside_the_calibrated_range() {
     ]);
     assert!(ok, "{stderr}");
     let input = dir.join("big.json");
-    let values: Vec<String> = (0..64)
-        .map(|i| if i == 5 { "50.0".into() } else { "0.5".into() })
-        .collect();
-    std::fs::write(
-        &input,
-        format!("{{\"input_data\": [[{}]]}}", values.join(",")),
-    )
-    .expect("write");
+    let values: Vec<String> = (0..64).map(|i| if i == 5 { "50.0".into() } else { "0.5".into() }).collect();
+    std::fs::write(&input, format!("{{\"input_data\": [[{}]]}}", values.join(","))).expect("write");
     let (ok, _, stderr) = zkinfer_params(&[
         "prove",
         zkm_s,
@@ -269,8 +207,5 @@ fn prove_refuses_an_input_outside_the_calibrated_range() {
         dir.join("p.zkp").to_str().expect("utf8"),
     ]);
     assert!(!ok, "must refuse");
-    assert!(
-        stderr.contains("outside the model's input range"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("outside the model's input range"), "{stderr}");
 }

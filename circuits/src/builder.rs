@@ -174,13 +174,7 @@ impl Builder {
             instance_len: self.instance.len(),
             function_table: self.function_table,
         };
-        (
-            spec,
-            Witness {
-                advice: self.advice,
-                instance: self.instance,
-            },
-        )
+        (spec, Witness { advice: self.advice, instance: self.instance })
     }
 }
 

@@ -23,11 +23,7 @@ pub struct ModelCircuit {
 
 /// An `i64` as a field element (negative values as `p - |v|`).
 pub fn to_field<F: PrimeField>(v: i64) -> F {
-    if v >= 0 {
-        F::from(v as u64)
-    } else {
-        -F::from(v.unsigned_abs())
-    }
+    if v >= 0 { F::from(v as u64) } else { -F::from(v.unsigned_abs()) }
 }
 
 impl ModelCircuit {
@@ -72,10 +68,7 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
     type FloorPlanner = SimpleFloorPlanner;
 
     fn without_witnesses(&self) -> Self {
-        Self {
-            spec: self.spec.clone(),
-            witness: None,
-        }
+        Self { spec: self.spec.clone(), witness: None }
     }
 
     fn configure(meta: &mut ConstraintSystem<F>) -> ModelConfig {
@@ -91,18 +84,8 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
             || "range table",
             |mut table| {
                 for (i, (w, v)) in range_table(spec.layout.range_bits).enumerate() {
-                    table.assign_cell(
-                        || "width",
-                        config.range_table[0],
-                        i,
-                        || Value::known(F::from(w)),
-                    )?;
-                    table.assign_cell(
-                        || "value",
-                        config.range_table[1],
-                        i,
-                        || Value::known(F::from(v)),
-                    )?;
+                    table.assign_cell(|| "width", config.range_table[0], i, || Value::known(F::from(w)))?;
+                    table.assign_cell(|| "value", config.range_table[1], i, || Value::known(F::from(v)))?;
                 }
                 Ok(())
             },
@@ -111,16 +94,10 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
             layouter.assign_table(
                 || "function table",
                 |mut table| {
-                    let rows =
-                        std::iter::once([0, 0, 0]).chain(spec.function_table.iter().copied());
+                    let rows = std::iter::once([0, 0, 0]).chain(spec.function_table.iter().copied());
                     for (i, row) in rows.enumerate() {
                         for (c, v) in columns.iter().zip(row) {
-                            table.assign_cell(
-                                || "function",
-                                *c,
-                                i,
-                                || Value::known(to_field::<F>(v)),
-                            )?;
+                            table.assign_cell(|| "function", *c, i, || Value::known(to_field::<F>(v)))?;
                         }
                     }
                     Ok(())
@@ -135,44 +112,22 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
                 let mut cells: HashMap<CellRef, Cell> = HashMap::new();
                 for (c, column) in config.fixed.iter().enumerate() {
                     for (row, &v) in spec.fixed[c].iter().enumerate() {
-                        region.assign_fixed(
-                            || "fixed",
-                            *column,
-                            row,
-                            || Value::known(to_field::<F>(v)),
-                        )?;
+                        region.assign_fixed(|| "fixed", *column, row, || Value::known(to_field::<F>(v)))?;
                     }
                 }
                 for (c, column) in config.advice.iter().enumerate() {
                     for row in 0..spec.rows {
                         let at = CellRef { column: c, row };
                         let cell = if let Some(&i) = from_instance.get(&at) {
-                            region
-                                .assign_advice_from_instance(
-                                    || "input",
-                                    config.instance,
-                                    i,
-                                    *column,
-                                    row,
-                                )?
-                                .cell()
+                            region.assign_advice_from_instance(|| "input", config.instance, i, *column, row)?.cell()
                         } else if let Some(&k) = constants.get(&at) {
-                            region
-                                .assign_advice_from_constant(
-                                    || "constant",
-                                    *column,
-                                    row,
-                                    to_field::<F>(k),
-                                )?
-                                .cell()
+                            region.assign_advice_from_constant(|| "constant", *column, row, to_field::<F>(k))?.cell()
                         } else {
                             let value = match &self.witness {
                                 Some(w) => Value::known(to_field::<F>(w.advice[c][row])),
                                 None => Value::unknown(),
                             };
-                            region
-                                .assign_advice(|| "advice", *column, row, || value)?
-                                .cell()
+                            region.assign_advice(|| "advice", *column, row, || value)?.cell()
                         };
                         cells.insert(at, cell);
                     }
@@ -180,11 +135,7 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
                 for (a, b) in &spec.copies {
                     region.constrain_equal(cells[a], cells[b])?;
                 }
-                Ok(spec
-                    .instance_outputs
-                    .iter()
-                    .map(|(c, i)| (cells[c], *i))
-                    .collect::<Vec<_>>())
+                Ok(spec.instance_outputs.iter().map(|(c, i)| (cells[c], *i)).collect::<Vec<_>>())
             },
         )?;
         for (cell, row) in outputs {

@@ -143,7 +143,5 @@ pub fn with_layout<R>(layout: Layout, f: impl FnOnce() -> R) -> R {
 /// # Panics
 /// Outside [`with_layout`]: configuring a model circuit without a layout is a programming error.
 pub fn current_layout() -> Layout {
-    CURRENT
-        .with(Cell::get)
-        .expect("a ModelCircuit was configured outside zkinfer_circuits::with_layout")
+    CURRENT.with(Cell::get).expect("a ModelCircuit was configured outside zkinfer_circuits::with_layout")
 }

@@ -45,10 +45,7 @@ pub struct Plan {
 fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError> {
     let builder = build(model, layout, None)?;
     if builder.limbs_needed > layout.limbs {
-        return Err(CompileError::Limbs {
-            limbs: layout.limbs,
-            needed: builder.limbs_needed,
-        });
+        return Err(CompileError::Limbs { limbs: layout.limbs, needed: builder.limbs_needed });
     }
     let (spec, _) = builder.finish();
     let k = required_k(&spec);
@@ -68,39 +65,27 @@ fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError
     })
 }
 
-/// Chooses the layout for `model` (see the module docs).
-pub fn plan(model: &QuantizedModel) -> Result<Plan, CompileError> {
+/// The layout for `model` with a given number of lanes (limb columns and tables as needed).
+pub fn plan_with_lanes(model: &QuantizedModel, lanes: usize) -> Result<Plan, CompileError> {
     let function_table = needs_function_table(model);
     // Limb columns: as many as the widest rescale needs.
-    let probe = Layout {
-        lanes: MIN_LANES,
-        limbs: 64,
-        range_bits: RANGE_BITS,
-        function_table,
-    };
+    let probe = Layout { lanes: lanes.max(MIN_LANES), limbs: 64, range_bits: RANGE_BITS, function_table };
     let limbs = build(model, probe, None)?.limbs_needed.max(1);
+    evaluate(model, Layout { limbs, ..probe })
+}
+
+/// Chooses the layout for `model` (see the module docs).
+pub fn plan(model: &QuantizedModel) -> Result<Plan, CompileError> {
     let mut best: Option<Plan> = None;
     for &lanes in LANE_CANDIDATES {
-        let p = evaluate(
-            model,
-            Layout {
-                lanes,
-                limbs,
-                range_bits: RANGE_BITS,
-                function_table,
-            },
-        )?;
+        let p = plan_with_lanes(model, lanes)?;
         if best.is_none_or(|b| p.estimated_cost < b.estimated_cost) {
             best = Some(p);
         }
     }
     let best = best.expect("at least one candidate");
     if best.k > MAX_K {
-        return Err(CompileError::TooLarge {
-            k: best.k,
-            lanes: best.layout.lanes,
-            max: MAX_K,
-        });
+        return Err(CompileError::TooLarge { k: best.k, lanes: best.layout.lanes, max: MAX_K });
     }
     Ok(best)
 }

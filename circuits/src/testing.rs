@@ -7,12 +7,7 @@ use crate::layout::Layout;
 
 /// Eight lanes, four limbs of up to 6 bits, no function table.
 pub fn test_layout() -> Layout {
-    Layout {
-        lanes: 8,
-        limbs: 4,
-        range_bits: 6,
-        function_table: false,
-    }
+    Layout { lanes: 8, limbs: 4, range_bits: 6, function_table: false }
 }
 
 /// MockProver on the spec and witness.
@@ -29,9 +24,7 @@ pub fn failure_kind(spec: &CircuitSpec, f: &VerifyFailure) -> String {
             let gate = s.rsplit_once("in gate").map_or(s.as_str(), |(_, g)| g);
             gate.split('\'').nth(1).unwrap_or(gate).to_string()
         }
-        VerifyFailure::Lookup { lookup_index, .. } if *lookup_index < spec.layout.limbs => {
-            "range lookup".into()
-        }
+        VerifyFailure::Lookup { lookup_index, .. } if *lookup_index < spec.layout.limbs => "range lookup".into(),
         VerifyFailure::Lookup { .. } => "function lookup".into(),
         VerifyFailure::Permutation { .. } => "permutation".into(),
         other => format!("{other:?}"),

@@ -12,21 +12,15 @@ use zkinfer_models::{QuantizedModel, onnx};
 
 fn quantized(name: &str) -> (QuantizedModel, Vec<ndarray::ArrayD<f32>>) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
-    let dir = if name.starts_with("fixture_") {
-        root.join("tests/fixtures")
-    } else {
-        root.join("zoo")
-    };
-    let graph =
-        onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).expect("import");
+    let dir = if name.starts_with("fixture_") { root.join("tests/fixtures") } else { root.join("zoo") };
+    let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).expect("import");
     let shape = graph.tensor(graph.input).shape.clone();
     let cal = InputData::from_file(&dir.join(format!("{name}.calibration.json")))
         .and_then(|d| d.samples(&shape))
         .expect("calibration");
     let model = quantize(&graph, &cal, &QuantSettings::default()).expect("quantize");
-    let inputs = InputData::from_file(&dir.join(format!("{name}.input.json")))
-        .and_then(|d| d.samples(&shape))
-        .expect("input");
+    let inputs =
+        InputData::from_file(&dir.join(format!("{name}.input.json"))).and_then(|d| d.samples(&shape)).expect("input");
     (model, inputs)
 }
 
@@ -50,10 +44,7 @@ fn check(name: &str) {
     // Claiming a different output is rejected.
     let mut forged = witness.clone();
     *forged.instance.last_mut().expect("outputs") += 1;
-    assert!(
-        mock_prove(&spec, &forged).is_err(),
-        "{name}: a forged output must fail"
-    );
+    assert!(mock_prove(&spec, &forged).is_err(), "{name}: a forged output must fail");
 }
 
 #[test]

@@ -23,13 +23,9 @@ impl InputData {
     /// Parses JSON bytes, refusing more than `limit` bytes.
     pub fn from_json(bytes: &[u8], limit: usize) -> Result<Self, DataError> {
         if bytes.len() > limit {
-            return Err(DataError::TooLarge {
-                bytes: bytes.len(),
-                limit,
-            });
+            return Err(DataError::TooLarge { bytes: bytes.len(), limit });
         }
-        let data: Self =
-            serde_json::from_slice(bytes).map_err(|e| DataError::Json(e.to_string()))?;
+        let data: Self = serde_json::from_slice(bytes).map_err(|e| DataError::Json(e.to_string()))?;
         if data.input_data.is_empty() {
             return Err(DataError::Empty);
         }
@@ -38,17 +34,11 @@ impl InputData {
 
     /// Reads and parses a file.
     pub fn from_file(path: &std::path::Path) -> Result<Self, DataError> {
-        let len = std::fs::metadata(path)
-            .map_err(|e| DataError::Io(format!("{}: {e}", path.display())))?
-            .len();
+        let len = std::fs::metadata(path).map_err(|e| DataError::Io(format!("{}: {e}", path.display())))?.len();
         if len > DEFAULT_MAX_JSON_BYTES as u64 {
-            return Err(DataError::TooLarge {
-                bytes: len as usize,
-                limit: DEFAULT_MAX_JSON_BYTES,
-            });
+            return Err(DataError::TooLarge { bytes: len as usize, limit: DEFAULT_MAX_JSON_BYTES });
         }
-        let bytes =
-            std::fs::read(path).map_err(|e| DataError::Io(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| DataError::Io(format!("{}: {e}", path.display())))?;
         Self::from_json(&bytes, DEFAULT_MAX_JSON_BYTES)
     }
 
@@ -58,21 +48,14 @@ impl InputData {
         let mut out = Vec::new();
         for (list, values) in self.input_data.iter().enumerate() {
             if size == 0 || values.is_empty() || values.len() % size != 0 {
-                return Err(DataError::Length {
-                    list,
-                    len: values.len(),
-                    size,
-                    shape: shape.to_vec(),
-                });
+                return Err(DataError::Length { list, len: values.len(), size, shape: shape.to_vec() });
             }
             if let Some(i) = values.iter().position(|v| !v.is_finite()) {
                 return Err(DataError::NotFinite { list, index: i });
             }
             for chunk in values.chunks(size) {
                 let v: Vec<f32> = chunk.iter().map(|&x| x as f32).collect();
-                out.push(
-                    ArrayD::from_shape_vec(IxDyn(shape), v).expect("chunk has the shape's size"),
-                );
+                out.push(ArrayD::from_shape_vec(IxDyn(shape), v).expect("chunk has the shape's size"));
             }
         }
         Ok(out)

@@ -181,9 +181,7 @@ pub enum InterpretError {
         got: Vec<usize>,
     },
     /// An input value outside the calibrated range.
-    #[error(
-        "input value {value} at index {index} is outside the model's input range [{min}, {max}]"
-    )]
+    #[error("input value {value} at index {index} is outside the model's input range [{min}, {max}]")]
     InputOutOfRange {
         /// Flat index.
         index: usize,
@@ -235,9 +233,7 @@ pub enum DataError {
     #[error("input_data is empty")]
     Empty,
     /// A list's length does not fit the input shape.
-    #[error(
-        "input_data[{list}] has {len} values, not a positive multiple of {size} (input shape {shape:?})"
-    )]
+    #[error("input_data[{list}] has {len} values, not a positive multiple of {size} (input shape {shape:?})")]
     Length {
         /// List index.
         list: usize,

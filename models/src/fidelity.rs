@@ -58,11 +58,7 @@ type SampleResult = (Option<Vec<(f64, f64, usize)>>, (usize, Option<usize>));
 
 /// Compares `model` with `graph` on `samples` (which must have the input's shape).
 pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) -> FidelityReport {
-    let compared: Vec<TensorId> = graph
-        .outputs
-        .iter()
-        .map(|&o| compared_tensor(graph, o))
-        .collect();
+    let compared: Vec<TensorId> = graph.outputs.iter().map(|&o| compared_tensor(graph, o)).collect();
     let per_sample: Vec<SampleResult> = crate::map_samples(samples, |s| {
         let float = graph.evaluate(s.clone());
         let float_pred = argmax(float.get(compared[0]).iter().map(|&v| v as f64));
@@ -85,11 +81,7 @@ pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) 
     });
     let mut outputs: Vec<OutputFidelity> = compared
         .iter()
-        .map(|&t| OutputFidelity {
-            tensor: graph.tensor(t).name.clone(),
-            max_abs_error: 0.0,
-            mean_abs_error: 0.0,
-        })
+        .map(|&t| OutputFidelity { tensor: graph.tensor(t).name.clone(), max_abs_error: 0.0, mean_abs_error: 0.0 })
         .collect();
     let mut counts = vec![0usize; compared.len()];
     let mut refused = 0;
@@ -106,11 +98,7 @@ pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) 
         }
     }
     for (o, c) in outputs.iter_mut().zip(counts) {
-        o.mean_abs_error = if c == 0 {
-            0.0
-        } else {
-            o.mean_abs_error / c as f64
-        };
+        o.mean_abs_error = if c == 0 { 0.0 } else { o.mean_abs_error / c as f64 };
     }
     let predictions: Vec<_> = per_sample.into_iter().map(|(_, p)| p).collect();
     let agree = predictions.iter().filter(|(f, q)| Some(*f) == *q).count();
@@ -118,11 +106,7 @@ pub fn fidelity(graph: &Graph, model: &QuantizedModel, samples: &[ArrayD<f32>]) 
         samples: samples.len(),
         refused,
         outputs,
-        argmax_agreement: if samples.is_empty() {
-            0.0
-        } else {
-            agree as f64 / samples.len() as f64
-        },
+        argmax_agreement: if samples.is_empty() { 0.0 } else { agree as f64 / samples.len() as f64 },
         predictions,
     }
 }

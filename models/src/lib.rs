@@ -44,10 +44,7 @@ mod validate;
 
 /// Maps `f` over `items`, in parallel with the `parallel` feature; the result order is the
 /// input order either way.
-pub(crate) fn map_samples<T: Sync, R: Send>(
-    items: &[T],
-    f: impl Fn(&T) -> R + Sync + Send,
-) -> Vec<R> {
+pub(crate) fn map_samples<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;

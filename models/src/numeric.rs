@@ -15,11 +15,7 @@ pub const MAX_VALUE_BITS: u32 = 16;
 
 /// The rounding rescale: `floor((v + 2^(n-1)) / 2^n)` for `n ≥ 1`, `v` for `n = 0`.
 pub fn round_shift(v: i64, n: u32) -> i64 {
-    if n == 0 {
-        v
-    } else {
-        (v + (1i64 << (n - 1))) >> n
-    }
+    if n == 0 { v } else { (v + (1i64 << (n - 1))) >> n }
 }
 
 /// Rounded integer division for positive `d`: `floor((v + floor(d/2)) / d)` (round half up).
@@ -81,11 +77,7 @@ mod tests {
     fn round_div_matches_round_half_up() {
         for v in -300..300i64 {
             for d in 1..12i64 {
-                assert_eq!(
-                    round_div(v, d),
-                    ((v as f64 / d as f64) + 0.5).floor() as i64,
-                    "{v}/{d}"
-                );
+                assert_eq!(round_div(v, d), ((v as f64 / d as f64) + 0.5).floor() as i64, "{v}/{d}");
             }
         }
     }

@@ -16,20 +16,11 @@ pub fn optimize(mut graph: Graph) -> Graph {
 /// tensor of rank `rank`, returns it as one value per channel.
 fn per_channel(c: &ArrayD<f32>, channels: usize, axis: usize, rank: usize) -> Option<Array1<f32>> {
     if c.len() == 1 {
-        return Some(Array1::from_elem(
-            channels,
-            c.iter().copied().next().unwrap_or(0.0),
-        ));
+        return Some(Array1::from_elem(channels, c.iter().copied().next().unwrap_or(0.0)));
     }
     // Align the constant's shape to the right of the tensor's shape; only `axis` may differ from 1.
     let offset = rank.checked_sub(c.ndim())?;
-    let ok = c.shape().iter().enumerate().all(|(i, &d)| {
-        if i + offset == axis {
-            d == channels
-        } else {
-            d == 1
-        }
-    });
+    let ok = c.shape().iter().enumerate().all(|(i, &d)| if i + offset == axis { d == channels } else { d == 1 });
     ok.then(|| Array1::from_iter(c.iter().copied()))
 }
 
@@ -47,34 +38,30 @@ fn fold_one(graph: &mut Graph) -> bool {
         };
         let rank = graph.tensors[t.0].shape.len();
         let folded = match (&mut prev.op, &node.op) {
-            (Op::Dense(d), Op::MulConstant(c)) => per_channel(c, d.weight.nrows(), rank - 1, rank)
-                .map(|a| {
-                    for (mut row, s) in d.weight.axis_iter_mut(Axis(0)).zip(a.iter()) {
-                        row *= *s;
-                    }
-                    if let Some(b) = &mut d.bias {
-                        *b *= &a;
-                    }
-                }),
-            (Op::Dense(d), Op::AddConstant(c)) => per_channel(c, d.weight.nrows(), rank - 1, rank)
-                .map(|a| {
-                    let b = d.bias.get_or_insert_with(|| Array1::zeros(a.len()));
-                    *b += &a;
-                }),
-            (Op::Conv2d(cv), Op::MulConstant(c)) => per_channel(c, cv.weight.shape()[0], 1, rank)
-                .map(|a| {
-                    for (mut k, s) in cv.weight.axis_iter_mut(Axis(0)).zip(a.iter()) {
-                        k *= *s;
-                    }
-                    if let Some(b) = &mut cv.bias {
-                        *b *= &a;
-                    }
-                }),
-            (Op::Conv2d(cv), Op::AddConstant(c)) => per_channel(c, cv.weight.shape()[0], 1, rank)
-                .map(|a| {
-                    let b = cv.bias.get_or_insert_with(|| Array1::zeros(a.len()));
-                    *b += &a;
-                }),
+            (Op::Dense(d), Op::MulConstant(c)) => per_channel(c, d.weight.nrows(), rank - 1, rank).map(|a| {
+                for (mut row, s) in d.weight.axis_iter_mut(Axis(0)).zip(a.iter()) {
+                    row *= *s;
+                }
+                if let Some(b) = &mut d.bias {
+                    *b *= &a;
+                }
+            }),
+            (Op::Dense(d), Op::AddConstant(c)) => per_channel(c, d.weight.nrows(), rank - 1, rank).map(|a| {
+                let b = d.bias.get_or_insert_with(|| Array1::zeros(a.len()));
+                *b += &a;
+            }),
+            (Op::Conv2d(cv), Op::MulConstant(c)) => per_channel(c, cv.weight.shape()[0], 1, rank).map(|a| {
+                for (mut k, s) in cv.weight.axis_iter_mut(Axis(0)).zip(a.iter()) {
+                    k *= *s;
+                }
+                if let Some(b) = &mut cv.bias {
+                    *b *= &a;
+                }
+            }),
+            (Op::Conv2d(cv), Op::AddConstant(c)) => per_channel(c, cv.weight.shape()[0], 1, rank).map(|a| {
+                let b = cv.bias.get_or_insert_with(|| Array1::zeros(a.len()));
+                *b += &a;
+            }),
             _ => None,
         };
         if folded.is_some() {

@@ -134,9 +134,7 @@ impl LookupTable {
     /// The table entry for `x`, or `None` when `x` is outside the table.
     pub fn get(&self, x: i64) -> Option<i64> {
         let i = x.checked_sub(self.input_min)?;
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| self.values.get(i).copied())
+        usize::try_from(i).ok().and_then(|i| self.values.get(i).copied())
     }
 }
 
@@ -299,8 +297,7 @@ impl QuantizedModel {
     /// Parses JSON written by [`QuantizedModel::to_json`], checking the format version and
     /// that the model is well-formed (see [`QuantizedModel::validate`]).
     pub fn from_json(text: &str) -> Result<Self, crate::ModelFormatError> {
-        let model: Self = serde_json::from_str(text)
-            .map_err(|e| crate::ModelFormatError::Malformed(e.to_string()))?;
+        let model: Self = serde_json::from_str(text).map_err(|e| crate::ModelFormatError::Malformed(e.to_string()))?;
         if model.format_version != Self::FORMAT_VERSION {
             return Err(crate::ModelFormatError::Version {
                 found: model.format_version,

@@ -14,19 +14,14 @@ fn bad<T>(msg: impl Into<String>) -> Result<T, ModelFormatError> {
 impl QuantizedModel {
     /// Checks that the model is internally consistent.
     pub fn validate(&self) -> Result<(), ModelFormatError> {
-        self.settings
-            .validate()
-            .map_err(|e| ModelFormatError::Invalid(e.to_string()))?;
+        self.settings.validate().map_err(|e| ModelFormatError::Invalid(e.to_string()))?;
         let n = self.tensors.len();
         if self.input.0 >= n {
             return bad("input tensor id out of range");
         }
         for t in &self.tensors {
             if t.bits < 2 || t.bits > MAX_VALUE_BITS || t.scale.abs() > 64 {
-                return bad(format!(
-                    "tensor '{}' has bits {} / scale {}",
-                    t.name, t.bits, t.scale
-                ));
+                return bad(format!("tensor '{}' has bits {} / scale {}", t.name, t.bits, t.scale));
             }
             if t.shape
                 .iter()
@@ -43,18 +38,13 @@ impl QuantizedModel {
             if ids.clone().any(|i| i.0 >= n) {
                 return bad(format!("node '{}' refers to a missing tensor", node.name));
             }
-            if node.inputs.is_empty()
-                || node.inputs.iter().any(|i| !defined[i.0])
-                || defined[node.output.0]
-            {
+            if node.inputs.is_empty() || node.inputs.iter().any(|i| !defined[i.0]) || defined[node.output.0] {
                 return bad(format!("node '{}' is out of topological order", node.name));
             }
             let inputs: Vec<&QTensor> = node.inputs.iter().map(|i| &self.tensors[i.0]).collect();
             let out = &self.tensors[node.output.0];
             check_node(&node.op, &inputs, out, self).map_err(|e| match e {
-                ModelFormatError::Invalid(m) => {
-                    ModelFormatError::Invalid(format!("node '{}': {m}", node.name))
-                }
+                ModelFormatError::Invalid(m) => ModelFormatError::Invalid(format!("node '{}': {m}", node.name)),
                 other => other,
             })?;
             defined[node.output.0] = true;
@@ -66,11 +56,7 @@ impl QuantizedModel {
     }
 }
 
-fn within(
-    values: impl IntoIterator<Item = i64>,
-    bits: u32,
-    what: &str,
-) -> Result<(), ModelFormatError> {
+fn within(values: impl IntoIterator<Item = i64>, bits: u32, what: &str) -> Result<(), ModelFormatError> {
     let (lo, hi) = signed_range(bits);
     if values.into_iter().any(|v| v < lo || v > hi) {
         return bad(format!("{what} exceeds {bits} bits"));
@@ -79,27 +65,15 @@ fn within(
 }
 
 fn shift_ok(s: u32) -> Result<(), ModelFormatError> {
-    if s > 62 {
-        bad(format!("shift {s} too large"))
-    } else {
-        Ok(())
-    }
+    if s > 62 { bad(format!("shift {s} too large")) } else { Ok(()) }
 }
 
-fn check_node(
-    op: &QOp,
-    inputs: &[&QTensor],
-    out: &QTensor,
-    m: &QuantizedModel,
-) -> Result<(), ModelFormatError> {
+fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) -> Result<(), ModelFormatError> {
     let st = &m.settings;
     let x = inputs[0];
     let expected_inputs = if matches!(op, QOp::Add(_)) { 2 } else { 1 };
     if inputs.len() != expected_inputs {
-        return bad(format!(
-            "expects {expected_inputs} inputs, has {}",
-            inputs.len()
-        ));
+        return bad(format!("expects {expected_inputs} inputs, has {}", inputs.len()));
     }
     let zeros = |shape: &[usize]| ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(shape));
     // Shape rules are the float graph's; build a float op of the same shape behaviour.
@@ -176,10 +150,7 @@ fn check_node(
         QOp::Softmax(s) => {
             let (lo, hi) = x.range();
             let t = &s.exp_table;
-            if t.input_min != lo - hi
-                || t.values.len() as i64 != hi - lo + 1
-                || t.get(0).is_none_or(|v| v <= 0)
-            {
+            if t.input_min != lo - hi || t.values.len() as i64 != hi - lo + 1 || t.get(0).is_none_or(|v| v <= 0) {
                 return bad("softmax table does not cover the input range");
             }
             if t.values.iter().any(|&v| !(0..=1 << 20).contains(&v)) || s.output_scale > 24 {
@@ -190,14 +161,9 @@ fn check_node(
         QOp::ArgMax(a) => Op::ArgMax(*a),
     };
     let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
-    let shape = shape_op
-        .output_shape(&shapes)
-        .map_err(|e| ModelFormatError::Invalid(e.0))?;
+    let shape = shape_op.output_shape(&shapes).map_err(|e| ModelFormatError::Invalid(e.0))?;
     if shape != out.shape {
-        return bad(format!(
-            "output shape {:?} differs from the rule's {shape:?}",
-            out.shape
-        ));
+        return bad(format!("output shape {:?} differs from the rule's {shape:?}", out.shape));
     }
     Ok(())
 }

@@ -18,16 +18,12 @@ fn float_graph_matches_onnxruntime() {
         let exp = expected(name);
         let shape = graph.tensor(graph.input).shape.clone();
         for (x, outs) in exp.inputs.iter().zip(&exp.outputs) {
-            let trace = graph
-                .evaluate(ArrayD::from_shape_vec(IxDyn(&shape), x.clone()).expect("input shape"));
+            let trace = graph.evaluate(ArrayD::from_shape_vec(IxDyn(&shape), x.clone()).expect("input shape"));
             for (&o, want) in graph.outputs.iter().zip(outs) {
                 let got = trace.get(o);
                 assert_eq!(got.len(), want.len(), "{name}");
                 for (g, w) in got.iter().zip(want) {
-                    assert!(
-                        (g - w).abs() <= 1e-4 * (1.0 + w.abs()),
-                        "{name}: {g} vs onnxruntime {w}"
-                    );
+                    assert!((g - w).abs() <= 1e-4 * (1.0 + w.abs()), "{name}: {g} vs onnxruntime {w}");
                 }
             }
         }
@@ -38,32 +34,17 @@ fn float_graph_matches_onnxruntime() {
 fn batch_norm_and_bias_adds_are_folded_into_the_layer() {
     let graph = import("fixture_conv");
     let kinds: Vec<_> = graph.nodes.iter().map(|n| n.op.kind()).collect();
-    assert_eq!(
-        kinds[..2],
-        ["Conv2d", "Relu"],
-        "BatchNormalization folded into the Conv: {kinds:?}"
-    );
+    assert_eq!(kinds[..2], ["Conv2d", "Relu"], "BatchNormalization folded into the Conv: {kinds:?}");
     let graph = import("fixture_activations");
-    assert!(
-        matches!(&graph.nodes[0].op, Op::Dense(d) if d.bias.is_some()),
-        "MatMul + Add became one Dense"
-    );
+    assert!(matches!(&graph.nodes[0].op, Op::Dense(d) if d.bias.is_some()), "MatMul + Add became one Dense");
 }
 
 #[test]
 fn qdq_model_imports_as_fake_quantization() {
     let graph = import("fixture_qdq_mlp");
-    let fq = graph
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.op, Op::FakeQuantize(_)))
-        .count();
+    let fq = graph.nodes.iter().filter(|n| matches!(n.op, Op::FakeQuantize(_))).count();
     assert_eq!(fq, 2, "input and hidden activation pairs");
-    let dense = graph
-        .nodes
-        .iter()
-        .filter(|n| matches!(n.op, Op::Dense(_)))
-        .count();
+    let dense = graph.nodes.iter().filter(|n| matches!(n.op, Op::Dense(_))).count();
     assert_eq!(dense, 2, "dequantized weights folded into Dense layers");
 }
 
@@ -89,10 +70,7 @@ fn truncated_file_is_refused() {
     // Every prefix of a real model is refused with a typed error, never a panic.
     let bytes = std::fs::read(path("digits_cnn", ".onnx")).expect("zoo file");
     for cut in (0..bytes.len()).step_by(97) {
-        assert!(
-            import_bytes(&bytes[..cut], &Default::default()).is_err(),
-            "prefix of {cut} bytes"
-        );
+        assert!(import_bytes(&bytes[..cut], &Default::default()).is_err(), "prefix of {cut} bytes");
     }
 }
 
@@ -119,53 +97,28 @@ fn unsupported_attribute_is_named() {
 fn dynamic_batch_needs_an_override() {
     let e = import_err("bad_dynamic_batch", &Default::default());
     match &e {
-        ImportError::DynamicDimension {
-            input,
-            axis,
-            dim,
-            hint,
-        } => {
-            assert_eq!(
-                (input.as_str(), *axis, dim.as_str()),
-                ("input", Some(0), "N")
-            );
+        ImportError::DynamicDimension { input, axis, dim, hint } => {
+            assert_eq!((input.as_str(), *axis, dim.as_str()), ("input", Some(0), "N"));
             assert!(hint.contains("--batch 1"), "{hint}");
         }
         other => panic!("{other:?}"),
     }
-    let by_batch = import_file(
-        &path("bad_dynamic_batch", ".onnx"),
-        &ImportOptions {
-            batch: Some(1),
-            ..Default::default()
-        },
-    )
-    .expect("--batch 1 fixes it");
+    let by_batch =
+        import_file(&path("bad_dynamic_batch", ".onnx"), &ImportOptions { batch: Some(1), ..Default::default() })
+            .expect("--batch 1 fixes it");
     assert_eq!(by_batch.tensor(by_batch.input).shape, vec![1, 64]);
     let mut dims = std::collections::BTreeMap::new();
     dims.insert("N".to_string(), 1);
-    let by_name = import_file(
-        &path("bad_dynamic_batch", ".onnx"),
-        &ImportOptions {
-            dims,
-            ..Default::default()
-        },
-    )
-    .expect("--dim N=1 fixes it");
+    let by_name = import_file(&path("bad_dynamic_batch", ".onnx"), &ImportOptions { dims, ..Default::default() })
+        .expect("--dim N=1 fixes it");
     assert_eq!(by_name, by_batch);
 }
 
 #[test]
 fn oversized_file_is_refused_before_reading() {
-    let options = ImportOptions {
-        max_model_bytes: 100,
-        ..Default::default()
-    };
+    let options = ImportOptions { max_model_bytes: 100, ..Default::default() };
     let e = import_err("digits_mlp", &options);
-    assert!(
-        matches!(e, ImportError::TooLarge { limit: 100, .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, ImportError::TooLarge { limit: 100, .. }), "{e:?}");
 }
 
 #[test]

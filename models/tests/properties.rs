@@ -15,37 +15,17 @@ use zkinfer_models::quantized::*;
 
 /// A one-node quantized model (input id 0 → output id 1).
 fn single_op(op: QOp, in_shape: Vec<usize>, out_shape: Vec<usize>, bits: u32) -> QuantizedModel {
-    let settings = QuantSettings {
-        activation_bits: 16,
-        input_bits: bits,
-        weight_bits: 8,
-        bias_bits: 32,
-        headroom_bits: 0,
-    };
+    let settings =
+        QuantSettings { activation_bits: 16, input_bits: bits, weight_bits: 8, bias_bits: 32, headroom_bits: 0 };
     QuantizedModel {
         format_version: QuantizedModel::FORMAT_VERSION,
         name: "prop".into(),
         settings,
         tensors: vec![
-            QTensor {
-                name: "x".into(),
-                shape: in_shape,
-                scale: 0,
-                bits,
-            },
-            QTensor {
-                name: "y".into(),
-                shape: out_shape,
-                scale: 0,
-                bits: 16,
-            },
+            QTensor { name: "x".into(), shape: in_shape, scale: 0, bits },
+            QTensor { name: "y".into(), shape: out_shape, scale: 0, bits: 16 },
         ],
-        nodes: vec![QNode {
-            name: "op".into(),
-            op,
-            inputs: vec![TensorId(0)],
-            output: TensorId(1),
-        }],
+        nodes: vec![QNode { name: "op".into(), op, inputs: vec![TensorId(0)], output: TensorId(1) }],
         input: TensorId(0),
         outputs: vec![TensorId(1)],
     }
@@ -53,17 +33,11 @@ fn single_op(op: QOp, in_shape: Vec<usize>, out_shape: Vec<usize>, bits: u32) ->
 
 /// Round half up, by exact rational arithmetic in i128.
 fn naive_rescale(v: i128, n: u32) -> i128 {
-    if n == 0 {
-        v
-    } else {
-        (2 * v + (1i128 << n)).div_euclid(1i128 << (n + 1))
-    }
+    if n == 0 { v } else { (2 * v + (1i128 << n)).div_euclid(1i128 << (n + 1)) }
 }
 
 fn clamp16(v: i128) -> Option<i64> {
-    (-(1i128 << 15)..(1i128 << 15))
-        .contains(&v)
-        .then_some(v as i64)
+    (-(1i128 << 15)..(1i128 << 15)).contains(&v).then_some(v as i64)
 }
 
 proptest! {
@@ -178,17 +152,10 @@ struct ModelSpec {
 fn model_spec() -> impl Strategy<Value = ModelSpec> {
     prop::collection::vec(1usize..9, 2..5).prop_flat_map(|widths| {
         let layers = widths.len() - 1;
-        let weights = widths
-            .windows(2)
-            .map(|p| prop::collection::vec(-1.0f32..1.0, p[0] * p[1] + p[1]))
-            .collect::<Vec<_>>();
-        (Just(widths), prop::collection::vec(0u8..6, layers), weights).prop_map(
-            |(widths, activations, weights)| ModelSpec {
-                widths,
-                activations,
-                weights,
-            },
-        )
+        let weights =
+            widths.windows(2).map(|p| prop::collection::vec(-1.0f32..1.0, p[0] * p[1] + p[1])).collect::<Vec<_>>();
+        (Just(widths), prop::collection::vec(0u8..6, layers), weights)
+            .prop_map(|(widths, activations, weights)| ModelSpec { widths, activations, weights })
     })
 }
 
@@ -199,13 +166,7 @@ fn value_info(name: &str, dims: &[i64]) -> proto::ValueInfoProto {
             tensor_type: Some(proto::TypeProtoTensor {
                 elem_type: Some(proto::data_type::FLOAT),
                 shape: Some(proto::TensorShapeProto {
-                    dim: dims
-                        .iter()
-                        .map(|&d| proto::Dimension {
-                            dim_value: Some(d),
-                            dim_param: None,
-                        })
-                        .collect(),
+                    dim: dims.iter().map(|&d| proto::Dimension { dim_value: Some(d), dim_param: None }).collect(),
                 }),
             }),
         }),
@@ -222,12 +183,7 @@ fn tensor(name: &str, dims: &[i64], data: &[f32]) -> proto::TensorProto {
     }
 }
 
-fn node(
-    op: &str,
-    inputs: &[&str],
-    output: &str,
-    attribute: Vec<proto::AttributeProto>,
-) -> proto::NodeProto {
+fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<proto::AttributeProto>) -> proto::NodeProto {
     proto::NodeProto {
         input: inputs.iter().map(|s| s.to_string()).collect(),
         output: vec![output.into()],
@@ -257,24 +213,14 @@ fn encode(spec: &ModelSpec) -> Vec<u8> {
         inits.push(tensor(&format!("w{l}"), &[i as i64, o as i64], &w[..i * o]));
         inits.push(tensor(&format!("b{l}"), &[o as i64], &w[i * o..]));
         let g = format!("g{l}");
-        nodes.push(node(
-            "Gemm",
-            &[&cur, &format!("w{l}"), &format!("b{l}")],
-            &g,
-            vec![],
-        ));
+        nodes.push(node("Gemm", &[&cur, &format!("w{l}"), &format!("b{l}")], &g, vec![]));
         let a = format!("a{l}");
         let act = match spec.activations[l] {
             0 => node("Relu", &[&g], &a, vec![]),
             1 => node("LeakyRelu", &[&g], &a, vec![float_attr("alpha", 0.2)]),
             2 => node("Sigmoid", &[&g], &a, vec![]),
             3 => node("Tanh", &[&g], &a, vec![]),
-            4 => node(
-                "Clip",
-                &[&g],
-                &a,
-                vec![float_attr("min", -0.5), float_attr("max", 0.75)],
-            ),
+            4 => node("Clip", &[&g], &a, vec![float_attr("min", -0.5), float_attr("max", 0.75)]),
             _ => node("Identity", &[&g], &a, vec![]),
         };
         nodes.push(act);
@@ -284,10 +230,7 @@ fn encode(spec: &ModelSpec) -> Vec<u8> {
     nodes.push(node("Softmax", &[&cur], "probs", vec![]));
     let model = proto::ModelProto {
         ir_version: Some(8),
-        opset_import: vec![proto::OperatorSetIdProto {
-            domain: Some(String::new()),
-            version: Some(10),
-        }],
+        opset_import: vec![proto::OperatorSetIdProto { domain: Some(String::new()), version: Some(10) }],
         producer_name: Some("proptest".into()),
         graph: Some(proto::GraphProto {
             node: nodes,

@@ -14,31 +14,14 @@ fn digits_report(name: &str) -> (f64, f64, f64) {
     let (graph, model) = quantized(name);
     let data = digits_test();
     let shape = graph.tensor(graph.input).shape.clone();
-    let samples: Vec<_> = data
-        .input_data
-        .iter()
-        .map(|x| ArrayD::from_shape_vec(IxDyn(&shape), x.clone()).expect("shape"))
-        .collect();
+    let samples: Vec<_> =
+        data.input_data.iter().map(|x| ArrayD::from_shape_vec(IxDyn(&shape), x.clone()).expect("shape")).collect();
     let report = fidelity(&graph, &model, &samples);
-    assert_eq!(
-        report.refused, 0,
-        "{name}: no test sample leaves the calibrated ranges"
-    );
+    assert_eq!(report.refused, 0, "{name}: no test sample leaves the calibrated ranges");
     let n = data.labels.len() as f64;
-    let float_acc = report
-        .predictions
-        .iter()
-        .zip(&data.labels)
-        .filter(|((f, _), y)| f == *y)
-        .count() as f64
-        / n;
-    let quant_acc = report
-        .predictions
-        .iter()
-        .zip(&data.labels)
-        .filter(|((_, q), y)| *q == Some(**y))
-        .count() as f64
-        / n;
+    let float_acc = report.predictions.iter().zip(&data.labels).filter(|((f, _), y)| f == *y).count() as f64 / n;
+    let quant_acc =
+        report.predictions.iter().zip(&data.labels).filter(|((_, q), y)| *q == Some(**y)).count() as f64 / n;
     println!(
         "{name}: {} test samples, argmax agreement {:.2}%, accuracy float {:.2}% quantized {:.2}%",
         data.labels.len(),
@@ -53,20 +36,14 @@ fn digits_report(name: &str) -> (f64, f64, f64) {
 fn digits_mlp_keeps_its_accuracy() {
     let (agreement, float_acc, quant_acc) = digits_report("digits_mlp");
     assert!(agreement >= 0.99, "argmax agreement {agreement}");
-    assert!(
-        (float_acc - quant_acc).abs() <= 0.01,
-        "float {float_acc} vs quantized {quant_acc}"
-    );
+    assert!((float_acc - quant_acc).abs() <= 0.01, "float {float_acc} vs quantized {quant_acc}");
 }
 
 #[test]
 fn digits_cnn_keeps_its_accuracy() {
     let (agreement, float_acc, quant_acc) = digits_report("digits_cnn");
     assert!(agreement >= 0.99, "argmax agreement {agreement}");
-    assert!(
-        (float_acc - quant_acc).abs() <= 0.01,
-        "float {float_acc} vs quantized {quant_acc}"
-    );
+    assert!((float_acc - quant_acc).abs() <= 0.01, "float {float_acc} vs quantized {quant_acc}");
 }
 
 #[test]
@@ -75,22 +52,12 @@ fn every_model_quantizes_and_agrees_with_its_float_graph() {
         let (graph, model) = quantized(name);
         let exp = expected(name);
         let shape = graph.tensor(graph.input).shape.clone();
-        let samples: Vec<_> = exp
-            .inputs
-            .iter()
-            .map(|x| ArrayD::from_shape_vec(IxDyn(&shape), x.clone()).expect("shape"))
-            .collect();
+        let samples: Vec<_> =
+            exp.inputs.iter().map(|x| ArrayD::from_shape_vec(IxDyn(&shape), x.clone()).expect("shape")).collect();
         let report = fidelity(&graph, &model, &samples);
-        println!(
-            "{name}: agreement {:.3}, {:?}",
-            report.argmax_agreement, report.outputs
-        );
+        println!("{name}: agreement {:.3}, {:?}", report.argmax_agreement, report.outputs);
         assert_eq!(report.refused, 0, "{name}");
-        assert!(
-            report.argmax_agreement >= 0.9,
-            "{name}: agreement {}",
-            report.argmax_agreement
-        );
+        assert!(report.argmax_agreement >= 0.9, "{name}: agreement {}", report.argmax_agreement);
     }
 }
 
@@ -124,15 +91,9 @@ fn input_outside_the_calibrated_range_is_refused() {
         other => panic!("{other:?}"),
     }
     x[[0, 3]] = f32::NAN;
-    assert!(matches!(
-        model.run(&x),
-        Err(InterpretError::InputOutOfRange { index: 3, .. })
-    ));
+    assert!(matches!(model.run(&x), Err(InterpretError::InputOutOfRange { index: 3, .. })));
     let wrong_shape = ArrayD::zeros(IxDyn(&[1, 63]));
-    assert!(matches!(
-        model.run(&wrong_shape),
-        Err(InterpretError::InputShape { .. })
-    ));
+    assert!(matches!(model.run(&wrong_shape), Err(InterpretError::InputShape { .. })));
 }
 
 #[test]
@@ -142,9 +103,7 @@ fn intermediate_outside_its_range_is_an_error_not_a_wrap() {
     let (_, hi) = model.tensor(model.input).range();
     let x = ArrayD::from_elem(IxDyn(&graph.tensor(graph.input).shape), hi);
     match model.interpret(x) {
-        Err(InterpretError::OutOfRange {
-            node, value, max, ..
-        }) => {
+        Err(InterpretError::OutOfRange { node, value, max, .. }) => {
             assert!(value > max, "{node}: {value} > {max}");
         }
         other => panic!("expected an out-of-range error, got {other:?}"),
@@ -154,34 +113,19 @@ fn intermediate_outside_its_range_is_an_error_not_a_wrap() {
 #[test]
 fn inconsistent_model_files_are_refused() {
     let (_, model) = quantized("digits_mlp");
-    assert!(matches!(
-        QuantizedModel::from_json("{"),
-        Err(ModelFormatError::Malformed(_))
-    ));
+    assert!(matches!(QuantizedModel::from_json("{"), Err(ModelFormatError::Malformed(_))));
     let mut m = model.clone();
     m.format_version = 99;
-    assert!(matches!(
-        QuantizedModel::from_json(&m.to_json()),
-        Err(ModelFormatError::Version { found: 99, .. })
-    ));
+    assert!(matches!(QuantizedModel::from_json(&m.to_json()), Err(ModelFormatError::Version { found: 99, .. })));
     let mut m = model.clone();
     m.nodes.swap(0, 1);
-    assert!(matches!(
-        QuantizedModel::from_json(&m.to_json()),
-        Err(ModelFormatError::Invalid(_))
-    ));
+    assert!(matches!(QuantizedModel::from_json(&m.to_json()), Err(ModelFormatError::Invalid(_))));
     let mut m = model.clone();
     m.tensors[1].shape = vec![1, 31];
-    assert!(matches!(
-        QuantizedModel::from_json(&m.to_json()),
-        Err(ModelFormatError::Invalid(_))
-    ));
+    assert!(matches!(QuantizedModel::from_json(&m.to_json()), Err(ModelFormatError::Invalid(_))));
     let mut m = model.clone();
     if let zkinfer_models::quantized::QOp::Dense(d) = &mut m.nodes[0].op {
         d.weight[[0, 0]] = 1 << 20;
     }
-    assert!(matches!(
-        QuantizedModel::from_json(&m.to_json()),
-        Err(ModelFormatError::Invalid(_))
-    ));
+    assert!(matches!(QuantizedModel::from_json(&m.to_json()), Err(ModelFormatError::Invalid(_))));
 }

@@ -30,9 +30,7 @@ use ndarray::ArrayD;
 use zkinfer_circuits::{CompileError, ModelCircuit, compile, instance_values, plan, with_layout};
 use zkinfer_models::interpret::Trace;
 use zkinfer_models::{InterpretError, QuantizedModel};
-use zkinfer_verifier::{
-    CompiledModel, Digest, ProofEnvelope, Verified, Verifier, VerifyError, circuit_identity,
-};
+use zkinfer_verifier::{CompiledModel, Digest, ProofEnvelope, Verified, Verifier, VerifyError, circuit_identity};
 
 /// Proving failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,20 +53,9 @@ pub enum ProveError {
 }
 
 /// Plans the circuit for a quantized model; returns the compiled model and the plan's figures.
-pub fn compile_model(
-    model: QuantizedModel,
-    source: &str,
-) -> Result<(CompiledModel, plan::Plan), CompileError> {
+pub fn compile_model(model: QuantizedModel, source: &str) -> Result<(CompiledModel, plan::Plan), CompileError> {
     let p = plan::plan(&model)?;
-    Ok((
-        CompiledModel {
-            source: source.to_string(),
-            model,
-            layout: p.layout,
-            k: p.k,
-        },
-        p,
-    ))
+    Ok((CompiledModel { source: source.to_string(), model, layout: p.layout, k: p.k }, p))
 }
 
 /// One model's proving key and verifier, ready for many proofs.
@@ -95,11 +82,7 @@ pub struct Proof {
 
 impl Prover {
     /// Runs keygen (verifying and proving key) for the compiled model.
-    pub fn new(
-        compiled: CompiledModel,
-        params: Params<EqAffine>,
-        params_hash: Digest,
-    ) -> Result<Self, ProveError> {
+    pub fn new(compiled: CompiledModel, params: Params<EqAffine>, params_hash: Digest) -> Result<Self, ProveError> {
         let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
         let circuit = ModelCircuit::new(Arc::new(spec), None);
         let pk = with_layout(compiled.layout, || {
@@ -108,20 +91,8 @@ impl Prover {
         })
         .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
         let identity = circuit_identity(pk.get_vk());
-        let verifier = Verifier::with_key(
-            compiled.clone(),
-            params.clone(),
-            params_hash,
-            pk.get_vk().clone(),
-        );
-        Ok(Self {
-            compiled,
-            params,
-            params_hash,
-            pk,
-            identity,
-            verifier,
-        })
+        let verifier = Verifier::with_key(compiled.clone(), params.clone(), params_hash, pk.get_vk().clone());
+        Ok(Self { compiled, params, params_hash, pk, identity, verifier })
     }
 
     /// The circuit identity.
@@ -135,11 +106,7 @@ impl Prover {
     }
 
     /// Proves one inference on a real-valued input (refused if outside the calibrated range).
-    pub fn prove(
-        &self,
-        input: &ArrayD<f32>,
-        rng: &mut impl rand_core::Rng,
-    ) -> Result<Proof, ProveError> {
+    pub fn prove(&self, input: &ArrayD<f32>, rng: &mut impl rand_core::Rng) -> Result<Proof, ProveError> {
         let model = &self.compiled.model;
         let trace = model.run(input)?;
         let (spec, witness) = compile::compile(model, self.compiled.layout, Some(&trace))?;
@@ -147,21 +114,12 @@ impl Prover {
         let instance: Vec<Fp> = instance_values(&witness.instance);
         let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
         with_layout(self.compiled.layout, || {
-            create_proof(
-                &self.params,
-                &self.pk,
-                &[circuit],
-                &[&[&instance]],
-                &mut *rng,
-                &mut transcript,
-            )
+            create_proof(&self.params, &self.pk, &[circuit], &[&[&instance]], &mut *rng, &mut transcript)
         })
         .map_err(|e| ProveError::Proof(format!("{e:?}")))?;
         let proof = transcript.finalize();
-        let scales = std::iter::once(model.input)
-            .chain(model.outputs.iter().copied())
-            .map(|t| model.tensor(t).scale)
-            .collect();
+        let scales =
+            std::iter::once(model.input).chain(model.outputs.iter().copied()).map(|t| model.tensor(t).scale).collect();
         let envelope = ProofEnvelope {
             circuit_identity: self.identity,
             k: self.compiled.k,
@@ -172,10 +130,6 @@ impl Prover {
             proof,
         };
         let verified = self.verifier.verify(&envelope)?;
-        Ok(Proof {
-            envelope,
-            verified,
-            trace,
-        })
+        Ok(Proof { envelope, verified, trace })
     }
 }

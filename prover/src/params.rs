@@ -17,9 +17,7 @@ use zkinfer_verifier::params::{ParamsError, params_from_bytes, params_to_bytes};
 #[derive(Debug, thiserror::Error)]
 pub enum ParamsCacheError {
     /// `k` above the cap.
-    #[error(
-        "k = {k} exceeds the maximum supported k = {max} (params alone would take minutes and gigabytes)"
-    )]
+    #[error("k = {k} exceeds the maximum supported k = {max} (params alone would take minutes and gigabytes)")]
     TooLarge {
         /// Requested.
         k: u32,
@@ -66,11 +64,7 @@ pub struct LoadedParams {
 impl ParamsCache {
     /// The default directory (see the module docs).
     pub fn default_dir() -> PathBuf {
-        let env = |k: &str| {
-            std::env::var_os(k)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         env("ZKINFER_PARAMS_DIR")
             .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("zkinfer/params")))
             .or_else(|| env("HOME").map(|d| d.join(".cache/zkinfer/params")))
@@ -103,44 +97,26 @@ impl ParamsCache {
             return Err(ParamsCacheError::TooLarge { k, max: MAX_K });
         }
         let path = self.path(k);
-        let io = |source| ParamsCacheError::Io {
-            path: path.display().to_string(),
-            source,
-        };
+        let io = |source| ParamsCacheError::Io { path: path.display().to_string(), source };
         if path.is_file() {
             let bytes = std::fs::read(&path).map_err(io)?;
-            let (params, hash) =
-                params_from_bytes(&bytes).map_err(|source| ParamsCacheError::Corrupt {
-                    path: path.display().to_string(),
-                    source,
-                })?;
+            let (params, hash) = params_from_bytes(&bytes)
+                .map_err(|source| ParamsCacheError::Corrupt { path: path.display().to_string(), source })?;
             if params.k() != k {
                 return Err(ParamsCacheError::Corrupt {
                     path: path.display().to_string(),
                     source: ParamsError::K(params.k()),
                 });
             }
-            return Ok(LoadedParams {
-                params,
-                hash,
-                path,
-                generated: false,
-            });
+            return Ok(LoadedParams { params, hash, path, generated: false });
         }
         let params = Params::<EqAffine>::new(k);
         let bytes = params_to_bytes(&params);
         std::fs::create_dir_all(&self.dir).map_err(io)?;
-        let tmp = self
-            .dir
-            .join(format!(".ipa-pasta-k{k}.{}.tmp", std::process::id()));
+        let tmp = self.dir.join(format!(".ipa-pasta-k{k}.{}.tmp", std::process::id()));
         std::fs::write(&tmp, &bytes).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
         let hash = zkinfer_verifier::params::params_hash(&params);
-        Ok(LoadedParams {
-            params,
-            hash,
-            path,
-            generated: true,
-        })
+        Ok(LoadedParams { params, hash, path, generated: true })
     }
 }

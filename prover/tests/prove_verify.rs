@@ -21,21 +21,15 @@ fn cache() -> ParamsCache {
 
 fn dir(name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
-    if name.starts_with("fixture_") {
-        root.join("tests/fixtures")
-    } else {
-        root.join("zoo")
-    }
+    if name.starts_with("fixture_") { root.join("tests/fixtures") } else { root.join("zoo") }
 }
 
 fn compiled(name: &str) -> (CompiledModel, Vec<ndarray::ArrayD<f32>>) {
     let d = dir(name);
-    let graph =
-        onnx::import_file(&d.join(format!("{name}.onnx")), &Default::default()).expect("import");
+    let graph = onnx::import_file(&d.join(format!("{name}.onnx")), &Default::default()).expect("import");
     let shape = graph.tensor(graph.input).shape.clone();
-    let cal = InputData::from_file(&d.join(format!("{name}.calibration.json")))
-        .and_then(|x| x.samples(&shape))
-        .expect("cal");
+    let cal =
+        InputData::from_file(&d.join(format!("{name}.calibration.json"))).and_then(|x| x.samples(&shape)).expect("cal");
     let model = quantize(&graph, &cal, &QuantSettings::default()).expect("quantize");
     let (compiled, _) = compile_model(model, name).expect("plan");
     (compiled, cal)
@@ -52,17 +46,10 @@ fn digits_mlp() -> &'static Setup {
     SETUP.get_or_init(|| {
         let (compiled, inputs) = compiled("digits_mlp");
         let params = cache().load_or_generate(compiled.k).expect("params");
-        let prover =
-            Prover::new(compiled.clone(), params.params.clone(), params.hash).expect("keygen");
-        let proof = prover
-            .prove(&inputs[0], &mut StdRng::seed_from_u64(7))
-            .expect("prove");
+        let prover = Prover::new(compiled.clone(), params.params.clone(), params.hash).expect("keygen");
+        let proof = prover.prove(&inputs[0], &mut StdRng::seed_from_u64(7)).expect("prove");
         let verifier = Verifier::new(compiled, params.params, params.hash).expect("verifier");
-        Setup {
-            prover,
-            proof,
-            verifier,
-        }
+        Setup { prover, proof, verifier }
     })
 }
 
@@ -73,52 +60,30 @@ fn digits_mlp_proves_and_verifies_with_the_interpreters_outputs() {
     let envelope = ProofEnvelope::from_bytes(&bytes).expect("round trip");
     let verified = s.verifier.verify(&envelope).expect("valid proof");
     let model = &s.prover.compiled().model;
-    let logits: Vec<i64> = s
-        .proof
-        .trace
-        .get(model.outputs[0])
-        .iter()
-        .copied()
-        .collect();
-    assert_eq!(
-        verified.outputs[0].values, logits,
-        "the proven outputs are the interpreter's"
-    );
+    let logits: Vec<i64> = s.proof.trace.get(model.outputs[0]).iter().copied().collect();
+    assert_eq!(verified.outputs[0].values, logits, "the proven outputs are the interpreter's");
 }
 
 #[test]
 fn proofs_are_deterministic_with_a_seeded_rng() {
     let s = digits_mlp();
     let (_, inputs) = compiled("digits_mlp");
-    let again = s
-        .prover
-        .prove(&inputs[0], &mut StdRng::seed_from_u64(7))
-        .expect("prove");
+    let again = s.prover.prove(&inputs[0], &mut StdRng::seed_from_u64(7)).expect("prove");
     assert_eq!(again.envelope, s.proof.envelope);
 }
 
 fn rejected(s: &Setup, env: &ProofEnvelope) -> VerifyError {
-    s.verifier
-        .verify(env)
-        .expect_err("tampered proof must be rejected")
+    s.verifier.verify(env).expect_err("tampered proof must be rejected")
 }
 
 #[test]
 fn a_flipped_proof_byte_is_rejected() {
     let s = digits_mlp();
-    for at in [
-        0,
-        100,
-        s.proof.envelope.proof.len() / 2,
-        s.proof.envelope.proof.len() - 1,
-    ] {
+    for at in [0, 100, s.proof.envelope.proof.len() / 2, s.proof.envelope.proof.len() - 1] {
         let mut env = s.proof.envelope.clone();
         env.proof[at] ^= 1;
         let e = rejected(s, &env);
-        assert!(
-            matches!(e, VerifyError::InvalidProof(_)),
-            "byte {at}: {e:?}"
-        );
+        assert!(matches!(e, VerifyError::InvalidProof(_)), "byte {at}: {e:?}");
         assert!(!e.is_malformed());
     }
 }
@@ -164,16 +129,10 @@ fn a_proof_for_another_model_is_rejected() {
     let s = digits_mlp();
     // Same k, another model: the circuit identity differs.
     let (other, _) = compiled("fixture_qdq_mlp");
-    assert_eq!(
-        other.k,
-        s.prover.compiled().k,
-        "the test needs two models with the same k"
-    );
+    assert_eq!(other.k, s.prover.compiled().k, "the test needs two models with the same k");
     let params = cache().load_or_generate(other.k).expect("params");
     let verifier = Verifier::new(other, params.params, params.hash).expect("verifier");
-    let e = verifier
-        .verify(&s.proof.envelope)
-        .expect_err("another model");
+    let e = verifier.verify(&s.proof.envelope).expect_err("another model");
     assert!(matches!(e, VerifyError::Identity { .. }), "{e:?}");
 }
 
@@ -183,8 +142,7 @@ fn wrong_params_are_rejected() {
     let k = s.prover.compiled().k;
     // Params for another k cannot rebuild this circuit.
     let other = cache().load_or_generate(k + 1).expect("params");
-    let e =
-        Verifier::new(s.prover.compiled().clone(), other.params, other.hash).expect_err("wrong k");
+    let e = Verifier::new(s.prover.compiled().clone(), other.params, other.hash).expect_err("wrong k");
     assert!(matches!(e, VerifyError::K { .. }), "{e:?}");
     // A params file altered on disk fails its content hash.
     let good = cache().load_or_generate(k).expect("params");
@@ -204,28 +162,17 @@ fn an_input_outside_the_calibrated_range_is_refused_before_proving() {
     let (_, inputs) = compiled("digits_mlp");
     let mut x = inputs[0].clone();
     x[[0, 0]] = 100.0;
-    assert!(matches!(
-        s.prover.prove(&x, &mut StdRng::seed_from_u64(1)),
-        Err(zkinfer_prover::ProveError::Input(_))
-    ));
+    assert!(matches!(s.prover.prove(&x, &mut StdRng::seed_from_u64(1)), Err(zkinfer_prover::ProveError::Input(_))));
 }
 
 #[test]
 fn every_zoo_and_fixture_model_proves_except_the_large_ones() {
     // The 784-128-10 MLP and LeNet prove in the benches; CI keeps to small circuits.
-    for name in [
-        "digits_cnn",
-        "fixture_conv",
-        "fixture_nhwc",
-        "fixture_qdq_mlp",
-        "fixture_activations",
-    ] {
+    for name in ["digits_cnn", "fixture_conv", "fixture_nhwc", "fixture_qdq_mlp", "fixture_activations"] {
         let (compiled, inputs) = compiled(name);
         let params = cache().load_or_generate(compiled.k).expect("params");
         let prover = Prover::new(compiled, params.params, params.hash).expect("keygen");
-        let proof = prover
-            .prove(&inputs[0], &mut StdRng::seed_from_u64(3))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let proof = prover.prove(&inputs[0], &mut StdRng::seed_from_u64(3)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!proof.verified.outputs.is_empty(), "{name}");
     }
 }

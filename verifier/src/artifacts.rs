@@ -16,10 +16,7 @@ pub type Digest = [u8; 32];
 
 /// BLAKE2b-256 of `bytes` with a domain-separation personalisation.
 pub fn digest(personal: &[u8; 16], bytes: &[u8]) -> Digest {
-    let hash = blake2b_simd::Params::new()
-        .hash_length(32)
-        .personal(personal)
-        .hash(bytes);
+    let hash = blake2b_simd::Params::new().hash_length(32).personal(personal).hash(bytes);
     let mut out = [0u8; 32];
     out.copy_from_slice(hash.as_bytes());
     out
@@ -90,10 +87,7 @@ impl CompiledModel {
         }
         let needed = m.required_k()?;
         if needed != m.k {
-            return Err(ModelError::K {
-                declared: m.k,
-                needed,
-            });
+            return Err(ModelError::K { declared: m.k, needed });
         }
         Ok(m)
     }
@@ -110,12 +104,7 @@ impl CompiledModel {
     /// Number of public values: the input, then every output.
     pub fn public_len(&self) -> usize {
         self.model.tensor(self.model.input).len()
-            + self
-                .model
-                .outputs
-                .iter()
-                .map(|&o| self.model.tensor(o).len())
-                .sum::<usize>()
+            + self.model.outputs.iter().map(|&o| self.model.tensor(o).len()).sum::<usize>()
     }
 }
 

@@ -97,54 +97,30 @@ pub fn encode<T: Serialize>(kind: ArtifactKind, value: &T) -> Vec<u8> {
 /// Checks the header and returns the body.
 pub fn body(kind: ArtifactKind, bytes: &[u8], limit: usize) -> Result<&[u8], FormatError> {
     if bytes.len() > limit {
-        return Err(FormatError::TooLarge {
-            kind,
-            bytes: bytes.len(),
-            limit,
-        });
+        return Err(FormatError::TooLarge { kind, bytes: bytes.len(), limit });
     }
     if bytes.len() < HEADER_LEN || bytes[..MAGIC.len()] != MAGIC {
         return Err(FormatError::BadMagic);
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
     if version != FORMAT_VERSION {
-        return Err(FormatError::Version {
-            found: version,
-            expected: FORMAT_VERSION,
-        });
+        return Err(FormatError::Version { found: version, expected: FORMAT_VERSION });
     }
     match ArtifactKind::from_byte(bytes[10]) {
         Some(k) if k == kind => Ok(&bytes[HEADER_LEN..]),
-        Some(k) => Err(FormatError::WrongKind {
-            expected: kind,
-            found: format!("{k:?}"),
-        }),
-        None => Err(FormatError::WrongKind {
-            expected: kind,
-            found: format!("unknown kind {}", bytes[10]),
-        }),
+        Some(k) => Err(FormatError::WrongKind { expected: kind, found: format!("{k:?}") }),
+        None => Err(FormatError::WrongKind { expected: kind, found: format!("unknown kind {}", bytes[10]) }),
     }
 }
 
 /// Decodes an artifact of `kind` whose whole size is at most `LIMIT` bytes; the body must be
 /// consumed exactly.
-pub fn decode<T: DeserializeOwned, const LIMIT: usize>(
-    kind: ArtifactKind,
-    bytes: &[u8],
-) -> Result<T, FormatError> {
+pub fn decode<T: DeserializeOwned, const LIMIT: usize>(kind: ArtifactKind, bytes: &[u8]) -> Result<T, FormatError> {
     let body = body(kind, bytes, LIMIT)?;
-    let (value, used) =
-        bincode::serde::decode_from_slice(body, config::<LIMIT>()).map_err(|e| {
-            FormatError::Malformed {
-                kind,
-                reason: e.to_string(),
-            }
-        })?;
+    let (value, used) = bincode::serde::decode_from_slice(body, config::<LIMIT>())
+        .map_err(|e| FormatError::Malformed { kind, reason: e.to_string() })?;
     if used != body.len() {
-        return Err(FormatError::Malformed {
-            kind,
-            reason: format!("{} trailing bytes", body.len() - used),
-        });
+        return Err(FormatError::Malformed { kind, reason: format!("{} trailing bytes", body.len() - used) });
     }
     Ok(value)
 }

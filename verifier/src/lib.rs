@@ -31,6 +31,4 @@ mod verify;
 
 pub use artifacts::{CompiledModel, Digest, ModelError, ProofEnvelope, hex};
 pub use format::FormatError;
-pub use verify::{
-    Verified, VerifiedTensor, Verifier, VerifyError, circuit_identity, verify, verifying_key,
-};
+pub use verify::{Verified, VerifiedTensor, Verifier, VerifyError, circuit_identity, verify, verifying_key};

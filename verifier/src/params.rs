@@ -47,18 +47,14 @@ pub enum ParamsError {
 /// The hash that identifies params (over halo2's serialization).
 pub fn params_hash(params: &Params<EqAffine>) -> Digest {
     let mut bytes = Vec::with_capacity(halo2_params_len(params.k()));
-    params
-        .write(&mut bytes)
-        .expect("writing to a Vec cannot fail");
+    params.write(&mut bytes).expect("writing to a Vec cannot fail");
     digest(PERSONAL, &bytes)
 }
 
 /// Serializes params as an artifact.
 pub fn params_to_bytes(params: &Params<EqAffine>) -> Vec<u8> {
     let mut raw = Vec::with_capacity(halo2_params_len(params.k()));
-    params
-        .write(&mut raw)
-        .expect("writing to a Vec cannot fail");
+    params.write(&mut raw).expect("writing to a Vec cannot fail");
     let mut out = Vec::with_capacity(HEADER_LEN + 36 + raw.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -72,17 +68,9 @@ pub fn params_to_bytes(params: &Params<EqAffine>) -> Vec<u8> {
 /// Reads params written by [`params_to_bytes`], checking `k`, length and hash; returns the
 /// params and their hash.
 pub fn params_from_bytes(bytes: &[u8]) -> Result<(Params<EqAffine>, Digest), ParamsError> {
-    let body = body(
-        ArtifactKind::Params,
-        bytes,
-        HEADER_LEN + 36 + halo2_params_len(MAX_K),
-    )?;
+    let body = body(ArtifactKind::Params, bytes, HEADER_LEN + 36 + halo2_params_len(MAX_K))?;
     if body.len() < 36 {
-        return Err(ParamsError::Length {
-            k: 0,
-            expected: 36,
-            found: body.len(),
-        });
+        return Err(ParamsError::Length { k: 0, expected: 36, found: body.len() });
     }
     let k = u32::from_le_bytes([body[0], body[1], body[2], body[3]]);
     if k == 0 || k > MAX_K {
@@ -91,22 +79,15 @@ pub fn params_from_bytes(bytes: &[u8]) -> Result<(Params<EqAffine>, Digest), Par
     let raw = &body[36..];
     let expected = halo2_params_len(k);
     if raw.len() != expected {
-        return Err(ParamsError::Length {
-            k,
-            expected,
-            found: raw.len(),
-        });
+        return Err(ParamsError::Length { k, expected, found: raw.len() });
     }
     let hash = digest(PERSONAL, raw);
     if hash[..] != body[4..36] {
         return Err(ParamsError::Hash);
     }
     if raw[..4] != k.to_le_bytes() {
-        return Err(ParamsError::Parse(
-            "k in the header and in the params differ".into(),
-        ));
+        return Err(ParamsError::Parse("k in the header and in the params differ".into()));
     }
-    let params =
-        Params::<EqAffine>::read(&mut &raw[..]).map_err(|e| ParamsError::Parse(e.to_string()))?;
+    let params = Params::<EqAffine>::read(&mut &raw[..]).map_err(|e| ParamsError::Parse(e.to_string()))?;
     Ok((params, hash))
 }

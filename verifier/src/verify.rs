@@ -96,12 +96,7 @@ pub enum VerifyError {
 impl VerifyError {
     /// True when the input does not fit the model (as opposed to a proof that fails to verify).
     pub fn is_malformed(&self) -> bool {
-        !matches!(
-            self,
-            VerifyError::InvalidProof(_)
-                | VerifyError::TrailingBytes(_)
-                | VerifyError::Identity { .. }
-        )
+        !matches!(self, VerifyError::InvalidProof(_) | VerifyError::TrailingBytes(_) | VerifyError::Identity { .. })
     }
 }
 
@@ -153,35 +148,19 @@ pub fn verifying_key(
     params: &Params<EqAffine>,
 ) -> Result<VerifyingKey<EqAffine>, VerifyError> {
     if params.k() != compiled.k {
-        return Err(VerifyError::K {
-            expected: params.k(),
-            found: compiled.k,
-        });
+        return Err(VerifyError::K { expected: params.k(), found: compiled.k });
     }
-    let spec = compiled
-        .spec()
-        .map_err(|e| VerifyError::Model(e.to_string()))?;
+    let spec = compiled.spec().map_err(|e| VerifyError::Model(e.to_string()))?;
     let circuit = ModelCircuit::new(Arc::new(spec), None);
-    with_layout(compiled.layout, || keygen_vk(params, &circuit))
-        .map_err(|e| VerifyError::Model(e.to_string()))
+    with_layout(compiled.layout, || keygen_vk(params, &circuit)).map_err(|e| VerifyError::Model(e.to_string()))
 }
 
 impl Verifier {
     /// Rebuilds the verifying key (the expensive step, done once).
-    pub fn new(
-        compiled: CompiledModel,
-        params: Params<EqAffine>,
-        params_hash: Digest,
-    ) -> Result<Self, VerifyError> {
+    pub fn new(compiled: CompiledModel, params: Params<EqAffine>, params_hash: Digest) -> Result<Self, VerifyError> {
         let vk = verifying_key(&compiled, &params)?;
         let identity = circuit_identity(&vk);
-        Ok(Self {
-            compiled,
-            params,
-            params_hash,
-            vk,
-            identity,
-        })
+        Ok(Self { compiled, params, params_hash, vk, identity })
     }
 
     /// A verifier with a verifying key the caller already has (e.g. from keygen in a prover).
@@ -193,13 +172,7 @@ impl Verifier {
         vk: VerifyingKey<EqAffine>,
     ) -> Self {
         let identity = circuit_identity(&vk);
-        Self {
-            compiled,
-            params,
-            params_hash,
-            vk,
-            identity,
-        }
+        Self { compiled, params, params_hash, vk, identity }
     }
 
     /// This model's circuit identity.
@@ -211,75 +184,44 @@ impl Verifier {
     pub fn verify(&self, env: &ProofEnvelope) -> Result<Verified, VerifyError> {
         let m = &self.compiled.model;
         if env.k != self.compiled.k {
-            return Err(VerifyError::K {
-                expected: self.compiled.k,
-                found: env.k,
-            });
+            return Err(VerifyError::K { expected: self.compiled.k, found: env.k });
         }
         if env.params_hash != self.params_hash {
-            return Err(VerifyError::Params {
-                expected: hex(&self.params_hash),
-                found: hex(&env.params_hash),
-            });
+            return Err(VerifyError::Params { expected: hex(&self.params_hash), found: hex(&env.params_hash) });
         }
         if env.circuit_identity != self.identity {
-            return Err(VerifyError::Identity {
-                expected: hex(&self.identity),
-                found: hex(&env.circuit_identity),
-            });
+            return Err(VerifyError::Identity { expected: hex(&self.identity), found: hex(&env.circuit_identity) });
         }
         let expected_len = self.compiled.public_len();
         if env.public_values.len() != expected_len {
-            return Err(VerifyError::PublicCount {
-                expected: expected_len,
-                found: env.public_values.len(),
-            });
+            return Err(VerifyError::PublicCount { expected: expected_len, found: env.public_values.len() });
         }
-        let tensors: Vec<_> = std::iter::once(m.input)
-            .chain(m.outputs.iter().copied())
-            .map(|id| m.tensor(id))
-            .collect();
+        let tensors: Vec<_> =
+            std::iter::once(m.input).chain(m.outputs.iter().copied()).map(|id| m.tensor(id)).collect();
         let scales: Vec<i32> = tensors.iter().map(|t| t.scale).collect();
         if env.scales != scales {
-            return Err(VerifyError::Scales {
-                expected: scales,
-                found: env.scales.clone(),
-            });
+            return Err(VerifyError::Scales { expected: scales, found: env.scales.clone() });
         }
         let mut index = 0;
         for t in &tensors {
             let (min, max) = t.range();
             for &value in &env.public_values[index..index + t.len()] {
                 if value < min || value > max {
-                    return Err(VerifyError::PublicRange {
-                        index,
-                        value,
-                        min,
-                        max,
-                    });
+                    return Err(VerifyError::PublicRange { index, value, min, max });
                 }
                 index += 1;
             }
         }
         if env.proof_len as usize != env.proof.len() {
-            return Err(VerifyError::ProofLength {
-                declared: env.proof_len,
-                found: env.proof.len(),
-            });
+            return Err(VerifyError::ProofLength { declared: env.proof_len, found: env.proof.len() });
         }
         let instance: Vec<Fp> = instance_values(&env.public_values);
         let mut reader = Cursor::new(env.proof.as_slice());
         {
             let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&mut reader);
             let strategy = SingleVerifier::new(&self.params);
-            verify_proof(
-                &self.params,
-                &self.vk,
-                strategy,
-                &[&[&instance]],
-                &mut transcript,
-            )
-            .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
+            verify_proof(&self.params, &self.vk, strategy, &[&[&instance]], &mut transcript)
+                .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
         }
         let read = reader.position() as usize;
         if read != env.proof.len() {
@@ -301,11 +243,7 @@ impl Verifier {
             })
             .collect();
         let input = verified.remove(0);
-        Ok(Verified {
-            circuit_identity: hex(&self.identity),
-            input,
-            outputs: verified,
-        })
+        Ok(Verified { circuit_identity: hex(&self.identity), input, outputs: verified })
     }
 }
 

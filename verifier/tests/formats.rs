@@ -16,18 +16,10 @@ fn compiled(name: &str) -> CompiledModel {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo");
     let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).unwrap();
     let shape = graph.tensor(graph.input).shape.clone();
-    let cal = InputData::from_file(&dir.join(format!("{name}.calibration.json")))
-        .unwrap()
-        .samples(&shape)
-        .unwrap();
+    let cal = InputData::from_file(&dir.join(format!("{name}.calibration.json"))).unwrap().samples(&shape).unwrap();
     let model = quantize(&graph, &cal, &Default::default()).unwrap();
     let p = plan::plan(&model).unwrap();
-    CompiledModel {
-        source: name.into(),
-        model,
-        layout: p.layout,
-        k: p.k,
-    }
+    CompiledModel { source: name.into(), model, layout: p.layout, k: p.k }
 }
 
 #[test]
@@ -44,32 +36,17 @@ fn compiled_models_round_trip() {
 fn damaged_model_files_give_typed_errors() {
     let m = compiled("digits_mlp");
     let bytes = m.to_bytes();
-    assert!(matches!(
-        CompiledModel::from_bytes(b"nonsense"),
-        Err(ModelError::Format(FormatError::BadMagic))
-    ));
+    assert!(matches!(CompiledModel::from_bytes(b"nonsense"), Err(ModelError::Format(FormatError::BadMagic))));
     let mut wrong_version = bytes.clone();
     wrong_version[8] = 9;
-    assert!(matches!(
-        CompiledModel::from_bytes(&wrong_version),
-        Err(ModelError::Format(FormatError::Version { .. }))
-    ));
+    assert!(matches!(CompiledModel::from_bytes(&wrong_version), Err(ModelError::Format(FormatError::Version { .. }))));
     let mut wrong_kind = bytes.clone();
     wrong_kind[10] = 2;
-    assert!(matches!(
-        CompiledModel::from_bytes(&wrong_kind),
-        Err(ModelError::Format(FormatError::WrongKind { .. }))
-    ));
-    assert!(matches!(
-        ProofEnvelope::from_bytes(&bytes),
-        Err(FormatError::WrongKind { .. })
-    ));
+    assert!(matches!(CompiledModel::from_bytes(&wrong_kind), Err(ModelError::Format(FormatError::WrongKind { .. }))));
+    assert!(matches!(ProofEnvelope::from_bytes(&bytes), Err(FormatError::WrongKind { .. })));
     // Every truncation and many single-byte corruptions: an error or (rarely) a valid model, never a panic.
     for cut in (0..bytes.len()).step_by(bytes.len() / 97 + 1) {
-        assert!(
-            CompiledModel::from_bytes(&bytes[..cut]).is_err(),
-            "truncated at {cut}"
-        );
+        assert!(CompiledModel::from_bytes(&bytes[..cut]).is_err(), "truncated at {cut}");
     }
     for at in (11..bytes.len()).step_by(bytes.len() / 211 + 1) {
         let mut b = bytes.clone();

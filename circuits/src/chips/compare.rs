@@ -35,22 +35,12 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
         let d = q.acc(Rotation::cur());
         let one = Expression::Constant(F::ONE);
         vec![
-            (
-                "s is boolean",
-                q_max.clone() * (s.clone() * s.clone() - s.clone()),
-            ),
-            (
-                "m = b + s·(a - b)",
-                q_max.clone() * (m.clone() - b.clone() - s.clone() * (a.clone() - b.clone())),
-            ),
-            (
-                "n = a + b - m",
-                q_max.clone() * (n - a.clone() - b.clone() + m),
-            ),
+            ("s is boolean", q_max.clone() * (s.clone() * s.clone() - s.clone())),
+            ("m = b + s·(a - b)", q_max.clone() * (m.clone() - b.clone() - s.clone() * (a.clone() - b.clone()))),
+            ("n = a + b - m", q_max.clone() * (n - a.clone() - b.clone() + m)),
             (
                 "d = s·(a - b) + (1 - s)·(b - a - 1)",
-                q_max
-                    * (d - s.clone() * (a.clone() - b.clone()) - (one.clone() - s) * (b - a - one)),
+                q_max * (d - s.clone() * (a.clone() - b.clone()) - (one.clone() - s) * (b - a - one)),
             ),
         ]
     });
@@ -60,10 +50,7 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
         let j = q.named(NamedFixed::ArgMaxIndex);
         let (s, i_prev, i_new) = (q.lane(S), q.lane(I_PREV), q.lane(I_NEW));
         let one = Expression::Constant(F::ONE);
-        vec![(
-            "i_new = s·i_prev + (1 - s)·j",
-            q_arg * (i_new - s.clone() * i_prev - (one - s) * j),
-        )]
+        vec![("i_new = s·i_prev + (1 - s)·j", q_arg * (i_new - s.clone() * i_prev - (one - s) * j))]
     });
 }
 
@@ -91,10 +78,7 @@ pub trait CompareInstructions {
 impl CompareInstructions for Builder {
     fn compare(&mut self, a: Operand, b: Operand, bits: u32) -> Compared {
         let row = self.new_row();
-        let lane = |i| CellRef {
-            column: self.layout.lane(i),
-            row,
-        };
+        let lane = |i| CellRef { column: self.layout.lane(i), row };
         let (la, lb, ls, lm, ln) = (lane(A), lane(B), lane(S), lane(M), lane(N));
         let av = self.place(a, la);
         let bv = self.place(b, lb);
@@ -118,22 +102,12 @@ impl CompareInstructions for Builder {
         let mut index: Option<CellRef> = None;
         for (j, &v) in rest.iter().enumerate() {
             let c = self.compare(Operand::Cell(best), Operand::Cell(v), bits);
-            let prev = CellRef {
-                column: self.layout.lane(I_PREV),
-                row: c.row,
-            };
+            let prev = CellRef { column: self.layout.lane(I_PREV), row: c.row };
             let i_prev = self.place(index.map_or(Operand::Constant(0), Operand::Cell), prev);
-            let s = self.value(CellRef {
-                column: self.layout.lane(S),
-                row: c.row,
-            });
+            let s = self.value(CellRef { column: self.layout.lane(S), row: c.row });
             let i_new = if s == 1 { i_prev } else { (j + 1) as i64 };
             self.set_fixed(c.row, self.layout.fixed(NamedFixed::QArgMax), 1);
-            self.set_fixed(
-                c.row,
-                self.layout.fixed(NamedFixed::ArgMaxIndex),
-                (j + 1) as i64,
-            );
+            self.set_fixed(c.row, self.layout.fixed(NamedFixed::ArgMaxIndex), (j + 1) as i64);
             index = Some(self.set_advice(c.row, self.layout.lane(I_NEW), i_new));
             best = c.max;
         }
@@ -142,10 +116,7 @@ impl CompareInstructions for Builder {
             None => {
                 // A single element: the index is the constant 0, held in a fresh row's lane.
                 let row = self.new_row();
-                let cell = CellRef {
-                    column: self.layout.lane(0),
-                    row,
-                };
+                let cell = CellRef { column: self.layout.lane(0), row };
                 self.place(Operand::Constant(0), cell);
                 cell
             }
@@ -159,14 +130,7 @@ mod tests {
     use super::*;
     use crate::testing::{assert_fails_with, mock, test_layout};
 
-    fn max_circuit(
-        a: i64,
-        b: i64,
-    ) -> (
-        crate::builder::CircuitSpec,
-        crate::builder::Witness,
-        Compared,
-    ) {
+    fn max_circuit(a: i64, b: i64) -> (crate::builder::CircuitSpec, crate::builder::Witness, Compared) {
         let mut builder = Builder::new(test_layout());
         let x = builder.public_inputs(&[a, b]);
         let c = builder.compare(Operand::Cell(x[0]), Operand::Cell(x[1]), 9);
@@ -177,15 +141,7 @@ mod tests {
 
     #[test]
     fn honest_comparisons_pass() {
-        for (a, b) in [
-            (3, 5),
-            (5, 3),
-            (4, 4),
-            (-128, 127),
-            (127, -128),
-            (0, 0),
-            (-1, 0),
-        ] {
+        for (a, b) in [(3, 5), (5, 3), (4, 4), (-128, 127), (127, -128), (0, 0), (-1, 0)] {
             let (spec, w, c) = max_circuit(a, b);
             assert_eq!(w.advice[c.max.column][c.max.row], a.max(b));
             assert_eq!(w.advice[c.min.column][c.min.row], a.min(b));
@@ -197,10 +153,7 @@ mod tests {
     fn claiming_the_smaller_value_as_max_fails() {
         // Swap the outputs and flip s: m, n and s are consistent, the difference is negative.
         let (spec, mut w, c) = max_circuit(3, 5);
-        let s = CellRef {
-            column: spec.layout.lane(S),
-            row: c.row,
-        };
+        let s = CellRef { column: spec.layout.lane(S), row: c.row };
         w.advice[s.column][s.row] = 1;
         w.advice[c.max.column][c.max.row] = 3;
         w.advice[c.min.column][c.min.row] = 5;

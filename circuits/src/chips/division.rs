@@ -23,10 +23,7 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
         let acc = q.acc(Rotation::cur());
         let one = Expression::Constant(F::ONE);
         vec![
-            (
-                "y·S + r = e·P + h",
-                q_div.clone() * (y * s.clone() + r.clone() - e * p - h),
-            ),
+            ("y·S + r = e·P + h", q_div.clone() * (y * s.clone() + r.clone() - e * p - h)),
             ("acc = S - 1 - r", q_div * (acc - (s - one - r))),
         ]
     });
@@ -44,30 +41,13 @@ pub struct Divided {
 /// Rounded division by a cell.
 pub trait DivisionInstructions {
     /// `round_div(e · 2^p_shift, S)` given `half = floor(S / 2)`; `bits` bounds `S`.
-    fn divide(
-        &mut self,
-        e: CellRef,
-        sum: CellRef,
-        half: CellRef,
-        p_shift: u32,
-        bits: u32,
-    ) -> Divided;
+    fn divide(&mut self, e: CellRef, sum: CellRef, half: CellRef, p_shift: u32, bits: u32) -> Divided;
 }
 
 impl DivisionInstructions for Builder {
-    fn divide(
-        &mut self,
-        e: CellRef,
-        sum: CellRef,
-        half: CellRef,
-        p_shift: u32,
-        bits: u32,
-    ) -> Divided {
+    fn divide(&mut self, e: CellRef, sum: CellRef, half: CellRef, p_shift: u32, bits: u32) -> Divided {
         let row = self.new_row();
-        let lane = |b: &Builder, i| CellRef {
-            column: b.layout.lane(i),
-            row,
-        };
+        let lane = |b: &Builder, i| CellRef { column: b.layout.lane(i), row };
         let ev = self.place(Operand::Cell(e), lane(self, 0));
         let sv = self.place(Operand::Cell(sum), lane(self, 1));
         let hv = self.place(Operand::Cell(half), lane(self, 2));
@@ -77,17 +57,10 @@ impl DivisionInstructions for Builder {
         let quotient = self.set_advice(row, self.layout.lane(3), y);
         let remainder = self.set_advice(row, self.layout.lane(4), r);
         self.set_fixed(row, self.layout.fixed(NamedFixed::QDivision), 1);
-        self.set_fixed(
-            row,
-            self.layout.fixed(NamedFixed::DivisionScale),
-            1i64 << p_shift,
-        );
+        self.set_fixed(row, self.layout.fixed(NamedFixed::DivisionScale), 1i64 << p_shift);
         self.set_advice(row, self.layout.acc(), sv - 1 - r);
         self.rescale_row(row, sv - 1 - r, Rescale::unsigned(bits));
-        Divided {
-            quotient,
-            remainder,
-        }
+        Divided { quotient, remainder }
     }
 }
 
@@ -98,26 +71,10 @@ mod tests {
     use crate::chips::linear::LinearInstructions;
     use crate::testing::{assert_fails_with, mock, test_layout};
 
-    fn circuit(
-        e: i64,
-        s: i64,
-    ) -> (
-        crate::builder::CircuitSpec,
-        crate::builder::Witness,
-        Divided,
-    ) {
+    fn circuit(e: i64, s: i64) -> (crate::builder::CircuitSpec, crate::builder::Witness, Divided) {
         let mut b = Builder::new(test_layout());
         let x = b.public_inputs(&[e, s]);
-        let half = b.linear(
-            &[(x[1], 1)],
-            -1,
-            Rescale {
-                shift: 1,
-                lo: 0,
-                bits: 12,
-                relu: false,
-            },
-        );
+        let half = b.linear(&[(x[1], 1)], -1, Rescale { shift: 1, lo: 0, bits: 12, relu: false });
         let d = b.divide(x[0], x[1], half, 4, 12);
         let r = b.linear(&[(d.remainder, 1)], 0, Rescale::unsigned(12));
         let _ = r;
@@ -130,10 +87,7 @@ mod tests {
     fn rounded_quotients_pass() {
         for (e, s) in [(7, 3), (1, 1), (0, 5), (100, 7), (9, 2), (5, 10)] {
             let (spec, w, d) = circuit(e, s);
-            assert_eq!(
-                w.advice[d.quotient.column][d.quotient.row],
-                zkinfer_models::numeric::round_div(e << 4, s)
-            );
+            assert_eq!(w.advice[d.quotient.column][d.quotient.row], zkinfer_models::numeric::round_div(e << 4, s));
             mock(&spec, &w).unwrap_or_else(|f| panic!("{e}/{s}: {f:?}"));
         }
     }

@@ -21,11 +21,7 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
         let on = q.named(NamedFixed::QFunction);
         let tag = q.named(NamedFixed::FunctionTag);
         let (x, y) = (q.lane(0), q.lane(1));
-        vec![
-            (tag, table[0]),
-            (on.clone() * x, table[1]),
-            (on * y, table[2]),
-        ]
+        vec![(tag, table[0]), (on.clone() * x, table[1]), (on * y, table[2])]
     });
 }
 
@@ -44,10 +40,7 @@ impl FunctionInstructions for Builder {
         let mut start = 0;
         // Tables are stored one after another; find an identical one by content.
         while start < self.function_table.len() {
-            let len = self.function_table[start..]
-                .iter()
-                .take_while(|r| r[0] == tag)
-                .count();
+            let len = self.function_table[start..].iter().take_while(|r| r[0] == tag).count();
             let same = len == table.values.len()
                 && self.function_table[start..start + len]
                     .iter()
@@ -60,21 +53,14 @@ impl FunctionInstructions for Builder {
             tag += 1;
         }
         for (i, &v) in table.values.iter().enumerate() {
-            self.function_table
-                .push([tag, table.input_min + i as i64, v]);
+            self.function_table.push([tag, table.input_min + i as i64, v]);
         }
         tag
     }
 
     fn apply(&mut self, tag: i64, table: &LookupTable, x: CellRef) -> CellRef {
         let row = self.new_row();
-        let xv = self.place(
-            Operand::Cell(x),
-            CellRef {
-                column: self.layout.lane(0),
-                row,
-            },
-        );
+        let xv = self.place(Operand::Cell(x), CellRef { column: self.layout.lane(0), row });
         self.set_fixed(row, self.layout.fixed(NamedFixed::QFunction), 1);
         self.set_fixed(row, self.layout.fixed(NamedFixed::FunctionTag), tag);
         self.set_advice(row, self.layout.lane(1), table.get(xv).unwrap_or(0))
@@ -88,19 +74,10 @@ mod tests {
     use crate::testing::{assert_fails_with, mock, test_layout};
 
     fn square_table() -> LookupTable {
-        LookupTable {
-            input_min: -4,
-            values: (-4..=4i64).map(|v| v * v).collect(),
-        }
+        LookupTable { input_min: -4, values: (-4..=4i64).map(|v| v * v).collect() }
     }
 
-    fn circuit(
-        x: i64,
-    ) -> (
-        crate::builder::CircuitSpec,
-        crate::builder::Witness,
-        CellRef,
-    ) {
+    fn circuit(x: i64) -> (crate::builder::CircuitSpec, crate::builder::Witness, CellRef) {
         let mut layout = test_layout();
         layout.function_table = true;
         let mut b = Builder::new(layout);

@@ -26,10 +26,7 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
             let w = q.fixed(config.layout.weight(l));
             sum = sum + w * q.lane(l);
         }
-        vec![(
-            "acc = cont·acc_prev + Σ w·x + bias",
-            q_mac * (acc - cont * prev - sum),
-        )]
+        vec![("acc = cont·acc_prev + Σ w·x + bias", q_mac * (acc - cont * prev - sum))]
     });
 }
 
@@ -43,11 +40,7 @@ pub trait LinearInstructions {
 impl LinearInstructions for Builder {
     fn linear(&mut self, terms: &[(CellRef, i64)], bias: i64, rescale: Rescale) -> CellRef {
         let lanes = self.layout.lanes;
-        let chunks: Vec<&[(CellRef, i64)]> = if terms.is_empty() {
-            vec![&[]]
-        } else {
-            terms.chunks(lanes).collect()
-        };
+        let chunks: Vec<&[(CellRef, i64)]> = if terms.is_empty() { vec![&[]] } else { terms.chunks(lanes).collect() };
         let mut acc = 0i64;
         let mut row = 0;
         for (i, chunk) in chunks.iter().enumerate() {
@@ -60,13 +53,7 @@ impl LinearInstructions for Builder {
                 self.set_fixed(row, self.layout.fixed(NamedFixed::Cont), 1);
             }
             for (l, &(cell, coef)) in chunk.iter().enumerate() {
-                let x = self.place(
-                    crate::builder::Operand::Cell(cell),
-                    CellRef {
-                        column: self.layout.lane(l),
-                        row,
-                    },
-                );
+                let x = self.place(crate::builder::Operand::Cell(cell), CellRef { column: self.layout.lane(l), row });
                 self.set_fixed(row, self.layout.weight(l), coef);
                 acc += coef * x;
             }
@@ -88,16 +75,7 @@ mod tests {
         let xs = b.public_inputs(&[5, -7, 3, 0, 9, -1, 2, 4, -6, 8, 1]);
         let coefs = [3, -2, 1, 4, -5, 6, 7, -8, 2, 1, -1];
         let terms: Vec<_> = xs.iter().copied().zip(coefs).collect();
-        let y = b.linear(
-            &terms,
-            10,
-            Rescale {
-                shift: 2,
-                lo: -128,
-                bits: 8,
-                relu: false,
-            },
-        );
+        let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false });
         b.public_outputs(&[y]);
         (b, y)
     }

@@ -21,9 +21,7 @@ pub mod function;
 pub mod linear;
 pub mod range;
 
-use halo2_proofs::plonk::{
-    Advice, Column, ConstraintSystem, Expression, Fixed, Instance, TableColumn,
-};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Instance, TableColumn};
 use halo2_proofs::poly::Rotation;
 
 use crate::builder::Builder;
@@ -49,12 +47,8 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// Creates every column, gate and lookup for `layout` (order: see the module docs).
     pub fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, layout: Layout) -> Self {
-        let advice: Vec<_> = (0..layout.advice_columns())
-            .map(|_| meta.advice_column())
-            .collect();
-        let fixed: Vec<_> = (0..layout.fixed_columns())
-            .map(|_| meta.fixed_column())
-            .collect();
+        let advice: Vec<_> = (0..layout.advice_columns()).map(|_| meta.advice_column()).collect();
+        let fixed: Vec<_> = (0..layout.fixed_columns()).map(|_| meta.fixed_column()).collect();
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
         let instance = meta.instance_column();
@@ -64,21 +58,10 @@ impl ModelConfig {
         }
         meta.enable_equality(advice[layout.out()]);
         let range_table = [meta.lookup_table_column(), meta.lookup_table_column()];
-        let function_table = layout.function_table.then(|| {
-            [
-                meta.lookup_table_column(),
-                meta.lookup_table_column(),
-                meta.lookup_table_column(),
-            ]
-        });
-        let config = Self {
-            layout,
-            advice,
-            fixed,
-            instance,
-            range_table,
-            function_table,
-        };
+        let function_table = layout
+            .function_table
+            .then(|| [meta.lookup_table_column(), meta.lookup_table_column(), meta.lookup_table_column()]);
+        let config = Self { layout, advice, fixed, instance, range_table, function_table };
         linear::configure(meta, &config);
         range::configure(meta, &config);
         compare::configure(meta, &config);
@@ -96,26 +79,16 @@ pub(crate) struct Query<'a, 'b, F: ff::Field> {
 
 impl<F: ff::Field> Query<'_, '_, F> {
     pub fn lane(&mut self, i: usize) -> Expression<F> {
-        self.meta.query_advice(
-            self.config.advice[self.config.layout.lane(i)],
-            Rotation::cur(),
-        )
+        self.meta.query_advice(self.config.advice[self.config.layout.lane(i)], Rotation::cur())
     }
     pub fn acc(&mut self, rotation: Rotation) -> Expression<F> {
-        self.meta
-            .query_advice(self.config.advice[self.config.layout.acc()], rotation)
+        self.meta.query_advice(self.config.advice[self.config.layout.acc()], rotation)
     }
     pub fn out(&mut self) -> Expression<F> {
-        self.meta.query_advice(
-            self.config.advice[self.config.layout.out()],
-            Rotation::cur(),
-        )
+        self.meta.query_advice(self.config.advice[self.config.layout.out()], Rotation::cur())
     }
     pub fn limb(&mut self, i: usize) -> Expression<F> {
-        self.meta.query_advice(
-            self.config.advice[self.config.layout.limb(i)],
-            Rotation::cur(),
-        )
+        self.meta.query_advice(self.config.advice[self.config.layout.limb(i)], Rotation::cur())
     }
     pub fn fixed(&mut self, column: usize) -> Expression<F> {
         self.meta.query_fixed(self.config.fixed[column])

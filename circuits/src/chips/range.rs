@@ -43,28 +43,15 @@ pub struct Rescale {
 impl Rescale {
     /// The signed range of `bits` bits, after `shift`.
     pub fn signed(shift: u32, bits: u32) -> Self {
-        Self {
-            shift,
-            lo: -(1i64 << (bits - 1)),
-            bits,
-            relu: false,
-        }
+        Self { shift, lo: -(1i64 << (bits - 1)), bits, relu: false }
     }
     /// The signed range of `bits` bits, after `shift`, followed by Relu when `relu`.
     pub fn signed_relu(shift: u32, bits: u32, relu: bool) -> Self {
-        Self {
-            relu,
-            ..Self::signed(shift, bits)
-        }
+        Self { relu, ..Self::signed(shift, bits) }
     }
     /// `[0, 2^bits)` without a shift.
     pub fn unsigned(bits: u32) -> Self {
-        Self {
-            shift: 0,
-            lo: 0,
-            bits,
-            relu: false,
-        }
+        Self { shift: 0, lo: 0, bits, relu: false }
     }
 }
 
@@ -87,35 +74,22 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
         }
         let sign = q.limb(layout.limbs - 1);
         vec![
-            (
-                "acc + C = Σ coef·limb",
-                (q_rr.clone() + q_relu.clone()) * (acc + c - v),
-            ),
-            (
-                "out + Y0 = Σ ycoef·limb",
-                q_rr * (out.clone() + y0.clone() - y.clone()),
-            ),
-            (
-                "out = s·(Σ ycoef·limb - Y0)",
-                q_relu * (out - sign * (y - y0)),
-            ),
+            ("acc + C = Σ coef·limb", (q_rr.clone() + q_relu.clone()) * (acc + c - v)),
+            ("out + Y0 = Σ ycoef·limb", q_rr * (out.clone() + y0.clone() - y.clone())),
+            ("out = s·(Σ ycoef·limb - Y0)", q_relu * (out - sign * (y - y0))),
         ]
     });
     for i in 0..layout.limbs {
         meta.lookup(|meta| {
             let mut q = Query { meta, config };
-            vec![
-                (q.fixed(layout.tag(i)), config.range_table[0]),
-                (q.limb(i), config.range_table[1]),
-            ]
+            vec![(q.fixed(layout.tag(i)), config.range_table[0]), (q.limb(i), config.range_table[1])]
         });
     }
 }
 
 /// The range table rows `(width, value)`: `(0, 0)`, then every `v < 2^w` for `1 ≤ w ≤ range_bits`.
 pub fn range_table(range_bits: u32) -> impl Iterator<Item = (u64, u64)> {
-    std::iter::once((0, 0))
-        .chain((1..=range_bits as u64).flat_map(|w| (0..1u64 << w).map(move |v| (w, v))))
+    std::iter::once((0, 0)).chain((1..=range_bits as u64).flat_map(|w| (0..1u64 << w).map(move |v| (w, v))))
 }
 
 /// Splits `bits` into limb widths of at most `range_bits`.
@@ -150,43 +124,23 @@ impl Builder {
         let mask = (1i64 << limb.width) - 1;
         self.set_advice(row, self.layout.limb(column), (v >> limb.pos) & mask);
         self.set_fixed(row, self.layout.coef(column), 1i64 << limb.pos);
-        self.set_fixed(
-            row,
-            self.layout.ycoef(column),
-            limb.ypos.map_or(0, |p| 1i64 << p),
-        );
+        self.set_fixed(row, self.layout.ycoef(column), limb.ypos.map_or(0, |p| 1i64 << p));
         self.set_fixed(row, self.layout.tag(column), i64::from(limb.width));
     }
 }
 
 impl RangeInstructions for Builder {
     fn rescale_row(&mut self, row: usize, acc: i64, rescale: Rescale) -> CellRef {
-        let Rescale {
-            shift,
-            lo,
-            bits,
-            relu,
-        } = rescale;
-        debug_assert!(
-            !relu || lo == -(1i64 << (bits - 1)),
-            "Relu fusion needs the signed range"
-        );
+        let Rescale { shift, lo, bits, relu } = rescale;
+        debug_assert!(!relu || lo == -(1i64 << (bits - 1)), "Relu fusion needs the signed range");
         let t = self.layout.range_bits;
         let y = zkinfer_models::numeric::round_shift(acc, shift);
         let half = if shift == 0 { 0 } else { 1i64 << (shift - 1) };
         // v = acc + half - lo·2^shift = (y - lo)·2^shift + r, with 0 ≤ r < 2^shift.
         let v = acc + half - (lo << shift);
-        let enable = if relu {
-            NamedFixed::QRescaleRelu
-        } else {
-            NamedFixed::QRescale
-        };
+        let enable = if relu { NamedFixed::QRescaleRelu } else { NamedFixed::QRescale };
         self.set_fixed(row, self.layout.fixed(enable), 1);
-        self.set_fixed(
-            row,
-            self.layout.fixed(NamedFixed::RescaleC),
-            half - (lo << shift),
-        );
+        self.set_fixed(row, self.layout.fixed(NamedFixed::RescaleC), half - (lo << shift));
         self.set_fixed(row, self.layout.fixed(NamedFixed::RescaleY0), -lo);
         // Remainder limbs, then output limbs; with a fused Relu the output's top bit (the sign
         // of y) is left out here and goes to the last limb column.
@@ -194,19 +148,11 @@ impl RangeInstructions for Builder {
         let mut limbs = Vec::new();
         let mut pos = 0;
         for width in widths(shift, t) {
-            limbs.push(Limb {
-                width,
-                pos,
-                ypos: None,
-            });
+            limbs.push(Limb { width, pos, ypos: None });
             pos += width;
         }
         for width in widths(body_bits, t) {
-            limbs.push(Limb {
-                width,
-                pos,
-                ypos: Some(pos - shift),
-            });
+            limbs.push(Limb { width, pos, ypos: Some(pos - shift) });
             pos += width;
         }
         for (column, &limb) in limbs.iter().enumerate() {
@@ -214,17 +160,8 @@ impl RangeInstructions for Builder {
         }
         let mut needed = limbs.len();
         if relu {
-            let sign = Limb {
-                width: 1,
-                pos,
-                ypos: Some(pos - shift),
-            };
-            if let Some(last) = self
-                .layout
-                .limbs
-                .checked_sub(1)
-                .filter(|&l| l >= limbs.len())
-            {
+            let sign = Limb { width: 1, pos, ypos: Some(pos - shift) };
+            if let Some(last) = self.layout.limbs.checked_sub(1).filter(|&l| l >= limbs.len()) {
                 self.put_limb(row, last, v, sign);
             }
             needed += 1;
@@ -242,10 +179,7 @@ mod tests {
     use crate::testing::{assert_fails_with, mock, test_layout};
 
     /// `y = round_shift(x, shift)` in `[lo, lo + 2^bits)` for one public input `x`.
-    fn rescale_circuit(
-        x: i64,
-        rescale: Rescale,
-    ) -> (crate::builder::CircuitSpec, crate::builder::Witness) {
+    fn rescale_circuit(x: i64, rescale: Rescale) -> (crate::builder::CircuitSpec, crate::builder::Witness) {
         let mut b = Builder::new(test_layout());
         let xs = b.public_inputs(&[x]);
         let y = b.linear(&[(xs[0], 1)], 0, rescale);
@@ -258,10 +192,7 @@ mod tests {
         for shift in 0..12 {
             for x in [-2048, -1024, -3, -2, -1, 0, 1, 2, 3, 1023, 2047] {
                 let (spec, w) = rescale_circuit(x, Rescale::signed(shift, 12));
-                assert_eq!(
-                    *w.instance.last().expect("output"),
-                    zkinfer_models::numeric::round_shift(x, shift)
-                );
+                assert_eq!(*w.instance.last().expect("output"), zkinfer_models::numeric::round_shift(x, shift));
                 mock(&spec, &w).unwrap_or_else(|e| panic!("x={x} shift={shift}: {e:?}"));
             }
         }
@@ -273,28 +204,12 @@ mod tests {
         mock(&rescale_circuit(127, r).0, &rescale_circuit(127, r).1).expect("127 fits 8 bits");
         mock(&rescale_circuit(-128, r).0, &rescale_circuit(-128, r).1).expect("-128 fits 8 bits");
         // One beyond each edge: no decomposition exists; the limb lookup fails.
-        assert_fails_with(
-            &rescale_circuit(128, r).0,
-            &rescale_circuit(128, r).1,
-            &["rescale"],
-        );
-        assert_fails_with(
-            &rescale_circuit(-129, r).0,
-            &rescale_circuit(-129, r).1,
-            &["rescale"],
-        );
+        assert_fails_with(&rescale_circuit(128, r).0, &rescale_circuit(128, r).1, &["rescale"]);
+        assert_fails_with(&rescale_circuit(-129, r).0, &rescale_circuit(-129, r).1, &["rescale"]);
         let u = Rescale::unsigned(10);
         mock(&rescale_circuit(1023, u).0, &rescale_circuit(1023, u).1).expect("1023 fits 10 bits");
-        assert_fails_with(
-            &rescale_circuit(1024, u).0,
-            &rescale_circuit(1024, u).1,
-            &["rescale"],
-        );
-        assert_fails_with(
-            &rescale_circuit(-1, u).0,
-            &rescale_circuit(-1, u).1,
-            &["rescale"],
-        );
+        assert_fails_with(&rescale_circuit(1024, u).0, &rescale_circuit(1024, u).1, &["rescale"]);
+        assert_fails_with(&rescale_circuit(-1, u).0, &rescale_circuit(-1, u).1, &["rescale"]);
     }
 
     #[test]

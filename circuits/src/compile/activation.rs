@@ -21,11 +21,7 @@ pub(super) fn relu(b: &mut Builder, x: &OpInputs) -> ArrayD<CellRef> {
 }
 
 /// `y = max(x, round_shift(x·alpha, shift))`, equal to the interpreter's rule for `0 ≤ alpha ≤ 2^shift`.
-pub(super) fn leaky_relu(
-    b: &mut Builder,
-    l: &QLeakyRelu,
-    x: &OpInputs,
-) -> Result<ArrayD<CellRef>, CompileError> {
+pub(super) fn leaky_relu(b: &mut Builder, l: &QLeakyRelu, x: &OpInputs) -> Result<ArrayD<CellRef>, CompileError> {
     if l.alpha < 0 || l.alpha > 1i64 << l.shift {
         return Err(CompileError::Unsupported {
             node: x.node.to_string(),
@@ -44,11 +40,8 @@ pub(super) fn leaky_relu(
 pub(super) fn clip(b: &mut Builder, c: &QClip, x: &OpInputs) -> ArrayD<CellRef> {
     let bits = diff_bits(x.tensors[0].bits);
     x.cells[0].mapv(|cell| {
-        let low = b
-            .compare(Operand::Cell(cell), Operand::Constant(c.min), bits)
-            .max;
-        b.compare(Operand::Cell(low), Operand::Constant(c.max), bits)
-            .min
+        let low = b.compare(Operand::Cell(cell), Operand::Constant(c.min), bits).max;
+        b.compare(Operand::Cell(low), Operand::Constant(c.max), bits).min
     })
 }
 

@@ -3,9 +3,7 @@
 
 use ndarray::{ArrayD, Axis, IxDyn};
 use zkinfer_models::numeric::round_div;
-use zkinfer_models::quantized::{
-    QAdd, QAddConstant, QAveragePool, QConv2d, QDense, QGlobalAveragePool, QMulConstant,
-};
+use zkinfer_models::quantized::{QAdd, QAddConstant, QAveragePool, QConv2d, QDense, QGlobalAveragePool, QMulConstant};
 
 use super::OpInputs;
 use crate::builder::{Builder, CellRef};
@@ -29,11 +27,7 @@ pub(super) fn dense(b: &mut Builder, d: &QDense, x: &OpInputs) -> ArrayD<CellRef
     let mut out = Vec::new();
     for row in rows.chunks(in_f) {
         for (o, w) in d.weight.axis_iter(Axis(0)).enumerate() {
-            let terms: Vec<_> = row
-                .iter()
-                .zip(w.iter())
-                .filter_map(|(&c, &w)| term(c, w))
-                .collect();
+            let terms: Vec<_> = row.iter().zip(w.iter()).filter_map(|(&c, &w)| term(c, w)).collect();
             let bias = d.bias.as_ref().map_or(0, |bias| bias[o]);
             out.push(b.linear(&terms, bias, rescale));
         }
@@ -44,12 +38,7 @@ pub(super) fn dense(b: &mut Builder, d: &QDense, x: &OpInputs) -> ArrayD<CellRef
 pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellRef> {
     let rescale = Rescale::signed_relu(c.shift, x.output.bits, x.fuse_relu);
     let input = x.cells[0];
-    let (n, ci, h, w) = (
-        input.shape()[0],
-        input.shape()[1],
-        input.shape()[2],
-        input.shape()[3],
-    );
+    let (n, ci, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
     let [oh, ow] = c.window.output_hw(h, w).expect("shape validated");
     let mut out = Vec::new();
     for bn in 0..n {
@@ -74,9 +63,7 @@ pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellR
 pub(super) fn add(b: &mut Builder, a: &QAdd, x: &OpInputs) -> ArrayD<CellRef> {
     let rescale = Rescale::signed_relu(a.shift, x.output.bits, x.fuse_relu);
     let shape = IxDyn(&x.output.shape);
-    let lhs = x.cells[0]
-        .broadcast(shape.clone())
-        .expect("shape validated");
+    let lhs = x.cells[0].broadcast(shape.clone()).expect("shape validated");
     let rhs = x.cells[1].broadcast(shape).expect("shape validated");
     let sign = if a.subtract { -1 } else { 1 };
     let out = lhs
@@ -92,10 +79,7 @@ pub(super) fn add(b: &mut Builder, a: &QAdd, x: &OpInputs) -> ArrayD<CellRef> {
 
 pub(super) fn add_constant(b: &mut Builder, a: &QAddConstant, x: &OpInputs) -> ArrayD<CellRef> {
     let rescale = Rescale::signed_relu(a.shift, x.output.bits, x.fuse_relu);
-    let constant = a
-        .constant
-        .broadcast(IxDyn(&x.output.shape))
-        .expect("shape validated");
+    let constant = a.constant.broadcast(IxDyn(&x.output.shape)).expect("shape validated");
     let out = x.cells[0]
         .iter()
         .zip(constant.iter())
@@ -106,10 +90,7 @@ pub(super) fn add_constant(b: &mut Builder, a: &QAddConstant, x: &OpInputs) -> A
 
 pub(super) fn mul_constant(b: &mut Builder, m: &QMulConstant, x: &OpInputs) -> ArrayD<CellRef> {
     let rescale = Rescale::signed_relu(m.shift, x.output.bits, x.fuse_relu);
-    let constant = m
-        .constant
-        .broadcast(IxDyn(&x.output.shape))
-        .expect("shape validated");
+    let constant = m.constant.broadcast(IxDyn(&x.output.shape)).expect("shape validated");
     let out = x.cells[0]
         .iter()
         .zip(constant.iter())
@@ -124,12 +105,7 @@ pub(super) fn mul_constant(b: &mut Builder, m: &QMulConstant, x: &OpInputs) -> A
 pub(super) fn average_pool(b: &mut Builder, p: &QAveragePool, x: &OpInputs) -> ArrayD<CellRef> {
     let rescale = Rescale::signed_relu(p.shift, x.output.bits, x.fuse_relu);
     let input = x.cells[0];
-    let (n, c, h, w) = (
-        input.shape()[0],
-        input.shape()[1],
-        input.shape()[2],
-        input.shape()[3],
-    );
+    let (n, c, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
     let window = p.pool.window;
     let [oh, ow] = window.output_hw(h, w).expect("shape validated");
     let mut out = Vec::new();
@@ -137,15 +113,9 @@ pub(super) fn average_pool(b: &mut Builder, p: &QAveragePool, x: &OpInputs) -> A
         for ch in 0..c {
             for oy in 0..oh {
                 for ox in 0..ow {
-                    let taps: Vec<_> = window
-                        .taps(oy, ox, h, w)
-                        .map(|(_, _, iy, ix)| input[[bn, ch, iy, ix]])
-                        .collect();
-                    let count = if p.pool.count_include_pad {
-                        window.area()
-                    } else {
-                        taps.len()
-                    } as i64;
+                    let taps: Vec<_> =
+                        window.taps(oy, ox, h, w).map(|(_, _, iy, ix)| input[[bn, ch, iy, ix]]).collect();
+                    let count = if p.pool.count_include_pad { window.area() } else { taps.len() } as i64;
                     let m = round_div(1 << p.shift, count);
                     let terms: Vec<_> = taps.iter().filter_map(|&t| term(t, m)).collect();
                     out.push(b.linear(&terms, 0, rescale));
@@ -156,19 +126,10 @@ pub(super) fn average_pool(b: &mut Builder, p: &QAveragePool, x: &OpInputs) -> A
     collect(&x.output.shape, out)
 }
 
-pub(super) fn global_average_pool(
-    b: &mut Builder,
-    g: &QGlobalAveragePool,
-    x: &OpInputs,
-) -> ArrayD<CellRef> {
+pub(super) fn global_average_pool(b: &mut Builder, g: &QGlobalAveragePool, x: &OpInputs) -> ArrayD<CellRef> {
     let rescale = Rescale::signed_relu(g.shift, x.output.bits, x.fuse_relu);
     let input = x.cells[0];
-    let (n, c, h, w) = (
-        input.shape()[0],
-        input.shape()[1],
-        input.shape()[2],
-        input.shape()[3],
-    );
+    let (n, c, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
     let m = round_div(1 << g.shift, (h * w) as i64);
     let mut out = Vec::new();
     for bn in 0..n {

@@ -34,9 +34,7 @@ pub enum CompileError {
         reason: String,
     },
     /// The circuit computed a different value than the interpreter (a zkinfer bug).
-    #[error(
-        "node '{node}': the circuit computes {circuit} at index {index}, the interpreter {interpreter}"
-    )]
+    #[error("node '{node}': the circuit computes {circuit} at index {index}, the interpreter {interpreter}")]
     InterpreterMismatch {
         /// Node name.
         node: String,
@@ -96,27 +94,17 @@ pub fn compile(
 ) -> Result<(CircuitSpec, Witness), CompileError> {
     let builder = build(model, layout, trace)?;
     if builder.limbs_needed > layout.limbs {
-        return Err(CompileError::Limbs {
-            limbs: layout.limbs,
-            needed: builder.limbs_needed,
-        });
+        return Err(CompileError::Limbs { limbs: layout.limbs, needed: builder.limbs_needed });
     }
     Ok(builder.finish())
 }
 
 /// Runs the compiler and returns the builder (the planner reads its row and limb counts).
-pub(crate) fn build(
-    model: &QuantizedModel,
-    layout: Layout,
-    trace: Option<&Trace>,
-) -> Result<Builder, CompileError> {
+pub(crate) fn build(model: &QuantizedModel, layout: Layout, trace: Option<&Trace>) -> Result<Builder, CompileError> {
     if let Some(t) = trace
         && t.values.len() != model.tensors.len()
     {
-        return Err(CompileError::TraceMismatch {
-            expected: model.tensors.len(),
-            got: t.values.len(),
-        });
+        return Err(CompileError::TraceMismatch { expected: model.tensors.len(), got: t.values.len() });
     }
     let mut b = Builder::new(layout);
     let input = model.tensor(model.input);
@@ -126,9 +114,8 @@ pub(crate) fn build(
     };
     let input_cells = b.public_inputs(&values);
     let mut cells: Vec<Option<ArrayD<CellRef>>> = vec![None; model.tensors.len()];
-    cells[model.input.0] = Some(
-        ArrayD::from_shape_vec(IxDyn(&input.shape), input_cells).expect("one cell per element"),
-    );
+    cells[model.input.0] =
+        Some(ArrayD::from_shape_vec(IxDyn(&input.shape), input_cells).expect("one cell per element"));
     let mut nodes = model.nodes.iter().enumerate();
     while let Some((i, node)) = nodes.next() {
         // A linear op whose only reader is a Relu computes the Relu in its rescale row: the
@@ -136,24 +123,14 @@ pub(crate) fn build(
         let fuse_relu = fusable_relu(model, i);
         let inputs = OpInputs {
             node: &node.name,
-            cells: node
-                .inputs
-                .iter()
-                .map(|i| cells[i.0].as_ref().expect("topological order"))
-                .collect(),
+            cells: node.inputs.iter().map(|i| cells[i.0].as_ref().expect("topological order")).collect(),
             tensors: node.inputs.iter().map(|&i| model.tensor(i)).collect(),
             output: model.tensor(node.output),
             fuse_relu,
         };
         let out = compile_op(&mut b, &node.op, &inputs)?;
-        let node = if fuse_relu {
-            nodes
-                .next()
-                .map(|(_, relu)| relu)
-                .expect("fusable_relu saw the Relu")
-        } else {
-            node
-        };
+        let node =
+            if fuse_relu { nodes.next().map(|(_, relu)| relu).expect("fusable_relu saw the Relu") } else { node };
         if let Some(t) = trace {
             let expected = t.get(node.output);
             for (index, (cell, &want)) in out.iter().zip(expected.iter()).enumerate() {
@@ -171,12 +148,7 @@ pub(crate) fn build(
         cells[node.output.0] = Some(out);
     }
     for o in &model.outputs {
-        let out: Vec<CellRef> = cells[o.0]
-            .as_ref()
-            .expect("outputs are computed")
-            .iter()
-            .copied()
-            .collect();
+        let out: Vec<CellRef> = cells[o.0].as_ref().expect("outputs are computed").iter().copied().collect();
         b.public_outputs(&out);
     }
     Ok(b)
@@ -217,22 +189,12 @@ fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
             | QOp::AveragePool(_)
             | QOp::GlobalAveragePool(_)
     );
-    let next_is_relu = model
-        .nodes
-        .get(i + 1)
-        .is_some_and(|n| matches!(n.op, QOp::Relu) && n.inputs == [node.output]);
-    let readers = model
-        .nodes
-        .iter()
-        .filter(|n| n.inputs.contains(&node.output))
-        .count();
+    let next_is_relu = model.nodes.get(i + 1).is_some_and(|n| matches!(n.op, QOp::Relu) && n.inputs == [node.output]);
+    let readers = model.nodes.iter().filter(|n| n.inputs.contains(&node.output)).count();
     linear && next_is_relu && readers == 1 && !model.outputs.contains(&node.output)
 }
 
 /// Whether the model needs the function table.
 pub fn needs_function_table(model: &QuantizedModel) -> bool {
-    model
-        .nodes
-        .iter()
-        .any(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_)))
+    model.nodes.iter().any(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_)))
 }

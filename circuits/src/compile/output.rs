@@ -46,16 +46,10 @@ pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<Cel
     for mut lane in out.lanes_mut(Axis(s.axis)) {
         let values: Vec<CellRef> = lane.iter().copied().collect();
         let s_bits = sum_bits(table_max, values.len());
-        let max = values[1..].iter().fold(values[0], |m, &v| {
-            b.compare(Operand::Cell(m), Operand::Cell(v), diff_bits(bits))
-                .max
-        });
-        let diff = Rescale {
-            shift: 0,
-            lo: -((1i64 << bits) - 1),
-            bits,
-            relu: false,
-        };
+        let max = values[1..]
+            .iter()
+            .fold(values[0], |m, &v| b.compare(Operand::Cell(m), Operand::Cell(v), diff_bits(bits)).max);
+        let diff = Rescale { shift: 0, lo: -((1i64 << bits) - 1), bits, relu: false };
         let exps: Vec<CellRef> = values
             .iter()
             .map(|&v| {
@@ -65,16 +59,7 @@ pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<Cel
             .collect();
         let terms: Vec<_> = exps.iter().map(|&e| (e, 1)).collect();
         let sum = b.linear(&terms, 0, Rescale::unsigned(s_bits));
-        let half = b.linear(
-            &[(sum, 1)],
-            -1,
-            Rescale {
-                shift: 1,
-                lo: 0,
-                bits: s_bits,
-                relu: false,
-            },
-        );
+        let half = b.linear(&[(sum, 1)], -1, Rescale { shift: 1, lo: 0, bits: s_bits, relu: false });
         for (slot, &e) in lane.iter_mut().zip(&exps) {
             let q = b.divide(e, sum, half, s.output_scale, s_bits);
             b.linear(&[(q.remainder, 1)], 0, Rescale::unsigned(s_bits));

@@ -45,20 +45,13 @@ impl Graph {
                     max.map_or(v, |m| v.min(m))
                 }),
                 Op::MaxPool(win) => kernels::max_pool(x, win),
-                Op::AveragePool(AveragePool {
-                    window,
-                    count_include_pad,
-                }) => {
+                Op::AveragePool(AveragePool { window, count_include_pad }) => {
                     let (sums, counts) = kernels::sum_pool(x, window);
                     let per_plane = counts.len();
                     let area = window.area() as f32;
                     let mut i = 0;
                     sums.mapv(|s| {
-                        let d = if *count_include_pad {
-                            area
-                        } else {
-                            counts[i % per_plane] as f32
-                        };
+                        let d = if *count_include_pad { area } else { counts[i % per_plane] as f32 };
                         i += 1;
                         s / d
                     })

@@ -45,15 +45,9 @@ impl Window2d {
             return shape_err("kernel and stride must be positive");
         }
         if ph < self.kernel[0] || pw < self.kernel[1] {
-            return shape_err(format!(
-                "kernel {:?} is larger than the padded input {ph}x{pw}",
-                self.kernel
-            ));
+            return shape_err(format!("kernel {:?} is larger than the padded input {ph}x{pw}", self.kernel));
         }
-        Ok([
-            (ph - self.kernel[0]) / self.stride[0] + 1,
-            (pw - self.kernel[1]) / self.stride[1] + 1,
-        ])
+        Ok([(ph - self.kernel[0]) / self.stride[0] + 1, (pw - self.kernel[1]) / self.stride[1] + 1])
     }
 
     /// Input coordinates covered by output position `(oy, ox)`, skipping padding. Yields
@@ -285,19 +279,13 @@ impl Op {
             Op::AddConstant(c) | Op::MulConstant(c) => {
                 let s = broadcast_shape(x, c.shape())?;
                 if s != x {
-                    return shape_err(format!(
-                        "constant {:?} would grow the input {x:?} by broadcasting",
-                        c.shape()
-                    ));
+                    return shape_err(format!("constant {:?} would grow the input {x:?} by broadcasting", c.shape()));
                 }
                 Ok(s)
             }
-            Op::Relu
-            | Op::LeakyRelu { .. }
-            | Op::Sigmoid
-            | Op::Tanh
-            | Op::Clip(_)
-            | Op::FakeQuantize(_) => Ok(x.to_vec()),
+            Op::Relu | Op::LeakyRelu { .. } | Op::Sigmoid | Op::Tanh | Op::Clip(_) | Op::FakeQuantize(_) => {
+                Ok(x.to_vec())
+            }
             Op::MaxPool(win) | Op::AveragePool(AveragePool { window: win, .. }) => {
                 let [n, c, h, w] = nchw(x)?;
                 let [oh, ow] = win.output_hw(h, w)?;
@@ -316,15 +304,9 @@ impl Op {
             Op::Transpose(t) => {
                 let mut seen = vec![false; x.len()];
                 if t.perm.len() != x.len()
-                    || t.perm
-                        .iter()
-                        .any(|&p| p >= x.len() || std::mem::replace(&mut seen[p], true))
+                    || t.perm.iter().any(|&p| p >= x.len() || std::mem::replace(&mut seen[p], true))
                 {
-                    return shape_err(format!(
-                        "perm {:?} is not a permutation of {} axes",
-                        t.perm,
-                        x.len()
-                    ));
+                    return shape_err(format!("perm {:?} is not a permutation of {} axes", t.perm, x.len()));
                 }
                 Ok(t.perm.iter().map(|&p| x[p]).collect())
             }
@@ -361,11 +343,7 @@ fn nchw(x: &[usize]) -> Result<[usize; 4], ShapeError> {
 pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, ShapeError> {
     let n = a.len().max(b.len());
     let dim = |s: &[usize], i: usize| {
-        if i + s.len() >= n {
-            s[i + s.len() - n]
-        } else {
-            1
-        }
+        if i + s.len() >= n { s[i + s.len() - n] } else { 1 }
     };
     (0..n)
         .map(|i| match (dim(a, i), dim(b, i)) {

@@ -33,19 +33,12 @@ impl QuantizedModel {
     pub fn quantize_input(&self, input: &ArrayD<f32>) -> Result<ArrayD<i64>, InterpretError> {
         let t = self.tensor(self.input);
         if input.shape() != t.shape.as_slice() {
-            return Err(InterpretError::InputShape {
-                expected: t.shape.clone(),
-                got: input.shape().to_vec(),
-            });
+            return Err(InterpretError::InputShape { expected: t.shape.clone(), got: input.shape().to_vec() });
         }
         let (lo, hi) = t.range();
         let mut out = Vec::with_capacity(input.len());
         for (index, &v) in input.iter().enumerate() {
-            let q = if v.is_finite() {
-                quantize_real(v as f64, t.scale)
-            } else {
-                i64::MAX
-            };
+            let q = if v.is_finite() { quantize_real(v as f64, t.scale) } else { i64::MAX };
             if q < lo || q > hi {
                 return Err(InterpretError::InputOutOfRange {
                     index,
@@ -63,14 +56,10 @@ impl QuantizedModel {
     pub fn interpret(&self, input: ArrayD<i64>) -> Result<Trace, InterpretError> {
         let t = self.tensor(self.input);
         if input.shape() != t.shape.as_slice() {
-            return Err(InterpretError::InputShape {
-                expected: t.shape.clone(),
-                got: input.shape().to_vec(),
-            });
+            return Err(InterpretError::InputShape { expected: t.shape.clone(), got: input.shape().to_vec() });
         }
         check_range(self, self.input, &input, "input")?;
-        let mut values: Vec<ArrayD<i64>> =
-            vec![ArrayD::zeros(ndarray::IxDyn(&[0])); self.tensors.len()];
+        let mut values: Vec<ArrayD<i64>> = vec![ArrayD::zeros(ndarray::IxDyn(&[0])); self.tensors.len()];
         values[self.input.0] = input;
         for node in &self.nodes {
             let inputs: Vec<&ArrayD<i64>> = node.inputs.iter().map(|i| &values[i.0]).collect();
@@ -93,19 +82,10 @@ impl QuantizedModel {
     }
 }
 
-fn check_range(
-    model: &QuantizedModel,
-    id: TensorId,
-    values: &ArrayD<i64>,
-    node: &str,
-) -> Result<(), InterpretError> {
+fn check_range(model: &QuantizedModel, id: TensorId, values: &ArrayD<i64>, node: &str) -> Result<(), InterpretError> {
     let t = model.tensor(id);
     let (lo, hi) = t.range();
-    if let Some((index, &value)) = values
-        .iter()
-        .enumerate()
-        .find(|(_, v)| **v < lo || **v > hi)
-    {
+    if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| **v < lo || **v > hi) {
         return Err(InterpretError::OutOfRange {
             node: node.to_string(),
             tensor: t.name.clone(),

@@ -10,11 +10,7 @@ use crate::graph::ops::{ArgMax, Window2d};
 pub fn dense<T: LinalgScalar>(x: &ArrayD<T>, w: &Array2<T>, b: Option<&Array1<T>>) -> ArrayD<T> {
     let in_f = w.ncols();
     let rows = x.len() / in_f.max(1);
-    let x2 = x
-        .as_standard_layout()
-        .into_owned()
-        .into_shape_with_order((rows, in_f))
-        .expect("shape checked at import");
+    let x2 = x.as_standard_layout().into_owned().into_shape_with_order((rows, in_f)).expect("shape checked at import");
     let mut y = x2.dot(&w.t());
     if let Some(b) = b {
         for mut row in y.rows_mut() {
@@ -25,17 +21,11 @@ pub fn dense<T: LinalgScalar>(x: &ArrayD<T>, w: &Array2<T>, b: Option<&Array1<T>
     if let Some(last) = shape.last_mut() {
         *last = w.nrows();
     }
-    y.into_shape_with_order(IxDyn(&shape))
-        .expect("same element count")
+    y.into_shape_with_order(IxDyn(&shape)).expect("same element count")
 }
 
 /// NCHW convolution, groups 1, dilation 1; padding contributes zeros.
-pub fn conv2d<T: LinalgScalar>(
-    x: &ArrayD<T>,
-    w: &Array4<T>,
-    b: Option<&Array1<T>>,
-    win: &Window2d,
-) -> ArrayD<T> {
+pub fn conv2d<T: LinalgScalar>(x: &ArrayD<T>, w: &Array4<T>, b: Option<&Array1<T>>, win: &Window2d) -> ArrayD<T> {
     let (n, ci, h, wd) = dims4(x);
     let co = w.shape()[0];
     let [oh, ow] = win.output_hw(h, wd).expect("shape checked at import");
@@ -63,9 +53,7 @@ pub fn conv2d<T: LinalgScalar>(
 pub fn max_pool<T: Copy + PartialOrd>(x: &ArrayD<T>, win: &Window2d) -> ArrayD<T> {
     window_reduce(x, win, |taps| {
         let mut it = taps.into_iter();
-        let first = it
-            .next()
-            .expect("every window covers at least one input cell");
+        let first = it.next().expect("every window covers at least one input cell");
         it.fold(first, |m, v| if v > m { v } else { m })
     })
 }
@@ -74,21 +62,13 @@ pub fn max_pool<T: Copy + PartialOrd>(x: &ArrayD<T>, win: &Window2d) -> ArrayD<T
 pub fn sum_pool<T: LinalgScalar>(x: &ArrayD<T>, win: &Window2d) -> (ArrayD<T>, Vec<usize>) {
     let (_, _, h, w) = dims4(x);
     let [oh, ow] = win.output_hw(h, w).expect("shape checked at import");
-    let counts = (0..oh)
-        .flat_map(|oy| (0..ow).map(move |ox| (oy, ox)))
-        .map(|(oy, ox)| win.taps(oy, ox, h, w).count())
-        .collect();
-    let sums = window_reduce(x, win, |taps| {
-        taps.into_iter().fold(T::zero(), |a, v| a + v)
-    });
+    let counts =
+        (0..oh).flat_map(|oy| (0..ow).map(move |ox| (oy, ox))).map(|(oy, ox)| win.taps(oy, ox, h, w).count()).collect();
+    let sums = window_reduce(x, win, |taps| taps.into_iter().fold(T::zero(), |a, v| a + v));
     (sums, counts)
 }
 
-fn window_reduce<T: Copy>(
-    x: &ArrayD<T>,
-    win: &Window2d,
-    reduce: impl Fn(Vec<T>) -> T,
-) -> ArrayD<T> {
+fn window_reduce<T: Copy>(x: &ArrayD<T>, win: &Window2d, reduce: impl Fn(Vec<T>) -> T) -> ArrayD<T> {
     let (n, c, h, w) = dims4(x);
     let [oh, ow] = win.output_hw(h, w).expect("shape checked at import");
     let mut out = Vec::with_capacity(n * c * oh * ow);
@@ -96,10 +76,7 @@ fn window_reduce<T: Copy>(
         for ch in 0..c {
             for oy in 0..oh {
                 for ox in 0..ow {
-                    let taps: Vec<T> = win
-                        .taps(oy, ox, h, w)
-                        .map(|(_, _, iy, ix)| x[[bn, ch, iy, ix]])
-                        .collect();
+                    let taps: Vec<T> = win.taps(oy, ox, h, w).map(|(_, _, iy, ix)| x[[bn, ch, iy, ix]]).collect();
                     out.push(reduce(taps));
                 }
             }
@@ -112,35 +89,25 @@ fn window_reduce<T: Copy>(
 pub fn global_sum<T: LinalgScalar>(x: &ArrayD<T>) -> ArrayD<T> {
     let (n, c, _, _) = dims4(x);
     let s = x.sum_axis(Axis(3)).sum_axis(Axis(2));
-    s.into_shape_with_order(IxDyn(&[n, c, 1, 1]))
-        .expect("same element count")
+    s.into_shape_with_order(IxDyn(&[n, c, 1, 1])).expect("same element count")
 }
 
 /// Apply `f` element-wise to `a` and `b` broadcast to their common shape.
 pub fn broadcast_zip<T: Copy, U>(a: &ArrayD<T>, b: &ArrayD<T>, f: impl Fn(T, T) -> U) -> ArrayD<U> {
-    let shape =
-        crate::graph::ops::broadcast_shape(a.shape(), b.shape()).expect("checked at import");
+    let shape = crate::graph::ops::broadcast_shape(a.shape(), b.shape()).expect("checked at import");
     let av = a.broadcast(IxDyn(&shape)).expect("broadcastable");
     let bv = b.broadcast(IxDyn(&shape)).expect("broadcastable");
-    ndarray::Zip::from(&av)
-        .and(&bv)
-        .map_collect(|&x, &y| f(x, y))
+    ndarray::Zip::from(&av).and(&bv).map_collect(|&x, &y| f(x, y))
 }
 
 /// Permute axes (materialised in standard layout).
 pub fn transpose<T: Clone>(x: &ArrayD<T>, perm: &[usize]) -> ArrayD<T> {
-    x.view()
-        .permuted_axes(IxDyn(perm))
-        .as_standard_layout()
-        .into_owned()
+    x.view().permuted_axes(IxDyn(perm)).as_standard_layout().into_owned()
 }
 
 /// Reshape in row-major order.
 pub fn reshape<T: Clone>(x: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
-    x.as_standard_layout()
-        .into_owned()
-        .into_shape_with_order(IxDyn(shape))
-        .expect("shape checked at import")
+    x.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).expect("shape checked at import")
 }
 
 /// Index of the first largest value along the axis.
@@ -162,10 +129,7 @@ pub fn argmax<T: Copy + PartialOrd>(x: &ArrayD<T>, a: &ArgMax) -> ArrayD<i64> {
 
 fn dims4<T>(x: &ArrayD<T>) -> (usize, usize, usize, usize) {
     let &[n, c, h, w] = x.shape() else {
-        unreachable!(
-            "expected an NCHW tensor, got {:?} (shapes are checked at import and on load)",
-            x.shape()
-        )
+        unreachable!("expected an NCHW tensor, got {:?} (shapes are checked at import and on load)", x.shape())
     };
     (n, c, h, w)
 }

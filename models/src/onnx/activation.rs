@@ -27,10 +27,7 @@ fn relu(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
 fn leaky_relu(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let alpha = ctx.float("alpha", 0.01)?;
     if !(0.0..=1.0).contains(&alpha) {
-        return Err(ctx.bad_attr(
-            "alpha",
-            format!("= {alpha}: only slopes in [0, 1] are supported"),
-        ));
+        return Err(ctx.bad_attr("alpha", format!("= {alpha}: only slopes in [0, 1] are supported")));
     }
     unary(imp, ctx, Op::LeakyRelu { alpha })
 }
@@ -79,13 +76,11 @@ fn softmax(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let default = if imp.opset >= 13 { -1 } else { 1 };
     let axis = ctx.axis("axis", ctx.int("axis", default)?, rank)?;
     if imp.opset < 13 && axis != rank - 1 {
-        return Err(ctx.bad_attr(
-            "axis",
-            "before opset 13 Softmax flattens trailing axes; only the last axis is supported",
-        ));
+        return Err(
+            ctx.bad_attr("axis", "before opset 13 Softmax flattens trailing axes; only the last axis is supported")
+        );
     }
-    imp.emit(ctx, Op::Softmax(Softmax { axis }), vec![x], true)
-        .map(drop)
+    imp.emit(ctx, Op::Softmax(Softmax { axis }), vec![x], true).map(drop)
 }
 
 fn argmax(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
@@ -94,6 +89,5 @@ fn argmax(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let axis = ctx.axis("axis", ctx.int("axis", 0)?, rank)?;
     ctx.require_int("select_last_index", 0, 0, "ArgMax keeps the first maximum")?;
     let keepdims = ctx.int("keepdims", 1)? != 0;
-    imp.emit(ctx, Op::ArgMax(ArgMax { axis, keepdims }), vec![x], true)
-        .map(drop)
+    imp.emit(ctx, Op::ArgMax(ArgMax { axis, keepdims }), vec![x], true).map(drop)
 }

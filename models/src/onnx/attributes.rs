@@ -20,20 +20,12 @@ impl<'a> NodeCtx<'a> {
             Some(n) if !n.is_empty() => n.to_string(),
             _ => format!("{op_type}_{index}"),
         };
-        Self {
-            node,
-            name,
-            op_type,
-        }
+        Self { node, name, op_type }
     }
 
     /// Name of input `i`; `None` when absent or empty (an omitted optional input).
     pub(crate) fn input_name(&self, i: usize) -> Option<&'a str> {
-        self.node
-            .input
-            .get(i)
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
+        self.node.input.get(i).map(String::as_str).filter(|s| !s.is_empty())
     }
 
     /// Name of output `i` (empty when absent).
@@ -47,35 +39,24 @@ impl<'a> NodeCtx<'a> {
     }
 
     fn attr(&self, name: &str) -> Option<&'a AttributeProto> {
-        self.node
-            .attribute
-            .iter()
-            .find(|a| a.name.as_deref() == Some(name))
+        self.node.attribute.iter().find(|a| a.name.as_deref() == Some(name))
     }
 
     fn typed(&self, name: &str, ty: i32) -> Result<Option<&'a AttributeProto>, ImportError> {
         match self.attr(name) {
-            Some(a) if a.r#type.is_some_and(|t| t != ty) => {
-                Err(self.bad_attr(name, "has the wrong type"))
-            }
+            Some(a) if a.r#type.is_some_and(|t| t != ty) => Err(self.bad_attr(name, "has the wrong type")),
             other => Ok(other),
         }
     }
 
     /// An integer attribute, or `default`.
     pub(crate) fn int(&self, name: &str, default: i64) -> Result<i64, ImportError> {
-        Ok(self
-            .typed(name, attribute_type::INT)?
-            .and_then(|a| a.i)
-            .unwrap_or(default))
+        Ok(self.typed(name, attribute_type::INT)?.and_then(|a| a.i).unwrap_or(default))
     }
 
     /// A float attribute, or `default`.
     pub(crate) fn float(&self, name: &str, default: f32) -> Result<f32, ImportError> {
-        Ok(self
-            .typed(name, attribute_type::FLOAT)?
-            .and_then(|a| a.f)
-            .unwrap_or(default))
+        Ok(self.typed(name, attribute_type::FLOAT)?.and_then(|a| a.f).unwrap_or(default))
     }
 
     /// A float attribute if present.
@@ -85,32 +66,20 @@ impl<'a> NodeCtx<'a> {
 
     /// An integer-list attribute, if present.
     pub(crate) fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, ImportError> {
-        Ok(self
-            .typed(name, attribute_type::INTS)?
-            .map(|a| a.ints.clone()))
+        Ok(self.typed(name, attribute_type::INTS)?.map(|a| a.ints.clone()))
     }
 
     /// A string attribute, or `default`.
     pub(crate) fn string(&self, name: &str, default: &str) -> Result<String, ImportError> {
-        match self
-            .typed(name, attribute_type::STRING)?
-            .and_then(|a| a.s.as_ref())
-        {
-            Some(bytes) => {
-                String::from_utf8(bytes.clone()).map_err(|_| self.bad_attr(name, "is not UTF-8"))
-            }
+        match self.typed(name, attribute_type::STRING)?.and_then(|a| a.s.as_ref()) {
+            Some(bytes) => String::from_utf8(bytes.clone()).map_err(|_| self.bad_attr(name, "is not UTF-8")),
             None => Ok(default.to_string()),
         }
     }
 
     /// A tensor attribute (Constant's `value`).
-    pub(crate) fn tensor(
-        &self,
-        name: &str,
-    ) -> Result<Option<&'a super::proto::TensorProto>, ImportError> {
-        Ok(self
-            .typed(name, attribute_type::TENSOR)?
-            .and_then(|a| a.t.as_ref()))
+    pub(crate) fn tensor(&self, name: &str) -> Result<Option<&'a super::proto::TensorProto>, ImportError> {
+        Ok(self.typed(name, attribute_type::TENSOR)?.and_then(|a| a.t.as_ref()))
     }
 
     /// Names of attributes present on the node.
@@ -129,13 +98,7 @@ impl<'a> NodeCtx<'a> {
     }
 
     /// Requires an integer attribute to equal `expected` (its default when absent).
-    pub(crate) fn require_int(
-        &self,
-        name: &str,
-        default: i64,
-        expected: i64,
-        why: &str,
-    ) -> Result<(), ImportError> {
+    pub(crate) fn require_int(&self, name: &str, default: i64, expected: i64, why: &str) -> Result<(), ImportError> {
         let v = self.int(name, default)?;
         if v != expected {
             return Err(self.bad_attr(name, format!("= {v}: {why}")));
@@ -149,10 +112,6 @@ impl<'a> NodeCtx<'a> {
         if value < -r || value >= r {
             return Err(self.bad_attr(name, format!("= {value} is out of range for rank {rank}")));
         }
-        Ok(if value < 0 {
-            (value + r) as usize
-        } else {
-            value as usize
-        })
+        Ok(if value < 0 { (value + r) as usize } else { value as usize })
     }
 }

@@ -15,45 +15,20 @@ fn conv(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         .constant_input(ctx, 1)?
         .to_f32()
         .into_dimensionality::<Ix4>()
-        .map_err(|_| {
-            ctx.bad_attr(
-                "W",
-                "only 2-D convolutions (a 4-D weight tensor) are supported",
-            )
-        })?;
+        .map_err(|_| ctx.bad_attr("W", "only 2-D convolutions (a 4-D weight tensor) are supported"))?;
     let bias: Option<Array1<f32>> = match imp.optional_input(ctx, 2)? {
         None => None,
-        Some(Value::Constant(c)) => Some(
-            c.to_f32()
-                .into_dimensionality::<Ix1>()
-                .map_err(|_| ctx.bad_attr("B", "bias must be 1-D"))?,
-        ),
+        Some(Value::Constant(c)) => {
+            Some(c.to_f32().into_dimensionality::<Ix1>().map_err(|_| ctx.bad_attr("B", "bias must be 1-D"))?)
+        }
         Some(_) => {
-            return Err(ImportError::ExpectedConstant {
-                node: ctx.name.clone(),
-                op_type: "Conv".into(),
-                input: 2,
-            });
+            return Err(ImportError::ExpectedConstant { node: ctx.name.clone(), op_type: "Conv".into(), input: 2 });
         }
     };
-    ctx.require_int(
-        "group",
-        1,
-        1,
-        "grouped and depthwise convolutions are not supported",
-    )?;
+    ctx.require_int("group", 1, 1, "grouped and depthwise convolutions are not supported")?;
     let kernel = [weight.shape()[2], weight.shape()[3]];
     let window = window_2d(imp, ctx, x, Some(kernel))?;
-    imp.emit(
-        ctx,
-        Op::Conv2d(Conv2d {
-            weight,
-            bias,
-            window,
-        }),
-        vec![x],
-        true,
-    )?;
+    imp.emit(ctx, Op::Conv2d(Conv2d { weight, bias, window }), vec![x], true)?;
     Ok(())
 }
 
@@ -68,10 +43,7 @@ pub(super) fn window_2d(
     let pair = |name: &str, v: Vec<i64>| -> Result<[usize; 2], ImportError> {
         match v.as_slice() {
             [a, b] if *a > 0 && *b > 0 => Ok([*a as usize, *b as usize]),
-            _ => Err(ctx.bad_attr(
-                name,
-                format!("= {v:?}: expected two positive values (2-D only)"),
-            )),
+            _ => Err(ctx.bad_attr(name, format!("= {v:?}: expected two positive values (2-D only)"))),
         }
     };
     let kernel = match (ctx.ints("kernel_shape")?, weight_kernel) {
@@ -89,10 +61,7 @@ pub(super) fn window_2d(
     if let Some(d) = ctx.ints("dilations")?
         && d.iter().any(|&v| v != 1)
     {
-        return Err(ctx.bad_attr(
-            "dilations",
-            format!("= {d:?}: only dilation 1 is supported"),
-        ));
+        return Err(ctx.bad_attr("dilations", format!("= {d:?}: only dilation 1 is supported")));
     }
     let shape = imp.shape(x);
     if shape.len() != 4 {
@@ -104,14 +73,9 @@ pub(super) fn window_2d(
         "NOTSET" => match ctx.ints("pads")? {
             None => [0; 4],
             Some(p) => match p.as_slice() {
-                [a, b, c, d] if p.iter().all(|&v| v >= 0) => {
-                    [*a as usize, *b as usize, *c as usize, *d as usize]
-                }
+                [a, b, c, d] if p.iter().all(|&v| v >= 0) => [*a as usize, *b as usize, *c as usize, *d as usize],
                 _ => {
-                    return Err(ctx.bad_attr(
-                        "pads",
-                        format!("= {p:?}: expected four non-negative values"),
-                    ));
+                    return Err(ctx.bad_attr("pads", format!("= {p:?}: expected four non-negative values")));
                 }
             },
         },
@@ -123,11 +87,7 @@ pub(super) fn window_2d(
                 let out = n.div_ceil(stride[axis]);
                 let total = ((out - 1) * stride[axis] + kernel[axis]).saturating_sub(n);
                 let small = total / 2;
-                let (begin, end) = if mode == "SAME_UPPER" {
-                    (small, total - small)
-                } else {
-                    (total - small, small)
-                };
+                let (begin, end) = if mode == "SAME_UPPER" { (small, total - small) } else { (total - small, small) };
                 pads[axis] = begin;
                 pads[axis + 2] = end;
             }
@@ -135,9 +95,5 @@ pub(super) fn window_2d(
         }
         other => return Err(ctx.bad_attr("auto_pad", format!("= {other} is not a known mode"))),
     };
-    Ok(Window2d {
-        kernel,
-        stride,
-        pads,
-    })
+    Ok(Window2d { kernel, stride, pads })
 }

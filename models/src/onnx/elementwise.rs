@@ -8,8 +8,7 @@ use crate::ImportError;
 use crate::graph::Op;
 use crate::kernels::broadcast_zip;
 
-pub(super) const OPS: &[(&str, ImportFn)] =
-    &[("Add", add), ("Sub", sub), ("Mul", mul), ("Div", div)];
+pub(super) const OPS: &[(&str, ImportFn)] = &[("Add", add), ("Sub", sub), ("Mul", mul), ("Div", div)];
 
 enum Operands {
     Tensors(crate::graph::TensorId, crate::graph::TensorId),
@@ -22,10 +21,7 @@ fn operands(imp: &Importer, ctx: &NodeCtx) -> Result<Operands, ImportError> {
     let a = imp.input(ctx, 0)?;
     let b = imp.input(ctx, 1)?;
     let not_float = || ImportError::Unsupported {
-        what: format!(
-            "node '{}' ({}) reads an integer QDQ tensor; dequantize it first",
-            ctx.name, ctx.op_type
-        ),
+        what: format!("node '{}' ({}) reads an integer QDQ tensor; dequantize it first", ctx.name, ctx.op_type),
     };
     Ok(match (a, b) {
         (Value::Tensor(x), Value::Tensor(y)) => Operands::Tensors(x, y),
@@ -43,16 +39,9 @@ fn fold(
     b: ArrayD<f32>,
     f: fn(f32, f32) -> f32,
 ) -> Result<(), ImportError> {
-    crate::graph::ops::broadcast_shape(a.shape(), b.shape()).map_err(|source| {
-        ImportError::Shape {
-            node: ctx.name.clone(),
-            source,
-        }
-    })?;
-    imp.bind(
-        ctx,
-        Value::Constant(Constant::Float(broadcast_zip(&a, &b, f))),
-    );
+    crate::graph::ops::broadcast_shape(a.shape(), b.shape())
+        .map_err(|source| ImportError::Shape { node: ctx.name.clone(), source })?;
+    imp.bind(ctx, Value::Constant(Constant::Float(broadcast_zip(&a, &b, f))));
     Ok(())
 }
 
@@ -69,12 +58,7 @@ fn sub(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         Operands::Tensors(x, y) => imp.emit(ctx, Op::Sub, vec![x, y], true).map(drop),
         Operands::Mixed(x, c, false) => imp.emit(ctx, Op::AddConstant(-c), vec![x], true).map(drop),
         Operands::Mixed(x, c, true) => {
-            let neg = imp.emit(
-                ctx,
-                Op::MulConstant(ArrayD::from_elem(ndarray::IxDyn(&[]), -1.0)),
-                vec![x],
-                false,
-            )?;
+            let neg = imp.emit(ctx, Op::MulConstant(ArrayD::from_elem(ndarray::IxDyn(&[]), -1.0)), vec![x], false)?;
             imp.emit(ctx, Op::AddConstant(c), vec![neg], true).map(drop)
         }
         Operands::Constants(a, b) => fold(imp, ctx, a, b, |a, b| a - b),
@@ -96,15 +80,12 @@ fn mul(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
 
 fn div(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     match operands(imp, ctx)? {
-        Operands::Mixed(x, c, false) if c.iter().all(|v| *v != 0.0) => imp
-            .emit(ctx, Op::MulConstant(c.mapv(|v| 1.0 / v)), vec![x], true)
-            .map(drop),
+        Operands::Mixed(x, c, false) if c.iter().all(|v| *v != 0.0) => {
+            imp.emit(ctx, Op::MulConstant(c.mapv(|v| 1.0 / v)), vec![x], true).map(drop)
+        }
         Operands::Constants(a, b) => fold(imp, ctx, a, b, |a, b| a / b),
         _ => Err(ImportError::Unsupported {
-            what: format!(
-                "Div '{}': only division of a tensor by a non-zero constant is supported",
-                ctx.name
-            ),
+            what: format!("Div '{}': only division of a tensor by a non-zero constant is supported", ctx.name),
         }),
     }
 }

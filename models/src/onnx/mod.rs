@@ -50,49 +50,31 @@ pub struct ImportOptions {
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self {
-            batch: None,
-            dims: BTreeMap::new(),
-            max_model_bytes: DEFAULT_MAX_MODEL_BYTES,
-        }
+        Self { batch: None, dims: BTreeMap::new(), max_model_bytes: DEFAULT_MAX_MODEL_BYTES }
     }
 }
 
 /// Reads and imports an ONNX file.
 pub fn import_file(path: &Path, options: &ImportOptions) -> Result<Graph, ImportError> {
-    let len = std::fs::metadata(path)
-        .map_err(|source| ImportError::Io {
-            path: path.display().to_string(),
-            source,
-        })?
-        .len();
+    let len =
+        std::fs::metadata(path).map_err(|source| ImportError::Io { path: path.display().to_string(), source })?.len();
     if len > options.max_model_bytes as u64 {
-        return Err(ImportError::TooLarge {
-            bytes: len,
-            limit: options.max_model_bytes,
-        });
+        return Err(ImportError::TooLarge { bytes: len, limit: options.max_model_bytes });
     }
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io { path: path.display().to_string(), source })?;
     import_bytes(&bytes, options)
 }
 
 /// Imports an ONNX model from its serialized bytes.
 pub fn import_bytes(bytes: &[u8], options: &ImportOptions) -> Result<Graph, ImportError> {
     if bytes.len() > options.max_model_bytes {
-        return Err(ImportError::TooLarge {
-            bytes: bytes.len() as u64,
-            limit: options.max_model_bytes,
-        });
+        return Err(ImportError::TooLarge { bytes: bytes.len() as u64, limit: options.max_model_bytes });
     }
-    let model = proto::ModelProto::decode(bytes).map_err(|e| ImportError::NotOnnx {
-        reason: e.to_string(),
-    })?;
-    let graph = model.graph.as_ref().ok_or(ImportError::NotOnnx {
-        reason: "the file decodes but holds no graph (is it an ONNX model?)".into(),
-    })?;
+    let model = proto::ModelProto::decode(bytes).map_err(|e| ImportError::NotOnnx { reason: e.to_string() })?;
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or(ImportError::NotOnnx { reason: "the file decodes but holds no graph (is it an ONNX model?)".into() })?;
     if model.ir_version.is_none() || graph.node.is_empty() {
         return Err(ImportError::NotOnnx {
             reason: "no IR version or no nodes: not an ONNX model, or a truncated one".into(),
@@ -120,10 +102,7 @@ pub(crate) enum Value {
     /// A constant (initializer, Constant node, or folded).
     Constant(Constant),
     /// The integer output of an activation QuantizeLinear, waiting for its DequantizeLinear.
-    Quantized {
-        tensor: TensorId,
-        quant: crate::graph::ops::FakeQuantize,
-    },
+    Quantized { tensor: TensorId, quant: crate::graph::ops::FakeQuantize },
 }
 
 /// One importer function per ONNX op type.
@@ -142,20 +121,12 @@ const FAMILIES: &[&[(&str, ImportFn)]] = &[
 ];
 
 fn find_importer(op_type: &str) -> Option<ImportFn> {
-    FAMILIES
-        .iter()
-        .flat_map(|f| f.iter())
-        .find(|(name, _)| *name == op_type)
-        .map(|(_, f)| *f)
+    FAMILIES.iter().flat_map(|f| f.iter()).find(|(name, _)| *name == op_type).map(|(_, f)| *f)
 }
 
 /// The op types import supports, for help texts and the README.
 pub fn supported_ops() -> Vec<&'static str> {
-    FAMILIES
-        .iter()
-        .flat_map(|f| f.iter())
-        .map(|(name, _)| *name)
-        .collect()
+    FAMILIES.iter().flat_map(|f| f.iter()).map(|(name, _)| *name).collect()
 }
 
 /// Import state: the graph being built and the ONNX names bound so far.
@@ -170,48 +141,25 @@ pub(crate) struct Importer {
 }
 
 impl Importer {
-    fn new(
-        graph: &proto::GraphProto,
-        options: &ImportOptions,
-        opset: i64,
-    ) -> Result<Self, ImportError> {
+    fn new(graph: &proto::GraphProto, options: &ImportOptions, opset: i64) -> Result<Self, ImportError> {
         let mut values = HashMap::new();
         for init in &graph.initializer {
             let name = init.name.clone().unwrap_or_default();
-            values.insert(
-                name.clone(),
-                Value::Constant(Constant::from_proto(init, &name)?),
-            );
+            values.insert(name.clone(), Value::Constant(Constant::from_proto(init, &name)?));
         }
-        let inputs: Vec<_> = graph
-            .input
-            .iter()
-            .filter(|i| !values.contains_key(i.name.as_deref().unwrap_or_default()))
-            .collect();
+        let inputs: Vec<_> =
+            graph.input.iter().filter(|i| !values.contains_key(i.name.as_deref().unwrap_or_default())).collect();
         let [input] = inputs.as_slice() else {
             return Err(ImportError::InputCount {
-                names: inputs
-                    .iter()
-                    .map(|i| i.name.clone().unwrap_or_default())
-                    .collect(),
+                names: inputs.iter().map(|i| i.name.clone().unwrap_or_default()).collect(),
             });
         };
         let name = input.name.clone().unwrap_or_default();
         let shape = input_shape(input, options)?;
         check_size(&shape, &name)?;
-        let tensors = vec![TensorInfo {
-            name: name.clone(),
-            shape,
-        }];
+        let tensors = vec![TensorInfo { name: name.clone(), shape }];
         values.insert(name, Value::Tensor(TensorId(0)));
-        Ok(Self {
-            tensors,
-            nodes: Vec::new(),
-            values,
-            input: TensorId(0),
-            opset,
-            generated: 0,
-        })
+        Ok(Self { tensors, nodes: Vec::new(), values, input: TensorId(0), opset, generated: 0 })
     }
 
     fn import_node(&mut self, node: &proto::NodeProto) -> Result<(), ImportError> {
@@ -238,21 +186,14 @@ impl Importer {
                 match self.values.get(&name) {
                     Some(Value::Tensor(id)) => Ok(*id),
                     Some(_) => Err(ImportError::Unsupported {
-                        what: format!(
-                            "graph output '{name}' is a constant or an integer QDQ tensor"
-                        ),
+                        what: format!("graph output '{name}' is a constant or an integer QDQ tensor"),
                     }),
-                    None => Err(ImportError::UnknownTensor {
-                        node: "graph outputs".into(),
-                        tensor: name,
-                    }),
+                    None => Err(ImportError::UnknownTensor { node: "graph outputs".into(), tensor: name }),
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
         if outputs.is_empty() {
-            return Err(ImportError::NotOnnx {
-                reason: "the graph declares no outputs".into(),
-            });
+            return Err(ImportError::NotOnnx { reason: "the graph declares no outputs".into() });
         }
         Ok(Graph {
             name: graph.name.clone().unwrap_or_default(),
@@ -271,18 +212,11 @@ impl Importer {
         self.values
             .get(name)
             .cloned()
-            .ok_or_else(|| ImportError::UnknownTensor {
-                node: ctx.name.clone(),
-                tensor: name.to_string(),
-            })
+            .ok_or_else(|| ImportError::UnknownTensor { node: ctx.name.clone(), tensor: name.to_string() })
     }
 
     /// Input `i` if present (optional inputs may be missing or named "").
-    pub(crate) fn optional_input(
-        &self,
-        ctx: &NodeCtx,
-        i: usize,
-    ) -> Result<Option<Value>, ImportError> {
+    pub(crate) fn optional_input(&self, ctx: &NodeCtx, i: usize) -> Result<Option<Value>, ImportError> {
         match ctx.input_name(i) {
             None => Ok(None),
             Some(_) => self.input(ctx, i).map(Some),
@@ -329,12 +263,7 @@ impl Importer {
         last: bool,
     ) -> Result<TensorId, ImportError> {
         let shapes: Vec<&[usize]> = inputs.iter().map(|&i| self.shape(i)).collect();
-        let shape = op
-            .output_shape(&shapes)
-            .map_err(|source| ImportError::Shape {
-                node: ctx.name.clone(),
-                source,
-            })?;
+        let shape = op.output_shape(&shapes).map_err(|source| ImportError::Shape { node: ctx.name.clone(), source })?;
         check_size(&shape, &ctx.name)?;
         let name = if last {
             ctx.output_name(0).to_string()
@@ -343,17 +272,9 @@ impl Importer {
             format!("{}/{}#{}", ctx.name, op.kind(), self.generated)
         };
         let id = TensorId(self.tensors.len());
-        self.tensors.push(TensorInfo {
-            name: name.clone(),
-            shape,
-        });
+        self.tensors.push(TensorInfo { name: name.clone(), shape });
         let node_name = if last { ctx.name.clone() } else { name.clone() };
-        self.nodes.push(Node {
-            name: node_name,
-            op,
-            inputs,
-            output: id,
-        });
+        self.nodes.push(Node { name: node_name, op, inputs, output: id });
         if last {
             self.values.insert(name, Value::Tensor(id));
         }
@@ -370,40 +291,25 @@ fn check_size(shape: &[usize], what: &str) -> Result<(), ImportError> {
     let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     if elements.is_none_or(|e| e > crate::graph::MAX_TENSOR_ELEMENTS) {
         return Err(ImportError::Unsupported {
-            what: format!(
-                "'{what}' of shape {shape:?} exceeds {} elements",
-                crate::graph::MAX_TENSOR_ELEMENTS
-            ),
+            what: format!("'{what}' of shape {shape:?} exceeds {} elements", crate::graph::MAX_TENSOR_ELEMENTS),
         });
     }
     Ok(())
 }
 
-fn input_shape(
-    input: &proto::ValueInfoProto,
-    options: &ImportOptions,
-) -> Result<Vec<usize>, ImportError> {
+fn input_shape(input: &proto::ValueInfoProto, options: &ImportOptions) -> Result<Vec<usize>, ImportError> {
     let name = input.name.clone().unwrap_or_default();
     let tensor_type = input
         .r#type
         .as_ref()
         .and_then(|t| t.tensor_type.as_ref())
-        .ok_or_else(|| ImportError::Unsupported {
-            what: format!("input '{name}' is not a tensor"),
-        })?;
+        .ok_or_else(|| ImportError::Unsupported { what: format!("input '{name}' is not a tensor") })?;
     if let Some(t) = tensor_type.elem_type
         && t != proto::data_type::FLOAT
     {
-        return Err(ImportError::UnsupportedDataType {
-            what: format!("input '{name}'"),
-            data_type: t,
-        });
+        return Err(ImportError::UnsupportedDataType { what: format!("input '{name}'"), data_type: t });
     }
-    let dims = tensor_type
-        .shape
-        .as_ref()
-        .map(|s| s.dim.as_slice())
-        .unwrap_or(&[]);
+    let dims = tensor_type.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or(&[]);
     if tensor_type.shape.is_none() {
         return Err(ImportError::DynamicDimension {
             input: name,

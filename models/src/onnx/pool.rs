@@ -6,11 +6,8 @@ use crate::ImportError;
 use crate::graph::Op;
 use crate::graph::ops::AveragePool;
 
-pub(super) const OPS: &[(&str, ImportFn)] = &[
-    ("MaxPool", max_pool),
-    ("AveragePool", average_pool),
-    ("GlobalAveragePool", global_average_pool),
-];
+pub(super) const OPS: &[(&str, ImportFn)] =
+    &[("MaxPool", max_pool), ("AveragePool", average_pool), ("GlobalAveragePool", global_average_pool)];
 
 fn common(ctx: &NodeCtx) -> Result<(), ImportError> {
     ctx.require_int("ceil_mode", 0, 0, "only floor mode is supported")?;
@@ -19,12 +16,7 @@ fn common(ctx: &NodeCtx) -> Result<(), ImportError> {
 
 fn max_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     common(ctx)?;
-    ctx.require_int(
-        "storage_order",
-        0,
-        0,
-        "only row-major storage order is supported",
-    )?;
+    ctx.require_int("storage_order", 0, 0, "only row-major storage order is supported")?;
     if ctx.output_count() > 1 {
         return Err(ctx.bad_attr("Indices", "the optional indices output is not supported"));
     }
@@ -38,20 +30,10 @@ fn average_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let x = imp.tensor_input(ctx, 0)?;
     let window = window_2d(imp, ctx, x, None)?;
     let count_include_pad = ctx.int("count_include_pad", 0)? != 0;
-    imp.emit(
-        ctx,
-        Op::AveragePool(AveragePool {
-            window,
-            count_include_pad,
-        }),
-        vec![x],
-        true,
-    )
-    .map(drop)
+    imp.emit(ctx, Op::AveragePool(AveragePool { window, count_include_pad }), vec![x], true).map(drop)
 }
 
 fn global_average_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let x = imp.tensor_input(ctx, 0)?;
-    imp.emit(ctx, Op::GlobalAveragePool, vec![x], true)
-        .map(drop)
+    imp.emit(ctx, Op::GlobalAveragePool, vec![x], true).map(drop)
 }

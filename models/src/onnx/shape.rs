@@ -22,23 +22,12 @@ fn flatten(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         a if a < 0 => ctx.axis("axis", a, shape.len())?,
         a if a as usize <= shape.len() => a as usize,
         a => {
-            return Err(ctx.bad_attr(
-                "axis",
-                format!("= {a} is out of range for rank {}", shape.len()),
-            ));
+            return Err(ctx.bad_attr("axis", format!("= {a} is out of range for rank {}", shape.len())));
         }
     };
     let outer = shape[..axis].iter().product();
     let inner = shape[axis..].iter().product();
-    imp.emit(
-        ctx,
-        Op::Reshape(Reshape {
-            shape: vec![outer, inner],
-        }),
-        vec![x],
-        true,
-    )
-    .map(drop)
+    imp.emit(ctx, Op::Reshape(Reshape { shape: vec![outer, inner] }), vec![x], true).map(drop)
 }
 
 fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
@@ -51,9 +40,7 @@ fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let mut infer = None;
     for (i, &d) in target.iter().enumerate() {
         shape.push(match d {
-            0 => *input
-                .get(i)
-                .ok_or_else(|| ctx.bad_attr("shape", "0 refers to a missing input axis"))?,
+            0 => *input.get(i).ok_or_else(|| ctx.bad_attr("shape", "0 refers to a missing input axis"))?,
             -1 if infer.is_none() => {
                 infer = Some(i);
                 1
@@ -65,15 +52,11 @@ fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     if let Some(i) = infer {
         let known: usize = shape.iter().product();
         if known == 0 || !total.is_multiple_of(known) {
-            return Err(ctx.bad_attr(
-                "shape",
-                format!("cannot infer -1 reshaping {input:?} to {target}"),
-            ));
+            return Err(ctx.bad_attr("shape", format!("cannot infer -1 reshaping {input:?} to {target}")));
         }
         shape[i] = total / known;
     }
-    imp.emit(ctx, Op::Reshape(Reshape { shape }), vec![x], true)
-        .map(drop)
+    imp.emit(ctx, Op::Reshape(Reshape { shape }), vec![x], true).map(drop)
 }
 
 fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
@@ -86,33 +69,23 @@ fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         }
     };
     let perm = match ctx.ints("perm")? {
-        Some(p) => p
-            .iter()
-            .map(|&a| ctx.axis("perm", a, rank))
-            .collect::<Result<Vec<_>, _>>()?,
+        Some(p) => p.iter().map(|&a| ctx.axis("perm", a, rank)).collect::<Result<Vec<_>, _>>()?,
         None => (0..rank).rev().collect(),
     };
     match value {
         Value::Constant(c) => {
             let op = Op::Transpose(Transpose { perm: perm.clone() });
-            op.output_shape(&[c.shape()])
-                .map_err(|source| ImportError::Shape {
-                    node: ctx.name.clone(),
-                    source,
-                })?;
+            op.output_shape(&[c.shape()]).map_err(|source| ImportError::Shape { node: ctx.name.clone(), source })?;
             let folded = match c {
                 Constant::Float(a) => Constant::Float(crate::kernels::transpose(&a, &perm)),
-                Constant::Int { values, data_type } => Constant::Int {
-                    values: crate::kernels::transpose(&values, &perm),
-                    data_type,
-                },
+                Constant::Int { values, data_type } => {
+                    Constant::Int { values: crate::kernels::transpose(&values, &perm), data_type }
+                }
             };
             imp.bind(ctx, Value::Constant(folded));
             Ok(())
         }
-        Value::Tensor(x) => imp
-            .emit(ctx, Op::Transpose(Transpose { perm }), vec![x], true)
-            .map(drop),
+        Value::Tensor(x) => imp.emit(ctx, Op::Transpose(Transpose { perm }), vec![x], true).map(drop),
         Value::Quantized { .. } => unreachable!("rejected above"),
     }
 }
@@ -130,10 +103,7 @@ fn constant(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         Constant::Float(ndarray::arr0(f).into_dyn())
     } else if let Some(ints) = ctx.ints("value_ints")? {
         let values = ndarray::Array1::from(ints).into_dyn();
-        Constant::Int {
-            values,
-            data_type: super::proto::data_type::INT64,
-        }
+        Constant::Int { values, data_type: super::proto::data_type::INT64 }
     } else {
         let names: Vec<_> = ctx.attribute_names().collect();
         return Err(ctx.bad_attr(

@@ -17,23 +17,15 @@ pub(crate) enum Constant {
 impl Constant {
     /// Decodes an initializer or a Constant node's tensor.
     pub(crate) fn from_proto(t: &TensorProto, name: &str) -> Result<Self, ImportError> {
-        let bad = |reason: String| ImportError::InvalidTensor {
-            name: name.to_string(),
-            reason,
-        };
+        let bad = |reason: String| ImportError::InvalidTensor { name: name.to_string(), reason };
         if t.data_location == Some(1) {
-            return Err(bad(
-                "external tensor data is not supported; save the model with its weights inside"
-                    .into(),
-            ));
+            return Err(bad("external tensor data is not supported; save the model with its weights inside".into()));
         }
         let mut shape = Vec::with_capacity(t.dims.len());
         let mut count: usize = 1;
         for &d in &t.dims {
             let d = usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}")))?;
-            count = count
-                .checked_mul(d)
-                .ok_or_else(|| bad("dimensions overflow".into()))?;
+            count = count.checked_mul(d).ok_or_else(|| bad("dimensions overflow".into()))?;
             shape.push(d);
         }
         let dt = t.data_type.unwrap_or(0);
@@ -42,9 +34,7 @@ impl Constant {
             if n == count {
                 Ok(())
             } else {
-                Err(bad(format!(
-                    "holds {n} values but its shape {shape:?} needs {count}"
-                )))
+                Err(bad(format!("holds {n} values but its shape {shape:?} needs {count}")))
             }
         };
         let float = |values: Vec<f32>| -> Result<Self, ImportError> {
@@ -52,15 +42,12 @@ impl Constant {
             if values.iter().any(|v| !v.is_finite()) {
                 return Err(bad("holds NaN or infinity".into()));
             }
-            Ok(Constant::Float(
-                ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| bad(e.to_string()))?,
-            ))
+            Ok(Constant::Float(ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| bad(e.to_string()))?))
         };
         let int = |values: Vec<i64>| -> Result<Self, ImportError> {
             check(values.len())?;
             Ok(Constant::Int {
-                values: ArrayD::from_shape_vec(IxDyn(&shape), values)
-                    .map_err(|e| bad(e.to_string()))?,
+                values: ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|e| bad(e.to_string()))?,
                 data_type: dt,
             })
         };
@@ -72,10 +59,9 @@ impl Constant {
             })
         }
         let raw_len_ok = |size: usize| match raw {
-            Some(r) if r.len() % size != 0 => Err(bad(format!(
-                "raw data of {} bytes is not a multiple of {size}",
-                r.len()
-            ))),
+            Some(r) if r.len() % size != 0 => {
+                Err(bad(format!("raw data of {} bytes is not a multiple of {size}", r.len())))
+            }
             _ => Ok(()),
         };
         match dt {
@@ -89,11 +75,7 @@ impl Constant {
             data_type::DOUBLE => match raw {
                 Some(r) => {
                     raw_len_ok(8)?;
-                    float(
-                        chunks::<8>(r)
-                            .map(|b| f64::from_le_bytes(b) as f32)
-                            .collect(),
-                    )
+                    float(chunks::<8>(r).map(|b| f64::from_le_bytes(b) as f32).collect())
                 }
                 None => float(t.double_data.iter().map(|&v| v as f32).collect()),
             },
@@ -108,9 +90,7 @@ impl Constant {
             data_type::INT32 => match raw {
                 Some(r) => {
                     raw_len_ok(4)?;
-                    int(chunks::<4>(r)
-                        .map(|b| i32::from_le_bytes(b) as i64)
-                        .collect())
+                    int(chunks::<4>(r).map(|b| i32::from_le_bytes(b) as i64).collect())
                 }
                 None => int(t.int32_data.iter().map(|&v| v as i64).collect()),
             },
@@ -121,10 +101,7 @@ impl Constant {
                 }
                 None => int(t.int64_data.clone()),
             },
-            other => Err(ImportError::UnsupportedDataType {
-                what: format!("tensor '{name}'"),
-                data_type: other,
-            }),
+            other => Err(ImportError::UnsupportedDataType { what: format!("tensor '{name}'"), data_type: other }),
         }
     }
 
@@ -144,9 +121,7 @@ impl Constant {
                 if a.iter().all(|v| v.fract() == 0.0 && v.abs() < 9.0e15) {
                     Ok(a.mapv(|v| v as i64))
                 } else {
-                    Err(ImportError::Unsupported {
-                        what: format!("{what} must hold integers"),
-                    })
+                    Err(ImportError::Unsupported { what: format!("{what} must hold integers") })
                 }
             }
         }

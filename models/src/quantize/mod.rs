@@ -40,13 +40,7 @@ pub struct QuantSettings {
 
 impl Default for QuantSettings {
     fn default() -> Self {
-        Self {
-            input_bits: 8,
-            weight_bits: 8,
-            activation_bits: 12,
-            bias_bits: 32,
-            headroom_bits: 1,
-        }
+        Self { input_bits: 8, weight_bits: 8, activation_bits: 12, bias_bits: 32, headroom_bits: 1 }
     }
 }
 
@@ -57,9 +51,7 @@ impl QuantSettings {
             if (lo..=hi).contains(&v) {
                 Ok(())
             } else {
-                Err(QuantizeError::Settings {
-                    reason: format!("{name} = {v} must be in {lo}..={hi}"),
-                })
+                Err(QuantizeError::Settings { reason: format!("{name} = {v} must be in {lo}..={hi}") })
             }
         };
         check("input_bits", self.input_bits, 2, MAX_VALUE_BITS)?;
@@ -93,24 +85,13 @@ pub fn quantize_with_stats(
     tensors[graph.input.0] = Some(QTensor {
         name: input.name.clone(),
         shape: input.shape.clone(),
-        scale: crate::numeric::fit_scale(
-            stats.max_abs[graph.input.0],
-            settings.input_bits,
-            settings.headroom_bits,
-        ),
+        scale: crate::numeric::fit_scale(stats.max_abs[graph.input.0], settings.input_bits, settings.headroom_bits),
         bits: settings.input_bits,
     });
     let mut nodes = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
-        let inputs: Vec<&QTensor> = node
-            .inputs
-            .iter()
-            .map(|i| {
-                tensors[i.0]
-                    .as_ref()
-                    .expect("graph nodes are in topological order")
-            })
-            .collect();
+        let inputs: Vec<&QTensor> =
+            node.inputs.iter().map(|i| tensors[i.0].as_ref().expect("graph nodes are in topological order")).collect();
         let info = graph.tensor(node.output);
         let ctx = ops::NodeQuant {
             node: &node.name,
@@ -119,27 +100,14 @@ pub fn quantize_with_stats(
             settings,
         };
         let (op, scale, bits) = ops::quantize_op(&node.op, &ctx)?;
-        tensors[node.output.0] = Some(QTensor {
-            name: info.name.clone(),
-            shape: info.shape.clone(),
-            scale,
-            bits,
-        });
-        nodes.push(QNode {
-            name: node.name.clone(),
-            op,
-            inputs: node.inputs.clone(),
-            output: node.output,
-        });
+        tensors[node.output.0] = Some(QTensor { name: info.name.clone(), shape: info.shape.clone(), scale, bits });
+        nodes.push(QNode { name: node.name.clone(), op, inputs: node.inputs.clone(), output: node.output });
     }
     let model = QuantizedModel {
         format_version: QuantizedModel::FORMAT_VERSION,
         name: graph.name.clone(),
         settings: *settings,
-        tensors: tensors
-            .into_iter()
-            .map(|t| t.expect("every tensor is the input or a node output"))
-            .collect(),
+        tensors: tensors.into_iter().map(|t| t.expect("every tensor is the input or a node output")).collect(),
         nodes,
         input: graph.input,
         outputs: graph.outputs.clone(),

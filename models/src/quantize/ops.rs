@@ -57,16 +57,11 @@ impl NodeQuant<'_> {
         Ok((q, scale))
     }
 
-    fn finite<D: ndarray::Dimension>(
-        &self,
-        c: &ndarray::Array<f32, D>,
-    ) -> Result<(), QuantizeError> {
+    fn finite<D: ndarray::Dimension>(&self, c: &ndarray::Array<f32, D>) -> Result<(), QuantizeError> {
         if c.iter().all(|v| v.is_finite()) {
             Ok(())
         } else {
-            Err(QuantizeError::NonFinite {
-                tensor: format!("a constant of node '{}'", self.node),
-            })
+            Err(QuantizeError::NonFinite { tensor: format!("a constant of node '{}'", self.node) })
         }
     }
 
@@ -90,13 +85,10 @@ impl NodeQuant<'_> {
     }
 
     fn shift(&self, from: i32, to: i32) -> Result<u32, QuantizeError> {
-        u32::try_from(from - to)
-            .ok()
-            .filter(|&s| s <= 62)
-            .ok_or_else(|| QuantizeError::Scale {
-                node: self.node.to_string(),
-                reason: format!("rescale from 2^{from} to 2^{to}"),
-            })
+        u32::try_from(from - to).ok().filter(|&s| s <= 62).ok_or_else(|| QuantizeError::Scale {
+            node: self.node.to_string(),
+            reason: format!("rescale from 2^{from} to 2^{to}"),
+        })
     }
 }
 
@@ -110,29 +102,14 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             let acc = x.scale + ws;
             let bias = d.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
             let s = q.output_scale(q.act(), acc);
-            Ok((
-                QOp::Dense(QDense {
-                    weight,
-                    bias,
-                    weight_scale: ws,
-                    shift: q.shift(acc, s)?,
-                }),
-                s,
-                q.act(),
-            ))
+            Ok((QOp::Dense(QDense { weight, bias, weight_scale: ws, shift: q.shift(acc, s)? }), s, q.act()))
         }
         Op::Conv2d(c) => {
             let (weight, ws) = q.weights(&c.weight)?;
             let acc = x.scale + ws;
             let bias = c.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
             let s = q.output_scale(q.act(), acc);
-            let op = QConv2d {
-                weight,
-                bias,
-                weight_scale: ws,
-                window: c.window,
-                shift: q.shift(acc, s)?,
-            };
+            let op = QConv2d { weight, bias, weight_scale: ws, window: c.window, shift: q.shift(acc, s)? };
             Ok((QOp::Conv2d(op), s, q.act()))
         }
         Op::Add | Op::Sub => {
@@ -151,44 +128,22 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             let s = q.output_scale(q.act(), i32::MAX);
             let common = x.scale.max(s);
             let constant = q.additive(c, common)?;
-            let op = QAddConstant {
-                input_shift: q.shift(common, x.scale)?,
-                constant,
-                shift: q.shift(common, s)?,
-            };
+            let op = QAddConstant { input_shift: q.shift(common, x.scale)?, constant, shift: q.shift(common, s)? };
             Ok((QOp::AddConstant(op), s, q.act()))
         }
         Op::MulConstant(c) => {
             let (constant, cs) = q.weights(c)?;
             let prod = x.scale + cs;
             let s = q.output_scale(q.act(), prod);
-            Ok((
-                QOp::MulConstant(QMulConstant {
-                    constant,
-                    constant_scale: cs,
-                    shift: q.shift(prod, s)?,
-                }),
-                s,
-                q.act(),
-            ))
+            Ok((QOp::MulConstant(QMulConstant { constant, constant_scale: cs, shift: q.shift(prod, s)? }), s, q.act()))
         }
         Op::Relu => same(QOp::Relu),
         Op::LeakyRelu { alpha } => {
             let shift = q.settings.weight_bits - 1;
-            same(QOp::LeakyRelu(QLeakyRelu {
-                alpha: quantize_real(*alpha as f64, shift as i32),
-                shift,
-            }))
+            same(QOp::LeakyRelu(QLeakyRelu { alpha: quantize_real(*alpha as f64, shift as i32), shift }))
         }
-        Op::Clip(Clip { min, max }) => {
-            same(QOp::Clip(clip(x, min.map(f64::from), max.map(f64::from))))
-        }
-        Op::FakeQuantize(FakeQuantize {
-            scale,
-            zero_point,
-            qmin,
-            qmax,
-        }) => {
+        Op::Clip(Clip { min, max }) => same(QOp::Clip(clip(x, min.map(f64::from), max.map(f64::from)))),
+        Op::FakeQuantize(FakeQuantize { scale, zero_point, qmin, qmax }) => {
             let s = *scale as f64;
             let lo = (*qmin as f64 - *zero_point as f64) * s;
             let hi = (*qmax as f64 - *zero_point as f64) * s;
@@ -201,50 +156,22 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             };
             let out_scale = q.act() as i32 - 2;
             let (lo, hi) = x.range();
-            let values = (lo..=hi)
-                .map(|v| quantize_real(f(crate::numeric::dequantize(v, x.scale)), out_scale))
-                .collect();
-            Ok((
-                QOp::Lookup(QLookup {
-                    function,
-                    table: LookupTable {
-                        input_min: lo,
-                        values,
-                    },
-                }),
-                out_scale,
-                q.act(),
-            ))
+            let values =
+                (lo..=hi).map(|v| quantize_real(f(crate::numeric::dequantize(v, x.scale)), out_scale)).collect();
+            Ok((QOp::Lookup(QLookup { function, table: LookupTable { input_min: lo, values } }), out_scale, q.act()))
         }
         Op::MaxPool(w) => same(QOp::MaxPool(*w)),
-        Op::AveragePool(p) => same(QOp::AveragePool(QAveragePool {
-            pool: *p,
-            shift: AVERAGE_SHIFT,
-        })),
-        Op::GlobalAveragePool => same(QOp::GlobalAveragePool(QGlobalAveragePool {
-            shift: AVERAGE_SHIFT,
-        })),
+        Op::AveragePool(p) => same(QOp::AveragePool(QAveragePool { pool: *p, shift: AVERAGE_SHIFT })),
+        Op::GlobalAveragePool => same(QOp::GlobalAveragePool(QGlobalAveragePool { shift: AVERAGE_SHIFT })),
         Op::Reshape(r) => same(QOp::Reshape(r.clone())),
         Op::Transpose(t) => same(QOp::Transpose(t.clone())),
         Op::Softmax(sm) => {
             let (lo, hi) = x.range();
             let values = (lo - hi..=0)
-                .map(|d| {
-                    quantize_real(
-                        crate::numeric::dequantize(d, x.scale).exp(),
-                        SOFTMAX_EXP_SCALE,
-                    )
-                })
+                .map(|d| quantize_real(crate::numeric::dequantize(d, x.scale).exp(), SOFTMAX_EXP_SCALE))
                 .collect();
             let output_scale = q.act() - 2;
-            let op = QSoftmax {
-                axis: sm.axis,
-                exp_table: LookupTable {
-                    input_min: lo - hi,
-                    values,
-                },
-                output_scale,
-            };
+            let op = QSoftmax { axis: sm.axis, exp_table: LookupTable { input_min: lo - hi, values }, output_scale };
             Ok((QOp::Softmax(op), output_scale as i32, q.act()))
         }
         Op::ArgMax(a) => {
@@ -260,8 +187,5 @@ fn clip(x: &QTensor, min: Option<f64>, max: Option<f64>) -> QClip {
     let (lo, hi) = x.range();
     let min = min.map_or(lo, |m| quantize_real(m, x.scale).clamp(lo, hi));
     let max = max.map_or(hi, |m| quantize_real(m, x.scale).clamp(lo, hi));
-    QClip {
-        min,
-        max: max.max(min),
-    }
+    QClip { min, max: max.max(min) }
 }

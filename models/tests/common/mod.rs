@@ -10,12 +10,7 @@ use zkinfer_models::quantize::{QuantSettings, quantize};
 use zkinfer_models::{Graph, QuantizedModel, onnx};
 
 pub const ZOO: &[&str] = &["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28"];
-pub const FIXTURES: &[&str] = &[
-    "fixture_activations",
-    "fixture_conv",
-    "fixture_nhwc",
-    "fixture_qdq_mlp",
-];
+pub const FIXTURES: &[&str] = &["fixture_activations", "fixture_conv", "fixture_nhwc", "fixture_qdq_mlp"];
 
 pub fn dir_of(name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -31,21 +26,17 @@ pub fn path(name: &str, suffix: &str) -> PathBuf {
 }
 
 pub fn import(name: &str) -> Graph {
-    onnx::import_file(&path(name, ".onnx"), &Default::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    onnx::import_file(&path(name, ".onnx"), &Default::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 pub fn samples(graph: &Graph, file: &std::path::Path) -> Vec<ArrayD<f32>> {
-    InputData::from_file(file)
-        .and_then(|d| d.samples(&graph.tensor(graph.input).shape))
-        .expect("sample file")
+    InputData::from_file(file).and_then(|d| d.samples(&graph.tensor(graph.input).shape)).expect("sample file")
 }
 
 pub fn quantized(name: &str) -> (Graph, QuantizedModel) {
     let graph = import(name);
     let calibration = samples(&graph, &path(name, ".calibration.json"));
-    let model = quantize(&graph, &calibration, &QuantSettings::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let model = quantize(&graph, &calibration, &QuantSettings::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
     (graph, model)
 }
 
@@ -57,8 +48,7 @@ pub struct Expected {
 }
 
 pub fn expected(name: &str) -> Expected {
-    serde_json::from_slice(&std::fs::read(path(name, ".expected.json")).expect("expected file"))
-        .expect("json")
+    serde_json::from_slice(&std::fs::read(path(name, ".expected.json")).expect("expected file")).expect("json")
 }
 
 /// The digits test split with labels.
