@@ -175,8 +175,13 @@ def main():
         os.makedirs(os.path.join(work, "ezkl"))
         os.makedirs(os.path.join(work, "zkinfer"))
         print(f"running {model} ...", file=sys.stderr)
-        e = run_ezkl(model, os.path.join(work, "ezkl"))
-        z = run_zkinfer(model, os.path.join(work, "zkinfer"))
+        try:
+            e = run_ezkl(model, os.path.join(work, "ezkl"))
+            z = run_zkinfer(model, os.path.join(work, "zkinfer"))
+        except RuntimeError as err:
+            print(f"\n## {model}\n\nFAILED: {str(err)[-600:]}")
+            ok = False
+            continue
         ok &= table(model, e, z)
         results[model] = {"ezkl": e, "zkinfer": z}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

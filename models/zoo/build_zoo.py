@@ -187,7 +187,7 @@ def mlp_graph(name, w1, b1, w2, b2, batch=1):
 def digits_cnn_graph(wc, bc, wd, bd):
     nodes = [
         helper.make_node("Conv", ["input", "conv.weight", "conv.bias"], ["conv"], name="conv",
-                         kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                         kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["conv"], ["relu"], name="relu"),
         helper.make_node("MaxPool", ["relu"], ["pool"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Flatten", ["pool"], ["flat"], name="flatten", axis=1),
@@ -214,10 +214,12 @@ def lenet_graph(rng):
         init("fc3.weight", he((10, 84), 84)), init("fc3.bias", bias(10)),
     ]
     nodes = [
-        helper.make_node("Conv", ["input", "conv1.weight", "conv1.bias"], ["c1"], name="conv1", kernel_shape=[5, 5]),
+        helper.make_node("Conv", ["input", "conv1.weight", "conv1.bias"], ["c1"], name="conv1", kernel_shape=[5, 5],
+                         strides=[1, 1]),
         helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
         helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
-        helper.make_node("Conv", ["p1", "conv2.weight", "conv2.bias"], ["c2"], name="conv2", kernel_shape=[5, 5]),
+        helper.make_node("Conv", ["p1", "conv2.weight", "conv2.bias"], ["c2"], name="conv2", kernel_shape=[5, 5],
+                         strides=[1, 1]),
         helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
         helper.make_node("MaxPool", ["r2"], ["p2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Flatten", ["p2"], ["f"], name="flatten", axis=1),

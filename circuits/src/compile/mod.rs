@@ -106,6 +106,7 @@ pub(crate) fn build(model: &QuantizedModel, layout: Layout, trace: Option<&Trace
     {
         return Err(CompileError::TraceMismatch { expected: model.tensors.len(), got: t.values.len() });
     }
+    check_size(model, layout)?;
     let mut b = Builder::new(layout);
     let input = model.tensor(model.input);
     let values: Vec<i64> = match trace {
@@ -173,6 +174,42 @@ fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>
         QOp::ArgMax(a) => output::argmax(b, a, x),
         QOp::Softmax(s) => output::softmax(b, s, x),
     })
+}
+
+/// Most rows [`build`] will emit before it refuses a model: the largest circuit plus slack for
+/// the planner's probes. A compiled model is untrusted input to a verifier, so its size is
+/// bounded before anything is allocated.
+const MAX_ROWS: u64 = 4 << crate::layout::MAX_K;
+
+/// An upper bound on the rows a node emits, from shapes alone.
+fn row_bound(op: &QOp, x: &QTensor, out: &QTensor, lanes: usize) -> u64 {
+    let per = |terms: usize| terms.div_ceil(lanes).max(1) as u64;
+    let out_len = out.len() as u64;
+    match op {
+        QOp::Dense(d) => out_len * per(d.weight.ncols()),
+        QOp::Conv2d(c) => out_len * per(c.weight.len() / c.weight.shape()[0].max(1)),
+        QOp::AveragePool(p) => out_len * per(p.pool.window.area()),
+        QOp::GlobalAveragePool(_) => out_len * per(x.shape.iter().skip(2).product()),
+        QOp::MaxPool(w) => out_len * w.area() as u64,
+        QOp::LeakyRelu(_) | QOp::Clip(_) => 2 * out_len,
+        QOp::Softmax(_) => 8 * out_len,
+        QOp::ArgMax(_) => x.len() as u64,
+        QOp::Reshape(_) | QOp::Transpose(_) => 0,
+        _ => out_len,
+    }
+}
+
+/// Refuses models whose circuit would exceed [`MAX_ROWS`], before building anything.
+fn check_size(model: &QuantizedModel, layout: Layout) -> Result<(), CompileError> {
+    let mut rows = (model.tensor(model.input).len() as u64).div_ceil(layout.lanes as u64);
+    for n in &model.nodes {
+        rows = rows.saturating_add(row_bound(&n.op, model.tensor(n.inputs[0]), model.tensor(n.output), layout.lanes));
+    }
+    if rows > MAX_ROWS {
+        let k = 64 - rows.leading_zeros();
+        return Err(CompileError::TooLarge { k, lanes: layout.lanes, max: crate::layout::MAX_K });
+    }
+    Ok(())
 }
 
 /// Whether node `i` is a linear op followed by a Relu that is the only reader of its output
