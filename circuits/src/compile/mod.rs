@@ -235,3 +235,42 @@ fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
 pub fn needs_function_table(model: &QuantizedModel) -> bool {
     model.nodes.iter().any(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_)))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use zkinfer_models::TensorId;
+    use zkinfer_models::quantize::QuantSettings;
+    use zkinfer_models::quantized::{QGlobalAveragePool, QNode};
+
+    /// A tiny file that describes a huge circuit: a mean over a 4096 x 4096 input.
+    fn huge_model() -> QuantizedModel {
+        let t = |name: &str, shape: Vec<usize>| QTensor { name: name.into(), shape, scale: 4, bits: 8 };
+        QuantizedModel {
+            format_version: QuantizedModel::FORMAT_VERSION,
+            name: "huge".into(),
+            settings: QuantSettings::default(),
+            tensors: vec![t("x", vec![1, 1, 4096, 4096]), t("y", vec![1, 1, 1, 1])],
+            nodes: vec![QNode {
+                name: "mean".into(),
+                op: QOp::GlobalAveragePool(QGlobalAveragePool { shift: 16 }),
+                inputs: vec![TensorId(0)],
+                output: TensorId(1),
+            }],
+            input: TensorId(0),
+            outputs: vec![TensorId(1)],
+        }
+    }
+
+    #[test]
+    fn an_oversized_model_is_refused_before_building() {
+        let model = huge_model();
+        model.validate().unwrap();
+        let layout = Layout { lanes: 8, limbs: 4, range_bits: 8, function_table: false };
+        match build(&model, layout, None) {
+            Err(CompileError::TooLarge { k, .. }) => assert!(k > crate::layout::MAX_K),
+            other => panic!("expected TooLarge, got {:?}", other.map(|b| b.rows())),
+        }
+    }
+}
