@@ -2,6 +2,7 @@
 //! rounding rescale and a range check: one multiply-accumulate chain per output element.
 
 use ndarray::{ArrayD, Axis, IxDyn};
+use zkinfer_models::kernels;
 use zkinfer_models::numeric::round_div;
 use zkinfer_models::quantized::{QAdd, QAddConstant, QAveragePool, QConv2d, QDense, QGlobalAveragePool, QMulConstant};
 
@@ -104,26 +105,13 @@ pub(super) fn mul_constant(b: &mut Builder, m: &QMulConstant, x: &OpInputs) -> A
 
 pub(super) fn average_pool(b: &mut Builder, p: &QAveragePool, x: &OpInputs) -> ArrayD<CellRef> {
     let rescale = Rescale::signed_relu(p.shift, x.output.bits, x.fuse_relu);
-    let input = x.cells[0];
-    let (n, c, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
-    let window = p.pool.window;
-    let [oh, ow] = window.output_hw(h, w).expect("shape validated");
-    let mut out = Vec::new();
-    for bn in 0..n {
-        for ch in 0..c {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let taps: Vec<_> =
-                        window.taps(oy, ox, h, w).map(|(_, _, iy, ix)| input[[bn, ch, iy, ix]]).collect();
-                    let count = if p.pool.count_include_pad { window.area() } else { taps.len() } as i64;
-                    let m = round_div(1 << p.shift, count);
-                    let terms: Vec<_> = taps.iter().filter_map(|&t| term(t, m)).collect();
-                    out.push(b.linear(&terms, 0, rescale));
-                }
-            }
-        }
-    }
-    collect(&x.output.shape, out)
+    let area = p.pool.window.area();
+    kernels::window_reduce(x.cells[0], &p.pool.window, |taps| {
+        let count = if p.pool.count_include_pad { area } else { taps.len() } as i64;
+        let m = round_div(1 << p.shift, count);
+        let terms: Vec<_> = taps.iter().filter_map(|&t| term(t, m)).collect();
+        b.linear(&terms, 0, rescale)
+    })
 }
 
 pub(super) fn global_average_pool(b: &mut Builder, g: &QGlobalAveragePool, x: &OpInputs) -> ArrayD<CellRef> {

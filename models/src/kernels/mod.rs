@@ -68,7 +68,9 @@ pub fn sum_pool<T: LinalgScalar>(x: &ArrayD<T>, win: &Window2d) -> (ArrayD<T>, V
     (sums, counts)
 }
 
-fn window_reduce<T: Copy>(x: &ArrayD<T>, win: &Window2d, reduce: impl Fn(Vec<T>) -> T) -> ArrayD<T> {
+/// Applies `reduce` to the input cells of every window (padding skipped), in output order
+/// (batch, channel, row, column). The circuits use it too, so windows are enumerated once.
+pub fn window_reduce<T: Copy, U>(x: &ArrayD<T>, win: &Window2d, mut reduce: impl FnMut(Vec<T>) -> U) -> ArrayD<U> {
     let (n, c, h, w) = dims4(x);
     let [oh, ow] = win.output_hw(h, w).expect("shape checked at import");
     let mut out = Vec::with_capacity(n * c * oh * ow);
