@@ -23,6 +23,9 @@ impl QuantizedModel {
             if t.bits < 2 || t.bits > MAX_VALUE_BITS || t.scale.abs() > 64 {
                 return bad(format!("tensor '{}' has bits {} / scale {}", t.name, t.bits, t.scale));
             }
+            if t.shape.contains(&0) {
+                return bad(format!("tensor '{}' has an empty dimension", t.name));
+            }
             if t.shape
                 .iter()
                 .try_fold(1usize, |a, &d| a.checked_mul(d))

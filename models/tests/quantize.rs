@@ -121,6 +121,9 @@ fn inconsistent_model_files_are_refused() {
     m.nodes.swap(0, 1);
     assert!(matches!(QuantizedModel::from_json(&m.to_json()), Err(ModelFormatError::Invalid(_))));
     let mut m = model.clone();
+    m.tensors[2].shape = vec![1, 0];
+    assert!(matches!(QuantizedModel::from_json(&m.to_json()), Err(ModelFormatError::Invalid(_))));
+    let mut m = model.clone();
     m.tensors[1].shape = vec![1, 31];
     assert!(matches!(QuantizedModel::from_json(&m.to_json()), Err(ModelFormatError::Invalid(_))));
     let mut m = model.clone();

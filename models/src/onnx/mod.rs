@@ -288,6 +288,9 @@ impl Importer {
 }
 
 fn check_size(shape: &[usize], what: &str) -> Result<(), ImportError> {
+    if shape.contains(&0) {
+        return Err(ImportError::Unsupported { what: format!("'{what}' has an empty dimension: {shape:?}") });
+    }
     let elements = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     if elements.is_none_or(|e| e > crate::graph::MAX_TENSOR_ELEMENTS) {
         return Err(ImportError::Unsupported {
