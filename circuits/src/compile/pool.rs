@@ -1,8 +1,8 @@
 //! MaxPool: a chain of comparisons over each window (padding never takes part).
 
 use ndarray::ArrayD;
-use zkinfer_models::kernels;
 use zkinfer_models::graph::ops::Window2d;
+use zkinfer_models::kernels;
 
 use super::OpInputs;
 use super::activation::diff_bits;
