@@ -1,6 +1,5 @@
 //! [`ModelCircuit`]: a [`CircuitSpec`] (and, when proving, a [`Witness`]) as a halo2 circuit.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use ff::PrimeField;
@@ -104,38 +103,50 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
                 },
             )?;
         }
-        let from_instance: HashMap<CellRef, usize> = spec.instance_inputs.iter().copied().collect();
-        let constants: HashMap<CellRef, i64> = spec.constants.iter().copied().collect();
+        // How each advice cell is assigned, indexed by `column * rows + row`.
+        let rows = spec.rows;
+        let at = |c: CellRef| c.column * rows + c.row;
+        let mut sources = vec![Source::Witness; config.advice.len() * rows];
+        for &(cell, i) in &spec.instance_inputs {
+            sources[at(cell)] = Source::Instance(i);
+        }
+        for &(cell, k) in &spec.constants {
+            sources[at(cell)] = Source::Constant(k);
+        }
         let outputs = layouter.assign_region(
             || "model",
             |mut region| {
-                let mut cells: HashMap<CellRef, Cell> = HashMap::new();
+                let mut cells: Vec<Option<Cell>> = vec![None; sources.len()];
                 for (c, column) in config.fixed.iter().enumerate() {
                     for (row, &v) in spec.fixed[c].iter().enumerate() {
                         region.assign_fixed(|| "fixed", *column, row, || Value::known(to_field::<F>(v)))?;
                     }
                 }
                 for (c, column) in config.advice.iter().enumerate() {
-                    for row in 0..spec.rows {
-                        let at = CellRef { column: c, row };
-                        let cell = if let Some(&i) = from_instance.get(&at) {
-                            region.assign_advice_from_instance(|| "input", config.instance, i, *column, row)?.cell()
-                        } else if let Some(&k) = constants.get(&at) {
-                            region.assign_advice_from_constant(|| "constant", *column, row, to_field::<F>(k))?.cell()
-                        } else {
-                            let value = match &self.witness {
-                                Some(w) => Value::known(to_field::<F>(w.advice[c][row])),
-                                None => Value::unknown(),
-                            };
-                            region.assign_advice(|| "advice", *column, row, || value)?.cell()
+                    for row in 0..rows {
+                        let cell = match sources[c * rows + row] {
+                            Source::Instance(i) => {
+                                region.assign_advice_from_instance(|| "input", config.instance, i, *column, row)?
+                            }
+                            Source::Constant(k) => {
+                                region.assign_advice_from_constant(|| "constant", *column, row, to_field::<F>(k))?
+                            }
+                            Source::Witness => {
+                                let value = match &self.witness {
+                                    Some(w) => Value::known(to_field::<F>(w.advice[c][row])),
+                                    None => Value::unknown(),
+                                };
+                                region.assign_advice(|| "advice", *column, row, || value)?
+                            }
                         };
-                        cells.insert(at, cell);
+                        cells[c * rows + row] = Some(cell.cell());
                     }
                 }
-                for (a, b) in &spec.copies {
-                    region.constrain_equal(cells[a], cells[b])?;
+                let cell = |c: CellRef| cells[at(c)].ok_or(Error::Synthesis);
+                for &(a, b) in &spec.copies {
+                    region.constrain_equal(cell(a)?, cell(b)?)?;
                 }
-                Ok(spec.instance_outputs.iter().map(|(c, i)| (cells[c], *i)).collect::<Vec<_>>())
+                spec.instance_outputs.iter().map(|&(c, i)| Ok((cell(c)?, i))).collect::<Result<Vec<_>, Error>>()
             },
         )?;
         for (cell, row) in outputs {
@@ -143,6 +154,14 @@ impl<F: PrimeField> Circuit<F> for ModelCircuit {
         }
         Ok(())
     }
+}
+
+/// Where an advice cell's value comes from.
+#[derive(Clone, Copy)]
+enum Source {
+    Witness,
+    Instance(usize),
+    Constant(i64),
 }
 
 /// Runs halo2's MockProver on a spec and witness at the spec's required `k`.
