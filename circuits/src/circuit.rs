@@ -45,7 +45,8 @@ pub fn instance_values<F: PrimeField>(values: &[i64]) -> Vec<F> {
 /// The smallest `k` whose usable rows hold the spec's rows, tables and constants.
 pub fn required_k(spec: &CircuitSpec) -> u32 {
     let blinding = with_layout(spec.layout, || {
-        let mut cs = ConstraintSystem::<pasta_fp::Fp>::default();
+        // Any prime field gives the same count; pasta's Fp is the one in use.
+        let mut cs = ConstraintSystem::<halo2_proofs::pasta::Fp>::default();
         ModelConfig::configure(&mut cs, spec.layout);
         cs.blinding_factors()
     });
@@ -55,11 +56,6 @@ pub fn required_k(spec: &CircuitSpec) -> u32 {
         k += 1;
     }
     k
-}
-
-/// The field used for the row-count computation (any prime field gives the same count).
-mod pasta_fp {
-    pub use halo2_proofs::pasta::Fp;
 }
 
 impl<F: PrimeField> Circuit<F> for ModelCircuit {

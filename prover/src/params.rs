@@ -11,7 +11,7 @@ use halo2_proofs::pasta::EqAffine;
 use halo2_proofs::poly::commitment::Params;
 use zkinfer_circuits::MAX_K;
 use zkinfer_verifier::Digest;
-use zkinfer_verifier::params::{ParamsError, params_from_bytes, params_to_bytes};
+use zkinfer_verifier::params::{ParamsError, encode_params, params_from_bytes};
 
 /// Params cache failures.
 #[derive(Debug, thiserror::Error)]
@@ -111,12 +111,11 @@ impl ParamsCache {
             return Ok(LoadedParams { params, hash, path, generated: false });
         }
         let params = Params::<EqAffine>::new(k);
-        let bytes = params_to_bytes(&params);
+        let (bytes, hash) = encode_params(&params);
         std::fs::create_dir_all(&self.dir).map_err(io)?;
         let tmp = self.dir.join(format!(".ipa-pasta-k{k}.{}.tmp", std::process::id()));
         std::fs::write(&tmp, &bytes).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
-        let hash = zkinfer_verifier::params::params_hash(&params);
         Ok(LoadedParams { params, hash, path, generated: true })
     }
 }

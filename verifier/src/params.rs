@@ -44,15 +44,14 @@ pub enum ParamsError {
     Parse(String),
 }
 
-/// The hash that identifies params (over halo2's serialization).
-pub fn params_hash(params: &Params<EqAffine>) -> Digest {
-    let mut bytes = Vec::with_capacity(halo2_params_len(params.k()));
-    params.write(&mut bytes).expect("writing to a Vec cannot fail");
-    digest(PERSONAL, &bytes)
-}
-
 /// Serializes params as an artifact.
 pub fn params_to_bytes(params: &Params<EqAffine>) -> Vec<u8> {
+    encode_params(params).0
+}
+
+/// Serializes params as an artifact and returns it with the params hash (over halo2's
+/// serialization), which the artifact also carries.
+pub fn encode_params(params: &Params<EqAffine>) -> (Vec<u8>, Digest) {
     let mut raw = Vec::with_capacity(halo2_params_len(params.k()));
     params.write(&mut raw).expect("writing to a Vec cannot fail");
     let mut out = Vec::with_capacity(HEADER_LEN + 36 + raw.len());
@@ -60,9 +59,10 @@ pub fn params_to_bytes(params: &Params<EqAffine>) -> Vec<u8> {
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.push(ArtifactKind::Params as u8);
     out.extend_from_slice(&params.k().to_le_bytes());
-    out.extend_from_slice(&digest(PERSONAL, &raw));
+    let hash = digest(PERSONAL, &raw);
+    out.extend_from_slice(&hash);
     out.extend_from_slice(&raw);
-    out
+    (out, hash)
 }
 
 /// Reads params written by [`params_to_bytes`], checking `k`, length and hash; returns the

@@ -1,5 +1,5 @@
 //! Chips, one per op family, halo2_gadgets style: each file holds its gate (`configure`), the
-//! instruction trait the compiler calls, that trait's implementation on the [`Builder`]
+//! instruction trait the compiler calls, that trait's implementation on the [`Builder`](crate::builder::Builder)
 //! (which emits rows), and MockProver tests with honest and tampered witnesses.
 //!
 //! All chips share one set of columns ([`ModelConfig`]), created here in a fixed, documented
@@ -24,7 +24,6 @@ pub mod range;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Instance, TableColumn};
 use halo2_proofs::poly::Rotation;
 
-use crate::builder::Builder;
 use crate::layout::{Layout, NamedFixed};
 
 /// The columns of a model circuit.
@@ -98,6 +97,3 @@ impl<F: ff::Field> Query<'_, '_, F> {
         self.fixed(c)
     }
 }
-
-/// The builder type chips emit rows into.
-pub type RowBuilder = Builder;
