@@ -48,7 +48,7 @@ fn phases(c: &mut Criterion) {
         let shape = graph.tensor(graph.input).shape.clone();
         let model = quantize(&graph, &calibration.samples(&shape).unwrap(), &Default::default()).unwrap();
         g.bench_function("plan+compile", |b| b.iter(|| plan::plan(&model).unwrap()));
-        let (compiled, _) = compile_model(model.clone(), name).unwrap();
+        let (compiled, _) = compile_model(model.clone(), name, Default::default()).unwrap();
         let params = cache.load_or_generate(compiled.k).unwrap();
         g.bench_function("params load", |b| b.iter(|| cache.load_or_generate(compiled.k).unwrap()));
         g.bench_function("keygen", |b| {

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
-use zkinfer_circuits::plan::Plan;
+use zkinfer_circuits::LinearLayout;
+use zkinfer_circuits::plan::{Plan, PlanOptions};
 use zkinfer_models::data::InputData;
 use zkinfer_models::fidelity::{FidelityReport, fidelity};
 use zkinfer_models::quantize::{QuantSettings, quantize};
@@ -32,6 +33,41 @@ pub struct CompileArgs {
     json: bool,
     #[command(flatten)]
     quant: QuantArgs,
+    #[command(flatten)]
+    layout: LayoutArgs,
+}
+
+/// Overrides of the layout planner (by default it chooses both).
+#[derive(Debug, Default, Args)]
+pub struct LayoutArgs {
+    /// Lay out Dense and Conv layers this way instead of letting the planner choose.
+    #[arg(long, value_enum)]
+    linear_layout: Option<LinearLayoutArg>,
+    /// Use this many lanes (advice columns for linear layers; at least 8) instead of letting
+    /// the planner choose.
+    #[arg(long)]
+    lanes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LinearLayoutArg {
+    /// One output per chain of rows, inputs copied into every lane.
+    DotProduct,
+    /// Many outputs per chain, inputs streamed through one column (fewer equality columns).
+    OuterProduct,
+}
+
+impl LayoutArgs {
+    /// The planner options.
+    pub fn options(&self) -> PlanOptions {
+        PlanOptions {
+            linear: self.linear_layout.map(|l| match l {
+                LinearLayoutArg::DotProduct => LinearLayout::DotProduct,
+                LinearLayoutArg::OuterProduct => LinearLayout::OuterProduct,
+            }),
+            lanes: self.lanes,
+        }
+    }
 }
 
 /// What compiling produced.
@@ -48,12 +84,13 @@ pub fn compile_graph(
     graph: &Graph,
     calibration: &InputData,
     settings: &QuantSettings,
+    options: PlanOptions,
     source: &str,
 ) -> anyhow::Result<Compiled> {
     let samples = calibration.samples(&graph.tensor(graph.input).shape).context("reading calibration data")?;
     let model = quantize(graph, &samples, settings).context("quantizing")?;
     let fidelity = fidelity(graph, &model, &samples);
-    let (compiled, plan) = compile_model(model, source).context("planning the circuit")?;
+    let (compiled, plan) = compile_model(model, source, options).context("planning the circuit")?;
     Ok(Compiled { compiled, plan, fidelity })
 }
 
@@ -66,7 +103,7 @@ pub fn run(args: &CompileArgs) -> anyhow::Result<()> {
         let calibration = InputData::from_file(&args.calibration)
             .with_context(|| format!("reading {}", args.calibration.display()))?;
         let source = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        compile_graph(&graph, &calibration, &args.quant.settings(), &source)
+        compile_graph(&graph, &calibration, &args.quant.settings(), args.layout.options(), &source)
     });
     let c = c?;
     crate::artifacts::write(&args.output, &c.compiled.to_bytes())?;
@@ -82,14 +119,19 @@ pub fn run(args: &CompileArgs) -> anyhow::Result<()> {
 
 pub fn print_plan(p: &Plan) {
     println!(
-        "circuit: k = {} ({} rows used of {}), {} advice columns ({} lanes, {} limbs), {} fixed columns, {} lookups, table rows {}",
+        "circuit: k = {} ({} rows used of {}), {} layout, {} advice columns ({} lanes, {} limbs), {} fixed columns, {} equality-enabled, {} lookups, table rows {}",
         p.k,
         p.rows,
         1usize << p.k,
+        match p.layout.linear {
+            LinearLayout::DotProduct => "dot-product",
+            LinearLayout::OuterProduct => "outer-product",
+        },
         p.advice_columns,
         p.layout.lanes,
         p.layout.limbs,
         p.fixed_columns,
+        p.layout.equality_columns(),
         p.lookups,
         p.table_rows
     );

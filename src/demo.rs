@@ -47,7 +47,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let (compiled, compile_took) = progress.step("compile (import, quantize, plan)", || -> anyhow::Result<_> {
         let graph = onnx::import_bytes(MODEL, &Default::default()).context("importing the bundled model")?;
         let calibration = InputData::from_json(CALIBRATION, DEFAULT_MAX_JSON_BYTES)?;
-        compile_graph(&graph, &calibration, &Default::default(), "digits_mlp.onnx")
+        compile_graph(&graph, &calibration, &Default::default(), Default::default(), "digits_mlp.onnx")
     });
     let compiled = compiled?;
     let plan = compiled.plan;

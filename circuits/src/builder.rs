@@ -136,11 +136,11 @@ impl Builder {
         v
     }
 
-    /// Public inputs: places `values` into lanes of fresh rows, each copied from the next
+    /// Public inputs: places `values` into the copy lanes of fresh rows, each copied from the next
     /// instance row. Returns their cells in order.
     pub fn public_inputs(&mut self, values: &[i64]) -> Vec<CellRef> {
         let mut cells = Vec::with_capacity(values.len());
-        for chunk in values.chunks(self.layout.lanes) {
+        for chunk in values.chunks(self.layout.copy_lanes()) {
             let row = self.new_row();
             for (lane, &v) in chunk.iter().enumerate() {
                 let cell = self.set_advice(row, self.layout.lane(lane), v);

@@ -31,12 +31,54 @@ pub struct Layout {
     pub range_bits: u32,
     /// Whether the circuit has a function table (Sigmoid, Tanh, Softmax's exponential).
     pub function_table: bool,
+    /// How Dense and Conv layers are laid out (and with it, which lanes take copies).
+    pub linear: LinearLayout,
+    /// The weight columns hold `w + weight_offset`, and the gates subtract it again. Any value
+    /// is sound; with half the weight range the stored values are small and non-negative, which
+    /// makes committing to the weight columns (keygen, verifying-key rebuild) several times
+    /// cheaper: a negative `w` is the field element `p - |w|`, a full-width MSM scalar.
+    pub weight_offset: u32,
+}
+
+/// How the layers that share their inputs between many outputs (Dense, Conv) are laid out.
+///
+/// The permutation argument costs one commitment per equality-enabled column in the verifying
+/// key (a full-length MSM over random scalars), one proof evaluation each, and a share of the
+/// permutation product columns. The two layouts trade rows against equality-enabled columns:
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LinearLayout {
+    /// Each output is a dot product: a row multiplies up to `lanes` input cells, copied into the
+    /// lanes, by fixed weights. Every lane is equality-enabled. Few rows for convolutions.
+    DotProduct,
+    /// Up to `lanes` outputs that read the same inputs are computed together: each row streams
+    /// one input cell (copied into the `out` column) and every lane accumulates its own output
+    /// (`lane_l += w_l · x`); then one shift row per output moves the accumulators into the
+    /// rescale column. Only the first [`MIN_LANES`] lanes take copies (for the other chips), so
+    /// the permutation argument stays small. Fewer columns to commit for dense layers.
+    OuterProduct,
+}
+
+impl LinearLayout {
+    /// Both layouts, in the order the planner tries them.
+    pub const ALL: [LinearLayout; 2] = [LinearLayout::DotProduct, LinearLayout::OuterProduct];
 }
 
 /// The fewest lanes a layout may have (the comparison row uses seven).
 pub const MIN_LANES: usize = 8;
 
 impl Layout {
+    /// Lanes that are equality-enabled, i.e. that may receive copies (`lanes` for
+    /// [`LinearLayout::DotProduct`], [`MIN_LANES`] for [`LinearLayout::OuterProduct`]).
+    pub fn copy_lanes(&self) -> usize {
+        match self.linear {
+            LinearLayout::DotProduct => self.lanes,
+            LinearLayout::OuterProduct => self.lanes.min(MIN_LANES),
+        }
+    }
+    /// Equality-enabled columns: the copy lanes, `out`, the instance and the constants column.
+    pub fn equality_columns(&self) -> usize {
+        self.copy_lanes() + 3
+    }
     /// Index of lane `i` among the advice columns.
     pub fn lane(&self, i: usize) -> usize {
         i
@@ -58,7 +100,11 @@ impl Layout {
         self.lanes + 2 + self.limbs
     }
 
-    /// Weight (fixed) column of lane `i`.
+    /// The value a weight column holds for weight `w`.
+    pub fn stored_weight(&self, w: i64) -> i64 {
+        w + i64::from(self.weight_offset)
+    }
+    /// Weight (fixed) column of lane `i`: holds [`Layout::stored_weight`].
     pub fn weight(&self, i: usize) -> usize {
         i
     }
@@ -105,6 +151,10 @@ pub enum NamedFixed {
     QMax,
     /// Enables the argmax index gate.
     QArgMax,
+    /// Enables the outer-product multiply-accumulate gate ([`LinearLayout::OuterProduct`]).
+    QOuter,
+    /// Enables the shift gate that moves outer-product accumulators into the rescale column.
+    QShift,
     /// Position `j` of the element compared by an argmax row.
     ArgMaxIndex,
     /// Enables the function lookup.
@@ -119,7 +169,7 @@ pub enum NamedFixed {
 
 impl NamedFixed {
     /// Number of named fixed columns.
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 16;
 }
 
 thread_local! {

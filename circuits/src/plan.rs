@@ -13,7 +13,7 @@ use zkinfer_models::QuantizedModel;
 
 use crate::circuit::required_k;
 use crate::compile::{CompileError, build, needs_function_table};
-use crate::layout::{Layout, MAX_K, MIN_LANES};
+use crate::layout::{Layout, LinearLayout, MAX_K, MIN_LANES};
 
 /// Lane counts the planner tries.
 pub const LANE_CANDIDATES: &[usize] = &[8, 12, 16, 24, 32, 48, 64];
@@ -50,7 +50,7 @@ fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError
     let (spec, _) = builder.finish();
     let k = required_k(&spec);
     let lookups = layout.limbs + usize::from(layout.function_table);
-    let equality = layout.lanes + 1;
+    let equality = layout.equality_columns();
     let advice = layout.advice_columns();
     let cost = (1u64 << k) as f64 * (advice + 3 * lookups + equality) as f64;
     Ok(Plan {
@@ -65,22 +65,48 @@ fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError
     })
 }
 
-/// The layout for `model` with a given number of lanes (limb columns and tables as needed).
-pub fn plan_with_lanes(model: &QuantizedModel, lanes: usize) -> Result<Plan, CompileError> {
+/// The layout for `model` with a given linear layout and number of lanes (limb columns and
+/// tables as needed).
+pub fn plan_with_lanes(model: &QuantizedModel, linear: LinearLayout, lanes: usize) -> Result<Plan, CompileError> {
     let function_table = needs_function_table(model);
     // Limb columns: as many as the widest rescale needs.
-    let probe = Layout { lanes: lanes.max(MIN_LANES), limbs: 64, range_bits: RANGE_BITS, function_table };
+    let weight_offset = 1u32 << model.settings.weight_bits.saturating_sub(1).min(30);
+    let probe = Layout {
+        lanes: lanes.max(MIN_LANES),
+        limbs: 64,
+        range_bits: RANGE_BITS,
+        function_table,
+        linear,
+        weight_offset,
+    };
     let limbs = build(model, probe, None)?.limbs_needed.max(1);
     evaluate(model, Layout { limbs, ..probe })
 }
 
+/// Restricts what the planner may choose (an operator's override); `None` leaves it free.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Only this linear layout.
+    pub linear: Option<LinearLayout>,
+    /// Only this many lanes (at least [`MIN_LANES`]).
+    pub lanes: Option<usize>,
+}
+
 /// Chooses the layout for `model` (see the module docs).
 pub fn plan(model: &QuantizedModel) -> Result<Plan, CompileError> {
+    plan_with(model, PlanOptions::default())
+}
+
+/// Chooses the layout for `model` among those `options` allow.
+pub fn plan_with(model: &QuantizedModel, options: PlanOptions) -> Result<Plan, CompileError> {
     let mut best: Option<Plan> = None;
-    for &lanes in LANE_CANDIDATES {
-        let p = plan_with_lanes(model, lanes)?;
-        if best.is_none_or(|b| p.estimated_cost < b.estimated_cost) {
-            best = Some(p);
+    let lane_candidates = options.lanes.map_or_else(|| LANE_CANDIDATES.to_vec(), |l| vec![l.max(MIN_LANES)]);
+    for linear in LinearLayout::ALL.into_iter().filter(|&l| options.linear.is_none_or(|o| o == l)) {
+        for &lanes in &lane_candidates {
+            let p = plan_with_lanes(model, linear, lanes)?;
+            if best.is_none_or(|b| p.estimated_cost < b.estimated_cost) {
+                best = Some(p);
+            }
         }
     }
     let best = best.expect("at least one candidate");

@@ -3,11 +3,18 @@
 use halo2_proofs::dev::VerifyFailure;
 
 use crate::builder::{CircuitSpec, Witness};
-use crate::layout::Layout;
+use crate::layout::{Layout, LinearLayout};
 
 /// Eight lanes, four limbs of up to 6 bits, no function table.
 pub fn test_layout() -> Layout {
-    Layout { lanes: 8, limbs: 4, range_bits: 6, function_table: false }
+    Layout {
+        lanes: 8,
+        limbs: 4,
+        range_bits: 6,
+        function_table: false,
+        linear: LinearLayout::DotProduct,
+        weight_offset: 128,
+    }
 }
 
 /// MockProver on the spec and witness.

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use zkinfer_circuits::layout::LinearLayout;
 use zkinfer_circuits::{compile, mock_prove, plan};
 use zkinfer_models::data::InputData;
 use zkinfer_models::quantize::{QuantSettings, quantize};
@@ -24,13 +25,21 @@ fn quantized(name: &str) -> (QuantizedModel, Vec<ndarray::ArrayD<f32>>) {
     (model, inputs)
 }
 
+/// Checks the planner's layout and both linear layouts with 16 lanes.
 fn check(name: &str) {
     let (model, inputs) = quantized(name);
     let p = plan::plan(&model).expect("plan");
     println!(
-        "{name}: k={} rows={} lanes={} limbs={} advice={} fixed={} lookups={}",
-        p.k, p.rows, p.layout.lanes, p.layout.limbs, p.advice_columns, p.fixed_columns, p.lookups
+        "{name}: k={} rows={} {:?} lanes={} limbs={} advice={} fixed={} lookups={}",
+        p.k, p.rows, p.layout.linear, p.layout.lanes, p.layout.limbs, p.advice_columns, p.fixed_columns, p.lookups
     );
+    check_with(name, &model, &inputs, p);
+    for linear in LinearLayout::ALL {
+        check_with(name, &model, &inputs, plan::plan_with_lanes(&model, linear, 16).expect("plan"));
+    }
+}
+
+fn check_with(name: &str, model: &QuantizedModel, inputs: &[ndarray::ArrayD<f32>], p: plan::Plan) {
     let trace = model.run(&inputs[0]).expect("interpret");
     let (spec, witness) = compile::compile(&model, p.layout, Some(&trace)).expect("compile");
     assert_eq!(zkinfer_circuits::required_k(&spec), p.k);

@@ -6,6 +6,7 @@
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use proptest::prelude::*;
+use zkinfer_circuits::layout::LinearLayout;
 use zkinfer_circuits::{compile, mock_prove, plan};
 use zkinfer_models::graph::ops::{ArgMax, AveragePool, Clip, Conv2d, Dense, Reshape, Softmax, Window2d};
 use zkinfer_models::graph::{Graph, Node, Op, TensorId, TensorInfo};
@@ -104,6 +105,7 @@ proptest! {
         ops in prop::collection::vec(0u8..8, 1..4),
         tail in 0u8..4,
         activation_bits in 8u32..11,
+        lanes in prop::sample::select(vec![8usize, 12, 16, 24]),
     ) {
         let graph = random_graph(seed, &ops, tail);
         let shape = graph.tensor(graph.input).shape.clone();
@@ -112,12 +114,23 @@ proptest! {
         let settings = QuantSettings { activation_bits, ..QuantSettings::default() };
         let model = quantize(&graph, &samples, &settings).unwrap();
         let trace = model.run(&samples[0]).unwrap();
-        let p = plan::plan(&model).unwrap();
-        let (spec, witness) = compile::compile(&model, p.layout, Some(&trace)).unwrap();
         let mut expected: Vec<i64> = trace.get(model.input).iter().copied().collect();
         expected.extend(trace.get(model.outputs[0]).iter().copied());
-        prop_assert_eq!(&witness.instance, &expected);
-        let verdict = mock_prove(&spec, &witness);
-        prop_assert!(verdict.is_ok(), "MockProver: {:?}", verdict.err().map(|f| f.into_iter().take(3).collect::<Vec<_>>()));
+        // The planner's choice, and each linear layout with the drawn lane count.
+        let mut layouts = vec![plan::plan(&model).unwrap().layout];
+        for linear in LinearLayout::ALL {
+            layouts.push(plan::plan_with_lanes(&model, linear, lanes).unwrap().layout);
+        }
+        for layout in layouts {
+            let (spec, witness) = compile::compile(&model, layout, Some(&trace)).unwrap();
+            prop_assert_eq!(&witness.instance, &expected);
+            let verdict = mock_prove(&spec, &witness);
+            prop_assert!(
+                verdict.is_ok(),
+                "{:?}: MockProver: {:?}",
+                layout,
+                verdict.err().map(|f| f.into_iter().take(3).collect::<Vec<_>>())
+            );
+        }
     }
 }

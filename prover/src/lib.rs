@@ -11,7 +11,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let quantized: zkinfer_models::QuantizedModel = unimplemented!();
 //! # let input: ndarray::ArrayD<f32> = unimplemented!();
-//! let (compiled, _plan) = compile_model(quantized, "model.onnx")?;  // plan the layout
+//! let (compiled, _plan) = compile_model(quantized, "model.onnx", Default::default())?;  // plan the layout
 //! let params = ParamsCache::new(ParamsCache::default_dir()).load_or_generate(compiled.k)?;
 //! let prover = Prover::new(compiled, params.params, params.hash)?;  // keygen
 //! let proof = prover.prove(&input, &mut rand_core::UnwrapErr(rand::rngs::SysRng))?;
@@ -53,8 +53,12 @@ pub enum ProveError {
 }
 
 /// Plans the circuit for a quantized model; returns the compiled model and the plan's figures.
-pub fn compile_model(model: QuantizedModel, source: &str) -> Result<(CompiledModel, plan::Plan), CompileError> {
-    let p = plan::plan(&model)?;
+pub fn compile_model(
+    model: QuantizedModel,
+    source: &str,
+    options: plan::PlanOptions,
+) -> Result<(CompiledModel, plan::Plan), CompileError> {
+    let p = plan::plan_with(&model, options)?;
     Ok((CompiledModel { source: source.to_string(), model, layout: p.layout, k: p.k }, p))
 }
 

@@ -31,7 +31,7 @@ fn compiled(name: &str) -> (CompiledModel, Vec<ndarray::ArrayD<f32>>) {
     let cal =
         InputData::from_file(&d.join(format!("{name}.calibration.json"))).and_then(|x| x.samples(&shape)).expect("cal");
     let model = quantize(&graph, &cal, &QuantSettings::default()).expect("quantize");
-    let (compiled, _) = compile_model(model, name).expect("plan");
+    let (compiled, _) = compile_model(model, name, Default::default()).expect("plan");
     (compiled, cal)
 }
 

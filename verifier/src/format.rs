@@ -6,8 +6,6 @@ use serde::{Serialize, de::DeserializeOwned};
 
 /// First bytes of every zkinfer artifact.
 pub const MAGIC: [u8; 8] = *b"ZKINFER\0";
-/// Version of the artifact formats this build reads and writes.
-pub const FORMAT_VERSION: u16 = 1;
 /// Length of the header (magic, version, kind).
 pub const HEADER_LEN: usize = MAGIC.len() + 2 + 1;
 
@@ -24,6 +22,15 @@ pub enum ArtifactKind {
 }
 
 impl ArtifactKind {
+    /// The format version of this kind that this build reads and writes. Compiled models are at
+    /// version 2 since layouts gained the linear layout and the weight offset.
+    pub const fn format_version(self) -> u16 {
+        match self {
+            Self::CompiledModel => 2,
+            Self::Proof | Self::Params => 1,
+        }
+    }
+
     fn from_byte(b: u8) -> Option<Self> {
         match b {
             1 => Some(Self::CompiledModel),
@@ -86,7 +93,7 @@ fn config<const LIMIT: usize>() -> impl bincode::config::Config {
 pub fn encode<T: Serialize>(kind: ArtifactKind, value: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + 1024);
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&kind.format_version().to_le_bytes());
     out.push(kind as u8);
     let body = bincode::serde::encode_to_vec(value, bincode::config::standard())
         .expect("serializing zkinfer's own types cannot fail");
@@ -103,10 +110,10 @@ pub fn body(kind: ArtifactKind, bytes: &[u8], limit: usize) -> Result<&[u8], For
         return Err(FormatError::BadMagic);
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-    if version != FORMAT_VERSION {
-        return Err(FormatError::Version { found: version, expected: FORMAT_VERSION });
-    }
     match ArtifactKind::from_byte(bytes[10]) {
+        Some(k) if k == kind && version != kind.format_version() => {
+            Err(FormatError::Version { found: version, expected: kind.format_version() })
+        }
         Some(k) if k == kind => Ok(&bytes[HEADER_LEN..]),
         Some(k) => Err(FormatError::WrongKind { expected: kind, found: format!("{k:?}") }),
         None => Err(FormatError::WrongKind { expected: kind, found: format!("unknown kind {}", bytes[10]) }),

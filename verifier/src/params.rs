@@ -7,7 +7,7 @@ use halo2_proofs::poly::commitment::Params;
 use zkinfer_circuits::MAX_K;
 
 use crate::artifacts::{Digest, digest};
-use crate::format::{ArtifactKind, FORMAT_VERSION, FormatError, HEADER_LEN, MAGIC, body};
+use crate::format::{ArtifactKind, FormatError, HEADER_LEN, MAGIC, body};
 
 /// Domain separation of the params hash.
 const PERSONAL: &[u8; 16] = b"zkinfer-params\0\0";
@@ -56,7 +56,7 @@ pub fn encode_params(params: &Params<EqAffine>) -> (Vec<u8>, Digest) {
     params.write(&mut raw).expect("writing to a Vec cannot fail");
     let mut out = Vec::with_capacity(HEADER_LEN + 36 + raw.len());
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&ArtifactKind::Params.format_version().to_le_bytes());
     out.push(ArtifactKind::Params as u8);
     out.extend_from_slice(&params.k().to_le_bytes());
     let hash = digest(PERSONAL, &raw);

@@ -10,8 +10,12 @@
 //! 3. the constants column, the instance column;
 //! 4. table columns: the range table (tag, value), then the function table (tag, input,
 //!    output) when the layout has one;
-//! 5. gates in the order linear, rescale, compare, argmax, division; lookups: one range lookup
-//!    per limb, then the function lookup.
+//! 5. gates in the order linear (with outer product and shift for
+//!    [`LinearLayout::OuterProduct`](crate::layout::LinearLayout)), rescale, compare, argmax,
+//!    division; lookups: one range lookup per limb, then the function lookup.
+//!
+//! Equality is enabled on the instance column, the `out` column and the first
+//! [`Layout::copy_lanes`] lanes: every copy constraint lands in one of them.
 //!
 //! Gate enables are plain fixed columns, not `Selector`s (see DESIGN.md).
 
@@ -52,7 +56,7 @@ impl ModelConfig {
         meta.enable_constant(constants);
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        for i in 0..layout.lanes {
+        for i in 0..layout.copy_lanes() {
             meta.enable_equality(advice[layout.lane(i)]);
         }
         meta.enable_equality(advice[layout.out()]);
@@ -78,7 +82,10 @@ pub(crate) struct Query<'a, 'b, F: ff::Field> {
 
 impl<F: ff::Field> Query<'_, '_, F> {
     pub fn lane(&mut self, i: usize) -> Expression<F> {
-        self.meta.query_advice(self.config.advice[self.config.layout.lane(i)], Rotation::cur())
+        self.lane_at(i, Rotation::cur())
+    }
+    pub fn lane_at(&mut self, i: usize, rotation: Rotation) -> Expression<F> {
+        self.meta.query_advice(self.config.advice[self.config.layout.lane(i)], rotation)
     }
     pub fn acc(&mut self, rotation: Rotation) -> Expression<F> {
         self.meta.query_advice(self.config.advice[self.config.layout.acc()], rotation)

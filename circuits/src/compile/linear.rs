@@ -8,7 +8,7 @@ use zkinfer_models::quantized::{QAdd, QAddConstant, QAveragePool, QConv2d, QDens
 
 use super::OpInputs;
 use crate::builder::{Builder, CellRef};
-use crate::chips::linear::LinearInstructions;
+use crate::chips::linear::{LinearInstructions, SharedInputs};
 use crate::chips::range::Rescale;
 
 fn collect(shape: &[usize], cells: Vec<CellRef>) -> ArrayD<CellRef> {
@@ -25,13 +25,11 @@ pub(super) fn dense(b: &mut Builder, d: &QDense, x: &OpInputs) -> ArrayD<CellRef
     let input = x.cells[0];
     let in_f = d.weight.ncols();
     let rows: Vec<CellRef> = input.iter().copied().collect();
+    let weights: Vec<Vec<i64>> = d.weight.axis_iter(Axis(0)).map(|w| w.to_vec()).collect();
+    let biases: Vec<i64> = (0..weights.len()).map(|o| d.bias.as_ref().map_or(0, |bias| bias[o])).collect();
     let mut out = Vec::new();
     for row in rows.chunks(in_f) {
-        for (o, w) in d.weight.axis_iter(Axis(0)).enumerate() {
-            let terms: Vec<_> = row.iter().zip(w.iter()).filter_map(|(&c, &w)| term(c, w)).collect();
-            let bias = d.bias.as_ref().map_or(0, |bias| bias[o]);
-            out.push(b.linear(&terms, bias, rescale));
-        }
+        out.extend(b.linear_shared(SharedInputs { inputs: row, weights: &weights, biases: &biases }, rescale));
     }
     collect(&x.output.shape, out)
 }
@@ -41,24 +39,32 @@ pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellR
     let input = x.cells[0];
     let (n, ci, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
     let [oh, ow] = c.window.output_hw(h, w).expect("shape validated");
-    let mut out = Vec::new();
+    let co = c.weight.shape()[0];
+    let biases: Vec<i64> = (0..co).map(|o| c.bias.as_ref().map_or(0, |bias| bias[o])).collect();
+    let mut out = ArrayD::from_elem(IxDyn(&x.output.shape), CellRef { column: 0, row: 0 });
     for bn in 0..n {
-        for o in 0..c.weight.shape()[0] {
-            for oy in 0..oh {
-                for ox in 0..ow {
-                    let mut terms = Vec::new();
-                    for (ky, kx, iy, ix) in c.window.taps(oy, ox, h, w) {
-                        for ch in 0..ci {
-                            terms.extend(term(input[[bn, ch, iy, ix]], c.weight[[o, ch, ky, kx]]));
+        for oy in 0..oh {
+            for ox in 0..ow {
+                // The taps at this position, shared by every output channel.
+                let mut inputs = Vec::new();
+                let mut weights = vec![Vec::new(); co];
+                for (ky, kx, iy, ix) in c.window.taps(oy, ox, h, w) {
+                    for ch in 0..ci {
+                        inputs.push(input[[bn, ch, iy, ix]]);
+                        for (o, ws) in weights.iter_mut().enumerate() {
+                            ws.push(c.weight[[o, ch, ky, kx]]);
                         }
                     }
-                    let bias = c.bias.as_ref().map_or(0, |bias| bias[o]);
-                    out.push(b.linear(&terms, bias, rescale));
+                }
+                let cells =
+                    b.linear_shared(SharedInputs { inputs: &inputs, weights: &weights, biases: &biases }, rescale);
+                for (o, cell) in cells.into_iter().enumerate() {
+                    out[[bn, o, oy, ox]] = cell;
                 }
             }
         }
     }
-    collect(&x.output.shape, out)
+    out
 }
 
 pub(super) fn add(b: &mut Builder, a: &QAdd, x: &OpInputs) -> ArrayD<CellRef> {

@@ -18,7 +18,7 @@ use zkinfer_models::interpret::Trace;
 use zkinfer_models::quantized::{QOp, QTensor};
 
 use crate::builder::{Builder, CellRef, CircuitSpec, Witness};
-use crate::layout::Layout;
+use crate::layout::{Layout, LinearLayout};
 
 /// Compiling a model into a circuit failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -182,12 +182,22 @@ fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>
 const MAX_ROWS: u64 = 4 << crate::layout::MAX_K;
 
 /// An upper bound on the rows a node emits, from shapes alone.
-fn row_bound(op: &QOp, x: &QTensor, out: &QTensor, lanes: usize) -> u64 {
+fn row_bound(op: &QOp, x: &QTensor, out: &QTensor, layout: Layout) -> u64 {
+    let lanes = layout.copy_lanes();
     let per = |terms: usize| terms.div_ceil(lanes).max(1) as u64;
     let out_len = out.len() as u64;
+    // Outputs over shared inputs: per output with the dot product; per group of `lanes`
+    // outputs, one row per input and one per output with the outer product.
+    let shared = |outputs: usize, terms: usize| match layout.linear {
+        LinearLayout::DotProduct => out_len * per(terms),
+        LinearLayout::OuterProduct => {
+            let groups = (out_len / outputs.max(1) as u64) * outputs.div_ceil(layout.lanes) as u64;
+            groups * (terms as u64).max(1) + out_len
+        }
+    };
     match op {
-        QOp::Dense(d) => out_len * per(d.weight.ncols()),
-        QOp::Conv2d(c) => out_len * per(c.weight.len() / c.weight.shape()[0].max(1)),
+        QOp::Dense(d) => shared(d.weight.nrows(), d.weight.ncols()),
+        QOp::Conv2d(c) => shared(c.weight.shape()[0], c.weight.len() / c.weight.shape()[0].max(1)),
         QOp::AveragePool(p) => out_len * per(p.pool.window.area()),
         QOp::GlobalAveragePool(_) => out_len * per(x.shape.iter().skip(2).product()),
         QOp::MaxPool(w) => out_len * w.area() as u64,
@@ -201,9 +211,9 @@ fn row_bound(op: &QOp, x: &QTensor, out: &QTensor, lanes: usize) -> u64 {
 
 /// Refuses models whose circuit would exceed [`MAX_ROWS`], before building anything.
 fn check_size(model: &QuantizedModel, layout: Layout) -> Result<(), CompileError> {
-    let mut rows = (model.tensor(model.input).len() as u64).div_ceil(layout.lanes as u64);
+    let mut rows = (model.tensor(model.input).len() as u64).div_ceil(layout.copy_lanes() as u64);
     for n in &model.nodes {
-        rows = rows.saturating_add(row_bound(&n.op, model.tensor(n.inputs[0]), model.tensor(n.output), layout.lanes));
+        rows = rows.saturating_add(row_bound(&n.op, model.tensor(n.inputs[0]), model.tensor(n.output), layout));
     }
     if rows > MAX_ROWS {
         let k = 64 - rows.leading_zeros();
@@ -244,6 +254,8 @@ mod tests {
     use zkinfer_models::quantize::QuantSettings;
     use zkinfer_models::quantized::{QGlobalAveragePool, QNode};
 
+    use crate::layout::LinearLayout;
+
     /// A tiny file that describes a huge circuit: a mean over a 4096 x 4096 input.
     fn huge_model() -> QuantizedModel {
         let t = |name: &str, shape: Vec<usize>| QTensor { name: name.into(), shape, scale: 4, bits: 8 };
@@ -267,7 +279,14 @@ mod tests {
     fn an_oversized_model_is_refused_before_building() {
         let model = huge_model();
         model.validate().unwrap();
-        let layout = Layout { lanes: 8, limbs: 4, range_bits: 8, function_table: false };
+        let layout = Layout {
+            lanes: 8,
+            limbs: 4,
+            range_bits: 8,
+            function_table: false,
+            linear: LinearLayout::DotProduct,
+            weight_offset: 0,
+        };
         match build(&model, layout, None) {
             Err(CompileError::TooLarge { k, .. }) => assert!(k > crate::layout::MAX_K),
             other => panic!("expected TooLarge, got {:?}", other.map(|b| b.rows())),
