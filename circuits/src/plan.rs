@@ -1,12 +1,15 @@
-//! The layout planner: chooses the number of lanes (columns) against rows, and `k`.
+//! The layout planner: chooses the linear layout ([`LinearLayout`]: dot product or outer
+//! product), the number of lanes (columns) against rows, and `k`.
 //!
-//! For each candidate lane count it compiles the model without a witness (cheap: no field
-//! arithmetic), counts rows, and derives `k` from rows, lookup tables and halo2's blinding
-//! rows. It keeps the candidate with the lowest estimated proving cost,
+//! For each candidate it compiles the model without a witness (cheap: no field arithmetic),
+//! counts rows, and derives `k` from rows, lookup tables and halo2's blinding rows. It keeps
+//! the candidate with the lowest estimated proving cost,
 //! `2^k · (advice columns + 3 · lookups + equality-enabled columns)`: each advice column costs
 //! one commitment and FFTs of size 2^k, each lookup three more committed columns, and each
-//! equality-enabled column a share of the permutation argument. This is a first model; the
-//! benchmarks of the performance milestone calibrate it.
+//! equality-enabled column a share of the permutation argument. BENCHMARKS.md checks the
+//! ranking against measured prove times. Dense-heavy models get the outer product (few
+//! equality-enabled columns); convolutions with few output channels the dot product (few rows).
+//! [`PlanOptions`] lets an operator fix either choice.
 
 use serde::Serialize;
 use zkinfer_models::QuantizedModel;
