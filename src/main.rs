@@ -1,12 +1,13 @@
 //! `zkinfer`: the command-line interface.
 //!
 //! Verbs (see README.md): `inspect` (ops, scales, fidelity), `compile` (quantize and plan the
-//! circuit), `setup` (params and keys), `prove`, `verify`, and `demo` (all of it on the bundled
-//! digits model).
+//! circuit), `setup` (params and keys), `prove`, `verify`, `export-verifier` (the verification
+//! bundle), and `demo` (all of it on the bundled digits model).
 
 mod artifacts;
 mod compile;
 mod demo;
+mod export;
 mod inspect;
 mod progress;
 mod prove;
@@ -39,8 +40,10 @@ enum Command {
     Setup(setup::SetupArgs),
     /// Run a compiled model on an input and prove it: prints the outputs, writes proof.zkp.
     Prove(prove::ProveArgs),
-    /// Verify a proof against a compiled model: prints the verified outputs or why it is rejected.
+    /// Verify a proof against a compiled model or bundle: prints the verified outputs or why it is rejected.
     Verify(verify::VerifyArgs),
+    /// Write a model's verification bundle (model.zkv): all a verifier needs, in one file.
+    ExportVerifier(export::ExportArgs),
     /// The whole path on the bundled digits model: compile, setup, prove, verify.
     Demo(demo::DemoArgs),
 }
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
         Command::Setup(args) => setup::run(&args),
         Command::Prove(args) => prove::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::ExportVerifier(args) => export::run(&args),
         Command::Demo(args) => demo::run(&args),
     };
     match result {

@@ -3,19 +3,7 @@
 use serde::Serialize;
 use zkinfer_verifier::VerifiedTensor;
 
-/// The index of the largest value (the predicted class), or the value itself for an ArgMax output.
-pub fn predicted_class(t: &VerifiedTensor) -> Option<usize> {
-    if t.scale == 0 && t.values.len() == 1 {
-        return usize::try_from(t.values[0]).ok();
-    }
-    let mut best: Option<(usize, i64)> = None;
-    for (i, &v) in t.values.iter().enumerate() {
-        if best.is_none_or(|(_, b)| v > b) {
-            best = Some((i, v));
-        }
-    }
-    best.map(|(i, _)| i)
-}
+pub use zkinfer_verifier::predicted_class;
 
 /// Prints each output's real values (up to 16) and its predicted class.
 pub fn print_outputs(outputs: &[VerifiedTensor]) {

@@ -1,19 +1,22 @@
-//! `zkinfer verify`: check a proof against a compiled model; non-zero exit on rejection.
+//! `zkinfer verify`: check a proof against a compiled model or a verification bundle; non-zero
+//! exit on rejection.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
-use zkinfer_verifier::{Verified, Verifier};
+use zkinfer_verifier::format::{ArtifactKind, peek_kind};
+use zkinfer_verifier::{CompiledModel, Verified, Verifier};
 
-use crate::artifacts::{ParamsArgs, params, read_compiled, read_proof};
+use crate::artifacts::{ParamsArgs, params, read_proof};
 use crate::progress::Progress;
 use crate::report::{self, Timing, secs};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The compiled model (`zkinfer compile`).
+    /// The compiled model (`zkinfer compile`, `.zkm`) or a verification bundle
+    /// (`zkinfer export-verifier`, `.zkv`: needs no params cache).
     model: PathBuf,
     /// The proof (`zkinfer prove`).
     proof: PathBuf,
@@ -35,28 +38,36 @@ struct VerifyReport {
 
 pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.json);
-    let compiled = read_compiled(&args.model)?;
+    let bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let envelope = read_proof(&args.proof)?;
-    let (loaded, params_took) = params(&args.params.cache(), compiled.k, &progress)?;
-    let (verifier, vk_took) =
-        progress.step("rebuilding the verifying key", || Verifier::new(compiled, loaded.params, loaded.hash));
-    let verifier = verifier.context("the model cannot be verified")?;
-    let (result, verify_took) = progress.step("verifying", || verifier.verify(&envelope));
-    let result = result.context("REJECTED")?;
-    let report = VerifyReport {
-        verified: true,
-        predicted_class: result.outputs.first().and_then(report::predicted_class),
-        result,
-        timings: vec![
-            Timing { step: "params", seconds: secs(params_took) },
-            Timing { step: "verifying key", seconds: secs(vk_took) },
-            Timing { step: "verify", seconds: secs(verify_took) },
-        ],
+    let mut timings = Vec::new();
+    let verifier = if peek_kind(&bytes) == Some(ArtifactKind::Bundle) {
+        let (verifier, took) = progress
+            .step("loading the bundle and rebuilding the verifying key", || Verifier::from_bundle_bytes(&bytes));
+        timings.push(Timing { step: "bundle and verifying key", seconds: secs(took) });
+        verifier.with_context(|| format!("{} is not a usable verification bundle", args.model.display()))?
+    } else {
+        let compiled = CompiledModel::from_bytes(&bytes)
+            .with_context(|| format!("{} is not a usable compiled model", args.model.display()))?;
+        let (loaded, params_took) = params(&args.params.cache(), compiled.k, &progress)?;
+        let (verifier, vk_took) =
+            progress.step("rebuilding the verifying key", || Verifier::new(compiled, loaded.params, loaded.hash));
+        timings.push(Timing { step: "params", seconds: secs(params_took) });
+        timings.push(Timing { step: "verifying key", seconds: secs(vk_took) });
+        verifier.context("the model cannot be verified")?
     };
+    let (result, verify_took) = progress.step("verifying", || verifier.verify(&envelope));
+    timings.push(Timing { step: "verify", seconds: secs(verify_took) });
+    let result = result.context("REJECTED")?;
+    let report =
+        VerifyReport { verified: true, predicted_class: result.predicted.as_ref().map(|p| p.class), result, timings };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         report::print_outputs(&report.result.outputs);
+        if let Some(label) = report.result.predicted.as_ref().and_then(|p| p.label.as_ref()) {
+            println!("label: {label}");
+        }
         println!("circuit {}", report.result.circuit_identity);
         println!("VERIFIED");
     }

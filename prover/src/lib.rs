@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod conformance;
 pub mod params;
 
 use std::sync::Arc;

@@ -19,6 +19,8 @@ pub enum ArtifactKind {
     Proof = 2,
     /// Public parameters for one `k` (params cache).
     Params = 3,
+    /// A verification bundle (`.zkv`).
+    Bundle = 4,
 }
 
 impl ArtifactKind {
@@ -27,7 +29,7 @@ impl ArtifactKind {
     pub const fn format_version(self) -> u16 {
         match self {
             Self::CompiledModel => 2,
-            Self::Proof | Self::Params => 1,
+            Self::Proof | Self::Params | Self::Bundle => 1,
         }
     }
 
@@ -36,6 +38,7 @@ impl ArtifactKind {
             1 => Some(Self::CompiledModel),
             2 => Some(Self::Proof),
             3 => Some(Self::Params),
+            4 => Some(Self::Bundle),
             _ => None,
         }
     }
@@ -99,6 +102,11 @@ pub fn encode<T: Serialize>(kind: ArtifactKind, value: &T) -> Vec<u8> {
         .expect("serializing zkinfer's own types cannot fail");
     out.extend_from_slice(&body);
     out
+}
+
+/// The kind of a zkinfer artifact, from its header alone (None: not a zkinfer file).
+pub fn peek_kind(bytes: &[u8]) -> Option<ArtifactKind> {
+    (bytes.len() >= HEADER_LEN && bytes[..MAGIC.len()] == MAGIC).then(|| ArtifactKind::from_byte(bytes[10])).flatten()
 }
 
 /// Checks the header and returns the body.

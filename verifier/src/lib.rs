@@ -25,10 +25,15 @@
 //! ```
 
 pub mod artifacts;
+pub mod bundle;
 pub mod format;
 pub mod params;
 mod verify;
 
 pub use artifacts::{CompiledModel, Digest, ModelError, ProofEnvelope, hex};
+pub use bundle::{BundleError, OutputDescription, VerificationBundle};
 pub use format::FormatError;
-pub use verify::{Verified, VerifiedTensor, Verifier, VerifyError, circuit_identity, verify, verifying_key};
+pub use verify::{
+    Prediction, Verified, VerifiedTensor, Verifier, VerifyError, circuit_identity, predicted_class, verify,
+    verifying_key,
+};

@@ -13,7 +13,7 @@ use crate::format::{ArtifactKind, FormatError, HEADER_LEN, MAGIC, body};
 const PERSONAL: &[u8; 16] = b"zkinfer-params\0\0";
 
 /// Length of halo2's serialization of params for `k`: `k`, `2·2^k + 2` compressed points.
-pub fn halo2_params_len(k: u32) -> usize {
+pub const fn halo2_params_len(k: u32) -> usize {
     4 + (2 * (1usize << k) + 2) * 32
 }
 

@@ -14,6 +14,8 @@ use zkinfer_circuits::{ModelCircuit, instance_values, with_layout};
 use zkinfer_models::numeric::dequantize;
 
 use crate::artifacts::{CompiledModel, Digest, ProofEnvelope, digest, hex};
+use crate::bundle::{BundleError, VerificationBundle};
+use crate::format::FormatError;
 
 /// Domain separation of the circuit identity.
 const PERSONAL: &[u8; 16] = b"zkinfer-circuit\0";
@@ -91,6 +93,9 @@ pub enum VerifyError {
     /// halo2 rejected the proof.
     #[error("the proof is invalid: {0}")]
     InvalidProof(String),
+    /// The proof file does not decode.
+    #[error("not a usable proof file: {0}")]
+    Envelope(#[from] FormatError),
 }
 
 impl VerifyError {
@@ -124,6 +129,35 @@ pub struct Verified {
     pub input: VerifiedTensor,
     /// The outputs, in model order.
     pub outputs: Vec<VerifiedTensor>,
+    /// The class the first output predicts, when it is a single sample's scores or a class index.
+    pub predicted: Option<Prediction>,
+}
+
+/// A predicted class.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Prediction {
+    /// Class index: the first largest score (ties: first index), or the value of an ArgMax output.
+    pub class: usize,
+    /// Its label, when the bundle has labels.
+    pub label: Option<String>,
+}
+
+/// The predicted class of an output: an ArgMax output's single integer value, or the first
+/// largest of a single sample's scores; None for batched outputs.
+pub fn predicted_class(t: &VerifiedTensor) -> Option<usize> {
+    if t.scale == 0 && t.values.len() == 1 {
+        return usize::try_from(t.values[0]).ok();
+    }
+    if t.shape.iter().rev().skip(1).any(|&d| d != 1) {
+        return None;
+    }
+    let mut best: Option<(usize, i64)> = None;
+    for (i, &v) in t.values.iter().enumerate() {
+        if best.is_none_or(|(_, b)| v > b) {
+            best = Some((i, v));
+        }
+    }
+    best.map(|(i, _)| i)
 }
 
 /// A verifier for one model and params; keeps the rebuilt verifying key for repeated use.
@@ -134,6 +168,8 @@ pub struct Verifier {
     params_hash: Digest,
     vk: VerifyingKey<EqAffine>,
     identity: Digest,
+    /// Class labels per output (empty: none).
+    labels: Vec<Vec<String>>,
 }
 
 /// The circuit identity of a verifying key: BLAKE2b-256 of its pinned description (gates,
@@ -160,7 +196,36 @@ impl Verifier {
     pub fn new(compiled: CompiledModel, params: Params<EqAffine>, params_hash: Digest) -> Result<Self, VerifyError> {
         let vk = verifying_key(&compiled, &params)?;
         let identity = circuit_identity(&vk);
-        Ok(Self { compiled, params, params_hash, vk, identity })
+        Ok(Self { compiled, params, params_hash, vk, identity, labels: Vec::new() })
+    }
+
+    /// Rebuilds the verifying key from a bundle and checks that it has the identity the bundle
+    /// claims. The verifier then takes the bundle's class labels.
+    pub fn from_bundle(bundle: VerificationBundle) -> Result<Self, BundleError> {
+        let mut verifier = Self::new(bundle.compiled, bundle.params, bundle.params_hash)?;
+        if verifier.identity != bundle.circuit_identity {
+            return Err(BundleError::Identity {
+                claimed: hex(&bundle.circuit_identity),
+                actual: hex(&verifier.identity),
+            });
+        }
+        verifier.labels = bundle.outputs.into_iter().map(|o| o.labels).collect();
+        Ok(verifier)
+    }
+
+    /// Decodes a bundle's bytes and builds its verifier ([`Verifier::from_bundle`]).
+    pub fn from_bundle_bytes(bytes: &[u8]) -> Result<Self, BundleError> {
+        Self::from_bundle(VerificationBundle::from_bytes(bytes)?)
+    }
+
+    /// Verifies a proof file's bytes ([`ProofEnvelope::from_bytes`], then [`Verifier::verify`]).
+    pub fn verify_bytes(&self, proof: &[u8]) -> Result<Verified, VerifyError> {
+        self.verify(&ProofEnvelope::from_bytes(proof)?)
+    }
+
+    /// The compiled model this verifier checks proofs for.
+    pub fn compiled(&self) -> &CompiledModel {
+        &self.compiled
     }
 
     /// A verifier with a verifying key the caller already has (e.g. from keygen in a prover).
@@ -172,7 +237,7 @@ impl Verifier {
         vk: VerifyingKey<EqAffine>,
     ) -> Self {
         let identity = circuit_identity(&vk);
-        Self { compiled, params, params_hash, vk, identity }
+        Self { compiled, params, params_hash, vk, identity, labels: Vec::new() }
     }
 
     /// This model's circuit identity.
@@ -243,7 +308,11 @@ impl Verifier {
             })
             .collect();
         let input = verified.remove(0);
-        Ok(Verified { circuit_identity: hex(&self.identity), input, outputs: verified })
+        let predicted = verified
+            .first()
+            .and_then(predicted_class)
+            .map(|class| Prediction { class, label: self.labels.first().and_then(|l| l.get(class)).cloned() });
+        Ok(Verified { circuit_identity: hex(&self.identity), input, outputs: verified, predicted })
     }
 }
 

@@ -1,0 +1,88 @@
+//! `zkinfer export-verifier`: write the verification bundle (`.zkv`) of a compiled model: the
+//! circuit description, the params for its `k`, the circuit identity, and the outputs' scales
+//! and labels. Everything a verifier needs, nothing a prover needs.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Serialize;
+use zkinfer_verifier::bundle::{MAX_LABEL_BYTES, describe_outputs};
+use zkinfer_verifier::{VerificationBundle, Verifier, hex};
+
+use crate::artifacts::{ParamsArgs, params, read_compiled, write};
+use crate::progress::Progress;
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The compiled model (`zkinfer compile`).
+    model: PathBuf,
+    /// Where to write the bundle.
+    #[arg(short, long, default_value = "model.zkv")]
+    output: PathBuf,
+    /// Class labels of the first output as a JSON array of strings, one per class
+    /// (e.g. `["zero", "one", ...]`).
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    #[command(flatten)]
+    params: ParamsArgs,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct ExportReport {
+    bundle: String,
+    bytes: usize,
+    circuit_identity: String,
+    k: u32,
+    params_hash: String,
+}
+
+fn read_labels(path: &PathBuf) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let labels: Vec<String> =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a JSON array of strings", path.display()))?;
+    if let Some(long) = labels.iter().find(|l| l.len() > MAX_LABEL_BYTES) {
+        bail!("label '{long}' is longer than {MAX_LABEL_BYTES} bytes");
+    }
+    Ok(labels)
+}
+
+pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
+    let progress = Progress::new(args.json);
+    let compiled = read_compiled(&args.model)?;
+    let labels = args.labels.as_ref().map(read_labels).transpose()?.into_iter().collect::<Vec<_>>();
+    let (loaded, _) = params(&args.params.cache(), compiled.k, &progress)?;
+    let outputs = describe_outputs(&compiled, &labels);
+    let (verifier, _) = progress.step("rebuilding the verifying key for the circuit identity", || {
+        Verifier::new(compiled.clone(), loaded.params.clone(), loaded.hash)
+    });
+    let identity = verifier.context("the model cannot be verified")?.identity();
+    let bundle = VerificationBundle {
+        compiled,
+        params: loaded.params,
+        params_hash: loaded.hash,
+        circuit_identity: identity,
+        outputs,
+    };
+    let bytes = bundle.to_bytes();
+    // Check what we wrote the way a verifier will read it (labels included).
+    VerificationBundle::from_bytes(&bytes).context("the bundle does not decode")?;
+    write(&args.output, &bytes)?;
+    let report = ExportReport {
+        bundle: args.output.display().to_string(),
+        bytes: bytes.len(),
+        circuit_identity: hex(&identity),
+        k: bundle.compiled.k,
+        params_hash: hex(&bundle.params_hash),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("circuit identity: {}", report.circuit_identity);
+        println!("wrote {} ({} bytes, k = {})", report.bundle, report.bytes, report.k);
+    }
+    Ok(())
+}
