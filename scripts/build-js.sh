@@ -7,7 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-    rustup target add wasm32-unknown-unknown
+    rustup target add wasm32-unknown-unknown || rustup +stable target add wasm32-unknown-unknown
+fi
+# The verifier's tree for wasm32 stays short: no prover, ONNX, threads or GPU crates.
+heavy=$(cargo tree -p zkinfer-verifier --target wasm32-unknown-unknown -e normal --prefix none \
+    | grep -E '^(zkinfer-prover|prost|rayon|tract|wgpu|tokio) ' || true)
+if [ -n "$heavy" ]; then
+    echo "zkinfer-verifier's wasm32 dependency tree has crates it must not have:" >&2
+    echo "$heavy" >&2
+    exit 1
 fi
 version=$(cargo pkgid -p wasm-bindgen | sed 's/.*[@#]//')
 tool=target/tools/bin/wasm-bindgen
