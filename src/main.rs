@@ -2,7 +2,8 @@
 //!
 //! Verbs (see README.md): `inspect` (ops, scales, fidelity), `compile` (quantize and plan the
 //! circuit), `setup` (params and keys), `prove`, `verify`, `export-verifier` (the verification
-//! bundle), and `demo` (all of it on the bundled digits model).
+//! bundle), `serve` (the verifier service that signs attestations), and `demo` (all of it on
+//! the bundled digits model).
 
 mod artifacts;
 mod compile;
@@ -12,6 +13,7 @@ mod inspect;
 mod progress;
 mod prove;
 mod report;
+mod serve;
 mod setup;
 mod verify;
 
@@ -44,6 +46,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Write a model's verification bundle (model.zkv): all a verifier needs, in one file.
     ExportVerifier(export::ExportArgs),
+    /// Run the verifier service: verify proofs over HTTP and sign attestations for contracts.
+    Serve(serve::ServeArgs),
     /// The whole path on the bundled digits model: compile, setup, prove, verify.
     Demo(demo::DemoArgs),
 }
@@ -119,6 +123,7 @@ fn main() -> ExitCode {
         Command::Prove(args) => prove::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::ExportVerifier(args) => export::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Demo(args) => demo::run(&args),
     };
     match result {
