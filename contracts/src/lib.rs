@@ -15,7 +15,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use alloy_primitives::{Address, Bytes, I256, TxKind, U256};
+pub use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Bytes, I256, TxKind};
 use alloy_sol_types::{SolCall, SolInterface};
 use revm::context::result::{ExecutionResult, Output};
 use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
