@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test: the Rust workspace (which also writes the verifier conformance set to
-# target/conformance/), then the same conformance set through the JavaScript package in Node
+# target/conformance/, and runs the contracts on revm after compiling them with solc-js), then the same conformance set through the JavaScript package in Node
 # and in headless Chromium, and through the Python wheel. Installs what is missing (wasm32
 # target, wasm-bindgen-cli, npm packages, maturin and pytest in venvs under target/); Chromium
 # comes from Debian's `chromium` package (installed here when running as root with apt-get).
@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 step() { echo; echo "== $* =="; }
 
 step "Rust: cargo test --release --workspace"
+# The contract tests compile contracts/sol with solc-js (the npm solc package).
+if [ ! -d contracts/node_modules/solc ]; then
+    (cd contracts && npm ci --no-audit --no-fund)
+fi
 cargo test --release --workspace
 
 step "JavaScript: build the package (wasm32 + wasm-bindgen)"
