@@ -2,8 +2,10 @@
 //!
 //! Checks zkinfer proofs. Owns the artifact formats ([`format`]: magic, version, kind, size
 //! limits), validated decoding of compiled models ([`CompiledModel`]), proof envelopes
-//! ([`ProofEnvelope`]) and params ([`params`]), the verifying-key rebuild and the circuit
-//! identity, and verification ([`Verifier`]).
+//! ([`ProofEnvelope`]), params ([`params`]) and verification bundles ([`bundle`]: everything a
+//! verifier needs for one model in one file), the verifying-key rebuild and the circuit
+//! identity, and verification ([`Verifier`]). The same code builds for wasm32 (the JavaScript
+//! package) and for Python (the wheel).
 //!
 //! halo2_proofs 0.4.1 cannot serialize a verifying key, so the verifier rebuilds it from the
 //! compiled model with `keygen_vk`; the circuit identity is a hash of `vk.pinned()`. The stock
@@ -12,6 +14,17 @@
 //! proof to its last byte. Untrusted bytes give typed errors, never panics.
 //!
 //! Dependencies stay short (no prover, no ONNX, no rayon) so the crate builds for wasm32.
+//!
+//! From a bundle (`zkinfer export-verifier`):
+//!
+//! ```no_run
+//! let verifier = zkinfer_verifier::Verifier::from_bundle_bytes(&std::fs::read("model.zkv")?)?;
+//! let verified = verifier.verify_bytes(&std::fs::read("proof.zkp")?)?;   // keep `verifier` for more
+//! println!("{:?} {:?}", verified.predicted, verified.outputs[0].real);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! From a compiled model and params:
 //!
 //! ```no_run
 //! use zkinfer_verifier::{CompiledModel, ProofEnvelope, Verifier, params::params_from_bytes};
