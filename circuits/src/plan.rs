@@ -72,8 +72,9 @@ fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError
 /// tables as needed).
 pub fn plan_with_lanes(model: &QuantizedModel, linear: LinearLayout, lanes: usize) -> Result<Plan, CompileError> {
     let function_table = needs_function_table(model);
-    // Limb columns: as many as the widest rescale needs.
+    // Half the weight range: stored weights are then small and non-negative (see Layout).
     let weight_offset = 1u32 << model.settings.weight_bits.saturating_sub(1).min(30);
+    // Limb columns: as many as the widest rescale needs.
     let probe = Layout {
         lanes: lanes.max(MIN_LANES),
         limbs: 64,

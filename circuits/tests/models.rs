@@ -41,7 +41,7 @@ fn check(name: &str) {
 
 fn check_with(name: &str, model: &QuantizedModel, inputs: &[ndarray::ArrayD<f32>], p: plan::Plan) {
     let trace = model.run(&inputs[0]).expect("interpret");
-    let (spec, witness) = compile::compile(&model, p.layout, Some(&trace)).expect("compile");
+    let (spec, witness) = compile::compile(model, p.layout, Some(&trace)).expect("compile");
     assert_eq!(zkinfer_circuits::required_k(&spec), p.k);
     // Public values: the input, then every output, exactly as the interpreter computed them.
     let mut expected: Vec<i64> = trace.get(model.input).iter().copied().collect();
@@ -92,6 +92,6 @@ fn keygen_spec_does_not_depend_on_the_input() {
     let p = plan::plan(&model).expect("plan");
     let (without, _) = compile::compile(&model, p.layout, None).expect("compile");
     let trace = model.run(&inputs[0]).expect("interpret");
-    let (with, _) = compile::compile(&model, p.layout, Some(&trace)).expect("compile");
+    let (with, _) = compile::compile(model, p.layout, Some(&trace)).expect("compile");
     assert_eq!(without, with);
 }
