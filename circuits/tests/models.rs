@@ -92,6 +92,6 @@ fn keygen_spec_does_not_depend_on_the_input() {
     let p = plan::plan(&model).expect("plan");
     let (without, _) = compile::compile(&model, p.layout, None).expect("compile");
     let trace = model.run(&inputs[0]).expect("interpret");
-    let (with, _) = compile::compile(model, p.layout, Some(&trace)).expect("compile");
+    let (with, _) = compile::compile(&model, p.layout, Some(&trace)).expect("compile");
     assert_eq!(without, with);
 }
