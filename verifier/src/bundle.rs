@@ -14,7 +14,9 @@
 //! Trust: the identity ties a bundle to one circuit *and* one set of params (the fixed-column
 //! commitments depend on both). An integrator who pins the identity it expects (for example the
 //! one `zkinfer setup` printed on a trusted machine, or the one a contract records) is
-//! therefore protected from a bundle with substituted params or weights.
+//! therefore protected from a bundle with substituted params or weights. Params are also
+//! checked on their own: only the standard params of each `k` load
+//! ([`crate::params::KNOWN_PARAMS_HASHES`]).
 
 use halo2_proofs::pasta::EqAffine;
 use halo2_proofs::poly::commitment::Params;

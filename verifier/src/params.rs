@@ -42,6 +42,43 @@ pub enum ParamsError {
     /// halo2 rejected the points.
     #[error("params do not parse: {0}")]
     Parse(String),
+    /// Consistent, but not the params halo2 generates for this `k` (substituted params).
+    #[error("these are not the standard params for k = {0} (their hash is not in KNOWN_PARAMS_HASHES)")]
+    Unknown(u32),
+}
+
+/// Content hashes of the params halo2_proofs 0.4.1 generates with `Params::new(k)` for every
+/// supported `k`. IPA params come from hashing to the curve (no trusted setup), so they are the
+/// same everywhere; loading refuses any other params, so a substituted set (e.g. one whose
+/// discrete logs someone knows) is caught before the circuit identity is even compared.
+/// `cargo run --release -p zkinfer-prover --example params_hashes -- 4 18` prints this table;
+/// a test regenerates the small ones.
+pub const KNOWN_PARAMS_HASHES: [(u32, &str); 15] = [
+    (4, "25f82c7fa8710390991ab04e6ea079692e33a55e43736dc30b68df46687f14c3"),
+    (5, "32b3b8e950ca3c92c222ba607873ad4da9c6c83c14290f5d1e2d7b1c6abc3367"),
+    (6, "042845f52dbc52fc29115ff4d206d4fe9fece97e70db1c30ea5987d1ecbff290"),
+    (7, "c1a07d013a630ee5ac747ad1968e04192f6ed1a196908f7b1f30e263b927ae93"),
+    (8, "02ad5f4200958efc2b32e4139ec1f42a78f13fce0c9a46d06827ac0605d6f655"),
+    (9, "ec248e16ab456e004e78e209c2acc90c1fa4076998a62595880b2c36cb30bbbd"),
+    (10, "b2c2b791003ebc8c475572256c327323957ca5fa3c7e86a635be4a7203813cb8"),
+    (11, "50c680b44047089774bfabf95ce34782036628bbf5297ec57c3eb4d232936737"),
+    (12, "8ad30e58687f53e08f0b70c5d4c9a76af2cd40b7313558f248569a8388b401db"),
+    (13, "0274b79774676a9bf641f3f82401eb50aaa54d1fe9b5fd1f2e1c1ecf31775841"),
+    (14, "87e05a37223899e7a6720f34285dc5e2e31d59cc085ac1092b3ddc5bbacd24af"),
+    (15, "4b3afeba6b784feaf38e71bce865dfbdd10ed6bd1bba30d54cdfa73102cd1cb7"),
+    (16, "f12e21b69fe862ef523269c37297af825f9df8b6247e36fe9f50b29f3865b23f"),
+    (17, "4a652fd83093e4eb4635255e6a1ac0cc21e125f9b71371459b66313bdda4db73"),
+    (18, "42fe11b788ca23399f209d61576e2d3612beaadc97e00254823b805f958a9cb6"),
+];
+
+/// The known content hash of the params for `k`.
+pub fn known_params_hash(k: u32) -> Option<Digest> {
+    let (_, hex) = KNOWN_PARAMS_HASHES.iter().find(|(kk, _)| *kk == k)?;
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Serializes params as an artifact.
@@ -87,6 +124,9 @@ pub fn params_from_bytes(bytes: &[u8]) -> Result<(Params<EqAffine>, Digest), Par
     }
     if raw[..4] != k.to_le_bytes() {
         return Err(ParamsError::Parse("k in the header and in the params differ".into()));
+    }
+    if known_params_hash(k) != Some(hash) {
+        return Err(ParamsError::Unknown(k));
     }
     let params = Params::<EqAffine>::read(&mut &raw[..]).map_err(|e| ParamsError::Parse(e.to_string()))?;
     Ok((params, hash))
