@@ -73,7 +73,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         rows: plan.rows,
         circuit_identity: hex(&proof.envelope.circuit_identity),
         proof_bytes: bytes.len(),
-        predicted_digit: verified.outputs.first().and_then(report::predicted_class),
+        predicted_digit: verified.predicted.as_ref().map(|p| p.class),
         verified: true,
         timings,
     };

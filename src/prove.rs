@@ -78,7 +78,7 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<()> {
         circuit_identity: hex(&proof.envelope.circuit_identity),
         k,
         proof_bytes: bytes.len(),
-        predicted_class: proof.verified.outputs.first().and_then(report::predicted_class),
+        predicted_class: proof.verified.predicted.as_ref().map(|p| p.class),
         outputs: proof.verified.outputs,
         timings,
     };

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use zkinfer_verifier::VerifiedTensor;
 
-pub use zkinfer_verifier::predicted_class;
+use zkinfer_verifier::predicted_class;
 
 /// Prints each output's real values (up to 16) and its predicted class.
 pub fn print_outputs(outputs: &[VerifiedTensor]) {
