@@ -36,6 +36,6 @@ pub mod vectors;
 pub use alloy_primitives::{Address, B256};
 pub use key::{KeyError, SigningKey};
 pub use statement::{
-    Domain, DomainJson, SignedAttestation, Statement, StatementError, recover, type_string, values_hash,
+    Domain, DomainJson, SignedAttestation, Statement, StatementError, int256s, recover, type_string, values_hash,
     verifier_version,
 };

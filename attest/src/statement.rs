@@ -103,15 +103,12 @@ pub enum StatementError {
 /// keccak256 of the values as 32-byte big-endian two's-complement words
 /// (Solidity: `keccak256(abi.encodePacked(int256[] values))`).
 pub fn values_hash(values: &[i64]) -> B256 {
-    let words: Vec<I256> = values.iter().map(|&v| I256::from_raw(U256::from_be_bytes(i256_bytes(v)))).collect();
-    keccak256(words.abi_encode_packed())
+    keccak256(int256s(values).abi_encode_packed())
 }
 
-/// `v` as a 32-byte big-endian two's-complement word.
-fn i256_bytes(v: i64) -> [u8; 32] {
-    let mut out = if v < 0 { [0xff; 32] } else { [0; 32] };
-    out[24..].copy_from_slice(&v.to_be_bytes());
-    out
+/// The values as Solidity `int256`s (what the registry's `submit` and `hashValues` take).
+pub fn int256s(values: &[i64]) -> Vec<I256> {
+    values.iter().map(|&v| I256::try_from(v).expect("an i64 fits an int256")).collect()
 }
 
 /// This build's version as `major << 16 | minor << 8 | patch`.
@@ -215,13 +212,16 @@ mod tests {
 
     #[test]
     fn values_are_big_endian_twos_complement_words() {
-        assert_eq!(i256_bytes(1)[31], 1);
-        assert_eq!(i256_bytes(-1), [0xff; 32]);
-        assert_eq!(i256_bytes(-2)[31], 0xfe);
-        assert_eq!(&i256_bytes(0x0102)[30..], &[1, 2]);
+        let word = |v: i64| int256s(&[v]).abi_encode_packed();
+        assert_eq!(word(1)[31], 1);
+        assert_eq!(word(-1), [0xff; 32]);
+        assert_eq!(word(-2)[31], 0xfe);
+        assert_eq!(&word(0x0102)[30..], &[1, 2]);
+        assert_eq!(word(0x0102)[..30], [0; 30]);
         // keccak256 of nothing for no values, as Solidity's abi.encodePacked(new int256[](0)).
         assert_eq!(values_hash(&[]), keccak256([]));
         assert_eq!(values_hash(&[-1]), keccak256([0xffu8; 32]));
+        assert_eq!(values_hash(&[1, -2]), keccak256([word(1), word(-2)].concat()));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub use alloy_primitives::{Address, B256, U256};
-use alloy_primitives::{Bytes, I256, TxKind};
+use alloy_primitives::{Bytes, TxKind};
 use alloy_sol_types::{SolCall, SolInterface};
 use revm::context::result::{ExecutionResult, Output};
 use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
@@ -26,6 +26,7 @@ use revm::primitives::hardfork::SpecId;
 use revm::state::AccountInfo;
 use revm::{ExecuteCommitEvm, MainBuilder, MainContext};
 use zkinfer_attest::SignedAttestation;
+pub use zkinfer_attest::int256s;
 use zkinfer_attest::vectors::{CHAIN_ID, DEPLOYER, registry_address};
 
 alloy_sol_types::sol! {
@@ -269,11 +270,6 @@ pub fn attestation(a: &SignedAttestation) -> Attestation {
         verifiedAt: s.verified_at,
         expiresAt: s.expires_at,
     }
-}
-
-/// Values as `int256[]`.
-pub fn int256s(values: &[i64]) -> Vec<I256> {
-    values.iter().map(|&v| I256::try_from(v).expect("i64 fits int256")).collect()
 }
 
 /// The registry's `submit` call for a signed attestation.
