@@ -33,7 +33,7 @@ mod key;
 mod statement;
 pub mod vectors;
 
-pub use alloy_primitives::{Address, B256};
+pub use alloy_primitives::{Address, B256, hex};
 pub use key::{KeyError, SigningKey};
 pub use statement::{
     Domain, DomainJson, SignedAttestation, Statement, StatementError, int256s, recover, type_string, values_hash,

@@ -109,12 +109,9 @@ pub(crate) async fn models(State(shared): State<Arc<Shared>>) -> Json<Vec<ModelI
     Json(shared.models.iter().map(|m| m.info.clone()).collect())
 }
 
+/// Hex, with or without `0x`.
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    let s = s.strip_prefix("0x").unwrap_or(s);
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    zkinfer_attest::hex::decode(s).ok()
 }
 
 fn unix_now() -> u64 {
