@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::Serialize;
-use zkinfer_verifier::bundle::{MAX_LABEL_BYTES, describe_outputs};
+use zkinfer_verifier::bundle::MAX_LABEL_BYTES;
 use zkinfer_verifier::{VerificationBundle, Verifier, hex};
 
 use crate::artifacts::{ParamsArgs, params, read_compiled, write};
@@ -55,18 +55,11 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     let compiled = read_compiled(&args.model)?;
     let labels = args.labels.as_ref().map(read_labels).transpose()?.into_iter().collect::<Vec<_>>();
     let (loaded, _) = params(&args.params.cache(), compiled.k, &progress)?;
-    let outputs = describe_outputs(&compiled, &labels);
     let (verifier, _) = progress.step("rebuilding the verifying key for the circuit identity", || {
         Verifier::new(compiled.clone(), loaded.params.clone(), loaded.hash)
     });
     let identity = verifier.context("the model cannot be verified")?.identity();
-    let bundle = VerificationBundle {
-        compiled,
-        params: loaded.params,
-        params_hash: loaded.hash,
-        circuit_identity: identity,
-        outputs,
-    };
+    let bundle = VerificationBundle::new(compiled, loaded.params, loaded.hash, identity, &labels);
     let bytes = bundle.to_bytes();
     // Check what we wrote the way a verifier will read it (labels included).
     VerificationBundle::from_bytes(&bytes).context("the bundle does not decode")?;

@@ -21,7 +21,6 @@ use zkinfer_models::quantize::{QuantSettings, quantize};
 use zkinfer_prover::params::ParamsCache;
 use zkinfer_prover::{Prover, compile_model};
 use zkinfer_service::{ModelEntry, Service, ServiceConfig};
-use zkinfer_verifier::bundle::describe_outputs;
 use zkinfer_verifier::{VerificationBundle, Verifier, hex};
 
 const KEY: &str = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
@@ -48,13 +47,7 @@ fn fixture() -> &'static Fixture {
         let proofs = (0..3)
             .map(|i| prover.prove(&cal[i], &mut StdRng::seed_from_u64(i as u64)).unwrap().envelope.to_bytes())
             .collect();
-        let bundle = VerificationBundle {
-            outputs: describe_outputs(&compiled, &[]),
-            compiled,
-            params: params.params,
-            params_hash: params.hash,
-            circuit_identity: prover.identity(),
-        };
+        let bundle = VerificationBundle::new(compiled, params.params, params.hash, prover.identity(), &[]);
         Fixture { bundle: bundle.to_bytes(), identity: hex(&prover.identity()), proofs }
     })
 }

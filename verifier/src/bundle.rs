@@ -129,6 +129,19 @@ pub fn describe_outputs(compiled: &CompiledModel, labels: &[Vec<String>]) -> Vec
 }
 
 impl VerificationBundle {
+    /// A bundle for `compiled` with its params, the identity of its verifying key, and
+    /// `labels[i]` as the class labels of output `i` (missing or empty: none).
+    pub fn new(
+        compiled: CompiledModel,
+        params: Params<EqAffine>,
+        params_hash: Digest,
+        circuit_identity: Digest,
+        labels: &[Vec<String>],
+    ) -> Self {
+        let outputs = describe_outputs(&compiled, labels);
+        Self { compiled, params, params_hash, circuit_identity, outputs }
+    }
+
     /// Serializes with the artifact header.
     pub fn to_bytes(&self) -> Vec<u8> {
         let body = BundleBody {
@@ -160,8 +173,7 @@ impl VerificationBundle {
 }
 
 fn check_outputs(compiled: &CompiledModel, outputs: &[OutputDescription]) -> Result<(), BundleError> {
-    let unlabeled: Vec<Vec<String>> = Vec::new();
-    let expected = describe_outputs(compiled, &unlabeled);
+    let expected = describe_outputs(compiled, &[]);
     if outputs.len() != expected.len() {
         return Err(BundleError::Outputs(format!(
             "{} outputs described, the model has {}",
