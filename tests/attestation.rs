@@ -17,7 +17,7 @@ use zkinfer_attest::SignedAttestation;
 use zkinfer_attest::vectors::{CHAIN_ID, DEPLOYER};
 use zkinfer_contracts::IAttestationRegistry as R;
 use zkinfer_contracts::IClassifierConsumer as C;
-use zkinfer_contracts::{Chain, HarnessError, U256, deploy_consumer, deploy_registry, int256s, submit_call};
+use zkinfer_contracts::{Chain, U256, assert_reverts_with, deploy_consumer, deploy_registry, int256s, submit_call};
 
 const KEY: &str = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
@@ -85,14 +85,6 @@ fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
     (status, serde_json::from_str(raw.split_once("\r\n\r\n").unwrap().1).unwrap())
 }
 
-#[track_caller]
-fn reverts_with<T: std::fmt::Debug>(result: Result<T, HarnessError>, error: &str) {
-    match result {
-        Err(HarnessError::Reverted(r)) => assert_eq!(r.error, error, "{r}"),
-        other => panic!("expected a revert with {error}, got {other:?}"),
-    }
-}
-
 #[test]
 fn prove_verify_through_the_service_and_record_on_chain() {
     let dir = tmp("e2e");
@@ -140,16 +132,16 @@ fn prove_verify_through_the_service_and_record_on_chain() {
 
     // Unknown signer until the owner trusts the service.
     chain.set_timestamp(st.verified_at + 1);
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&att)), "UnknownSigner");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&att)), "UnknownSigner");
     chain.call(DEPLOYER, registry, &R::addSignerCall { signer: att.signer }).unwrap();
     // Expired.
     chain.set_timestamp(st.expires_at + 1);
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&att)), "Expired");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&att)), "Expired");
     chain.set_timestamp(st.verified_at + 1);
     // A tampered field.
     let mut tampered = att.clone();
     tampered.statement.expires_at += 86_400;
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&tampered)), "UnknownSigner");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&tampered)), "UnknownSigner");
     // Honest: accepted and recorded.
     let (digest, gas) = chain.call(DEPLOYER, registry, &submit_call(&att)).unwrap();
     assert_eq!(digest, att.digest);
@@ -160,7 +152,7 @@ fn prove_verify_through_the_service_and_record_on_chain() {
     let cli_outputs: Vec<i64> = serde_json::from_value(proved["outputs"][0]["values"].clone()).unwrap();
     assert_eq!(recorded.outputs, int256s(&cli_outputs));
     // Replay.
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&att)), "Replayed");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&att)), "Replayed");
 
     // A consumer acts on the recorded output: the same class the CLI printed.
     let class = proved["predicted_class"].as_u64().unwrap();

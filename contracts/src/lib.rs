@@ -226,6 +226,16 @@ impl Chain {
     }
 }
 
+/// Asserts that a call reverted with the custom error `error` (a test assertion).
+#[track_caller]
+#[allow(clippy::panic)]
+pub fn assert_reverts_with<T: std::fmt::Debug>(result: Result<T, HarnessError>, error: &str) {
+    match result {
+        Err(HarnessError::Reverted(r)) => assert_eq!(r.error, error, "{r}"),
+        other => panic!("expected a revert with {error}, got {other:?}"),
+    }
+}
+
 /// The name of a custom error of either contract, or the data as hex.
 pub fn decode_error(data: &[u8]) -> String {
     if let Ok(e) = IAttestationRegistry::IAttestationRegistryErrors::abi_decode(data) {

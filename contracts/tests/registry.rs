@@ -12,7 +12,7 @@ use zkinfer_attest::vectors::{DEPLOYER, TestVector, generate, test_key};
 use zkinfer_attest::{SignedAttestation, Statement};
 use zkinfer_contracts::IAttestationRegistry as R;
 use zkinfer_contracts::IClassifierConsumer as C;
-use zkinfer_contracts::{Chain, HarnessError, deploy_consumer, deploy_registry, int256s, submit_call};
+use zkinfer_contracts::{Chain, assert_reverts_with, deploy_consumer, deploy_registry, int256s, submit_call};
 
 fn vectors() -> Vec<TestVector> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../attest/vectors/statements.json");
@@ -28,14 +28,6 @@ fn signed(v: &TestVector) -> SignedAttestation {
         signer: v.signer,
         inputs: v.inputs.clone(),
         outputs: v.outputs.clone(),
-    }
-}
-
-#[track_caller]
-fn reverts_with<T: std::fmt::Debug>(result: Result<T, HarnessError>, error: &str) {
-    match result {
-        Err(HarnessError::Reverted(r)) => assert_eq!(r.error, error, "{r}"),
-        other => panic!("expected a revert with {error}, got {other:?}"),
     }
 }
 
@@ -83,7 +75,7 @@ fn an_honest_attestation_is_recorded_once_and_readable() {
     assert_eq!(result.verifiedAt, v.statement.verified_at);
     assert_eq!(result.signer, v.signer);
     // The same attestation again is a replay.
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(v))), "Replayed");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(v))), "Replayed");
 }
 
 #[test]
@@ -100,17 +92,17 @@ fn tampered_fields_recover_another_signer() {
     for edit in edits {
         let mut a = signed(v);
         edit(&mut a.statement);
-        reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "UnknownSigner");
+        assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "UnknownSigner");
     }
     // Outputs that are not the ones the statement hashes.
     let mut a = signed(v);
     a.outputs[0] += 1;
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "OutputMismatch");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "OutputMismatch");
     // A signed output hash for other outputs: the hash is signed, so it cannot be swapped.
     let mut a = signed(v);
     a.statement.output_hash = zkinfer_attest::values_hash(&a.outputs[1..]);
     a.outputs.remove(0);
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "UnknownSigner");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "UnknownSigner");
 }
 
 #[test]
@@ -121,24 +113,24 @@ fn unknown_signers_expired_future_and_malformed_statements_are_rejected() {
     // Signed by another test key, which the owner never added.
     let other = &vs[1];
     chain.set_timestamp(other.statement.verified_at + 1);
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(other))), "UnknownSigner");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(other))), "UnknownSigner");
     // Expired: one second after expiresAt.
     chain.set_timestamp(v.statement.expires_at + 1);
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(v))), "Expired");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(v))), "Expired");
     // From the future: signed more than the allowed skew after the block time.
     chain.set_timestamp(v.statement.verified_at - 301);
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(v))), "FromTheFuture");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(v))), "FromTheFuture");
     chain.set_timestamp(v.statement.verified_at + 1);
     // Malformed signatures.
     let mut a = signed(v);
     a.signature.truncate(64);
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "BadSignature");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "BadSignature");
     let mut a = signed(v);
     a.signature[64] = 29;
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "BadSignature");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "BadSignature");
     let mut a = signed(v);
     a.signature[32] |= 0x80; // high s
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "BadSignature");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&a)), "BadSignature");
     // Still nothing recorded, and the honest one goes through.
     let read = R::hasResultCall { circuitId: v.statement.circuit_id, inputHash: v.statement.input_hash };
     assert!(!chain.call(DEPLOYER, registry, &read).unwrap().0);
@@ -151,10 +143,10 @@ fn only_the_owner_manages_signers() {
     let v = &vectors()[0];
     let (mut chain, registry) = setup(v);
     let stranger = address!("0x2000000000000000000000000000000000000002");
-    reverts_with(chain.call(stranger, registry, &R::addSignerCall { signer: stranger }), "NotOwner");
-    reverts_with(chain.call(stranger, registry, &R::removeSignerCall { signer: v.signer }), "NotOwner");
+    assert_reverts_with(chain.call(stranger, registry, &R::addSignerCall { signer: stranger }), "NotOwner");
+    assert_reverts_with(chain.call(stranger, registry, &R::removeSignerCall { signer: v.signer }), "NotOwner");
     chain.call(DEPLOYER, registry, &R::removeSignerCall { signer: v.signer }).unwrap();
-    reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(v))), "UnknownSigner");
+    assert_reverts_with(chain.call(DEPLOYER, registry, &submit_call(&signed(v))), "UnknownSigner");
     let (_, key) = test_key(0);
     assert_eq!(key.address(), v.signer);
 }
@@ -165,13 +157,13 @@ fn the_consumer_acts_on_a_recorded_result() {
     let (mut chain, registry) = setup(v);
     let consumer = deploy_consumer(&mut chain, registry, v.statement.circuit_id, 6).unwrap();
     let input = v.statement.input_hash;
-    reverts_with(chain.call(DEPLOYER, consumer, &C::claimCall { inputHash: input }), "NoResult");
+    assert_reverts_with(chain.call(DEPLOYER, consumer, &C::claimCall { inputHash: input }), "NoResult");
     chain.call(DEPLOYER, registry, &submit_call(&signed(v))).unwrap();
     let (ret, gas) = chain.call(DEPLOYER, consumer, &C::claimCall { inputHash: input }).unwrap();
     let argmax = v.outputs.iter().enumerate().max_by_key(|&(i, &x)| (x, std::cmp::Reverse(i))).unwrap().0;
     assert_eq!(ret.predicted, alloy_primitives::U256::from(argmax));
     assert!(ret.rewarded);
     println!("gas of the consumer's claim: {gas}");
-    reverts_with(chain.call(DEPLOYER, consumer, &C::claimCall { inputHash: input }), "AlreadyClaimed");
+    assert_reverts_with(chain.call(DEPLOYER, consumer, &C::claimCall { inputHash: input }), "AlreadyClaimed");
     let _unused: (B256, Bytes) = (B256::ZERO, Bytes::new());
 }
