@@ -73,6 +73,14 @@ pub struct Builder {
     pub(crate) function_table: Vec<[i64; 3]>,
     /// The most limbs any rescale row needed (may exceed `layout.limbs`; see `limbs_needed`).
     pub(crate) limbs_needed: usize,
+    /// The first rescale `(shift, bits)` wider than
+    /// [`MAX_RESCALE_BITS`](zkinfer_models::numeric::MAX_RESCALE_BITS): its row was left
+    /// empty, and compilation fails with [`CompileError::RescaleTooWide`](crate::CompileError).
+    pub(crate) too_wide: Option<(u32, u32)>,
+    /// Tests only: `delta` is added to whatever is written into this cell, and everything
+    /// computed from it afterwards follows, as a dishonest prover's witness generation would.
+    #[cfg(test)]
+    pub(crate) tamper: Option<(CellRef, i64)>,
 }
 
 impl Builder {
@@ -89,6 +97,9 @@ impl Builder {
             instance: Vec::new(),
             function_table: Vec::new(),
             limbs_needed: 0,
+            too_wide: None,
+            #[cfg(test)]
+            tamper: None,
         }
     }
 
@@ -110,8 +121,14 @@ impl Builder {
     }
 
     pub(crate) fn set_advice(&mut self, row: usize, column: usize, value: i64) -> CellRef {
+        let cell = CellRef { column, row };
+        #[cfg(test)]
+        let value = match self.tamper {
+            Some((c, delta)) if c == cell => value + delta,
+            _ => value,
+        };
         self.advice[column][row] = value;
-        CellRef { column, row }
+        cell
     }
 
     /// The witness value of a cell.

@@ -42,7 +42,8 @@ pub fn instance_values<F: PrimeField>(values: &[i64]) -> Vec<F> {
     values.iter().map(|&v| to_field(v)).collect()
 }
 
-/// The smallest `k` whose usable rows hold the spec's rows, tables and constants.
+/// The smallest `k` whose usable rows hold the spec's rows, tables, constants and public values
+/// (the instance column has as many usable rows as the advice columns).
 pub fn required_k(spec: &CircuitSpec) -> u32 {
     let blinding = with_layout(spec.layout, || {
         // Any prime field gives the same count; pasta's Fp is the one in use.
@@ -50,7 +51,7 @@ pub fn required_k(spec: &CircuitSpec) -> u32 {
         ModelConfig::configure(&mut cs, spec.layout);
         cs.blinding_factors()
     });
-    let needed = spec.rows.max(spec.table_rows()).max(spec.constants.len()) + blinding + 1;
+    let needed = spec.rows.max(spec.table_rows()).max(spec.constants.len()).max(spec.instance_len) + blinding + 1;
     let mut k = MIN_K;
     while (1usize << k) < needed && k < 63 {
         k += 1;

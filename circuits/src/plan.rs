@@ -87,6 +87,19 @@ pub fn plan_with_lanes(model: &QuantizedModel, linear: LinearLayout, lanes: usiz
     evaluate(model, Layout { limbs, ..probe })
 }
 
+/// Checks a layout read from untrusted bytes: it must be exactly the layout the planner derives
+/// for `model` with the layout's own choices (linear layout and lanes), so that the table
+/// flags, limb columns, limb width and weight offset all follow from the model. A layout
+/// without the function table for a model with Sigmoid, say, would leave those outputs free.
+/// Returns the derived plan (its `k` is the one the circuit needs).
+pub fn check_layout(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError> {
+    let derived = plan_with_lanes(model, layout.linear, layout.lanes)?;
+    if derived.layout != layout {
+        return Err(CompileError::LayoutMismatch { declared: layout, derived: derived.layout });
+    }
+    Ok(derived)
+}
+
 /// Restricts what the planner may choose (an operator's override); `None` leaves it free.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PlanOptions {

@@ -13,6 +13,12 @@
 /// product, `|accumulator| < 2^(16 + 16 + 24) = 2^56`, so `i64` arithmetic cannot overflow.
 pub const MAX_VALUE_BITS: u32 = 16;
 
+/// Widest rescale: `shift + bits` of a rescale to a `bits`-wide result. The circuit decomposes
+/// `acc + 2^(shift-1) + 2^(shift+bits-1)`, a value below `2^(shift+bits)`, and its constants in
+/// `i64`; up to 62 bits that arithmetic is exact (the accumulator is below `2^56`, see
+/// [`MAX_VALUE_BITS`]), at 63 or more it would wrap. Models with a wider rescale are refused.
+pub const MAX_RESCALE_BITS: u32 = 62;
+
 /// The rounding rescale: `floor((v + 2^(n-1)) / 2^n)` for `n ≥ 1`, `v` for `n = 0`.
 pub fn round_shift(v: i64, n: u32) -> i64 {
     if n == 0 { v } else { (v + (1i64 << (n - 1))) >> n }

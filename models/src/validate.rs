@@ -4,7 +4,7 @@
 
 use crate::ModelFormatError;
 use crate::graph::ops::Op;
-use crate::numeric::{MAX_VALUE_BITS, signed_range};
+use crate::numeric::{MAX_RESCALE_BITS, MAX_VALUE_BITS, signed_range};
 use crate::quantized::{QOp, QTensor, QuantizedModel};
 
 fn bad<T>(msg: impl Into<String>) -> Result<T, ModelFormatError> {
@@ -67,8 +67,13 @@ fn within(values: impl IntoIterator<Item = i64>, bits: u32, what: &str) -> Resul
     Ok(())
 }
 
-fn shift_ok(s: u32) -> Result<(), ModelFormatError> {
-    if s > 62 { bad(format!("shift {s} too large")) } else { Ok(()) }
+/// A rescale by `shift` to a result of `bits` bits must stay within [`MAX_RESCALE_BITS`].
+fn shift_ok(shift: u32, bits: u32) -> Result<(), ModelFormatError> {
+    if shift.saturating_add(bits) > MAX_RESCALE_BITS {
+        bad(format!("rescale by {shift} bits to {bits} bits exceeds {MAX_RESCALE_BITS} bits"))
+    } else {
+        Ok(())
+    }
 }
 
 fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) -> Result<(), ModelFormatError> {
@@ -84,7 +89,7 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
         QOp::Dense(d) => {
             within(d.weight.iter().copied(), st.weight_bits, "weight")?;
             within(d.bias.iter().flatten().copied(), st.bias_bits, "bias")?;
-            shift_ok(d.shift)?;
+            shift_ok(d.shift, out.bits)?;
             Op::Dense(crate::graph::ops::Dense {
                 weight: ndarray::Array2::zeros(d.weight.raw_dim()),
                 bias: d.bias.as_ref().map(|b| ndarray::Array1::zeros(b.len())),
@@ -93,7 +98,7 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
         QOp::Conv2d(c) => {
             within(c.weight.iter().copied(), st.weight_bits, "weight")?;
             within(c.bias.iter().flatten().copied(), st.bias_bits, "bias")?;
-            shift_ok(c.shift)?;
+            shift_ok(c.shift, out.bits)?;
             Op::Conv2d(crate::graph::ops::Conv2d {
                 weight: ndarray::Array4::zeros(c.weight.raw_dim()),
                 bias: c.bias.as_ref().map(|b| ndarray::Array1::zeros(b.len())),
@@ -101,9 +106,7 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
             })
         }
         QOp::Add(a) => {
-            for s in [a.lhs_shift, a.rhs_shift, a.shift] {
-                shift_ok(s)?;
-            }
+            shift_ok(a.shift, out.bits)?;
             if a.lhs_shift.max(a.rhs_shift) > 24 {
                 return bad("alignment shift too large");
             }
@@ -111,7 +114,7 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
         }
         QOp::AddConstant(a) => {
             within(a.constant.iter().copied(), st.bias_bits, "constant")?;
-            shift_ok(a.shift)?;
+            shift_ok(a.shift, out.bits)?;
             if a.input_shift > 24 {
                 return bad("alignment shift too large");
             }
@@ -119,12 +122,12 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
         }
         QOp::MulConstant(c) => {
             within(c.constant.iter().copied(), st.weight_bits, "constant")?;
-            shift_ok(c.shift)?;
+            shift_ok(c.shift, out.bits)?;
             Op::MulConstant(zeros(c.constant.shape()))
         }
         QOp::LeakyRelu(l) => {
             within([l.alpha], st.weight_bits + 1, "alpha")?;
-            shift_ok(l.shift)?;
+            shift_ok(l.shift, x.bits)?;
             Op::Relu
         }
         QOp::Relu | QOp::Clip(_) => Op::Relu,

@@ -73,7 +73,9 @@ impl CompiledModel {
     }
 
     /// Decodes and validates untrusted bytes: the quantized model's consistency, the layout's
-    /// bounds, and that the layout's circuit needs exactly the declared `k`.
+    /// bounds, that the layout is exactly the one the planner derives from the model for the
+    /// layout's own choices (linear layout, lanes; see `zkinfer_circuits::plan::check_layout`),
+    /// and that its circuit needs exactly the declared `k`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
         let m: Self = decode::<_, MAX_MODEL_BYTES>(ArtifactKind::CompiledModel, bytes)?;
         m.model.validate()?;
@@ -85,7 +87,7 @@ impl CompiledModel {
         {
             return Err(ModelError::Bounds(format!("layout {l:?} with k = {}", m.k)));
         }
-        let needed = m.required_k()?;
+        let needed = zkinfer_circuits::plan::check_layout(&m.model, m.layout)?.k;
         if needed != m.k {
             return Err(ModelError::K { declared: m.k, needed });
         }
@@ -95,10 +97,6 @@ impl CompiledModel {
     /// The circuit spec (no witness).
     pub fn spec(&self) -> Result<zkinfer_circuits::CircuitSpec, CompileError> {
         Ok(compile::compile(&self.model, self.layout, None)?.0)
-    }
-
-    fn required_k(&self) -> Result<u32, CompileError> {
-        Ok(zkinfer_circuits::required_k(&self.spec()?))
     }
 
     /// Number of public values: the input, then every output.

@@ -90,7 +90,7 @@ impl CompareInstructions for Builder {
         let min = self.set_advice(row, ln.column, n);
         self.set_advice(row, self.layout.acc(), d);
         self.set_fixed(row, self.layout.fixed(NamedFixed::QMax), 1);
-        self.rescale_row(row, d, Rescale::unsigned(bits));
+        self.rescale_row(row, Rescale::unsigned(bits));
         Compared { max, min, row }
     }
 
@@ -198,5 +198,100 @@ mod tests {
         let n = w.instance.len();
         w.instance[n - 1] = 2;
         assert_fails_with(&spec, &w, &["argmax"]);
+    }
+
+    // Forgeries that keep every copy, limb and public value consistent, so that only the named
+    // relation can fail.
+
+    use crate::testing::Forgery;
+
+    fn forgery(a: i64, b: i64) -> (Forgery, usize) {
+        let (spec, w, c) = max_circuit(a, b);
+        (Forgery::new(spec, w), c.row)
+    }
+
+    fn cell(f: &Forgery, lane: usize, row: usize) -> CellRef {
+        CellRef { column: f.spec.layout.lane(lane), row }
+    }
+
+    #[test]
+    fn isolates_the_boolean_selector() {
+        // s = 2 for (5, 3): m = 3 + 2·2 = 7, n = 1, d = 2·2 + (1 - 2)·(3 - 5 - 1) = 7, all consistent.
+        let (mut f, row) = forgery(5, 3);
+        f.set(cell(&f, S, row), 2);
+        f.set(cell(&f, M, row), 7);
+        f.set(cell(&f, N, row), 1);
+        f.set(CellRef { column: f.spec.layout.acc(), row }, 7);
+        f.redo_rescale(row);
+        f.assert_only(&["compare: s is boolean"]);
+    }
+
+    #[test]
+    fn isolates_each_output_relation() {
+        let (mut f, row) = forgery(5, 3);
+        // A larger maximum with the minimum lowered to match: only m's relation breaks.
+        f.set(cell(&f, M, row), 6);
+        f.set(cell(&f, N, row), 2);
+        f.assert_only(&["compare: m = b + s·(a - b)"]);
+        let (mut f, row) = forgery(5, 3);
+        f.set(cell(&f, N, row), 4);
+        f.assert_only(&["compare: n = a + b - m"]);
+        let (mut f, row) = forgery(5, 3);
+        f.set(CellRef { column: f.spec.layout.acc(), row }, 3);
+        f.redo_rescale(row);
+        f.assert_only(&["compare: d = s·(a - b) + (1 - s)·(b - a - 1)"]);
+    }
+
+    #[test]
+    fn isolates_the_difference_range_check() {
+        // Claim max(3, 5) = 3: s = 1, m = 3, n = 5 and d = a - b = -2 satisfy every compare
+        // relation; d's single limb holds -2 so the rescale relations hold too: only the range
+        // lookup can refuse it.
+        let (mut f, row) = forgery(3, 5);
+        f.set(cell(&f, S, row), 1);
+        f.set(cell(&f, M, row), 3);
+        f.set(cell(&f, N, row), 5);
+        let l = f.spec.layout;
+        f.set(CellRef { column: l.acc(), row }, -2);
+        f.set(CellRef { column: l.limb(0), row }, -2);
+        f.set(CellRef { column: l.out(), row }, -2);
+        f.set(CellRef { column: l.limb(1), row }, 0);
+        f.assert_only(&["range lookup"]);
+    }
+
+    #[test]
+    fn isolates_the_argmax_gate_and_ties_need_the_range_check() {
+        let argmax = |values: &[i64]| {
+            let mut b = Builder::new(test_layout());
+            let xs = b.public_inputs(values);
+            let idx = b.argmax(&xs, 9);
+            b.public_outputs(&[idx]);
+            let (spec, w) = b.finish();
+            (Forgery::new(spec, w), idx)
+        };
+        // A wrong index on the last row, everything else honest.
+        let (mut f, idx) = argmax(&[2, 9, 4]);
+        f.set(idx, 2);
+        f.assert_only(&["argmax: i_new = s·i_prev + (1 - s)·j"]);
+        // Ties keep the first index: claiming the later 7 (index 2) needs s = 0 on the row that
+        // compares 7 with 7, so d = b - a - 1 = -1, which only the range lookup refuses; the
+        // later rows carry the forged index through their (honest) argmax relation.
+        let (mut f, idx) = argmax(&[2, 7, 7, -3, 7]);
+        let l = f.spec.layout;
+        let q_arg = l.fixed(NamedFixed::QArgMax);
+        let rows: Vec<usize> = (0..f.spec.rows).filter(|&r| f.spec.fixed[q_arg][r] == 1).collect();
+        let tie = rows[1];
+        assert_eq!((f.get(cell(&f, A, tie)), f.get(cell(&f, B, tie))), (7, 7));
+        f.set(cell(&f, S, tie), 0);
+        f.set(CellRef { column: l.acc(), row: tie }, -1);
+        f.set(CellRef { column: l.limb(0), row: tie }, -1);
+        f.set(CellRef { column: l.out(), row: tie }, -1);
+        f.set(cell(&f, I_NEW, tie), 2);
+        for &row in &rows[2..] {
+            let (s, prev, j) = (f.get(cell(&f, S, row)), f.get(cell(&f, I_PREV, row)), f.spec.fixed[l.fixed(NamedFixed::ArgMaxIndex)][row]);
+            f.set(cell(&f, I_NEW, row), s * prev + (1 - s) * j);
+        }
+        assert_eq!(f.get(idx), 2, "the forged index reaches the output");
+        f.assert_only(&["range lookup"]);
     }
 }

@@ -59,7 +59,7 @@ impl DivisionInstructions for Builder {
         self.set_fixed(row, self.layout.fixed(NamedFixed::QDivision), 1);
         self.set_fixed(row, self.layout.fixed(NamedFixed::DivisionScale), 1i64 << p_shift);
         self.set_advice(row, self.layout.acc(), sv - 1 - r);
-        self.rescale_row(row, sv - 1 - r, Rescale::unsigned(bits));
+        self.rescale_row(row, Rescale::unsigned(bits));
         Divided { quotient, remainder }
     }
 }
@@ -111,5 +111,52 @@ mod tests {
         let n = w.instance.len();
         w.instance[n - 1] += 1;
         assert_fails_with(&spec, &w, &["division"]);
+    }
+
+    // Forgeries that keep every copy, limb and public value consistent, so that only the named
+    // relation can fail.
+
+    use crate::testing::Forgery;
+
+    #[test]
+    fn isolates_the_product_relation() {
+        let (spec, w, d) = circuit(100, 7);
+        let mut f = Forgery::new(spec, w);
+        f.set(d.quotient, f.get(d.quotient) + 1);
+        f.assert_only(&["division: y·S + r = e·P + h"]);
+    }
+
+    #[test]
+    fn isolates_the_remainder_relation() {
+        let (spec, w, d) = circuit(100, 7);
+        let row = d.quotient.row;
+        let mut f = Forgery::new(spec, w);
+        let acc = CellRef { column: f.spec.layout.acc(), row };
+        f.set(acc, f.get(acc) - 1);
+        f.redo_rescale(row);
+        f.assert_only(&["division: acc = S - 1 - r"]);
+    }
+
+    #[test]
+    fn isolates_the_remainder_bound() {
+        // y - 1 with r + S: the product relation holds, acc = S - 1 - r is negative; its limb
+        // holds that negative value so the rescale relations hold, and the remainder's own range
+        // row (r ≥ 0) is re-derived honestly: only the range lookup of S - 1 - r can fail.
+        let (spec, w, d) = circuit(100, 7);
+        let row = d.quotient.row;
+        let mut f = Forgery::new(spec, w);
+        let l = f.spec.layout;
+        f.set(d.quotient, f.get(d.quotient) - 1);
+        let r = f.get(d.remainder) + 7;
+        f.set(d.remainder, r);
+        f.set(CellRef { column: l.acc(), row }, 7 - 1 - r);
+        f.set(CellRef { column: l.limb(0), row }, 7 - 1 - r);
+        f.set(CellRef { column: l.limb(1), row }, 0);
+        f.set(CellRef { column: l.out(), row }, 7 - 1 - r);
+        // The remainder's range row: a one-term chain on the next row.
+        let check = row + 1;
+        f.set(CellRef { column: l.acc(), row: check }, r);
+        f.redo_rescale(check);
+        f.assert_only(&["range lookup"]);
     }
 }

@@ -114,4 +114,14 @@ mod tests {
         let (spec, w, _) = circuit(5);
         assert_fails_with(&spec, &w, &["function lookup"]);
     }
+
+    #[test]
+    fn isolates_the_function_lookup() {
+        // A wrong output with everything around it consistent: only the lookup can fail.
+        let (spec, w, y) = circuit(3);
+        let mut f = crate::testing::Forgery::new(spec, w);
+        f.set(y, 10);
+        assert_eq!(f.witness.instance.last(), Some(&10));
+        f.assert_only(&["function lookup"]);
+    }
 }

@@ -23,6 +23,8 @@
 use halo2_proofs::plonk::ConstraintSystem;
 use halo2_proofs::poly::Rotation;
 
+use zkinfer_models::numeric::MAX_RESCALE_BITS;
+
 use super::{ModelConfig, Query};
 use crate::builder::{Builder, CellRef};
 use crate::layout::NamedFixed;
@@ -101,9 +103,10 @@ fn widths(bits: u32, range_bits: u32) -> impl Iterator<Item = u32> {
 
 /// Rescale and range checks.
 pub trait RangeInstructions {
-    /// Fills the rescale columns of `row`, whose accumulator holds `acc`: writes
-    /// `y = round_shift(acc, shift)` into the row's output cell and returns that cell.
-    fn rescale_row(&mut self, row: usize, acc: i64, rescale: Rescale) -> CellRef;
+    /// Fills the rescale columns of `row` from the value its accumulator cell holds (the caller
+    /// sets it first): writes `y = round_shift(acc, shift)` into the row's output cell and
+    /// returns that cell.
+    fn rescale_row(&mut self, row: usize, rescale: Rescale) -> CellRef;
 }
 
 /// One limb of a decomposition: `width` bits of the decomposed value starting at bit `pos`;
@@ -130,8 +133,16 @@ impl Builder {
 }
 
 impl RangeInstructions for Builder {
-    fn rescale_row(&mut self, row: usize, acc: i64, rescale: Rescale) -> CellRef {
+    fn rescale_row(&mut self, row: usize, rescale: Rescale) -> CellRef {
+        let acc = self.value(CellRef { column: self.layout.acc(), row });
         let Rescale { shift, lo, bits, relu } = rescale;
+        let within = shift.checked_add(bits).is_some_and(|w| w <= MAX_RESCALE_BITS)
+            && lo.checked_shl(shift).is_some_and(|l| l >> shift == lo);
+        if !within {
+            // The decomposition below would wrap in i64: refuse (see `Builder::too_wide`).
+            self.too_wide.get_or_insert((shift, bits));
+            return self.set_advice(row, self.layout.out(), 0);
+        }
         debug_assert!(!relu || lo == -(1i64 << (bits - 1)), "Relu fusion needs the signed range");
         let t = self.layout.range_bits;
         let y = zkinfer_models::numeric::round_shift(acc, shift);
@@ -275,5 +286,86 @@ mod tests {
         let t: Vec<_> = range_table(3).collect();
         assert_eq!(t.len(), 1 + 2 + 4 + 8);
         assert!(t.contains(&(3, 7)) && !t.contains(&(2, 4)));
+    }
+
+    // Forgeries that keep every copy, limb and public value consistent, so that only the named
+    // relation can fail.
+
+    use crate::testing::Forgery;
+
+    fn forgery(x: i64, rescale: Rescale) -> (Forgery, usize) {
+        let (spec, w) = rescale_circuit(x, rescale);
+        let row = spec.instance_outputs[0].0.row;
+        (Forgery::new(spec, w), row)
+    }
+
+    #[test]
+    fn isolates_the_accumulator_relation() {
+        // 6 + 2 (half) + 128·4 = 520: remainder limb 0; one more keeps it in range.
+        let (mut f, row) = forgery(6, Rescale::signed(2, 8));
+        let limb = CellRef { column: f.spec.layout.limb(0), row };
+        assert_eq!(f.get(limb), 0);
+        f.set(limb, 1);
+        f.assert_only(&["rescale: acc + C = Σ coef·limb"]);
+    }
+
+    #[test]
+    fn isolates_the_output_relation() {
+        // A wrong rounding: the output one higher, the limbs those of the honest value.
+        let (mut f, row) = forgery(6, Rescale::signed(2, 8));
+        let out = CellRef { column: f.spec.layout.out(), row };
+        f.set(out, f.get(out) + 1);
+        f.assert_only(&["rescale: out + Y0 = Σ ycoef·limb"]);
+    }
+
+    #[test]
+    fn isolates_the_range_lookup() {
+        // 128 does not fit 8 signed bits: y - lo = 256 = 0 + 64·4 with a 2-bit top limb of 4.
+        // Both relations hold over the integers; only the lookup of that limb can fail.
+        let (mut f, row) = forgery(127, Rescale::signed(0, 8));
+        let l = f.spec.layout;
+        let input = f.spec.instance_inputs[0].0;
+        f.set(input, 128);
+        f.set(CellRef { column: l.acc(), row }, 128);
+        f.set(CellRef { column: l.limb(0), row }, 0);
+        f.set(CellRef { column: l.limb(1), row }, 4);
+        f.set(CellRef { column: l.out(), row }, 128);
+        assert_eq!(f.spec.fixed[l.tag(1)][row], 2, "the top limb is 2 bits wide");
+        assert_eq!(f.witness.instance.last(), Some(&128));
+        f.assert_only(&["range lookup"]);
+    }
+
+    #[test]
+    fn isolates_the_fused_relu_relation() {
+        // y = -59 passed through as the output: every limb honest, only out = s·y breaks.
+        let (spec, w) = relu_circuit(-40);
+        let row = spec.instance_outputs[0].0.row;
+        let mut f = Forgery::new(spec, w);
+        f.set(CellRef { column: f.spec.layout.out(), row }, -59);
+        f.assert_only(&["rescale: out = s·(Σ ycoef·limb - Y0)"]);
+    }
+
+    #[test]
+    fn a_rescale_wider_than_62_bits_is_refused_and_62_bits_is_exact() {
+        use zkinfer_models::numeric::MAX_RESCALE_BITS;
+        // At the bound: the largest and smallest accumulators round exactly, MockProver agrees.
+        let layout = crate::layout::Layout { limbs: 12, ..test_layout() };
+        for (x, coef) in [(2047, 1i64 << 50), (-2048, 1 << 50), (1, 1), (-1, 1)] {
+            let mut b = Builder::new(layout);
+            let xs = b.public_inputs(&[x]);
+            let rescale = Rescale::signed(MAX_RESCALE_BITS - 12, 12);
+            let y = b.linear(&[(xs[0], coef)], 0, rescale);
+            b.public_outputs(&[y]);
+            assert!(b.too_wide.is_none());
+            let want = zkinfer_models::numeric::round_shift(x * coef, MAX_RESCALE_BITS - 12);
+            assert_eq!(b.value(y), want, "x = {x}");
+            let (spec, w) = b.finish();
+            mock(&spec, &w).unwrap_or_else(|e| panic!("x = {x}: {e:?}"));
+        }
+        // One bit more (shift + bits = 63): refused instead of wrapping.
+        let mut b = Builder::new(layout);
+        let xs = b.public_inputs(&[5]);
+        b.linear(&[(xs[0], 1)], 0, Rescale::signed(MAX_RESCALE_BITS - 11, 12));
+        assert_eq!(b.too_wide, Some((MAX_RESCALE_BITS - 11, 12)));
     }
 }

@@ -61,6 +61,26 @@ pub enum CompileError {
         /// Needed.
         needed: usize,
     },
+    /// A rescale whose `shift + bits` exceeds
+    /// [`MAX_RESCALE_BITS`](zkinfer_models::numeric::MAX_RESCALE_BITS): its arithmetic would wrap.
+    #[error("node '{node}': a rescale by {shift} bits to {bits} bits exceeds {max} bits", max = zkinfer_models::numeric::MAX_RESCALE_BITS)]
+    RescaleTooWide {
+        /// Node name.
+        node: String,
+        /// Right shift.
+        shift: u32,
+        /// Result bits.
+        bits: u32,
+    },
+    /// The layout differs from the one the planner derives for the model with the layout's own
+    /// linear layout and lane count (a hand-edited or corrupted compiled model).
+    #[error("the layout {declared:?} differs from the one derived from the model, {derived:?}")]
+    LayoutMismatch {
+        /// The layout given.
+        declared: Layout,
+        /// The layout the planner derives.
+        derived: Layout,
+    },
     /// The model needs more rows than the largest supported circuit.
     #[error(
         "the model needs 2^{k} rows (with {lanes} lanes), above the maximum 2^{max}; split it or use fewer/larger layers"
@@ -101,13 +121,39 @@ pub fn compile(
 
 /// Runs the compiler and returns the builder (the planner reads its row and limb counts).
 pub(crate) fn build(model: &QuantizedModel, layout: Layout, trace: Option<&Trace>) -> Result<Builder, CompileError> {
+    build_into(Builder::new(layout), model, trace, true)
+}
+
+/// Tests only: compiles with the builder's tamper set (see `Builder::tamper`): the witness is
+/// what a dishonest prover who changed that one cell would compute, everything after it
+/// derived from the changed value.
+#[cfg(test)]
+pub(crate) fn compile_tampered(
+    model: &QuantizedModel,
+    layout: Layout,
+    trace: &Trace,
+    tamper: (CellRef, i64),
+) -> Result<(CircuitSpec, Witness), CompileError> {
+    let mut b = Builder::new(layout);
+    b.tamper = Some(tamper);
+    Ok(build_into(b, model, Some(trace), false)?.finish())
+}
+
+/// The compiler's walk over the nodes into `b`; with `check_trace`, every computed value is
+/// compared with the trace's.
+fn build_into(
+    mut b: Builder,
+    model: &QuantizedModel,
+    trace: Option<&Trace>,
+    check_trace: bool,
+) -> Result<Builder, CompileError> {
+    let layout = b.layout;
     if let Some(t) = trace
         && t.values.len() != model.tensors.len()
     {
         return Err(CompileError::TraceMismatch { expected: model.tensors.len(), got: t.values.len() });
     }
     check_size(model, layout)?;
-    let mut b = Builder::new(layout);
     let input = model.tensor(model.input);
     let values: Vec<i64> = match trace {
         Some(t) => t.get(model.input).iter().copied().collect(),
@@ -130,9 +176,12 @@ pub(crate) fn build(model: &QuantizedModel, layout: Layout, trace: Option<&Trace
             fuse_relu,
         };
         let out = compile_op(&mut b, &node.op, &inputs)?;
+        if let Some((shift, bits)) = b.too_wide {
+            return Err(CompileError::RescaleTooWide { node: node.name.clone(), shift, bits });
+        }
         let node =
             if fuse_relu { nodes.next().map(|(_, relu)| relu).expect("fusable_relu saw the Relu") } else { node };
-        if let Some(t) = trace {
+        if let Some(t) = trace.filter(|_| check_trace) {
             let expected = t.get(node.output);
             for (index, (cell, &want)) in out.iter().zip(expected.iter()).enumerate() {
                 let got = b.value(*cell);
@@ -290,6 +339,138 @@ mod tests {
         match build(&model, layout, None) {
             Err(CompileError::TooLarge { k, .. }) => assert!(k > crate::layout::MAX_K),
             other => panic!("expected TooLarge, got {:?}", other.map(|b| b.rows())),
+        }
+    }
+
+    #[test]
+    fn k_counts_the_public_values() {
+        // A mean over 64 x 64 inputs: 4,097 public values in 513 rows. The instance column has
+        // only as many usable rows as the advice columns, so k must hold every public value.
+        let t = |name: &str, shape: Vec<usize>| QTensor { name: name.into(), shape, scale: 4, bits: 8 };
+        let model = QuantizedModel {
+            tensors: vec![t("x", vec![1, 1, 64, 64]), t("y", vec![1, 1, 1, 1])],
+            nodes: vec![QNode {
+                name: "mean".into(),
+                op: QOp::GlobalAveragePool(QGlobalAveragePool { shift: 12 }),
+                inputs: vec![TensorId(0)],
+                output: TensorId(1),
+            }],
+            ..huge_model()
+        };
+        model.validate().unwrap();
+        let plan = crate::plan::plan(&model).unwrap();
+        let (spec, witness) = compile(&model, plan.layout, None).unwrap();
+        assert_eq!(spec.instance_len, 4097);
+        assert!(spec.rows < 4097 && (1usize << plan.k) > 4097, "k = {} for {} rows", plan.k, spec.rows);
+        crate::mock_prove(&spec, &witness).expect("every public value has a row");
+    }
+
+    /// The fixture with Sigmoid, Tanh, LeakyRelu and Softmax, quantized, with its planned layout
+    /// and the trace of its first input.
+    fn activations() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::interpret::Trace) {
+        use zkinfer_models::{data::InputData, onnx, quantize::quantize};
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/tests/fixtures");
+        let graph = onnx::import_file(&dir.join("fixture_activations.onnx"), &Default::default()).unwrap();
+        let shape = graph.tensor(graph.input).shape.clone();
+        let samples = |f: &str| InputData::from_file(&dir.join(f)).and_then(|d| d.samples(&shape)).unwrap();
+        let model = quantize(&graph, &samples("fixture_activations.calibration.json"), &QuantSettings::default())
+            .unwrap();
+        let plan = crate::plan::plan(&model).unwrap();
+        let trace = model.run(&samples("fixture_activations.input.json")[0]).unwrap();
+        (model, plan, trace)
+    }
+
+    fn rows_with(spec: &CircuitSpec, f: crate::layout::NamedFixed) -> Vec<usize> {
+        let c = spec.layout.fixed(f);
+        (0..spec.rows).filter(|&r| spec.fixed[c][r] != 0).collect()
+    }
+
+    #[test]
+    fn a_softmax_sum_forged_consistently_fails_only_its_linear_gate() {
+        // A prover who raises a Softmax's sum S and then computes everything after it
+        // honestly (the half, every division, remainder and range check, the outputs) is caught
+        // by exactly one relation: the sum's multiply-accumulate gate.
+        use crate::layout::NamedFixed;
+        let (model, plan, trace) = activations();
+        let (spec, honest) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        let division = rows_with(&spec, NamedFixed::QDivision)[0];
+        let (half, sum) = (division - 1, division - 2);
+        assert!([half, sum].iter().all(|&r| spec.fixed[spec.layout.fixed(NamedFixed::QMac)][r] == 1));
+        // A third more: enough to move the rounded probabilities.
+        let acc = CellRef { column: spec.layout.acc(), row: sum };
+        let tamper = (acc, honest.advice[acc.column][acc.row] / 3);
+        let (forged_spec, forged) = compile_tampered(&model, plan.layout, &trace, tamper).unwrap();
+        assert_eq!(forged_spec, spec, "the circuit does not depend on the witness");
+        assert_ne!(forged.instance, honest.instance, "the forged probabilities are claimed");
+        crate::testing::Forgery::new(spec, forged).assert_only(&["linear: acc = cont·acc_prev + Σ w·x + bias"]);
+    }
+
+    #[test]
+    fn a_function_output_forged_consistently_fails_only_the_function_lookup() {
+        // A tabulated activation's output 16 higher, everything after it honest.
+        use crate::layout::NamedFixed;
+        let (model, plan, trace) = activations();
+        let (spec, honest) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        // Some lookups' outputs are absorbed by later roundings: take the first that moves the
+        // public outputs.
+        let forged = rows_with(&spec, NamedFixed::QFunction)
+            .into_iter()
+            .map(|row| {
+                let tamper = (CellRef { column: spec.layout.lane(1), row }, 16);
+                compile_tampered(&model, plan.layout, &trace, tamper).unwrap().1
+            })
+            .find(|forged| forged.instance != honest.instance)
+            .expect("a forged activation moves the outputs");
+        crate::testing::Forgery::new(spec, forged).assert_only(&["function lookup"]);
+    }
+
+    #[test]
+    fn a_layout_that_is_not_the_derived_one_is_refused() {
+        use crate::plan::check_layout;
+        let (model, plan, _) = activations();
+        assert!(plan.layout.function_table);
+        assert_eq!(check_layout(&model, plan.layout).unwrap(), plan);
+        let l = plan.layout;
+        let variants = [
+            Layout { function_table: false, ..l },
+            Layout { limbs: l.limbs + 1, ..l },
+            Layout { limbs: l.limbs - 1, ..l },
+            Layout { range_bits: l.range_bits + 1, ..l },
+            Layout { weight_offset: l.weight_offset + 1, ..l },
+        ];
+        for declared in variants {
+            match check_layout(&model, declared) {
+                Err(CompileError::LayoutMismatch { declared: d, derived }) => {
+                    assert_eq!((d, derived), (declared, l));
+                }
+                other => panic!("{declared:?}: expected a mismatch, got {other:?}"),
+            }
+        }
+        // The layout's own choices (linear layout, lanes) are the operator's: other values are
+        // derived anew and accepted.
+        let other = crate::plan::plan_with_lanes(&model, LinearLayout::OuterProduct, 24).unwrap();
+        assert_eq!(check_layout(&model, other.layout).unwrap(), other);
+    }
+
+    #[test]
+    fn a_model_with_a_rescale_wider_than_62_bits_is_refused() {
+        // validate() refuses it; compiling it anyway fails instead of wrapping.
+        let (mut model, plan, _) = activations();
+        let (i, out_bits) = model
+            .nodes
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| matches!(n.op, QOp::Dense(_)).then(|| (i, model.tensor(n.output).bits)))
+            .unwrap();
+        let QOp::Dense(d) = &mut model.nodes[i].op else { unreachable!() };
+        d.shift = zkinfer_models::numeric::MAX_RESCALE_BITS - out_bits;
+        model.validate().expect("62 bits are within the bound");
+        let QOp::Dense(d) = &mut model.nodes[i].op else { unreachable!() };
+        d.shift += 1;
+        assert!(model.validate().is_err(), "63 bits must be refused");
+        match compile(&model, plan.layout, None) {
+            Err(CompileError::RescaleTooWide { shift, bits, .. }) => assert_eq!(shift + bits, 63),
+            other => panic!("expected RescaleTooWide, got {:?}", other.map(|_| ())),
         }
     }
 }
