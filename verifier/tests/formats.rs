@@ -54,3 +54,38 @@ fn damaged_model_files_give_typed_errors() {
         let _ = CompiledModel::from_bytes(&b);
     }
 }
+
+#[test]
+fn a_compiled_model_whose_layout_is_not_derived_from_its_model_is_refused() {
+    // A model with Sigmoid, Tanh and Softmax, and a layout that leaves out the function table
+    // (and a k that fits that layout): without the table the lookups are gone and those outputs
+    // would be free. Also every other field the planner derives.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/tests/fixtures");
+    let graph = onnx::import_file(&dir.join("fixture_activations.onnx"), &Default::default()).unwrap();
+    let shape = graph.tensor(graph.input).shape.clone();
+    let cal = InputData::from_file(&dir.join("fixture_activations.calibration.json"))
+        .unwrap()
+        .samples(&shape)
+        .unwrap();
+    let model = quantize(&graph, &cal, &Default::default()).unwrap();
+    let p = plan::plan(&model).unwrap();
+    let honest = CompiledModel { source: "fixture".into(), model, layout: p.layout, k: p.k };
+    assert_eq!(CompiledModel::from_bytes(&honest.to_bytes()).unwrap(), honest);
+    let l = p.layout;
+    let forged = [
+        zkinfer_circuits::Layout { function_table: false, ..l },
+        zkinfer_circuits::Layout { limbs: l.limbs + 1, ..l },
+        zkinfer_circuits::Layout { weight_offset: 0, ..l },
+    ];
+    for layout in forged {
+        let (spec, _) = zkinfer_circuits::compile::compile(&honest.model, layout, None).unwrap();
+        let k = zkinfer_circuits::required_k(&spec);
+        let m = CompiledModel { layout, k, ..honest.clone() };
+        match CompiledModel::from_bytes(&m.to_bytes()) {
+            Err(ModelError::Layout(zkinfer_circuits::CompileError::LayoutMismatch { declared, derived })) => {
+                assert_eq!((declared, derived), (layout, l));
+            }
+            other => panic!("{layout:?} must be refused, got {other:?}"),
+        }
+    }
+}
