@@ -137,11 +137,6 @@ impl Forgery {
         }
     }
 
-    /// Sets one cell alone, breaking its copies on purpose.
-    pub fn set_alone(&mut self, cell: CellRef, value: i64) {
-        self.witness.advice[cell.column][cell.row] = value;
-    }
-
     /// Re-derives the limbs and the output of the rescale on `row` from its accumulator, with the
     /// row's fixed coefficients, as an honest prover would (the output is set with [`Self::set`]).
     /// Limbs are taken modulo their widths, so an accumulator outside the range yields limbs

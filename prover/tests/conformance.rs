@@ -79,6 +79,20 @@ fn the_bundle_verifies_the_digits_mlp_and_rejects_every_tamper_case() {
         cases,
     };
     set.write(&root().join("target/conformance/digits_mlp")).expect("write the conformance set");
+
+    // The verifier's fuzz and bit-flip tests use a committed copy of this bundle and proof: it
+    // must still be the circuit of today (after a circuit change, copy the two files over).
+    let corpus = root().join("verifier/tests/corpus");
+    let committed = VerificationBundle::from_bytes(&std::fs::read(corpus.join("digits_mlp.zkv")).expect("corpus"))
+        .expect("the committed bundle decodes");
+    assert_eq!(
+        committed.circuit_identity,
+        prover.identity(),
+        "verifier/tests/corpus/ is stale: copy target/conformance/digits_mlp/bundle.zkv and proof.zkp \
+         to verifier/tests/corpus/digits_mlp.zkv and digits_mlp.zkp"
+    );
+    let committed_proof = std::fs::read(corpus.join("digits_mlp.zkp")).expect("corpus");
+    verifier.verify_bytes(&committed_proof).expect("the committed proof verifies");
 }
 
 #[test]
