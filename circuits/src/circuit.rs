@@ -45,18 +45,29 @@ pub fn instance_values<F: PrimeField>(values: &[i64]) -> Vec<F> {
 /// The smallest `k` whose usable rows hold the spec's rows, tables, constants and public values
 /// (the instance column has as many usable rows as the advice columns).
 pub fn required_k(spec: &CircuitSpec) -> u32 {
-    let blinding = with_layout(spec.layout, || {
-        // Any prime field gives the same count; pasta's Fp is the one in use.
-        let mut cs = ConstraintSystem::<halo2_proofs::pasta::Fp>::default();
-        ModelConfig::configure(&mut cs, spec.layout);
-        cs.blinding_factors()
-    });
+    let blinding = blinding_factors(spec);
     let needed = spec.rows.max(spec.table_rows()).max(spec.constants.len()).max(spec.instance_len) + blinding + 1;
     let mut k = MIN_K;
     while (1usize << k) < needed && k < 63 {
         k += 1;
     }
     k
+}
+
+/// halo2's blinding rows for the spec's layout.
+fn blinding_factors(spec: &CircuitSpec) -> usize {
+    with_layout(spec.layout, || {
+        // Any prime field gives the same count; pasta's Fp is the one in use.
+        let mut cs = ConstraintSystem::<halo2_proofs::pasta::Fp>::default();
+        ModelConfig::configure(&mut cs, spec.layout);
+        cs.blinding_factors()
+    })
+}
+
+/// Rows on which halo2 checks the gates and lookups at the spec's required `k`: all but the
+/// blinding rows and the last row.
+pub fn usable_rows(spec: &CircuitSpec) -> usize {
+    (1usize << required_k(spec)) - blinding_factors(spec) - 1
 }
 
 impl<F: PrimeField> Circuit<F> for ModelCircuit {

@@ -33,6 +33,7 @@ pub mod builder;
 pub mod chips;
 mod circuit;
 pub mod compile;
+pub mod constraints;
 pub mod layout;
 pub mod plan;
 #[cfg(test)]

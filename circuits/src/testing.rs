@@ -17,9 +17,14 @@ pub fn test_layout() -> Layout {
     }
 }
 
-/// MockProver on the spec and witness.
+/// MockProver on the spec and witness; the fast check of the constraint data
+/// ([`crate::constraints::check`]) must reach the same verdict with the same kinds of failure.
+#[track_caller]
 pub fn mock(spec: &CircuitSpec, witness: &Witness) -> Result<(), Vec<VerifyFailure>> {
-    crate::circuit::mock_prove(spec, witness)
+    let result = crate::circuit::mock_prove(spec, witness);
+    let kinds = sorted(result.as_ref().err().into_iter().flatten().map(|f| failure_kind(spec, f)));
+    assert_eq!(fast_check(spec, witness, false), kinds, "the fast check disagrees with MockProver");
+    result
 }
 
 /// A short name for what failed: the gate name, "range lookup", "function lookup",
@@ -38,16 +43,33 @@ pub fn failure_kind(spec: &CircuitSpec, f: &VerifyFailure) -> String {
     }
 }
 
-/// Asserts that MockProver rejects the witness and that the set of failure kinds is exactly `expected`.
+/// Asserts that MockProver rejects the witness and that the set of failure kinds is exactly
+/// `expected`; the fast check of the constraint data must find the same kinds.
 #[track_caller]
 pub fn assert_fails_with(spec: &CircuitSpec, witness: &Witness, expected: &[&str]) {
     let failures = mock(spec, witness).expect_err("the tampered witness must be rejected");
-    let mut kinds: Vec<String> = failures.iter().map(|f| failure_kind(spec, f)).collect();
-    kinds.sort();
-    kinds.dedup();
-    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
-    want.sort();
-    assert_eq!(kinds, want, "failures: {failures:?}");
+    let kinds = sorted(failures.iter().map(|f| failure_kind(spec, f)));
+    assert_eq!(kinds, sorted(expected.iter().map(|s| s.to_string())), "failures: {failures:?}");
+}
+
+fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = items.collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The kinds of failure the fast check of the constraint data finds, named as [`failure_kind`]
+/// (or, with `detail`, as [`failure_detail`]) names MockProver's.
+pub fn fast_check(spec: &CircuitSpec, witness: &Witness, detail: bool) -> Vec<String> {
+    use crate::constraints::check::{Failure, check_witness};
+    let failures = check_witness(spec, witness).err().unwrap_or_default();
+    sorted(failures.iter().map(|f| match f {
+        Failure::Gate { gate, constraint, .. } if detail => format!("{gate}: {constraint}"),
+        Failure::Gate { gate, .. } => gate.to_string(),
+        Failure::Lookup { name, .. } => format!("{name} lookup"),
+        Failure::Copy { .. } | Failure::Instance { .. } | Failure::Constant { .. } => "permutation".into(),
+    }))
 }
 
 /// A precise name for what failed: `gate: constraint` for a gate, else as [`failure_kind`].
@@ -169,12 +191,9 @@ impl Forgery {
     #[track_caller]
     pub fn assert_only(&self, expected: &[&str]) {
         let failures = mock(&self.spec, &self.witness).expect_err("the forged witness must be rejected");
-        let mut got: Vec<String> = failures.iter().map(|f| failure_detail(&self.spec, f)).collect();
-        got.sort();
-        got.dedup();
-        let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
-        want.sort();
-        assert_eq!(got, want, "failures: {failures:?}");
+        let got = sorted(failures.iter().map(|f| failure_detail(&self.spec, f)));
+        assert_eq!(got, sorted(expected.iter().map(|s| s.to_string())), "failures: {failures:?}");
+        assert_eq!(fast_check(&self.spec, &self.witness, true), got, "the fast check disagrees with MockProver");
     }
 
     /// Asserts that MockProver accepts the witness.
@@ -183,5 +202,6 @@ impl Forgery {
         if let Err(f) = mock(&self.spec, &self.witness) {
             panic!("the witness must be accepted: {f:?}");
         }
+        assert_eq!(fast_check(&self.spec, &self.witness, true), Vec::<String>::new(), "the fast check rejects it");
     }
 }

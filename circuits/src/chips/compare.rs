@@ -11,13 +11,10 @@
 //! `i_new = s · i_prev + (1 - s) · j` with `j` a fixed column: the running index of the first
 //! maximum when the row compares the running maximum `a` with element `j` as `b`.
 
-use halo2_proofs::plonk::{ConstraintSystem, Expression};
-use halo2_proofs::poly::Rotation;
-
 use super::range::{RangeInstructions, Rescale};
-use super::{ModelConfig, Query};
 use crate::builder::{Builder, CellRef, Operand};
-use crate::layout::NamedFixed;
+use crate::constraints::{Expr, Gate, GateBuilder};
+use crate::layout::{Layout, NamedFixed};
 
 const A: usize = 0;
 const B: usize = 1;
@@ -27,13 +24,15 @@ const N: usize = 4;
 const I_PREV: usize = 5;
 const I_NEW: usize = 6;
 
-pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, config: &ModelConfig) {
-    meta.create_gate("compare", |meta| {
-        let mut q = Query { meta, config };
-        let q_max = q.named(NamedFixed::QMax);
-        let (a, b, s, m, n) = (q.lane(A), q.lane(B), q.lane(S), q.lane(M), q.lane(N));
-        let d = q.acc(Rotation::cur());
-        let one = Expression::Constant(F::ONE);
+/// The gates `compare` and `argmax`.
+pub(crate) fn gates(layout: Layout) -> Vec<Gate> {
+    let mut q = GateBuilder::new(layout);
+    let q_max = q.named(NamedFixed::QMax);
+    let (a, b, s, m, n) = (q.lane(A), q.lane(B), q.lane(S), q.lane(M), q.lane(N));
+    let d = q.acc(0);
+    let one = Expr::Constant(1);
+    let compare = q.gate(
+        "compare",
         vec![
             ("s is boolean", q_max.clone() * (s.clone() * s.clone() - s.clone())),
             ("m = b + s·(a - b)", q_max.clone() * (m.clone() - b.clone() - s.clone() * (a.clone() - b.clone()))),
@@ -42,16 +41,15 @@ pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, confi
                 "d = s·(a - b) + (1 - s)·(b - a - 1)",
                 q_max * (d - s.clone() * (a.clone() - b.clone()) - (one.clone() - s) * (b - a - one)),
             ),
-        ]
-    });
-    meta.create_gate("argmax", |meta| {
-        let mut q = Query { meta, config };
-        let q_arg = q.named(NamedFixed::QArgMax);
-        let j = q.named(NamedFixed::ArgMaxIndex);
-        let (s, i_prev, i_new) = (q.lane(S), q.lane(I_PREV), q.lane(I_NEW));
-        let one = Expression::Constant(F::ONE);
-        vec![("i_new = s·i_prev + (1 - s)·j", q_arg * (i_new - s.clone() * i_prev - (one - s) * j))]
-    });
+        ],
+    );
+    let mut q = GateBuilder::new(layout);
+    let q_arg = q.named(NamedFixed::QArgMax);
+    let j = q.named(NamedFixed::ArgMaxIndex);
+    let (s, i_prev, i_new) = (q.lane(S), q.lane(I_PREV), q.lane(I_NEW));
+    let one = Expr::Constant(1);
+    let argmax = q.gate("argmax", vec![("i_new = s·i_prev + (1 - s)·j", q_arg * (i_new - s.clone() * i_prev - (one - s) * j))]);
+    vec![compare, argmax]
 }
 
 /// Cells of one comparison.

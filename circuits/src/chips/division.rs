@@ -6,27 +6,26 @@
 //! `compile::output`), so `0 ≤ r < S` and, all values being small, `y = floor((e·P + h) / S)`
 //! over the integers: the rounding rule of `zkinfer_models::numeric::round_div`.
 
-use halo2_proofs::plonk::{ConstraintSystem, Expression};
-use halo2_proofs::poly::Rotation;
-
 use super::range::{RangeInstructions, Rescale};
-use super::{ModelConfig, Query};
 use crate::builder::{Builder, CellRef, Operand};
-use crate::layout::NamedFixed;
+use crate::constraints::{Expr, Gate, GateBuilder};
+use crate::layout::{Layout, NamedFixed};
 
-pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, config: &ModelConfig) {
-    meta.create_gate("division", |meta| {
-        let mut q = Query { meta, config };
-        let q_div = q.named(NamedFixed::QDivision);
-        let p = q.named(NamedFixed::DivisionScale);
-        let (e, s, h, y, r) = (q.lane(0), q.lane(1), q.lane(2), q.lane(3), q.lane(4));
-        let acc = q.acc(Rotation::cur());
-        let one = Expression::Constant(F::ONE);
+/// The gate `division`.
+pub(crate) fn gates(layout: Layout) -> Vec<Gate> {
+    let mut q = GateBuilder::new(layout);
+    let q_div = q.named(NamedFixed::QDivision);
+    let p = q.named(NamedFixed::DivisionScale);
+    let (e, s, h, y, r) = (q.lane(0), q.lane(1), q.lane(2), q.lane(3), q.lane(4));
+    let acc = q.acc(0);
+    let one = Expr::Constant(1);
+    vec![q.gate(
+        "division",
         vec![
             ("y·S + r = e·P + h", q_div.clone() * (y * s.clone() + r.clone() - e * p - h)),
             ("acc = S - 1 - r", q_div * (acc - (s - one - r))),
-        ]
-    });
+        ],
+    )]
 }
 
 /// Cells of one division.

@@ -5,24 +5,26 @@
 //! Lookup `function` (enable `q_function`): `(tag, q·x, q·y)` with `x` = lane 0, `y` = lane 1 is a
 //! table row. Rows without the enable look up `(0, 0, 0)`, which the table always holds.
 
-use halo2_proofs::plonk::ConstraintSystem;
-
-use super::{ModelConfig, Query};
 use crate::builder::{Builder, CellRef, Operand};
-use crate::layout::NamedFixed;
+use crate::constraints::{GateBuilder, Lookup, TableColumn};
+use crate::layout::{Layout, NamedFixed};
 use zkinfer_models::quantized::LookupTable;
 
-pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, config: &ModelConfig) {
-    let Some(table) = config.function_table else {
-        return;
-    };
-    meta.lookup(|meta| {
-        let mut q = Query { meta, config };
-        let on = q.named(NamedFixed::QFunction);
-        let tag = q.named(NamedFixed::FunctionTag);
-        let (x, y) = (q.lane(0), q.lane(1));
-        vec![(tag, table[0]), (on.clone() * x, table[1]), (on * y, table[2])]
-    });
+/// The function lookup, when the layout has the function table.
+pub(crate) fn lookups(layout: Layout) -> Vec<Lookup> {
+    if !layout.function_table {
+        return Vec::new();
+    }
+    let mut q = GateBuilder::new(layout);
+    let on = q.named(NamedFixed::QFunction);
+    let tag = q.named(NamedFixed::FunctionTag);
+    let (x, y) = (q.lane(0), q.lane(1));
+    let inputs = vec![
+        (tag, TableColumn::FunctionTag),
+        (on.clone() * x, TableColumn::FunctionInput),
+        (on * y, TableColumn::FunctionOutput),
+    ];
+    vec![q.lookup("function", inputs)]
 }
 
 /// Tabulated functions.

@@ -20,61 +20,53 @@
 //!
 //! [`Layout::copy_lanes`]: crate::layout::Layout::copy_lanes
 
-use halo2_proofs::plonk::{ConstraintSystem, Expression};
-use halo2_proofs::poly::Rotation;
-
 use super::range::{RangeInstructions, Rescale};
-use super::{ModelConfig, Query};
 use crate::builder::{Builder, CellRef, Operand};
-use crate::layout::{LinearLayout, NamedFixed};
+use crate::constraints::{Expr, Gate, GateBuilder};
+use crate::layout::{Layout, LinearLayout, NamedFixed};
 
-pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, config: &ModelConfig) {
-    let layout = config.layout;
-    meta.create_gate("linear", |meta| {
-        let mut q = Query { meta, config };
-        let q_mac = q.named(NamedFixed::QMac);
-        let cont = q.named(NamedFixed::Cont);
-        let bias = q.named(NamedFixed::Bias);
-        let acc = q.acc(Rotation::cur());
-        let prev = q.acc(Rotation::prev());
-        let mut sum = bias;
-        let offset = Expression::Constant(F::from(u64::from(layout.weight_offset)));
-        for l in 0..layout.copy_lanes() {
-            let w = q.fixed(layout.weight(l)) - offset.clone();
-            sum = sum + w * q.lane(l);
-        }
-        vec![("acc = cont·acc_prev + Σ w·x + bias", q_mac * (acc - cont * prev - sum))]
-    });
-    if layout.linear != LinearLayout::OuterProduct {
-        return;
+/// The gates `linear`, and `outer` and `shift` for [`LinearLayout::OuterProduct`].
+pub(crate) fn gates(layout: Layout) -> Vec<Gate> {
+    let offset = || Expr::Constant(i64::from(layout.weight_offset));
+    let mut q = GateBuilder::new(layout);
+    let q_mac = q.named(NamedFixed::QMac);
+    let cont = q.named(NamedFixed::Cont);
+    let bias = q.named(NamedFixed::Bias);
+    let acc = q.acc(0);
+    let prev = q.acc(-1);
+    let mut sum = bias;
+    for l in 0..layout.copy_lanes() {
+        let w = q.fixed(layout.weight(l)) - offset();
+        sum = sum + w * q.lane(l);
     }
-    meta.create_gate("outer", |meta| {
-        let mut q = Query { meta, config };
-        let q_outer = q.named(NamedFixed::QOuter);
-        let cont = q.named(NamedFixed::Cont);
-        let x = q.out();
-        let offset = Expression::Constant(F::from(u64::from(layout.weight_offset)));
-        (0..layout.lanes)
-            .map(|l| {
-                let (cur, prev) = (q.lane(l), q.lane_at(l, Rotation::prev()));
-                let w = q.fixed(layout.weight(l)) - offset.clone();
-                ("lane = cont·lane_prev + w·x", q_outer.clone() * (cur - cont.clone() * prev - w * x.clone()))
-            })
-            .collect::<Vec<_>>()
-    });
-    meta.create_gate("shift", |meta| {
-        let mut q = Query { meta, config };
-        let q_shift = q.named(NamedFixed::QShift);
-        let bias = q.named(NamedFixed::Bias);
-        let acc = q.acc(Rotation::cur());
-        let mut constraints =
-            vec![("acc = lane0_prev + bias", q_shift.clone() * (acc - q.lane_at(0, Rotation::prev()) - bias))];
-        for l in 0..layout.lanes - 1 {
-            let (cur, next_prev) = (q.lane(l), q.lane_at(l + 1, Rotation::prev()));
-            constraints.push(("lane = next lane_prev", q_shift.clone() * (cur - next_prev)));
-        }
-        constraints
-    });
+    let linear = q.gate("linear", vec![("acc = cont·acc_prev + Σ w·x + bias", q_mac * (acc - cont * prev - sum))]);
+    if layout.linear != LinearLayout::OuterProduct {
+        return vec![linear];
+    }
+
+    let mut q = GateBuilder::new(layout);
+    let q_outer = q.named(NamedFixed::QOuter);
+    let cont = q.named(NamedFixed::Cont);
+    let x = q.out();
+    let constraints = (0..layout.lanes)
+        .map(|l| {
+            let (cur, prev) = (q.lane(l), q.lane_at(l, -1));
+            let w = q.fixed(layout.weight(l)) - offset();
+            ("lane = cont·lane_prev + w·x", q_outer.clone() * (cur - cont.clone() * prev - w * x.clone()))
+        })
+        .collect();
+    let outer = q.gate("outer", constraints);
+
+    let mut q = GateBuilder::new(layout);
+    let q_shift = q.named(NamedFixed::QShift);
+    let bias = q.named(NamedFixed::Bias);
+    let acc = q.acc(0);
+    let mut constraints = vec![("acc = lane0_prev + bias", q_shift.clone() * (acc - q.lane_at(0, -1) - bias))];
+    for l in 0..layout.lanes - 1 {
+        let (cur, next_prev) = (q.lane(l), q.lane_at(l + 1, -1));
+        constraints.push(("lane = next lane_prev", q_shift.clone() * (cur - next_prev)));
+    }
+    vec![linear, outer, q.gate("shift", constraints)]
 }
 
 /// Outputs that read the same inputs with different coefficients: output `o` is

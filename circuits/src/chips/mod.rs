@@ -1,6 +1,7 @@
-//! Chips, one per op family, halo2_gadgets style: each file holds its gate (`configure`), the
-//! instruction trait the compiler calls, that trait's implementation on the [`Builder`](crate::builder::Builder)
-//! (which emits rows), and MockProver tests with honest and tampered witnesses.
+//! Chips, one per op family, halo2_gadgets style: each file holds its gates and lookups as data
+//! (`gates`, `lookups`: see [`crate::constraints`]), the instruction trait the compiler calls,
+//! that trait's implementation on the [`Builder`](crate::builder::Builder) (which emits rows),
+//! and MockProver tests with honest and tampered witnesses.
 //!
 //! All chips share one set of columns ([`ModelConfig`]), created here in a fixed, documented
 //! order (the transcript and the circuit identity depend on it):
@@ -28,7 +29,8 @@ pub mod range;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Instance, TableColumn};
 use halo2_proofs::poly::Rotation;
 
-use crate::layout::{Layout, NamedFixed};
+use crate::constraints::{self, ConstraintData, Part, Query};
+use crate::layout::Layout;
 
 /// The columns of a model circuit.
 #[derive(Clone, Debug)]
@@ -48,7 +50,8 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    /// Creates every column, gate and lookup for `layout` (order: see the module docs).
+    /// Creates every column, then every gate and lookup of [`ConstraintData::new`] for
+    /// `layout` (order: see the module docs).
     pub fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, layout: Layout) -> Self {
         let advice: Vec<_> = (0..layout.advice_columns()).map(|_| meta.advice_column()).collect();
         let fixed: Vec<_> = (0..layout.fixed_columns()).map(|_| meta.fixed_column()).collect();
@@ -65,42 +68,54 @@ impl ModelConfig {
             .function_table
             .then(|| [meta.lookup_table_column(), meta.lookup_table_column(), meta.lookup_table_column()]);
         let config = Self { layout, advice, fixed, instance, range_table, function_table };
-        linear::configure(meta, &config);
-        range::configure(meta, &config);
-        compare::configure(meta, &config);
-        division::configure(meta, &config);
-        function::configure(meta, &config);
+        for part in ConstraintData::new(layout).parts {
+            match part {
+                Part::Gate(gate) => meta.create_gate(gate.name, |meta| {
+                    let queried = config.query_all(meta, &gate.queries);
+                    let get = |q: Query| queried[gate.queries.iter().position(|&g| g == q).expect("recorded")].clone();
+                    gate.constraints.iter().map(|(name, e)| (*name, e.to_halo2(&get))).collect::<Vec<_>>()
+                }),
+                Part::Lookup(l) => {
+                    meta.lookup(|meta| {
+                        let queried = config.query_all(meta, &l.queries);
+                        let get = |q: Query| queried[l.queries.iter().position(|&g| g == q).expect("recorded")].clone();
+                        l.inputs.iter().map(|(e, table)| (e.to_halo2(&get), config.table_column(*table))).collect()
+                    });
+                }
+            }
+        }
         config
     }
-}
 
-/// Shorthands for querying the shared columns inside a gate.
-pub(crate) struct Query<'a, 'b, F: ff::Field> {
-    pub meta: &'a mut halo2_proofs::plonk::VirtualCells<'b, F>,
-    pub config: &'a ModelConfig,
-}
+    /// Makes `queries` in order (halo2 numbers queries by first use; see [`crate::constraints`]).
+    fn query_all<F: ff::Field>(
+        &self,
+        meta: &mut halo2_proofs::plonk::VirtualCells<'_, F>,
+        queries: &[Query],
+    ) -> Vec<Expression<F>> {
+        queries
+            .iter()
+            .map(|q| match q.column {
+                constraints::Column::Advice(c) => meta.query_advice(self.advice[c], Rotation(q.rotation)),
+                constraints::Column::Fixed(c) => meta.query_fixed(self.fixed[c]),
+            })
+            .collect()
+    }
 
-impl<F: ff::Field> Query<'_, '_, F> {
-    pub fn lane(&mut self, i: usize) -> Expression<F> {
-        self.lane_at(i, Rotation::cur())
-    }
-    pub fn lane_at(&mut self, i: usize, rotation: Rotation) -> Expression<F> {
-        self.meta.query_advice(self.config.advice[self.config.layout.lane(i)], rotation)
-    }
-    pub fn acc(&mut self, rotation: Rotation) -> Expression<F> {
-        self.meta.query_advice(self.config.advice[self.config.layout.acc()], rotation)
-    }
-    pub fn out(&mut self) -> Expression<F> {
-        self.meta.query_advice(self.config.advice[self.config.layout.out()], Rotation::cur())
-    }
-    pub fn limb(&mut self, i: usize) -> Expression<F> {
-        self.meta.query_advice(self.config.advice[self.config.layout.limb(i)], Rotation::cur())
-    }
-    pub fn fixed(&mut self, column: usize) -> Expression<F> {
-        self.meta.query_fixed(self.config.fixed[column])
-    }
-    pub fn named(&mut self, f: NamedFixed) -> Expression<F> {
-        let c = self.config.layout.fixed(f);
-        self.fixed(c)
+    /// The halo2 table column of a lookup table column.
+    ///
+    /// # Panics
+    /// For a function-table column when the layout has no function table (the constraint data
+    /// has no such lookup then).
+    fn table_column(&self, t: constraints::TableColumn) -> TableColumn {
+        use constraints::TableColumn as T;
+        let function = || self.function_table.expect("the layout has a function table");
+        match t {
+            T::RangeTag => self.range_table[0],
+            T::RangeValue => self.range_table[1],
+            T::FunctionTag => function()[0],
+            T::FunctionInput => function()[1],
+            T::FunctionOutput => function()[2],
+        }
     }
 }

@@ -20,14 +20,11 @@
 //! the top bit of `y - lo` (width tag 1). For the signed range `lo = -2^(bits-1)` that bit is 1
 //! exactly when `y ≥ 0`, so `out = max(y, 0)`: the Relu costs no row.
 
-use halo2_proofs::plonk::ConstraintSystem;
-use halo2_proofs::poly::Rotation;
-
 use zkinfer_models::numeric::MAX_RESCALE_BITS;
 
-use super::{ModelConfig, Query};
 use crate::builder::{Builder, CellRef};
-use crate::layout::NamedFixed;
+use crate::constraints::{Expr, Gate, GateBuilder, Lookup, TableColumn};
+use crate::layout::{Layout, NamedFixed};
 
 /// How a value is rescaled and range-checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,36 +54,42 @@ impl Rescale {
     }
 }
 
-pub(crate) fn configure<F: ff::PrimeField>(meta: &mut ConstraintSystem<F>, config: &ModelConfig) {
-    let layout = config.layout;
-    meta.create_gate("rescale", |meta| {
-        let mut q = Query { meta, config };
-        let q_rr = q.named(NamedFixed::QRescale);
-        let q_relu = q.named(NamedFixed::QRescaleRelu);
-        let c = q.named(NamedFixed::RescaleC);
-        let y0 = q.named(NamedFixed::RescaleY0);
-        let acc = q.acc(Rotation::cur());
-        let out = q.out();
-        let mut v = halo2_proofs::plonk::Expression::Constant(F::ZERO);
-        let mut y = halo2_proofs::plonk::Expression::Constant(F::ZERO);
-        for i in 0..layout.limbs {
-            let limb = q.limb(i);
-            v = v + q.fixed(layout.coef(i)) * limb.clone();
-            y = y + q.fixed(layout.ycoef(i)) * limb;
-        }
-        let sign = q.limb(layout.limbs - 1);
+/// The gate `rescale`.
+pub(crate) fn gates(layout: Layout) -> Vec<Gate> {
+    let mut q = GateBuilder::new(layout);
+    let q_rr = q.named(NamedFixed::QRescale);
+    let q_relu = q.named(NamedFixed::QRescaleRelu);
+    let c = q.named(NamedFixed::RescaleC);
+    let y0 = q.named(NamedFixed::RescaleY0);
+    let acc = q.acc(0);
+    let out = q.out();
+    let mut v = Expr::Constant(0);
+    let mut y = Expr::Constant(0);
+    for i in 0..layout.limbs {
+        let limb = q.limb(i);
+        v = v + q.fixed(layout.coef(i)) * limb.clone();
+        y = y + q.fixed(layout.ycoef(i)) * limb;
+    }
+    let sign = q.limb(layout.limbs - 1);
+    vec![q.gate(
+        "rescale",
         vec![
             ("acc + C = Σ coef·limb", (q_rr.clone() + q_relu.clone()) * (acc + c - v)),
             ("out + Y0 = Σ ycoef·limb", q_rr * (out.clone() + y0.clone() - y.clone())),
             ("out = s·(Σ ycoef·limb - Y0)", q_relu * (out - sign * (y - y0))),
-        ]
-    });
-    for i in 0..layout.limbs {
-        meta.lookup(|meta| {
-            let mut q = Query { meta, config };
-            vec![(q.fixed(layout.tag(i)), config.range_table[0]), (q.limb(i), config.range_table[1])]
-        });
-    }
+        ],
+    )]
+}
+
+/// One range lookup per limb column: `(width tag, limb)` is a row of the range table.
+pub(crate) fn lookups(layout: Layout) -> Vec<Lookup> {
+    (0..layout.limbs)
+        .map(|i| {
+            let mut q = GateBuilder::new(layout);
+            let inputs = vec![(q.fixed(layout.tag(i)), TableColumn::RangeTag), (q.limb(i), TableColumn::RangeValue)];
+            q.lookup("range", inputs)
+        })
+        .collect()
 }
 
 /// The range table rows `(width, value)`: `(0, 0)`, then every `v < 2^w` for `1 ≤ w ≤ range_bits`.
