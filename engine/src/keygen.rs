@@ -1,0 +1,194 @@
+//! Own keygen: the fixed columns and the permutation of a model circuit computed from its
+//! [`CircuitSpec`] directly (no halo2 synthesis), and their commitments, exactly as halo2's
+//! `keygen_vk` computes them for [`zkinfer_circuits::ModelCircuit`].
+//!
+//! What halo2 does and this module repeats (halo2_proofs 0.4.1, `SimpleFloorPlanner`):
+//! - Fixed columns in creation order: the layout's fixed columns (row `r` holds the spec's
+//!   value), the constants column (the constants in the order synthesis binds them, from row
+//!   0), the range table (tag, value) and the function table (tag, input, output), each table
+//!   padded with its first row (all zeros). Unassigned cells are zero.
+//! - Permutation columns in the order equality is enabled: the constants column, the instance
+//!   column, the copy lanes, the `out` column. Copies are applied in synthesis order, which
+//!   shapes halo2's cycle merging and so the permutation polynomials: public inputs (as the
+//!   advice cells are assigned, column by column), the spec's copies, the constants (after the
+//!   region), the public outputs.
+//! - Commitments: `commit_lagrange` of each column with the zero blind.
+
+use ff::Field;
+use group::Curve;
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::plonk::ConstraintSystem;
+use halo2_proofs::poly::commitment::{Blind, Params};
+use halo2_proofs::poly::{EvaluationDomain, LagrangeCoeff, Polynomial};
+use zkinfer_circuits::chips::ModelConfig;
+use zkinfer_circuits::chips::range::range_table;
+use zkinfer_circuits::{CellRef, CircuitSpec, to_field, with_layout};
+
+use crate::EngineError;
+use crate::permutation::{PermutationAssembly, PermutationColumn};
+
+/// A model circuit's keys as the engine computes them: the constraint system, the domain, the
+/// fixed columns, the permutation and the commitments of the verifying key.
+#[derive(Debug)]
+pub struct Keys {
+    /// The configured constraint system (the same one halo2 builds from the constraint data).
+    pub cs: ConstraintSystem<Fp>,
+    /// The evaluation domain (`2^k` rows, extended by the constraint degree).
+    pub domain: EvaluationDomain<Fp>,
+    /// Fixed columns in halo2's column order, in Lagrange form.
+    pub fixed: Vec<Polynomial<Fp, LagrangeCoeff>>,
+    /// The permutation polynomials (one per equality-enabled column), in Lagrange form.
+    pub permutation: Vec<Polynomial<Fp, LagrangeCoeff>>,
+    /// Commitments to the fixed columns.
+    pub fixed_commitments: Vec<EqAffine>,
+    /// Commitments to the permutation polynomials.
+    pub permutation_commitments: Vec<EqAffine>,
+}
+
+/// The constraint system of a spec's layout (halo2's `configure`, from the constraint data).
+pub fn constraint_system(spec: &CircuitSpec) -> ConstraintSystem<Fp> {
+    with_layout(spec.layout, || {
+        let mut cs = ConstraintSystem::default();
+        ModelConfig::configure(&mut cs, spec.layout);
+        // keygen then compresses selectors; the model circuits have none (their gate enables
+        // are fixed columns), so the system is already the one halo2 pins.
+        cs
+    })
+}
+
+/// Computes the keys of `spec`'s circuit for `params`.
+pub fn keygen(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, EngineError> {
+    let cs = constraint_system(spec);
+    let k = params.k();
+    let n = 1usize << k;
+    if n < cs.minimum_rows() || n - (cs.blinding_factors() + 1) < spec.table_rows().max(spec.rows) {
+        return Err(EngineError::TooFewRows { k });
+    }
+    let usable = n - (cs.blinding_factors() + 1);
+    let domain = EvaluationDomain::new(cs.degree() as u32, k);
+    let layout = spec.layout;
+
+    // Fixed columns: the layout's, then constants, range table, function table.
+    let mut fixed: Vec<Vec<Fp>> = spec.fixed.iter().map(|c| column(n, c.iter().map(|&v| to_field(v)))).collect();
+    let constants = bound_constants(spec);
+    fixed.push(column(n, constants.iter().map(|&(_, v)| to_field(v))));
+    let range: Vec<(u64, u64)> = range_table(layout.range_bits).collect();
+    fixed.push(column(n, range.iter().map(|&(w, _)| Fp::from(w))));
+    fixed.push(column(n, range.iter().map(|&(_, v)| Fp::from(v))));
+    if layout.function_table {
+        let rows: Vec<[i64; 3]> = std::iter::once([0, 0, 0]).chain(spec.function_table.iter().copied()).collect();
+        for i in 0..3 {
+            fixed.push(column(n, rows.iter().map(|r| to_field(r[i]))));
+        }
+    }
+
+    // The permutation, copies in synthesis order.
+    let constants_column = layout.fixed_columns();
+    let mut columns = vec![PermutationColumn::Fixed(constants_column), PermutationColumn::Instance];
+    columns.extend((0..layout.copy_lanes()).map(|l| PermutationColumn::Advice(layout.lane(l))));
+    columns.push(PermutationColumn::Advice(layout.out()));
+    let mut assembly = PermutationAssembly::new(n, usable, columns);
+    let advice = |c: CellRef| (PermutationColumn::Advice(c.column), c.row);
+    for (cell, i) in instance_inputs_in_assignment_order(spec) {
+        assembly.copy((PermutationColumn::Instance, i), advice(cell))?;
+    }
+    for &(a, b) in &spec.copies {
+        assembly.copy(advice(a), advice(b))?;
+    }
+    for (row, &(cell, _)) in constants.iter().enumerate() {
+        assembly.copy((PermutationColumn::Fixed(constants_column), row), advice(cell))?;
+    }
+    for &(cell, i) in &spec.instance_outputs {
+        assembly.copy(advice(cell), (PermutationColumn::Instance, i))?;
+    }
+    let permutation = assembly.polynomials(&domain);
+
+    let fixed: Vec<Polynomial<Fp, LagrangeCoeff>> = fixed.into_iter().map(|c| lagrange(&domain, c)).collect();
+    let commit = |p: &Polynomial<Fp, LagrangeCoeff>| params.commit_lagrange(p, Blind::default()).to_affine();
+    let fixed_commitments = fixed.iter().map(commit).collect();
+    let permutation_commitments = permutation.iter().map(commit).collect();
+    Ok(Keys { cs, domain, fixed, permutation, fixed_commitments, permutation_commitments })
+}
+
+impl Keys {
+    /// The text halo2 hashes into the transcript and zkinfer hashes into the circuit identity:
+    /// the `Debug` form of halo2's pinned verifying key, rebuilt from these keys.
+    pub fn pinned_text(&self) -> String {
+        use ff::PrimeField;
+        use halo2_proofs::pasta::Fq;
+        // Field for field the shape of halo2's `PinnedVerificationKey` and of its permutation
+        // verifying key, so that the derived `Debug` output is the same text.
+        // Read only through `Debug`.
+        #[allow(dead_code)]
+        #[derive(Debug)]
+        struct VerifyingKey<'a> {
+            commitments: &'a Vec<EqAffine>,
+        }
+        #[allow(dead_code)]
+        #[derive(Debug)]
+        struct PinnedVerificationKey<'a> {
+            base_modulus: &'static str,
+            scalar_modulus: &'static str,
+            domain: &'a dyn std::fmt::Debug,
+            cs: &'a dyn std::fmt::Debug,
+            fixed_commitments: &'a Vec<EqAffine>,
+            permutation: &'a VerifyingKey<'a>,
+        }
+        let pinned = PinnedVerificationKey {
+            base_modulus: Fq::MODULUS,
+            scalar_modulus: Fp::MODULUS,
+            domain: &self.domain.pinned(),
+            cs: &self.cs.pinned(),
+            fixed_commitments: &self.fixed_commitments,
+            permutation: &VerifyingKey { commitments: &self.permutation_commitments },
+        };
+        format!("{pinned:?}")
+    }
+}
+
+/// A column of `n` rows starting with `values`, zero after them.
+fn column(n: usize, values: impl Iterator<Item = Fp>) -> Vec<Fp> {
+    let mut c: Vec<Fp> = values.take(n).collect();
+    c.resize(n, Fp::ZERO);
+    c
+}
+
+fn lagrange(domain: &EvaluationDomain<Fp>, values: Vec<Fp>) -> Polynomial<Fp, LagrangeCoeff> {
+    let mut p = domain.empty_lagrange();
+    p.iter_mut().zip(values).for_each(|(p, v)| *p = v);
+    p
+}
+
+/// Where each advice cell's value comes from in synthesis: a cell bound to a constant takes the
+/// constant even when it is also a public input (as `ModelCircuit::synthesize` decides).
+fn is_constant(spec: &CircuitSpec) -> impl Fn(CellRef) -> bool + '_ {
+    let set: std::collections::HashSet<CellRef> = spec.constants.iter().map(|&(c, _)| c).collect();
+    move |c| set.contains(&c)
+}
+
+/// The constant-bound cells in the order synthesis binds them (advice column by column, row by
+/// row), which is the order of their rows in the constants column.
+fn bound_constants(spec: &CircuitSpec) -> Vec<(CellRef, i64)> {
+    let mut c = spec.constants.clone();
+    // Later bindings of the same cell win in synthesis; keep the last one per cell.
+    let mut last = std::collections::HashMap::new();
+    for (i, &(cell, _)) in c.iter().enumerate() {
+        last.insert(cell, i);
+    }
+    c = c.iter().enumerate().filter(|&(i, (cell, _))| last[cell] == i).map(|(_, &x)| x).collect();
+    c.sort_by_key(|&(cell, _)| (cell.column, cell.row));
+    c
+}
+
+/// Public-input bindings in the order synthesis assigns their cells (advice column by column,
+/// row by row), without cells bound to constants.
+fn instance_inputs_in_assignment_order(spec: &CircuitSpec) -> Vec<(CellRef, usize)> {
+    let constant = is_constant(spec);
+    let mut last = std::collections::HashMap::new();
+    for &(cell, i) in &spec.instance_inputs {
+        last.insert(cell, i);
+    }
+    let mut v: Vec<(CellRef, usize)> = last.into_iter().filter(|&(c, _)| !constant(c)).collect();
+    v.sort_by_key(|&(cell, _)| (cell.column, cell.row));
+    v
+}

@@ -1,0 +1,49 @@
+//! # zkinfer-engine
+//!
+//! zkinfer's own proving engine for the circuits zkinfer compiles: it works from the circuit's
+//! [`CircuitSpec`](zkinfer_circuits::CircuitSpec) and constraint data
+//! ([`zkinfer_circuits::constraints`]) instead of running halo2's synthesis, and its results
+//! must equal halo2_proofs 0.4.1's bit for bit, so that the stock verifier accepts them and
+//! soundness never depends on engine code.
+//!
+//! Built so far: keygen ([`keygen::keygen`]): the fixed columns, the permutation polynomials and
+//! their commitments, whose pinned verifying key text (and so the circuit identity) equals
+//! stock `keygen_vk`'s. The prover (witness commitments with small-scalar MSMs, lookup and
+//! permutation arguments, quotient, opening), serialized proving keys and the backend trait
+//! for GPU kernels come next.
+//!
+//! ```no_run
+//! use halo2_proofs::poly::commitment::Params;
+//! # let spec: zkinfer_circuits::CircuitSpec = unimplemented!();
+//! let params = Params::<halo2_proofs::pasta::EqAffine>::new(10);
+//! let keys = zkinfer_engine::keygen::keygen(&params, &spec)?;
+//! println!("{} fixed commitments", keys.fixed_commitments.len());
+//! # Ok::<(), zkinfer_engine::EngineError>(())
+//! ```
+
+pub mod keygen;
+pub mod permutation;
+
+use permutation::PermutationColumn;
+
+/// Why the engine cannot build keys or a proof.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The params' `k` is too small for the circuit.
+    #[error("2^{k} rows do not hold the circuit")]
+    TooFewRows {
+        /// The params' k.
+        k: u32,
+    },
+    /// A copy constraint on a column without equality (a zkinfer bug).
+    #[error("copy constraint on {0:?}, which is not in the permutation")]
+    NotInPermutation(PermutationColumn),
+    /// A copy constraint on a blinding row.
+    #[error("copy constraint on row {row}, beyond the {usable} usable rows")]
+    CopyOutsideUsableRows {
+        /// The row.
+        row: usize,
+        /// Usable rows.
+        usable: usize,
+    },
+}
