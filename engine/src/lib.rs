@@ -22,9 +22,17 @@
 //! ```
 
 pub mod keygen;
+pub mod msm;
+pub mod params;
 pub mod permutation;
+pub mod prover;
 
 use permutation::PermutationColumn;
+
+/// An integer as a field element (negative values as `p - |v|`).
+pub(crate) fn field(v: i64) -> halo2_proofs::pasta::Fp {
+    zkinfer_circuits::to_field(v)
+}
 
 /// Why the engine cannot build keys or a proof.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +46,15 @@ pub enum EngineError {
     /// A copy constraint on a column without equality (a zkinfer bug).
     #[error("copy constraint on {0:?}, which is not in the permutation")]
     NotInPermutation(PermutationColumn),
+    /// The params do not read back (a halo2 serialization change).
+    #[error("the params' points cannot be read")]
+    Params,
+    /// The witness does not fit the circuit.
+    #[error("the witness does not fit the circuit: {0}")]
+    Witness(String),
+    /// Writing the transcript failed.
+    #[error("transcript: {0}")]
+    Transcript(String),
     /// A copy constraint on a blinding row.
     #[error("copy constraint on row {row}, beyond the {usable} usable rows")]
     CopyOutsideUsableRows {

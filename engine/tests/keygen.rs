@@ -87,3 +87,43 @@ fn fixture_conv() {
 fn fixture_qdq_mlp() {
     check("fixture_qdq_mlp");
 }
+
+/// The engine's first proving stage writes exactly the bytes the stock prover writes first
+/// (the advice commitments), with the same seeded RNG.
+#[test]
+fn the_witness_commitments_equal_the_stock_provers_first_bytes() {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use zkinfer_engine::prover::{ProofTranscript, ProvingKey, commit_witness};
+    for name in ["digits_mlp", "fixture_activations"] {
+        let model = quantized(name);
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+        let dir = if name.starts_with("fixture_") { root.join("tests/fixtures") } else { root.join("zoo") };
+        let shape = model.tensor(model.input).shape.clone();
+        let input = InputData::from_file(&dir.join(format!("{name}.input.json"))).unwrap().samples(&shape).unwrap();
+        let (compiled, p) = zkinfer_prover::compile_model(model, name, Default::default()).unwrap();
+        let cache = ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"));
+        let loaded = cache.load_or_generate(p.k).unwrap();
+        let stock = zkinfer_prover::Prover::new(compiled.clone(), loaded.params.clone(), loaded.hash).unwrap();
+        let t = Instant::now();
+        let proof = stock.prove(&input[0], &mut StdRng::seed_from_u64(5)).unwrap();
+        let stock_time = t.elapsed();
+
+        let trace = compiled.model.run(&input[0]).unwrap();
+        let (spec, witness) = compile::compile(&compiled.model, compiled.layout, Some(&trace)).unwrap();
+        let pk = ProvingKey::new(&loaded.params, &spec).unwrap();
+        let mut transcript = ProofTranscript::init(Vec::new());
+        let t = Instant::now();
+        let committed = commit_witness(&pk, &spec, &witness, &mut StdRng::seed_from_u64(5), &mut transcript).unwrap();
+        let stage_time = t.elapsed();
+        let ours = transcript.finalize();
+        println!(
+            "{name}: {} advice commitments in {:.0} ms (whole stock proof {:.0} ms)",
+            committed.commitments.len(),
+            stage_time.as_secs_f64() * 1e3,
+            stock_time.as_secs_f64() * 1e3
+        );
+        assert_eq!(ours.len(), 32 * spec.layout.advice_columns());
+        assert_eq!(ours[..], proof.envelope.proof[..ours.len()], "{name}: the advice commitments differ");
+    }
+}

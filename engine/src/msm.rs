@@ -1,0 +1,123 @@
+//! Multi-scalar multiplication over small signed scalars: witness values are 8- to 20-bit
+//! integers, while halo2 commits to them as 255-bit field elements (a negative value `v` is
+//! `p - |v|`). Committing `Σ v_i · G_i` as `Σ |v_i| · (±G_i)` with windows over the few bits
+//! the values have needs a fraction of the additions.
+//!
+//! [`naive_msm`] is the reference: one scalar multiplication per term.
+
+use group::Group;
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+
+/// The largest window tried (2^16 buckets).
+const MAX_WINDOW_BITS: u32 = 16;
+
+/// `Σ values[i] · bases[i]` by scalar multiplications, one per term (reference).
+pub fn naive_msm(values: &[i64], bases: &[EqAffine]) -> Eq {
+    values.iter().zip(bases).fold(Eq::identity(), |acc, (&v, &b)| acc + b * crate::field(v))
+}
+
+/// `Σ values[i] · bases[i]` with bucket windows over the bits the values need (Pippenger's
+/// method, the window width chosen to minimise the additions for this size).
+pub fn small_msm(values: &[i64], bases: &[EqAffine]) -> Eq {
+    debug_assert_eq!(values.len(), bases.len());
+    let Some(max) = values.iter().map(|v| v.unsigned_abs()).max().filter(|&m| m > 0) else {
+        return Eq::identity();
+    };
+    let bits = u64::BITS - max.leading_zeros();
+    let n = values.len() as u64;
+    // Additions: per window, one per term and two per bucket.
+    let cost = |c: u32| u64::from(bits.div_ceil(c)) * (n + (2u64 << c));
+    let c = (1..=MAX_WINDOW_BITS.min(bits)).min_by_key(|&c| cost(c)).unwrap_or(1);
+    let mask = (1u64 << c) - 1;
+    let mut acc = Eq::identity();
+    let mut buckets = vec![Eq::identity(); (1usize << c) - 1];
+    for window in (0..bits.div_ceil(c)).rev() {
+        for _ in 0..c {
+            acc = acc.double();
+        }
+        buckets.iter_mut().for_each(|b| *b = Eq::identity());
+        for (&v, base) in values.iter().zip(bases) {
+            let digit = (v.unsigned_abs() >> (window * c)) & mask;
+            if digit != 0 {
+                let bucket = &mut buckets[digit as usize - 1];
+                if v < 0 {
+                    *bucket -= base;
+                } else {
+                    *bucket += base;
+                }
+            }
+        }
+        // Σ_d d · bucket[d] as a running sum from the top bucket down.
+        let (mut running, mut sum) = (Eq::identity(), Eq::identity());
+        for b in buckets.iter().rev() {
+            running += b;
+            sum += running;
+        }
+        acc += sum;
+    }
+    acc
+}
+
+/// A commitment in Lagrange form to a column whose first `small.len()` rows are small integers
+/// and whose remaining rows are arbitrary field elements, blinded by `blind · w`: the small rows
+/// by [`small_msm`], the rest by halo2's multiexp.
+pub fn commit_mixed(g_lagrange: &[EqAffine], w: EqAffine, small: &[i64], rest: &[Fp], blind: Fp) -> Eq {
+    let (small_bases, rest_bases) = g_lagrange.split_at(small.len());
+    let mut scalars: Vec<Fp> = rest.to_vec();
+    scalars.push(blind);
+    let mut bases: Vec<EqAffine> = rest_bases[..rest.len()].to_vec();
+    bases.push(w);
+    small_msm(small, small_bases) + halo2_proofs::arithmetic::best_multiexp(&scalars, &bases)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ff::Field;
+    use group::Curve;
+
+    fn bases(n: usize) -> Vec<EqAffine> {
+        let g = Eq::generator().to_affine();
+        (1..=n as u64).map(|i| (g * Fp::from(i * 7919 + 13)).into()).collect()
+    }
+
+    #[test]
+    fn small_msm_equals_the_naive_sum() {
+        let b = bases(300);
+        let cases: Vec<Vec<i64>> = vec![
+            vec![],
+            vec![0; 300],
+            vec![1],
+            vec![-1],
+            (0..300).map(|i| (i * 37 % 255) - 128).collect(),
+            (0..300).map(|i| if i % 3 == 0 { -(1 << 19) } else { (1 << 19) - 1 - i }).collect(),
+            (0..300).map(|i| if i % 2 == 0 { i64::MAX / 3 } else { -(i64::MAX / 5) }).collect(),
+            // Repeated bases and the extremes of i64.
+            vec![i64::MAX, i64::MIN + 1, 5, -5],
+        ];
+        for values in cases {
+            let b = &b[..values.len()];
+            assert_eq!(small_msm(&values, b), naive_msm(&values, b), "{:?}", &values[..values.len().min(4)]);
+        }
+        let same = vec![b[0]; 4];
+        assert_eq!(small_msm(&[3, -3, 2, 1], &same), b[0] * Fp::from(3));
+    }
+
+    #[test]
+    fn mixed_commitment_equals_halo2s() {
+        use halo2_proofs::poly::commitment::{Blind, Params};
+        let params = Params::<EqAffine>::new(4);
+        let data = crate::params::ParamsData::new(&params).unwrap();
+        let small: Vec<i64> = (0..10).map(|i| i * i - 30).collect();
+        let rest = [Fp::from(99), -Fp::from(7), Fp::random(&mut rand_core::UnwrapErr(rand::rngs::SysRng))];
+        let blind = Fp::from(12345);
+        let domain = halo2_proofs::poly::EvaluationDomain::<Fp>::new(1, 4);
+        let mut poly = domain.empty_lagrange();
+        for (p, v) in poly.iter_mut().zip(small.iter().map(|&v| crate::field(v)).chain(rest)) {
+            *p = v;
+        }
+        let ours = commit_mixed(&data.g_lagrange, data.w, &small, &rest, blind);
+        assert_eq!(ours, params.commit_lagrange(&poly, Blind(blind)));
+    }
+}
