@@ -43,6 +43,23 @@ pub struct Keys {
     pub fixed_commitments: Vec<EqAffine>,
     /// Commitments to the permutation polynomials.
     pub permutation_commitments: Vec<EqAffine>,
+    /// The equality-enabled columns, in the permutation argument's order.
+    pub permutation_columns: Vec<PermutationColumn>,
+}
+
+/// The index among the fixed columns of a lookup table column (after the layout's fixed
+/// columns and the constants column).
+pub fn table_column_index(layout: zkinfer_circuits::Layout, t: zkinfer_circuits::constraints::TableColumn) -> usize {
+    use zkinfer_circuits::constraints::TableColumn as T;
+    let first = layout.fixed_columns() + 1;
+    first
+        + match t {
+            T::RangeTag => 0,
+            T::RangeValue => 1,
+            T::FunctionTag => 2,
+            T::FunctionInput => 3,
+            T::FunctionOutput => 4,
+        }
 }
 
 /// The constraint system of a spec's layout (halo2's `configure`, from the constraint data).
@@ -87,7 +104,7 @@ pub fn keygen(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, Eng
     let mut columns = vec![PermutationColumn::Fixed(constants_column), PermutationColumn::Instance];
     columns.extend((0..layout.copy_lanes()).map(|l| PermutationColumn::Advice(layout.lane(l))));
     columns.push(PermutationColumn::Advice(layout.out()));
-    let mut assembly = PermutationAssembly::new(n, usable, columns);
+    let mut assembly = PermutationAssembly::new(n, usable, columns.clone());
     let advice = |c: CellRef| (PermutationColumn::Advice(c.column), c.row);
     for (cell, i) in instance_inputs_in_assignment_order(spec) {
         assembly.copy((PermutationColumn::Instance, i), advice(cell))?;
@@ -107,7 +124,7 @@ pub fn keygen(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, Eng
     let commit = |p: &Polynomial<Fp, LagrangeCoeff>| params.commit_lagrange(p, Blind::default()).to_affine();
     let fixed_commitments = fixed.iter().map(commit).collect();
     let permutation_commitments = permutation.iter().map(commit).collect();
-    Ok(Keys { cs, domain, fixed, permutation, fixed_commitments, permutation_commitments })
+    Ok(Keys { cs, domain, fixed, permutation, fixed_commitments, permutation_commitments, permutation_columns: columns })
 }
 
 impl Keys {

@@ -1,0 +1,170 @@
+//! The engine's prover, stage by stage in halo2's transcript order, drawing randomness in the
+//! order halo2's `create_proof` draws it, so that with the same seeded RNG every byte it writes
+//! equals the stock prover's.
+//!
+//! Built so far ([`commit_all`] runs them in order):
+//! 1. [`witness`]: the verifying key's transcript representation and the instance commitment
+//!    are absorbed, the advice columns get their random blinding rows and blinds, and their
+//!    commitments are written, the witness rows committed by
+//!    [`small_msm`](crate::msm::small_msm);
+//! 2. [`lookup`] (challenge θ): each lookup's compressed input and table, permuted, blinded and
+//!    committed;
+//! 3. (challenges β, γ) [`permutation`]: the permutation's grand products, one per chunk of
+//!    columns; then each lookup's grand product.
+//!
+//! The vanishing argument (the quotient over the extended domain), the evaluations and the
+//! opening follow; until then zkinfer's proofs come from the stock prover.
+
+pub mod lookup;
+pub mod permutation;
+pub mod witness;
+
+use ff::{Field, FromUniformBytes};
+use group::Curve;
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::transcript::{Blake2bWrite, Challenge255, EncodedChallenge, Transcript, TranscriptWrite};
+use zkinfer_circuits::{CircuitSpec, Witness};
+
+use crate::EngineError;
+use crate::keygen::{Keys, keygen};
+use crate::params::ParamsData;
+
+pub use witness::{CommittedWitness, commit_witness};
+
+/// The transcript zkinfer proofs use.
+pub type ProofTranscript = Blake2bWrite<Vec<u8>, EqAffine, Challenge255<EqAffine>>;
+
+/// What proving a circuit needs besides the witness: the keys, the params' points and the
+/// verifying key's transcript representation.
+#[derive(Debug)]
+pub struct ProvingKey {
+    /// The keys of the circuit.
+    pub keys: Keys,
+    /// The params' generators.
+    pub params: ParamsData,
+    /// The scalar halo2 absorbs first: a hash of the pinned verifying key.
+    pub transcript_repr: Fp,
+}
+
+impl ProvingKey {
+    /// Keygen for `spec`'s circuit.
+    pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, EngineError> {
+        let keys = keygen(params, spec)?;
+        let transcript_repr = transcript_repr(&keys.pinned_text());
+        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr })
+    }
+
+    /// Rows of the circuit (`2^k`).
+    pub fn n(&self) -> usize {
+        1 << self.params.k
+    }
+
+    /// halo2's blinding rows (the random rows at the end of each witness column, but one).
+    pub fn blinding_factors(&self) -> usize {
+        self.keys.cs.blinding_factors()
+    }
+
+    /// First row of the blinding rows (the last `blinding_factors + 1` rows).
+    pub fn unusable_rows_start(&self) -> usize {
+        self.n() - (self.blinding_factors() + 1)
+    }
+
+    /// A commitment in Lagrange form with blind `blind`, as halo2's `commit_lagrange`.
+    pub fn commit(&self, values: &[Fp], blind: Fp) -> EqAffine {
+        let mut scalars = values.to_vec();
+        scalars.push(blind);
+        let mut bases = self.params.g_lagrange[..values.len()].to_vec();
+        bases.push(self.params.w);
+        halo2_proofs::arithmetic::best_multiexp(&scalars, &bases).to_affine()
+    }
+}
+
+/// halo2's transcript representation of a verifying key: BLAKE2b-512 (personal
+/// `Halo2-Verify-Key`) of the pinned text's length (u64, little endian) and the text, as a
+/// field element from 64 uniform bytes.
+pub fn transcript_repr(pinned_text: &str) -> Fp {
+    let mut state = blake2b_simd::Params::new().hash_length(64).personal(b"Halo2-Verify-Key").to_state();
+    state.update(&(pinned_text.len() as u64).to_le_bytes());
+    state.update(pinned_text.as_bytes());
+    let mut bytes = [0u8; 64];
+    bytes.copy_from_slice(state.finalize().as_bytes());
+    Fp::from_uniform_bytes(&bytes)
+}
+
+/// `f` over `items` on as many threads as the machine has, results in order.
+pub(crate) fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(items.len()).max(1);
+    let chunk = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> =
+            items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<U>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
+/// What the stages up to the grand products leave: the witness, the lookups and the products.
+#[derive(Debug)]
+pub struct Committed {
+    /// Stage 1.
+    pub witness: CommittedWitness,
+    /// Stage 2: per lookup.
+    pub lookups: Vec<lookup::Permuted>,
+    /// Stage 3: the permutation's grand products.
+    pub permutation: permutation::Products,
+    /// Stage 3: per lookup, its grand product.
+    pub lookup_products: Vec<lookup::Product>,
+}
+
+/// Runs the stages built so far, in halo2's order, on one transcript.
+pub fn commit_all<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    spec: &CircuitSpec,
+    witness: &Witness,
+    rng: &mut R,
+    transcript: &mut ProofTranscript,
+) -> Result<Committed, EngineError> {
+    let committed = commit_witness(pk, spec, witness, rng, transcript)?;
+    let theta = challenge(transcript);
+    let lookups = lookup::commit_permuted(pk, spec, &committed.advice, theta, rng, transcript)?;
+    let (beta, gamma) = (challenge(transcript), challenge(transcript));
+    let instance = witness::instance_column(pk, &witness.instance);
+    let permutation =
+        permutation::commit_products(pk, &committed.advice, &instance, beta, gamma, rng, transcript)?;
+    let lookup_products = lookups
+        .iter()
+        .map(|l| lookup::commit_product(pk, l, beta, gamma, rng, transcript))
+        .collect::<Result<_, _>>()?;
+    Ok(Committed { witness: committed, lookups, permutation, lookup_products })
+}
+
+/// Squeezes a challenge scalar.
+pub fn challenge(transcript: &mut ProofTranscript) -> Fp {
+    transcript.squeeze_challenge().get_scalar()
+}
+
+/// Writes a commitment to the transcript.
+pub(crate) fn write_point(transcript: &mut ProofTranscript, point: EqAffine) -> Result<(), EngineError> {
+    transcript.write_point(point).map_err(|e| EngineError::Transcript(e.to_string()))
+}
+
+/// Inverts every non-zero element in place (zeros stay zero), as halo2's batch inversion.
+pub(crate) fn batch_invert(values: &mut [Fp]) {
+    let mut products = Vec::with_capacity(values.len());
+    let mut acc = Fp::ONE;
+    for v in values.iter() {
+        products.push(acc);
+        if !bool::from(v.is_zero()) {
+            acc *= v;
+        }
+    }
+    let mut inv = acc.invert().unwrap_or(Fp::ZERO);
+    for (v, before) in values.iter_mut().zip(products).rev() {
+        if !bool::from(v.is_zero()) {
+            let next = inv * *v;
+            *v = inv * before;
+            inv = next;
+        }
+    }
+}

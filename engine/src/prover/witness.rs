@@ -1,0 +1,77 @@
+//! Stage 1: the verifying key and the instance commitment absorbed, the advice columns blinded
+//! and committed.
+
+use ff::Field;
+use group::Curve;
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::transcript::{Transcript, TranscriptWrite};
+use zkinfer_circuits::{CircuitSpec, Witness};
+
+use super::{ProofTranscript, ProvingKey, parallel_map};
+use crate::EngineError;
+use crate::msm::{commit_mixed, small_msm};
+
+/// The advice columns after the first stage.
+#[derive(Debug)]
+pub struct CommittedWitness {
+    /// Advice values per column over all `2^k` rows, blinding rows included.
+    pub advice: Vec<Vec<Fp>>,
+    /// The commitment blind of each advice column.
+    pub blinds: Vec<Fp>,
+    /// The commitments written to the transcript.
+    pub commitments: Vec<EqAffine>,
+}
+
+/// The first stage of a proof: absorbs the verifying key and the instance commitment, blinds and
+/// commits the advice columns and writes their commitments.
+pub fn commit_witness<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    spec: &CircuitSpec,
+    witness: &Witness,
+    rng: &mut R,
+    transcript: &mut ProofTranscript,
+) -> Result<CommittedWitness, EngineError> {
+    let io = |e: std::io::Error| EngineError::Transcript(e.to_string());
+    let n = pk.n();
+    let start = pk.unusable_rows_start();
+    if witness.advice.len() != spec.layout.advice_columns()
+        || witness.advice.iter().any(|c| c.len() != spec.rows)
+        || spec.rows > start
+        || witness.instance.len() > start
+    {
+        return Err(EngineError::Witness("advice or public values do not match the circuit".into()));
+    }
+    transcript.common_scalar(pk.transcript_repr).map_err(io)?;
+    // The instance column, committed without a random blind (halo2 uses the blind 1).
+    let g = &pk.params.g_lagrange;
+    let instance = small_msm(&witness.instance, &g[..witness.instance.len()]) + pk.params.w;
+    transcript.common_point(instance.to_affine()).map_err(io)?;
+
+    // Random blinding rows, column by column, then one blind per column.
+    let mut advice: Vec<Vec<Fp>> = Vec::with_capacity(witness.advice.len());
+    for column in &witness.advice {
+        let mut values: Vec<Fp> = column.iter().map(|&v| crate::field(v)).collect();
+        values.resize(start, Fp::ZERO);
+        values.extend((start..n).map(|_| Fp::random(&mut *rng)));
+        advice.push(values);
+    }
+    let blinds: Vec<Fp> = advice.iter().map(|_| Fp::random(&mut *rng)).collect();
+    let columns: Vec<(&Vec<i64>, (&Vec<Fp>, Fp))> = witness.advice.iter().zip(advice.iter().zip(blinds.iter().copied())).collect();
+    let commitments = parallel_map(&columns, |&(small, (values, blind))| {
+        let mut rows = small.clone();
+        rows.resize(start, 0);
+        commit_mixed(g, pk.params.w, &rows, &values[start..], blind).to_affine()
+    });
+    for &c in &commitments {
+        transcript.write_point(c).map_err(io)?;
+    }
+    Ok(CommittedWitness { advice, blinds, commitments })
+}
+
+
+/// The instance column over all rows (public values, then zeros).
+pub fn instance_column(pk: &ProvingKey, instance: &[i64]) -> Vec<Fp> {
+    let mut v: Vec<Fp> = instance.iter().map(|&x| crate::field(x)).collect();
+    v.resize(pk.n(), Fp::ZERO);
+    v
+}
