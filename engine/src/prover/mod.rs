@@ -10,13 +10,17 @@
 //! 2. [`lookup`] (challenge θ): each lookup's compressed input and table, permuted, blinded and
 //!    committed;
 //! 3. (challenges β, γ) [`permutation`]: the permutation's grand products, one per chunk of
-//!    columns; then each lookup's grand product.
+//!    columns; then each lookup's grand product;
+//! 4. [`vanishing`]: the random polynomial that blinds the quotient, then (challenge y) the
+//!    quotient `h` over the extended domain, split into pieces and committed
+//!    ([`commit_through_quotient`]).
 //!
-//! The vanishing argument (the quotient over the extended domain), the evaluations and the
-//! opening follow; until then zkinfer's proofs come from the stock prover.
+//! The evaluations at x and the opening follow; until then zkinfer's proofs come from the
+//! stock prover.
 
 pub mod lookup;
 pub mod permutation;
+pub mod vanishing;
 pub mod witness;
 
 use ff::{Field, FromUniformBytes};
@@ -115,6 +119,8 @@ pub struct Committed {
     pub permutation: permutation::Products,
     /// Stage 3: per lookup, its grand product.
     pub lookup_products: Vec<lookup::Product>,
+    /// The challenges drawn so far (`y` is drawn in stage 4).
+    pub challenges: vanishing::Challenges,
 }
 
 /// Runs the stages built so far, in halo2's order, on one transcript.
@@ -136,7 +142,24 @@ pub fn commit_all<R: rand_core::Rng + ?Sized>(
         .iter()
         .map(|l| lookup::commit_product(pk, l, beta, gamma, rng, transcript))
         .collect::<Result<_, _>>()?;
-    Ok(Committed { witness: committed, lookups, permutation, lookup_products })
+    let challenges = vanishing::Challenges { theta, beta, gamma, y: Fp::ZERO };
+    Ok(Committed { witness: committed, lookups, permutation, lookup_products, challenges })
+}
+
+/// Stages 1 to 4: everything up to the quotient's commitments.
+pub fn commit_through_quotient<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    spec: &CircuitSpec,
+    witness: &Witness,
+    rng: &mut R,
+    transcript: &mut ProofTranscript,
+) -> Result<(Committed, vanishing::Random, vanishing::Quotient), EngineError> {
+    let mut committed = commit_all(pk, spec, witness, rng, transcript)?;
+    let random = vanishing::commit_random(pk, rng, transcript)?;
+    committed.challenges.y = challenge(transcript);
+    let instance = witness::instance_column(pk, &witness.instance);
+    let quotient = vanishing::commit_quotient(pk, spec, &committed, &instance, committed.challenges, rng, transcript)?;
+    Ok((committed, random, quotient))
 }
 
 /// Squeezes a challenge scalar.

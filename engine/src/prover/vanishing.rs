@@ -1,0 +1,205 @@
+//! The vanishing argument (stage 4): a random polynomial committed first (it blinds `h`), then,
+//! after the challenge `y`, the quotient `h(X) = Σ y^i · c_i(X) / (X^n - 1)` over every
+//! constraint `c_i` in halo2's order (the gates' constraints, the permutation's, the lookups'),
+//! evaluated point by point on the extended coset domain, split into pieces of `n`
+//! coefficients, each blinded and committed.
+
+use ff::{Field, PrimeField, WithSmallOrderMulGroup};
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::poly::{Coeff, Polynomial};
+use zkinfer_circuits::CircuitSpec;
+use zkinfer_circuits::constraints::{Column, ConstraintData, Query};
+
+use super::{Committed, ProofTranscript, ProvingKey, write_point};
+use crate::EngineError;
+use crate::keygen::table_column_index;
+use crate::permutation::PermutationColumn;
+
+/// The random polynomial that blinds `h`.
+#[derive(Debug)]
+pub struct Random {
+    /// Its coefficients.
+    pub poly: Polynomial<Fp, Coeff>,
+    /// Its blind.
+    pub blind: Fp,
+}
+
+/// The quotient's pieces.
+#[derive(Debug)]
+pub struct Quotient {
+    /// `h` split into pieces of `n` coefficients.
+    pub pieces: Vec<Polynomial<Fp, Coeff>>,
+    /// Their blinds.
+    pub blinds: Vec<Fp>,
+    /// Their commitments.
+    pub commitments: Vec<EqAffine>,
+}
+
+/// Commits the random polynomial (`n` random coefficients, then its blind).
+pub fn commit_random<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    rng: &mut R,
+    transcript: &mut ProofTranscript,
+) -> Result<Random, EngineError> {
+    let mut poly = pk.keys.domain.empty_coeff();
+    for c in poly.iter_mut() {
+        *c = Fp::random(&mut *rng);
+    }
+    let blind = Fp::random(&mut *rng);
+    write_point(transcript, commit_coeff(pk, &poly, blind))?;
+    Ok(Random { poly, blind })
+}
+
+/// A commitment in the monomial basis, as halo2's `Params::commit`.
+fn commit_coeff(pk: &ProvingKey, poly: &[Fp], blind: Fp) -> EqAffine {
+    use group::Curve;
+    let mut scalars = poly.to_vec();
+    scalars.push(blind);
+    let mut bases = pk.params.g[..poly.len()].to_vec();
+    bases.push(pk.params.w);
+    halo2_proofs::arithmetic::best_multiexp(&scalars, &bases).to_affine()
+}
+
+/// The challenges the quotient needs.
+#[derive(Clone, Copy, Debug)]
+pub struct Challenges {
+    /// Lookup compression.
+    pub theta: Fp,
+    /// Permutation and lookup products.
+    pub beta: Fp,
+    /// Permutation and lookup products.
+    pub gamma: Fp,
+    /// Combines the constraints.
+    pub y: Fp,
+}
+
+/// Values of a column over the extended coset domain.
+type Coset = Vec<Fp>;
+
+/// Computes `h`, commits its pieces (blinds drawn after the split) and writes the commitments.
+pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    spec: &CircuitSpec,
+    c: &Committed,
+    instance: &[Fp],
+    ch: Challenges,
+    rng: &mut R,
+    transcript: &mut ProofTranscript,
+) -> Result<Quotient, EngineError> {
+    let domain = &pk.keys.domain;
+    let n = pk.n();
+    let ext = domain.extended_len();
+    let step = (ext / n) as i64;
+    let coset = |values: &[Fp]| -> Coset {
+        let poly = domain.lagrange_to_coeff(domain.lagrange_from_vec(values.to_vec()));
+        domain.coeff_to_extended(poly).to_vec()
+    };
+    let advice: Vec<Coset> = super::parallel_map(&c.witness.advice, |v| coset(v));
+    let fixed: Vec<Coset> = super::parallel_map(&pk.keys.fixed, |v| coset(v));
+    let sigma: Vec<Coset> = super::parallel_map(&pk.keys.permutation, |v| coset(v));
+    let instance = coset(instance);
+    let bf = pk.blinding_factors();
+    let indicator = |rows: &[usize]| {
+        let mut v = vec![Fp::ZERO; n];
+        rows.iter().for_each(|&r| v[r] = Fp::ONE);
+        coset(&v)
+    };
+    let l0 = indicator(&[0]);
+    let l_blind = indicator(&(n - bf..n).collect::<Vec<_>>());
+    let l_last = indicator(&[n - bf - 1]);
+    let z_perm: Vec<Coset> = c.permutation.z.iter().map(|z| coset(z)).collect();
+    let lookup_cosets: Vec<[Coset; 3]> = c
+        .lookups
+        .iter()
+        .zip(&c.lookup_products)
+        .map(|(l, p)| [coset(&l.permuted_input), coset(&l.permuted_table), coset(&p.z)])
+        .collect();
+
+    let at = |v: &Coset, j: usize, rotation: i64| v[(j as i64 + rotation * step).rem_euclid(ext as i64) as usize];
+    let data = ConstraintData::new(spec.layout);
+    let chunk = pk.keys.cs.degree() - 2;
+    let last_rotation = -((bf + 1) as i64);
+    let omega_ext = domain.get_extended_omega();
+    let zeta = <Fp as WithSmallOrderMulGroup<3>>::ZETA;
+
+    let numerator: Vec<Fp> = parallel_range(ext, |j| {
+        let query = |q: Query| match q.column {
+            Column::Advice(i) => at(&advice[i], j, i64::from(q.rotation)),
+            Column::Fixed(i) => at(&fixed[i], j, i64::from(q.rotation)),
+        };
+        let x = zeta * omega_ext.pow_vartime([j as u64]);
+        let (l0, l_last, l_blind) = (l0[j], l_last[j], l_blind[j]);
+        let active = Fp::ONE - (l_last + l_blind);
+        let mut h = Fp::ZERO;
+        let mut push = |v: Fp| h = h * ch.y + v;
+        // Gates.
+        for gate in data.gates() {
+            for (_, e) in &gate.constraints {
+                push(e.evaluate(&query));
+            }
+        }
+        // Permutation.
+        let column = |p: PermutationColumn| match p {
+            PermutationColumn::Advice(i) => advice[i][j],
+            PermutationColumn::Fixed(i) => fixed[i][j],
+            PermutationColumn::Instance => instance[j],
+        };
+        if let Some(first) = z_perm.first() {
+            push((Fp::ONE - first[j]) * l0);
+        }
+        if let Some(last) = z_perm.last() {
+            push((last[j] * last[j] - last[j]) * l_last);
+        }
+        for (set, previous) in z_perm.iter().skip(1).zip(&z_perm) {
+            push((set[j] - at(previous, j, last_rotation)) * l0);
+        }
+        for (index, ((z, columns), sigmas)) in
+            z_perm.iter().zip(pk.keys.permutation_columns.chunks(chunk)).zip(sigma.chunks(chunk)).enumerate()
+        {
+            let mut left = at(z, j, 1);
+            for (&col, s) in columns.iter().zip(sigmas) {
+                left *= column(col) + ch.beta * s[j] + ch.gamma;
+            }
+            let mut right = z[j];
+            let mut delta = ch.beta * Fp::DELTA.pow_vartime([(index * chunk) as u64]);
+            for &col in columns {
+                right *= column(col) + delta * x + ch.gamma;
+                delta *= Fp::DELTA;
+            }
+            push((left - right) * active);
+        }
+        // Lookups.
+        for (lookup, [a_perm, s_perm, z]) in data.lookups().zip(&lookup_cosets) {
+            let input = lookup.inputs.iter().fold(Fp::ZERO, |acc, (e, _)| acc * ch.theta + e.evaluate(&query));
+            let table = lookup
+                .inputs
+                .iter()
+                .fold(Fp::ZERO, |acc, &(_, t)| acc * ch.theta + fixed[table_column_index(spec.layout, t)][j]);
+            push((Fp::ONE - z[j]) * l0);
+            push((z[j] * z[j] - z[j]) * l_last);
+            let left = at(z, j, 1) * (a_perm[j] + ch.beta) * (s_perm[j] + ch.gamma);
+            let right = z[j] * (input + ch.beta) * (table + ch.gamma);
+            push((left - right) * active);
+            push((a_perm[j] - s_perm[j]) * l0);
+            push((a_perm[j] - s_perm[j]) * (a_perm[j] - at(a_perm, j, -1)) * active);
+        }
+        h
+    });
+
+    let mut h = domain.empty_extended();
+    h.iter_mut().zip(numerator).for_each(|(h, v)| *h = v);
+    let h = domain.extended_to_coeff(domain.divide_by_vanishing_poly(h));
+    let pieces: Vec<Polynomial<Fp, Coeff>> = h.chunks_exact(n).map(|p| domain.coeff_from_vec(p.to_vec())).collect();
+    let blinds: Vec<Fp> = pieces.iter().map(|_| Fp::random(&mut *rng)).collect();
+    let commitments: Vec<EqAffine> = pieces.iter().zip(&blinds).map(|(p, &b)| commit_coeff(pk, p, b)).collect();
+    for &cm in &commitments {
+        write_point(transcript, cm)?;
+    }
+    Ok(Quotient { pieces, blinds, commitments })
+}
+
+/// `f(0..len)` in order, on as many threads as the machine has.
+fn parallel_range(len: usize, f: impl Fn(usize) -> Fp + Sync) -> Vec<Fp> {
+    let indices: Vec<usize> = (0..len).collect();
+    super::parallel_map(&indices, |&j| f(j))
+}
