@@ -134,3 +134,49 @@ fn the_engines_commitments_equal_the_stock_provers_first_bytes() {
         assert_eq!(same, ours.len(), "{name}: the engine's bytes differ from byte {same} (commitment {})", same / 32);
     }
 }
+
+/// Whole proofs: the engine's bytes equal the stock prover's with the same seeded RNG, and the
+/// stock verifier (through zkinfer's verifier) accepts them.
+#[test]
+fn the_engines_proofs_equal_the_stock_provers() {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use zkinfer_engine::prover::{ProvingKey, prove};
+    for name in ["digits_mlp", "digits_cnn", "fixture_activations", "fixture_conv", "fixture_qdq_mlp"] {
+        let model = quantized(name);
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+        let dir = if name.starts_with("fixture_") { root.join("tests/fixtures") } else { root.join("zoo") };
+        let shape = model.tensor(model.input).shape.clone();
+        let input = InputData::from_file(&dir.join(format!("{name}.input.json"))).unwrap().samples(&shape).unwrap();
+        let (compiled, p) = zkinfer_prover::compile_model(model, name, Default::default()).unwrap();
+        let cache = ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"));
+        let loaded = cache.load_or_generate(p.k).unwrap();
+        let stock = zkinfer_prover::Prover::new(compiled.clone(), loaded.params.clone(), loaded.hash).unwrap();
+        let t = Instant::now();
+        let proof = stock.prove(&input[0], &mut StdRng::seed_from_u64(9)).unwrap();
+        let stock_time = t.elapsed();
+
+        let trace = compiled.model.run(&input[0]).unwrap();
+        let (spec, witness) = compile::compile(&compiled.model, compiled.layout, Some(&trace)).unwrap();
+        let pk = ProvingKey::new(&loaded.params, &spec).unwrap();
+        let t = Instant::now();
+        let ours = prove(&pk, &spec, &witness, &mut StdRng::seed_from_u64(9)).unwrap();
+        let engine_time = t.elapsed();
+        println!(
+            "{name}: engine proof {:.0} ms, stock create_proof + self-check {:.0} ms, {} bytes",
+            engine_time.as_secs_f64() * 1e3,
+            stock_time.as_secs_f64() * 1e3,
+            ours.len()
+        );
+        let same = ours.iter().zip(&proof.envelope.proof).take_while(|(a, b)| a == b).count();
+        assert_eq!(
+            (same, ours.len()),
+            (proof.envelope.proof.len(), proof.envelope.proof.len()),
+            "{name}: the engine's proof differs from byte {same}"
+        );
+        let mut envelope = proof.envelope.clone();
+        envelope.proof = ours;
+        let verifier = zkinfer_verifier::Verifier::new(compiled, loaded.params, loaded.hash).unwrap();
+        verifier.verify(&envelope).expect("the stock verifier accepts the engine's proof");
+    }
+}

@@ -15,10 +15,12 @@
 //!    quotient `h` over the extended domain, split into pieces and committed
 //!    ([`commit_through_quotient`]).
 //!
-//! The evaluations at x and the opening follow; until then zkinfer's proofs come from the
-//! stock prover.
+//! 5. [`opening`] (challenge x): the evaluations, then the multi-point opening (halo2's).
+//!
+//! [`prove`] runs them all and returns the proof bytes.
 
 pub mod lookup;
+pub mod opening;
 pub mod permutation;
 pub mod vanishing;
 pub mod witness;
@@ -49,6 +51,8 @@ pub struct ProvingKey {
     pub params: ParamsData,
     /// The scalar halo2 absorbs first: a hash of the pinned verifying key.
     pub transcript_repr: Fp,
+    /// The params themselves (the opening runs halo2's multiopen prover).
+    pub halo2_params: Params<EqAffine>,
 }
 
 impl ProvingKey {
@@ -56,7 +60,7 @@ impl ProvingKey {
     pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, EngineError> {
         let keys = keygen(params, spec)?;
         let transcript_repr = transcript_repr(&keys.pinned_text());
-        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr })
+        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr, halo2_params: params.clone() })
     }
 
     /// Rows of the circuit (`2^k`).
@@ -160,6 +164,21 @@ pub fn commit_through_quotient<R: rand_core::Rng + ?Sized>(
     let instance = witness::instance_column(pk, &witness.instance);
     let quotient = vanishing::commit_quotient(pk, spec, &committed, &instance, committed.challenges, rng, transcript)?;
     Ok((committed, random, quotient))
+}
+
+/// A whole proof of `witness` for `spec`'s circuit: the bytes halo2's `create_proof` writes with
+/// the same RNG.
+pub fn prove<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    spec: &CircuitSpec,
+    witness: &Witness,
+    rng: &mut R,
+) -> Result<Vec<u8>, EngineError> {
+    let mut transcript = ProofTranscript::init(Vec::new());
+    let (committed, random, quotient) = commit_through_quotient(pk, spec, witness, rng, &mut transcript)?;
+    let instance = witness::instance_column(pk, &witness.instance);
+    opening::evaluate_and_open(pk, spec, &committed, &instance, &random, &quotient, rng, &mut transcript)?;
+    Ok(transcript.finalize())
 }
 
 /// Squeezes a challenge scalar.

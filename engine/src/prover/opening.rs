@@ -1,0 +1,165 @@
+//! Stage 5: the evaluations at the challenge `x` (instance, advice and fixed queries, the
+//! random polynomial, the permutation polynomials and products, the lookups), then the
+//! multi-point opening of every queried polynomial, done by halo2's public
+//! `multiopen::create_proof` (the IPA).
+
+use ff::Field;
+use halo2_proofs::arithmetic::eval_polynomial;
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::poly::commitment::Blind;
+use halo2_proofs::poly::multiopen::{ProverQuery, create_proof};
+use halo2_proofs::poly::{Coeff, Polynomial, Rotation};
+use halo2_proofs::transcript::TranscriptWrite;
+use zkinfer_circuits::constraints::{Column, ConstraintData, Part};
+use zkinfer_circuits::{CircuitSpec, Layout};
+
+use super::vanishing::{Quotient, Random};
+use super::{Committed, ProofTranscript, ProvingKey, challenge};
+use crate::EngineError;
+use crate::keygen::table_column_index;
+
+/// The queries of a model circuit's constraint system in halo2's order: the equality-enabled
+/// columns first (in the order equality is enabled), then every gate's and lookup's queries in
+/// configuration order, each lookup's table columns after its inputs; duplicates dropped.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct QueryLists {
+    /// Advice queries: column, rotation.
+    pub advice: Vec<(usize, i32)>,
+    /// Fixed queries (all at the current row): column.
+    pub fixed: Vec<usize>,
+}
+
+impl QueryLists {
+    /// The lists for `layout`.
+    pub fn new(layout: Layout) -> Self {
+        let mut lists = Self::default();
+        lists.fixed.push(layout.fixed_columns()); // the constants column
+        for l in 0..layout.copy_lanes() {
+            lists.add_advice(layout.lane(l), 0);
+        }
+        lists.add_advice(layout.out(), 0);
+        for part in ConstraintData::new(layout).parts {
+            let (queries, tables) = match &part {
+                Part::Gate(g) => (&g.queries, Vec::new()),
+                Part::Lookup(l) => (&l.queries, l.inputs.iter().map(|&(_, t)| table_column_index(layout, t)).collect()),
+            };
+            for q in queries {
+                match q.column {
+                    Column::Advice(c) => lists.add_advice(c, q.rotation),
+                    Column::Fixed(c) => lists.add_fixed(c),
+                }
+            }
+            for t in tables {
+                lists.add_fixed(t);
+            }
+        }
+        lists
+    }
+
+    fn add_advice(&mut self, column: usize, rotation: i32) {
+        if !self.advice.contains(&(column, rotation)) {
+            self.advice.push((column, rotation));
+        }
+    }
+
+    fn add_fixed(&mut self, column: usize) {
+        if !self.fixed.contains(&column) {
+            self.fixed.push(column);
+        }
+    }
+}
+
+/// Writes the evaluations at `x` and the opening proof.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    spec: &CircuitSpec,
+    c: &Committed,
+    instance: &[Fp],
+    random: &Random,
+    quotient: &Quotient,
+    rng: &mut R,
+    transcript: &mut ProofTranscript,
+) -> Result<(), EngineError> {
+    let io = |e: std::io::Error| EngineError::Transcript(e.to_string());
+    let domain = &pk.keys.domain;
+    let n = pk.n() as u64;
+    let x = challenge(transcript);
+    let xn = x.pow_vartime([n]);
+    let at = |r: i32| domain.rotate_omega(x, Rotation(r));
+    let coeff = |values: &[Fp]| domain.lagrange_to_coeff(domain.lagrange_from_vec(values.to_vec()));
+    let lists = QueryLists::new(spec.layout);
+
+    let instance_poly = coeff(instance);
+    let advice: Vec<Polynomial<Fp, Coeff>> = super::parallel_map(&c.witness.advice, |v| coeff(v));
+    let fixed: Vec<Polynomial<Fp, Coeff>> = super::parallel_map(&pk.keys.fixed, |v| coeff(v));
+    let sigma: Vec<Polynomial<Fp, Coeff>> = super::parallel_map(&pk.keys.permutation, |v| coeff(v));
+    let z_perm: Vec<Polynomial<Fp, Coeff>> = c.permutation.z.iter().map(|z| coeff(z)).collect();
+    let lookups: Vec<[Polynomial<Fp, Coeff>; 3]> = c
+        .lookups
+        .iter()
+        .zip(&c.lookup_products)
+        .map(|(l, p)| [coeff(&l.permuted_input), coeff(&l.permuted_table), coeff(&p.z)])
+        .collect();
+    let last = -((pk.blinding_factors() + 1) as i32);
+
+    let mut evals = vec![eval_polynomial(&instance_poly, x)];
+    evals.extend(lists.advice.iter().map(|&(col, r)| eval_polynomial(&advice[col], at(r))));
+    evals.extend(lists.fixed.iter().map(|&col| eval_polynomial(&fixed[col], x)));
+    evals.push(eval_polynomial(&random.poly, x));
+    evals.extend(sigma.iter().map(|s| eval_polynomial(s, x)));
+    for (i, z) in z_perm.iter().enumerate() {
+        evals.push(eval_polynomial(z, x));
+        evals.push(eval_polynomial(z, at(1)));
+        if i + 1 < z_perm.len() {
+            evals.push(eval_polynomial(z, at(last)));
+        }
+    }
+    for [a, s, z] in &lookups {
+        evals.extend([
+            eval_polynomial(z, x),
+            eval_polynomial(z, at(1)),
+            eval_polynomial(a, x),
+            eval_polynomial(a, at(-1)),
+            eval_polynomial(s, x),
+        ]);
+    }
+    for e in evals {
+        transcript.write_scalar(e).map_err(io)?;
+    }
+
+    // h(X) = Σ_i h_i(X) · X^(n·i), opened at x as one polynomial with the matching blind.
+    let mut h = vec![Fp::ZERO; pk.n()];
+    let mut h_blind = Fp::ZERO;
+    for (piece, &blind) in quotient.pieces.iter().zip(&quotient.blinds).rev() {
+        for (h, &p) in h.iter_mut().zip(piece.iter()) {
+            *h = *h * xn + p;
+        }
+        h_blind = h_blind * xn + blind;
+    }
+    let h = domain.coeff_from_vec(h);
+
+    let query = |point: Fp, poly, blind: Fp| ProverQuery { point, poly, blind: Blind(blind) };
+    let one = Fp::ONE;
+    let mut queries = vec![query(x, &instance_poly, one)];
+    queries.extend(lists.advice.iter().map(|&(col, r)| query(at(r), &advice[col], c.witness.blinds[col])));
+    for (z, &b) in z_perm.iter().zip(&c.permutation.blinds) {
+        queries.push(query(x, z, b));
+        queries.push(query(at(1), z, b));
+    }
+    for (z, &b) in z_perm.iter().zip(&c.permutation.blinds).rev().skip(1) {
+        queries.push(query(at(last), z, b));
+    }
+    for (([a, s, z], l), p) in lookups.iter().zip(&c.lookups).zip(&c.lookup_products) {
+        queries.push(query(x, z, p.blind));
+        queries.push(query(x, a, l.blinds[0]));
+        queries.push(query(x, s, l.blinds[1]));
+        queries.push(query(at(-1), a, l.blinds[0]));
+        queries.push(query(at(1), z, p.blind));
+    }
+    queries.extend(lists.fixed.iter().map(|&col| query(x, &fixed[col], one)));
+    queries.extend(sigma.iter().map(|s| query(x, s, one)));
+    queries.push(query(x, &h, h_blind));
+    queries.push(query(x, &random.poly, random.blind));
+    create_proof(&pk.halo2_params, &mut *rng, transcript, queries).map_err(io)
+}
