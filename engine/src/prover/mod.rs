@@ -29,6 +29,7 @@ use ff::{Field, FromUniformBytes};
 use group::Curve;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255, EncodedChallenge, Transcript, TranscriptWrite};
 use zkinfer_circuits::{CircuitSpec, Witness};
 
@@ -53,6 +54,29 @@ pub struct ProvingKey {
     pub transcript_repr: Fp,
     /// The params themselves (the opening runs halo2's multiopen prover).
     pub halo2_params: Params<EqAffine>,
+    /// What every proof of this circuit reuses: the fixed and permutation polynomials in
+    /// coefficient form and on the extended domain, and the row indicators.
+    pub precomputed: Precomputed,
+}
+
+/// Polynomials that do not depend on the witness, computed once per key.
+#[derive(Debug)]
+pub struct Precomputed {
+    /// Fixed columns in coefficient form.
+    pub fixed_polys: Vec<Polynomial<Fp, Coeff>>,
+    /// Fixed columns on the extended coset domain.
+    pub fixed_cosets: Vec<Vec<Fp>>,
+    /// Permutation polynomials in coefficient form.
+    pub sigma_polys: Vec<Polynomial<Fp, Coeff>>,
+    /// Permutation polynomials on the extended coset domain.
+    pub sigma_cosets: Vec<Vec<Fp>>,
+    /// `l_0`, `l_last` and `l_blind` (1 on the first row, on the last usable row + 1, on the
+    /// blinding rows) on the extended coset domain.
+    pub l0: Vec<Fp>,
+    /// See `l0`.
+    pub l_last: Vec<Fp>,
+    /// See `l0`.
+    pub l_blind: Vec<Fp>,
 }
 
 impl ProvingKey {
@@ -60,7 +84,30 @@ impl ProvingKey {
     pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, EngineError> {
         let keys = keygen(params, spec)?;
         let transcript_repr = transcript_repr(&keys.pinned_text());
-        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr, halo2_params: params.clone() })
+        let domain = &keys.domain;
+        let coeff = |v: &Polynomial<Fp, LagrangeCoeff>| domain.lagrange_to_coeff(v.clone());
+        let coset = |p: &Polynomial<Fp, Coeff>| domain.coeff_to_extended(p.clone()).to_vec();
+        let fixed_polys = parallel_map(&keys.fixed, coeff);
+        let fixed_cosets = parallel_map(&fixed_polys, coset);
+        let sigma_polys = parallel_map(&keys.permutation, coeff);
+        let sigma_cosets = parallel_map(&sigma_polys, coset);
+        let n = 1usize << params.k();
+        let bf = keys.cs.blinding_factors();
+        let indicator = |rows: std::ops::Range<usize>| {
+            let mut v = domain.empty_lagrange();
+            v.iter_mut().skip(rows.start).take(rows.len()).for_each(|x| *x = Fp::ONE);
+            coset(&domain.lagrange_to_coeff(v))
+        };
+        let precomputed = Precomputed {
+            fixed_polys,
+            fixed_cosets,
+            sigma_polys,
+            sigma_cosets,
+            l0: indicator(0..1),
+            l_last: indicator(n - bf - 1..n - bf),
+            l_blind: indicator(n - bf..n),
+        };
+        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr, halo2_params: params.clone(), precomputed })
     }
 
     /// Rows of the circuit (`2^k`).

@@ -92,8 +92,7 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
 
     let instance_poly = coeff(instance);
     let advice: Vec<Polynomial<Fp, Coeff>> = super::parallel_map(&c.witness.advice, |v| coeff(v));
-    let fixed: Vec<Polynomial<Fp, Coeff>> = super::parallel_map(&pk.keys.fixed, |v| coeff(v));
-    let sigma: Vec<Polynomial<Fp, Coeff>> = super::parallel_map(&pk.keys.permutation, |v| coeff(v));
+    let (fixed, sigma) = (&pk.precomputed.fixed_polys, &pk.precomputed.sigma_polys);
     let z_perm: Vec<Polynomial<Fp, Coeff>> = c.permutation.z.iter().map(|z| coeff(z)).collect();
     let lookups: Vec<[Polynomial<Fp, Coeff>; 3]> = c
         .lookups

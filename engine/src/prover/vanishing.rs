@@ -95,18 +95,11 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
         domain.coeff_to_extended(poly).to_vec()
     };
     let advice: Vec<Coset> = super::parallel_map(&c.witness.advice, |v| coset(v));
-    let fixed: Vec<Coset> = super::parallel_map(&pk.keys.fixed, |v| coset(v));
-    let sigma: Vec<Coset> = super::parallel_map(&pk.keys.permutation, |v| coset(v));
+    let pre = &pk.precomputed;
+    let (fixed, sigma) = (&pre.fixed_cosets, &pre.sigma_cosets);
     let instance = coset(instance);
     let bf = pk.blinding_factors();
-    let indicator = |rows: &[usize]| {
-        let mut v = vec![Fp::ZERO; n];
-        rows.iter().for_each(|&r| v[r] = Fp::ONE);
-        coset(&v)
-    };
-    let l0 = indicator(&[0]);
-    let l_blind = indicator(&(n - bf..n).collect::<Vec<_>>());
-    let l_last = indicator(&[n - bf - 1]);
+    let (l0, l_last, l_blind) = (&pre.l0, &pre.l_last, &pre.l_blind);
     let z_perm: Vec<Coset> = c.permutation.z.iter().map(|z| coset(z)).collect();
     let lookup_cosets: Vec<[Coset; 3]> = c
         .lookups
@@ -121,13 +114,15 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     let last_rotation = -((bf + 1) as i64);
     let omega_ext = domain.get_extended_omega();
     let zeta = <Fp as WithSmallOrderMulGroup<3>>::ZETA;
+    // δ^(c·chunk): the first δ power of each chunk of permutation columns.
+    let chunk_deltas: Vec<Fp> =
+        (0..z_perm.len()).map(|i| Fp::DELTA.pow_vartime([(i * chunk) as u64])).collect();
 
-    let numerator: Vec<Fp> = parallel_range(ext, |j| {
+    let numerator: Vec<Fp> = parallel_range(ext, |j, x| {
         let query = |q: Query| match q.column {
             Column::Advice(i) => at(&advice[i], j, i64::from(q.rotation)),
             Column::Fixed(i) => at(&fixed[i], j, i64::from(q.rotation)),
         };
-        let x = zeta * omega_ext.pow_vartime([j as u64]);
         let (l0, l_last, l_blind) = (l0[j], l_last[j], l_blind[j]);
         let active = Fp::ONE - (l_last + l_blind);
         let mut h = Fp::ZERO;
@@ -161,7 +156,7 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
                 left *= column(col) + ch.beta * s[j] + ch.gamma;
             }
             let mut right = z[j];
-            let mut delta = ch.beta * Fp::DELTA.pow_vartime([(index * chunk) as u64]);
+            let mut delta = ch.beta * chunk_deltas[index];
             for &col in columns {
                 right *= column(col) + delta * x + ch.gamma;
                 delta *= Fp::DELTA;
@@ -184,7 +179,7 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
             push((a_perm[j] - s_perm[j]) * (a_perm[j] - at(a_perm, j, -1)) * active);
         }
         h
-    });
+    }, zeta, omega_ext);
 
     let mut h = domain.empty_extended();
     h.iter_mut().zip(numerator).for_each(|(h, v)| *h = v);
@@ -198,8 +193,23 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     Ok(Quotient { pieces, blinds, commitments })
 }
 
-/// `f(0..len)` in order, on as many threads as the machine has.
-fn parallel_range(len: usize, f: impl Fn(usize) -> Fp + Sync) -> Vec<Fp> {
-    let indices: Vec<usize> = (0..len).collect();
-    super::parallel_map(&indices, |&j| f(j))
+/// `f(j, x_j)` for `j` in `0..len`, in order, on as many threads as the machine has, where
+/// `x_j = start · step^j` (the coset points).
+fn parallel_range(len: usize, f: impl Fn(usize, Fp) -> Fp + Sync, start: Fp, step: Fp) -> Vec<Fp> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).max(1);
+    let chunk = len.div_ceil(threads).max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..len).step_by(chunk).map(|s| s..(s + chunk).min(len)).collect();
+    super::parallel_map(&ranges, |r| {
+        let mut x = start * step.pow_vartime([r.start as u64]);
+        r.clone()
+            .map(|j| {
+                let v = f(j, x);
+                x *= step;
+                v
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }

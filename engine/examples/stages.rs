@@ -1,0 +1,46 @@
+//! Times each proving stage of the engine on a zoo model or fixture:
+//! `cargo run --release -p zkinfer-engine --example stages -- fixture_activations`
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use zkinfer_engine::prover::{ProofTranscript, ProvingKey, commit_all, opening, vanishing, witness};
+use zkinfer_models::data::InputData;
+use zkinfer_models::{onnx, quantize};
+
+fn main() {
+    let name = std::env::args().nth(1).unwrap_or_else(|| "digits_mlp".into());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let dir = if name.starts_with("fixture_") { root.join("tests/fixtures") } else { root.join("zoo") };
+    let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).unwrap();
+    let shape = graph.tensor(graph.input).shape.clone();
+    let cal = InputData::from_file(&dir.join(format!("{name}.calibration.json"))).unwrap().samples(&shape).unwrap();
+    let model = quantize::quantize(&graph, &cal, &Default::default()).unwrap();
+    let input = InputData::from_file(&dir.join(format!("{name}.input.json"))).unwrap().samples(&shape).unwrap();
+    let (compiled, p) = zkinfer_prover::compile_model(model, &name, Default::default()).unwrap();
+    let cache = zkinfer_prover::params::ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"));
+    let params = cache.load_or_generate(p.k).unwrap().params;
+    let trace = compiled.model.run(&input[0]).unwrap();
+    let (spec, wit) = zkinfer_circuits::compile::compile(&compiled.model, compiled.layout, Some(&trace)).unwrap();
+    let t = Instant::now();
+    let pk = ProvingKey::new(&params, &spec).unwrap();
+    println!("{name} k={} advice={} lookups={}: keygen {:.0} ms", p.k, spec.layout.advice_columns(), p.lookups, t.elapsed().as_secs_f64() * 1e3);
+    let rng = &mut StdRng::seed_from_u64(1);
+    let mut tr = ProofTranscript::init(Vec::new());
+    let t = Instant::now();
+    let mut c = commit_all(&pk, &spec, &wit, rng, &mut tr).unwrap();
+    println!("stages 1-3 (witness, lookups, products) {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    let t = Instant::now();
+    let random = vanishing::commit_random(&pk, rng, &mut tr).unwrap();
+    c.challenges.y = zkinfer_engine::prover::challenge(&mut tr);
+    let inst = witness::instance_column(&pk, &wit.instance);
+    let q = vanishing::commit_quotient(&pk, &spec, &c, &inst, c.challenges, rng, &mut tr).unwrap();
+    println!("stage 4 (quotient) {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    let t = Instant::now();
+    opening::evaluate_and_open(&pk, &spec, &c, &inst, &random, &q, rng, &mut tr).unwrap();
+    println!("stage 5 (evaluations, opening) {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+}
