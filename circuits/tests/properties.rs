@@ -1,100 +1,15 @@
-//! Property test: random small models (random op chains, shapes, weights and settings) compile
-//! to circuits whose public outputs equal the interpreter's bit for bit, and MockProver accepts
-//! the honest witness. The compiler also compares every intermediate value with the trace.
+//! Property test: random small models (random op chains, shapes, weights and settings; see
+//! `zkinfer_models::random`) compile to circuits whose public outputs equal the interpreter's
+//! bit for bit, and MockProver and the fast check of the constraint data accept the honest
+//! witness. The compiler also compares every intermediate value with the trace.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use proptest::prelude::*;
+use zkinfer_circuits::constraints::check::check_witness;
 use zkinfer_circuits::layout::LinearLayout;
 use zkinfer_circuits::{compile, mock_prove, plan};
-use zkinfer_models::graph::ops::{ArgMax, AveragePool, Clip, Conv2d, Dense, Reshape, Softmax, Window2d};
-use zkinfer_models::graph::{Graph, Node, Op, TensorId, TensorInfo};
-use zkinfer_models::quantize::{QuantSettings, quantize};
-
-/// Deterministic pseudo-random values from a seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-    fn pick(&mut self, n: usize) -> usize {
-        ((self.next() + 1.0) * 0.5 * n as f32) as usize % n
-    }
-}
-
-struct GraphBuilder {
-    g: Graph,
-}
-
-impl GraphBuilder {
-    fn push(&mut self, op: Op, input: TensorId) -> TensorId {
-        let shape = op.output_shape(&[&self.g.tensors[input.0].shape]).unwrap();
-        let id = TensorId(self.g.tensors.len());
-        self.g.tensors.push(TensorInfo { name: format!("t{}", id.0), shape });
-        self.g.nodes.push(Node { name: format!("n{}", id.0), op, inputs: vec![input], output: id });
-        id
-    }
-    fn shape(&self, t: TensorId) -> Vec<usize> {
-        self.g.tensors[t.0].shape.clone()
-    }
-}
-
-/// A random chain: conv-like ops on NCHW, then flatten, a dense layer and an output op.
-fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
-    let mut r = Rng(seed);
-    let (c, h, w) = (1 + r.pick(2), 4 + r.pick(3), 4 + r.pick(3));
-    let input = TensorInfo { name: "x".into(), shape: vec![1, c, h, w] };
-    let mut b = GraphBuilder {
-        g: Graph { name: "random".into(), tensors: vec![input], nodes: vec![], input: TensorId(0), outputs: vec![] },
-    };
-    let mut t = TensorId(0);
-    for &op in ops {
-        let s = b.shape(t);
-        let (ch, hh, ww) = (s[1], s[2], s[3]);
-        let small = hh.min(ww);
-        t = match op % 8 {
-            0 | 1 => {
-                let k = 1 + r.pick(small.min(3));
-                let pad = r.pick(2);
-                let stride = 1 + r.pick(2);
-                let co = 1 + r.pick(3);
-                let weight = Array4::from_shape_fn((co, ch, k, k), |_| r.next() * 0.8);
-                let bias = Some(Array1::from_shape_fn(co, |_| r.next() * 0.2));
-                let window = Window2d { kernel: [k, k], stride: [stride, stride], pads: [pad; 4] };
-                b.push(Op::Conv2d(Conv2d { weight, bias, window }), t)
-            }
-            2 => b.push(Op::Relu, t),
-            3 if small >= 2 => {
-                let window = Window2d { kernel: [2, 2], stride: [1 + r.pick(2); 2], pads: [r.pick(2); 4] };
-                b.push(Op::MaxPool(window), t)
-            }
-            4 if small >= 2 => {
-                let window = Window2d { kernel: [2, 2], stride: [1, 1], pads: [r.pick(2); 4] };
-                b.push(Op::AveragePool(AveragePool { window, count_include_pad: r.pick(2) == 1 }), t)
-            }
-            5 => b.push(Op::LeakyRelu { alpha: 0.25 }, t),
-            6 => b.push(Op::Clip(Clip { min: Some(-0.5), max: Some(0.75) }), t),
-            _ => {
-                let c = ArrayD::from_shape_fn(IxDyn(&[ch, 1, 1]), |_| r.next());
-                if r.pick(2) == 0 { b.push(Op::MulConstant(c), t) } else { b.push(Op::AddConstant(c), t) }
-            }
-        };
-    }
-    let n: usize = b.shape(t).iter().product();
-    t = b.push(Op::Reshape(Reshape { shape: vec![1, n] }), t);
-    let weight = Array2::from_shape_fn((4, n), |_| r.next() * 0.5);
-    t = b.push(Op::Dense(Dense { weight, bias: Some(Array1::from_shape_fn(4, |_| r.next() * 0.1)) }), t);
-    t = match tail % 4 {
-        0 => b.push(Op::ArgMax(ArgMax { axis: 1, keepdims: true }), t),
-        1 => b.push(Op::Softmax(Softmax { axis: 1 }), t),
-        2 => b.push(Op::Sigmoid, t),
-        _ => t,
-    };
-    b.g.outputs = vec![t];
-    b.g
-}
+use zkinfer_models::random::random_model;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
@@ -107,12 +22,7 @@ proptest! {
         activation_bits in 8u32..11,
         lanes in prop::sample::select(vec![8usize, 12, 16, 24]),
     ) {
-        let graph = random_graph(seed, &ops, tail);
-        let shape = graph.tensor(graph.input).shape.clone();
-        let mut r = Rng(seed ^ 0x5eed);
-        let samples: Vec<ArrayD<f32>> = (0..6).map(|_| ArrayD::from_shape_fn(IxDyn(&shape), |_| r.next())).collect();
-        let settings = QuantSettings { activation_bits, ..QuantSettings::default() };
-        let model = quantize(&graph, &samples, &settings).unwrap();
+        let (model, samples) = random_model(seed, &ops, tail, activation_bits);
         let trace = model.run(&samples[0]).unwrap();
         let mut expected: Vec<i64> = trace.get(model.input).iter().copied().collect();
         expected.extend(trace.get(model.outputs[0]).iter().copied());
@@ -131,6 +41,8 @@ proptest! {
                 layout,
                 verdict.err().map(|f| f.into_iter().take(3).collect::<Vec<_>>())
             );
+            // The fast check of the constraint data agrees.
+            prop_assert_eq!(check_witness(&spec, &witness), Ok(()));
         }
     }
 }

@@ -40,6 +40,8 @@ pub mod onnx;
 mod optimize;
 pub mod quantize;
 pub mod quantized;
+#[cfg(feature = "random-models")]
+pub mod random;
 mod validate;
 
 /// Maps `f` over `items`, in parallel with the `parallel` feature; the result order is the

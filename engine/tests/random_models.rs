@@ -1,0 +1,58 @@
+//! Property test on models no test has seen: random small models (`zkinfer_models::random`)
+//! with a random linear layout and lane count; the engine's proof equals the stock prover's
+//! byte for byte with the same seeded RNG, and its verifying key text equals stock keygen's.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk};
+use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use zkinfer_circuits::layout::LinearLayout;
+use zkinfer_circuits::{ModelCircuit, compile, instance_values, plan, with_layout};
+use zkinfer_engine::prover::{ProvingKey, prove};
+use zkinfer_models::random::random_model;
+use zkinfer_prover::params::ParamsCache;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10, ..ProptestConfig::default() })]
+
+    #[test]
+    fn engine_proofs_equal_stock_proofs_on_random_models(
+        seed in any::<u64>(),
+        ops in prop::collection::vec(0u8..8, 1..4),
+        tail in 0u8..4,
+        linear in prop::sample::select(LinearLayout::ALL.to_vec()),
+        lanes in prop::sample::select(vec![8usize, 12, 16]),
+    ) {
+        let (model, samples) = random_model(seed, &ops, tail, 10);
+        let p = plan::plan_with_lanes(&model, linear, lanes).unwrap();
+        let trace = model.run(&samples[0]).unwrap();
+        let (spec, witness) = compile::compile(&model, p.layout, Some(&trace)).unwrap();
+        let cache = ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"));
+        let params = cache.load_or_generate(p.k).unwrap().params;
+
+        let circuit = ModelCircuit::new(Arc::new(spec.clone()), Some(Arc::new(witness.clone())));
+        let instance: Vec<Fp> = instance_values(&witness.instance);
+        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
+        let vk = with_layout(p.layout, || {
+            let vk = keygen_vk(&params, &circuit).unwrap();
+            let pk = keygen_pk(&params, vk.clone(), &circuit).unwrap();
+            create_proof(&params, &pk, &[circuit], &[&[&instance]], StdRng::seed_from_u64(seed), &mut transcript)
+                .unwrap();
+            vk
+        });
+        let stock = transcript.finalize();
+
+        let pk = ProvingKey::new(&params, &spec).unwrap();
+        prop_assert!(format!("{:?}", vk.pinned()) == pk.keys.pinned_text(), "verifying keys differ");
+        let ours = prove(&pk, &spec, &witness, &mut StdRng::seed_from_u64(seed)).unwrap();
+        let same = ours.iter().zip(&stock).take_while(|(a, b)| a == b).count();
+        prop_assert_eq!((same, ours.len()), (stock.len(), stock.len()), "the proofs differ from byte {}", same);
+    }
+}
