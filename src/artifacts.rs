@@ -16,6 +16,15 @@ pub struct ParamsArgs {
     pub params_dir: Option<PathBuf>,
 }
 
+/// Which proving engine `prove` and `demo` use.
+#[derive(Debug, clap::Args)]
+pub struct EngineArgs {
+    /// Proving engine: cpu (zkinfer's own), stock (halo2's create_proof) or check (both on the
+    /// same randomness, refused unless byte-identical). Every proof is verified before it is written.
+    #[arg(long, default_value = "cpu")]
+    pub engine: zkinfer_prover::engine::EngineKind,
+}
+
 impl ParamsArgs {
     pub fn cache(&self) -> ParamsCache {
         ParamsCache::new(self.params_dir.clone().unwrap_or_else(ParamsCache::default_dir))

@@ -10,7 +10,7 @@ use zkinfer_models::data::{DEFAULT_MAX_JSON_BYTES, InputData};
 use zkinfer_models::onnx;
 use zkinfer_verifier::{ProofEnvelope, Verifier, hex};
 
-use crate::artifacts::ParamsArgs;
+use crate::artifacts::{EngineArgs, ParamsArgs};
 use crate::compile::{compile_graph, print_plan};
 use crate::progress::Progress;
 use crate::report::{self, Timing, secs};
@@ -23,6 +23,8 @@ const INPUT: &[u8] = include_bytes!("../models/zoo/digits_mlp.input.json");
 pub struct DemoArgs {
     #[command(flatten)]
     params: ParamsArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -53,7 +55,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let plan = compiled.plan;
     let model = compiled.compiled.clone();
     let input = InputData::from_json(INPUT, DEFAULT_MAX_JSON_BYTES)?;
-    let (proof, mut timings) = crate::prove::prove(compiled.compiled, &input, &args.params, &progress)?;
+    let (proof, mut timings) = crate::prove::prove(compiled.compiled, &input, &args.params, &args.engine, &progress)?;
     timings.insert(0, Timing { step: "compile", seconds: secs(compile_took) });
     // Verify as a third party would: from the bytes, with a fresh verifier.
     let bytes = proof.envelope.to_bytes();

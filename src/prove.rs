@@ -9,7 +9,7 @@ use zkinfer_models::data::InputData;
 use zkinfer_prover::{Proof, Prover};
 use zkinfer_verifier::{CompiledModel, VerifiedTensor, hex};
 
-use crate::artifacts::{ParamsArgs, params, read_compiled};
+use crate::artifacts::{EngineArgs, ParamsArgs, params, read_compiled};
 use crate::progress::Progress;
 use crate::report::{self, Timing, secs};
 
@@ -25,6 +25,8 @@ pub struct ProveArgs {
     output: PathBuf,
     #[command(flatten)]
     params: ParamsArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -33,6 +35,7 @@ pub struct ProveArgs {
 #[derive(Debug, Serialize)]
 pub struct ProveReport {
     pub circuit_identity: String,
+    pub engine: &'static str,
     pub k: u32,
     pub proof_bytes: usize,
     pub outputs: Vec<VerifiedTensor>,
@@ -45,6 +48,7 @@ pub fn prove(
     compiled: CompiledModel,
     input: &InputData,
     params_args: &ParamsArgs,
+    engine: &EngineArgs,
     progress: &Progress,
 ) -> anyhow::Result<(Proof, Vec<Timing>)> {
     let shape = compiled.model.tensor(compiled.model.input).shape.clone();
@@ -53,7 +57,8 @@ pub fn prove(
         anyhow::bail!("the input file holds {} samples; prove takes exactly one", samples.len());
     };
     let (loaded, params_took) = params(&params_args.cache(), compiled.k, progress)?;
-    let (prover, keygen_took) = progress.step("keygen", || Prover::new(compiled, loaded.params, loaded.hash));
+    let (prover, keygen_took) =
+        progress.step("keygen", || Prover::with_engine(compiled, loaded.params, loaded.hash, engine.engine));
     let prover = prover?;
     let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
     let (proof, prove_took) = progress.step("proving", || prover.prove(sample, &mut rng));
@@ -71,11 +76,12 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<()> {
     let compiled = read_compiled(&args.model)?;
     let k = compiled.k;
     let input = InputData::from_file(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-    let (proof, timings) = prove(compiled, &input, &args.params, &progress)?;
+    let (proof, timings) = prove(compiled, &input, &args.params, &args.engine, &progress)?;
     let bytes = proof.envelope.to_bytes();
     crate::artifacts::write(&args.output, &bytes)?;
     let report = ProveReport {
         circuit_identity: hex(&proof.envelope.circuit_identity),
+        engine: args.engine.engine.name(),
         k,
         proof_bytes: bytes.len(),
         predicted_class: proof.verified.predicted.as_ref().map(|p| p.class),

@@ -209,3 +209,15 @@ fn prove_refuses_an_input_outside_the_calibrated_range() {
     assert!(!ok, "must refuse");
     assert!(stderr.contains("outside the model's input range"), "{stderr}");
 }
+
+#[test]
+fn every_engine_proves_and_an_unknown_one_is_refused() {
+    for engine in ["stock", "cpu", "check"] {
+        let (ok, json, stderr) = zkinfer_params(&["demo", "--engine", engine, "--json"]);
+        assert!(ok, "{engine}: {stderr}");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+        assert_eq!(v["verified"], true, "{engine}");
+    }
+    let (ok, _, stderr) = zkinfer_params(&["demo", "--engine", "gpu"]);
+    assert!(!ok && stderr.contains("unknown engine 'gpu'"), "{stderr}");
+}

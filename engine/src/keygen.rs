@@ -28,7 +28,7 @@ use crate::EngineError;
 use crate::permutation::{PermutationAssembly, PermutationColumn};
 
 /// A model circuit's keys as the engine computes them: the constraint system, the domain, the
-/// fixed columns, the permutation and the commitments of the verifying key.
+/// fixed columns and the permutation ([`Keys::commit`] gives the verifying key's commitments).
 #[derive(Debug)]
 pub struct Keys {
     /// The configured constraint system (the same one halo2 builds from the constraint data).
@@ -39,12 +39,17 @@ pub struct Keys {
     pub fixed: Vec<Polynomial<Fp, LagrangeCoeff>>,
     /// The permutation polynomials (one per equality-enabled column), in Lagrange form.
     pub permutation: Vec<Polynomial<Fp, LagrangeCoeff>>,
-    /// Commitments to the fixed columns.
-    pub fixed_commitments: Vec<EqAffine>,
-    /// Commitments to the permutation polynomials.
-    pub permutation_commitments: Vec<EqAffine>,
     /// The equality-enabled columns, in the permutation argument's order.
     pub permutation_columns: Vec<PermutationColumn>,
+}
+
+/// The commitments of the verifying key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commitments {
+    /// Commitments to the fixed columns.
+    pub fixed: Vec<EqAffine>,
+    /// Commitments to the permutation polynomials.
+    pub permutation: Vec<EqAffine>,
 }
 
 /// The index among the fixed columns of a lookup table column (after the layout's fixed
@@ -73,8 +78,15 @@ pub fn constraint_system(spec: &CircuitSpec) -> ConstraintSystem<Fp> {
     })
 }
 
-/// Computes the keys of `spec`'s circuit for `params`.
-pub fn keygen(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, EngineError> {
+/// Computes the keys of `spec`'s circuit for `params` and the verifying key's commitments.
+pub fn keygen(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<(Keys, Commitments), EngineError> {
+    let keys = assemble(params, spec)?;
+    let commitments = keys.commit(params);
+    Ok((keys, commitments))
+}
+
+/// Computes the keys of `spec`'s circuit for `params`, without commitments.
+pub fn assemble(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, EngineError> {
     let cs = constraint_system(spec);
     let k = params.k();
     let n = 1usize << k;
@@ -121,16 +133,23 @@ pub fn keygen(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, Eng
     let permutation = assembly.polynomials(&domain);
 
     let fixed: Vec<Polynomial<Fp, LagrangeCoeff>> = fixed.into_iter().map(|c| lagrange(&domain, c)).collect();
-    let commit = |p: &Polynomial<Fp, LagrangeCoeff>| params.commit_lagrange(p, Blind::default()).to_affine();
-    let fixed_commitments = fixed.iter().map(commit).collect();
-    let permutation_commitments = permutation.iter().map(commit).collect();
-    Ok(Keys { cs, domain, fixed, permutation, fixed_commitments, permutation_commitments, permutation_columns: columns })
+    Ok(Keys { cs, domain, fixed, permutation, permutation_columns: columns })
 }
 
 impl Keys {
+    /// The verifying key's commitments: each fixed column and permutation polynomial committed
+    /// in Lagrange form with the blind halo2 uses for them (`Blind::default()`).
+    pub fn commit(&self, params: &Params<EqAffine>) -> Commitments {
+        let commit = |p: &Polynomial<Fp, LagrangeCoeff>| params.commit_lagrange(p, Blind::default()).to_affine();
+        Commitments {
+            fixed: self.fixed.iter().map(commit).collect(),
+            permutation: self.permutation.iter().map(commit).collect(),
+        }
+    }
+
     /// The text halo2 hashes into the transcript and zkinfer hashes into the circuit identity:
     /// the `Debug` form of halo2's pinned verifying key, rebuilt from these keys.
-    pub fn pinned_text(&self) -> String {
+    pub fn pinned_text(&self, commitments: &Commitments) -> String {
         use ff::PrimeField;
         use halo2_proofs::pasta::Fq;
         // Field for field the shape of halo2's `PinnedVerificationKey` and of its permutation
@@ -156,8 +175,8 @@ impl Keys {
             scalar_modulus: Fp::MODULUS,
             domain: &self.domain.pinned(),
             cs: &self.cs.pinned(),
-            fixed_commitments: &self.fixed_commitments,
-            permutation: &VerifyingKey { commitments: &self.permutation_commitments },
+            fixed_commitments: &commitments.fixed,
+            permutation: &VerifyingKey { commitments: &commitments.permutation },
         };
         format!("{pinned:?}")
     }

@@ -16,8 +16,8 @@
 //! use halo2_proofs::poly::commitment::Params;
 //! # let spec: zkinfer_circuits::CircuitSpec = unimplemented!();
 //! let params = Params::<halo2_proofs::pasta::EqAffine>::new(10);
-//! let keys = zkinfer_engine::keygen::keygen(&params, &spec)?;
-//! println!("{} fixed commitments", keys.fixed_commitments.len());
+//! let (keys, commitments) = zkinfer_engine::keygen::keygen(&params, &spec)?;
+//! println!("{} fixed commitments, identity text {} bytes", commitments.fixed.len(), keys.pinned_text(&commitments).len());
 //! # Ok::<(), zkinfer_engine::EngineError>(())
 //! ```
 

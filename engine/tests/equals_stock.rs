@@ -47,7 +47,7 @@ fn check(name: &str) {
             .unwrap();
         let stock_time = t.elapsed();
         let t = Instant::now();
-        let keys = zkinfer_engine::keygen::keygen(&params, &spec).unwrap();
+        let (keys, commitments) = zkinfer_engine::keygen::keygen(&params, &spec).unwrap();
         let own_time = t.elapsed();
         println!(
             "{name} {:?} lanes={} k={}: stock keygen_vk {:.0} ms, engine {:.0} ms",
@@ -58,7 +58,7 @@ fn check(name: &str) {
             own_time.as_secs_f64() * 1e3
         );
         assert!(
-            format!("{:?}", stock.pinned()) == keys.pinned_text(),
+            format!("{:?}", stock.pinned()) == keys.pinned_text(&commitments),
             "{name} {:?}: the engine's verifying key differs from stock keygen's",
             p.layout
         );

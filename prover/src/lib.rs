@@ -1,8 +1,9 @@
 //! # zkinfer-prover
 //!
 //! Turns a quantized model into a [`CompiledModel`] (layout planning), manages params
-//! ([`params::ParamsCache`]), runs keygen, and proves inferences with the stock halo2_proofs
-//! prover (multicore). The witness comes from the integer interpreter's trace: the circuit is
+//! ([`params::ParamsCache`]), runs keygen, and proves inferences with a proving engine
+//! ([`engine`]: zkinfer's own by default, the stock halo2_proofs prover, or both checked
+//! against each other). The witness comes from the integer interpreter's trace: the circuit is
 //! filled from it and the compiler checks every value against it. Every proof is verified with
 //! `zkinfer-verifier` before it is returned, so an inconsistent witness never leaves as a proof.
 //!
@@ -19,16 +20,16 @@
 //! ```
 
 pub mod conformance;
+pub mod engine;
 pub mod params;
 
 use std::sync::Arc;
 
-use halo2_proofs::pasta::{EqAffine, Fp};
-use halo2_proofs::plonk::{ProvingKey, create_proof, keygen_pk, keygen_vk};
+use halo2_proofs::pasta::EqAffine;
+use halo2_proofs::plonk::keygen_vk;
 use halo2_proofs::poly::commitment::Params;
-use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use ndarray::ArrayD;
-use zkinfer_circuits::{CompileError, ModelCircuit, compile, instance_values, plan, with_layout};
+use zkinfer_circuits::{CompileError, ModelCircuit, compile, plan, with_layout};
 use zkinfer_models::interpret::Trace;
 use zkinfer_models::{InterpretError, QuantizedModel};
 use zkinfer_verifier::{CompiledModel, Digest, ProofEnvelope, Verified, Verifier, VerifyError, circuit_identity};
@@ -48,6 +49,16 @@ pub enum ProveError {
     /// halo2 failed to create the proof.
     #[error("proving failed: {0}")]
     Proof(String),
+    /// The checking engine's two engines made different proofs (a bug in the candidate).
+    #[error("the {candidate} engine's proof differs from the {reference} engine's from byte {byte}")]
+    EnginesDiffer {
+        /// The reference engine.
+        reference: &'static str,
+        /// The engine checked against it.
+        candidate: &'static str,
+        /// First differing byte.
+        byte: usize,
+    },
     /// The fresh proof does not verify: a zkinfer bug, reported instead of writing a bad proof.
     #[error("the fresh proof does not verify ({0}); this is a bug in zkinfer")]
     SelfCheck(#[from] VerifyError),
@@ -67,9 +78,8 @@ pub fn compile_model(
 #[derive(Debug)]
 pub struct Prover {
     compiled: CompiledModel,
-    params: Params<EqAffine>,
     params_hash: Digest,
-    pk: ProvingKey<EqAffine>,
+    engine: Box<dyn engine::ProvingEngine>,
     identity: Digest,
     verifier: Verifier,
 }
@@ -86,18 +96,33 @@ pub struct Proof {
 }
 
 impl Prover {
-    /// Runs keygen (verifying and proving key) for the compiled model.
+    /// Runs keygen (verifying key, and the default engine's proving key) for the compiled model.
     pub fn new(compiled: CompiledModel, params: Params<EqAffine>, params_hash: Digest) -> Result<Self, ProveError> {
+        Self::with_engine(compiled, params, params_hash, engine::EngineKind::default())
+    }
+
+    /// Runs keygen: the stock verifying key (for the circuit identity and the self-check of
+    /// every proof) and the proving key of the chosen engine.
+    pub fn with_engine(
+        compiled: CompiledModel,
+        params: Params<EqAffine>,
+        params_hash: Digest,
+        kind: engine::EngineKind,
+    ) -> Result<Self, ProveError> {
         let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
-        let circuit = ModelCircuit::new(Arc::new(spec), None);
-        let pk = with_layout(compiled.layout, || {
-            let vk = keygen_vk(&params, &circuit)?;
-            keygen_pk(&params, vk, &circuit)
-        })
-        .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
-        let identity = circuit_identity(pk.get_vk());
-        let verifier = Verifier::with_key(compiled.clone(), params.clone(), params_hash, pk.get_vk().clone());
-        Ok(Self { compiled, params, params_hash, pk, identity, verifier })
+        let spec = Arc::new(spec);
+        let circuit = ModelCircuit::new(spec.clone(), None);
+        let vk = with_layout(compiled.layout, || keygen_vk(&params, &circuit))
+            .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
+        let engine = engine::build(kind, &params, &spec, &vk)?;
+        let identity = circuit_identity(&vk);
+        let verifier = Verifier::with_key(compiled.clone(), params, params_hash, vk);
+        Ok(Self { compiled, params_hash, engine, identity, verifier })
+    }
+
+    /// The engine that proves.
+    pub fn engine(&self) -> &'static str {
+        self.engine.name()
     }
 
     /// The circuit identity.
@@ -111,18 +136,11 @@ impl Prover {
     }
 
     /// Proves one inference on a real-valued input (refused if outside the calibrated range).
-    pub fn prove(&self, input: &ArrayD<f32>, rng: &mut impl rand_core::Rng) -> Result<Proof, ProveError> {
+    pub fn prove(&self, input: &ArrayD<f32>, rng: &mut dyn rand_core::Rng) -> Result<Proof, ProveError> {
         let model = &self.compiled.model;
         let trace = model.run(input)?;
         let (spec, witness) = compile::compile(model, self.compiled.layout, Some(&trace))?;
-        let circuit = ModelCircuit::new(Arc::new(spec), Some(Arc::new(witness.clone())));
-        let instance: Vec<Fp> = instance_values(&witness.instance);
-        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
-        with_layout(self.compiled.layout, || {
-            create_proof(&self.params, &self.pk, &[circuit], &[&[&instance]], &mut *rng, &mut transcript)
-        })
-        .map_err(|e| ProveError::Proof(format!("{e:?}")))?;
-        let proof = transcript.finalize();
+        let proof = self.engine.prove(&spec, &witness, rng)?;
         let scales =
             std::iter::once(model.input).chain(model.outputs.iter().copied()).map(|t| model.tensor(t).scale).collect();
         let envelope = ProofEnvelope {

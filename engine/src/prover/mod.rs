@@ -34,7 +34,7 @@ use halo2_proofs::transcript::{Blake2bWrite, Challenge255, EncodedChallenge, Tra
 use zkinfer_circuits::{CircuitSpec, Witness};
 
 use crate::EngineError;
-use crate::keygen::{Keys, keygen};
+use crate::keygen::{Keys, assemble};
 use crate::params::ParamsData;
 
 pub use witness::{CommittedWitness, commit_witness};
@@ -82,8 +82,20 @@ pub struct Precomputed {
 impl ProvingKey {
     /// Keygen for `spec`'s circuit.
     pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, EngineError> {
-        let keys = keygen(params, spec)?;
-        let transcript_repr = transcript_repr(&keys.pinned_text());
+        let keys = assemble(params, spec)?;
+        let text = keys.pinned_text(&keys.commit(params));
+        Self::with_keys(params, keys, &text)
+    }
+
+    /// Keygen for `spec`'s circuit whose verifying key (pinned text, from stock keygen or a
+    /// serialized key) the caller already has: no commitments are computed. A wrong text gives
+    /// proofs that do not verify.
+    pub fn with_pinned_text(params: &Params<EqAffine>, spec: &CircuitSpec, pinned_text: &str) -> Result<Self, EngineError> {
+        Self::with_keys(params, assemble(params, spec)?, pinned_text)
+    }
+
+    fn with_keys(params: &Params<EqAffine>, keys: Keys, pinned_text: &str) -> Result<Self, EngineError> {
+        let transcript_repr = transcript_repr(pinned_text);
         let domain = &keys.domain;
         let coeff = |v: &Polynomial<Fp, LagrangeCoeff>| domain.lagrange_to_coeff(v.clone());
         let coset = |p: &Polynomial<Fp, Coeff>| domain.coeff_to_extended(p.clone()).to_vec();
