@@ -30,7 +30,9 @@ fn bench(c: &mut Criterion) {
         let blind = Fp::random(&mut rng);
         let domain = EvaluationDomain::<Fp>::new(1, k);
         let mut poly = domain.empty_lagrange();
-        for (p, v) in poly.iter_mut().zip(small.iter().map(|&v| zkinfer_circuits::to_field::<Fp>(v)).chain(rest.iter().copied())) {
+        for (p, v) in
+            poly.iter_mut().zip(small.iter().map(|&v| zkinfer_circuits::to_field::<Fp>(v)).chain(rest.iter().copied()))
+        {
             *p = v;
         }
         group.bench_function(format!("halo2_commit_lagrange/k{k}"), |b| {

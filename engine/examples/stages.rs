@@ -22,13 +22,21 @@ fn main() {
     let model = quantize::quantize(&graph, &cal, &Default::default()).unwrap();
     let input = InputData::from_file(&dir.join(format!("{name}.input.json"))).unwrap().samples(&shape).unwrap();
     let (compiled, p) = zkinfer_prover::compile_model(model, &name, Default::default()).unwrap();
-    let cache = zkinfer_prover::params::ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"));
+    let cache = zkinfer_prover::params::ParamsCache::new(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"),
+    );
     let params = cache.load_or_generate(p.k).unwrap().params;
     let trace = compiled.model.run(&input[0]).unwrap();
     let (spec, wit) = zkinfer_circuits::compile::compile(&compiled.model, compiled.layout, Some(&trace)).unwrap();
     let t = Instant::now();
     let pk = ProvingKey::new(&params, &spec).unwrap();
-    println!("{name} k={} advice={} lookups={}: keygen {:.0} ms", p.k, spec.layout.advice_columns(), p.lookups, t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "{name} k={} advice={} lookups={}: keygen {:.0} ms",
+        p.k,
+        spec.layout.advice_columns(),
+        p.lookups,
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let rng = &mut StdRng::seed_from_u64(1);
     let mut tr = ProofTranscript::init(Vec::new());
     let t = Instant::now();

@@ -50,7 +50,11 @@ impl PermutationAssembly {
     }
 
     /// Constrains two cells to be equal.
-    pub fn copy(&mut self, left: (PermutationColumn, usize), right: (PermutationColumn, usize)) -> Result<(), EngineError> {
+    pub fn copy(
+        &mut self,
+        left: (PermutationColumn, usize),
+        right: (PermutationColumn, usize),
+    ) -> Result<(), EngineError> {
         let left = self.cell(left)?;
         let right = self.cell(right)?;
         let (mut big, mut small) = (self.representative[left.0][left.1], self.representative[right.0][right.1]);

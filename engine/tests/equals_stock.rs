@@ -43,8 +43,8 @@ fn check(name: &str) {
         let (spec, _) = compile::compile(&model, p.layout, None).unwrap();
         let params = params(p.k);
         let t = Instant::now();
-        let stock = with_layout(p.layout, || keygen_vk(&params, &ModelCircuit::new(Arc::new(spec.clone()), None)))
-            .unwrap();
+        let stock =
+            with_layout(p.layout, || keygen_vk(&params, &ModelCircuit::new(Arc::new(spec.clone()), None))).unwrap();
         let stock_time = t.elapsed();
         let t = Instant::now();
         let (keys, commitments) = zkinfer_engine::keygen::keygen(&params, &spec).unwrap();

@@ -6,21 +6,21 @@
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 
+use crate::QuantizedModel;
 use crate::graph::ops::{ArgMax, AveragePool, Clip, Conv2d, Dense, Reshape, Softmax, Window2d};
 use crate::graph::{Graph, Node, Op, TensorId, TensorInfo};
 use crate::quantize::{QuantSettings, quantize};
-use crate::QuantizedModel;
 
 /// Deterministic pseudo-random values from a seed.
 #[derive(Debug)]
 pub struct Rng(pub u64);
 impl Rng {
-    pub fn next(&mut self) -> f32 {
+    pub fn next_value(&mut self) -> f32 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
     pub fn pick(&mut self, n: usize) -> usize {
-        ((self.next() + 1.0) * 0.5 * n as f32) as usize % n
+        ((self.next_value() + 1.0) * 0.5 * n as f32) as usize % n
     }
 }
 
@@ -31,7 +31,7 @@ struct GraphBuilder {
 
 impl GraphBuilder {
     fn push(&mut self, op: Op, input: TensorId) -> TensorId {
-        let shape = op.output_shape(&[&self.g.tensors[input.0].shape]).unwrap();
+        let shape = op.output_shape(&[&self.g.tensors[input.0].shape]).expect("the generator builds valid shapes");
         let id = TensorId(self.g.tensors.len());
         self.g.tensors.push(TensorInfo { name: format!("t{}", id.0), shape });
         self.g.nodes.push(Node { name: format!("n{}", id.0), op, inputs: vec![input], output: id });
@@ -61,8 +61,8 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
                 let pad = r.pick(2);
                 let stride = 1 + r.pick(2);
                 let co = 1 + r.pick(3);
-                let weight = Array4::from_shape_fn((co, ch, k, k), |_| r.next() * 0.8);
-                let bias = Some(Array1::from_shape_fn(co, |_| r.next() * 0.2));
+                let weight = Array4::from_shape_fn((co, ch, k, k), |_| r.next_value() * 0.8);
+                let bias = Some(Array1::from_shape_fn(co, |_| r.next_value() * 0.2));
                 let window = Window2d { kernel: [k, k], stride: [stride, stride], pads: [pad; 4] };
                 b.push(Op::Conv2d(Conv2d { weight, bias, window }), t)
             }
@@ -78,15 +78,15 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
             5 => b.push(Op::LeakyRelu { alpha: 0.25 }, t),
             6 => b.push(Op::Clip(Clip { min: Some(-0.5), max: Some(0.75) }), t),
             _ => {
-                let c = ArrayD::from_shape_fn(IxDyn(&[ch, 1, 1]), |_| r.next());
+                let c = ArrayD::from_shape_fn(IxDyn(&[ch, 1, 1]), |_| r.next_value());
                 if r.pick(2) == 0 { b.push(Op::MulConstant(c), t) } else { b.push(Op::AddConstant(c), t) }
             }
         };
     }
     let n: usize = b.shape(t).iter().product();
     t = b.push(Op::Reshape(Reshape { shape: vec![1, n] }), t);
-    let weight = Array2::from_shape_fn((4, n), |_| r.next() * 0.5);
-    t = b.push(Op::Dense(Dense { weight, bias: Some(Array1::from_shape_fn(4, |_| r.next() * 0.1)) }), t);
+    let weight = Array2::from_shape_fn((4, n), |_| r.next_value() * 0.5);
+    t = b.push(Op::Dense(Dense { weight, bias: Some(Array1::from_shape_fn(4, |_| r.next_value() * 0.1)) }), t);
     t = match tail % 4 {
         0 => b.push(Op::ArgMax(ArgMax { axis: 1, keepdims: true }), t),
         1 => b.push(Op::Softmax(Softmax { axis: 1 }), t),
@@ -97,14 +97,13 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
     b.g
 }
 
-
 /// A random graph quantized with `activation_bits` on six random samples; returns the model
 /// and the samples (prove the first).
 pub fn random_model(seed: u64, ops: &[u8], tail: u8, activation_bits: u32) -> (QuantizedModel, Vec<ArrayD<f32>>) {
     let graph = random_graph(seed, ops, tail);
     let shape = graph.tensor(graph.input).shape.clone();
     let mut r = Rng(seed ^ 0x5eed);
-    let samples: Vec<ArrayD<f32>> = (0..6).map(|_| ArrayD::from_shape_fn(IxDyn(&shape), |_| r.next())).collect();
+    let samples: Vec<ArrayD<f32>> = (0..6).map(|_| ArrayD::from_shape_fn(IxDyn(&shape), |_| r.next_value())).collect();
     let settings = QuantSettings { activation_bits, ..QuantSettings::default() };
     let model = quantize(&graph, &samples, &settings).expect("random models quantize");
     (model, samples)

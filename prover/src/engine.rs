@@ -62,7 +62,8 @@ pub trait ProvingEngine: std::fmt::Debug + Send + Sync {
     /// The engine's name.
     fn name(&self) -> &'static str;
     /// The halo2 proof bytes for `witness`.
-    fn prove(&self, spec: &CircuitSpec, witness: &Witness, rng: &mut dyn rand_core::Rng) -> Result<Vec<u8>, ProveError>;
+    fn prove(&self, spec: &CircuitSpec, witness: &Witness, rng: &mut dyn rand_core::Rng)
+    -> Result<Vec<u8>, ProveError>;
 }
 
 /// Builds the engine of `kind` for `spec`'s circuit (`vk`: its stock verifying key).
@@ -91,7 +92,11 @@ pub struct StockEngine {
 
 impl StockEngine {
     /// Runs `keygen_pk`.
-    pub fn new(params: &Params<EqAffine>, spec: &Arc<CircuitSpec>, vk: &VerifyingKey<EqAffine>) -> Result<Self, ProveError> {
+    pub fn new(
+        params: &Params<EqAffine>,
+        spec: &Arc<CircuitSpec>,
+        vk: &VerifyingKey<EqAffine>,
+    ) -> Result<Self, ProveError> {
         let circuit = ModelCircuit::new(spec.clone(), None);
         let pk = with_layout(spec.layout, || keygen_pk(params, vk.clone(), &circuit))
             .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
@@ -104,12 +109,19 @@ impl ProvingEngine for StockEngine {
         "stock"
     }
 
-    fn prove(&self, spec: &CircuitSpec, witness: &Witness, rng: &mut dyn rand_core::Rng) -> Result<Vec<u8>, ProveError> {
+    fn prove(
+        &self,
+        spec: &CircuitSpec,
+        witness: &Witness,
+        rng: &mut dyn rand_core::Rng,
+    ) -> Result<Vec<u8>, ProveError> {
         let circuit = ModelCircuit::new(Arc::new(spec.clone()), Some(Arc::new(witness.clone())));
         let instance: Vec<Fp> = instance_values(&witness.instance);
         let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
-        with_layout(spec.layout, || create_proof(&self.params, &self.pk, &[circuit], &[&[&instance]], rng, &mut transcript))
-            .map_err(|e| ProveError::Proof(format!("{e:?}")))?;
+        with_layout(spec.layout, || {
+            create_proof(&self.params, &self.pk, &[circuit], &[&[&instance]], rng, &mut transcript)
+        })
+        .map_err(|e| ProveError::Proof(format!("{e:?}")))?;
         Ok(transcript.finalize())
     }
 }
@@ -136,7 +148,12 @@ impl ProvingEngine for CpuEngine {
         "cpu"
     }
 
-    fn prove(&self, spec: &CircuitSpec, witness: &Witness, rng: &mut dyn rand_core::Rng) -> Result<Vec<u8>, ProveError> {
+    fn prove(
+        &self,
+        spec: &CircuitSpec,
+        witness: &Witness,
+        rng: &mut dyn rand_core::Rng,
+    ) -> Result<Vec<u8>, ProveError> {
         zkinfer_engine::prover::prove(&self.pk, spec, witness, rng).map_err(|e| ProveError::Proof(e.to_string()))
     }
 }
@@ -153,7 +170,12 @@ impl ProvingEngine for CheckingEngine {
         "check"
     }
 
-    fn prove(&self, spec: &CircuitSpec, witness: &Witness, rng: &mut dyn rand_core::Rng) -> Result<Vec<u8>, ProveError> {
+    fn prove(
+        &self,
+        spec: &CircuitSpec,
+        witness: &Witness,
+        rng: &mut dyn rand_core::Rng,
+    ) -> Result<Vec<u8>, ProveError> {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         let expected = self.reference.prove(spec, witness, &mut StdRng::from_seed(seed))?;

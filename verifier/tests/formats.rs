@@ -63,10 +63,7 @@ fn a_compiled_model_whose_layout_is_not_derived_from_its_model_is_refused() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/tests/fixtures");
     let graph = onnx::import_file(&dir.join("fixture_activations.onnx"), &Default::default()).unwrap();
     let shape = graph.tensor(graph.input).shape.clone();
-    let cal = InputData::from_file(&dir.join("fixture_activations.calibration.json"))
-        .unwrap()
-        .samples(&shape)
-        .unwrap();
+    let cal = InputData::from_file(&dir.join("fixture_activations.calibration.json")).unwrap().samples(&shape).unwrap();
     let model = quantize(&graph, &cal, &Default::default()).unwrap();
     let p = plan::plan(&model).unwrap();
     let honest = CompiledModel { source: "fixture".into(), model, layout: p.layout, k: p.k };

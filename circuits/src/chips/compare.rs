@@ -48,7 +48,8 @@ pub(crate) fn gates(layout: Layout) -> Vec<Gate> {
     let j = q.named(NamedFixed::ArgMaxIndex);
     let (s, i_prev, i_new) = (q.lane(S), q.lane(I_PREV), q.lane(I_NEW));
     let one = Expr::Constant(1);
-    let argmax = q.gate("argmax", vec![("i_new = s·i_prev + (1 - s)·j", q_arg * (i_new - s.clone() * i_prev - (one - s) * j))]);
+    let argmax =
+        q.gate("argmax", vec![("i_new = s·i_prev + (1 - s)·j", q_arg * (i_new - s.clone() * i_prev - (one - s) * j))]);
     vec![compare, argmax]
 }
 
@@ -286,7 +287,11 @@ mod tests {
         f.set(CellRef { column: l.out(), row: tie }, -1);
         f.set(cell(&f, I_NEW, tie), 2);
         for &row in &rows[2..] {
-            let (s, prev, j) = (f.get(cell(&f, S, row)), f.get(cell(&f, I_PREV, row)), f.spec.fixed[l.fixed(NamedFixed::ArgMaxIndex)][row]);
+            let (s, prev, j) = (
+                f.get(cell(&f, S, row)),
+                f.get(cell(&f, I_PREV, row)),
+                f.spec.fixed[l.fixed(NamedFixed::ArgMaxIndex)][row],
+            );
             f.set(cell(&f, I_NEW, row), s * prev + (1 - s) * j);
         }
         assert_eq!(f.get(idx), 2, "the forged index reaches the output");

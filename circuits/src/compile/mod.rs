@@ -373,8 +373,8 @@ mod tests {
         let graph = onnx::import_file(&dir.join("fixture_activations.onnx"), &Default::default()).unwrap();
         let shape = graph.tensor(graph.input).shape.clone();
         let samples = |f: &str| InputData::from_file(&dir.join(f)).and_then(|d| d.samples(&shape)).unwrap();
-        let model = quantize(&graph, &samples("fixture_activations.calibration.json"), &QuantSettings::default())
-            .unwrap();
+        let model =
+            quantize(&graph, &samples("fixture_activations.calibration.json"), &QuantSettings::default()).unwrap();
         let plan = crate::plan::plan(&model).unwrap();
         let trace = model.run(&samples("fixture_activations.input.json")[0]).unwrap();
         (model, plan, trace)

@@ -145,7 +145,8 @@ impl Tables {
     fn new(spec: &CircuitSpec) -> Self {
         let encode = |row: &[i64]| row.iter().map(|&v| to_field::<Fp>(v).to_repr()).collect::<Vec<_>>();
         let range = range_table(spec.layout.range_bits).map(|(w, v)| encode(&[w as i64, v as i64])).collect();
-        let function = std::iter::once([0, 0, 0]).chain(spec.function_table.iter().copied()).map(|r| encode(&r)).collect();
+        let function =
+            std::iter::once([0, 0, 0]).chain(spec.function_table.iter().copied()).map(|r| encode(&r)).collect();
         Self { range, function }
     }
 

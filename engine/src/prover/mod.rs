@@ -90,7 +90,11 @@ impl ProvingKey {
     /// Keygen for `spec`'s circuit whose verifying key (pinned text, from stock keygen or a
     /// serialized key) the caller already has: no commitments are computed. A wrong text gives
     /// proofs that do not verify.
-    pub fn with_pinned_text(params: &Params<EqAffine>, spec: &CircuitSpec, pinned_text: &str) -> Result<Self, EngineError> {
+    pub fn with_pinned_text(
+        params: &Params<EqAffine>,
+        spec: &CircuitSpec,
+        pinned_text: &str,
+    ) -> Result<Self, EngineError> {
         Self::with_keys(params, assemble(params, spec)?, pinned_text)
     }
 
@@ -199,8 +203,7 @@ pub fn commit_all<R: rand_core::Rng + ?Sized>(
     let lookups = lookup::commit_permuted(pk, spec, &committed.advice, theta, rng, transcript)?;
     let (beta, gamma) = (challenge(transcript), challenge(transcript));
     let instance = witness::instance_column(pk, &witness.instance);
-    let permutation =
-        permutation::commit_products(pk, &committed.advice, &instance, beta, gamma, rng, transcript)?;
+    let permutation = permutation::commit_products(pk, &committed.advice, &instance, beta, gamma, rng, transcript)?;
     let lookup_products = lookups
         .iter()
         .map(|l| lookup::commit_product(pk, l, beta, gamma, rng, transcript))

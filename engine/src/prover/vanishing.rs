@@ -115,71 +115,75 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     let omega_ext = domain.get_extended_omega();
     let zeta = <Fp as WithSmallOrderMulGroup<3>>::ZETA;
     // δ^(c·chunk): the first δ power of each chunk of permutation columns.
-    let chunk_deltas: Vec<Fp> =
-        (0..z_perm.len()).map(|i| Fp::DELTA.pow_vartime([(i * chunk) as u64])).collect();
+    let chunk_deltas: Vec<Fp> = (0..z_perm.len()).map(|i| Fp::DELTA.pow_vartime([(i * chunk) as u64])).collect();
 
-    let numerator: Vec<Fp> = parallel_range(ext, |j, x| {
-        let query = |q: Query| match q.column {
-            Column::Advice(i) => at(&advice[i], j, i64::from(q.rotation)),
-            Column::Fixed(i) => at(&fixed[i], j, i64::from(q.rotation)),
-        };
-        let (l0, l_last, l_blind) = (l0[j], l_last[j], l_blind[j]);
-        let active = Fp::ONE - (l_last + l_blind);
-        let mut h = Fp::ZERO;
-        let mut push = |v: Fp| h = h * ch.y + v;
-        // Gates.
-        for gate in data.gates() {
-            for (_, e) in &gate.constraints {
-                push(e.evaluate(&query));
+    let numerator: Vec<Fp> = parallel_range(
+        ext,
+        |j, x| {
+            let query = |q: Query| match q.column {
+                Column::Advice(i) => at(&advice[i], j, i64::from(q.rotation)),
+                Column::Fixed(i) => at(&fixed[i], j, i64::from(q.rotation)),
+            };
+            let (l0, l_last, l_blind) = (l0[j], l_last[j], l_blind[j]);
+            let active = Fp::ONE - (l_last + l_blind);
+            let mut h = Fp::ZERO;
+            let mut push = |v: Fp| h = h * ch.y + v;
+            // Gates.
+            for gate in data.gates() {
+                for (_, e) in &gate.constraints {
+                    push(e.evaluate(&query));
+                }
             }
-        }
-        // Permutation.
-        let column = |p: PermutationColumn| match p {
-            PermutationColumn::Advice(i) => advice[i][j],
-            PermutationColumn::Fixed(i) => fixed[i][j],
-            PermutationColumn::Instance => instance[j],
-        };
-        if let Some(first) = z_perm.first() {
-            push((Fp::ONE - first[j]) * l0);
-        }
-        if let Some(last) = z_perm.last() {
-            push((last[j] * last[j] - last[j]) * l_last);
-        }
-        for (set, previous) in z_perm.iter().skip(1).zip(&z_perm) {
-            push((set[j] - at(previous, j, last_rotation)) * l0);
-        }
-        for (index, ((z, columns), sigmas)) in
-            z_perm.iter().zip(pk.keys.permutation_columns.chunks(chunk)).zip(sigma.chunks(chunk)).enumerate()
-        {
-            let mut left = at(z, j, 1);
-            for (&col, s) in columns.iter().zip(sigmas) {
-                left *= column(col) + ch.beta * s[j] + ch.gamma;
+            // Permutation.
+            let column = |p: PermutationColumn| match p {
+                PermutationColumn::Advice(i) => advice[i][j],
+                PermutationColumn::Fixed(i) => fixed[i][j],
+                PermutationColumn::Instance => instance[j],
+            };
+            if let Some(first) = z_perm.first() {
+                push((Fp::ONE - first[j]) * l0);
             }
-            let mut right = z[j];
-            let mut delta = ch.beta * chunk_deltas[index];
-            for &col in columns {
-                right *= column(col) + delta * x + ch.gamma;
-                delta *= Fp::DELTA;
+            if let Some(last) = z_perm.last() {
+                push((last[j] * last[j] - last[j]) * l_last);
             }
-            push((left - right) * active);
-        }
-        // Lookups.
-        for (lookup, [a_perm, s_perm, z]) in data.lookups().zip(&lookup_cosets) {
-            let input = lookup.inputs.iter().fold(Fp::ZERO, |acc, (e, _)| acc * ch.theta + e.evaluate(&query));
-            let table = lookup
-                .inputs
-                .iter()
-                .fold(Fp::ZERO, |acc, &(_, t)| acc * ch.theta + fixed[table_column_index(spec.layout, t)][j]);
-            push((Fp::ONE - z[j]) * l0);
-            push((z[j] * z[j] - z[j]) * l_last);
-            let left = at(z, j, 1) * (a_perm[j] + ch.beta) * (s_perm[j] + ch.gamma);
-            let right = z[j] * (input + ch.beta) * (table + ch.gamma);
-            push((left - right) * active);
-            push((a_perm[j] - s_perm[j]) * l0);
-            push((a_perm[j] - s_perm[j]) * (a_perm[j] - at(a_perm, j, -1)) * active);
-        }
-        h
-    }, zeta, omega_ext);
+            for (set, previous) in z_perm.iter().skip(1).zip(&z_perm) {
+                push((set[j] - at(previous, j, last_rotation)) * l0);
+            }
+            for (index, ((z, columns), sigmas)) in
+                z_perm.iter().zip(pk.keys.permutation_columns.chunks(chunk)).zip(sigma.chunks(chunk)).enumerate()
+            {
+                let mut left = at(z, j, 1);
+                for (&col, s) in columns.iter().zip(sigmas) {
+                    left *= column(col) + ch.beta * s[j] + ch.gamma;
+                }
+                let mut right = z[j];
+                let mut delta = ch.beta * chunk_deltas[index];
+                for &col in columns {
+                    right *= column(col) + delta * x + ch.gamma;
+                    delta *= Fp::DELTA;
+                }
+                push((left - right) * active);
+            }
+            // Lookups.
+            for (lookup, [a_perm, s_perm, z]) in data.lookups().zip(&lookup_cosets) {
+                let input = lookup.inputs.iter().fold(Fp::ZERO, |acc, (e, _)| acc * ch.theta + e.evaluate(&query));
+                let table = lookup
+                    .inputs
+                    .iter()
+                    .fold(Fp::ZERO, |acc, &(_, t)| acc * ch.theta + fixed[table_column_index(spec.layout, t)][j]);
+                push((Fp::ONE - z[j]) * l0);
+                push((z[j] * z[j] - z[j]) * l_last);
+                let left = at(z, j, 1) * (a_perm[j] + ch.beta) * (s_perm[j] + ch.gamma);
+                let right = z[j] * (input + ch.beta) * (table + ch.gamma);
+                push((left - right) * active);
+                push((a_perm[j] - s_perm[j]) * l0);
+                push((a_perm[j] - s_perm[j]) * (a_perm[j] - at(a_perm, j, -1)) * active);
+            }
+            h
+        },
+        zeta,
+        omega_ext,
+    );
 
     let mut h = domain.empty_extended();
     h.iter_mut().zip(numerator).for_each(|(h, v)| *h = v);

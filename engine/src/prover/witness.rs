@@ -56,18 +56,18 @@ pub fn commit_witness<R: rand_core::Rng + ?Sized>(
         advice.push(values);
     }
     let blinds: Vec<Fp> = advice.iter().map(|_| Fp::random(&mut *rng)).collect();
-    let columns: Vec<(&Vec<i64>, (&Vec<Fp>, Fp))> = witness.advice.iter().zip(advice.iter().zip(blinds.iter().copied())).collect();
-    let commitments = parallel_map(&columns, |&(small, (values, blind))| {
-        let mut rows = small.clone();
+    // The witness rows (zeros up to the blinding rows) by small-scalar MSM, the rest in full.
+    let columns: Vec<usize> = (0..advice.len()).collect();
+    let commitments = parallel_map(&columns, |&c| {
+        let mut rows = witness.advice[c].clone();
         rows.resize(start, 0);
-        commit_mixed(g, pk.params.w, &rows, &values[start..], blind).to_affine()
+        commit_mixed(g, pk.params.w, &rows, &advice[c][start..], blinds[c]).to_affine()
     });
     for &c in &commitments {
         transcript.write_point(c).map_err(io)?;
     }
     Ok(CommittedWitness { advice, blinds, commitments })
 }
-
 
 /// The instance column over all rows (public values, then zeros).
 pub fn instance_column(pk: &ProvingKey, instance: &[i64]) -> Vec<Fp> {
