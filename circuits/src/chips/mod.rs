@@ -18,7 +18,7 @@
 //! Equality is enabled on the instance column, the `out` column and the first
 //! [`Layout::copy_lanes`] lanes: every copy constraint lands in one of them.
 //!
-//! Gate enables are plain fixed columns, not `Selector`s (see ARCHITECTURE.md).
+//! Gate enables are plain fixed columns, not `Selector`s (see docs/ARCHITECTURE.md).
 
 pub mod compare;
 pub mod division;

@@ -2,7 +2,7 @@
 //! order halo2's `create_proof` draws it, so that with the same seeded RNG every byte it writes
 //! equals the stock prover's.
 //!
-//! Built so far ([`commit_all`] runs them in order):
+//! The stages ([`commit_all`] runs 1 to 3, [`commit_through_quotient`] 1 to 4, [`prove`] all):
 //! 1. [`witness`]: the verifying key's transcript representation and the instance commitment
 //!    are absorbed, the advice columns get their random blinding rows and blinds, and their
 //!    commitments are written, the witness rows committed by
@@ -12,12 +12,12 @@
 //! 3. (challenges β, γ) [`permutation`]: the permutation's grand products, one per chunk of
 //!    columns; then each lookup's grand product;
 //! 4. [`vanishing`]: the random polynomial that blinds the quotient, then (challenge y) the
-//!    quotient `h` over the extended domain, split into pieces and committed
-//!    ([`commit_through_quotient`]).
+//!    quotient `h` over the extended domain, split into pieces and committed;
+//! 5. [`opening`] (challenge x): the evaluations, then the multi-point opening (halo2's
+//!    public `multiopen` prover).
 //!
-//! 5. [`opening`] (challenge x): the evaluations, then the multi-point opening (halo2's).
-//!
-//! [`prove`] runs them all and returns the proof bytes.
+//! The oracle: `engine/tests/equals_stock.rs` and `engine/tests/random_models.rs` require the
+//! stock prover's bytes.
 
 pub mod lookup;
 pub mod opening;
