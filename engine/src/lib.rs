@@ -52,6 +52,14 @@ pub enum EngineError {
     /// The witness does not fit the circuit.
     #[error("the witness does not fit the circuit: {0}")]
     Witness(String),
+    /// The witness does not satisfy the circuit.
+    #[error("the witness fails {failures} relation(s): {first}")]
+    Unsatisfied {
+        /// How many relations (rows) fail.
+        failures: usize,
+        /// The first few.
+        first: String,
+    },
     /// Writing the transcript failed.
     #[error("transcript: {0}")]
     Transcript(String),

@@ -135,3 +135,25 @@ fn the_engines_proofs_equal_the_stock_provers() {
         verifier.verify(&envelope).expect("the stock verifier accepts the engine's proof");
     }
 }
+
+/// A witness that fails a gate is refused before proving, naming the relation.
+#[test]
+fn an_unsatisfied_witness_is_refused_before_proving() {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use zkinfer_engine::EngineError;
+    use zkinfer_engine::prover::{ProvingKey, prove_checked};
+    let model = quantized("digits_mlp");
+    let p = plan::plan(&model).unwrap();
+    let (spec, mut witness) = compile::compile(&model, p.layout, None).unwrap();
+    let pk = ProvingKey::new(&params(p.k), &spec).unwrap();
+    prove_checked(&pk, &spec, &witness, &mut StdRng::seed_from_u64(1)).expect("the all-zero input's witness proves");
+    // The accumulator of the last row of the first multiply-accumulate chain, one higher.
+    let q_mac = p.layout.fixed(zkinfer_circuits::layout::NamedFixed::QMac);
+    let row = (0..spec.rows).find(|&r| spec.fixed[q_mac][r] == 1).unwrap();
+    witness.advice[p.layout.acc()][row] += 1;
+    match prove_checked(&pk, &spec, &witness, &mut StdRng::seed_from_u64(1)) {
+        Err(EngineError::Unsatisfied { first, .. }) => assert!(first.contains("gate 'linear'"), "{first}"),
+        other => panic!("expected a refusal, got {:?}", other.map(|p| p.len())),
+    }
+}

@@ -4,7 +4,8 @@
 //! - [`CpuEngine`]: zkinfer's own engine ([`zkinfer_engine`]): keygen from the spec, proving
 //!   from the constraint data; with the same RNG its proofs are the stock prover's bytes.
 //! - [`CheckingEngine`]: runs two engines on the same randomness (a seed drawn from the
-//!   caller's RNG) and refuses unless their proofs are equal byte for byte.
+//!   caller's RNG) and refuses unless their proofs are equal byte for byte; its CPU engine also
+//!   checks the witness against the constraint data first.
 //!
 //! Whatever the engine, [`crate::Prover`] verifies every proof with the stock verifier before
 //! returning it, so soundness never depends on engine code.
@@ -78,7 +79,7 @@ pub fn build(
         EngineKind::Cpu => Box::new(CpuEngine::new(params, spec, vk)?),
         EngineKind::Check => Box::new(CheckingEngine {
             reference: Box::new(StockEngine::new(params, spec, vk)?),
-            candidate: Box::new(CpuEngine::new(params, spec, vk)?),
+            candidate: Box::new(CpuEngine { check_witness: true, ..CpuEngine::new(params, spec, vk)? }),
         }),
     })
 }
@@ -130,6 +131,8 @@ impl ProvingEngine for StockEngine {
 #[derive(Debug)]
 pub struct CpuEngine {
     pk: zkinfer_engine::prover::ProvingKey,
+    /// Check the witness against the constraint data before proving.
+    pub check_witness: bool,
 }
 
 impl CpuEngine {
@@ -139,7 +142,7 @@ impl CpuEngine {
         let pinned = format!("{:?}", vk.pinned());
         let pk = zkinfer_engine::prover::ProvingKey::with_pinned_text(params, spec, &pinned)
             .map_err(|e| ProveError::Keygen(e.to_string()))?;
-        Ok(Self { pk })
+        Ok(Self { pk, check_witness: false })
     }
 }
 
@@ -154,7 +157,12 @@ impl ProvingEngine for CpuEngine {
         witness: &Witness,
         rng: &mut dyn rand_core::Rng,
     ) -> Result<Vec<u8>, ProveError> {
-        zkinfer_engine::prover::prove(&self.pk, spec, witness, rng).map_err(|e| ProveError::Proof(e.to_string()))
+        let proof = if self.check_witness {
+            zkinfer_engine::prover::prove_checked(&self.pk, spec, witness, rng)
+        } else {
+            zkinfer_engine::prover::prove(&self.pk, spec, witness, rng)
+        };
+        proof.map_err(|e| ProveError::Proof(e.to_string()))
     }
 }
 

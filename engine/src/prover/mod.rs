@@ -243,6 +243,22 @@ pub fn prove<R: rand_core::Rng + ?Sized>(
     Ok(transcript.finalize())
 }
 
+/// [`prove`], after checking the witness against every relation of the constraint data
+/// ([`zkinfer_circuits::constraints::check`]): an unsatisfied witness is refused with the
+/// failing relations instead of producing a proof that does not verify.
+pub fn prove_checked<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    spec: &CircuitSpec,
+    witness: &Witness,
+    rng: &mut R,
+) -> Result<Vec<u8>, EngineError> {
+    if let Err(failures) = zkinfer_circuits::constraints::check::check_witness(spec, witness) {
+        let shown: Vec<String> = failures.iter().take(3).map(ToString::to_string).collect();
+        return Err(EngineError::Unsatisfied { failures: failures.len(), first: shown.join("; ") });
+    }
+    prove(pk, spec, witness, rng)
+}
+
 /// Squeezes a challenge scalar.
 pub fn challenge(transcript: &mut ProofTranscript) -> Fp {
     transcript.squeeze_challenge().get_scalar()
