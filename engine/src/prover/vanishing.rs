@@ -8,7 +8,7 @@ use ff::{Field, PrimeField, WithSmallOrderMulGroup};
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::poly::{Coeff, Polynomial};
 use zkinfer_circuits::CircuitSpec;
-use zkinfer_circuits::constraints::{Column, ConstraintData, Query};
+use zkinfer_circuits::constraints::{Column, ConstraintData, Expr};
 
 use super::{Committed, ProofTranscript, ProvingKey, write_point};
 use crate::EngineError;
@@ -117,22 +117,22 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     // δ^(c·chunk): the first δ power of each chunk of permutation columns.
     let chunk_deltas: Vec<Fp> = (0..z_perm.len()).map(|i| Fp::DELTA.pow_vartime([(i * chunk) as u64])).collect();
 
+    // The gates' constraints and the lookups' inputs, compiled once against the cosets.
+    let compile = |e: &Expr| Compiled::new(e, &advice, fixed, step);
+    let gates: Vec<Compiled> = data.gates().flat_map(|g| g.constraints.iter().map(|(_, e)| compile(e))).collect();
+    let lookup_inputs: Vec<Vec<Compiled>> =
+        data.lookups().map(|l| l.inputs.iter().map(|(e, _)| compile(e)).collect()).collect();
+
     let numerator: Vec<Fp> = parallel_range(
         ext,
         |j, x| {
-            let query = |q: Query| match q.column {
-                Column::Advice(i) => at(&advice[i], j, i64::from(q.rotation)),
-                Column::Fixed(i) => at(&fixed[i], j, i64::from(q.rotation)),
-            };
             let (l0, l_last, l_blind) = (l0[j], l_last[j], l_blind[j]);
             let active = Fp::ONE - (l_last + l_blind);
             let mut h = Fp::ZERO;
             let mut push = |v: Fp| h = h * ch.y + v;
             // Gates.
-            for gate in data.gates() {
-                for (_, e) in &gate.constraints {
-                    push(e.evaluate(&query));
-                }
+            for c in &gates {
+                push(c.evaluate(j, ext));
             }
             // Permutation.
             let column = |p: PermutationColumn| match p {
@@ -165,8 +165,8 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
                 push((left - right) * active);
             }
             // Lookups.
-            for (lookup, [a_perm, s_perm, z]) in data.lookups().zip(&lookup_cosets) {
-                let input = lookup.inputs.iter().fold(Fp::ZERO, |acc, (e, _)| acc * ch.theta + e.evaluate(&query));
+            for ((lookup, inputs), [a_perm, s_perm, z]) in data.lookups().zip(&lookup_inputs).zip(&lookup_cosets) {
+                let input = inputs.iter().fold(Fp::ZERO, |acc, c| acc * ch.theta + c.evaluate(j, ext));
                 let table = lookup
                     .inputs
                     .iter()
@@ -216,4 +216,48 @@ fn parallel_range(len: usize, f: impl Fn(usize, Fp) -> Fp + Sync, start: Fp, ste
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// An [`Expr`] bound to the coset values it reads: constants converted once, each query a
+/// column slice and an offset in extended-domain points.
+enum Compiled<'a> {
+    Constant(Fp),
+    Query(&'a [Fp], usize),
+    Negated(Box<Compiled<'a>>),
+    Sum(Box<Compiled<'a>>, Box<Compiled<'a>>),
+    Product(Box<Compiled<'a>>, Box<Compiled<'a>>),
+}
+
+impl<'a> Compiled<'a> {
+    fn new(e: &Expr, advice: &'a [Coset], fixed: &'a [Coset], step: i64) -> Self {
+        let rec = |e: &Expr| Box::new(Self::new(e, advice, fixed, step));
+        match e {
+            Expr::Constant(c) => Compiled::Constant(crate::field(*c)),
+            Expr::Query(q) => {
+                let column: &[Fp] = match q.column {
+                    Column::Advice(i) => &advice[i],
+                    Column::Fixed(i) => &fixed[i],
+                };
+                let offset = (i64::from(q.rotation) * step).rem_euclid(column.len() as i64) as usize;
+                Compiled::Query(column, offset)
+            }
+            Expr::Negated(a) => Compiled::Negated(rec(a)),
+            Expr::Sum(a, b) => Compiled::Sum(rec(a), rec(b)),
+            Expr::Product(a, b) => Compiled::Product(rec(a), rec(b)),
+        }
+    }
+
+    /// The value at extended point `j` of `ext`.
+    fn evaluate(&self, j: usize, ext: usize) -> Fp {
+        match self {
+            Compiled::Constant(c) => *c,
+            Compiled::Query(column, offset) => {
+                let i = j + offset;
+                column[if i >= ext { i - ext } else { i }]
+            }
+            Compiled::Negated(a) => -a.evaluate(j, ext),
+            Compiled::Sum(a, b) => a.evaluate(j, ext) + b.evaluate(j, ext),
+            Compiled::Product(a, b) => a.evaluate(j, ext) * b.evaluate(j, ext),
+        }
+    }
 }
