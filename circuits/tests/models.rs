@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use zkinfer_circuits::constraints::check::{Failure, check_witness};
 use zkinfer_circuits::layout::LinearLayout;
 use zkinfer_circuits::{compile, mock_prove, plan};
 use zkinfer_models::data::InputData;
@@ -50,10 +51,15 @@ fn check_with(name: &str, model: &QuantizedModel, inputs: &[ndarray::ArrayD<f32>
     }
     assert_eq!(witness.instance, expected, "{name}");
     mock_prove(&spec, &witness).unwrap_or_else(|f| panic!("{name}: {:?}", &f[..f.len().min(3)]));
-    // Claiming a different output is rejected.
+    assert_eq!(check_witness(&spec, &witness), Ok(()), "{name}: the fast check of the constraint data");
+    // Claiming a different output is rejected, by both.
     let mut forged = witness.clone();
     *forged.instance.last_mut().expect("outputs") += 1;
     assert!(mock_prove(&spec, &forged).is_err(), "{name}: a forged output must fail");
+    assert!(
+        matches!(check_witness(&spec, &forged).as_ref().map_err(Vec::as_slice), Err([Failure::Instance { .. }])),
+        "{name}: the fast check names the broken binding"
+    );
 }
 
 #[test]
