@@ -6,13 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use halo2_proofs::pasta::EqAffine;
 use halo2_proofs::plonk::keygen_vk;
-use halo2_proofs::poly::commitment::Params;
 use zkinfer_circuits::layout::LinearLayout;
 use zkinfer_circuits::{ModelCircuit, compile, plan, with_layout};
 use zkinfer_models::data::InputData;
@@ -28,11 +28,6 @@ fn quantized(name: &str) -> QuantizedModel {
     quantize::quantize(&graph, &cal, &Default::default()).unwrap()
 }
 
-fn params(k: u32) -> Params<EqAffine> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params");
-    ParamsCache::new(root).load_or_generate(k).unwrap().params
-}
-
 fn check(name: &str) {
     let model = quantized(name);
     let mut plans = vec![plan::plan(&model).unwrap()];
@@ -41,7 +36,7 @@ fn check(name: &str) {
     }
     for p in plans {
         let (spec, _) = compile::compile(&model, p.layout, None).unwrap();
-        let params = params(p.k);
+        let params = common::params(p.k);
         let t = Instant::now();
         let stock =
             with_layout(p.layout, || keygen_vk(&params, &ModelCircuit::new(Arc::new(spec.clone()), None))).unwrap();
@@ -146,7 +141,7 @@ fn an_unsatisfied_witness_is_refused_before_proving() {
     let model = quantized("digits_mlp");
     let p = plan::plan(&model).unwrap();
     let (spec, mut witness) = compile::compile(&model, p.layout, None).unwrap();
-    let pk = ProvingKey::new(&params(p.k), &spec).unwrap();
+    let pk = ProvingKey::new(&common::params(p.k), &spec).unwrap();
     prove_checked(&pk, &spec, &witness, &mut StdRng::seed_from_u64(1)).expect("the all-zero input's witness proves");
     // The accumulator of the last row of the first multiply-accumulate chain, one higher.
     let q_mac = p.layout.fixed(zkinfer_circuits::layout::NamedFixed::QMac);

@@ -4,20 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
 
-use halo2_proofs::pasta::{EqAffine, Fp};
-use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk};
-use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use zkinfer_circuits::layout::LinearLayout;
-use zkinfer_circuits::{ModelCircuit, compile, instance_values, plan, with_layout};
+use zkinfer_circuits::{compile, plan};
 use zkinfer_engine::prover::{ProvingKey, prove};
 use zkinfer_models::random::random_model;
-use zkinfer_prover::params::ParamsCache;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 10, ..ProptestConfig::default() })]
@@ -34,26 +29,14 @@ proptest! {
         let p = plan::plan_with_lanes(&model, linear, lanes).unwrap();
         let trace = model.run(&samples[0]).unwrap();
         let (spec, witness) = compile::compile(&model, p.layout, Some(&trace)).unwrap();
-        let cache = ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"));
-        let params = cache.load_or_generate(p.k).unwrap().params;
-
-        let circuit = ModelCircuit::new(Arc::new(spec.clone()), Some(Arc::new(witness.clone())));
-        let instance: Vec<Fp> = instance_values(&witness.instance);
-        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
-        let vk = with_layout(p.layout, || {
-            let vk = keygen_vk(&params, &circuit).unwrap();
-            let pk = keygen_pk(&params, vk.clone(), &circuit).unwrap();
-            create_proof(&params, &pk, &[circuit], &[&[&instance]], StdRng::seed_from_u64(seed), &mut transcript)
-                .unwrap();
-            vk
-        });
-        let stock = transcript.finalize();
+        let params = common::params(p.k);
+        let (stock, vk) = common::stock_proof(&params, &spec, &witness, seed);
 
         let (keys, commitments) = zkinfer_engine::keygen::keygen(&params, &spec).unwrap();
         prop_assert!(format!("{:?}", vk.pinned()) == keys.pinned_text(&commitments), "verifying keys differ");
         let pk = ProvingKey::new(&params, &spec).unwrap();
         let ours = prove(&pk, &spec, &witness, &mut StdRng::seed_from_u64(seed)).unwrap();
-        let same = ours.iter().zip(&stock).take_while(|(a, b)| a == b).count();
+        let same = common::first_difference(&ours, &stock);
         prop_assert_eq!((same, ours.len()), (stock.len(), stock.len()), "the proofs differ from byte {}", same);
     }
 }

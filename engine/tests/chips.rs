@@ -1,0 +1,106 @@
+//! Every chip in isolation: a small circuit per chip (built with the chips' instruction
+//! traits), proven by the stock prover and by the engine with the same seed: the bytes must be
+//! equal, and the engine's keygen must give stock's verifying key.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use zkinfer_circuits::builder::{Builder, Operand};
+use zkinfer_circuits::chips::compare::CompareInstructions;
+use zkinfer_circuits::chips::division::DivisionInstructions;
+use zkinfer_circuits::chips::function::FunctionInstructions;
+use zkinfer_circuits::chips::linear::{LinearInstructions, SharedInputs};
+use zkinfer_circuits::chips::range::Rescale;
+use zkinfer_circuits::{Layout, LinearLayout, required_k};
+use zkinfer_engine::prover::{ProvingKey, prove};
+use zkinfer_models::quantized::LookupTable;
+
+fn layout() -> Layout {
+    Layout {
+        lanes: 8,
+        limbs: 4,
+        range_bits: 6,
+        function_table: false,
+        linear: LinearLayout::DotProduct,
+        weight_offset: 128,
+    }
+}
+
+/// Proves `b`'s circuit with both provers and compares.
+fn check(name: &str, b: Builder) {
+    let (spec, witness) = b.finish();
+    let params = common::params(required_k(&spec));
+    let (stock, vk) = common::stock_proof(&params, &spec, &witness, 3);
+    let (keys, commitments) = zkinfer_engine::keygen::keygen(&params, &spec).unwrap();
+    assert!(format!("{:?}", vk.pinned()) == keys.pinned_text(&commitments), "{name}: verifying keys differ");
+    let pk = ProvingKey::new(&params, &spec).unwrap();
+    let ours = prove(&pk, &spec, &witness, &mut StdRng::seed_from_u64(3)).unwrap();
+    let same = common::first_difference(&ours, &stock);
+    assert_eq!((same, ours.len()), (stock.len(), stock.len()), "{name}: the proofs differ from byte {same}");
+}
+
+#[test]
+fn linear_dot_product_with_rescale() {
+    let mut b = Builder::new(layout());
+    let xs = b.public_inputs(&[5, -7, 3, 0, 9, -1, 2, 4, -6, 8, 1]);
+    let terms: Vec<_> = xs.iter().copied().zip([3, -2, 1, 4, -5, 6, 7, -8, 2, 1, -1]).collect();
+    let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false });
+    b.public_outputs(&[y]);
+    check("dot product", b);
+}
+
+#[test]
+fn linear_outer_product() {
+    let mut b = Builder::new(Layout { lanes: 12, linear: LinearLayout::OuterProduct, ..layout() });
+    let xs = b.public_inputs(&[5, -7, 3, 9, -1]);
+    let weights: Vec<Vec<i64>> = (0..14i64).map(|o| (0..5i64).map(|j| (o * 7 + j * 3) % 11 - 5).collect()).collect();
+    let biases: Vec<i64> = (0..14).map(|o| o * 3 - 20).collect();
+    let rescale = Rescale { shift: 1, lo: -128, bits: 8, relu: false };
+    let ys = b.linear_shared(SharedInputs { inputs: &xs, weights: &weights, biases: &biases }, rescale);
+    b.public_outputs(&ys);
+    check("outer product", b);
+}
+
+#[test]
+fn range_with_fused_relu() {
+    let mut b = Builder::new(layout());
+    let xs = b.public_inputs(&[-40, 40]);
+    let ys: Vec<_> = xs.iter().map(|&x| b.linear(&[(x, 3)], 1, Rescale::signed_relu(1, 8, true))).collect();
+    b.public_outputs(&ys);
+    check("fused relu", b);
+}
+
+#[test]
+fn compare_and_argmax_with_ties() {
+    let mut b = Builder::new(layout());
+    let xs = b.public_inputs(&[2, 7, 7, -3, 7]);
+    let m = b.compare(Operand::Cell(xs[0]), Operand::Constant(0), 9).max;
+    let idx = b.argmax(&xs, 9);
+    b.public_outputs(&[m, idx]);
+    check("compare, argmax", b);
+}
+
+#[test]
+fn division() {
+    let mut b = Builder::new(layout());
+    let x = b.public_inputs(&[100, 7]);
+    let half = b.linear(&[(x[1], 1)], -1, Rescale { shift: 1, lo: 0, bits: 12, relu: false });
+    let d = b.divide(x[0], x[1], half, 4, 12);
+    let r = b.linear(&[(d.remainder, 1)], 0, Rescale::unsigned(12));
+    b.public_outputs(&[d.quotient, r]);
+    check("division", b);
+}
+
+#[test]
+fn function_lookup() {
+    let mut b = Builder::new(Layout { function_table: true, ..layout() });
+    let xs = b.public_inputs(&[-4, 3, 0]);
+    let table = LookupTable { input_min: -4, values: (-4..=4i64).map(|v| v * v - 3).collect() };
+    let tag = b.function_table(&table);
+    let ys: Vec<_> = xs.iter().map(|&x| b.apply(tag, &table, x)).collect();
+    b.public_outputs(&ys);
+    check("function lookup", b);
+}
