@@ -63,11 +63,17 @@ pub fn small_msm(values: &[i64], bases: &[EqAffine]) -> Eq {
 /// by [`small_msm`], the rest by halo2's multiexp.
 pub fn commit_mixed(g_lagrange: &[EqAffine], w: EqAffine, small: &[i64], rest: &[Fp], blind: Fp) -> Eq {
     let (small_bases, rest_bases) = g_lagrange.split_at(small.len());
-    let mut scalars: Vec<Fp> = rest.to_vec();
+    small_msm(small, small_bases) + commit_blinded(rest_bases, w, rest, blind)
+}
+
+/// `Σ values[i] · bases[i] + blind · w` by halo2's multiexp: halo2's `commit_lagrange` with the
+/// Lagrange bases, its `commit` with the monomial ones.
+pub fn commit_blinded(bases: &[EqAffine], w: EqAffine, values: &[Fp], blind: Fp) -> Eq {
+    let mut scalars = values.to_vec();
     scalars.push(blind);
-    let mut bases: Vec<EqAffine> = rest_bases[..rest.len()].to_vec();
-    bases.push(w);
-    small_msm(small, small_bases) + halo2_proofs::arithmetic::best_multiexp(&scalars, &bases)
+    let mut points = bases[..values.len()].to_vec();
+    points.push(w);
+    halo2_proofs::arithmetic::best_multiexp(&scalars, &points)
 }
 
 #[cfg(test)]

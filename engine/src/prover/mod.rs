@@ -143,11 +143,7 @@ impl ProvingKey {
 
     /// A commitment in Lagrange form with blind `blind`, as halo2's `commit_lagrange`.
     pub fn commit(&self, values: &[Fp], blind: Fp) -> EqAffine {
-        let mut scalars = values.to_vec();
-        scalars.push(blind);
-        let mut bases = self.params.g_lagrange[..values.len()].to_vec();
-        bases.push(self.params.w);
-        halo2_proofs::arithmetic::best_multiexp(&scalars, &bases).to_affine()
+        crate::msm::commit_blinded(&self.params.g_lagrange, self.params.w, values, blind).to_affine()
     }
 }
 

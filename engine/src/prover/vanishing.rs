@@ -53,11 +53,7 @@ pub fn commit_random<R: rand_core::Rng + ?Sized>(
 /// A commitment in the monomial basis, as halo2's `Params::commit`.
 fn commit_coeff(pk: &ProvingKey, poly: &[Fp], blind: Fp) -> EqAffine {
     use group::Curve;
-    let mut scalars = poly.to_vec();
-    scalars.push(blind);
-    let mut bases = pk.params.g[..poly.len()].to_vec();
-    bases.push(pk.params.w);
-    halo2_proofs::arithmetic::best_multiexp(&scalars, &bases).to_affine()
+    crate::msm::commit_blinded(&pk.params.g, pk.params.w, poly, blind).to_affine()
 }
 
 /// The challenges the quotient needs.
