@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use zkinfer_engine::prover::{ProofTranscript, ProvingKey, commit_all, opening, vanishing, witness};
+use zkinfer_engine::prover::{
+    ProofTranscript, ProvingKey, ThroughQuotient, WitnessPolys, commit_all, opening, vanishing,
+};
 use zkinfer_models::data::InputData;
 use zkinfer_models::{onnx, quantize};
 
@@ -45,10 +47,11 @@ fn main() {
     let t = Instant::now();
     let random = vanishing::commit_random(&pk, rng, &mut tr).unwrap();
     c.challenges.y = zkinfer_engine::prover::challenge(&mut tr);
-    let inst = witness::instance_column(&pk, &wit.instance);
-    let q = vanishing::commit_quotient(&pk, &spec, &c, &inst, c.challenges, rng, &mut tr).unwrap();
+    let polys = WitnessPolys::new(&pk, &c);
+    let q = vanishing::commit_quotient(&pk, &spec, &polys, c.challenges, rng, &mut tr).unwrap();
     println!("stage 4 (quotient) {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
     let t = Instant::now();
-    opening::evaluate_and_open(&pk, &spec, &c, &inst, &random, &q, rng, &mut tr).unwrap();
+    let stages = ThroughQuotient { committed: c, polys, random, quotient: q };
+    opening::evaluate_and_open(&pk, &spec, &stages, rng, &mut tr).unwrap();
     println!("stage 5 (evaluations, opening) {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
 }

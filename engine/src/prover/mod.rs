@@ -184,6 +184,54 @@ pub struct Committed {
     pub lookup_products: Vec<lookup::Product>,
     /// The challenges drawn so far (`y` is drawn in stage 4).
     pub challenges: vanishing::Challenges,
+    /// The instance column over all rows.
+    pub instance: Vec<Fp>,
+}
+
+/// The witness-dependent polynomials of stages 1 to 3 in coefficient form, converted once for
+/// the quotient (stage 4, which extends them to the coset domain) and the opening (stage 5).
+#[derive(Debug)]
+pub struct WitnessPolys {
+    /// The instance column.
+    pub instance: Polynomial<Fp, Coeff>,
+    /// The advice columns, blinding rows included.
+    pub advice: Vec<Polynomial<Fp, Coeff>>,
+    /// The permutation's grand products, one per chunk.
+    pub permutation: Vec<Polynomial<Fp, Coeff>>,
+    /// Per lookup: the permuted input, the permuted table, the grand product.
+    pub lookups: Vec<[Polynomial<Fp, Coeff>; 3]>,
+}
+
+impl WitnessPolys {
+    /// Converts the columns of `c` from Lagrange to coefficient form.
+    pub fn new(pk: &ProvingKey, c: &Committed) -> Self {
+        let domain = &pk.keys.domain;
+        let coeff = |values: &Vec<Fp>| domain.lagrange_to_coeff(domain.lagrange_from_vec(values.clone()));
+        Self {
+            instance: coeff(&c.instance),
+            advice: parallel_map(&c.witness.advice, coeff),
+            permutation: c.permutation.z.iter().map(coeff).collect(),
+            lookups: c
+                .lookups
+                .iter()
+                .zip(&c.lookup_products)
+                .map(|(l, p)| [coeff(&l.permuted_input), coeff(&l.permuted_table), coeff(&p.z)])
+                .collect(),
+        }
+    }
+}
+
+/// Everything stages 1 to 4 leave for the opening.
+#[derive(Debug)]
+pub struct ThroughQuotient {
+    /// Stages 1 to 3.
+    pub committed: Committed,
+    /// Their polynomials in coefficient form.
+    pub polys: WitnessPolys,
+    /// Stage 4: the random polynomial.
+    pub random: vanishing::Random,
+    /// Stage 4: the quotient's pieces.
+    pub quotient: vanishing::Quotient,
 }
 
 /// Runs the stages built so far, in halo2's order, on one transcript.
@@ -205,7 +253,7 @@ pub fn commit_all<R: rand_core::Rng + ?Sized>(
         .map(|l| lookup::commit_product(pk, l, beta, gamma, rng, transcript))
         .collect::<Result<_, _>>()?;
     let challenges = vanishing::Challenges { theta, beta, gamma, y: Fp::ZERO };
-    Ok(Committed { witness: committed, lookups, permutation, lookup_products, challenges })
+    Ok(Committed { witness: committed, lookups, permutation, lookup_products, challenges, instance })
 }
 
 /// Stages 1 to 4: everything up to the quotient's commitments.
@@ -215,13 +263,13 @@ pub fn commit_through_quotient<R: rand_core::Rng + ?Sized>(
     witness: &Witness,
     rng: &mut R,
     transcript: &mut ProofTranscript,
-) -> Result<(Committed, vanishing::Random, vanishing::Quotient), EngineError> {
+) -> Result<ThroughQuotient, EngineError> {
     let mut committed = commit_all(pk, spec, witness, rng, transcript)?;
+    let polys = WitnessPolys::new(pk, &committed);
     let random = vanishing::commit_random(pk, rng, transcript)?;
     committed.challenges.y = challenge(transcript);
-    let instance = witness::instance_column(pk, &witness.instance);
-    let quotient = vanishing::commit_quotient(pk, spec, &committed, &instance, committed.challenges, rng, transcript)?;
-    Ok((committed, random, quotient))
+    let quotient = vanishing::commit_quotient(pk, spec, &polys, committed.challenges, rng, transcript)?;
+    Ok(ThroughQuotient { committed, polys, random, quotient })
 }
 
 /// A whole proof of `witness` for `spec`'s circuit: the bytes halo2's `create_proof` writes with
@@ -233,9 +281,8 @@ pub fn prove<R: rand_core::Rng + ?Sized>(
     rng: &mut R,
 ) -> Result<Vec<u8>, EngineError> {
     let mut transcript = ProofTranscript::init(Vec::new());
-    let (committed, random, quotient) = commit_through_quotient(pk, spec, witness, rng, &mut transcript)?;
-    let instance = witness::instance_column(pk, &witness.instance);
-    opening::evaluate_and_open(pk, spec, &committed, &instance, &random, &quotient, rng, &mut transcript)?;
+    let stages = commit_through_quotient(pk, spec, witness, rng, &mut transcript)?;
+    opening::evaluate_and_open(pk, spec, &stages, rng, &mut transcript)?;
     Ok(transcript.finalize())
 }
 

@@ -6,15 +6,14 @@
 use ff::Field;
 use halo2_proofs::arithmetic::eval_polynomial;
 use halo2_proofs::pasta::Fp;
+use halo2_proofs::poly::Rotation;
 use halo2_proofs::poly::commitment::Blind;
 use halo2_proofs::poly::multiopen::{ProverQuery, create_proof};
-use halo2_proofs::poly::{Coeff, Polynomial, Rotation};
 use halo2_proofs::transcript::TranscriptWrite;
 use zkinfer_circuits::constraints::{Column, ConstraintData, Part};
 use zkinfer_circuits::{CircuitSpec, Layout};
 
-use super::vanishing::{Quotient, Random};
-use super::{Committed, ProofTranscript, ProvingKey, challenge};
+use super::{ProofTranscript, ProvingKey, ThroughQuotient, challenge};
 use crate::EngineError;
 use crate::keygen::table_column_index;
 
@@ -74,10 +73,7 @@ impl QueryLists {
 pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
     pk: &ProvingKey,
     spec: &CircuitSpec,
-    c: &Committed,
-    instance: &[Fp],
-    random: &Random,
-    quotient: &Quotient,
+    stages: &ThroughQuotient,
     rng: &mut R,
     transcript: &mut ProofTranscript,
 ) -> Result<(), EngineError> {
@@ -87,22 +83,13 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
     let x = challenge(transcript);
     let xn = x.pow_vartime([n]);
     let at = |r: i32| domain.rotate_omega(x, Rotation(r));
-    let coeff = |values: &[Fp]| domain.lagrange_to_coeff(domain.lagrange_from_vec(values.to_vec()));
     let lists = QueryLists::new(spec.layout);
-
-    let instance_poly = coeff(instance);
-    let advice: Vec<Polynomial<Fp, Coeff>> = super::parallel_map(&c.witness.advice, |v| coeff(v));
+    let ThroughQuotient { committed: c, polys, random, quotient } = stages;
+    let (instance_poly, advice, z_perm, lookups) = (&polys.instance, &polys.advice, &polys.permutation, &polys.lookups);
     let (fixed, sigma) = (&pk.precomputed.fixed_polys, &pk.precomputed.sigma_polys);
-    let z_perm: Vec<Polynomial<Fp, Coeff>> = c.permutation.z.iter().map(|z| coeff(z)).collect();
-    let lookups: Vec<[Polynomial<Fp, Coeff>; 3]> = c
-        .lookups
-        .iter()
-        .zip(&c.lookup_products)
-        .map(|(l, p)| [coeff(&l.permuted_input), coeff(&l.permuted_table), coeff(&p.z)])
-        .collect();
     let last = -((pk.blinding_factors() + 1) as i32);
 
-    let mut evals = vec![eval_polynomial(&instance_poly, x)];
+    let mut evals = vec![eval_polynomial(instance_poly, x)];
     evals.extend(lists.advice.iter().map(|&(col, r)| eval_polynomial(&advice[col], at(r))));
     evals.extend(lists.fixed.iter().map(|&col| eval_polynomial(&fixed[col], x)));
     evals.push(eval_polynomial(&random.poly, x));
@@ -114,7 +101,7 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
             evals.push(eval_polynomial(z, at(last)));
         }
     }
-    for [a, s, z] in &lookups {
+    for [a, s, z] in lookups {
         evals.extend([
             eval_polynomial(z, x),
             eval_polynomial(z, at(1)),
@@ -140,7 +127,7 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
 
     let query = |point: Fp, poly, blind: Fp| ProverQuery { point, poly, blind: Blind(blind) };
     let one = Fp::ONE;
-    let mut queries = vec![query(x, &instance_poly, one)];
+    let mut queries = vec![query(x, instance_poly, one)];
     queries.extend(lists.advice.iter().map(|&(col, r)| query(at(r), &advice[col], c.witness.blinds[col])));
     for (z, &b) in z_perm.iter().zip(&c.permutation.blinds) {
         queries.push(query(x, z, b));

@@ -10,7 +10,7 @@ use halo2_proofs::poly::{Coeff, Polynomial};
 use zkinfer_circuits::CircuitSpec;
 use zkinfer_circuits::constraints::{Column, ConstraintData, Expr};
 
-use super::{Committed, ProofTranscript, ProvingKey, write_point};
+use super::{ProofTranscript, ProvingKey, WitnessPolys, write_point};
 use crate::EngineError;
 use crate::keygen::table_column_index;
 use crate::permutation::PermutationColumn;
@@ -76,8 +76,7 @@ type Coset = Vec<Fp>;
 pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     pk: &ProvingKey,
     spec: &CircuitSpec,
-    c: &Committed,
-    instance: &[Fp],
+    polys: &WitnessPolys,
     ch: Challenges,
     rng: &mut R,
     transcript: &mut ProofTranscript,
@@ -86,23 +85,15 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     let n = pk.n();
     let ext = domain.extended_len();
     let step = (ext / n) as i64;
-    let coset = |values: &[Fp]| -> Coset {
-        let poly = domain.lagrange_to_coeff(domain.lagrange_from_vec(values.to_vec()));
-        domain.coeff_to_extended(poly).to_vec()
-    };
-    let advice: Vec<Coset> = super::parallel_map(&c.witness.advice, |v| coset(v));
+    let coset = |p: &Polynomial<Fp, Coeff>| -> Coset { domain.coeff_to_extended(p.clone()).to_vec() };
+    let advice: Vec<Coset> = super::parallel_map(&polys.advice, coset);
     let pre = &pk.precomputed;
     let (fixed, sigma) = (&pre.fixed_cosets, &pre.sigma_cosets);
-    let instance = coset(instance);
+    let instance = coset(&polys.instance);
     let bf = pk.blinding_factors();
     let (l0, l_last, l_blind) = (&pre.l0, &pre.l_last, &pre.l_blind);
-    let z_perm: Vec<Coset> = c.permutation.z.iter().map(|z| coset(z)).collect();
-    let lookup_cosets: Vec<[Coset; 3]> = c
-        .lookups
-        .iter()
-        .zip(&c.lookup_products)
-        .map(|(l, p)| [coset(&l.permuted_input), coset(&l.permuted_table), coset(&p.z)])
-        .collect();
+    let z_perm: Vec<Coset> = polys.permutation.iter().map(coset).collect();
+    let lookup_cosets: Vec<[Coset; 3]> = polys.lookups.iter().map(|l| l.each_ref().map(coset)).collect();
 
     let at = |v: &Coset, j: usize, rotation: i64| v[(j as i64 + rotation * step).rem_euclid(ext as i64) as usize];
     let data = ConstraintData::new(spec.layout);
