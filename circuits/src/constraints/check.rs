@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::Fp;
 
-use super::{Column, ConstraintData, Query, TableColumn};
+use super::{ConstraintData, Query, TableColumn};
 use crate::builder::{CellRef, CircuitSpec, Witness};
 use crate::chips::range::range_table;
 use crate::circuit::{required_k, to_field, usable_rows};
@@ -84,15 +84,7 @@ pub fn check_witness(spec: &CircuitSpec, witness: &Witness) -> Result<(), Vec<Fa
     let advice: Vec<Vec<Fp>> = witness.advice.iter().map(|c| column(c)).collect();
     let fixed: Vec<Vec<Fp>> = spec.fixed.iter().map(|c| column(c)).collect();
     let (advice, fixed) = (&advice, &fixed);
-    let at = move |row: usize| {
-        move |q: Query| {
-            let r = (row as i64 + i64::from(q.rotation)).rem_euclid(n as i64) as usize;
-            match q.column {
-                Column::Advice(c) => advice[c][r],
-                Column::Fixed(c) => fixed[c][r],
-            }
-        }
-    };
+    let at = move |row: usize| move |q: Query| q.read(advice, fixed, row);
     let mut failures = Vec::new();
     for gate in data.gates() {
         for (name, e) in &gate.constraints {

@@ -25,6 +25,23 @@ pub struct Query {
     pub rotation: i32,
 }
 
+impl Query {
+    /// The value the query reads when a constraint is evaluated on `row` of columns of `n` rows
+    /// each (rotations wrap around, as on halo2's domain).
+    pub fn read<F: Copy>(
+        self,
+        advice: &[impl std::ops::Deref<Target = [F]>],
+        fixed: &[impl std::ops::Deref<Target = [F]>],
+        row: usize,
+    ) -> F {
+        let column: &[F] = match self.column {
+            Column::Advice(c) => &advice[c],
+            Column::Fixed(c) => &fixed[c],
+        };
+        column[(row as i64 + i64::from(self.rotation)).rem_euclid(column.len() as i64) as usize]
+    }
+}
+
 /// A polynomial expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {

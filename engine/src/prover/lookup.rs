@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use ff::Field;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use zkinfer_circuits::CircuitSpec;
-use zkinfer_circuits::constraints::{Column, ConstraintData, Query};
+use zkinfer_circuits::constraints::{ConstraintData, Query};
 
 use super::{ProofTranscript, ProvingKey, batch_invert, write_point};
 use crate::EngineError;
@@ -54,15 +54,7 @@ pub fn commit_permuted<R: rand_core::Rng + ?Sized>(
 ) -> Result<Vec<Permuted>, EngineError> {
     let n = pk.n();
     let fixed = &pk.keys.fixed;
-    let value = |row: usize| {
-        move |q: Query| {
-            let r = (row as i64 + i64::from(q.rotation)).rem_euclid(n as i64) as usize;
-            match q.column {
-                Column::Advice(c) => advice[c][r],
-                Column::Fixed(c) => fixed[c][r],
-            }
-        }
-    };
+    let value = |row: usize| move |q: Query| q.read(advice, fixed, row);
     let data = ConstraintData::new(spec.layout);
     let mut out = Vec::new();
     for lookup in data.lookups() {
