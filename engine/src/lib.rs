@@ -21,6 +21,8 @@
 //! # Ok::<(), zkinfer_engine::EngineError>(())
 //! ```
 
+pub mod backend;
+pub mod domain;
 pub mod keygen;
 pub mod msm;
 pub mod params;

@@ -8,6 +8,8 @@
 use group::Group;
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 
+use crate::backend::Backend;
+
 /// The largest window tried (2^16 buckets).
 const MAX_WINDOW_BITS: u32 = 16;
 
@@ -60,20 +62,27 @@ pub fn small_msm(values: &[i64], bases: &[EqAffine]) -> Eq {
 
 /// A commitment in Lagrange form to a column whose first `small.len()` rows are small integers
 /// and whose remaining rows are arbitrary field elements, blinded by `blind · w`: the small rows
-/// by [`small_msm`], the rest by halo2's multiexp.
-pub fn commit_mixed(g_lagrange: &[EqAffine], w: EqAffine, small: &[i64], rest: &[Fp], blind: Fp) -> Eq {
+/// by the backend's small-scalar MSM, the rest by its full one.
+pub fn commit_mixed(
+    backend: &dyn Backend,
+    g_lagrange: &[EqAffine],
+    w: EqAffine,
+    small: &[i64],
+    rest: &[Fp],
+    blind: Fp,
+) -> Eq {
     let (small_bases, rest_bases) = g_lagrange.split_at(small.len());
-    small_msm(small, small_bases) + commit_blinded(rest_bases, w, rest, blind)
+    backend.msm_small(small, small_bases) + commit_blinded(backend, rest_bases, w, rest, blind)
 }
 
-/// `Σ values[i] · bases[i] + blind · w` by halo2's multiexp: halo2's `commit_lagrange` with the
+/// `Σ values[i] · bases[i] + blind · w` by the backend's MSM: halo2's `commit_lagrange` with the
 /// Lagrange bases, its `commit` with the monomial ones.
-pub fn commit_blinded(bases: &[EqAffine], w: EqAffine, values: &[Fp], blind: Fp) -> Eq {
+pub fn commit_blinded(backend: &dyn Backend, bases: &[EqAffine], w: EqAffine, values: &[Fp], blind: Fp) -> Eq {
     let mut scalars = values.to_vec();
     scalars.push(blind);
     let mut points = bases[..values.len()].to_vec();
     points.push(w);
-    halo2_proofs::arithmetic::best_multiexp(&scalars, &points)
+    backend.msm(&scalars, &points)
 }
 
 #[cfg(test)]
@@ -123,7 +132,7 @@ mod tests {
         for (p, v) in poly.iter_mut().zip(small.iter().map(|&v| crate::field(v)).chain(rest)) {
             *p = v;
         }
-        let ours = commit_mixed(&data.g_lagrange, data.w, &small, &rest, blind);
+        let ours = commit_mixed(&crate::backend::CpuBackend, &data.g_lagrange, data.w, &small, &rest, blind);
         assert_eq!(ours, params.commit_lagrange(&poly, Blind(blind)));
     }
 }

@@ -6,19 +6,20 @@
 //! 1. [`witness`]: the verifying key's transcript representation and the instance commitment
 //!    are absorbed, the advice columns get their random blinding rows and blinds, and their
 //!    commitments are written, the witness rows committed by
-//!    [`small_msm`](crate::msm::small_msm);
+//!    the backend's small-scalar MSM;
 //! 2. [`lookup`] (challenge θ): each lookup's compressed input and table, permuted, blinded and
 //!    committed;
 //! 3. (challenges β, γ) [`permutation`]: the permutation's grand products, one per chunk of
 //!    columns; then each lookup's grand product;
 //! 4. [`vanishing`]: the random polynomial that blinds the quotient, then (challenge y) the
 //!    quotient `h` over the extended domain, split into pieces and committed;
-//! 5. [`opening`] (challenge x): the evaluations, then the multi-point opening (halo2's
-//!    public `multiopen` prover).
+//! 5. [`opening`] (challenge x): the evaluations, then the multi-point opening and the
+//!    inner-product argument ([`ipa`]).
 //!
 //! The oracle: `engine/tests/equals_stock.rs` and `engine/tests/random_models.rs` require the
 //! stock prover's bytes.
 
+pub mod ipa;
 pub mod lookup;
 pub mod opening;
 pub mod permutation;
@@ -33,7 +34,11 @@ use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255, EncodedChallenge, Transcript, TranscriptWrite};
 use zkinfer_circuits::{CircuitSpec, Witness};
 
+use std::sync::Arc;
+
 use crate::EngineError;
+use crate::backend::{Backend, CpuBackend};
+use crate::domain::Transforms;
 use crate::keygen::{Keys, assemble};
 use crate::params::ParamsData;
 
@@ -57,6 +62,8 @@ pub struct ProvingKey {
     /// What every proof of this circuit reuses: the fixed and permutation polynomials in
     /// coefficient form and on the extended domain, and the row indicators.
     pub precomputed: Precomputed,
+    /// The compute primitives (MSM, FFT, the IPA's generator collapse).
+    pub backend: Arc<dyn Backend>,
 }
 
 /// Polynomials that do not depend on the witness, computed once per key.
@@ -101,8 +108,10 @@ impl ProvingKey {
     fn with_keys(params: &Params<EqAffine>, keys: Keys, pinned_text: &str) -> Result<Self, EngineError> {
         let transcript_repr = transcript_repr(pinned_text);
         let domain = &keys.domain;
-        let coeff = |v: &Polynomial<Fp, LagrangeCoeff>| domain.lagrange_to_coeff(v.clone());
-        let coset = |p: &Polynomial<Fp, Coeff>| domain.coeff_to_extended(p.clone()).to_vec();
+        let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
+        let transforms = Transforms::new(domain, params.k(), backend.as_ref());
+        let coeff = |v: &Polynomial<Fp, LagrangeCoeff>| domain.coeff_from_vec(transforms.lagrange_to_coeff(v.to_vec()));
+        let coset = |p: &Polynomial<Fp, Coeff>| transforms.coeff_to_extended(p);
         let fixed_polys = parallel_map(&keys.fixed, coeff);
         let fixed_cosets = parallel_map(&fixed_polys, coset);
         let sigma_polys = parallel_map(&keys.permutation, coeff);
@@ -112,7 +121,7 @@ impl ProvingKey {
         let indicator = |rows: std::ops::Range<usize>| {
             let mut v = domain.empty_lagrange();
             v.iter_mut().skip(rows.start).take(rows.len()).for_each(|x| *x = Fp::ONE);
-            coset(&domain.lagrange_to_coeff(v))
+            coset(&coeff(&v))
         };
         let precomputed = Precomputed {
             fixed_polys,
@@ -123,7 +132,17 @@ impl ProvingKey {
             l_last: indicator(n - bf - 1..n - bf),
             l_blind: indicator(n - bf..n),
         };
-        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr, halo2_params: params.clone(), precomputed })
+        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr, halo2_params: params.clone(), precomputed, backend })
+    }
+
+    /// The same key proving with `backend`'s primitives.
+    pub fn with_backend(self, backend: Arc<dyn Backend>) -> Self {
+        Self { backend, ..self }
+    }
+
+    /// Changes of basis over the circuit's domain with the key's backend.
+    pub fn transforms(&self) -> Transforms<'_> {
+        Transforms::new(&self.keys.domain, self.params.k, self.backend.as_ref())
     }
 
     /// Rows of the circuit (`2^k`).
@@ -143,7 +162,7 @@ impl ProvingKey {
 
     /// A commitment in Lagrange form with blind `blind`, as halo2's `commit_lagrange`.
     pub fn commit(&self, values: &[Fp], blind: Fp) -> EqAffine {
-        crate::msm::commit_blinded(&self.params.g_lagrange, self.params.w, values, blind).to_affine()
+        crate::msm::commit_blinded(self.backend.as_ref(), &self.params.g_lagrange, self.params.w, values, blind).to_affine()
     }
 }
 
@@ -205,8 +224,8 @@ pub struct WitnessPolys {
 impl WitnessPolys {
     /// Converts the columns of `c` from Lagrange to coefficient form.
     pub fn new(pk: &ProvingKey, c: &Committed) -> Self {
-        let domain = &pk.keys.domain;
-        let coeff = |values: &Vec<Fp>| domain.lagrange_to_coeff(domain.lagrange_from_vec(values.clone()));
+        let (domain, transforms) = (&pk.keys.domain, pk.transforms());
+        let coeff = |values: &Vec<Fp>| domain.coeff_from_vec(transforms.lagrange_to_coeff(values.clone()));
         Self {
             instance: coeff(&c.instance),
             advice: parallel_map(&c.witness.advice, coeff),

@@ -1,18 +1,16 @@
 //! Stage 5: the evaluations at the challenge `x` (instance, advice and fixed queries, the
 //! random polynomial, the permutation polynomials and products, the lookups), then the
-//! multi-point opening of every queried polynomial, done by halo2's public
-//! `multiopen::create_proof` (the IPA).
+//! multi-point opening of every queried polynomial ([`super::ipa`]).
 
 use ff::Field;
 use halo2_proofs::arithmetic::eval_polynomial;
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::poly::Rotation;
-use halo2_proofs::poly::commitment::Blind;
-use halo2_proofs::poly::multiopen::{ProverQuery, create_proof};
 use halo2_proofs::transcript::TranscriptWrite;
 use zkinfer_circuits::constraints::{Column, ConstraintData, Part};
 use zkinfer_circuits::{CircuitSpec, Layout};
 
+use super::ipa::{Query, open};
 use super::{ProofTranscript, ProvingKey, ThroughQuotient, challenge};
 use crate::EngineError;
 use crate::keygen::table_column_index;
@@ -125,7 +123,9 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
     }
     let h = domain.coeff_from_vec(h);
 
-    let query = |point: Fp, poly, blind: Fp| ProverQuery { point, poly, blind: Blind(blind) };
+    fn query(point: Fp, poly: &[Fp], blind: Fp) -> Query<'_> {
+        Query { point, poly, blind }
+    }
     let one = Fp::ONE;
     let mut queries = vec![query(x, instance_poly, one)];
     queries.extend(lists.advice.iter().map(|&(col, r)| query(at(r), &advice[col], c.witness.blinds[col])));
@@ -147,5 +147,5 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
     queries.extend(sigma.iter().map(|s| query(x, s, one)));
     queries.push(query(x, &h, h_blind));
     queries.push(query(x, &random.poly, random.blind));
-    create_proof(&pk.halo2_params, &mut *rng, transcript, queries).map_err(io)
+    open(pk, &queries, rng, transcript)
 }

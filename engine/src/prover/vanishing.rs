@@ -53,7 +53,7 @@ pub fn commit_random<R: rand_core::Rng + ?Sized>(
 /// A commitment in the monomial basis, as halo2's `Params::commit`.
 fn commit_coeff(pk: &ProvingKey, poly: &[Fp], blind: Fp) -> EqAffine {
     use group::Curve;
-    crate::msm::commit_blinded(&pk.params.g, pk.params.w, poly, blind).to_affine()
+    crate::msm::commit_blinded(pk.backend.as_ref(), &pk.params.g, pk.params.w, poly, blind).to_affine()
 }
 
 /// The challenges the quotient needs.
@@ -85,7 +85,8 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     let n = pk.n();
     let ext = domain.extended_len();
     let step = (ext / n) as i64;
-    let coset = |p: &Polynomial<Fp, Coeff>| -> Coset { domain.coeff_to_extended(p.clone()).to_vec() };
+    let transforms = pk.transforms();
+    let coset = |p: &Polynomial<Fp, Coeff>| -> Coset { transforms.coeff_to_extended(p) };
     let advice: Vec<Coset> = super::parallel_map(&polys.advice, coset);
     let pre = &pk.precomputed;
     let (fixed, sigma) = (&pre.fixed_cosets, &pre.sigma_cosets);
@@ -174,7 +175,7 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
 
     let mut h = domain.empty_extended();
     h.iter_mut().zip(numerator).for_each(|(h, v)| *h = v);
-    let h = domain.extended_to_coeff(domain.divide_by_vanishing_poly(h));
+    let h = transforms.extended_to_coeff(domain.divide_by_vanishing_poly(h).to_vec(), domain.get_quotient_poly_degree());
     let pieces: Vec<Polynomial<Fp, Coeff>> = h.chunks_exact(n).map(|p| domain.coeff_from_vec(p.to_vec())).collect();
     let blinds: Vec<Fp> = pieces.iter().map(|_| Fp::random(&mut *rng)).collect();
     let commitments: Vec<EqAffine> = pieces.iter().zip(&blinds).map(|(p, &b)| commit_coeff(pk, p, b)).collect();

@@ -9,7 +9,7 @@ use zkinfer_circuits::{CircuitSpec, Witness};
 
 use super::{ProofTranscript, ProvingKey, parallel_map};
 use crate::EngineError;
-use crate::msm::{commit_mixed, small_msm};
+use crate::msm::commit_mixed;
 
 /// The advice columns after the first stage.
 #[derive(Debug)]
@@ -44,7 +44,7 @@ pub fn commit_witness<R: rand_core::Rng + ?Sized>(
     transcript.common_scalar(pk.transcript_repr).map_err(io)?;
     // The instance column, committed without a random blind (halo2 uses the blind 1).
     let g = &pk.params.g_lagrange;
-    let instance = small_msm(&witness.instance, &g[..witness.instance.len()]) + pk.params.w;
+    let instance = pk.backend.msm_small(&witness.instance, &g[..witness.instance.len()]) + pk.params.w;
     transcript.common_point(instance.to_affine()).map_err(io)?;
 
     // Random blinding rows, column by column, then one blind per column.
@@ -61,7 +61,7 @@ pub fn commit_witness<R: rand_core::Rng + ?Sized>(
     let commitments = parallel_map(&columns, |&c| {
         let mut rows = witness.advice[c].clone();
         rows.resize(start, 0);
-        commit_mixed(g, pk.params.w, &rows, &advice[c][start..], blinds[c]).to_affine()
+        commit_mixed(pk.backend.as_ref(), g, pk.params.w, &rows, &advice[c][start..], blinds[c]).to_affine()
     });
     for &c in &commitments {
         transcript.write_point(c).map_err(io)?;

@@ -1,0 +1,418 @@
+//! The compute primitives the prover spends its time in, behind one trait so that a GPU backend
+//! can replace them one at a time:
+//!
+//! - [`Backend::msm`]: `Σ s_i · G_i` over full-width scalars (grand products, permuted lookup
+//!   columns, the quotient's pieces, the opening);
+//! - [`Backend::msm_small`]: the same over small signed integers (the witness columns);
+//! - [`Backend::fft`]: the radix-2 FFT under every change of basis ([`crate::domain`]);
+//! - [`Backend::fold_generators`]: the generator collapse of each IPA round.
+//!
+//! Every backend must give exactly the results of [`ReferenceBackend`] (the naive method of
+//! each primitive); a point or a field element has one value, so "exactly" is well defined
+//! whatever the algorithm. [`CpuBackend`] is the fast CPU one, [`CheckingBackend`] runs two
+//! backends and panics on the first difference (the way to bring up a new backend), and
+//! [`TimedBackend`] adds up the time spent in each primitive (the per-phase benches).
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use ff::Field;
+use group::{Curve, Group};
+use halo2_proofs::arithmetic::CurveExt;
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+
+/// The prover's compute primitives.
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// The backend's name (reports, errors).
+    fn name(&self) -> &'static str;
+
+    /// `Σ scalars[i] · bases[i]`; the slices have the same length.
+    fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq;
+
+    /// `Σ values[i] · bases[i]` for integers (a negative `v` stands for the field element
+    /// `p - |v|`); the slices have the same length.
+    fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq;
+
+    /// In place, the values of the polynomial whose coefficients `values` holds at the powers
+    /// of `omega`, a primitive `2^log_n`-th root of unity (`values.len() == 2^log_n`).
+    fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32);
+
+    /// One IPA round's generator collapse: `g[i] ← g[i] + challenge · g[i + half]` for the lower
+    /// half, then the upper half is dropped (`g.len()` is a power of two, at least 2).
+    fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp);
+}
+
+/// The naive method of each primitive: one scalar multiplication per term, the iterative
+/// radix-2 FFT, one scalar multiplication per generator. Slow; the oracle for the others.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReferenceBackend;
+
+impl Backend for ReferenceBackend {
+    fn name(&self) -> &'static str {
+        "reference"
+    }
+
+    fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
+        assert_eq!(scalars.len(), bases.len(), "one scalar per base");
+        scalars.iter().zip(bases).fold(Eq::identity(), |acc, (s, b)| acc + *b * s)
+    }
+
+    fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
+        crate::msm::naive_msm(values, bases)
+    }
+
+    fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
+        iterative_fft(values, omega, log_n);
+    }
+
+    fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
+        let half = g.len() / 2;
+        let folded: Vec<Eq> = (0..half).map(|i| g[i] + g[i + half] * challenge).collect();
+        g.truncate(half);
+        Eq::batch_normalize(&folded, g);
+    }
+}
+
+/// The CPU backend: halo2's parallel multiexp for full-width scalars, bucket windows over the
+/// bits the values have for small ones ([`crate::msm::small_msm`]), halo2's parallel FFT, and
+/// GLV scalar multiplication with one decomposition per round for the generator collapse.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CpuBackend;
+
+impl Backend for CpuBackend {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
+        assert_eq!(scalars.len(), bases.len(), "one scalar per base");
+        halo2_proofs::arithmetic::best_multiexp(scalars, bases)
+    }
+
+    fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
+        crate::msm::small_msm(values, bases)
+    }
+
+    fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
+        halo2_proofs::arithmetic::best_fft(values, omega, log_n);
+    }
+
+    fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
+        let half = g.len() / 2;
+        let (lo, hi) = g.split_at_mut(half);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = half.div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            for (lo, hi) in lo.chunks_mut(chunk).zip(hi.chunks(chunk)) {
+                s.spawn(move || {
+                    let mut scaled = vec![Eq::identity(); hi.len()];
+                    Eq::batch_mul_same_scalar_vartime(hi, &challenge, &mut scaled);
+                    scaled.iter_mut().zip(lo.iter()).for_each(|(s, l)| *s += l);
+                    Eq::batch_normalize(&scaled, lo);
+                });
+            }
+        });
+        g.truncate(half);
+    }
+}
+
+/// The radix-2 decimation-in-time FFT, bit-reversed input order, one butterfly at a time.
+pub fn iterative_fft(values: &mut [Fp], omega: Fp, log_n: u32) {
+    let n = values.len();
+    assert_eq!(n, 1usize << log_n, "2^log_n values");
+    for i in 0..n {
+        let j = i.reverse_bits() >> (usize::BITS - log_n.max(1));
+        if log_n > 0 && i < j {
+            values.swap(i, j);
+        }
+    }
+    let mut len = 2;
+    while len <= n {
+        let w_len = omega.pow_vartime([(n / len) as u64]);
+        for start in (0..n).step_by(len) {
+            let mut w = Fp::ONE;
+            for i in 0..len / 2 {
+                let (a, b) = (values[start + i], values[start + i + len / 2] * w);
+                values[start + i] = a + b;
+                values[start + i + len / 2] = a - b;
+                w *= w_len;
+            }
+        }
+        len *= 2;
+    }
+}
+
+/// Runs two backends on every call and panics on the first result that differs: the way to
+/// bring up a new backend against a trusted one. Returns the trusted backend's results.
+#[derive(Debug)]
+pub struct CheckingBackend<T, C> {
+    /// The backend whose results are returned.
+    pub trusted: T,
+    /// The backend under test.
+    pub candidate: C,
+}
+
+impl<T: Backend, C: Backend> CheckingBackend<T, C> {
+    fn differs(&self, primitive: &str) -> ! {
+        panic!("the {} backend's {primitive} differs from the {} backend's", self.candidate.name(), self.trusted.name())
+    }
+}
+
+impl<T: Backend, C: Backend> Backend for CheckingBackend<T, C> {
+    fn name(&self) -> &'static str {
+        "checking"
+    }
+
+    fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
+        let r = self.trusted.msm(scalars, bases);
+        if self.candidate.msm(scalars, bases) != r {
+            self.differs("msm");
+        }
+        r
+    }
+
+    fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
+        let r = self.trusted.msm_small(values, bases);
+        if self.candidate.msm_small(values, bases) != r {
+            self.differs("msm_small");
+        }
+        r
+    }
+
+    fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
+        let mut other = values.to_vec();
+        self.trusted.fft(values, omega, log_n);
+        self.candidate.fft(&mut other, omega, log_n);
+        if other != values {
+            self.differs("fft");
+        }
+    }
+
+    fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
+        let mut other = g.clone();
+        self.trusted.fold_generators(g, challenge);
+        self.candidate.fold_generators(&mut other, challenge);
+        if &other != g {
+            self.differs("fold_generators");
+        }
+    }
+}
+
+/// The primitives of [`Backend`], for [`TimedBackend`]'s figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Primitive {
+    /// [`Backend::msm`].
+    Msm,
+    /// [`Backend::msm_small`].
+    MsmSmall,
+    /// [`Backend::fft`].
+    Fft,
+    /// [`Backend::fold_generators`].
+    FoldGenerators,
+}
+
+impl Primitive {
+    /// Every primitive, in report order.
+    pub const ALL: [Primitive; 4] = [Primitive::Msm, Primitive::MsmSmall, Primitive::Fft, Primitive::FoldGenerators];
+
+    /// The trait method's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Primitive::Msm => "msm",
+            Primitive::MsmSmall => "msm_small",
+            Primitive::Fft => "fft",
+            Primitive::FoldGenerators => "fold_generators",
+        }
+    }
+}
+
+/// Calls and time spent in one primitive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Number of calls.
+    pub calls: u64,
+    /// Wall time inside them.
+    pub time: Duration,
+}
+
+/// A backend that adds up the calls and wall time of each primitive of the backend it wraps.
+#[derive(Debug, Default)]
+pub struct TimedBackend<B> {
+    inner: B,
+    usage: Mutex<[Usage; 4]>,
+}
+
+impl<B: Backend> TimedBackend<B> {
+    /// Wraps `inner`.
+    pub fn new(inner: B) -> Self {
+        Self { inner, usage: Mutex::new([Usage::default(); 4]) }
+    }
+
+    /// The figures so far, per primitive.
+    pub fn usage(&self) -> Vec<(Primitive, Usage)> {
+        let u = *self.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Primitive::ALL.into_iter().zip(u).collect()
+    }
+
+    /// Sets every figure back to zero.
+    pub fn reset(&self) {
+        *self.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = [Usage::default(); 4];
+    }
+
+    fn timed<R>(&self, p: Primitive, f: impl FnOnce() -> R) -> R {
+        let start = Instant::now();
+        let r = f();
+        let took = start.elapsed();
+        let mut u = self.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = &mut u[p as usize];
+        slot.calls += 1;
+        slot.time += took;
+        r
+    }
+}
+
+impl<B: Backend> Backend for TimedBackend<B> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
+        self.timed(Primitive::Msm, || self.inner.msm(scalars, bases))
+    }
+
+    fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
+        self.timed(Primitive::MsmSmall, || self.inner.msm_small(values, bases))
+    }
+
+    fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
+        self.timed(Primitive::Fft, || self.inner.fft(values, omega, log_n));
+    }
+
+    fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
+        self.timed(Primitive::FoldGenerators, || self.inner.fold_generators(g, challenge));
+    }
+}
+
+impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+    fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
+        (**self).msm(scalars, bases)
+    }
+    fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
+        (**self).msm_small(values, bases)
+    }
+    fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
+        (**self).fft(values, omega, log_n);
+    }
+    fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
+        (**self).fold_generators(g, challenge);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ff::PrimeField;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    fn points(n: usize, rng: &mut StdRng) -> Vec<EqAffine> {
+        (0..n).map(|_| (Eq::generator() * Fp::random(&mut *rng)).to_affine()).collect()
+    }
+
+    fn root(log_n: u32) -> Fp {
+        Fp::ROOT_OF_UNITY.pow_vartime([1u64 << (Fp::S - log_n)])
+    }
+
+    #[test]
+    fn cpu_primitives_equal_the_reference() {
+        let rng = &mut StdRng::seed_from_u64(7);
+        let (cpu, reference) = (CpuBackend, ReferenceBackend);
+        for n in [1usize, 2, 3, 64, 257] {
+            let bases = points(n, rng);
+            let scalars: Vec<Fp> = (0..n).map(|_| Fp::random(&mut *rng)).collect();
+            assert_eq!(cpu.msm(&scalars, &bases), reference.msm(&scalars, &bases), "msm of {n}");
+            let small: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % 4096 - 2048).collect();
+            assert_eq!(cpu.msm_small(&small, &bases), reference.msm_small(&small, &bases), "msm_small of {n}");
+        }
+        for log_n in [0u32, 1, 2, 5, 10] {
+            let values: Vec<Fp> = (0..1usize << log_n).map(|_| Fp::random(&mut *rng)).collect();
+            let (mut a, mut b) = (values.clone(), values);
+            cpu.fft(&mut a, root(log_n), log_n);
+            reference.fft(&mut b, root(log_n), log_n);
+            assert_eq!(a, b, "fft of 2^{log_n}");
+        }
+        for n in [2usize, 4, 128] {
+            let g = points(n, rng);
+            let u = Fp::random(&mut *rng);
+            let (mut a, mut b) = (g.clone(), g);
+            cpu.fold_generators(&mut a, u);
+            reference.fold_generators(&mut b, u);
+            assert_eq!(a, b, "fold of {n}");
+            assert_eq!(a.len(), n / 2);
+        }
+    }
+
+    #[test]
+    fn the_reference_fft_evaluates_the_polynomial() {
+        let rng = &mut StdRng::seed_from_u64(3);
+        let log_n = 4;
+        let coeffs: Vec<Fp> = (0..16).map(|_| Fp::random(&mut *rng)).collect();
+        let mut values = coeffs.clone();
+        ReferenceBackend.fft(&mut values, root(log_n), log_n);
+        for (i, v) in values.iter().enumerate() {
+            let x = root(log_n).pow_vartime([i as u64]);
+            assert_eq!(*v, halo2_proofs::arithmetic::eval_polynomial(&coeffs, x), "row {i}");
+        }
+    }
+
+    /// A backend whose MSM is off by the generator, to show the checking backend notices.
+    #[derive(Debug)]
+    struct Broken;
+    impl Backend for Broken {
+        fn name(&self) -> &'static str {
+            "broken"
+        }
+        fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
+            CpuBackend.msm(scalars, bases) + Eq::generator()
+        }
+        fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
+            CpuBackend.msm_small(values, bases)
+        }
+        fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
+            CpuBackend.fft(values, omega, log_n);
+        }
+        fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
+            CpuBackend.fold_generators(g, challenge);
+        }
+    }
+
+    #[test]
+    fn the_checking_backend_names_the_primitive_that_differs() {
+        let rng = &mut StdRng::seed_from_u64(5);
+        let bases = points(4, rng);
+        let checking = CheckingBackend { trusted: CpuBackend, candidate: Broken };
+        assert_eq!(checking.msm_small(&[1, -2, 3, 4], &bases), CpuBackend.msm_small(&[1, -2, 3, 4], &bases));
+        let scalars = [Fp::ONE; 4];
+        let err = std::panic::catch_unwind(|| checking.msm(&scalars, &bases)).unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        assert_eq!(msg, "the broken backend's msm differs from the cpu backend's");
+    }
+
+    #[test]
+    fn the_timed_backend_counts_calls() {
+        let timed = TimedBackend::new(CpuBackend);
+        let mut v = vec![Fp::ONE; 8];
+        timed.fft(&mut v, root(3), 3);
+        timed.fft(&mut v, root(3), 3);
+        let usage = timed.usage();
+        assert_eq!(usage[2].0, Primitive::Fft);
+        assert_eq!(usage[2].1.calls, 2);
+        assert_eq!(usage[0].1.calls, 0);
+        timed.reset();
+        assert_eq!(timed.usage()[2].1.calls, 0);
+    }
+}

@@ -1,0 +1,199 @@
+//! The multi-point opening and the inner-product argument, as halo2_proofs 0.4.1's
+//! `multiopen::create_proof` and `commitment::create_proof` write them, with the commitments and
+//! the generator collapse of every round done by the key's [`Backend`](crate::backend::Backend).
+//!
+//! Multi-point opening (challenges x1, x2): the queried polynomials are grouped by the set of
+//! points each is opened at; each group is combined with powers of x1 into `q_i`, each `q_i`
+//! divided by `(X - p)` for each point `p` of its set, and the quotients combined with powers
+//! of x2 into `q'`, which is committed. After x3 the `q_i(x3)` are written, after x4 the
+//! polynomial `q'·x4^m + Σ q_i·x4^(m-1-i)` is opened at x3 by the inner-product argument.
+//!
+//! Orders follow halo2's: polynomials (commitments) by first query, points by first query,
+//! point sets by first polynomial, the points of a set by their first query.
+
+use ff::Field;
+use group::Curve;
+use halo2_proofs::arithmetic::{compute_inner_product, eval_polynomial, kate_division};
+use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::transcript::TranscriptWrite;
+
+use super::{ProofTranscript, ProvingKey, challenge, write_point};
+use crate::EngineError;
+
+/// One query: `poly` opened at `point`; `poly` commits with `blind`. Queries of the same
+/// polynomial (at several points) must share the reference: polynomials are told apart by
+/// address, as halo2's multiopen prover tells them apart.
+#[derive(Clone, Copy, Debug)]
+pub struct Query<'a> {
+    /// Where the polynomial is opened.
+    pub point: Fp,
+    /// Its coefficients (`n` of them).
+    pub poly: &'a [Fp],
+    /// Its commitment's blind.
+    pub blind: Fp,
+}
+
+/// The polynomials grouped by point set.
+struct Grouped<'a> {
+    /// Per polynomial, in first-query order: the polynomial, its blind, its set.
+    polys: Vec<(&'a [Fp], Fp, usize)>,
+    /// Per set, its points.
+    sets: Vec<Vec<Fp>>,
+}
+
+/// halo2's `construct_intermediate_sets` for the prover: only which set each polynomial is in
+/// and the points of each set matter.
+fn group<'a>(queries: &[Query<'a>]) -> Grouped<'a> {
+    let mut points: Vec<Fp> = Vec::new();
+    let mut polys: Vec<(&'a [Fp], Fp, Vec<usize>)> = Vec::new();
+    for q in queries {
+        let point = points.iter().position(|p| *p == q.point).unwrap_or_else(|| {
+            points.push(q.point);
+            points.len() - 1
+        });
+        match polys.iter_mut().find(|(p, _, _)| std::ptr::eq(*p, q.poly)) {
+            Some((_, _, at)) => at.push(point),
+            None => polys.push((q.poly, q.blind, vec![point])),
+        }
+    }
+    let mut sets: Vec<Vec<usize>> = Vec::new();
+    let polys = polys
+        .into_iter()
+        .map(|(poly, blind, mut at)| {
+            at.sort_unstable();
+            at.dedup();
+            let set = sets.iter().position(|s| *s == at).unwrap_or_else(|| {
+                sets.push(at);
+                sets.len() - 1
+            });
+            (poly, blind, set)
+        })
+        .collect();
+    let sets = sets.into_iter().map(|s| s.into_iter().map(|i| points[i]).collect()).collect();
+    Grouped { polys, sets }
+}
+
+/// Writes the multi-point opening of `queries` (halo2's `multiopen::create_proof`).
+pub fn open<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    queries: &[Query<'_>],
+    rng: &mut R,
+    transcript: &mut ProofTranscript,
+) -> Result<(), EngineError> {
+    let io = |e: std::io::Error| EngineError::Transcript(e.to_string());
+    let n = pk.n();
+    let x1 = challenge(transcript);
+    let x2 = challenge(transcript);
+    let grouped = group(queries);
+
+    // q_i = Σ x1-combination of the polynomials of set i (in polynomial order), and its blind.
+    let mut q: Vec<Option<(Vec<Fp>, Fp)>> = vec![None; grouped.sets.len()];
+    for &(poly, blind, set) in &grouped.polys {
+        q[set] = Some(match q[set].take() {
+            None => (poly.to_vec(), blind),
+            Some((mut acc, acc_blind)) => {
+                acc.iter_mut().zip(poly).for_each(|(a, p)| *a = *a * x1 + p);
+                (acc, acc_blind * x1 + blind)
+            }
+        });
+    }
+    let q: Vec<(Vec<Fp>, Fp)> = q.into_iter().collect::<Option<_>>().ok_or_else(empty_set)?;
+
+    // q' = Σ x2-combination of q_i / Π (X - p), p over set i.
+    let mut q_prime: Option<Vec<Fp>> = None;
+    for ((poly, _), points) in q.iter().zip(&grouped.sets) {
+        let mut divided = points.iter().fold(poly.clone(), |p, &point| kate_division(&p, point));
+        divided.resize(n, Fp::ZERO);
+        q_prime = Some(match q_prime {
+            None => divided,
+            Some(mut acc) => {
+                acc.iter_mut().zip(&divided).for_each(|(a, d)| *a = *a * x2 + d);
+                acc
+            }
+        });
+    }
+    let q_prime = q_prime.ok_or_else(empty_set)?;
+    let q_prime_blind = Fp::random(&mut *rng);
+    write_point(transcript, commit_coeff(pk, &q_prime, q_prime_blind))?;
+
+    let x3 = challenge(transcript);
+    for (poly, _) in &q {
+        transcript.write_scalar(eval_polynomial(poly, x3)).map_err(io)?;
+    }
+    let x4 = challenge(transcript);
+    let (mut p, mut p_blind) = (q_prime, q_prime_blind);
+    for (poly, blind) in &q {
+        p.iter_mut().zip(poly).for_each(|(a, q)| *a = *a * x4 + q);
+        p_blind = p_blind * x4 + blind;
+    }
+    inner_product_argument(pk, p, p_blind, x3, rng, transcript)
+}
+
+fn empty_set() -> EngineError {
+    EngineError::Transcript("nothing to open".into())
+}
+
+/// A commitment in the monomial basis with blind `blind` (halo2's `Params::commit`).
+fn commit_coeff(pk: &ProvingKey, coeffs: &[Fp], blind: Fp) -> EqAffine {
+    crate::msm::commit_blinded(pk.backend.as_ref(), &pk.params.g, pk.params.w, coeffs, blind).to_affine()
+}
+
+/// The IPA opening of `p` (committed with `p_blind`) at `x3` (halo2's
+/// `commitment::create_proof`): a random polynomial vanishing at x3 committed, then `k` rounds
+/// halving the polynomial, the powers of x3 and the generators, each writing two commitments.
+fn inner_product_argument<R: rand_core::Rng + ?Sized>(
+    pk: &ProvingKey,
+    p: Vec<Fp>,
+    p_blind: Fp,
+    x3: Fp,
+    rng: &mut R,
+    transcript: &mut ProofTranscript,
+) -> Result<(), EngineError> {
+    let io = |e: std::io::Error| EngineError::Transcript(e.to_string());
+    let backend = pk.backend.as_ref();
+    let (u, w) = (pk.params.u, pk.params.w);
+    let n = pk.n();
+    assert_eq!(p.len(), n, "the opened polynomial has n coefficients");
+
+    let mut s: Vec<Fp> = (0..n).map(|_| Fp::random(&mut *rng)).collect();
+    let s_at_x3 = eval_polynomial(&s, x3);
+    s[0] -= s_at_x3;
+    let s_blind = Fp::random(&mut *rng);
+    write_point(transcript, commit_coeff(pk, &s, s_blind))?;
+    let xi = challenge(transcript);
+    let z = challenge(transcript);
+
+    let mut p_prime: Vec<Fp> = s.iter().zip(&p).map(|(s, p)| *s * xi + p).collect();
+    let v = eval_polynomial(&p_prime, x3);
+    p_prime[0] -= v;
+    let mut f = s_blind * xi + p_blind;
+    let mut b: Vec<Fp> = std::iter::successors(Some(Fp::ONE), |x| Some(*x * x3)).take(n).collect();
+    let mut g = pk.params.g.clone();
+
+    for _ in 0..pk.params.k {
+        let half = p_prime.len() / 2;
+        let l = backend.msm(&p_prime[half..], &g[..half]);
+        let r = backend.msm(&p_prime[..half], &g[half..]);
+        let value_l = compute_inner_product(&p_prime[half..], &b[..half]);
+        let value_r = compute_inner_product(&p_prime[..half], &b[half..]);
+        let (l_blind, r_blind) = (Fp::random(&mut *rng), Fp::random(&mut *rng));
+        let l = (l + backend.msm(&[value_l * z, l_blind], &[u, w])).to_affine();
+        let r = (r + backend.msm(&[value_r * z, r_blind], &[u, w])).to_affine();
+        transcript.write_point(l).map_err(io)?;
+        transcript.write_point(r).map_err(io)?;
+
+        let u_j = challenge(transcript);
+        let u_j_inv = u_j.invert().unwrap_or(Fp::ZERO);
+        for i in 0..half {
+            p_prime[i] = p_prime[i] + p_prime[i + half] * u_j_inv;
+            b[i] = b[i] + b[i + half] * u_j;
+        }
+        p_prime.truncate(half);
+        b.truncate(half);
+        backend.fold_generators(&mut g, u_j);
+        f += l_blind * u_j_inv + r_blind * u_j;
+    }
+    transcript.write_scalar(p_prime[0]).map_err(io)?;
+    transcript.write_scalar(f).map_err(io)?;
+    Ok(())
+}
