@@ -4,10 +4,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use zkinfer_engine::backend::{CpuBackend, TimedBackend};
 use zkinfer_engine::prover::{
     ProofTranscript, ProvingKey, ThroughQuotient, WitnessPolys, commit_all, opening, vanishing,
 };
@@ -31,7 +33,8 @@ fn main() {
     let trace = compiled.model.run(&input[0]).unwrap();
     let (spec, wit) = zkinfer_circuits::compile::compile(&compiled.model, compiled.layout, Some(&trace)).unwrap();
     let t = Instant::now();
-    let pk = ProvingKey::new(&params, &spec).unwrap();
+    let timed = Arc::new(TimedBackend::new(CpuBackend));
+    let pk = ProvingKey::new(&params, &spec).unwrap().with_backend(timed.clone());
     println!(
         "{name} k={} advice={} lookups={}: keygen {:.0} ms",
         p.k,
@@ -43,15 +46,27 @@ fn main() {
     let mut tr = ProofTranscript::init(Vec::new());
     let t = Instant::now();
     let mut c = commit_all(&pk, &spec, &wit, rng, &mut tr).unwrap();
-    println!("stages 1-3 (witness, lookups, products) {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!("stages 1-3 (witness, lookups, products) {:.0} ms{}", t.elapsed().as_secs_f64() * 1e3, primitives(&timed));
     let t = Instant::now();
     let random = vanishing::commit_random(&pk, rng, &mut tr).unwrap();
     c.challenges.y = zkinfer_engine::prover::challenge(&mut tr);
     let polys = WitnessPolys::new(&pk, &c);
     let q = vanishing::commit_quotient(&pk, &spec, &polys, c.challenges, rng, &mut tr).unwrap();
-    println!("stage 4 (quotient) {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!("stage 4 (quotient) {:.0} ms{}", t.elapsed().as_secs_f64() * 1e3, primitives(&timed));
     let t = Instant::now();
     let stages = ThroughQuotient { committed: c, polys, random, quotient: q };
     opening::evaluate_and_open(&pk, &spec, &stages, rng, &mut tr).unwrap();
-    println!("stage 5 (evaluations, opening) {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!("stage 5 (evaluations, opening) {:.0} ms{}", t.elapsed().as_secs_f64() * 1e3, primitives(&timed));
+}
+
+/// The backend's figures since the last call (`; msm 12 calls 340 ms, ...`), then reset.
+fn primitives(timed: &TimedBackend<CpuBackend>) -> String {
+    let parts: Vec<String> = timed
+        .usage()
+        .into_iter()
+        .filter(|(_, u)| u.calls > 0)
+        .map(|(p, u)| format!("{} {}x {:.0} ms", p.name(), u.calls, u.time.as_secs_f64() * 1e3))
+        .collect();
+    timed.reset();
+    if parts.is_empty() { String::new() } else { format!(" (in the backend: {})", parts.join(", ")) }
 }

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use ff::Field;
+use ff::{Field, PrimeField};
+use group::Curve;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use zkinfer_circuits::CircuitSpec;
 use zkinfer_circuits::constraints::{ConstraintData, Query};
@@ -67,13 +68,74 @@ pub fn commit_permuted<R: rand_core::Rng + ?Sized>(
             (0..n).map(|row| tables.iter().fold(Fp::ZERO, |acc, &c| acc * theta + fixed[c][row])).collect();
         let (permuted_input, permuted_table) = permute(pk, &input, &table, rng)?;
         let blinds = [Fp::random(&mut *rng), Fp::random(&mut *rng)];
-        let commitments = [pk.commit(&permuted_input, blinds[0]), pk.commit(&permuted_table, blinds[1])];
+        let by_rows = TableRows::new(pk, &tables, &table, theta);
+        let commitments = [by_rows.commit(pk, &permuted_input, blinds[0]), by_rows.commit(pk, &permuted_table, blinds[1])];
         for &c in &commitments {
             write_point(transcript, c)?;
         }
         out.push(Permuted { input, table, permuted_input, permuted_table, blinds, commitments });
     }
     Ok(out)
+}
+
+/// A lookup's table as small integers, to commit a permuted column by small-scalar MSMs: each
+/// usable row of `A'` and `S'` is the compressed value `Σ_i θ^(m-1-i) · t_i(r)` of some table
+/// row `r`, so `Commit(A') = Σ_i θ^(m-1-i) · Commit(t_i(r_j) over the rows j)`, where the
+/// `t_i` are the table's columns (tags, values: integers of a few bits).
+struct TableRows {
+    /// Per table column, its integer values (`None` if a value is not a small integer).
+    columns: Option<Vec<Vec<i64>>>,
+    /// A table row holding each compressed value.
+    row_of: BTreeMap<Fp, usize>,
+    /// `θ^(m-1-i)` for each table column `i`.
+    powers: Vec<Fp>,
+}
+
+impl TableRows {
+    fn new(pk: &ProvingKey, tables: &[usize], compressed: &[Fp], theta: Fp) -> Self {
+        let usable = pk.unusable_rows_start();
+        let columns = tables
+            .iter()
+            .map(|&c| pk.keys.fixed[c].iter().take(usable).map(|&v| small_integer(v)).collect::<Option<Vec<i64>>>())
+            .collect();
+        let mut row_of = BTreeMap::new();
+        for (row, &v) in compressed[..usable].iter().enumerate() {
+            row_of.entry(v).or_insert(row);
+        }
+        let mut powers: Vec<Fp> = std::iter::successors(Some(Fp::ONE), |p| Some(*p * theta)).take(tables.len()).collect();
+        powers.reverse();
+        Self { columns, row_of, powers }
+    }
+
+    /// The commitment of a permuted column (usable rows from the table, then random rows)
+    /// with blind `blind`: `pk.commit(values, blind)`, computed from small-scalar MSMs.
+    fn commit(&self, pk: &ProvingKey, values: &[Fp], blind: Fp) -> EqAffine {
+        let usable = pk.unusable_rows_start();
+        let rows: Option<Vec<usize>> = values[..usable].iter().map(|v| self.row_of.get(v).copied()).collect();
+        let (Some(columns), Some(rows)) = (&self.columns, rows) else {
+            return pk.commit(values, blind);
+        };
+        let g = &pk.params.g_lagrange;
+        let backend = pk.backend.as_ref();
+        let components = columns.iter().zip(&self.powers).map(|(column, power)| {
+            let ints: Vec<i64> = rows.iter().map(|&r| column[r]).collect();
+            backend.msm_small(&ints, &g[..usable]) * power
+        });
+        let rest = crate::msm::commit_blinded(backend, &g[usable..], pk.params.w, &values[usable..], blind);
+        components.fold(rest, |acc, c| acc + c).to_affine()
+    }
+}
+
+/// `v` as an integer if it is one of at most 62 bits (negative ones as `p - |v|`).
+fn small_integer(v: Fp) -> Option<i64> {
+    const BITS: u32 = 62;
+    let fits = |x: Fp| -> Option<i64> {
+        let repr = x.to_repr();
+        let (low, high) = repr.split_at(8);
+        let low = u64::from_le_bytes(low.try_into().ok()?);
+        (high.iter().all(|&b| b == 0) && low >> BITS == 0).then_some(low as i64)
+    };
+    fits(v).or_else(|| fits(-v).map(|x| -x))
 }
 
 /// The permuted pair over the usable rows: the input sorted; the table holding each distinct
