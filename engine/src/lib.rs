@@ -6,18 +6,34 @@
 //! must equal halo2_proofs 0.4.1's bit for bit, so that the stock verifier accepts them and
 //! soundness never depends on engine code.
 //!
-//! Built so far: keygen ([`keygen::keygen`]): the fixed columns, the permutation polynomials and
-//! their commitments, whose pinned verifying key text (and so the circuit identity) equals
-//! stock `keygen_vk`'s. The prover (witness commitments with small-scalar MSMs, lookup and
-//! permutation arguments, quotient, opening), serialized proving keys and the backend trait
-//! for GPU kernels come next.
+//! - [`keygen`]: the fixed columns, the permutation polynomials and their commitments, whose
+//!   pinned verifying key text (and so the circuit identity) equals stock `keygen_vk`'s;
+//! - [`prover`]: the proof in halo2's stage order (witness commitments with small-scalar MSMs,
+//!   lookups, grand products, quotient from the constraint data, evaluations, the multi-point
+//!   opening and the IPA);
+//! - [`backend`]: the compute primitives (MSM, FFT, the IPA's generator collapse) behind one
+//!   trait, with the CPU backend, a naive reference, a checking and a timing backend;
+//!   [`domain`] does halo2's changes of basis with a backend's FFT.
+//!
+//! Not built yet: serialized proving keys.
 //!
 //! ```no_run
+//! use std::sync::Arc;
 //! use halo2_proofs::poly::commitment::Params;
-//! # let spec: zkinfer_circuits::CircuitSpec = unimplemented!();
+//! use zkinfer_engine::backend::{CpuBackend, TimedBackend};
+//! use zkinfer_engine::prover::{ProvingKey, prove};
+//! # let (spec, witness): (zkinfer_circuits::CircuitSpec, zkinfer_circuits::Witness) = unimplemented!();
+//! # let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
 //! let params = Params::<halo2_proofs::pasta::EqAffine>::new(10);
 //! let (keys, commitments) = zkinfer_engine::keygen::keygen(&params, &spec)?;
 //! println!("{} fixed commitments, identity text {} bytes", commitments.fixed.len(), keys.pinned_text(&commitments).len());
+//! // Prove on the CPU backend, adding up the time spent in each primitive.
+//! let backend = Arc::new(TimedBackend::new(CpuBackend));
+//! let pk = ProvingKey::new(&params, &spec)?.with_backend(backend.clone());
+//! let proof: Vec<u8> = prove(&pk, &spec, &witness, &mut rng)?;
+//! for (primitive, usage) in backend.usage() {
+//!     println!("{}: {} calls, {:?}", primitive.name(), usage.calls, usage.time);
+//! }
 //! # Ok::<(), zkinfer_engine::EngineError>(())
 //! ```
 
