@@ -14,6 +14,7 @@ use zkinfer_models::data::InputData;
 use zkinfer_models::onnx;
 use zkinfer_models::quantize::{QuantSettings, quantize};
 use zkinfer_prover::conformance::{ConformanceSet, tamper_cases};
+use zkinfer_prover::engine::EngineKind;
 use zkinfer_prover::params::ParamsCache;
 use zkinfer_prover::{Prover, compile_model};
 use zkinfer_verifier::{BundleError, ProofEnvelope, VerificationBundle, Verifier};
@@ -34,7 +35,8 @@ fn prove(name: &str) -> (Prover, ProofEnvelope) {
     let model = quantize(&graph, &cal, &QuantSettings::default()).expect("quantize");
     let (compiled, _) = compile_model(model, &format!("{name}.onnx"), Default::default()).expect("plan");
     let params = ParamsCache::new(root().join("target/zkinfer-params")).load_or_generate(compiled.k).expect("params");
-    let prover = Prover::new(compiled, params.params, params.hash).expect("keygen");
+    // The checking engine: both engines prove on the same randomness and must agree byte for byte.
+    let prover = Prover::with_engine(compiled, params.params, params.hash, EngineKind::Check).expect("keygen");
     let proof = prover.prove(&input[0], &mut StdRng::seed_from_u64(11)).expect("prove");
     (prover, proof.envelope)
 }
@@ -93,8 +95,9 @@ fn the_bundle_verifies_the_digits_mlp_and_rejects_every_tamper_case() {
     );
     let committed_proof = std::fs::read(corpus.join("digits_mlp.zkp")).expect("corpus");
     verifier.verify_bytes(&committed_proof).expect("the committed proof verifies");
-    // Proofs are deterministic given the RNG: the committed proof was made by the stock engine
-    // with the seed used here, so today's default engine must reproduce it byte for byte.
+    // Proofs are deterministic given the RNG: the committed proof was made with the seed used
+    // here by the checking engine (the stock prover and zkinfer's, which must agree), so both
+    // must reproduce it byte for byte.
     assert!(committed_proof == set.proof, "the proof of seed 11 differs from the committed one");
 }
 
