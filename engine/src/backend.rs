@@ -74,7 +74,8 @@ impl Backend for ReferenceBackend {
 }
 
 /// The CPU backend: halo2's parallel multiexp for full-width scalars, bucket windows over the
-/// bits the values have for small ones ([`crate::msm::small_msm`]), halo2's parallel FFT, and
+/// bits the values have for small ones ([`crate::msm::small_msm`]), a radix-2 FFT with cached
+/// twiddles ([`crate::fft`]), and
 /// GLV scalar multiplication with one decomposition per round for the generator collapse.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CpuBackend;
@@ -94,7 +95,7 @@ impl Backend for CpuBackend {
     }
 
     fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
-        halo2_proofs::arithmetic::best_fft(values, omega, log_n);
+        crate::fft::fft(&crate::fft::TWIDDLES, values, omega, log_n);
     }
 
     fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {

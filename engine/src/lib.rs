@@ -39,6 +39,7 @@
 
 pub mod backend;
 pub mod domain;
+pub mod fft;
 pub mod keygen;
 pub mod msm;
 pub mod params;
