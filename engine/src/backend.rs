@@ -73,6 +73,10 @@ impl Backend for ReferenceBackend {
     }
 }
 
+/// Up to this many terms the CPU backend's MSM is one shared double-and-add over the scalars'
+/// bits (halo2's `small_multiexp`).
+const FEW_TERMS: usize = 16;
+
 /// The CPU backend: halo2's parallel multiexp for full-width scalars, bucket windows over the
 /// bits the values have for small ones ([`crate::msm::small_msm`]), a radix-2 FFT with cached
 /// twiddles ([`crate::fft`]), and
@@ -87,7 +91,14 @@ impl Backend for CpuBackend {
 
     fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
         assert_eq!(scalars.len(), bases.len(), "one scalar per base");
-        halo2_proofs::arithmetic::best_multiexp(scalars, bases)
+        if scalars.len() <= FEW_TERMS {
+            // halo2's multiexp spreads its 86 windows of 3 bits over threads and doubles window
+            // i 3·i times: thousands of doublings for a handful of terms (the blinding rows of
+            // each committed column, the IPA's two-term corrections).
+            halo2_proofs::arithmetic::small_multiexp(scalars, bases)
+        } else {
+            halo2_proofs::arithmetic::best_multiexp(scalars, bases)
+        }
     }
 
     fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
@@ -332,7 +343,7 @@ mod tests {
     fn cpu_primitives_equal_the_reference() {
         let rng = &mut StdRng::seed_from_u64(7);
         let (cpu, reference) = (CpuBackend, ReferenceBackend);
-        for n in [1usize, 2, 3, 64, 257] {
+        for n in [1usize, 2, 3, 16, 17, 64, 257] {
             let bases = points(n, rng);
             let scalars: Vec<Fp> = (0..n).map(|_| Fp::random(&mut *rng)).collect();
             assert_eq!(cpu.msm(&scalars, &bases), reference.msm(&scalars, &bases), "msm of {n}");

@@ -21,11 +21,11 @@
 //! Gate enables are plain fixed columns, not `Selector`s (see docs/ARCHITECTURE.md).
 //!
 //! The constraint system's degree is set to [`CONSTRAINT_DEGREE`] (5) although the gates and
-//! lookups need only 4: halo2 sizes the extended domain by the quotient's degree (the degree
-//! minus one: 4 rows of it per row, as for degree 4), while the permutation argument packs
-//! degree − 2 equality-enabled columns into each grand product, so degree 5 needs a third fewer
-//! grand products (each one a committed column, two FFTs and three openings) at no cost to the
-//! domain.
+//! lookups need only 4: halo2's extended domain has `n` times the quotient's degree (the
+//! constraint degree minus one) rounded up to a power of two, `4n` for degree 4 and 5 alike,
+//! while the permutation argument packs degree − 2 equality-enabled columns into each grand
+//! product, so degree 5 needs a third fewer grand products (each one a committed column, two
+//! FFTs and three openings) at no cost to the domain.
 
 pub mod compare;
 pub mod division;
