@@ -39,7 +39,9 @@ fn bench(c: &mut Criterion) {
             b.iter(|| params.commit_lagrange(&poly, Blind(blind)))
         });
         group.bench_function(format!("small_scalar/k{k}"), |b| {
-            b.iter(|| commit_mixed(&zkinfer_engine::backend::CpuBackend, &data.g_lagrange, data.w, &small, &rest, blind))
+            b.iter(|| {
+                commit_mixed(&zkinfer_engine::backend::CpuBackend, &data.g_lagrange, data.w, &small, &rest, blind)
+            })
         });
     }
     group.finish();

@@ -79,8 +79,8 @@ const FEW_TERMS: usize = 16;
 
 /// The CPU backend: halo2's parallel multiexp for full-width scalars, bucket windows over the
 /// bits the values have for small ones ([`crate::msm::small_msm`]), a radix-2 FFT with cached
-/// twiddles ([`crate::fft`]), and
-/// GLV scalar multiplication with one decomposition per round for the generator collapse.
+/// twiddles ([`crate::fft`]), and GLV scalar multiplication with one decomposition per round for
+/// the generator collapse (variable time in the scalar, which is a public challenge).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CpuBackend;
 
@@ -165,6 +165,9 @@ pub struct CheckingBackend<T, C> {
 }
 
 impl<T: Backend, C: Backend> CheckingBackend<T, C> {
+    // The trait has no error channel: a checking backend is a development tool that stops the
+    // proof at the first wrong result.
+    #[allow(clippy::panic)]
     fn differs(&self, primitive: &str) -> ! {
         panic!("the {} backend's {primitive} differs from the {} backend's", self.candidate.name(), self.trusted.name())
     }

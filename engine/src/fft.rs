@@ -17,14 +17,17 @@ const PARALLEL_MIN: usize = 1 << 12;
 /// of roots (the domain's, the extended domain's and their inverses), `n` elements each.
 #[derive(Debug, Default)]
 pub struct TwiddleCache {
-    tables: Mutex<HashMap<([u8; 32], u32), Arc<Vec<Vec<Fp>>>>>,
+    tables: Mutex<HashMap<([u8; 32], u32), Levels>>,
 }
+
+/// One size's twiddles, level by level.
+type Levels = Arc<Vec<Vec<Fp>>>;
 
 /// The process's twiddle tables.
 pub static TWIDDLES: std::sync::LazyLock<TwiddleCache> = std::sync::LazyLock::new(TwiddleCache::default);
 
 impl TwiddleCache {
-    fn get(&self, omega: Fp, log_n: u32) -> Arc<Vec<Vec<Fp>>> {
+    fn get(&self, omega: Fp, log_n: u32) -> Levels {
         let key = (omega.to_repr(), log_n);
         let mut tables = self.tables.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         tables.entry(key).or_insert_with(|| Arc::new(levels(omega, log_n))).clone()

@@ -69,7 +69,8 @@ pub fn commit_permuted<R: rand_core::Rng + ?Sized>(
         let (permuted_input, permuted_table) = permute(pk, &input, &table, rng)?;
         let blinds = [Fp::random(&mut *rng), Fp::random(&mut *rng)];
         let by_rows = TableRows::new(pk, &tables, &table, theta);
-        let commitments = [by_rows.commit(pk, &permuted_input, blinds[0]), by_rows.commit(pk, &permuted_table, blinds[1])];
+        let commitments =
+            [by_rows.commit(pk, &permuted_input, blinds[0]), by_rows.commit(pk, &permuted_table, blinds[1])];
         for &c in &commitments {
             write_point(transcript, c)?;
         }
@@ -102,7 +103,8 @@ impl TableRows {
         for (row, &v) in compressed[..usable].iter().enumerate() {
             row_of.entry(v).or_insert(row);
         }
-        let mut powers: Vec<Fp> = std::iter::successors(Some(Fp::ONE), |p| Some(*p * theta)).take(tables.len()).collect();
+        let mut powers: Vec<Fp> =
+            std::iter::successors(Some(Fp::ONE), |p| Some(*p * theta)).take(tables.len()).collect();
         powers.reverse();
         Self { columns, row_of, powers }
     }

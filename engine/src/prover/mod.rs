@@ -132,7 +132,14 @@ impl ProvingKey {
             l_last: indicator(n - bf - 1..n - bf),
             l_blind: indicator(n - bf..n),
         };
-        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr, halo2_params: params.clone(), precomputed, backend })
+        Ok(Self {
+            keys,
+            params: ParamsData::new(params)?,
+            transcript_repr,
+            halo2_params: params.clone(),
+            precomputed,
+            backend,
+        })
     }
 
     /// The same key proving with `backend`'s primitives.
@@ -162,7 +169,8 @@ impl ProvingKey {
 
     /// A commitment in Lagrange form with blind `blind`, as halo2's `commit_lagrange`.
     pub fn commit(&self, values: &[Fp], blind: Fp) -> EqAffine {
-        crate::msm::commit_blinded(self.backend.as_ref(), &self.params.g_lagrange, self.params.w, values, blind).to_affine()
+        crate::msm::commit_blinded(self.backend.as_ref(), &self.params.g_lagrange, self.params.w, values, blind)
+            .to_affine()
     }
 }
 

@@ -175,7 +175,8 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
 
     let mut h = domain.empty_extended();
     h.iter_mut().zip(numerator).for_each(|(h, v)| *h = v);
-    let h = transforms.extended_to_coeff(domain.divide_by_vanishing_poly(h).to_vec(), domain.get_quotient_poly_degree());
+    let h =
+        transforms.extended_to_coeff(domain.divide_by_vanishing_poly(h).to_vec(), domain.get_quotient_poly_degree());
     let pieces: Vec<Polynomial<Fp, Coeff>> = h.chunks_exact(n).map(|p| domain.coeff_from_vec(p.to_vec())).collect();
     let blinds: Vec<Fp> = pieces.iter().map(|_| Fp::random(&mut *rng)).collect();
     let commitments: Vec<EqAffine> = pieces.iter().zip(&blinds).map(|(p, &b)| commit_coeff(pk, p, b)).collect();
