@@ -26,6 +26,8 @@ pub mod permutation;
 pub mod vanishing;
 pub mod witness;
 
+use std::sync::Arc;
+
 use ff::{Field, FromUniformBytes};
 use group::Curve;
 use halo2_proofs::pasta::{EqAffine, Fp};
@@ -33,8 +35,6 @@ use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255, EncodedChallenge, Transcript, TranscriptWrite};
 use zkinfer_circuits::{CircuitSpec, Witness};
-
-use std::sync::Arc;
 
 use crate::EngineError;
 use crate::backend::{Backend, CpuBackend};
@@ -57,8 +57,6 @@ pub struct ProvingKey {
     pub params: ParamsData,
     /// The scalar halo2 absorbs first: a hash of the pinned verifying key.
     pub transcript_repr: Fp,
-    /// The params themselves (the opening runs halo2's multiopen prover).
-    pub halo2_params: Params<EqAffine>,
     /// What every proof of this circuit reuses: the fixed and permutation polynomials in
     /// coefficient form and on the extended domain, and the row indicators.
     pub precomputed: Precomputed,
@@ -132,14 +130,7 @@ impl ProvingKey {
             l_last: indicator(n - bf - 1..n - bf),
             l_blind: indicator(n - bf..n),
         };
-        Ok(Self {
-            keys,
-            params: ParamsData::new(params)?,
-            transcript_repr,
-            halo2_params: params.clone(),
-            precomputed,
-            backend,
-        })
+        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr, precomputed, backend })
     }
 
     /// The same key proving with `backend`'s primitives.
