@@ -59,7 +59,7 @@ fn main() {
     println!("stage 5 (evaluations, opening) {:.0} ms{}", t.elapsed().as_secs_f64() * 1e3, primitives(&timed));
 }
 
-/// The backend's figures since the last call (`; msm 12 calls 340 ms, ...`), then reset.
+/// The backend's figures since the last call (` (in the backend: msm 12x 340 ms, ...)`), then reset.
 fn primitives(timed: &TimedBackend<CpuBackend>) -> String {
     let parts: Vec<String> = timed
         .usage()
