@@ -112,17 +112,12 @@ impl Backend for CpuBackend {
     fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
         let half = g.len() / 2;
         let (lo, hi) = g.split_at_mut(half);
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let chunk = half.div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            for (lo, hi) in lo.chunks_mut(chunk).zip(hi.chunks(chunk)) {
-                s.spawn(move || {
-                    let mut scaled = vec![Eq::identity(); hi.len()];
-                    Eq::batch_mul_same_scalar_vartime(hi, &challenge, &mut scaled);
-                    scaled.iter_mut().zip(lo.iter()).for_each(|(s, l)| *s += l);
-                    Eq::batch_normalize(&scaled, lo);
-                });
-            }
+        halo2_proofs::arithmetic::parallelize(lo, |lo, start| {
+            let hi = &hi[start..start + lo.len()];
+            let mut scaled = vec![Eq::identity(); hi.len()];
+            Eq::batch_mul_same_scalar_vartime(hi, &challenge, &mut scaled);
+            scaled.iter_mut().zip(lo.iter()).for_each(|(s, l)| *s += l);
+            Eq::batch_normalize(&scaled, lo);
         });
         g.truncate(half);
     }
@@ -305,24 +300,6 @@ impl<B: Backend> Backend for TimedBackend<B> {
 
     fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
         self.timed(Primitive::FoldGenerators, || self.inner.fold_generators(g, challenge));
-    }
-}
-
-impl<B: Backend + ?Sized> Backend for std::sync::Arc<B> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
-        (**self).msm(scalars, bases)
-    }
-    fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
-        (**self).msm_small(values, bases)
-    }
-    fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
-        (**self).fft(values, omega, log_n);
-    }
-    fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
-        (**self).fold_generators(g, challenge);
     }
 }
 

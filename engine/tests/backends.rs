@@ -13,20 +13,12 @@ use rand::rngs::StdRng;
 use zkinfer_circuits::builder::Builder;
 use zkinfer_circuits::chips::linear::LinearInstructions;
 use zkinfer_circuits::chips::range::Rescale;
-use zkinfer_circuits::{Layout, LinearLayout, required_k};
+use zkinfer_circuits::{Layout, required_k};
 use zkinfer_engine::backend::{CheckingBackend, CpuBackend, Primitive, ReferenceBackend, TimedBackend};
 use zkinfer_engine::prover::{ProvingKey, prove};
 
 fn small_circuit() -> Builder {
-    let layout = Layout {
-        lanes: 4,
-        limbs: 4,
-        range_bits: 6,
-        function_table: false,
-        linear: LinearLayout::DotProduct,
-        weight_offset: 128,
-    };
-    let mut b = Builder::new(layout);
+    let mut b = Builder::new(Layout { lanes: 4, ..common::test_layout() });
     let xs = b.public_inputs(&[5, -7, 3, 0, 9]);
     let terms: Vec<_> = xs.iter().copied().zip([3, -2, 1, 4, -5]).collect();
     let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false });

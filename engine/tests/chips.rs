@@ -18,17 +18,6 @@ use zkinfer_circuits::{Layout, LinearLayout, required_k};
 use zkinfer_engine::prover::{ProvingKey, prove};
 use zkinfer_models::quantized::LookupTable;
 
-fn layout() -> Layout {
-    Layout {
-        lanes: 8,
-        limbs: 4,
-        range_bits: 6,
-        function_table: false,
-        linear: LinearLayout::DotProduct,
-        weight_offset: 128,
-    }
-}
-
 /// Proves `b`'s circuit with both provers and compares.
 fn check(name: &str, b: Builder) {
     let (spec, witness) = b.finish();
@@ -44,7 +33,7 @@ fn check(name: &str, b: Builder) {
 
 #[test]
 fn linear_dot_product_with_rescale() {
-    let mut b = Builder::new(layout());
+    let mut b = Builder::new(common::test_layout());
     let xs = b.public_inputs(&[5, -7, 3, 0, 9, -1, 2, 4, -6, 8, 1]);
     let terms: Vec<_> = xs.iter().copied().zip([3, -2, 1, 4, -5, 6, 7, -8, 2, 1, -1]).collect();
     let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false });
@@ -54,7 +43,7 @@ fn linear_dot_product_with_rescale() {
 
 #[test]
 fn linear_outer_product() {
-    let mut b = Builder::new(Layout { lanes: 12, linear: LinearLayout::OuterProduct, ..layout() });
+    let mut b = Builder::new(Layout { lanes: 12, linear: LinearLayout::OuterProduct, ..common::test_layout() });
     let xs = b.public_inputs(&[5, -7, 3, 9, -1]);
     let weights: Vec<Vec<i64>> = (0..14i64).map(|o| (0..5i64).map(|j| (o * 7 + j * 3) % 11 - 5).collect()).collect();
     let biases: Vec<i64> = (0..14).map(|o| o * 3 - 20).collect();
@@ -66,7 +55,7 @@ fn linear_outer_product() {
 
 #[test]
 fn range_with_fused_relu() {
-    let mut b = Builder::new(layout());
+    let mut b = Builder::new(common::test_layout());
     let xs = b.public_inputs(&[-40, 40]);
     let ys: Vec<_> = xs.iter().map(|&x| b.linear(&[(x, 3)], 1, Rescale::signed_relu(1, 8, true))).collect();
     b.public_outputs(&ys);
@@ -75,7 +64,7 @@ fn range_with_fused_relu() {
 
 #[test]
 fn compare_and_argmax_with_ties() {
-    let mut b = Builder::new(layout());
+    let mut b = Builder::new(common::test_layout());
     let xs = b.public_inputs(&[2, 7, 7, -3, 7]);
     let m = b.compare(Operand::Cell(xs[0]), Operand::Constant(0), 9).max;
     let idx = b.argmax(&xs, 9);
@@ -85,7 +74,7 @@ fn compare_and_argmax_with_ties() {
 
 #[test]
 fn division() {
-    let mut b = Builder::new(layout());
+    let mut b = Builder::new(common::test_layout());
     let x = b.public_inputs(&[100, 7]);
     let half = b.linear(&[(x[1], 1)], -1, Rescale { shift: 1, lo: 0, bits: 12, relu: false });
     let d = b.divide(x[0], x[1], half, 4, 12);
@@ -96,7 +85,7 @@ fn division() {
 
 #[test]
 fn function_lookup() {
-    let mut b = Builder::new(Layout { function_table: true, ..layout() });
+    let mut b = Builder::new(Layout { function_table: true, ..common::test_layout() });
     let xs = b.public_inputs(&[-4, 3, 0]);
     let table = LookupTable { input_min: -4, values: (-4..=4i64).map(|v| v * v - 3).collect() };
     let tag = b.function_table(&table);

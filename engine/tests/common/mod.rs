@@ -12,8 +12,21 @@ use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use zkinfer_circuits::{CircuitSpec, ModelCircuit, Witness, instance_values, with_layout};
+use zkinfer_circuits::{CircuitSpec, Layout, LinearLayout, ModelCircuit, Witness, instance_values, with_layout};
 use zkinfer_prover::params::ParamsCache;
+
+/// The small layout of the engine's chip tests: eight lanes, four limbs of up to 6 bits, no
+/// function table.
+pub fn test_layout() -> Layout {
+    Layout {
+        lanes: 8,
+        limbs: 4,
+        range_bits: 6,
+        function_table: false,
+        linear: LinearLayout::DotProduct,
+        weight_offset: 128,
+    }
+}
 
 /// The params of size `k` from the cache under `target/`.
 pub fn params(k: u32) -> Params<EqAffine> {
