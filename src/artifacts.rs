@@ -23,6 +23,28 @@ pub struct EngineArgs {
     /// same randomness, refused unless byte-identical). Every proof is verified before it is written.
     #[arg(long, default_value = "cpu")]
     pub engine: zkinfer_prover::engine::EngineKind,
+    /// Where the engine's MSMs and FFTs run: auto (the first hardware GPU, else the CPU), cpu,
+    /// gpu (the first adapter, software ones included) or gpu:N (`zkinfer devices` lists them).
+    /// A GPU that is missing or fails falls back to the CPU with one line saying why.
+    #[arg(long, default_value = "auto")]
+    pub device: zkinfer_prover::device::DeviceChoice,
+}
+
+impl EngineArgs {
+    /// Opens the device; says on stderr why a GPU is not used (for `auto`, unless quiet).
+    pub fn open_device(&self, progress: &Progress) -> zkinfer_prover::device::ChosenDevice {
+        use zkinfer_prover::device::{DeviceChoice, choose};
+        let chosen = choose(self.device);
+        if let Some(why) = &chosen.fallback {
+            match self.device {
+                DeviceChoice::Auto => progress.note(&format!("device: {why}")),
+                _ => eprintln!("zkinfer: device {}: {why}", self.device),
+            }
+        } else if chosen.backend.is_some() {
+            progress.note(&format!("device: {}", chosen.description));
+        }
+        chosen
+    }
 }
 
 impl ParamsArgs {

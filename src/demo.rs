@@ -55,7 +55,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let plan = compiled.plan;
     let model = compiled.compiled.clone();
     let input = InputData::from_json(INPUT, DEFAULT_MAX_JSON_BYTES)?;
-    let (proof, mut timings) = crate::prove::prove(compiled.compiled, &input, &args.params, &args.engine, &progress)?;
+    let (proof, mut timings, _device) =
+        crate::prove::prove(compiled.compiled, &input, &args.params, &args.engine, &progress)?;
     timings.insert(0, Timing { step: "compile", seconds: secs(compile_took) });
     // Verify as a third party would: from the bytes, with a fresh verifier.
     let bytes = proof.envelope.to_bytes();

@@ -8,6 +8,7 @@
 mod artifacts;
 mod compile;
 mod demo;
+mod devices;
 mod export;
 mod inspect;
 mod progress;
@@ -50,6 +51,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// The whole path on the bundled digits model: compile, setup, prove, verify.
     Demo(demo::DemoArgs),
+    /// List the GPU adapters that `prove --device` can use.
+    Devices(devices::DevicesArgs),
 }
 
 /// How to read an ONNX model.
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
         Command::ExportVerifier(args) => export::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Devices(args) => devices::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

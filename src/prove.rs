@@ -36,6 +36,8 @@ pub struct ProveArgs {
 pub struct ProveReport {
     pub circuit_identity: String,
     pub engine: &'static str,
+    /// What ran the engine's MSMs and FFTs ("cpu" or the GPU adapter).
+    pub device: String,
     pub k: u32,
     pub proof_bytes: usize,
     pub outputs: Vec<VerifiedTensor>,
@@ -50,15 +52,16 @@ pub fn prove(
     params_args: &ParamsArgs,
     engine: &EngineArgs,
     progress: &Progress,
-) -> anyhow::Result<(Proof, Vec<Timing>)> {
+) -> anyhow::Result<(Proof, Vec<Timing>, String)> {
     let shape = compiled.model.tensor(compiled.model.input).shape.clone();
     let samples = input.samples(&shape).context("reading the input")?;
     let [sample] = samples.as_slice() else {
         anyhow::bail!("the input file holds {} samples; prove takes exactly one", samples.len());
     };
     let (loaded, params_took) = params(&params_args.cache(), compiled.k, progress)?;
-    let (prover, keygen_took) =
-        progress.step("keygen", || Prover::with_engine(compiled, loaded.params, loaded.hash, engine.engine));
+    let device = engine.open_device(progress);
+    let (prover, keygen_took) = progress
+        .step("keygen", || Prover::with_engine_on(compiled, loaded.params, loaded.hash, engine.engine, &device));
     let prover = prover?;
     let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
     let (proof, prove_took) = progress.step("proving", || prover.prove(sample, &mut rng));
@@ -68,7 +71,7 @@ pub fn prove(
         Timing { step: "keygen", seconds: secs(keygen_took) },
         Timing { step: "prove (incl. self-check)", seconds: secs(prove_took) },
     ];
-    Ok((proof, timings))
+    Ok((proof, timings, device.description))
 }
 
 pub fn run(args: &ProveArgs) -> anyhow::Result<()> {
@@ -76,12 +79,13 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<()> {
     let compiled = read_compiled(&args.model)?;
     let k = compiled.k;
     let input = InputData::from_file(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-    let (proof, timings) = prove(compiled, &input, &args.params, &args.engine, &progress)?;
+    let (proof, timings, device) = prove(compiled, &input, &args.params, &args.engine, &progress)?;
     let bytes = proof.envelope.to_bytes();
     crate::artifacts::write(&args.output, &bytes)?;
     let report = ProveReport {
         circuit_identity: hex(&proof.envelope.circuit_identity),
         engine: args.engine.engine.name(),
+        device,
         k,
         proof_bytes: bytes.len(),
         predicted_class: proof.verified.predicted.as_ref().map(|p| p.class),

@@ -12,13 +12,14 @@
 
 use std::sync::Arc;
 
-use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use halo2_proofs::plonk::{ProvingKey, VerifyingKey, create_proof, keygen_pk};
 use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use zkinfer_circuits::{CircuitSpec, ModelCircuit, Witness, instance_values, with_layout};
+use zkinfer_engine::backend::{Backend, CheckingBackend, CpuBackend};
 
 use crate::ProveError;
 
@@ -67,21 +68,52 @@ pub trait ProvingEngine: std::fmt::Debug + Send + Sync {
     -> Result<Vec<u8>, ProveError>;
 }
 
-/// Builds the engine of `kind` for `spec`'s circuit (`vk`: its stock verifying key).
+/// Builds the engine of `kind` for `spec`'s circuit (`vk`: its stock verifying key). `gpu`:
+/// a GPU backend for the engine's primitives. With [`EngineKind::Check`] every primitive then
+/// runs on the CPU and the GPU and must agree (`CheckingBackend`), and the proof must equal the
+/// stock prover's.
 pub fn build(
     kind: EngineKind,
     params: &Params<EqAffine>,
     spec: &Arc<CircuitSpec>,
     vk: &VerifyingKey<EqAffine>,
+    gpu: Option<Arc<dyn Backend>>,
 ) -> Result<Box<dyn ProvingEngine>, ProveError> {
     Ok(match kind {
         EngineKind::Stock => Box::new(StockEngine::new(params, spec, vk)?),
-        EngineKind::Cpu => Box::new(CpuEngine::new(params, spec, vk)?),
-        EngineKind::Check => Box::new(CheckingEngine {
-            reference: Box::new(StockEngine::new(params, spec, vk)?),
-            candidate: Box::new(CpuEngine { check_witness: true, ..CpuEngine::new(params, spec, vk)? }),
-        }),
+        EngineKind::Cpu => Box::new(CpuEngine::new(params, spec, vk)?.on(gpu)),
+        EngineKind::Check => {
+            let checked: Option<Arc<dyn Backend>> = gpu.map(|gpu| {
+                Arc::new(CheckingBackend { trusted: CpuBackend, candidate: SharedBackend(gpu) }) as Arc<dyn Backend>
+            });
+            Box::new(CheckingEngine {
+                reference: Box::new(StockEngine::new(params, spec, vk)?),
+                candidate: Box::new(CpuEngine { check_witness: true, ..CpuEngine::new(params, spec, vk)?.on(checked) }),
+            })
+        }
     })
+}
+
+/// A shared backend as a backend value (the checking backend owns its two).
+#[derive(Debug)]
+struct SharedBackend(Arc<dyn Backend>);
+
+impl Backend for SharedBackend {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
+        self.0.msm(scalars, bases)
+    }
+    fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
+        self.0.msm_small(values, bases)
+    }
+    fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
+        self.0.fft(values, omega, log_n)
+    }
+    fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
+        self.0.fold_generators(g, challenge)
+    }
 }
 
 /// halo2's prover.
@@ -143,6 +175,14 @@ impl CpuEngine {
         let pk = zkinfer_engine::prover::ProvingKey::with_pinned_text(params, spec, &pinned)
             .map_err(|e| ProveError::Keygen(e.to_string()))?;
         Ok(Self { pk, check_witness: false })
+    }
+
+    /// Runs the engine's primitives on `backend` (the CPU backend when `None`).
+    pub fn on(self, backend: Option<Arc<dyn Backend>>) -> Self {
+        match backend {
+            Some(backend) => Self { pk: self.pk.with_backend(backend), ..self },
+            None => self,
+        }
     }
 }
 

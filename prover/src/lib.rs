@@ -20,6 +20,7 @@
 //! ```
 
 pub mod conformance;
+pub mod device;
 pub mod engine;
 pub mod params;
 
@@ -109,12 +110,23 @@ impl Prover {
         params_hash: Digest,
         kind: engine::EngineKind,
     ) -> Result<Self, ProveError> {
+        Self::with_engine_on(compiled, params, params_hash, kind, &device::ChosenDevice::cpu())
+    }
+
+    /// The same, with the engine's compute primitives on `device` (the stock engine ignores it).
+    pub fn with_engine_on(
+        compiled: CompiledModel,
+        params: Params<EqAffine>,
+        params_hash: Digest,
+        kind: engine::EngineKind,
+        device: &device::ChosenDevice,
+    ) -> Result<Self, ProveError> {
         let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
         let spec = Arc::new(spec);
         let circuit = ModelCircuit::new(spec.clone(), None);
         let vk = with_layout(compiled.layout, || keygen_vk(&params, &circuit))
             .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
-        let engine = engine::build(kind, &params, &spec, &vk)?;
+        let engine = engine::build(kind, &params, &spec, &vk, device.backend.clone())?;
         let identity = circuit_identity(&vk);
         let verifier = Verifier::with_key(compiled.clone(), params, params_hash, vk);
         Ok(Self { compiled, params_hash, engine, identity, verifier })

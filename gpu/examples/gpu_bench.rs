@@ -1,0 +1,72 @@
+//! Kernel figures: MSM (full-width and small scalars) and FFT on the chosen adapter against the
+//! CPU backend, with a check that both give the same result. On a software adapter the figures
+//! say nothing about speed.
+//!
+//! `cargo run --release -p zkinfer-gpu --example gpu_bench -- [gpu|gpu:N] [max_log]`
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Instant;
+
+use ff::{Field, PrimeField};
+use group::{Curve, Group};
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use zkinfer_engine::backend::{Backend, CpuBackend};
+use zkinfer_gpu::{Cutoffs, DeviceChoice, GpuBackend, GpuContext};
+
+fn points(n: usize, rng: &mut StdRng) -> Vec<EqAffine> {
+    let step = Eq::random(&mut *rng);
+    let projective: Vec<Eq> = std::iter::successors(Some(Eq::random(&mut *rng)), |p| Some(p + step)).take(n).collect();
+    let mut affine = vec![Eq::identity().to_affine(); n];
+    Eq::batch_normalize(&projective, &mut affine);
+    affine
+}
+
+fn time<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed().as_secs_f64() * 1e3)
+}
+
+fn main() {
+    let choice: DeviceChoice = std::env::args().nth(1).unwrap_or_else(|| "gpu".into()).parse().unwrap();
+    let max_log: u32 = std::env::args().nth(2).map(|s| s.parse().unwrap()).unwrap_or(16);
+    let (context, open_ms) = time(|| GpuContext::open(choice).unwrap());
+    println!("adapter: {} (opened in {open_ms:.0} ms)", context.adapter());
+    println!("cpu threads: {}", rayon::current_num_threads());
+    let gpu = GpuBackend::strict(context, Cutoffs::ALL_ON_GPU);
+    let mut rng = StdRng::seed_from_u64(7);
+    // Warm-up: compiles the kernels.
+    let warm = points(64, &mut rng);
+    let (_, ms) = time(|| gpu.msm(&vec![Fp::ONE; 64], &warm));
+    let (_, ms2) = time(|| gpu.fft(&mut vec![Fp::ONE; 64], Fp::ONE, 6));
+    println!("kernel compile (first calls): msm {ms:.0} ms, fft {ms2:.0} ms");
+    println!("{:<10} {:>6} {:>12} {:>12} {:>8}", "primitive", "log n", "cpu ms", "gpu ms", "cpu/gpu");
+    let all = points(1 << max_log, &mut rng);
+    for log_n in (10..=max_log).step_by(2) {
+        let n = 1usize << log_n;
+        let bases = &all[..n];
+        let scalars: Vec<Fp> = (0..n).map(|_| Fp::random(&mut rng)).collect();
+        let (cpu, cpu_ms) = time(|| CpuBackend.msm(&scalars, bases));
+        let (got, gpu_ms) = time(|| gpu.msm(&scalars, bases));
+        assert_eq!(got, cpu, "msm 2^{log_n}");
+        println!("{:<10} {log_n:>6} {cpu_ms:>12.1} {gpu_ms:>12.1} {:>8.2}", "msm", cpu_ms / gpu_ms);
+        let small: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % 4096 - 2048).collect();
+        let (cpu, cpu_ms) = time(|| CpuBackend.msm_small(&small, bases));
+        let (got, gpu_ms) = time(|| gpu.msm_small(&small, bases));
+        assert_eq!(got, cpu, "msm_small 2^{log_n}");
+        println!("{:<10} {log_n:>6} {cpu_ms:>12.1} {gpu_ms:>12.1} {:>8.2}", "msm_small", cpu_ms / gpu_ms);
+        let mut omega = Fp::ROOT_OF_UNITY;
+        for _ in log_n..Fp::S {
+            omega = omega.square();
+        }
+        let mut cpu_values = scalars.clone();
+        let mut gpu_values = scalars;
+        let ((), cpu_ms) = time(|| CpuBackend.fft(&mut cpu_values, omega, log_n));
+        let ((), gpu_ms) = time(|| gpu.fft(&mut gpu_values, omega, log_n));
+        assert!(cpu_values == gpu_values, "fft 2^{log_n}");
+        println!("{:<10} {log_n:>6} {cpu_ms:>12.1} {gpu_ms:>12.1} {:>8.2}", "fft", cpu_ms / gpu_ms);
+    }
+}

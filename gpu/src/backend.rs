@@ -1,0 +1,139 @@
+//! The GPU backend behind the engine's [`Backend`] trait.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+use zkinfer_engine::backend::{Backend, CpuBackend};
+
+use crate::device::GpuContext;
+use crate::msm::Scalars;
+use crate::{GpuError, fft, msm};
+
+/// From which size each primitive runs on the GPU (below it the CPU is faster).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cutoffs {
+    /// Fewest terms of a full-width MSM.
+    pub msm: usize,
+    /// Fewest terms of a small-scalar MSM.
+    pub msm_small: usize,
+    /// Smallest FFT, as log2 of its length.
+    pub fft_log: u32,
+}
+
+impl Cutoffs {
+    /// Every call on the GPU (tests, and the checking backend).
+    pub const ALL_ON_GPU: Cutoffs = Cutoffs { msm: 0, msm_small: 0, fft_log: 0 };
+
+    /// The defaults for a hardware GPU, from the kernel figures in BENCHMARKS.md (NVIDIA H200
+    /// against its 16-core CPU): today's full-width MSM kernel is slower than the CPU at every
+    /// size measured (up to 2^20), the small-scalar MSM is faster from 2^20 and the FFT from 2^18.
+    pub const HARDWARE: Cutoffs = Cutoffs { msm: 1 << 21, msm_small: 1 << 20, fft_log: 18 };
+}
+
+/// Runs the primitives on a GPU from [`Cutoffs`] on, on the CPU below them, and on the CPU for
+/// good once the GPU fails (saying why once, on stderr): a failing GPU slows a proof, it never
+/// changes one.
+#[derive(Debug)]
+pub struct GpuBackend {
+    context: GpuContext,
+    cutoffs: Cutoffs,
+    cpu: CpuBackend,
+    failed: AtomicBool,
+    /// Refuse to fall back (tests: a GPU error must fail them).
+    strict: bool,
+}
+
+impl GpuBackend {
+    /// A backend over an open context.
+    pub fn new(context: GpuContext, cutoffs: Cutoffs) -> Self {
+        Self { context, cutoffs, cpu: CpuBackend, failed: AtomicBool::new(false), strict: false }
+    }
+
+    /// The same, but a GPU error panics instead of falling back to the CPU (tests).
+    pub fn strict(context: GpuContext, cutoffs: Cutoffs) -> Self {
+        Self { strict: true, ..Self::new(context, cutoffs) }
+    }
+
+    /// The context (adapter, limits).
+    pub fn context(&self) -> &GpuContext {
+        &self.context
+    }
+
+    fn on_gpu<T>(
+        &self,
+        primitive: &str,
+        large_enough: bool,
+        gpu: impl FnOnce() -> Result<T, GpuError>,
+        cpu: impl FnOnce() -> T,
+    ) -> T {
+        if !large_enough || self.failed.load(Ordering::Relaxed) {
+            return cpu();
+        }
+        match gpu() {
+            Ok(value) => value,
+            Err(e) if self.strict => panic!("GPU {primitive} failed: {e}"),
+            Err(e) => {
+                if !self.failed.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "zkinfer: the GPU ({}) failed in {primitive}: {e}; proving on with the CPU",
+                        self.context.adapter().name
+                    );
+                }
+                cpu()
+            }
+        }
+    }
+}
+
+impl Backend for GpuBackend {
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
+        assert_eq!(scalars.len(), bases.len(), "one scalar per base");
+        self.on_gpu(
+            "msm",
+            bases.len() >= self.cutoffs.msm,
+            || msm::msm(&self.context, Scalars::Full(scalars), bases),
+            || self.cpu.msm(scalars, bases),
+        )
+    }
+
+    fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
+        assert_eq!(values.len(), bases.len(), "one value per base");
+        self.on_gpu(
+            "msm_small",
+            bases.len() >= self.cutoffs.msm_small,
+            || msm::msm(&self.context, Scalars::Small(values), bases),
+            || self.cpu.msm_small(values, bases),
+        )
+    }
+
+    fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
+        let mut on_cpu = false;
+        let done = self.on_gpu(
+            "fft",
+            log_n >= self.cutoffs.fft_log,
+            || {
+                // A failure may leave `values` half written: work on a copy.
+                let mut copy = values.to_vec();
+                fft::fft(&self.context, &mut copy, omega, log_n).map(|()| copy)
+            },
+            || {
+                on_cpu = true;
+                Vec::new()
+            },
+        );
+        if on_cpu {
+            self.cpu.fft(values, omega, log_n);
+        } else {
+            values.copy_from_slice(&done);
+        }
+    }
+
+    fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
+        // Not on the GPU yet: the CPU backend's GLV collapse.
+        self.cpu.fold_generators(g, challenge);
+    }
+}

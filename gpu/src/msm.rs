@@ -1,0 +1,249 @@
+//! The MSM on the GPU: Pippenger's bucket method. The host cuts each scalar into c-bit digits
+//! and sorts the points of every window by digit (a counting sort); the GPU adds each bucket's
+//! points (`bucket_sum`) and reduces segments of buckets (`bucket_reduce`); the host finishes
+//! each window with a small MSM over the segments (`Σ T + lo · R`) and the windows by Horner's
+//! rule.
+
+use ff::PrimeField;
+use group::{Curve, Group};
+
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+use rayon::prelude::*;
+use zkinfer_engine::backend::{Backend, CpuBackend};
+
+use crate::GpuError;
+use crate::convert::{AFFINE_WORDS, PROJECTIVE_WORDS, points_to_words, words_to_projective};
+use crate::device::GpuContext;
+
+/// An entry's flag: the point enters negated (a negative small scalar).
+const NEGATE_BIT: u32 = 1 << 31;
+/// Bits in a full-width scalar.
+const SCALAR_BITS: u32 = 255;
+/// The widest window (buckets per window = 2^c).
+const MAX_WINDOW_BITS: u32 = 16;
+/// The narrowest window.
+const MIN_WINDOW_BITS: u32 = 4;
+
+/// The scalars of one MSM.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scalars<'a> {
+    /// Full-width field elements.
+    Full(&'a [Fp]),
+    /// Small signed integers.
+    Small(&'a [i64]),
+}
+
+/// One scalar as the digit extractor sees it: magnitude bytes and a sign.
+#[derive(Clone, Copy)]
+struct Magnitude {
+    bytes: [u8; 32],
+    negative: bool,
+}
+
+impl Magnitude {
+    /// The `bits`-bit digit starting at bit `start`.
+    fn digit(&self, start: u32, bits: u32) -> u32 {
+        let byte = (start / 8) as usize;
+        let mut window = 0u32;
+        for k in 0..3 {
+            if let Some(b) = self.bytes.get(byte + k) {
+                window |= u32::from(*b) << (8 * k);
+            }
+        }
+        (window >> (start % 8)) & ((1 << bits) - 1)
+    }
+}
+
+fn magnitudes(scalars: Scalars<'_>) -> (Vec<Magnitude>, u32) {
+    match scalars {
+        Scalars::Full(values) => {
+            let m = values.par_iter().map(|s| Magnitude { bytes: s.to_repr(), negative: false }).collect();
+            (m, SCALAR_BITS)
+        }
+        Scalars::Small(values) => {
+            let m: Vec<Magnitude> = values
+                .iter()
+                .map(|v| {
+                    let mut bytes = [0u8; 32];
+                    bytes[..8].copy_from_slice(&v.unsigned_abs().to_le_bytes());
+                    Magnitude { bytes, negative: *v < 0 }
+                })
+                .collect();
+            let widest = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+            (m, 64 - widest.leading_zeros())
+        }
+    }
+}
+
+/// The window width for `n` points and `bits`-bit scalars.
+fn window_bits(n: usize, bits: u32) -> u32 {
+    let log_n = usize::BITS - n.leading_zeros();
+    log_n.saturating_sub(3).clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS).min(bits.max(1))
+}
+
+/// One window's counting sort: `offsets[d]..offsets[d + 1]` are the entries of digit `d`
+/// (digit 0 has none: those points add nothing).
+fn sort_window(scalars: &[Magnitude], window: u32, c: u32) -> (Vec<u32>, Vec<u32>) {
+    let buckets = 1usize << c;
+    let start = window * c;
+    let width = c.min(256 - start);
+    let digits: Vec<u32> = scalars.iter().map(|s| s.digit(start, width)).collect();
+    let mut offsets = vec![0u32; buckets + 1];
+    for &d in &digits {
+        if d != 0 {
+            offsets[d as usize + 1] += 1;
+        }
+    }
+    for b in 0..buckets {
+        offsets[b + 1] += offsets[b];
+    }
+    let mut next = offsets.clone();
+    let mut entries = vec![0u32; scalars.len()];
+    for (i, (&d, s)) in digits.iter().zip(scalars).enumerate() {
+        if d != 0 {
+            let slot = &mut next[d as usize];
+            entries[*slot as usize] = i as u32 | if s.negative { NEGATE_BIT } else { 0 };
+            *slot += 1;
+        }
+    }
+    (offsets, entries)
+}
+
+/// `Σ scalars[i] · bases[i]` on the GPU.
+pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) -> Result<Eq, GpuError> {
+    let n = bases.len();
+    // Points beyond one binding go in chunks.
+    let chunk = (ctx.max_binding() / (AFFINE_WORDS as u64 * 4)).min(NEGATE_BIT as u64) as usize;
+    if n > chunk {
+        let mut sum = Eq::identity();
+        for start in (0..n).step_by(chunk) {
+            let end = (start + chunk).min(n);
+            let part = match scalars {
+                Scalars::Full(s) => Scalars::Full(&s[start..end]),
+                Scalars::Small(s) => Scalars::Small(&s[start..end]),
+            };
+            sum += msm(ctx, part, &bases[start..end])?;
+        }
+        return Ok(sum);
+    }
+    let (magnitudes, bits) = magnitudes(scalars);
+    if n == 0 || bits == 0 {
+        return Ok(Eq::identity());
+    }
+    let c = window_bits(n, bits);
+    let windows = bits.div_ceil(c);
+    let buckets = 1usize << c;
+    let segment = 1usize << c.div_ceil(2);
+    let segments = buckets / segment;
+
+    // Windows per pass: the bucket and entry buffers must fit one binding each.
+    let per_window = (buckets * PROJECTIVE_WORDS).max(n) as u64 * 4;
+    let per_pass = (ctx.max_binding() / per_window).clamp(1, u64::from(windows)) as u32;
+
+    let points = ctx.storage("msm points", &points_to_words(bases))?;
+    let mut window_sums = vec![Eq::identity(); windows as usize];
+    for first in (0..windows).step_by(per_pass as usize) {
+        let pass: Vec<u32> = (first..(first + per_pass).min(windows)).collect();
+        let sorted: Vec<(Vec<u32>, Vec<u32>)> = pass.par_iter().map(|&w| sort_window(&magnitudes, w, c)).collect();
+        let offsets: Vec<u32> = sorted.iter().flat_map(|(o, _)| o.iter().copied()).collect();
+        let entries: Vec<u32> = sorted.iter().flat_map(|(_, e)| e.iter().copied()).collect();
+        let reduced = run_pass(ctx, &points, &offsets, &entries, n, pass.len(), buckets, segment, segments)?;
+        for (k, &w) in pass.iter().enumerate() {
+            let words = &reduced[k * segments * 2 * PROJECTIVE_WORDS..(k + 1) * segments * 2 * PROJECTIVE_WORDS];
+            window_sums[w as usize] = finish_window(words, segment)?;
+        }
+    }
+    // Horner over the windows, the highest first.
+    let mut acc = Eq::identity();
+    for sum in window_sums.iter().rev() {
+        for _ in 0..c {
+            acc = acc.double();
+        }
+        acc += sum;
+    }
+    Ok(acc)
+}
+
+/// `Σ_segments T + lo · R` for one window's reduced segments.
+fn finish_window(words: &[u32], segment: usize) -> Result<Eq, GpuError> {
+    let pairs: Vec<(Eq, Eq)> = words
+        .chunks_exact(2 * PROJECTIVE_WORDS)
+        .map(|w| Ok((words_to_projective(&w[..PROJECTIVE_WORDS])?, words_to_projective(&w[PROJECTIVE_WORDS..])?)))
+        .collect::<Result<_, GpuError>>()?;
+    let totals: Eq = pairs.iter().map(|(t, _)| *t).sum();
+    let running: Vec<Eq> = pairs.iter().map(|(_, r)| *r).collect();
+    let mut affine = vec![Eq::identity().to_affine(); running.len()];
+    Eq::batch_normalize(&running, &mut affine);
+    let lows: Vec<i64> = (0..running.len()).map(|s| (s * segment) as i64).collect();
+    Ok(totals + CpuBackend.msm_small(&lows, &affine))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_pass(
+    ctx: &GpuContext,
+    points: &wgpu::Buffer,
+    offsets: &[u32],
+    entries: &[u32],
+    n: usize,
+    windows: usize,
+    buckets: usize,
+    segment: usize,
+    segments: usize,
+) -> Result<Vec<u32>, GpuError> {
+    let too_large = |what: &str| GpuError::TooLarge(format!("MSM {what}"));
+    let offsets = ctx.storage("msm offsets", offsets)?;
+    let entries = ctx.storage("msm entries", entries)?;
+    let bucket_sums = ctx.scratch("msm buckets", windows * buckets * PROJECTIVE_WORDS)?;
+    let reduced = ctx.scratch("msm reduced", windows * segments * 2 * PROJECTIVE_WORDS)?;
+    let sum_threads = u32::try_from(windows * buckets).map_err(|_| too_large("buckets"))?;
+    let reduce_threads = u32::try_from(windows * segments).map_err(|_| too_large("segments"))?;
+    let params =
+        |threads_x: u32| [n as u32, buckets as u32, windows as u32, segment as u32, segments as u32, threads_x, 0, 0];
+    let k = &ctx.kernels;
+    let mut encoder = ctx.encoder();
+    for (kernel, threads) in [(&k.bucket_sum, sum_threads), (&k.bucket_reduce, reduce_threads)] {
+        let (x, y, threads_x) = ctx.grid(threads)?;
+        let uniform = ctx.uniform("msm params", &params(threads_x));
+        let pipeline = kernel.get(&ctx.device);
+        let buffers: Vec<(u32, &wgpu::Buffer)> = if std::ptr::eq(kernel, &k.bucket_sum) {
+            vec![(0, points), (1, &offsets), (2, &entries), (3, &bucket_sums), (5, &uniform)]
+        } else {
+            vec![(3, &bucket_sums), (4, &reduced), (5, &uniform)]
+        };
+        let bind_group = ctx.bind(pipeline, &buffers);
+        ctx.dispatch(&mut encoder, pipeline, &bind_group, (x, y));
+    }
+    ctx.read_back(encoder, &reduced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_cover_the_scalar() {
+        let s = Fp::from(0xdead_beef_1234_5678u64);
+        let m = Magnitude { bytes: s.to_repr(), negative: false };
+        let c = 13;
+        let mut back = 0u128;
+        for w in 0..(64 / c + 1) {
+            back |= u128::from(m.digit(w * c, c)) << (w * c);
+        }
+        assert_eq!(back, 0xdead_beef_1234_5678);
+    }
+
+    #[test]
+    fn the_sort_groups_points_by_digit() {
+        let scalars: Vec<Magnitude> = [3u64, 0, 1, 3, 2]
+            .iter()
+            .map(|v| {
+                let mut bytes = [0u8; 32];
+                bytes[..8].copy_from_slice(&v.to_le_bytes());
+                Magnitude { bytes, negative: *v == 2 }
+            })
+            .collect();
+        let (offsets, entries) = sort_window(&scalars, 0, 2);
+        assert_eq!(offsets, [0, 0, 1, 2, 4]);
+        assert_eq!(&entries[..4], &[2, 4 | NEGATE_BIT, 0, 3]);
+    }
+}

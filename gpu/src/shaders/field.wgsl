@@ -1,0 +1,164 @@
+// Arithmetic modulo one of the pasta primes (the host fills in the constants: see shader.rs).
+//
+// Storage form: a field element is 8 u32 words, little-endian (the canonical integer in
+// memory, or its Montgomery form inside a kernel). Working form: 16 limbs of 16 bits each, so
+// that every limb product and its carries fit one u32. Montgomery radix R = 2^256.
+
+alias Limbs = array<u32, 16>;
+
+const LIMBS: u32 = 16u;
+const WORDS: u32 = 8u;
+const LIMB_MASK: u32 = 0xffffu;
+
+// The modulus, R^2 mod p (canonical -> Montgomery), R mod p (Montgomery one) and
+// -p^-1 mod 2^16 (the Montgomery reduction factor).
+var<private> MODULUS: Limbs = Limbs({{MODULUS}});
+var<private> R2: Limbs = Limbs({{R2}});
+var<private> MONT_ONE: Limbs = Limbs({{MONT_ONE}});
+const NEG_INV: u32 = {{NEG_INV}}u;
+
+fn f_zero() -> Limbs {
+    return Limbs(0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
+}
+
+fn f_is_zero(a: Limbs) -> bool {
+    var acc = 0u;
+    for (var i = 0u; i < LIMBS; i++) {
+        acc |= a[i];
+    }
+    return acc == 0u;
+}
+
+// Branch-free limb arithmetic: no early return and no data-dependent branch, so the lanes of a
+// workgroup never diverge inside the field operations.
+
+// a - b as integers, wrapping modulo 2^256, and the final borrow (1 when a < b).
+fn f_sub_borrow(a: Limbs, b: Limbs) -> array<u32, 17> {
+    var r: array<u32, 17>;
+    var borrow = 0u;
+    for (var i = 0u; i < LIMBS; i++) {
+        let d = (a[i] | 0x10000u) - b[i] - borrow;
+        r[i] = d & LIMB_MASK;
+        borrow = 1u - (d >> 16u);
+    }
+    r[16] = borrow;
+    return r;
+}
+
+// a + b as integers, wrapping modulo 2^256.
+fn f_add_raw(a: Limbs, b: Limbs) -> Limbs {
+    var r: Limbs;
+    var carry = 0u;
+    for (var i = 0u; i < LIMBS; i++) {
+        let s = a[i] + b[i] + carry;
+        r[i] = s & LIMB_MASK;
+        carry = s >> 16u;
+    }
+    return r;
+}
+
+// a < 2p: a mod p.
+fn f_reduce_once(a: Limbs) -> Limbs {
+    let d = f_sub_borrow(a, MODULUS);
+    let keep = d[16] == 1u;
+    var r: Limbs;
+    for (var i = 0u; i < LIMBS; i++) {
+        r[i] = select(d[i], a[i], keep);
+    }
+    return r;
+}
+
+fn f_add(a: Limbs, b: Limbs) -> Limbs {
+    // Both are below p < 2^255, so the sum fits 256 bits.
+    return f_reduce_once(f_add_raw(a, b));
+}
+
+fn f_sub(a: Limbs, b: Limbs) -> Limbs {
+    let d = f_sub_borrow(a, b);
+    var difference: Limbs;
+    for (var i = 0u; i < LIMBS; i++) {
+        difference[i] = d[i];
+    }
+    // On a borrow the wrapped difference plus p is the result.
+    let lifted = f_add_raw(difference, MODULUS);
+    let borrowed = d[16] == 1u;
+    var r: Limbs;
+    for (var i = 0u; i < LIMBS; i++) {
+        r[i] = select(difference[i], lifted[i], borrowed);
+    }
+    return r;
+}
+
+fn f_neg(a: Limbs) -> Limbs {
+    return f_sub(f_zero(), a);
+}
+
+// Montgomery product a * b / R mod p (coarsely integrated operand scanning).
+fn f_mul(a: Limbs, b: Limbs) -> Limbs {
+    var t: array<u32, 18>;
+    for (var i = 0u; i < LIMBS; i++) {
+        // t += a[i] * b
+        var carry = 0u;
+        let ai = a[i];
+        for (var j = 0u; j < LIMBS; j++) {
+            let s = t[j] + ai * b[j] + carry;
+            t[j] = s & LIMB_MASK;
+            carry = s >> 16u;
+        }
+        let s16 = t[16] + carry;
+        t[16] = s16 & LIMB_MASK;
+        t[17] = s16 >> 16u;
+        // t = (t + m * p) / 2^16 with m chosen so that the low limb vanishes
+        let m = (t[0] * NEG_INV) & LIMB_MASK;
+        carry = (t[0] + m * MODULUS[0]) >> 16u;
+        for (var j = 1u; j < LIMBS; j++) {
+            let s = t[j] + m * MODULUS[j] + carry;
+            t[j - 1u] = s & LIMB_MASK;
+            carry = s >> 16u;
+        }
+        let s15 = t[16] + carry;
+        t[15] = s15 & LIMB_MASK;
+        t[16] = t[17] + (s15 >> 16u);
+        t[17] = 0u;
+    }
+    var r: Limbs;
+    for (var i = 0u; i < LIMBS; i++) {
+        r[i] = t[i];
+    }
+    // t < 2p < 2^256, so t[16] is zero and one conditional subtraction is enough.
+    return f_reduce_once(r);
+}
+
+fn f_square(a: Limbs) -> Limbs {
+    return f_mul(a, a);
+}
+
+// canonical -> Montgomery
+fn f_to_mont(a: Limbs) -> Limbs {
+    return f_mul(a, R2);
+}
+
+// Montgomery -> canonical
+fn f_from_mont(a: Limbs) -> Limbs {
+    var one = f_zero();
+    one[0] = 1u;
+    return f_mul(a, one);
+}
+
+// Eight u32 words (little-endian) into sixteen 16-bit limbs.
+fn f_unpack(w: array<u32, 8>) -> Limbs {
+    var r: Limbs;
+    for (var i = 0u; i < WORDS; i++) {
+        r[2u * i] = w[i] & LIMB_MASK;
+        r[2u * i + 1u] = w[i] >> 16u;
+    }
+    return r;
+}
+
+fn f_pack(a: Limbs) -> array<u32, 8> {
+    var w: array<u32, 8>;
+    for (var i = 0u; i < WORDS; i++) {
+        w[i] = a[2u * i] | (a[2u * i + 1u] << 16u);
+    }
+    return w;
+}

@@ -1,0 +1,116 @@
+// Pippenger's bucket method, the GPU half. The host sorts the points of each window by their
+// digit (a counting sort: `offsets` and `entries`), so a bucket's points are one run of
+// `entries`; then
+//   bucket_sum:    one thread per (window, bucket) adds its run of points;
+//   bucket_reduce: one thread per (window, segment of buckets) computes, over its segment
+//                  [lo, hi), T = sum (b - lo) * B_b and R = sum B_b (the running-sum trick),
+//                  so that the window's sum b * B_b is the sum over segments of T + lo * R,
+//                  which the host finishes.
+// An entry is a point index, with bit 31 set when the point enters negated.
+
+struct MsmParams {
+    n: u32,                  // points
+    buckets: u32,            // buckets per window (2^c)
+    windows: u32,            // windows in this pass
+    segment: u32,            // buckets per reduce segment
+    segments: u32,           // segments per window
+    threads_x: u32,          // threads per row of the dispatch grid
+    pad0: u32,
+    pad1: u32,
+}
+
+const NEGATE_BIT: u32 = 0x80000000u;
+const POINT_WORDS: u32 = 16u;
+const PROJ_WORDS: u32 = 24u;
+
+@group(0) @binding(0) var<storage, read> points: array<u32>;
+@group(0) @binding(1) var<storage, read> offsets: array<u32>;
+@group(0) @binding(2) var<storage, read> entries: array<u32>;
+@group(0) @binding(3) var<storage, read_write> buckets: array<u32>;
+@group(0) @binding(4) var<storage, read_write> reduced: array<u32>;
+@group(0) @binding(5) var<uniform> msm: MsmParams;
+
+fn load_point(index: u32) -> Point {
+    var w: array<u32, 16>;
+    let base = index * POINT_WORDS;
+    for (var i = 0u; i < POINT_WORDS; i++) {
+        w[i] = points[base + i];
+    }
+    return p_from_affine_words(w);
+}
+
+// Buckets stay in Montgomery form between the two kernels (the limbs packed into words).
+fn store_bucket(slot: u32, p: Point) {
+    let base = slot * PROJ_WORDS;
+    let x = f_pack(p.x);
+    let y = f_pack(p.y);
+    let z = f_pack(p.z);
+    for (var i = 0u; i < 8u; i++) {
+        buckets[base + i] = x[i];
+        buckets[base + 8u + i] = y[i];
+        buckets[base + 16u + i] = z[i];
+    }
+}
+
+fn load_bucket(slot: u32) -> Point {
+    let base = slot * PROJ_WORDS;
+    var x: array<u32, 8>;
+    var y: array<u32, 8>;
+    var z: array<u32, 8>;
+    for (var i = 0u; i < 8u; i++) {
+        x[i] = buckets[base + i];
+        y[i] = buckets[base + 8u + i];
+        z[i] = buckets[base + 16u + i];
+    }
+    return Point(f_unpack(x), f_unpack(y), f_unpack(z));
+}
+
+@compute @workgroup_size(64)
+fn bucket_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let g = gid.x + gid.y * msm.threads_x;
+    if (g >= msm.windows * msm.buckets) {
+        return;
+    }
+    let window = g / msm.buckets;
+    let bucket = g % msm.buckets;
+    let row = window * (msm.buckets + 1u);
+    let start = offsets[row + bucket];
+    let end = offsets[row + bucket + 1u];
+    var acc = p_identity();
+    for (var e = start; e < end; e++) {
+        let entry = entries[window * msm.n + e];
+        var p = load_point(entry & ~NEGATE_BIT);
+        if ((entry & NEGATE_BIT) != 0u) {
+            p = p_neg(p);
+        }
+        acc = p_add(acc, p);
+    }
+    store_bucket(g, acc);
+}
+
+@compute @workgroup_size(64)
+fn bucket_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let g = gid.x + gid.y * msm.threads_x;
+    if (g >= msm.windows * msm.segments) {
+        return;
+    }
+    let window = g / msm.segments;
+    let segment = g % msm.segments;
+    let lo = segment * msm.segment;
+    let hi = min(lo + msm.segment, msm.buckets);
+    let first = window * msm.buckets;
+    var running = p_identity();
+    var total = p_identity();
+    for (var b = hi - 1u; b > lo; b--) {
+        running = p_add(running, load_bucket(first + b));
+        total = p_add(total, running);
+    }
+    running = p_add(running, load_bucket(first + lo));
+    let t = p_to_words(total);
+    let r = p_to_words(running);
+    let base = g * 2u * PROJ_WORDS;
+    for (var i = 0u; i < PROJ_WORDS; i++) {
+        reduced[base + i] = t[i];
+        reduced[base + PROJ_WORDS + i] = r[i];
+    }
+}

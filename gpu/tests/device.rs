@@ -1,0 +1,191 @@
+//! Every kernel against the CPU: random and edge inputs (zero, one, p - 1, the identity,
+//! repeated points), sizes from 1 to 2^16; and a whole proof with every primitive on the GPU,
+//! byte-identical to the stock prover's and accepted by the verifier (2^16 for the FFT; MSMs to 2^12 here, larger in the
+//! device benches). On a machine without any adapter the tests skip with
+//! one message, unless ZKINFER_REQUIRE_GPU is set (CI sets it: there they must run).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use ff::Field;
+use group::{Curve, Group};
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use zkinfer_engine::backend::{Backend, CpuBackend, ReferenceBackend};
+
+/// `n` distinct points: a random start, then a random step.
+fn points(n: usize, rng: &mut StdRng) -> Vec<EqAffine> {
+    let start = Eq::random(&mut *rng);
+    let step = Eq::random(&mut *rng);
+    let projective: Vec<Eq> = std::iter::successors(Some(start), |p| Some(p + step)).take(n).collect();
+    let mut affine = vec![Eq::identity().to_affine(); n];
+    Eq::batch_normalize(&projective, &mut affine);
+    affine
+}
+
+fn edge_scalars() -> [Fp; 4] {
+    [Fp::ZERO, Fp::ONE, -Fp::ONE, -Fp::from(2)]
+}
+
+#[test]
+fn field_arithmetic_equals_the_cpu() {
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut pairs: Vec<(Fp, Fp)> = Vec::new();
+    for a in edge_scalars() {
+        for b in edge_scalars() {
+            pairs.push((a, b));
+        }
+    }
+    pairs.extend((0..200).map(|_| (Fp::random(&mut rng), Fp::random(&mut rng))));
+    let results = zkinfer_gpu::field_ops(gpu.context(), &pairs).unwrap();
+    for ((a, b), [product, sum, difference]) in pairs.iter().zip(results) {
+        assert_eq!(product, a * b, "{a:?} * {b:?}");
+        assert_eq!(sum, a + b, "{a:?} + {b:?}");
+        assert_eq!(difference, a - b, "{a:?} - {b:?}");
+    }
+}
+
+#[test]
+fn fft_equals_the_cpu_at_every_size() {
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = StdRng::seed_from_u64(2);
+    for log_n in (0..=12).chain([16]) {
+        let n = 1usize << log_n;
+        let omega = common::root_of_unity(log_n);
+        let mut values: Vec<Fp> = (0..n).map(|_| Fp::random(&mut rng)).collect();
+        values[0] = -Fp::ONE;
+        let mut expected = values.clone();
+        CpuBackend.fft(&mut expected, omega, log_n);
+        gpu.fft(&mut values, omega, log_n);
+        assert!(values == expected, "FFT of 2^{log_n} differs");
+    }
+    // All zero, and all p - 1.
+    for value in [Fp::ZERO, -Fp::ONE] {
+        let mut values = vec![value; 1 << 8];
+        let mut expected = values.clone();
+        let omega = common::root_of_unity(8);
+        CpuBackend.fft(&mut expected, omega, 8);
+        gpu.fft(&mut values, omega, 8);
+        assert!(values == expected);
+    }
+}
+
+#[test]
+fn msm_equals_the_reference() {
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = StdRng::seed_from_u64(3);
+    for n in [1, 2, 3, 17, 100, 1000, 4096] {
+        let bases = points(n, &mut rng);
+        let mut scalars: Vec<Fp> = (0..n).map(|_| Fp::random(&mut rng)).collect();
+        for (s, e) in scalars.iter_mut().zip(edge_scalars()) {
+            *s = e;
+        }
+        let expected =
+            if n <= 1000 { ReferenceBackend.msm(&scalars, &bases) } else { CpuBackend.msm(&scalars, &bases) };
+        assert_eq!(gpu.msm(&scalars, &bases), expected, "MSM of {n}");
+    }
+}
+
+#[test]
+fn msm_handles_the_identity_and_repeated_points() {
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = StdRng::seed_from_u64(4);
+    let p = points(1, &mut rng)[0];
+    let identity = Eq::identity().to_affine();
+    // One point many times: every window's buckets double through the complete formulas; the
+    // point and its negation cancel; the identity adds nothing.
+    let mut bases = vec![p; 300];
+    bases.push(identity);
+    bases.push((-Eq::from(p)).to_affine());
+    let mut scalars: Vec<Fp> = (0..bases.len()).map(|_| Fp::random(&mut rng)).collect();
+    scalars[1] = scalars[0];
+    assert_eq!(gpu.msm(&scalars, &bases), ReferenceBackend.msm(&scalars, &bases));
+    // Every scalar zero.
+    let zeros = vec![Fp::ZERO; bases.len()];
+    assert_eq!(gpu.msm(&zeros, &bases), Eq::identity());
+}
+
+#[test]
+fn small_msm_equals_the_reference() {
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = StdRng::seed_from_u64(5);
+    for (n, bits) in [(1, 1), (5, 3), (64, 8), (1000, 12), (4096, 12), (300, 40)] {
+        let bases = points(n, &mut rng);
+        let range = 1i64 << bits;
+        let mut values: Vec<i64> = (0..n).map(|_| rand::RngExt::random_range(&mut rng, -range + 1..range)).collect();
+        values[0] = 0;
+        let expected = CpuBackend.msm_small(&values, &bases);
+        assert_eq!(gpu.msm_small(&values, &bases), expected, "small MSM of {n}, {bits} bits");
+    }
+    // Extremes of i64.
+    let bases = points(3, &mut rng);
+    let values = [i64::MAX, i64::MIN + 1, -1];
+    assert_eq!(gpu.msm_small(&values, &bases), ReferenceBackend.msm_small(&values, &bases));
+}
+
+#[test]
+fn the_group_law_and_fq_equal_the_cpu() {
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = StdRng::seed_from_u64(6);
+    let identity = Eq::identity().to_affine();
+    let p = points(3, &mut rng);
+    let minus = (-Eq::from(p[0])).to_affine();
+    // Distinct points, a point and itself, the identity on either side, a point and its negation.
+    let pairs = [(p[0], p[1]), (p[1], p[1]), (identity, p[2]), (p[2], identity), (identity, identity), (p[0], minus)];
+    for ((a, b), (sum, double, product)) in pairs.iter().zip(zkinfer_gpu::curve_ops(gpu.context(), &pairs).unwrap()) {
+        assert_eq!(sum, Eq::from(*a) + b);
+        assert_eq!(double, Eq::from(*a).double());
+        let x = |q: &EqAffine| {
+            Option::from(halo2_proofs::arithmetic::CurveAffine::coordinates(q))
+                .map(|c: halo2_proofs::arithmetic::Coordinates<EqAffine>| *c.x())
+                .unwrap_or(halo2_proofs::pasta::Fq::ZERO)
+        };
+        assert_eq!(product, x(a) * x(b));
+    }
+}
+
+/// A zoo model proven by the engine with every MSM and FFT on the GPU equals the stock prover's
+/// proof with the same seed, and the verifier accepts it.
+#[test]
+fn a_proof_on_the_gpu_equals_the_stock_proof() {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use zkinfer_models::data::InputData;
+    use zkinfer_models::{onnx, quantize};
+    use zkinfer_prover::engine::EngineKind;
+    use zkinfer_prover::params::ParamsCache;
+
+    let Some(gpu) = common::backend() else { return };
+    let name = "digits_mlp";
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo");
+    let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).unwrap();
+    let shape = graph.tensor(graph.input).shape.clone();
+    let calibration =
+        InputData::from_file(&dir.join(format!("{name}.calibration.json"))).unwrap().samples(&shape).unwrap();
+    let model = quantize::quantize(&graph, &calibration, &Default::default()).unwrap();
+    let input = InputData::from_file(&dir.join(format!("{name}.input.json"))).unwrap().samples(&shape).unwrap();
+    let (compiled, plan) = zkinfer_prover::compile_model(model, name, Default::default()).unwrap();
+    let cache = ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"));
+    let loaded = cache.load_or_generate(plan.k).unwrap();
+
+    let stock =
+        zkinfer_prover::Prover::with_engine(compiled.clone(), loaded.params.clone(), loaded.hash, EngineKind::Stock)
+            .unwrap()
+            .prove(&input[0], &mut StdRng::seed_from_u64(11))
+            .unwrap();
+    let device = zkinfer_prover::device::ChosenDevice {
+        backend: Some(gpu as Arc<dyn Backend>),
+        description: "test GPU".into(),
+        fallback: None,
+    };
+    // The prover verifies the proof before returning it.
+    let on_gpu = zkinfer_prover::Prover::with_engine_on(compiled, loaded.params, loaded.hash, EngineKind::Cpu, &device)
+        .unwrap()
+        .prove(&input[0], &mut StdRng::seed_from_u64(11))
+        .unwrap();
+    assert!(on_gpu.envelope.proof == stock.envelope.proof, "the GPU proof differs from the stock proof");
+}

@@ -1,0 +1,23 @@
+//! `zkinfer devices`: the GPU adapters wgpu finds, and which one `--device auto` would take.
+
+use clap::Args;
+use zkinfer_gpu::{AdapterKind, list_adapters};
+
+#[derive(Debug, Args)]
+pub struct DevicesArgs {}
+
+pub fn run(_args: &DevicesArgs) -> anyhow::Result<()> {
+    let adapters = list_adapters();
+    if adapters.is_empty() {
+        println!("no GPU adapter found (is a Vulkan, Metal or DX12 driver installed?); proving runs on the CPU");
+        return Ok(());
+    }
+    for adapter in &adapters {
+        println!("{adapter}");
+    }
+    match adapters.iter().find(|a| a.kind == AdapterKind::Hardware) {
+        Some(a) => println!("--device auto proves on gpu:{} ({})", a.index, a.name),
+        None => println!("--device auto proves on the CPU (no hardware GPU; --device gpu uses a software adapter)"),
+    }
+    Ok(())
+}
