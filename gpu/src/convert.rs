@@ -98,6 +98,7 @@ pub fn words_to_fq(words: &[u32]) -> Result<Fq, GpuError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use group::Curve;

@@ -11,7 +11,7 @@ pub fn curve_ops(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)]) -> Result<Vec
     let flat: Vec<EqAffine> = pairs.iter().flat_map(|(p, q)| [*p, *q]).collect();
     let input = ctx.storage("curve test input", &points_to_words(&flat))?;
     let output = ctx.scratch("curve test output", pairs.len() * (2 * PROJECTIVE_WORDS + FIELD_WORDS))?;
-    let pipeline = ctx.kernels.curve_ops.get(&ctx.device);
+    let pipeline = ctx.kernels.curve_ops.get(ctx);
     let bind_group = ctx.bind(pipeline, &[(0, &input), (1, &output)]);
     let count = u32::try_from(pairs.len()).map_err(|_| GpuError::TooLarge("curve test".into()))?;
     let mut encoder = ctx.encoder();

@@ -6,8 +6,8 @@ use wgpu::util::DeviceExt;
 
 use crate::{GpuError, shader};
 
-/// Threads per workgroup in every kernel (`@workgroup_size(64)`).
-pub(crate) const WORKGROUP_SIZE: u32 = 64;
+/// Invocations per workgroup in every kernel (`@workgroup_size(64)`).
+const WORKGROUP_SIZE: u32 = 64;
 
 /// What kind of processor an adapter runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,9 +157,9 @@ impl Kernel {
     }
 
     /// The pipeline, compiled now if it was not yet.
-    pub(crate) fn get(&self, device: &wgpu::Device) -> &wgpu::ComputePipeline {
+    pub(crate) fn get(&self, ctx: &GpuContext) -> &wgpu::ComputePipeline {
         self.pipeline.get_or_init(|| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(self.entry),
                 layout: None,
                 module: &self.module,
@@ -397,5 +397,26 @@ fn compile(device: &wgpu::Device) -> Kernels {
         butterfly: Kernel::new(&fft, "butterfly"),
         field_ops: Kernel::new(&fft, "field_ops"),
         curve_ops: Kernel::new(&curve_test, "curve_ops"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_choices_parse_and_print() {
+        for text in ["auto", "cpu", "gpu", "gpu:0", "gpu:12"] {
+            assert_eq!(text.parse::<DeviceChoice>().unwrap().to_string(), text);
+        }
+        for bad in ["", "GPU", "gpu:", "gpu:x", "gpu:-1", "tpu"] {
+            assert!(bad.parse::<DeviceChoice>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_cpu_choice_opens_no_adapter() {
+        assert!(matches!(GpuContext::open(DeviceChoice::Cpu), Err(GpuError::NoAdapter(_))));
     }
 }

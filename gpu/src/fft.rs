@@ -39,7 +39,7 @@ fn run(
     if let Some(other) = other {
         buffers.insert(1, (1, other));
     }
-    let pipeline = kernel.get(&ctx.device);
+    let pipeline = kernel.get(ctx);
     let bind_group = ctx.bind(pipeline, &buffers);
     ctx.dispatch(encoder, pipeline, &bind_group, (x, y));
     Ok(())

@@ -204,7 +204,7 @@ fn run_pass(
     for (kernel, threads) in [(&k.bucket_sum, sum_threads), (&k.bucket_reduce, reduce_threads)] {
         let (x, y, threads_x) = ctx.grid(threads)?;
         let uniform = ctx.uniform("msm params", &params(threads_x));
-        let pipeline = kernel.get(&ctx.device);
+        let pipeline = kernel.get(ctx);
         let buffers: Vec<(u32, &wgpu::Buffer)> = if std::ptr::eq(kernel, &k.bucket_sum) {
             vec![(0, points), (1, &offsets), (2, &entries), (3, &bucket_sums), (5, &uniform)]
         } else {

@@ -67,6 +67,7 @@ pub(crate) fn fft_source() -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -86,6 +87,7 @@ mod tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod validation {
     #[test]
     fn sources_validate() {

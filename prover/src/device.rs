@@ -44,3 +44,32 @@ pub fn choose(choice: DeviceChoice) -> ChosenDevice {
         Err(e) => ChosenDevice { fallback: Some(format!("{e}; proving on the CPU")), ..ChosenDevice::cpu() },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cpu_needs_no_adapter_and_says_nothing() {
+        let chosen = choose(DeviceChoice::Cpu);
+        assert!(chosen.backend.is_none());
+        assert_eq!(chosen.description, "cpu");
+        assert!(chosen.fallback.is_none());
+    }
+
+    #[test]
+    fn an_adapter_that_does_not_exist_falls_back_with_a_reason() {
+        let chosen = choose(DeviceChoice::Gpu(Some(usize::MAX)));
+        assert!(chosen.backend.is_none());
+        let why = chosen.fallback.unwrap_or_default();
+        assert!(why.ends_with("proving on the CPU"), "{why}");
+    }
+
+    #[test]
+    fn auto_never_takes_a_software_adapter() {
+        let hardware = zkinfer_gpu::list_adapters().iter().any(|a| a.kind == zkinfer_gpu::AdapterKind::Hardware);
+        let chosen = choose(DeviceChoice::Auto);
+        assert_eq!(chosen.backend.is_some(), hardware, "{chosen:?}");
+        assert_eq!(chosen.fallback.is_some(), !hardware);
+    }
+}

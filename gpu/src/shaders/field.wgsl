@@ -29,24 +29,31 @@ fn f_is_zero(a: Limbs) -> bool {
     return acc == 0u;
 }
 
-// Branch-free limb arithmetic: no early return and no data-dependent branch, so the lanes of a
-// workgroup never diverge inside the field operations.
+// a >= b as integers.
+fn f_geq(a: Limbs, b: Limbs) -> bool {
+    for (var i = 0u; i < LIMBS; i++) {
+        let j = LIMBS - 1u - i;
+        if (a[j] != b[j]) {
+            return a[j] > b[j];
+        }
+    }
+    return true;
+}
 
-// a - b as integers, wrapping modulo 2^256, and the final borrow (1 when a < b).
-fn f_sub_borrow(a: Limbs, b: Limbs) -> array<u32, 17> {
-    var r: array<u32, 17>;
+// a - b as integers (a >= b).
+fn f_sub_raw(a: Limbs, b: Limbs) -> Limbs {
+    var r: Limbs;
     var borrow = 0u;
     for (var i = 0u; i < LIMBS; i++) {
         let d = (a[i] | 0x10000u) - b[i] - borrow;
         r[i] = d & LIMB_MASK;
         borrow = 1u - (d >> 16u);
     }
-    r[16] = borrow;
     return r;
 }
 
-// a + b as integers, wrapping modulo 2^256.
-fn f_add_raw(a: Limbs, b: Limbs) -> Limbs {
+fn f_add(a: Limbs, b: Limbs) -> Limbs {
+    // Both are below p < 2^255, so the sum fits 256 bits.
     var r: Limbs;
     var carry = 0u;
     for (var i = 0u; i < LIMBS; i++) {
@@ -54,43 +61,25 @@ fn f_add_raw(a: Limbs, b: Limbs) -> Limbs {
         r[i] = s & LIMB_MASK;
         carry = s >> 16u;
     }
-    return r;
-}
-
-// a < 2p: a mod p.
-fn f_reduce_once(a: Limbs) -> Limbs {
-    let d = f_sub_borrow(a, MODULUS);
-    let keep = d[16] == 1u;
-    var r: Limbs;
-    for (var i = 0u; i < LIMBS; i++) {
-        r[i] = select(d[i], a[i], keep);
+    if (f_geq(r, MODULUS)) {
+        r = f_sub_raw(r, MODULUS);
     }
     return r;
-}
-
-fn f_add(a: Limbs, b: Limbs) -> Limbs {
-    // Both are below p < 2^255, so the sum fits 256 bits.
-    return f_reduce_once(f_add_raw(a, b));
 }
 
 fn f_sub(a: Limbs, b: Limbs) -> Limbs {
-    let d = f_sub_borrow(a, b);
-    var difference: Limbs;
-    for (var i = 0u; i < LIMBS; i++) {
-        difference[i] = d[i];
+    if (f_geq(a, b)) {
+        return f_sub_raw(a, b);
     }
-    // On a borrow the wrapped difference plus p is the result.
-    let lifted = f_add_raw(difference, MODULUS);
-    let borrowed = d[16] == 1u;
-    var r: Limbs;
-    for (var i = 0u; i < LIMBS; i++) {
-        r[i] = select(difference[i], lifted[i], borrowed);
-    }
-    return r;
+    // a - b + p = p - (b - a)
+    return f_sub_raw(MODULUS, f_sub_raw(b, a));
 }
 
 fn f_neg(a: Limbs) -> Limbs {
-    return f_sub(f_zero(), a);
+    if (f_is_zero(a)) {
+        return a;
+    }
+    return f_sub_raw(MODULUS, a);
 }
 
 // Montgomery product a * b / R mod p (coarsely integrated operand scanning).
@@ -125,8 +114,11 @@ fn f_mul(a: Limbs, b: Limbs) -> Limbs {
     for (var i = 0u; i < LIMBS; i++) {
         r[i] = t[i];
     }
-    // t < 2p < 2^256, so t[16] is zero and one conditional subtraction is enough.
-    return f_reduce_once(r);
+    // t < 2p < 2^256, so t[16] is zero and one subtraction is enough.
+    if (f_geq(r, MODULUS)) {
+        r = f_sub_raw(r, MODULUS);
+    }
+    return r;
 }
 
 fn f_square(a: Limbs) -> Limbs {

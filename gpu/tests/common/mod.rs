@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use ff::{Field, PrimeField};
+use ff::PrimeField;
 use halo2_proofs::pasta::Fp;
 use zkinfer_gpu::{Cutoffs, DeviceChoice, GpuBackend, GpuContext};
 
@@ -28,6 +28,21 @@ pub fn backend() -> Option<Arc<GpuBackend>> {
             }
         })
         .clone()
+}
+
+/// The backend when its adapter runs the MSM kernels; `None` (after one message) on a software
+/// adapter, where the backend computes MSMs on the CPU (`GpuBackend::msm_on_device`).
+pub fn msm_backend() -> Option<Arc<GpuBackend>> {
+    let gpu = backend()?;
+    if gpu.msm_on_device() {
+        Some(gpu)
+    } else {
+        eprintln!(
+            "skipping an MSM kernel test: {} is a software adapter, where MSMs run on the CPU",
+            gpu.context().adapter().name
+        );
+        None
+    }
 }
 
 /// A primitive 2^log_n-th root of unity.
