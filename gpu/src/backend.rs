@@ -21,7 +21,8 @@ pub struct Cutoffs {
 }
 
 impl Cutoffs {
-    /// Every call on the GPU (tests, and the checking backend).
+    /// Every call on the GPU (tests, and `--device gpu` on a software adapter, where speed is not
+    /// the point).
     pub const ALL_ON_GPU: Cutoffs = Cutoffs { msm: 0, msm_small: 0, fft_log: 0 };
 
     /// The defaults for a hardware GPU, from the kernel figures in BENCHMARKS.md (NVIDIA H200
@@ -31,8 +32,9 @@ impl Cutoffs {
 }
 
 /// Runs the primitives on a GPU from [`Cutoffs`] on, on the CPU below them, and on the CPU for
-/// good once the GPU fails (saying why once, on stderr): a failing GPU slows a proof, it never
-/// changes one.
+/// good once the GPU reports an error (saying why once, on stderr). Results read back are checked
+/// (field elements below the modulus, points on the curve); a wrong result that passes those
+/// checks would make the prover's self-check refuse the proof, so no wrong proof leaves.
 #[derive(Debug)]
 pub struct GpuBackend {
     context: GpuContext,

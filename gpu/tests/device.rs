@@ -149,11 +149,19 @@ fn the_group_law_and_fq_equal_the_cpu() {
     }
 }
 
-/// A zoo model proven by the engine with every primitive the device runs on the GPU (MSMs and
-/// FFTs; FFTs only on a software adapter) equals the stock prover's proof with the same seed,
-/// and the verifier accepts it.
+/// The zoo's small models, proven by the engine with every primitive the device runs on the GPU
+/// (MSMs and FFTs; FFTs only on a software adapter), equal the stock prover's proofs with the
+/// same seed, and the verifier accepts them (the prover checks every proof).
 #[test]
-fn a_proof_on_the_gpu_equals_the_stock_proof() {
+fn proofs_on_the_gpu_equal_the_stock_proofs() {
+    let Some(gpu) = common::backend() else { return };
+    // The zoo's small models (the larger two take minutes on a software adapter).
+    for name in ["digits_mlp", "digits_cnn"] {
+        proof_equals_the_stock_proof(&gpu, name);
+    }
+}
+
+fn proof_equals_the_stock_proof(gpu: &std::sync::Arc<zkinfer_gpu::GpuBackend>, name: &str) {
     use std::path::PathBuf;
     use std::sync::Arc;
 
@@ -162,8 +170,6 @@ fn a_proof_on_the_gpu_equals_the_stock_proof() {
     use zkinfer_prover::engine::EngineKind;
     use zkinfer_prover::params::ParamsCache;
 
-    let Some(gpu) = common::backend() else { return };
-    let name = "digits_mlp";
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo");
     let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).unwrap();
     let shape = graph.tensor(graph.input).shape.clone();
@@ -181,7 +187,7 @@ fn a_proof_on_the_gpu_equals_the_stock_proof() {
             .prove(&input[0], &mut StdRng::seed_from_u64(11))
             .unwrap();
     let device = zkinfer_prover::device::ChosenDevice {
-        backend: Some(gpu as Arc<dyn Backend>),
+        backend: Some(gpu.clone() as Arc<dyn Backend>),
         description: "test GPU".into(),
         fallback: None,
     };
@@ -190,5 +196,5 @@ fn a_proof_on_the_gpu_equals_the_stock_proof() {
         .unwrap()
         .prove(&input[0], &mut StdRng::seed_from_u64(11))
         .unwrap();
-    assert!(on_gpu.envelope.proof == stock.envelope.proof, "the GPU proof differs from the stock proof");
+    assert!(on_gpu.envelope.proof == stock.envelope.proof, "{name}: the GPU proof differs from the stock proof");
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use zkinfer_engine::backend::Backend;
 pub use zkinfer_gpu::DeviceChoice;
-use zkinfer_gpu::{Cutoffs, GpuBackend, GpuContext};
+use zkinfer_gpu::{AdapterKind, Cutoffs, GpuBackend, GpuContext};
 
 /// The device a prover runs on.
 #[derive(Debug, Clone)]
@@ -38,7 +38,13 @@ pub fn choose(choice: DeviceChoice) -> ChosenDevice {
     match GpuContext::open(choice) {
         Ok(context) => {
             let description = format!("{} ({})", context.adapter().name, context.adapter().backend);
-            let backend: Arc<dyn Backend> = Arc::new(GpuBackend::new(context, Cutoffs::HARDWARE));
+            // A software adapter is only ever chosen explicitly (`gpu`, `gpu:N`), to run the GPU
+            // path (CI): every primitive it runs goes there, whatever the size.
+            let cutoffs = match context.adapter().kind {
+                AdapterKind::Software => Cutoffs::ALL_ON_GPU,
+                AdapterKind::Hardware | AdapterKind::Unknown => Cutoffs::HARDWARE,
+            };
+            let backend: Arc<dyn Backend> = Arc::new(GpuBackend::new(context, cutoffs));
             ChosenDevice { backend: Some(backend), description, fallback: None }
         }
         Err(e) => ChosenDevice { fallback: Some(format!("{e}; proving on the CPU")), ..ChosenDevice::cpu() },
