@@ -23,10 +23,11 @@ pub struct EngineArgs {
     /// same randomness, refused unless byte-identical). Every proof is verified before it is written.
     #[arg(long, default_value = "cpu")]
     pub engine: zkinfer_prover::engine::EngineKind,
-    /// Where the engine's MSMs and FFTs run: auto (the first hardware GPU, else the CPU), cpu,
+    /// Where the engine's MSMs and FFTs run: cpu, auto (the first hardware GPU, else the CPU),
     /// gpu (the first adapter, software ones included) or gpu:N (`zkinfer devices` lists them).
-    /// A GPU that is missing or fails falls back to the CPU with one line saying why.
-    #[arg(long, default_value = "auto")]
+    /// A GPU that is missing or fails falls back to the CPU with one line saying why. The default
+    /// stays cpu while the GPU kernels are slower than the CPU (BENCHMARKS.md).
+    #[arg(long, default_value = "cpu")]
     pub device: zkinfer_prover::device::DeviceChoice,
 }
 
