@@ -126,24 +126,19 @@ impl Backend for GpuBackend {
     }
 
     fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
-        let mut on_cpu = false;
-        let done = self.on_gpu(
+        // The GPU works on a copy: a failure may leave it half written. `None`: the CPU's turn.
+        let on_device = self.on_gpu(
             "fft",
             log_n >= self.cutoffs.fft_log,
             || {
-                // A failure may leave `values` half written: work on a copy.
                 let mut copy = values.to_vec();
-                fft::fft(&self.context, &mut copy, omega, log_n).map(|()| copy)
+                fft::fft(&self.context, &mut copy, omega, log_n).map(|()| Some(copy))
             },
-            || {
-                on_cpu = true;
-                Vec::new()
-            },
+            || None,
         );
-        if on_cpu {
-            self.cpu.fft(values, omega, log_n);
-        } else {
-            values.copy_from_slice(&done);
+        match on_device {
+            Some(done) => values.copy_from_slice(&done),
+            None => self.cpu.fft(values, omega, log_n),
         }
     }
 
