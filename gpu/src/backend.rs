@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use zkinfer_engine::backend::{Backend, CpuBackend};
 
-use crate::device::{AdapterKind, GpuContext};
+use crate::device::GpuContext;
 use crate::msm::Scalars;
 use crate::{GpuError, fft, msm};
 
@@ -39,8 +39,6 @@ impl Cutoffs {
 pub struct GpuBackend {
     context: GpuContext,
     cutoffs: Cutoffs,
-    /// Whether the MSM kernels run on this adapter (see [`GpuBackend::msm_on_device`]).
-    msm_on_device: bool,
     cpu: CpuBackend,
     failed: AtomicBool,
     /// Refuse to fall back (tests: a GPU error must fail them).
@@ -50,16 +48,7 @@ pub struct GpuBackend {
 impl GpuBackend {
     /// A backend over an open context.
     pub fn new(context: GpuContext, cutoffs: Cutoffs) -> Self {
-        let msm_on_device = context.adapter().kind != AdapterKind::Software;
-        Self { context, cutoffs, msm_on_device, cpu: CpuBackend, failed: AtomicBool::new(false), strict: false }
-    }
-
-    /// Whether MSMs run on the device. Not on a software adapter: Mesa's lavapipe (Debian 12's,
-    /// LLVM 15) returns wrong bucket sums for some inputs (from about a thousand points, depending
-    /// on the window width), while the NVIDIA driver agrees with the CPU on every test. There
-    /// the CPU computes MSMs and the FFT still runs on the device.
-    pub fn msm_on_device(&self) -> bool {
-        self.msm_on_device
+        Self { context, cutoffs, cpu: CpuBackend, failed: AtomicBool::new(false), strict: false }
     }
 
     /// The same, but a GPU error panics instead of falling back to the CPU (tests).
@@ -109,7 +98,7 @@ impl Backend for GpuBackend {
         assert_eq!(scalars.len(), bases.len(), "one scalar per base");
         self.on_gpu(
             "msm",
-            self.msm_on_device && bases.len() >= self.cutoffs.msm,
+            bases.len() >= self.cutoffs.msm,
             || msm::msm(&self.context, Scalars::Full(scalars), bases),
             || self.cpu.msm(scalars, bases),
         )
@@ -119,7 +108,7 @@ impl Backend for GpuBackend {
         assert_eq!(values.len(), bases.len(), "one value per base");
         self.on_gpu(
             "msm_small",
-            self.msm_on_device && bases.len() >= self.cutoffs.msm_small,
+            bases.len() >= self.cutoffs.msm_small,
             || msm::msm(&self.context, Scalars::Small(values), bases),
             || self.cpu.msm_small(values, bases),
         )

@@ -175,6 +175,7 @@ impl Kernel {
 #[derive(Debug)]
 pub(crate) struct Kernels {
     pub bucket_sum: Kernel,
+    pub partial_sum: Kernel,
     pub bucket_reduce: Kernel,
     pub to_mont: Kernel,
     pub from_mont: Kernel,
@@ -390,6 +391,7 @@ fn compile(device: &wgpu::Device) -> Kernels {
     let curve_test = module("curve test", shader::curve_test_source());
     Kernels {
         bucket_sum: Kernel::new(&curve, "bucket_sum"),
+        partial_sum: Kernel::new(&curve, "partial_sum"),
         bucket_reduce: Kernel::new(&curve, "bucket_reduce"),
         to_mont: Kernel::new(&fft, "to_mont"),
         from_mont: Kernel::new(&fft, "from_mont"),

@@ -1,8 +1,15 @@
-//! The MSM on the GPU: Pippenger's bucket method. The host cuts each scalar into c-bit digits
-//! and sorts the points of every window by digit (a counting sort); the GPU adds each bucket's
-//! points (`bucket_sum`) and reduces segments of buckets (`bucket_reduce`); the host finishes
-//! each window with a small MSM over the segments (`Σ T + lo · R`) and the windows by Horner's
-//! rule.
+//! The MSM on the GPU: Pippenger's bucket method. The host cuts each scalar into c-bit digits,
+//! sorts the points of every window by digit (a counting sort) and cuts every bucket into runs
+//! of at most [`RUN_LENGTH`] points; the GPU adds each run (`bucket_sum`), then the sums of a
+//! bucket cut into several runs (`partial_sum`, as many steps as it takes), and reduces segments
+//! of buckets (`bucket_reduce`); the host finishes each window with a small MSM over the
+//! segments (`Σ T + lo · R`) and the windows by Horner's rule.
+//!
+//! Runs and segments are short because Mesa's llvmpipe (the software adapter CI runs on) ends
+//! every loop of a shader invocation after 65,535 iterations in all, without an error, and one
+//! point addition costs about 600 of them: a thread that adds a thousand points there returns a
+//! wrong sum. Runs also spread a crowded bucket (small scalars put many points in a few
+//! buckets) over many threads.
 
 use ff::PrimeField;
 use group::{Curve, Group};
@@ -13,7 +20,7 @@ use zkinfer_engine::backend::{Backend, CpuBackend};
 
 use crate::GpuError;
 use crate::convert::{AFFINE_WORDS, PROJECTIVE_WORDS, points_to_words, words_to_projective};
-use crate::device::GpuContext;
+use crate::device::{AdapterKind, GpuContext};
 
 /// An entry's flag: the point enters negated (a negative small scalar).
 const NEGATE_BIT: u32 = 1 << 31;
@@ -23,6 +30,11 @@ const SCALAR_BITS: u32 = 255;
 const MAX_WINDOW_BITS: u32 = 16;
 /// The narrowest window.
 const MIN_WINDOW_BITS: u32 = 4;
+/// The most points (or partial sums) one thread adds in one step.
+const RUN_LENGTH: u32 = 32;
+/// The widest reduce segment (`2^bits` buckets, two additions each) on a software adapter,
+/// within llvmpipe's loop limit; hardware takes `2^⌈c/2⌉`.
+const SOFTWARE_SEGMENT_BITS: u32 = 4;
 
 /// The scalars of one MSM.
 #[derive(Clone, Copy, Debug)]
@@ -133,11 +145,16 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     let c = window_bits(n, bits);
     let windows = bits.div_ceil(c);
     let buckets = 1usize << c;
-    let segment = 1usize << c.div_ceil(2);
+    let segment_bits = match ctx.adapter().kind {
+        AdapterKind::Software => c.div_ceil(2).min(SOFTWARE_SEGMENT_BITS),
+        _ => c.div_ceil(2),
+    };
+    let segment = 1usize << segment_bits;
     let segments = buckets / segment;
 
-    // Windows per pass: the bucket and entry buffers must fit one binding each.
-    let per_window = (buckets * PROJECTIVE_WORDS).max(n) as u64 * 4;
+    // Windows per pass: the entry and sum buffers must fit one binding each.
+    let sums_per_window = buckets + n / RUN_LENGTH as usize + 1;
+    let per_window = (sums_per_window * PROJECTIVE_WORDS).max(n) as u64 * 4;
     let per_pass = (ctx.max_binding() / per_window).clamp(1, u64::from(windows)) as u32;
 
     let points = ctx.storage("msm points", &points_to_words(bases))?;
@@ -145,9 +162,18 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     for first in (0..windows).step_by(per_pass as usize) {
         let pass: Vec<u32> = (first..(first + per_pass).min(windows)).collect();
         let sorted: Vec<(Vec<u32>, Vec<u32>)> = pass.par_iter().map(|&w| sort_window(&magnitudes, w, c)).collect();
-        let offsets: Vec<u32> = sorted.iter().flat_map(|(o, _)| o.iter().copied()).collect();
+        // Every bucket's stretch of the pass's entries, window by window.
+        let stretches: Vec<(u32, u32)> = sorted
+            .iter()
+            .enumerate()
+            .flat_map(|(k, (offsets, _))| {
+                let base = (k * n) as u32;
+                offsets.windows(2).map(move |o| (base + o[0], base + o[1]))
+            })
+            .collect();
         let entries: Vec<u32> = sorted.iter().flat_map(|(_, e)| e.iter().copied()).collect();
-        let reduced = run_pass(ctx, &points, &offsets, &entries, n, pass.len(), buckets, segment, segments)?;
+        let shape = PassShape { n, windows: pass.len(), buckets, segment, segments };
+        let reduced = run_pass(ctx, &points, &entries, &plan_steps(stretches), shape)?;
         for (k, &w) in pass.iter().enumerate() {
             let words = &reduced[k * segments * 2 * PROJECTIVE_WORDS..(k + 1) * segments * 2 * PROJECTIVE_WORDS];
             window_sums[w as usize] = finish_window(words, segment)?;
@@ -178,41 +204,106 @@ fn finish_window(words: &[u32], segment: usize) -> Result<Eq, GpuError> {
     Ok(totals + CpuBackend.msm_small(&lows, &affine))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_pass(
-    ctx: &GpuContext,
-    points: &wgpu::Buffer,
-    offsets: &[u32],
-    entries: &[u32],
+/// Cuts each stretch `[start, end)` into runs of at most [`RUN_LENGTH`] (an empty stretch into
+/// one empty run). Returns the runs as (start, end) pairs and the number of runs per stretch.
+fn cut_runs(stretches: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>) {
+    let mut pairs = Vec::with_capacity(2 * stretches.len());
+    let mut counts = Vec::with_capacity(stretches.len());
+    for &(start, end) in stretches {
+        let count = (end - start).div_ceil(RUN_LENGTH).max(1);
+        for r in 0..count {
+            let from = start + r * RUN_LENGTH;
+            pairs.extend([from, (from + RUN_LENGTH).min(end)]);
+        }
+        counts.push(count);
+    }
+    (pairs, counts)
+}
+
+/// The steps that add every bucket's points: the first over the entries, each later one over the
+/// previous step's sums, until every bucket has one sum. The last step's sums come in bucket
+/// order (one run per bucket).
+fn plan_steps(bucket_stretches: Vec<(u32, u32)>) -> Vec<Vec<u32>> {
+    let mut steps = Vec::new();
+    let mut stretches = bucket_stretches;
+    loop {
+        let (pairs, counts) = cut_runs(&stretches);
+        steps.push(pairs);
+        if counts.iter().all(|&k| k == 1) {
+            return steps;
+        }
+        // Bucket i's sums are the next `counts[i]` outputs of this step.
+        let mut at = 0;
+        stretches = counts
+            .iter()
+            .map(|&k| {
+                at += k;
+                (at - k, at)
+            })
+            .collect();
+    }
+}
+
+/// The sizes of one pass.
+#[derive(Clone, Copy)]
+struct PassShape {
     n: usize,
     windows: usize,
     buckets: usize,
     segment: usize,
     segments: usize,
+}
+
+fn run_pass(
+    ctx: &GpuContext,
+    points: &wgpu::Buffer,
+    entries: &[u32],
+    steps: &[Vec<u32>],
+    shape: PassShape,
 ) -> Result<Vec<u32>, GpuError> {
     let too_large = |what: &str| GpuError::TooLarge(format!("MSM {what}"));
-    let offsets = ctx.storage("msm offsets", offsets)?;
+    let PassShape { n, windows, buckets, segment, segments } = shape;
     let entries = ctx.storage("msm entries", entries)?;
-    let bucket_sums = ctx.scratch("msm buckets", windows * buckets * PROJECTIVE_WORDS)?;
-    let reduced = ctx.scratch("msm reduced", windows * segments * 2 * PROJECTIVE_WORDS)?;
-    let sum_threads = u32::try_from(windows * buckets).map_err(|_| too_large("buckets"))?;
-    let reduce_threads = u32::try_from(windows * segments).map_err(|_| too_large("segments"))?;
-    let params =
-        |threads_x: u32| [n as u32, buckets as u32, windows as u32, segment as u32, segments as u32, threads_x, 0, 0];
     let k = &ctx.kernels;
     let mut encoder = ctx.encoder();
-    for (kernel, threads) in [(&k.bucket_sum, sum_threads), (&k.bucket_reduce, reduce_threads)] {
+    let mut sums: Option<wgpu::Buffer> = None;
+    for pairs in steps {
+        let runs = pairs.len() / 2;
+        let threads = u32::try_from(runs).map_err(|_| too_large("runs"))?;
         let (x, y, threads_x) = ctx.grid(threads)?;
-        let uniform = ctx.uniform("msm params", &params(threads_x));
-        let pipeline = kernel.get(ctx);
-        let buffers: Vec<(u32, &wgpu::Buffer)> = if std::ptr::eq(kernel, &k.bucket_sum) {
-            vec![(0, points), (1, &offsets), (2, &entries), (3, &bucket_sums), (5, &uniform)]
-        } else {
-            vec![(3, &bucket_sums), (4, &reduced), (5, &uniform)]
+        let uniform =
+            ctx.uniform("msm params", &[n as u32, buckets as u32, windows as u32, 0, 0, threads_x, threads, 0]);
+        let run_buffer = ctx.storage("msm runs", pairs)?;
+        let out = ctx.scratch("msm sums", runs * PROJECTIVE_WORDS)?;
+        // The first step adds points, the later ones the previous step's sums.
+        let (pipeline, bind_group) = match &sums {
+            None => {
+                let pipeline = k.bucket_sum.get(ctx);
+                let buffers = [(0, points), (1, &run_buffer), (2, &entries), (3, &out), (5, &uniform)];
+                (pipeline, ctx.bind(pipeline, &buffers))
+            }
+            Some(previous) => {
+                let pipeline = k.partial_sum.get(ctx);
+                let buffers = [(1, &run_buffer), (3, &out), (5, &uniform), (6, previous)];
+                (pipeline, ctx.bind(pipeline, &buffers))
+            }
         };
-        let bind_group = ctx.bind(pipeline, &buffers);
         ctx.dispatch(&mut encoder, pipeline, &bind_group, (x, y));
+        sums = Some(out);
     }
+    let bucket_sums = sums.ok_or_else(|| GpuError::BadResult("an MSM pass without steps"))?;
+    debug_assert_eq!(bucket_sums.size() as usize, windows * buckets * PROJECTIVE_WORDS * 4);
+
+    let reduced = ctx.scratch("msm reduced", windows * segments * 2 * PROJECTIVE_WORDS)?;
+    let threads = u32::try_from(windows * segments).map_err(|_| too_large("segments"))?;
+    let (x, y, threads_x) = ctx.grid(threads)?;
+    let uniform = ctx.uniform(
+        "msm params",
+        &[n as u32, buckets as u32, windows as u32, segment as u32, segments as u32, threads_x, 0, 0],
+    );
+    let pipeline = k.bucket_reduce.get(ctx);
+    let bind_group = ctx.bind(pipeline, &[(3, &bucket_sums), (4, &reduced), (5, &uniform)]);
+    ctx.dispatch(&mut encoder, pipeline, &bind_group, (x, y));
     ctx.read_back(encoder, &reduced)
 }
 
@@ -245,5 +336,23 @@ mod tests {
         let (offsets, entries) = sort_window(&scalars, 0, 2);
         assert_eq!(offsets, [0, 0, 1, 2, 4]);
         assert_eq!(&entries[..4], &[2, 4 | NEGATE_BIT, 0, 3]);
+    }
+
+    #[test]
+    fn runs_are_short_and_cover_every_bucket() {
+        let (pairs, counts) = cut_runs(&[(0, 0), (0, 70), (70, 71)]);
+        assert_eq!(pairs, [0, 0, 0, 32, 32, 64, 64, 70, 70, 71]);
+        assert_eq!(counts, [1, 3, 1]);
+    }
+
+    #[test]
+    fn steps_end_with_one_sum_per_bucket() {
+        // A bucket of 5,000 points: 157 runs, then 5, then 1.
+        let steps = plan_steps(vec![(0, 0), (0, 5000), (5000, 5001)]);
+        let runs: Vec<usize> = steps.iter().map(|s| s.len() / 2).collect();
+        assert_eq!(runs, [159, 7, 3]);
+        assert_eq!(steps[2], [0, 1, 1, 6, 6, 7]);
+        // Short buckets need one step.
+        assert_eq!(plan_steps(vec![(0, 3), (3, 3)]), [vec![0, 3, 3, 3]]);
     }
 }

@@ -1,10 +1,8 @@
 //! Every kernel against the CPU: random and edge inputs (zero, one, p - 1, the identity,
 //! repeated points), sizes from 1 to 2^16; and a whole proof with the GPU backend,
-//! byte-identical to the stock prover's and accepted by the verifier. The MSM kernel tests need a
-//! hardware adapter (on a software one the backend computes MSMs on the CPU:
-//! `GpuBackend::msm_on_device`) and say so when they skip (2^16 for the FFT; MSMs to 2^12 here, larger in the
-//! device benches). On a machine without any adapter the tests skip with
-//! one message, unless ZKINFER_REQUIRE_GPU is set (CI sets it: there they must run).
+//! byte-identical to the stock prover's and accepted by the verifier (2^16 for the FFT; MSMs to
+//! 2^12 here, larger in the device benches). On a machine without any adapter the tests skip
+//! with one message, unless ZKINFER_REQUIRE_GPU is set (CI sets it: there they must run).
 
 #![allow(clippy::unwrap_used)]
 
@@ -77,7 +75,7 @@ fn fft_equals_the_cpu_at_every_size() {
 
 #[test]
 fn msm_equals_the_reference() {
-    let Some(gpu) = common::msm_backend() else { return };
+    let Some(gpu) = common::backend() else { return };
     let mut rng = StdRng::seed_from_u64(3);
     for n in [1, 2, 3, 17, 100, 1000, 4096] {
         let bases = points(n, &mut rng);
@@ -93,7 +91,7 @@ fn msm_equals_the_reference() {
 
 #[test]
 fn msm_handles_the_identity_and_repeated_points() {
-    let Some(gpu) = common::msm_backend() else { return };
+    let Some(gpu) = common::backend() else { return };
     let mut rng = StdRng::seed_from_u64(4);
     let p = points(1, &mut rng)[0];
     let identity = Eq::identity().to_affine();
@@ -112,7 +110,7 @@ fn msm_handles_the_identity_and_repeated_points() {
 
 #[test]
 fn small_msm_equals_the_reference() {
-    let Some(gpu) = common::msm_backend() else { return };
+    let Some(gpu) = common::backend() else { return };
     let mut rng = StdRng::seed_from_u64(5);
     for (n, bits) in [(1, 1), (5, 3), (64, 8), (1000, 12), (4096, 12), (300, 40)] {
         let bases = points(n, &mut rng);
@@ -122,6 +120,10 @@ fn small_msm_equals_the_reference() {
         let expected = CpuBackend.msm_small(&values, &bases);
         assert_eq!(gpu.msm_small(&values, &bases), expected, "small MSM of {n}, {bits} bits");
     }
+    // One crowded bucket: every point in it (the kernel adds it in runs, then the runs' sums).
+    let bases = points(4096, &mut rng);
+    let values = vec![-1i64; bases.len()];
+    assert_eq!(gpu.msm_small(&values, &bases), CpuBackend.msm_small(&values, &bases), "one bucket of 4096");
     // Extremes of i64.
     let bases = points(3, &mut rng);
     let values = [i64::MAX, i64::MIN + 1, -1];
@@ -150,7 +152,7 @@ fn the_group_law_and_fq_equal_the_cpu() {
 }
 
 /// The zoo's small models, proven by the engine with every primitive the device runs on the GPU
-/// (MSMs and FFTs; FFTs only on a software adapter), equal the stock prover's proofs with the
+/// (MSMs and FFTs), equal the stock prover's proofs with the
 /// same seed, and the verifier accepts them (the prover checks every proof).
 #[test]
 fn proofs_on_the_gpu_equal_the_stock_proofs() {

@@ -1,11 +1,16 @@
 // Pippenger's bucket method, the GPU half. The host sorts the points of each window by their
-// digit (a counting sort: `offsets` and `entries`), so a bucket's points are one run of
-// `entries`; then
-//   bucket_sum:    one thread per (window, bucket) adds its run of points;
+// digit (a counting sort), so a bucket's points are one stretch of `entries`, and cuts every
+// bucket into runs of at most RUN_LENGTH entries (`runs`: start and end pairs); then
+//   bucket_sum:    one thread per run adds its points;
+//   partial_sum:   one thread per run adds a run of the previous step's sums (a bucket cut into
+//                  several runs needs one or more of these steps until one sum per bucket is left);
 //   bucket_reduce: one thread per (window, segment of buckets) computes, over its segment
 //                  [lo, hi), T = sum (b - lo) * B_b and R = sum B_b (the running-sum trick),
 //                  so that the window's sum b * B_b is the sum over segments of T + lo * R,
 //                  which the host finishes.
+// Short runs and segments bound the loop iterations of one thread: Mesa's llvmpipe (lavapipe)
+// stops every loop of an invocation after 65,535 iterations in all, silently, and one point
+// addition here takes about 600 of them. They also spread a crowded bucket over many threads.
 // An entry is a point index, with bit 31 set when the point enters negated.
 
 struct MsmParams {
@@ -15,8 +20,8 @@ struct MsmParams {
     segment: u32,            // buckets per reduce segment
     segments: u32,           // segments per window
     threads_x: u32,          // threads per row of the dispatch grid
+    runs: u32,               // runs in a bucket_sum or partial_sum step
     pad0: u32,
-    pad1: u32,
 }
 
 const NEGATE_BIT: u32 = 0x80000000u;
@@ -24,11 +29,12 @@ const POINT_WORDS: u32 = 16u;
 const PROJ_WORDS: u32 = 24u;
 
 @group(0) @binding(0) var<storage, read> points: array<u32>;
-@group(0) @binding(1) var<storage, read> offsets: array<u32>;
+@group(0) @binding(1) var<storage, read> runs: array<u32>;
 @group(0) @binding(2) var<storage, read> entries: array<u32>;
 @group(0) @binding(3) var<storage, read_write> buckets: array<u32>;
 @group(0) @binding(4) var<storage, read_write> reduced: array<u32>;
 @group(0) @binding(5) var<uniform> msm: MsmParams;
+@group(0) @binding(6) var<storage, read> partials: array<u32>;
 
 fn load_point(index: u32) -> Point {
     var w: array<u32, 16>;
@@ -39,7 +45,7 @@ fn load_point(index: u32) -> Point {
     return p_from_affine_words(w);
 }
 
-// Buckets stay in Montgomery form between the two kernels (the limbs packed into words).
+// Sums stay in Montgomery form between the kernels (the limbs packed into words).
 fn store_bucket(slot: u32, p: Point) {
     let base = slot * PROJ_WORDS;
     let x = f_pack(p.x);
@@ -65,25 +71,46 @@ fn load_bucket(slot: u32) -> Point {
     return Point(f_unpack(x), f_unpack(y), f_unpack(z));
 }
 
+fn load_partial(slot: u32) -> Point {
+    let base = slot * PROJ_WORDS;
+    var x: array<u32, 8>;
+    var y: array<u32, 8>;
+    var z: array<u32, 8>;
+    for (var i = 0u; i < 8u; i++) {
+        x[i] = partials[base + i];
+        y[i] = partials[base + 8u + i];
+        z[i] = partials[base + 16u + i];
+    }
+    return Point(f_unpack(x), f_unpack(y), f_unpack(z));
+}
+
 @compute @workgroup_size(64)
 fn bucket_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
     let g = gid.x + gid.y * msm.threads_x;
-    if (g >= msm.windows * msm.buckets) {
+    if (g >= msm.runs) {
         return;
     }
-    let window = g / msm.buckets;
-    let bucket = g % msm.buckets;
-    let row = window * (msm.buckets + 1u);
-    let start = offsets[row + bucket];
-    let end = offsets[row + bucket + 1u];
     var acc = p_identity();
-    for (var e = start; e < end; e++) {
-        let entry = entries[window * msm.n + e];
+    for (var e = runs[2u * g]; e < runs[2u * g + 1u]; e++) {
+        let entry = entries[e];
         var p = load_point(entry & ~NEGATE_BIT);
         if ((entry & NEGATE_BIT) != 0u) {
             p = p_neg(p);
         }
         acc = p_add(acc, p);
+    }
+    store_bucket(g, acc);
+}
+
+@compute @workgroup_size(64)
+fn partial_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let g = gid.x + gid.y * msm.threads_x;
+    if (g >= msm.runs) {
+        return;
+    }
+    var acc = p_identity();
+    for (var e = runs[2u * g]; e < runs[2u * g + 1u]; e++) {
+        acc = p_add(acc, load_partial(e));
     }
     store_bucket(g, acc);
 }

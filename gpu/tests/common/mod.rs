@@ -30,21 +30,6 @@ pub fn backend() -> Option<Arc<GpuBackend>> {
         .clone()
 }
 
-/// The backend when its adapter runs the MSM kernels; `None` (after one message) on a software
-/// adapter, where the backend computes MSMs on the CPU (`GpuBackend::msm_on_device`).
-pub fn msm_backend() -> Option<Arc<GpuBackend>> {
-    let gpu = backend()?;
-    if gpu.msm_on_device() {
-        Some(gpu)
-    } else {
-        eprintln!(
-            "skipping an MSM kernel test: {} is a software adapter, where MSMs run on the CPU",
-            gpu.context().adapter().name
-        );
-        None
-    }
-}
-
 /// A primitive 2^log_n-th root of unity.
 pub fn root_of_unity(log_n: u32) -> Fp {
     let mut omega = Fp::ROOT_OF_UNITY;
