@@ -291,7 +291,7 @@ fn run_pass(
         ctx.dispatch(&mut encoder, pipeline, &bind_group, (x, y));
         sums = Some(out);
     }
-    let bucket_sums = sums.ok_or_else(|| GpuError::BadResult("an MSM pass without steps"))?;
+    let bucket_sums = sums.ok_or(GpuError::BadResult("an MSM pass without steps"))?;
     debug_assert_eq!(bucket_sums.size() as usize, windows * buckets * PROJECTIVE_WORDS * 4);
 
     let reduced = ctx.scratch("msm reduced", windows * segments * 2 * PROJECTIVE_WORDS)?;
