@@ -2,7 +2,10 @@
 //! CPU backend, with a check that both give the same result. On a software adapter the figures
 //! say nothing about speed.
 //!
-//! `cargo run --release -p zkinfer-gpu --example gpu_bench -- [gpu|gpu:N] [max_log]`
+//! `cargo run --release -p zkinfer-gpu --example gpu_bench -- [gpu|gpu:N] [max_log] [unrolled|loops] [profile]`
+//!
+//! `profile` prints each GPU MSM's phases (digits, upload, sort, bucket sums, reduce, read back,
+//! finish) on stderr.
 
 #![allow(clippy::unwrap_used)]
 
@@ -14,7 +17,7 @@ use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use zkinfer_engine::backend::{Backend, CpuBackend};
-use zkinfer_gpu::{Cutoffs, DeviceChoice, GpuBackend, GpuContext};
+use zkinfer_gpu::{Cutoffs, DeviceChoice, FieldForm, GpuBackend, GpuContext};
 
 fn points(n: usize, rng: &mut StdRng) -> Vec<EqAffine> {
     let step = Eq::random(&mut *rng);
@@ -33,8 +36,11 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, f64) {
 fn main() {
     let choice: DeviceChoice = std::env::args().nth(1).unwrap_or_else(|| "gpu".into()).parse().unwrap();
     let max_log: u32 = std::env::args().nth(2).map(|s| s.parse().unwrap()).unwrap_or(16);
-    let (context, open_ms) = time(|| GpuContext::open(choice).unwrap());
-    println!("adapter: {} (opened in {open_ms:.0} ms)", context.adapter());
+    let form: FieldForm = std::env::args().nth(3).map(|s| s.parse().unwrap()).unwrap_or(FieldForm::Unrolled);
+    let profile = std::env::args().nth(4).as_deref() == Some("profile");
+    let (context, open_ms) = time(|| GpuContext::open_with(choice, form).unwrap());
+    context.set_profiling(profile);
+    println!("adapter: {} (opened in {open_ms:.0} ms), field code: {form}", context.adapter());
     println!("cpu threads: {}", rayon::current_num_threads());
     let gpu = GpuBackend::strict(context, Cutoffs::ALL_ON_GPU);
     let mut rng = StdRng::seed_from_u64(7);

@@ -1,10 +1,12 @@
 //! Adapters, device choice and the GPU context (device, queue, compiled kernels).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wgpu::util::DeviceExt;
 
-use crate::{GpuError, shader};
+use crate::GpuError;
+use crate::shader::{self, FieldForm};
 
 /// Invocations per workgroup in every kernel (`@workgroup_size(64)`).
 const WORKGROUP_SIZE: u32 = 64;
@@ -194,12 +196,20 @@ pub struct GpuContext {
     adapter: AdapterSummary,
     limits: wgpu::Limits,
     error: Arc<Mutex<Option<String>>>,
+    form: FieldForm,
+    profiling: AtomicBool,
 }
 
 impl GpuContext {
     /// Opens the adapter `choice` names: for [`DeviceChoice::Auto`] the first hardware GPU,
-    /// for [`DeviceChoice::Gpu`] the first adapter or the one at that index.
+    /// for [`DeviceChoice::Gpu`] the first adapter or the one at that index, with the field code
+    /// unrolled ([`FieldForm::Unrolled`]).
     pub fn open(choice: DeviceChoice) -> Result<Self, GpuError> {
+        Self::open_with(choice, FieldForm::Unrolled)
+    }
+
+    /// The same, with the field code in the given form.
+    pub fn open_with(choice: DeviceChoice, form: FieldForm) -> Result<Self, GpuError> {
         let mut adapters: Vec<(AdapterSummary, wgpu::Adapter)> =
             adapters().into_iter().enumerate().map(|(i, a)| (summary(i, &a), a)).collect();
         let position = match choice {
@@ -232,8 +242,9 @@ impl GpuContext {
             let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert_with(|| e.to_string());
         }));
-        let kernels = compile(&device);
-        let context = Self { device, queue, kernels, adapter: summary, limits, error };
+        let kernels = compile(&device, form);
+        let context =
+            Self { device, queue, kernels, adapter: summary, limits, error, form, profiling: AtomicBool::new(false) };
         context.check()?;
         Ok(context)
     }
@@ -241,6 +252,30 @@ impl GpuContext {
     /// The adapter this context runs on.
     pub fn adapter(&self) -> &AdapterSummary {
         &self.adapter
+    }
+
+    /// The form of the kernels' field code.
+    pub fn field_form(&self) -> FieldForm {
+        self.form
+    }
+
+    /// Profiling on or off. When on, the MSM waits for the device after each of its phases
+    /// (which costs a little) and prints every phase's time on stderr, one line per MSM.
+    pub fn set_profiling(&self, on: bool) {
+        self.profiling.store(on, Ordering::Relaxed);
+    }
+
+    pub(crate) fn profiling(&self) -> bool {
+        self.profiling.load(Ordering::Relaxed)
+    }
+
+    /// Submits `encoder`'s work and waits until the device has done it.
+    pub(crate) fn finish_now(&self, encoder: wgpu::CommandEncoder) -> Result<(), GpuError> {
+        self.queue.submit([encoder.finish()]);
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Device(format!("waiting for the GPU: {e}")))?;
+        self.check()
     }
 
     /// Fails with the first error the device reported (validation, out of memory, loss).
@@ -379,16 +414,16 @@ impl GpuContext {
     }
 }
 
-fn compile(device: &wgpu::Device) -> Kernels {
+fn compile(device: &wgpu::Device, form: FieldForm) -> Kernels {
     let module = |label: &str, source: String| {
         Arc::new(device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(label),
             source: wgpu::ShaderSource::Wgsl(source.into()),
         }))
     };
-    let curve = module("curve", shader::curve_source());
-    let fft = module("fft", shader::fft_source());
-    let curve_test = module("curve test", shader::curve_test_source());
+    let curve = module("curve", shader::curve_source(form));
+    let fft = module("fft", shader::fft_source(form));
+    let curve_test = module("curve test", shader::curve_test_source(form));
     Kernels {
         bucket_sum: Kernel::new(&curve, "bucket_sum"),
         partial_sum: Kernel::new(&curve, "partial_sum"),

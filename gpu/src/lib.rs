@@ -32,6 +32,7 @@ mod convert;
 mod curve;
 pub mod device;
 mod fft;
+mod field_unrolled;
 mod msm;
 mod shader;
 
@@ -39,6 +40,7 @@ pub use backend::{Cutoffs, GpuBackend};
 pub use curve::curve_ops;
 pub use device::{AdapterKind, AdapterSummary, DeviceChoice, GpuContext, list_adapters};
 pub use fft::field_ops;
+pub use shader::FieldForm;
 
 /// What went wrong on the GPU.
 #[derive(Debug, thiserror::Error)]

@@ -138,7 +138,9 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
         }
         return Ok(sum);
     }
+    let mut phases = Phases::new(ctx.profiling());
     let (magnitudes, bits) = magnitudes(scalars);
+    phases.mark("digits");
     if n == 0 || bits == 0 {
         return Ok(Eq::identity());
     }
@@ -158,6 +160,7 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     let per_pass = (ctx.max_binding() / per_window).clamp(1, u64::from(windows)) as u32;
 
     let points = ctx.storage("msm points", &points_to_words(bases))?;
+    phases.mark("upload points");
     let mut window_sums = vec![Eq::identity(); windows as usize];
     for first in (0..windows).step_by(per_pass as usize) {
         let pass: Vec<u32> = (first..(first + per_pass).min(windows)).collect();
@@ -173,11 +176,14 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
             .collect();
         let entries: Vec<u32> = sorted.iter().flat_map(|(_, e)| e.iter().copied()).collect();
         let shape = PassShape { n, windows: pass.len(), buckets, segment, segments };
-        let reduced = run_pass(ctx, &points, &entries, &plan_steps(stretches), shape)?;
+        let steps = plan_steps(stretches);
+        phases.mark("sort");
+        let reduced = run_pass(ctx, &points, &entries, &steps, shape, &mut phases)?;
         for (k, &w) in pass.iter().enumerate() {
             let words = &reduced[k * segments * 2 * PROJECTIVE_WORDS..(k + 1) * segments * 2 * PROJECTIVE_WORDS];
             window_sums[w as usize] = finish_window(words, segment)?;
         }
+        phases.mark("finish windows");
     }
     // Horner over the windows, the highest first.
     let mut acc = Eq::identity();
@@ -187,7 +193,41 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
         }
         acc += sum;
     }
+    phases.report(&format!("msm n={n} bits={bits} c={c} windows={windows} segment={segment}"));
     Ok(acc)
+}
+
+/// Phase times of one MSM, printed when the context profiles ([`GpuContext::set_profiling`]).
+struct Phases {
+    on: bool,
+    last: std::time::Instant,
+    times: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn new(on: bool) -> Self {
+        Self { on, last: std::time::Instant::now(), times: Vec::new() }
+    }
+
+    /// The time since the last mark goes to `phase` (phases repeated over passes add up).
+    fn mark(&mut self, phase: &'static str) {
+        if !self.on {
+            return;
+        }
+        let ms = self.last.elapsed().as_secs_f64() * 1e3;
+        match self.times.iter_mut().find(|(p, _)| *p == phase) {
+            Some((_, total)) => *total += ms,
+            None => self.times.push((phase, ms)),
+        }
+        self.last = std::time::Instant::now();
+    }
+
+    fn report(&self, what: &str) {
+        if self.on {
+            let parts: Vec<String> = self.times.iter().map(|(p, ms)| format!("{p} {ms:.1} ms")).collect();
+            eprintln!("{what}: {}", parts.join(", "));
+        }
+    }
 }
 
 /// `Σ_segments T + lo · R` for one window's reduced segments.
@@ -260,6 +300,7 @@ fn run_pass(
     entries: &[u32],
     steps: &[Vec<u32>],
     shape: PassShape,
+    phases: &mut Phases,
 ) -> Result<Vec<u32>, GpuError> {
     let too_large = |what: &str| GpuError::TooLarge(format!("MSM {what}"));
     let PassShape { n, windows, buckets, segment, segments } = shape;
@@ -292,6 +333,10 @@ fn run_pass(
         sums = Some(out);
     }
     let bucket_sums = sums.ok_or(GpuError::BadResult("an MSM pass without steps"))?;
+    if phases.on {
+        ctx.finish_now(std::mem::replace(&mut encoder, ctx.encoder()))?;
+        phases.mark("bucket sums (GPU)");
+    }
     debug_assert_eq!(bucket_sums.size() as usize, windows * buckets * PROJECTIVE_WORDS * 4);
 
     let reduced = ctx.scratch("msm reduced", windows * segments * 2 * PROJECTIVE_WORDS)?;
@@ -304,7 +349,13 @@ fn run_pass(
     let pipeline = k.bucket_reduce.get(ctx);
     let bind_group = ctx.bind(pipeline, &[(3, &bucket_sums), (4, &reduced), (5, &uniform)]);
     ctx.dispatch(&mut encoder, pipeline, &bind_group, (x, y));
-    ctx.read_back(encoder, &reduced)
+    if phases.on {
+        ctx.finish_now(std::mem::replace(&mut encoder, ctx.encoder()))?;
+        phases.mark("bucket reduce (GPU)");
+    }
+    let words = ctx.read_back(encoder, &reduced);
+    phases.mark("read back");
+    words
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::{Fp, Fq};
 
+use crate::field_unrolled::unrolled_core;
+
 const FIELD: &str = include_str!("shaders/field.wgsl");
+const FIELD_LOOPS: &str = include_str!("shaders/field_loops.wgsl");
 const CURVE: &str = include_str!("shaders/curve.wgsl");
 const MSM: &str = include_str!("shaders/msm.wgsl");
 const FFT: &str = include_str!("shaders/fft.wgsl");
@@ -17,12 +20,13 @@ fn limbs_literal<F: PrimeField<Repr = [u8; 32]>>(value: F) -> String {
 
 /// The modulus's limbs: those of `p - 1` with one added to the lowest (p is 1 mod 2^32 for
 /// both pasta fields, so nothing carries; checked).
-fn modulus_literal<F: PrimeField<Repr = [u8; 32]>>() -> String {
+fn modulus_limbs<F: PrimeField<Repr = [u8; 32]>>() -> [u32; 16] {
     let minus_one = (-F::ONE).to_repr();
-    let mut limbs: Vec<u16> = (0..16).map(|i| u16::from_le_bytes([minus_one[2 * i], minus_one[2 * i + 1]])).collect();
-    assert!(limbs[0] < u16::MAX, "the modulus's low limb is p - 1 + 1 without a carry");
+    let mut limbs: [u32; 16] =
+        std::array::from_fn(|i| u32::from(u16::from_le_bytes([minus_one[2 * i], minus_one[2 * i + 1]])));
+    assert!(limbs[0] < u32::from(u16::MAX), "the modulus's low limb is p - 1 + 1 without a carry");
     limbs[0] += 1;
-    limbs.iter().map(|l| format!("{l}u")).collect::<Vec<_>>().join(", ")
+    limbs
 }
 
 /// `-p^-1 mod 2^16` from the modulus's lowest limb (Newton's iteration for the inverse).
@@ -36,34 +40,74 @@ fn negated_inverse<F: PrimeField<Repr = [u8; 32]>>() -> u32 {
     (0x1_0000 - inverse) & 0xffff
 }
 
-fn field_source<F: PrimeField<Repr = [u8; 32]>>() -> String {
+/// How the field core is written (the same arithmetic either way; see `shaders/field.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldForm {
+    /// With loops over the limbs: the short, readable reference form. On lavapipe it compiles
+    /// and runs slower than the unrolled form (the curve kernels' tests: about 100 s of compile
+    /// on two cores against about 40 s).
+    Loops,
+    /// Written out without loops: every limb in a register, no products with the modulus's zero
+    /// limbs, no bounds checks. The default.
+    Unrolled,
+}
+
+impl std::str::FromStr for FieldForm {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "loops" => Ok(Self::Loops),
+            "unrolled" => Ok(Self::Unrolled),
+            other => Err(format!("unknown field form `{other}` (expected loops or unrolled)")),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Loops => "loops",
+            Self::Unrolled => "unrolled",
+        })
+    }
+}
+
+fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
     let r = F::from(2).pow_vartime([256]);
+    let modulus = modulus_limbs::<F>();
+    let core = match form {
+        FieldForm::Loops => FIELD_LOOPS.to_string(),
+        FieldForm::Unrolled => unrolled_core(&modulus, negated_inverse::<F>()),
+    };
+    let modulus_literal = modulus.iter().map(|l| format!("{l}u")).collect::<Vec<_>>().join(", ");
     FIELD
-        .replace("{{MODULUS}}", &modulus_literal::<F>())
+        .replace("{{CORE}}", &core)
+        .replace("{{MODULUS}}", &modulus_literal)
         .replace("{{R2}}", &limbs_literal(r.square()))
         .replace("{{MONT_ONE}}", &limbs_literal(r))
         .replace("{{NEG_INV}}", &negated_inverse::<F>().to_string())
 }
 
 /// Fq arithmetic, Vesta's group law and the MSM kernels.
-pub(crate) fn curve_source() -> String {
+pub(crate) fn curve_source(form: FieldForm) -> String {
     let r = Fq::from(2).pow_vartime([256]);
     let b3 = Fq::from(15) * r;
     let curve = CURVE.replace("{{MONT_B3}}", &limbs_literal(b3));
-    format!("{}\n{curve}\n{MSM}", field_source::<Fq>())
+    format!("{}\n{curve}\n{MSM}", field_source::<Fq>(form))
 }
 
 /// Fq arithmetic, Vesta's group law and the kernel that tests them.
-pub(crate) fn curve_test_source() -> String {
+pub(crate) fn curve_test_source(form: FieldForm) -> String {
     let r = Fq::from(2).pow_vartime([256]);
     let b3 = Fq::from(15) * r;
     let curve = CURVE.replace("{{MONT_B3}}", &limbs_literal(b3));
-    format!("{}\n{curve}\n{CURVE_TEST}", field_source::<Fq>())
+    format!("{}\n{curve}\n{CURVE_TEST}", field_source::<Fq>(form))
 }
 
 /// Fp arithmetic and the FFT kernels.
-pub(crate) fn fft_source() -> String {
-    format!("{}\n{FFT}", field_source::<Fp>())
+pub(crate) fn fft_source(form: FieldForm) -> String {
+    format!("{}\n{FFT}", field_source::<Fp>(form))
 }
 
 #[cfg(test)]
@@ -80,9 +124,19 @@ mod tests {
 
     #[test]
     fn sources_have_no_placeholder_left() {
-        assert!(!curve_source().contains("{{"));
-        assert!(!fft_source().contains("{{"));
-        assert!(!curve_test_source().contains("{{"));
+        for form in [FieldForm::Loops, FieldForm::Unrolled] {
+            assert!(!curve_source(form).contains("{{"));
+            assert!(!fft_source(form).contains("{{"));
+            assert!(!curve_test_source(form).contains("{{"));
+        }
+    }
+
+    #[test]
+    fn field_forms_parse_and_print() {
+        for form in [FieldForm::Loops, FieldForm::Unrolled] {
+            assert_eq!(form.to_string().parse::<FieldForm>(), Ok(form));
+        }
+        assert!("fast".parse::<FieldForm>().is_err());
     }
 }
 
@@ -91,9 +145,14 @@ mod tests {
 mod validation {
     #[test]
     fn sources_validate() {
-        for (name, source) in
-            [("curve", super::curve_source()), ("fft", super::fft_source()), ("curve test", super::curve_test_source())]
-        {
+        use super::FieldForm::{Loops, Unrolled};
+        for (name, source) in [Loops, Unrolled].into_iter().flat_map(|form| {
+            [
+                ("curve", super::curve_source(form)),
+                ("fft", super::fft_source(form)),
+                ("curve test", super::curve_test_source(form)),
+            ]
+        }) {
             let module = wgpu::naga::front::wgsl::parse_str(&source)
                 .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(&source)));
             wgpu::naga::valid::Validator::new(

@@ -14,6 +14,7 @@ use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use zkinfer_engine::backend::{Backend, CpuBackend, ReferenceBackend};
+use zkinfer_gpu::{Cutoffs, DeviceChoice, FieldForm, GpuBackend, GpuContext};
 
 /// `n` distinct points: a random start, then a random step.
 fn points(n: usize, rng: &mut StdRng) -> Vec<EqAffine> {
@@ -32,6 +33,10 @@ fn edge_scalars() -> [Fp; 4] {
 #[test]
 fn field_arithmetic_equals_the_cpu() {
     let Some(gpu) = common::backend() else { return };
+    field_ops_equal_the_cpu(gpu.context());
+}
+
+fn field_ops_equal_the_cpu(context: &zkinfer_gpu::GpuContext) {
     let mut rng = StdRng::seed_from_u64(1);
     let mut pairs: Vec<(Fp, Fp)> = Vec::new();
     for a in edge_scalars() {
@@ -40,12 +45,37 @@ fn field_arithmetic_equals_the_cpu() {
         }
     }
     pairs.extend((0..200).map(|_| (Fp::random(&mut rng), Fp::random(&mut rng))));
-    let results = zkinfer_gpu::field_ops(gpu.context(), &pairs).unwrap();
+    let results = zkinfer_gpu::field_ops(context, &pairs).unwrap();
     for ((a, b), [product, sum, difference]) in pairs.iter().zip(results) {
         assert_eq!(product, a * b, "{a:?} * {b:?}");
         assert_eq!(sum, a + b, "{a:?} + {b:?}");
         assert_eq!(difference, a - b, "{a:?} - {b:?}");
     }
+}
+
+/// The field code's reference form (with loops; the default is unrolled) gives the same field
+/// operations, FFTs and MSMs.
+#[test]
+fn the_field_code_with_loops_equals_the_cpu() {
+    let Some(gpu) = common::backend() else { return };
+    assert_eq!(gpu.context().field_form(), FieldForm::Unrolled);
+    let choice = DeviceChoice::Gpu(Some(gpu.context().adapter().index));
+    let context = GpuContext::open_with(choice, FieldForm::Loops).unwrap();
+    field_ops_equal_the_cpu(&context);
+    let other = GpuBackend::strict(context, Cutoffs::ALL_ON_GPU);
+    let mut rng = StdRng::seed_from_u64(6);
+    let log_n = 10;
+    let omega = common::root_of_unity(log_n);
+    let mut values: Vec<Fp> = (0..1 << log_n).map(|_| Fp::random(&mut rng)).collect();
+    let mut expected = values.clone();
+    CpuBackend.fft(&mut expected, omega, log_n);
+    other.fft(&mut values, omega, log_n);
+    assert!(values == expected, "FFT of 2^{log_n} differs");
+    let bases = points(1000, &mut rng);
+    let scalars: Vec<Fp> = (0..bases.len()).map(|_| Fp::random(&mut rng)).collect();
+    assert_eq!(other.msm(&scalars, &bases), CpuBackend.msm(&scalars, &bases));
+    let small: Vec<i64> = (0..bases.len() as i64).map(|i| i % 7 - 3).collect();
+    assert_eq!(other.msm_small(&small, &bases), CpuBackend.msm_small(&small, &bases));
 }
 
 #[test]

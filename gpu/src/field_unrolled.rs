@@ -1,0 +1,127 @@
+//! The field core of `shaders/field.wgsl` written out without loops: the same functions and the
+//! same arithmetic as `shaders/field_loops.wgsl`, unrolled here, with every limb a named scalar
+//! or an array element at a constant index (so a GPU compiler keeps them in registers and naga
+//! needs no bounds checks) and the Montgomery reduction's products with the modulus's zero
+//! limbs left out (a pasta modulus has seven).
+
+use std::fmt::Write;
+
+/// Limbs of a field element.
+const LIMBS: usize = 16;
+/// u32 words of a field element.
+const WORDS: usize = 8;
+
+/// The unrolled core for the modulus `modulus` (16-bit limbs, little-endian) and the
+/// reduction factor `neg_inv` (`-p^-1 mod 2^16`).
+pub(crate) fn unrolled_core(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
+    [is_zero(), geq(), sub_raw(), add(), mul(modulus, neg_inv), unpack(), pack()].join("\n")
+}
+
+fn is_zero() -> String {
+    let terms: Vec<String> = (0..LIMBS).map(|i| format!("a[{i}]")).collect();
+    format!("fn f_is_zero(a: Limbs) -> bool {{\n    return ({}) == 0u;\n}}\n", terms.join(" | "))
+}
+
+/// `a >= b`, from the top limb down, without branches.
+fn geq() -> String {
+    let mut s = String::from("fn f_geq(a: Limbs, b: Limbs) -> bool {\n    var gt = false;\n    var eq = true;\n");
+    for j in (0..LIMBS).rev() {
+        let _ = writeln!(s, "    gt = gt | (eq & (a[{j}] > b[{j}]));");
+        let _ = writeln!(s, "    eq = eq & (a[{j}] == b[{j}]);");
+    }
+    s.push_str("    return gt | eq;\n}\n");
+    s
+}
+
+fn sub_raw() -> String {
+    let mut s = String::from("fn f_sub_raw(a: Limbs, b: Limbs) -> Limbs {\n    var r: Limbs;\n    var d: u32;\n");
+    s.push_str("    var borrow = 0u;\n");
+    for i in 0..LIMBS {
+        let _ = writeln!(s, "    d = (a[{i}] | 0x10000u) - b[{i}] - borrow;");
+        let _ = writeln!(s, "    r[{i}] = d & LIMB_MASK;");
+        let _ = writeln!(s, "    borrow = 1u - (d >> 16u);");
+    }
+    s.push_str("    return r;\n}\n");
+    s
+}
+
+fn add() -> String {
+    let mut s = String::from("fn f_add(a: Limbs, b: Limbs) -> Limbs {\n    var r: Limbs;\n    var t: u32;\n");
+    s.push_str("    var carry = 0u;\n");
+    for i in 0..LIMBS {
+        let _ = writeln!(s, "    t = a[{i}] + b[{i}] + carry;");
+        let _ = writeln!(s, "    r[{i}] = t & LIMB_MASK;");
+        let _ = writeln!(s, "    carry = t >> 16u;");
+    }
+    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    s
+}
+
+/// The Montgomery product by coarsely integrated operand scanning, as in field_loops.wgsl,
+/// with the accumulator in scalars `t0..t17`.
+fn mul(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
+    let mut s = String::from("fn f_mul(a: Limbs, b: Limbs) -> Limbs {\n");
+    for j in 0..LIMBS + 2 {
+        let _ = writeln!(s, "    var t{j} = 0u;");
+    }
+    s.push_str("    var s: u32;\n    var carry: u32;\n    var m: u32;\n    var ai: u32;\n");
+    for i in 0..LIMBS {
+        let _ = writeln!(s, "    // limb {i}: t += a[{i}] * b, then t = (t + m * p) / 2^16");
+        let _ = writeln!(s, "    ai = a[{i}];");
+        s.push_str("    carry = 0u;\n");
+        for j in 0..LIMBS {
+            let _ = writeln!(s, "    s = t{j} + ai * b[{j}] + carry;");
+            let _ = writeln!(s, "    t{j} = s & LIMB_MASK;");
+            s.push_str("    carry = s >> 16u;\n");
+        }
+        s.push_str("    s = t16 + carry;\n    t16 = s & LIMB_MASK;\n    t17 = s >> 16u;\n");
+        let _ = writeln!(s, "    m = (t0 * {neg_inv}u) & LIMB_MASK;");
+        let _ = writeln!(s, "    carry = (t0 + m * {}u) >> 16u;", modulus[0]);
+        for (j, &limb) in modulus.iter().enumerate().skip(1) {
+            match limb {
+                0 => {
+                    let _ = writeln!(s, "    s = t{j} + carry;");
+                }
+                _ => {
+                    let _ = writeln!(s, "    s = t{j} + m * {limb}u + carry;");
+                }
+            }
+            let _ = writeln!(s, "    t{} = s & LIMB_MASK;", j - 1);
+            s.push_str("    carry = s >> 16u;\n");
+        }
+        s.push_str("    s = t16 + carry;\n    t15 = s & LIMB_MASK;\n    t16 = t17 + (s >> 16u);\n    t17 = 0u;\n");
+    }
+    let limbs: Vec<String> = (0..LIMBS).map(|j| format!("t{j}")).collect();
+    let _ = writeln!(s, "    var r = Limbs({});", limbs.join(", "));
+    s.push_str("    // t < 2p < 2^256, so t16 is zero and one subtraction is enough.\n");
+    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    s
+}
+
+fn unpack() -> String {
+    let limbs: Vec<String> =
+        (0..WORDS).flat_map(|i| [format!("w[{i}] & LIMB_MASK"), format!("w[{i}] >> 16u")]).collect();
+    format!("fn f_unpack(w: array<u32, 8>) -> Limbs {{\n    return Limbs({});\n}}\n", limbs.join(", "))
+}
+
+fn pack() -> String {
+    let words: Vec<String> = (0..WORDS).map(|i| format!("a[{}] | (a[{}] << 16u)", 2 * i, 2 * i + 1)).collect();
+    format!("fn f_pack(a: Limbs) -> array<u32, 8> {{\n    return array<u32, 8>({});\n}}\n", words.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_limbs_of_the_modulus_cost_no_product() {
+        let mut modulus = [0u32; LIMBS];
+        modulus[0] = 1;
+        modulus[15] = 0x4000;
+        let core = unrolled_core(&modulus, 0xffff);
+        // Per limb of a: one product with the modulus's top limb, none with the zero limbs.
+        assert_eq!(core.matches("m * 16384u").count(), LIMBS);
+        assert_eq!(core.matches("m * 0u").count(), 0);
+        assert!(!core.contains("for ("), "no loops");
+    }
+}
