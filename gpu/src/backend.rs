@@ -1,5 +1,6 @@
 //! The GPU backend behind the engine's [`Backend`] trait.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
@@ -37,7 +38,7 @@ impl Cutoffs {
 /// checks would make the prover's self-check refuse the proof, so no wrong proof leaves.
 #[derive(Debug)]
 pub struct GpuBackend {
-    context: GpuContext,
+    context: Arc<GpuContext>,
     cutoffs: Cutoffs,
     cpu: CpuBackend,
     failed: AtomicBool,
@@ -48,6 +49,11 @@ pub struct GpuBackend {
 impl GpuBackend {
     /// A backend over an open context.
     pub fn new(context: GpuContext, cutoffs: Cutoffs) -> Self {
+        Self::shared(Arc::new(context), cutoffs)
+    }
+
+    /// A backend over a context that other backends use too (the kernels compile once).
+    pub fn shared(context: Arc<GpuContext>, cutoffs: Cutoffs) -> Self {
         Self { context, cutoffs, cpu: CpuBackend, failed: AtomicBool::new(false), strict: false }
     }
 
@@ -59,6 +65,11 @@ impl GpuBackend {
     /// The context (adapter, limits).
     pub fn context(&self) -> &GpuContext {
         &self.context
+    }
+
+    /// The shared context, for another backend over it.
+    pub fn shared_context(&self) -> Arc<GpuContext> {
+        self.context.clone()
     }
 
     fn on_gpu<T>(

@@ -1,0 +1,92 @@
+//! End-to-end prove times of zoo models: the CPU engine, then the same engine with primitives on
+//! the GPU (every primitive; MSMs only; FFTs only), each proof checked byte-equal to the CPU
+//! engine's with the same seed (and verified by the prover). Prints the adapter.
+//!
+//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [model ...]`
+//! (default models: mlp_784_128_10 lenet_28; the params cache is target/zkinfer-params)
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ff::Field;
+use group::{Curve, Group};
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use zkinfer_engine::backend::Backend;
+use zkinfer_gpu::{Cutoffs, DeviceChoice, GpuBackend, GpuContext};
+use zkinfer_models::data::InputData;
+use zkinfer_models::{onnx, quantize};
+use zkinfer_prover::device::ChosenDevice;
+use zkinfer_prover::engine::EngineKind;
+use zkinfer_prover::params::ParamsCache;
+
+/// A size no primitive reaches: keeps that primitive on the CPU.
+const NEVER: usize = usize::MAX;
+/// The seed of every proof.
+const SEED: u64 = 11;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let choice: DeviceChoice = args.next().unwrap_or_else(|| "gpu".into()).parse().unwrap();
+    let mut models: Vec<String> = args.collect();
+    if models.is_empty() {
+        models = vec!["mlp_784_128_10".into(), "lenet_28".into()];
+    }
+    let context = Arc::new(GpuContext::open(choice).unwrap());
+    println!("adapter: {}", context.adapter());
+    println!("cpu threads: {}", rayon::current_num_threads());
+    let variants: [(&str, Cutoffs); 3] = [
+        ("gpu: every primitive", Cutoffs::ALL_ON_GPU),
+        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: u32::MAX }),
+        ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0 }),
+    ];
+    // Compile the kernels before anything is timed.
+    let warm = GpuBackend::shared(context.clone(), Cutoffs::ALL_ON_GPU);
+    let start = Instant::now();
+    warm.fft(&mut vec![Fp::ONE; 64], Fp::ONE, 6);
+    let points: Vec<EqAffine> = (1..=64u64).map(|i| (Eq::generator() * Fp::from(i)).to_affine()).collect();
+    warm.msm_small(&[1; 64], &points);
+    println!("kernel compile: {:.1} s", start.elapsed().as_secs_f64());
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cache = ParamsCache::new(root.join("target/zkinfer-params"));
+    for name in &models {
+        let dir = root.join("models/zoo");
+        let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).unwrap();
+        let shape = graph.tensor(graph.input).shape.clone();
+        let calibration =
+            InputData::from_file(&dir.join(format!("{name}.calibration.json"))).unwrap().samples(&shape).unwrap();
+        let model = quantize::quantize(&graph, &calibration, &Default::default()).unwrap();
+        let input = InputData::from_file(&dir.join(format!("{name}.input.json"))).unwrap().samples(&shape).unwrap();
+        let (compiled, plan) = zkinfer_prover::compile_model(model, name, Default::default()).unwrap();
+        let loaded = cache.load_or_generate(plan.k).unwrap();
+        println!("{name}: k = {}", plan.k);
+        let prove = |device: &ChosenDevice| {
+            let prover = zkinfer_prover::Prover::with_engine_on(
+                compiled.clone(),
+                loaded.params.clone(),
+                loaded.hash,
+                EngineKind::Cpu,
+                device,
+            )
+            .unwrap();
+            let start = Instant::now();
+            let proof = prover.prove(&input[0], &mut StdRng::seed_from_u64(SEED)).unwrap();
+            (proof.envelope.proof, start.elapsed().as_secs_f64())
+        };
+        let (reference, cpu_s) = prove(&ChosenDevice::cpu());
+        println!("  {:<24} {cpu_s:>8.2} s", "cpu engine");
+        for (label, cutoffs) in variants {
+            let backend = Arc::new(GpuBackend::shared(context.clone(), cutoffs));
+            let device =
+                ChosenDevice { backend: Some(backend as Arc<dyn Backend>), description: label.into(), fallback: None };
+            let (proof, s) = prove(&device);
+            assert!(proof == reference, "{name}: {label}: the proof differs from the CPU engine's");
+            println!("  {label:<24} {s:>8.2} s  (cpu/gpu {:.2}, same bytes)", cpu_s / s);
+        }
+    }
+}
