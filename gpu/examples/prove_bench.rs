@@ -1,5 +1,5 @@
 //! End-to-end prove times of zoo models: the CPU engine, then the same engine with primitives on
-//! the GPU (every primitive; MSMs only; FFTs only), each proof checked byte-equal to the CPU
+//! the GPU (from the hardware cut-offs on; every primitive; MSMs only; FFTs only), each proof checked byte-equal to the CPU
 //! engine's with the same seed (and verified by the prover). Prints the adapter.
 //!
 //! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [model ...]`
@@ -39,7 +39,8 @@ fn main() {
     let context = Arc::new(GpuContext::open(choice).unwrap());
     println!("adapter: {}", context.adapter());
     println!("cpu threads: {}", rayon::current_num_threads());
-    let variants: [(&str, Cutoffs); 3] = [
+    let variants: [(&str, Cutoffs); 4] = [
+        ("gpu: default cut-offs", Cutoffs::HARDWARE),
         ("gpu: every primitive", Cutoffs::ALL_ON_GPU),
         ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: u32::MAX }),
         ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0 }),

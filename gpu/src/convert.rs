@@ -2,7 +2,7 @@
 //! little-endian u32 words per field element (the kernels convert to Montgomery form on the
 //! device), sixteen per affine point (x then y; pasta's identity is (0, 0)).
 
-use ff::PrimeField;
+use ff::{Field, PrimeField};
 use group::Group;
 use halo2_proofs::arithmetic::{CurveAffine, CurveExt};
 use halo2_proofs::pasta::{Eq, EqAffine, Fp, Fq};
@@ -68,6 +68,26 @@ fn write_point(point: &EqAffine, out: &mut [u32]) {
     }
 }
 
+/// Affine points as words of their coordinates in Montgomery form (`x · 2^256 mod q`, as the
+/// kernels compute with; the MSM loads them without a conversion on the device).
+pub fn points_to_montgomery_words(points: &[EqAffine]) -> Vec<u32> {
+    let r = Fq::from(2).pow_vartime([256]);
+    let write = |(out, point): (&mut [u32], &EqAffine)| {
+        if let Some(c) = Option::from(point.coordinates()) {
+            let c: halo2_proofs::arithmetic::Coordinates<EqAffine> = c;
+            write_field(&(*c.x() * r), &mut out[..FIELD_WORDS]);
+            write_field(&(*c.y() * r), &mut out[FIELD_WORDS..]);
+        }
+    };
+    let mut words = vec![0u32; points.len() * AFFINE_WORDS];
+    if points.len() < PARALLEL_MIN {
+        words.chunks_exact_mut(AFFINE_WORDS).zip(points).for_each(write);
+    } else {
+        words.par_chunks_exact_mut(AFFINE_WORDS).zip(points).for_each(write);
+    }
+    words
+}
+
 /// Affine points as words.
 pub fn points_to_words(points: &[EqAffine]) -> Vec<u32> {
     let mut words = vec![0u32; points.len() * AFFINE_WORDS];
@@ -111,6 +131,18 @@ mod tests {
         assert!(words_to_projective(&words).is_ok());
         words[FIELD_WORDS] ^= 1;
         assert!(matches!(words_to_projective(&words), Err(GpuError::BadResult(_))));
+    }
+
+    #[test]
+    fn montgomery_words_are_the_coordinates_times_r() {
+        let p = (Eq::generator() * Fp::from(7)).to_affine();
+        let c: halo2_proofs::arithmetic::Coordinates<EqAffine> = p.coordinates().unwrap();
+        let words = points_to_montgomery_words(&[p, Eq::identity().to_affine()]);
+        let r_inverse = Fq::from(2).pow_vartime([256]).invert().unwrap();
+        assert_eq!(read_field::<Fq>(&words[..8]).unwrap() * r_inverse, *c.x());
+        assert_eq!(read_field::<Fq>(&words[8..16]).unwrap() * r_inverse, *c.y());
+        // The identity stays (0, 0).
+        assert!(words[AFFINE_WORDS..].iter().all(|&w| w == 0));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use zkinfer_engine::backend::{Backend, CpuBackend};
 
 use crate::GpuError;
-use crate::convert::{AFFINE_WORDS, PROJECTIVE_WORDS, points_to_words, words_to_projective};
+use crate::convert::{AFFINE_WORDS, PROJECTIVE_WORDS, points_to_montgomery_words, words_to_projective};
 use crate::device::{AdapterKind, GpuContext};
 
 /// An entry's flag: the point enters negated (a negative small scalar).
@@ -33,8 +33,12 @@ const MIN_WINDOW_BITS: u32 = 4;
 /// The most points (or partial sums) one thread adds in one step.
 const RUN_LENGTH: u32 = 32;
 /// The widest reduce segment (`2^bits` buckets, two additions each) on a software adapter,
-/// within llvmpipe's loop limit; hardware takes `2^⌈c/2⌉`.
+/// within llvmpipe's loop limit.
 const SOFTWARE_SEGMENT_BITS: u32 = 4;
+/// Reduce threads to aim for: a thread adds its segment's buckets one after another, so a
+/// segment is cut shorter until this many threads share the work (the host then finishes more
+/// segments, in parallel).
+const REDUCE_THREADS: usize = 1 << 14;
 
 /// The scalars of one MSM.
 #[derive(Clone, Copy, Debug)]
@@ -93,6 +97,17 @@ fn window_bits(n: usize, bits: u32) -> u32 {
     log_n.saturating_sub(3).clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS).min(bits.max(1))
 }
 
+/// The reduce segment, as log2 of its buckets: at most `⌈c/2⌉` bits, shorter until about
+/// [`REDUCE_THREADS`] segments share the `all_buckets` of a pass, within the software limit.
+fn reduce_segment_bits(c: u32, all_buckets: usize, kind: AdapterKind) -> u32 {
+    let spread = (all_buckets / REDUCE_THREADS).max(2).ilog2();
+    let bits = c.div_ceil(2).min(spread);
+    match kind {
+        AdapterKind::Software => bits.min(SOFTWARE_SEGMENT_BITS),
+        _ => bits,
+    }
+}
+
 /// One window's counting sort: `offsets[d]..offsets[d + 1]` are the entries of digit `d`
 /// (digit 0 has none: those points add nothing).
 fn sort_window(scalars: &[Magnitude], window: u32, c: u32) -> (Vec<u32>, Vec<u32>) {
@@ -147,10 +162,7 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     let c = window_bits(n, bits);
     let windows = bits.div_ceil(c);
     let buckets = 1usize << c;
-    let segment_bits = match ctx.adapter().kind {
-        AdapterKind::Software => c.div_ceil(2).min(SOFTWARE_SEGMENT_BITS),
-        _ => c.div_ceil(2),
-    };
+    let segment_bits = reduce_segment_bits(c, windows as usize * buckets, ctx.adapter().kind);
     let segment = 1usize << segment_bits;
     let segments = buckets / segment;
 
@@ -159,7 +171,7 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     let per_window = (sums_per_window * PROJECTIVE_WORDS).max(n) as u64 * 4;
     let per_pass = (ctx.max_binding() / per_window).clamp(1, u64::from(windows)) as u32;
 
-    let points = ctx.storage("msm points", &points_to_words(bases))?;
+    let points = ctx.storage("msm points", &points_to_montgomery_words(bases))?;
     phases.mark("upload points");
     let mut window_sums = vec![Eq::identity(); windows as usize];
     for first in (0..windows).step_by(per_pass as usize) {
@@ -179,9 +191,12 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
         let steps = plan_steps(stretches);
         phases.mark("sort");
         let reduced = run_pass(ctx, &points, &entries, &steps, shape, &mut phases)?;
-        for (k, &w) in pass.iter().enumerate() {
-            let words = &reduced[k * segments * 2 * PROJECTIVE_WORDS..(k + 1) * segments * 2 * PROJECTIVE_WORDS];
-            window_sums[w as usize] = finish_window(words, segment)?;
+        let sums: Vec<Eq> = reduced
+            .par_chunks_exact(segments * 2 * PROJECTIVE_WORDS)
+            .map(|words| finish_window(words, segment))
+            .collect::<Result<_, GpuError>>()?;
+        for (&w, sum) in pass.iter().zip(sums) {
+            window_sums[w as usize] = sum;
         }
         phases.mark("finish windows");
     }
@@ -387,6 +402,17 @@ mod tests {
         let (offsets, entries) = sort_window(&scalars, 0, 2);
         assert_eq!(offsets, [0, 0, 1, 2, 4]);
         assert_eq!(&entries[..4], &[2, 4 | NEGATE_BIT, 0, 3]);
+    }
+
+    #[test]
+    fn reduce_segments_spread_over_threads() {
+        // 2^20 points, c = 16, 16 windows: 2^20 buckets over 2^14 threads, 64 buckets each.
+        assert_eq!(reduce_segment_bits(16, 16 << 16, AdapterKind::Hardware), 6);
+        // Few buckets: the shortest segment, two buckets.
+        assert_eq!(reduce_segment_bits(8, 2 << 8, AdapterKind::Hardware), 1);
+        // Never beyond ⌈c/2⌉ bits, nor the software limit.
+        assert_eq!(reduce_segment_bits(6, 1 << 30, AdapterKind::Hardware), 3);
+        assert_eq!(reduce_segment_bits(16, 1 << 30, AdapterKind::Software), SOFTWARE_SEGMENT_BITS);
     }
 
     #[test]

@@ -98,6 +98,22 @@ fn p_from_affine_words(w: array<u32, 16>) -> Point {
     return Point(f_to_mont(x), f_to_mont(y), MONT_ONE);
 }
 
+// The same from coordinates already in Montgomery form (the MSM's upload).
+fn p_from_montgomery_affine_words(w: array<u32, 16>) -> Point {
+    var xw: array<u32, 8>;
+    var yw: array<u32, 8>;
+    for (var i = 0u; i < 8u; i++) {
+        xw[i] = w[i];
+        yw[i] = w[i + 8u];
+    }
+    let x = f_unpack(xw);
+    let y = f_unpack(yw);
+    if (f_is_zero(x) && f_is_zero(y)) {
+        return p_identity();
+    }
+    return Point(x, y, MONT_ONE);
+}
+
 // Montgomery projective -> canonical projective words (x, y, z: 24 words).
 fn p_to_words(p: Point) -> array<u32, 24> {
     let x = f_pack(f_from_mont(p.x));

@@ -42,7 +42,7 @@ fn load_point(index: u32) -> Point {
     for (var i = 0u; i < POINT_WORDS; i++) {
         w[i] = points[base + i];
     }
-    return p_from_affine_words(w);
+    return p_from_montgomery_affine_words(w);
 }
 
 // Sums stay in Montgomery form between the kernels (the limbs packed into words).
