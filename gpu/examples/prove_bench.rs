@@ -2,7 +2,7 @@
 //! the GPU (from the hardware cut-offs on; every primitive; MSMs only; FFTs only), each proof checked byte-equal to the CPU
 //! engine's with the same seed (and verified by the prover). Prints the adapter.
 //!
-//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [model ...]`
+//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [unrolled|rows|loops] [model ...]`
 //! (default models: mlp_784_128_10 lenet_28; the params cache is target/zkinfer-params)
 
 #![allow(clippy::unwrap_used)]
@@ -17,7 +17,7 @@ use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use zkinfer_engine::backend::Backend;
-use zkinfer_gpu::{Cutoffs, DeviceChoice, GpuBackend, GpuContext};
+use zkinfer_gpu::{Cutoffs, DeviceChoice, FieldForm, GpuBackend, GpuContext};
 use zkinfer_models::data::InputData;
 use zkinfer_models::{onnx, quantize};
 use zkinfer_prover::device::ChosenDevice;
@@ -33,11 +33,18 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let choice: DeviceChoice = args.next().unwrap_or_else(|| "gpu".into()).parse().unwrap();
     let mut models: Vec<String> = args.collect();
+    let form = match models.first().map(|m| m.parse::<FieldForm>()) {
+        Some(Ok(form)) => {
+            models.remove(0);
+            form
+        }
+        _ => FieldForm::Unrolled,
+    };
     if models.is_empty() {
         models = vec!["mlp_784_128_10".into(), "lenet_28".into()];
     }
-    let context = Arc::new(GpuContext::open(choice).unwrap());
-    println!("adapter: {}", context.adapter());
+    let context = Arc::new(GpuContext::open_with(choice, form).unwrap());
+    println!("adapter: {}, field code: {form}", context.adapter());
     println!("cpu threads: {}", rayon::current_num_threads());
     let variants: [(&str, Cutoffs); 4] = [
         ("gpu: default cut-offs", Cutoffs::HARDWARE),

@@ -12,9 +12,11 @@ const LIMBS: usize = 16;
 const WORDS: usize = 8;
 
 /// The unrolled core for the modulus `modulus` (16-bit limbs, little-endian) and the
-/// reduction factor `neg_inv` (`-p^-1 mod 2^16`).
-pub(crate) fn unrolled_core(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
-    [is_zero(), geq(), sub_raw(), add(), mul(modulus, neg_inv), unpack(), pack()].join("\n")
+/// reduction factor `neg_inv` (`-p^-1 mod 2^16`). With `rows_in_a_loop`, the product loops over
+/// its sixteen rows (one limb of `a` each, every row written out): a sixteenth of the code.
+pub(crate) fn unrolled_core(modulus: &[u32; LIMBS], neg_inv: u32, rows_in_a_loop: bool) -> String {
+    let mul = if rows_in_a_loop { mul_rows_in_a_loop(modulus, neg_inv) } else { mul(modulus, neg_inv) };
+    [is_zero(), geq(), sub_raw(), add(), mul, unpack(), pack()].join("\n")
 }
 
 fn is_zero() -> String {
@@ -60,42 +62,78 @@ fn add() -> String {
 /// The Montgomery product by coarsely integrated operand scanning, as in field_loops.wgsl,
 /// with the accumulator in scalars `t0..t17`.
 fn mul(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
+    let mut s = mul_head();
+    for i in 0..LIMBS {
+        let _ = writeln!(s, "    // row {i}: t += a[{i}] * b, then t = (t + m * p) / 2^16");
+        let _ = writeln!(s, "    ai = a[{i}];");
+        mul_row(&mut s, modulus, neg_inv, "    ");
+    }
+    mul_tail(&mut s);
+    s
+}
+
+/// The same product with the rows in a loop: `a`'s limbs shift down one per row.
+fn mul_rows_in_a_loop(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
+    let mut s = mul_head();
+    for i in 0..LIMBS {
+        let _ = writeln!(s, "    var a{i} = a[{i}];");
+    }
+    s.push_str("    for (var row = 0u; row < LIMBS; row++) {\n        ai = a0;\n");
+    for i in 0..LIMBS - 1 {
+        let _ = writeln!(s, "        a{i} = a{};", i + 1);
+    }
+    mul_row(&mut s, modulus, neg_inv, "        ");
+    s.push_str("    }\n");
+    mul_tail(&mut s);
+    s
+}
+
+fn mul_head() -> String {
     let mut s = String::from("fn f_mul(a: Limbs, b: Limbs) -> Limbs {\n");
     for j in 0..LIMBS + 2 {
         let _ = writeln!(s, "    var t{j} = 0u;");
     }
-    s.push_str("    var s: u32;\n    var carry: u32;\n    var m: u32;\n    var ai: u32;\n");
-    for i in 0..LIMBS {
-        let _ = writeln!(s, "    // limb {i}: t += a[{i}] * b, then t = (t + m * p) / 2^16");
-        let _ = writeln!(s, "    ai = a[{i}];");
-        s.push_str("    carry = 0u;\n");
-        for j in 0..LIMBS {
-            let _ = writeln!(s, "    s = t{j} + ai * b[{j}] + carry;");
-            let _ = writeln!(s, "    t{j} = s & LIMB_MASK;");
-            s.push_str("    carry = s >> 16u;\n");
-        }
-        s.push_str("    s = t16 + carry;\n    t16 = s & LIMB_MASK;\n    t17 = s >> 16u;\n");
-        let _ = writeln!(s, "    m = (t0 * {neg_inv}u) & LIMB_MASK;");
-        let _ = writeln!(s, "    carry = (t0 + m * {}u) >> 16u;", modulus[0]);
-        for (j, &limb) in modulus.iter().enumerate().skip(1) {
-            match limb {
-                0 => {
-                    let _ = writeln!(s, "    s = t{j} + carry;");
-                }
-                _ => {
-                    let _ = writeln!(s, "    s = t{j} + m * {limb}u + carry;");
-                }
-            }
-            let _ = writeln!(s, "    t{} = s & LIMB_MASK;", j - 1);
-            s.push_str("    carry = s >> 16u;\n");
-        }
-        s.push_str("    s = t16 + carry;\n    t15 = s & LIMB_MASK;\n    t16 = t17 + (s >> 16u);\n    t17 = 0u;\n");
+    for j in 0..LIMBS {
+        let _ = writeln!(s, "    let b{j} = b[{j}];");
     }
+    s.push_str("    var s: u32;\n    var carry: u32;\n    var m: u32;\n    var ai: u32;\n");
+    s
+}
+
+/// One row: `t += ai * b`, then `t = (t + m * p) / 2^16` with `m` making the low limb vanish.
+fn mul_row(s: &mut String, modulus: &[u32; LIMBS], neg_inv: u32, indent: &str) {
+    let _ = writeln!(s, "{indent}carry = 0u;");
+    for j in 0..LIMBS {
+        let _ = writeln!(s, "{indent}s = t{j} + ai * b{j} + carry;");
+        let _ = writeln!(s, "{indent}t{j} = s & LIMB_MASK;");
+        let _ = writeln!(s, "{indent}carry = s >> 16u;");
+    }
+    let _ = writeln!(s, "{indent}s = t16 + carry;\n{indent}t16 = s & LIMB_MASK;\n{indent}t17 = s >> 16u;");
+    let _ = writeln!(s, "{indent}m = (t0 * {neg_inv}u) & LIMB_MASK;");
+    let _ = writeln!(s, "{indent}carry = (t0 + m * {}u) >> 16u;", modulus[0]);
+    for (j, &limb) in modulus.iter().enumerate().skip(1) {
+        match limb {
+            0 => {
+                let _ = writeln!(s, "{indent}s = t{j} + carry;");
+            }
+            _ => {
+                let _ = writeln!(s, "{indent}s = t{j} + m * {limb}u + carry;");
+            }
+        }
+        let _ = writeln!(s, "{indent}t{} = s & LIMB_MASK;", j - 1);
+        let _ = writeln!(s, "{indent}carry = s >> 16u;");
+    }
+    let _ = writeln!(
+        s,
+        "{indent}s = t16 + carry;\n{indent}t15 = s & LIMB_MASK;\n{indent}t16 = t17 + (s >> 16u);\n{indent}t17 = 0u;"
+    );
+}
+
+fn mul_tail(s: &mut String) {
     let limbs: Vec<String> = (0..LIMBS).map(|j| format!("t{j}")).collect();
     let _ = writeln!(s, "    var r = Limbs({});", limbs.join(", "));
     s.push_str("    // t < 2p < 2^256, so t16 is zero and one subtraction is enough.\n");
     s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
-    s
 }
 
 fn unpack() -> String {
@@ -118,10 +156,14 @@ mod tests {
         let mut modulus = [0u32; LIMBS];
         modulus[0] = 1;
         modulus[15] = 0x4000;
-        let core = unrolled_core(&modulus, 0xffff);
+        let core = unrolled_core(&modulus, 0xffff, false);
         // Per limb of a: one product with the modulus's top limb, none with the zero limbs.
         assert_eq!(core.matches("m * 16384u").count(), LIMBS);
         assert_eq!(core.matches("m * 0u").count(), 0);
         assert!(!core.contains("for ("), "no loops");
+        // The rows in a loop: one row written out.
+        let rows = unrolled_core(&modulus, 0xffff, true);
+        assert_eq!(rows.matches("m * 16384u").count(), 1);
+        assert_eq!(rows.matches("for (").count(), 1);
     }
 }

@@ -50,6 +50,9 @@ pub enum FieldForm {
     /// Written out without loops: every limb in a register, no products with the modulus's zero
     /// limbs, no bounds checks. The default.
     Unrolled,
+    /// The same, but the product loops over its sixteen rows (each row written out): every limb
+    /// still in a register, a sixteenth of the product's code.
+    Rows,
 }
 
 impl std::str::FromStr for FieldForm {
@@ -59,7 +62,8 @@ impl std::str::FromStr for FieldForm {
         match s {
             "loops" => Ok(Self::Loops),
             "unrolled" => Ok(Self::Unrolled),
-            other => Err(format!("unknown field form `{other}` (expected loops or unrolled)")),
+            "rows" => Ok(Self::Rows),
+            other => Err(format!("unknown field form `{other}` (expected loops, unrolled or rows)")),
         }
     }
 }
@@ -69,6 +73,7 @@ impl std::fmt::Display for FieldForm {
         f.write_str(match self {
             Self::Loops => "loops",
             Self::Unrolled => "unrolled",
+            Self::Rows => "rows",
         })
     }
 }
@@ -78,7 +83,8 @@ fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
     let modulus = modulus_limbs::<F>();
     let core = match form {
         FieldForm::Loops => FIELD_LOOPS.to_string(),
-        FieldForm::Unrolled => unrolled_core(&modulus, negated_inverse::<F>()),
+        FieldForm::Unrolled => unrolled_core(&modulus, negated_inverse::<F>(), false),
+        FieldForm::Rows => unrolled_core(&modulus, negated_inverse::<F>(), true),
     };
     let modulus_literal = modulus.iter().map(|l| format!("{l}u")).collect::<Vec<_>>().join(", ");
     FIELD
@@ -124,7 +130,7 @@ mod tests {
 
     #[test]
     fn sources_have_no_placeholder_left() {
-        for form in [FieldForm::Loops, FieldForm::Unrolled] {
+        for form in [FieldForm::Loops, FieldForm::Unrolled, FieldForm::Rows] {
             assert!(!curve_source(form).contains("{{"));
             assert!(!fft_source(form).contains("{{"));
             assert!(!curve_test_source(form).contains("{{"));
@@ -133,7 +139,7 @@ mod tests {
 
     #[test]
     fn field_forms_parse_and_print() {
-        for form in [FieldForm::Loops, FieldForm::Unrolled] {
+        for form in [FieldForm::Loops, FieldForm::Unrolled, FieldForm::Rows] {
             assert_eq!(form.to_string().parse::<FieldForm>(), Ok(form));
         }
         assert!("fast".parse::<FieldForm>().is_err());
@@ -145,8 +151,8 @@ mod tests {
 mod validation {
     #[test]
     fn sources_validate() {
-        use super::FieldForm::{Loops, Unrolled};
-        for (name, source) in [Loops, Unrolled].into_iter().flat_map(|form| {
+        use super::FieldForm::{Loops, Rows, Unrolled};
+        for (name, source) in [Loops, Unrolled, Rows].into_iter().flat_map(|form| {
             [
                 ("curve", super::curve_source(form)),
                 ("fft", super::fft_source(form)),
