@@ -2,7 +2,7 @@
 //! the GPU (from the hardware cut-offs on; every primitive; MSMs only; FFTs only), each proof checked byte-equal to the CPU
 //! engine's with the same seed (and verified by the prover). Prints the adapter.
 //!
-//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [unrolled|rows|loops] [model ...]`
+//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [rows|unrolled] [model ...]`
 //! (default models: mlp_784_128_10 lenet_28; the params cache is target/zkinfer-params)
 
 #![allow(clippy::unwrap_used)]
@@ -38,7 +38,7 @@ fn main() {
             models.remove(0);
             form
         }
-        _ => FieldForm::Unrolled,
+        _ => FieldForm::Rows,
     };
     if models.is_empty() {
         models = vec!["mlp_784_128_10".into(), "lenet_28".into()];

@@ -203,9 +203,9 @@ pub struct GpuContext {
 impl GpuContext {
     /// Opens the adapter `choice` names: for [`DeviceChoice::Auto`] the first hardware GPU,
     /// for [`DeviceChoice::Gpu`] the first adapter or the one at that index, with the field code
-    /// unrolled ([`FieldForm::Unrolled`]).
+    /// in its default form ([`FieldForm::Rows`]).
     pub fn open(choice: DeviceChoice) -> Result<Self, GpuError> {
-        Self::open_with(choice, FieldForm::Unrolled)
+        Self::open_with(choice, FieldForm::Rows)
     }
 
     /// The same, with the field code in the given form.

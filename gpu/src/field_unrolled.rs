@@ -1,8 +1,9 @@
-//! The field core of `shaders/field.wgsl` written out without loops: the same functions and the
-//! same arithmetic as `shaders/field_loops.wgsl`, unrolled here, with every limb a named scalar
-//! or an array element at a constant index (so a GPU compiler keeps them in registers and naga
-//! needs no bounds checks) and the Montgomery reduction's products with the modulus's zero
-//! limbs left out (a pasta modulus has seven).
+//! The field core of `shaders/field.wgsl`, written out here: every limb a named scalar or an
+//! array element at a constant index (so a GPU compiler keeps them in registers and naga needs
+//! no bounds checks), and the Montgomery reduction's products with the modulus's zero limbs left
+//! out (a pasta modulus has seven). The arithmetic: 16-bit limbs, so that a limb product plus
+//! two limbs fits a u32; the product by coarsely integrated operand scanning (per limb of `a`,
+//! one row: add `a_i · b`, then add the multiple of p that clears the low limb and shift).
 
 use std::fmt::Write;
 
@@ -59,8 +60,8 @@ fn add() -> String {
     s
 }
 
-/// The Montgomery product by coarsely integrated operand scanning, as in field_loops.wgsl,
-/// with the accumulator in scalars `t0..t17`.
+/// The Montgomery product by coarsely integrated operand scanning, every row written out, with
+/// the accumulator in scalars `t0..t17`.
 fn mul(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
     let mut s = mul_head();
     for i in 0..LIMBS {

@@ -7,9 +7,9 @@
 //!
 //! Runs and segments are short because Mesa's llvmpipe (the software adapter CI runs on) ends
 //! every loop of a shader invocation after 65,535 iterations in all, without an error, and one
-//! point addition costs about 600 of them: a thread that adds a thousand points there returns a
-//! wrong sum. Runs also spread a crowded bucket (small scalars put many points in a few
-//! buckets) over many threads.
+//! point addition costs a few hundred of them (its products loop over their rows): a thread
+//! that adds a thousand points there returns a wrong sum. Runs also spread a crowded bucket
+//! (small scalars put many points in a few buckets) over many threads.
 
 use ff::PrimeField;
 use group::{Curve, Group};

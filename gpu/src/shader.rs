@@ -6,7 +6,6 @@ use halo2_proofs::pasta::{Fp, Fq};
 use crate::field_unrolled::unrolled_core;
 
 const FIELD: &str = include_str!("shaders/field.wgsl");
-const FIELD_LOOPS: &str = include_str!("shaders/field_loops.wgsl");
 const CURVE: &str = include_str!("shaders/curve.wgsl");
 const MSM: &str = include_str!("shaders/msm.wgsl");
 const FFT: &str = include_str!("shaders/fft.wgsl");
@@ -43,16 +42,15 @@ fn negated_inverse<F: PrimeField<Repr = [u8; 32]>>() -> u32 {
 /// How the field core is written (the same arithmetic either way; see `shaders/field.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldForm {
-    /// With loops over the limbs: the short, readable reference form. On lavapipe it compiles
-    /// and runs slower than the unrolled form (the curve kernels' tests: about 100 s of compile
-    /// on two cores against about 40 s).
-    Loops,
-    /// Written out without loops: every limb in a register, no products with the modulus's zero
-    /// limbs, no bounds checks. The default.
-    Unrolled,
-    /// The same, but the product loops over its sixteen rows (each row written out): every limb
-    /// still in a register, a sixteenth of the product's code.
+    /// The product loops over its sixteen rows, each row written out; everything else written
+    /// out without loops. Every limb stays in a register (no indexing by a variable, so no
+    /// bounds checks either), and products with the modulus's zero limbs are left out. The
+    /// default: as fast as [`FieldForm::Unrolled`] on an H200 and quickest to compile (7 s on
+    /// the H200, 3 s on lavapipe).
     Rows,
+    /// Everything written out, the product's rows too: four times the compile time for the
+    /// same speed (BENCHMARKS.md).
+    Unrolled,
 }
 
 impl std::str::FromStr for FieldForm {
@@ -60,10 +58,9 @@ impl std::str::FromStr for FieldForm {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "loops" => Ok(Self::Loops),
-            "unrolled" => Ok(Self::Unrolled),
             "rows" => Ok(Self::Rows),
-            other => Err(format!("unknown field form `{other}` (expected loops, unrolled or rows)")),
+            "unrolled" => Ok(Self::Unrolled),
+            other => Err(format!("unknown field form `{other}` (expected rows or unrolled)")),
         }
     }
 }
@@ -71,7 +68,6 @@ impl std::str::FromStr for FieldForm {
 impl std::fmt::Display for FieldForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Loops => "loops",
             Self::Unrolled => "unrolled",
             Self::Rows => "rows",
         })
@@ -82,7 +78,6 @@ fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
     let r = F::from(2).pow_vartime([256]);
     let modulus = modulus_limbs::<F>();
     let core = match form {
-        FieldForm::Loops => FIELD_LOOPS.to_string(),
         FieldForm::Unrolled => unrolled_core(&modulus, negated_inverse::<F>(), false),
         FieldForm::Rows => unrolled_core(&modulus, negated_inverse::<F>(), true),
     };
@@ -130,7 +125,7 @@ mod tests {
 
     #[test]
     fn sources_have_no_placeholder_left() {
-        for form in [FieldForm::Loops, FieldForm::Unrolled, FieldForm::Rows] {
+        for form in [FieldForm::Rows, FieldForm::Unrolled] {
             assert!(!curve_source(form).contains("{{"));
             assert!(!fft_source(form).contains("{{"));
             assert!(!curve_test_source(form).contains("{{"));
@@ -139,7 +134,7 @@ mod tests {
 
     #[test]
     fn field_forms_parse_and_print() {
-        for form in [FieldForm::Loops, FieldForm::Unrolled, FieldForm::Rows] {
+        for form in [FieldForm::Rows, FieldForm::Unrolled] {
             assert_eq!(form.to_string().parse::<FieldForm>(), Ok(form));
         }
         assert!("fast".parse::<FieldForm>().is_err());
@@ -151,8 +146,8 @@ mod tests {
 mod validation {
     #[test]
     fn sources_validate() {
-        use super::FieldForm::{Loops, Rows, Unrolled};
-        for (name, source) in [Loops, Unrolled, Rows].into_iter().flat_map(|form| {
+        use super::FieldForm::{Rows, Unrolled};
+        for (name, source) in [Rows, Unrolled].into_iter().flat_map(|form| {
             [
                 ("curve", super::curve_source(form)),
                 ("fft", super::fft_source(form)),

@@ -4,10 +4,10 @@
 // memory, or its Montgomery form inside a kernel). Working form: 16 limbs of 16 bits each, so
 // that every limb product and its carries fit one u32. Montgomery radix R = 2^256.
 //
-// The core (f_is_zero, f_geq, f_sub_raw, f_add, f_mul, f_unpack, f_pack) comes in one of two
-// forms, the same arithmetic: field_loops.wgsl, or the same functions unrolled by the host
-// (field_unrolled.rs: no loops and no indexing by variables, so a compiler can keep every limb
-// in a register, and products with the modulus's zero limbs left out).
+// The core (f_is_zero, f_geq, f_sub_raw, f_add, f_mul, f_unpack, f_pack) is written out by the
+// host (field_unrolled.rs): no indexing by variables, so a compiler keeps every limb in a
+// register, and no products with the modulus's zero limbs. The product's sixteen rows are a
+// loop or written out too (FieldForm).
 
 alias Limbs = array<u32, 16>;
 

@@ -10,7 +10,8 @@
 //                  which the host finishes.
 // Short runs and segments bound the loop iterations of one thread: Mesa's llvmpipe (lavapipe)
 // stops every loop of an invocation after 65,535 iterations in all, silently, and one point
-// addition here takes about 600 of them. They also spread a crowded bucket over many threads.
+// addition here takes a few hundred of them (its products loop over their rows). They also
+// spread a crowded bucket over many threads.
 // An entry is a point index, with bit 31 set when the point enters negated.
 
 struct MsmParams {
