@@ -221,3 +221,24 @@ fn every_engine_proves_and_an_unknown_one_is_refused() {
     let (ok, _, stderr) = zkinfer_params(&["demo", "--engine", "gpu"]);
     assert!(!ok && stderr.contains("unknown engine 'gpu'"), "{stderr}");
 }
+
+/// `zkinfer devices` lists the adapters, and `--device gpu` proves on the first one (lavapipe in
+/// CI) with every primitive compared against the CPU (`--engine check`); without any adapter
+/// it proves on the CPU after one line saying why.
+#[test]
+fn devices_are_listed_and_a_gpu_proof_verifies() {
+    let (ok, stdout, stderr) = zkinfer(&["devices"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("--device auto proves on"), "{stdout}");
+    let has_adapter = stdout.contains("gpu:0");
+    if std::env::var_os("ZKINFER_REQUIRE_GPU").is_some() {
+        assert!(has_adapter, "ZKINFER_REQUIRE_GPU is set, but no adapter is listed: {stdout}");
+    }
+    let (ok, json, stderr) = zkinfer_params(&["demo", "--device", "gpu", "--engine", "check", "--json"]);
+    assert!(ok, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(v["verified"], true);
+    if !has_adapter {
+        assert!(stderr.contains("proving on the CPU"), "{stderr}");
+    }
+}

@@ -182,14 +182,22 @@ fn the_group_law_and_fq_equal_the_cpu() {
     }
 }
 
-/// The zoo's small models, proven by the engine with every primitive the device runs on the GPU
-/// (MSMs and FFTs), equal the stock prover's proofs with the
-/// same seed, and the verifier accepts them (the prover checks every proof).
+/// Every zoo model, proven by the engine with every primitive on the GPU (MSMs and FFTs),
+/// equals the stock prover's proof with the same seed, and the verifier accepts it (the prover
+/// checks every proof). The small models here, the larger two below (about a minute and a half
+/// on lavapipe with two cores).
 #[test]
 fn proofs_on_the_gpu_equal_the_stock_proofs() {
     let Some(gpu) = common::backend() else { return };
-    // The zoo's small models (the larger two take minutes on a software adapter).
     for name in ["digits_mlp", "digits_cnn"] {
+        proof_equals_the_stock_proof(&gpu, name);
+    }
+}
+
+#[test]
+fn proofs_of_the_larger_models_on_the_gpu_equal_the_stock_proofs() {
+    let Some(gpu) = common::backend() else { return };
+    for name in ["mlp_784_128_10", "lenet_28"] {
         proof_equals_the_stock_proof(&gpu, name);
     }
 }
