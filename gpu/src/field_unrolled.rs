@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-/// Limbs of a field element.
+/// Fe of a field element.
 const LIMBS: usize = 16;
 /// u32 words of a field element.
 const WORDS: usize = 8;
@@ -20,14 +20,97 @@ pub(crate) fn unrolled_core(modulus: &[u32; LIMBS], neg_inv: u32, rows_in_a_loop
     [is_zero(), geq(), sub_raw(), add(), mul, unpack(), pack()].join("\n")
 }
 
+/// The core over packed words ([`crate::FieldForm::Packed`]): a field element is its eight u32
+/// words, half the registers of sixteen limbs; the product takes its 16-bit limbs out of the
+/// words as it goes (the rows in a loop, two rows per word of `a`) and packs the result.
+pub(crate) fn packed_core(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
+    [packed_is_zero(), packed_geq(), packed_sub_raw(), packed_add(), packed_mul(modulus, neg_inv), identity_pack()]
+        .join("\n")
+}
+
+fn packed_is_zero() -> String {
+    let terms: Vec<String> = (0..WORDS).map(|i| format!("a[{i}]")).collect();
+    format!("fn f_is_zero(a: Fe) -> bool {{\n    return ({}) == 0u;\n}}\n", terms.join(" | "))
+}
+
+fn packed_geq() -> String {
+    let mut s = String::from("fn f_geq(a: Fe, b: Fe) -> bool {\n    var gt = false;\n    var eq = true;\n");
+    for j in (0..WORDS).rev() {
+        let _ = writeln!(s, "    gt = gt | (eq & (a[{j}] > b[{j}]));");
+        let _ = writeln!(s, "    eq = eq & (a[{j}] == b[{j}]);");
+    }
+    s.push_str("    return gt | eq;\n}\n");
+    s
+}
+
+/// `a - b` word by word, the borrow from comparisons.
+fn packed_sub_raw() -> String {
+    let mut s = String::from("fn f_sub_raw(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var d: u32;\n");
+    s.push_str("    var borrow = 0u;\n    var below: u32;\n");
+    for i in 0..WORDS {
+        let _ = writeln!(s, "    d = a[{i}] - b[{i}];");
+        let _ = writeln!(s, "    below = u32(a[{i}] < b[{i}]);");
+        let _ = writeln!(s, "    r[{i}] = d - borrow;");
+        let _ = writeln!(s, "    borrow = below | u32(d < borrow);");
+    }
+    s.push_str("    return r;\n}\n");
+    s
+}
+
+/// `a + b` word by word (both below p < 2^255: no carry out), then one conditional subtraction.
+fn packed_add() -> String {
+    let mut s = String::from("fn f_add(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var x: u32;\n");
+    s.push_str("    var carry = 0u;\n    var over: u32;\n");
+    for i in 0..WORDS {
+        let _ = writeln!(s, "    x = a[{i}] + b[{i}];");
+        let _ = writeln!(s, "    over = u32(x < a[{i}]);");
+        let _ = writeln!(s, "    r[{i}] = x + carry;");
+        let _ = writeln!(s, "    carry = over | u32(r[{i}] < x);");
+    }
+    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    s
+}
+
+/// The product over 16-bit limbs taken out of the words: `b`'s sixteen limbs once, `a`'s two per
+/// loop iteration (a word of `a` shifts in per iteration).
+fn packed_mul(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
+    let mut s = mul_head_without_b();
+    for j in 0..WORDS {
+        let _ = writeln!(s, "    let b{} = b[{j}] & LIMB_MASK;", 2 * j);
+        let _ = writeln!(s, "    let b{} = b[{j}] >> 16u;", 2 * j + 1);
+        let _ = writeln!(s, "    var w{j} = a[{j}];");
+    }
+    s.push_str("    var word: u32;\n");
+    s.push_str("    for (var i = 0u; i < WORDS; i++) {\n        word = w0;\n");
+    for j in 0..WORDS - 1 {
+        let _ = writeln!(s, "        w{j} = w{};", j + 1);
+    }
+    s.push_str("        ai = word & LIMB_MASK;\n");
+    mul_row(&mut s, modulus, neg_inv, "        ");
+    s.push_str("        ai = word >> 16u;\n");
+    mul_row(&mut s, modulus, neg_inv, "        ");
+    s.push_str("    }\n");
+    let words: Vec<String> = (0..WORDS).map(|j| format!("t{} | (t{} << 16u)", 2 * j, 2 * j + 1)).collect();
+    let _ = writeln!(s, "    var r = Fe({});", words.join(", "));
+    s.push_str("    // t < 2p < 2^256, so t16 is zero and one subtraction is enough.\n");
+    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    s
+}
+
+/// Storage words are the working form.
+fn identity_pack() -> String {
+    "fn f_unpack(w: array<u32, 8>) -> Fe {\n    return w;\n}\n\nfn f_pack(a: Fe) -> array<u32, 8> {\n    return a;\n}\n"
+        .to_string()
+}
+
 fn is_zero() -> String {
     let terms: Vec<String> = (0..LIMBS).map(|i| format!("a[{i}]")).collect();
-    format!("fn f_is_zero(a: Limbs) -> bool {{\n    return ({}) == 0u;\n}}\n", terms.join(" | "))
+    format!("fn f_is_zero(a: Fe) -> bool {{\n    return ({}) == 0u;\n}}\n", terms.join(" | "))
 }
 
 /// `a >= b`, from the top limb down, without branches.
 fn geq() -> String {
-    let mut s = String::from("fn f_geq(a: Limbs, b: Limbs) -> bool {\n    var gt = false;\n    var eq = true;\n");
+    let mut s = String::from("fn f_geq(a: Fe, b: Fe) -> bool {\n    var gt = false;\n    var eq = true;\n");
     for j in (0..LIMBS).rev() {
         let _ = writeln!(s, "    gt = gt | (eq & (a[{j}] > b[{j}]));");
         let _ = writeln!(s, "    eq = eq & (a[{j}] == b[{j}]);");
@@ -37,7 +120,7 @@ fn geq() -> String {
 }
 
 fn sub_raw() -> String {
-    let mut s = String::from("fn f_sub_raw(a: Limbs, b: Limbs) -> Limbs {\n    var r: Limbs;\n    var d: u32;\n");
+    let mut s = String::from("fn f_sub_raw(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var d: u32;\n");
     s.push_str("    var borrow = 0u;\n");
     for i in 0..LIMBS {
         let _ = writeln!(s, "    d = (a[{i}] | 0x10000u) - b[{i}] - borrow;");
@@ -49,7 +132,7 @@ fn sub_raw() -> String {
 }
 
 fn add() -> String {
-    let mut s = String::from("fn f_add(a: Limbs, b: Limbs) -> Limbs {\n    var r: Limbs;\n    var t: u32;\n");
+    let mut s = String::from("fn f_add(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var t: u32;\n");
     s.push_str("    var carry = 0u;\n");
     for i in 0..LIMBS {
         let _ = writeln!(s, "    t = a[{i}] + b[{i}] + carry;");
@@ -90,12 +173,17 @@ fn mul_rows_in_a_loop(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
 }
 
 fn mul_head() -> String {
-    let mut s = String::from("fn f_mul(a: Limbs, b: Limbs) -> Limbs {\n");
-    for j in 0..LIMBS + 2 {
-        let _ = writeln!(s, "    var t{j} = 0u;");
-    }
+    let mut s = mul_head_without_b();
     for j in 0..LIMBS {
         let _ = writeln!(s, "    let b{j} = b[{j}];");
+    }
+    s
+}
+
+fn mul_head_without_b() -> String {
+    let mut s = String::from("fn f_mul(a: Fe, b: Fe) -> Fe {\n");
+    for j in 0..LIMBS + 2 {
+        let _ = writeln!(s, "    var t{j} = 0u;");
     }
     s.push_str("    var s: u32;\n    var carry: u32;\n    var m: u32;\n    var ai: u32;\n");
     s
@@ -132,7 +220,7 @@ fn mul_row(s: &mut String, modulus: &[u32; LIMBS], neg_inv: u32, indent: &str) {
 
 fn mul_tail(s: &mut String) {
     let limbs: Vec<String> = (0..LIMBS).map(|j| format!("t{j}")).collect();
-    let _ = writeln!(s, "    var r = Limbs({});", limbs.join(", "));
+    let _ = writeln!(s, "    var r = Fe({});", limbs.join(", "));
     s.push_str("    // t < 2p < 2^256, so t16 is zero and one subtraction is enough.\n");
     s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
 }
@@ -140,12 +228,12 @@ fn mul_tail(s: &mut String) {
 fn unpack() -> String {
     let limbs: Vec<String> =
         (0..WORDS).flat_map(|i| [format!("w[{i}] & LIMB_MASK"), format!("w[{i}] >> 16u")]).collect();
-    format!("fn f_unpack(w: array<u32, 8>) -> Limbs {{\n    return Limbs({});\n}}\n", limbs.join(", "))
+    format!("fn f_unpack(w: array<u32, 8>) -> Fe {{\n    return Fe({});\n}}\n", limbs.join(", "))
 }
 
 fn pack() -> String {
     let words: Vec<String> = (0..WORDS).map(|i| format!("a[{}] | (a[{}] << 16u)", 2 * i, 2 * i + 1)).collect();
-    format!("fn f_pack(a: Limbs) -> array<u32, 8> {{\n    return array<u32, 8>({});\n}}\n", words.join(", "))
+    format!("fn f_pack(a: Fe) -> array<u32, 8> {{\n    return array<u32, 8>({});\n}}\n", words.join(", "))
 }
 
 #[cfg(test)]

@@ -35,6 +35,8 @@ const RUN_LENGTH: u32 = 32;
 /// The widest reduce segment (`2^bits` buckets, two additions each) on a software adapter,
 /// within llvmpipe's loop limit.
 const SOFTWARE_SEGMENT_BITS: u32 = 4;
+/// From this many segments a window's read-back converts in parallel.
+const PARALLEL_PAIRS: usize = 256;
 /// Reduce threads to aim for: a thread adds its segment's buckets one after another, so a
 /// segment is cut shorter until this many threads share the work (the host then finishes more
 /// segments, in parallel).
@@ -78,14 +80,14 @@ fn magnitudes(scalars: Scalars<'_>) -> (Vec<Magnitude>, u32) {
         }
         Scalars::Small(values) => {
             let m: Vec<Magnitude> = values
-                .iter()
+                .par_iter()
                 .map(|v| {
                     let mut bytes = [0u8; 32];
                     bytes[..8].copy_from_slice(&v.unsigned_abs().to_le_bytes());
                     Magnitude { bytes, negative: *v < 0 }
                 })
                 .collect();
-            let widest = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+            let widest = values.par_iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
             (m, 64 - widest.leading_zeros())
         }
     }
@@ -108,9 +110,9 @@ fn reduce_segment_bits(c: u32, all_buckets: usize, kind: AdapterKind) -> u32 {
     }
 }
 
-/// One window's counting sort: `offsets[d]..offsets[d + 1]` are the entries of digit `d`
-/// (digit 0 has none: those points add nothing).
-fn sort_window(scalars: &[Magnitude], window: u32, c: u32) -> (Vec<u32>, Vec<u32>) {
+/// One window's counting sort into `entries` (one per scalar): `offsets[d]..offsets[d + 1]`
+/// are the entries of digit `d` (digit 0 has none: those points add nothing).
+fn sort_window(scalars: &[Magnitude], window: u32, c: u32, entries: &mut [u32]) -> Vec<u32> {
     let buckets = 1usize << c;
     let start = window * c;
     let width = c.min(256 - start);
@@ -125,7 +127,6 @@ fn sort_window(scalars: &[Magnitude], window: u32, c: u32) -> (Vec<u32>, Vec<u32
         offsets[b + 1] += offsets[b];
     }
     let mut next = offsets.clone();
-    let mut entries = vec![0u32; scalars.len()];
     for (i, (&d, s)) in digits.iter().zip(scalars).enumerate() {
         if d != 0 {
             let slot = &mut next[d as usize];
@@ -133,7 +134,7 @@ fn sort_window(scalars: &[Magnitude], window: u32, c: u32) -> (Vec<u32>, Vec<u32
             *slot += 1;
         }
     }
-    (offsets, entries)
+    offsets
 }
 
 /// `Σ scalars[i] · bases[i]` on the GPU.
@@ -176,17 +177,21 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     let mut window_sums = vec![Eq::identity(); windows as usize];
     for first in (0..windows).step_by(per_pass as usize) {
         let pass: Vec<u32> = (first..(first + per_pass).min(windows)).collect();
-        let sorted: Vec<(Vec<u32>, Vec<u32>)> = pass.par_iter().map(|&w| sort_window(&magnitudes, w, c)).collect();
+        let mut entries = vec![0u32; pass.len() * n];
+        let offsets: Vec<Vec<u32>> = entries
+            .par_chunks_mut(n)
+            .zip(&pass)
+            .map(|(window_entries, &w)| sort_window(&magnitudes, w, c, window_entries))
+            .collect();
         // Every bucket's stretch of the pass's entries, window by window.
-        let stretches: Vec<(u32, u32)> = sorted
+        let stretches: Vec<(u32, u32)> = offsets
             .iter()
             .enumerate()
-            .flat_map(|(k, (offsets, _))| {
+            .flat_map(|(k, offsets)| {
                 let base = (k * n) as u32;
                 offsets.windows(2).map(move |o| (base + o[0], base + o[1]))
             })
             .collect();
-        let entries: Vec<u32> = sorted.iter().flat_map(|(_, e)| e.iter().copied()).collect();
         let shape = PassShape { n, windows: pass.len(), buckets, segment, segments };
         let steps = plan_steps(stretches);
         phases.mark("sort");
@@ -247,10 +252,13 @@ impl Phases {
 
 /// `Σ_segments T + lo · R` for one window's reduced segments.
 fn finish_window(words: &[u32], segment: usize) -> Result<Eq, GpuError> {
-    let pairs: Vec<(Eq, Eq)> = words
-        .chunks_exact(2 * PROJECTIVE_WORDS)
-        .map(|w| Ok((words_to_projective(&w[..PROJECTIVE_WORDS])?, words_to_projective(&w[PROJECTIVE_WORDS..])?)))
-        .collect::<Result<_, GpuError>>()?;
+    let pair =
+        |w: &[u32]| Ok((words_to_projective(&w[..PROJECTIVE_WORDS])?, words_to_projective(&w[PROJECTIVE_WORDS..])?));
+    let pairs: Vec<(Eq, Eq)> = if words.len() < PARALLEL_PAIRS * 2 * PROJECTIVE_WORDS {
+        words.chunks_exact(2 * PROJECTIVE_WORDS).map(pair).collect::<Result<_, GpuError>>()?
+    } else {
+        words.par_chunks_exact(2 * PROJECTIVE_WORDS).map(pair).collect::<Result<_, GpuError>>()?
+    };
     let totals: Eq = pairs.iter().map(|(t, _)| *t).sum();
     let running: Vec<Eq> = pairs.iter().map(|(_, r)| *r).collect();
     let mut affine = vec![Eq::identity().to_affine(); running.len()];
@@ -399,7 +407,8 @@ mod tests {
                 Magnitude { bytes, negative: *v == 2 }
             })
             .collect();
-        let (offsets, entries) = sort_window(&scalars, 0, 2);
+        let mut entries = vec![0u32; scalars.len()];
+        let offsets = sort_window(&scalars, 0, 2, &mut entries);
         assert_eq!(offsets, [0, 0, 1, 2, 4]);
         assert_eq!(&entries[..4], &[2, 4 | NEGATE_BIT, 0, 3]);
     }

@@ -3,7 +3,7 @@
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::{Fp, Fq};
 
-use crate::field_unrolled::unrolled_core;
+use crate::field_unrolled::{packed_core, unrolled_core};
 
 const FIELD: &str = include_str!("shaders/field.wgsl");
 const CURVE: &str = include_str!("shaders/curve.wgsl");
@@ -11,10 +11,15 @@ const MSM: &str = include_str!("shaders/msm.wgsl");
 const FFT: &str = include_str!("shaders/fft.wgsl");
 const CURVE_TEST: &str = include_str!("shaders/curve_test.wgsl");
 
-/// The sixteen 16-bit limbs of a canonical field element, as a WGSL array literal's items.
-fn limbs_literal<F: PrimeField<Repr = [u8; 32]>>(value: F) -> String {
+/// A canonical field element in the working form (sixteen 16-bit limbs, or eight u32 words), as
+/// a WGSL array literal's items.
+fn working_literal<F: PrimeField<Repr = [u8; 32]>>(value: F, form: FieldForm) -> String {
     let repr = value.to_repr();
-    (0..16).map(|i| format!("{}u", u16::from_le_bytes([repr[2 * i], repr[2 * i + 1]]))).collect::<Vec<_>>().join(", ")
+    let width = 32 / form.working_len();
+    repr.chunks_exact(width)
+        .map(|bytes| format!("{}u", bytes.iter().rev().fold(0u32, |acc, &b| (acc << 8) | u32::from(b))))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The modulus's limbs: those of `p - 1` with one added to the lowest (p is 1 mod 2^32 for
@@ -51,6 +56,19 @@ pub enum FieldForm {
     /// Everything written out, the product's rows too: four times the compile time for the
     /// same speed (BENCHMARKS.md).
     Unrolled,
+    /// A field element held as its eight 32-bit words (half the registers), the product taking
+    /// its 16-bit limbs out of them as it goes, rows in a loop.
+    Packed,
+}
+
+impl FieldForm {
+    /// u32 values in the working form of one field element.
+    fn working_len(self) -> usize {
+        match self {
+            Self::Rows | Self::Unrolled => 16,
+            Self::Packed => 8,
+        }
+    }
 }
 
 impl std::str::FromStr for FieldForm {
@@ -60,7 +78,8 @@ impl std::str::FromStr for FieldForm {
         match s {
             "rows" => Ok(Self::Rows),
             "unrolled" => Ok(Self::Unrolled),
-            other => Err(format!("unknown field form `{other}` (expected rows or unrolled)")),
+            "packed" => Ok(Self::Packed),
+            other => Err(format!("unknown field form `{other}` (expected rows, unrolled or packed)")),
         }
     }
 }
@@ -70,6 +89,7 @@ impl std::fmt::Display for FieldForm {
         f.write_str(match self {
             Self::Unrolled => "unrolled",
             Self::Rows => "rows",
+            Self::Packed => "packed",
         })
     }
 }
@@ -80,13 +100,18 @@ fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
     let core = match form {
         FieldForm::Unrolled => unrolled_core(&modulus, negated_inverse::<F>(), false),
         FieldForm::Rows => unrolled_core(&modulus, negated_inverse::<F>(), true),
+        FieldForm::Packed => packed_core(&modulus, negated_inverse::<F>()),
     };
-    let modulus_literal = modulus.iter().map(|l| format!("{l}u")).collect::<Vec<_>>().join(", ");
+    let modulus_literal = match form {
+        FieldForm::Packed => modulus.chunks_exact(2).map(|l| format!("{}u", l[0] | (l[1] << 16))).collect::<Vec<_>>(),
+        _ => modulus.iter().map(|l| format!("{l}u")).collect(),
+    };
     FIELD
         .replace("{{CORE}}", &core)
-        .replace("{{MODULUS}}", &modulus_literal)
-        .replace("{{R2}}", &limbs_literal(r.square()))
-        .replace("{{MONT_ONE}}", &limbs_literal(r))
+        .replace("{{FE_LEN}}", &form.working_len().to_string())
+        .replace("{{MODULUS}}", &modulus_literal.join(", "))
+        .replace("{{R2}}", &working_literal(r.square(), form))
+        .replace("{{MONT_ONE}}", &working_literal(r, form))
         .replace("{{NEG_INV}}", &negated_inverse::<F>().to_string())
 }
 
@@ -94,7 +119,7 @@ fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
 pub(crate) fn curve_source(form: FieldForm) -> String {
     let r = Fq::from(2).pow_vartime([256]);
     let b3 = Fq::from(15) * r;
-    let curve = CURVE.replace("{{MONT_B3}}", &limbs_literal(b3));
+    let curve = CURVE.replace("{{MONT_B3}}", &working_literal(b3, form));
     format!("{}\n{curve}\n{MSM}", field_source::<Fq>(form))
 }
 
@@ -102,7 +127,7 @@ pub(crate) fn curve_source(form: FieldForm) -> String {
 pub(crate) fn curve_test_source(form: FieldForm) -> String {
     let r = Fq::from(2).pow_vartime([256]);
     let b3 = Fq::from(15) * r;
-    let curve = CURVE.replace("{{MONT_B3}}", &limbs_literal(b3));
+    let curve = CURVE.replace("{{MONT_B3}}", &working_literal(b3, form));
     format!("{}\n{curve}\n{CURVE_TEST}", field_source::<Fq>(form))
 }
 
@@ -125,7 +150,7 @@ mod tests {
 
     #[test]
     fn sources_have_no_placeholder_left() {
-        for form in [FieldForm::Rows, FieldForm::Unrolled] {
+        for form in [FieldForm::Rows, FieldForm::Unrolled, FieldForm::Packed] {
             assert!(!curve_source(form).contains("{{"));
             assert!(!fft_source(form).contains("{{"));
             assert!(!curve_test_source(form).contains("{{"));
@@ -134,7 +159,7 @@ mod tests {
 
     #[test]
     fn field_forms_parse_and_print() {
-        for form in [FieldForm::Rows, FieldForm::Unrolled] {
+        for form in [FieldForm::Rows, FieldForm::Unrolled, FieldForm::Packed] {
             assert_eq!(form.to_string().parse::<FieldForm>(), Ok(form));
         }
         assert!("fast".parse::<FieldForm>().is_err());
@@ -146,8 +171,8 @@ mod tests {
 mod validation {
     #[test]
     fn sources_validate() {
-        use super::FieldForm::{Rows, Unrolled};
-        for (name, source) in [Rows, Unrolled].into_iter().flat_map(|form| {
+        use super::FieldForm::{Packed, Rows, Unrolled};
+        for (name, source) in [Rows, Unrolled, Packed].into_iter().flat_map(|form| {
             [
                 ("curve", super::curve_source(form)),
                 ("fft", super::fft_source(form)),

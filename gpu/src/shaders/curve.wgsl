@@ -4,12 +4,12 @@
 //
 // Needs field.wgsl over Fq and the constant MONT_B3 (3 * b in Montgomery form).
 
-var<private> MONT_B3: Limbs = Limbs({{MONT_B3}});
+var<private> MONT_B3: Fe = Fe({{MONT_B3}});
 
 struct Point {
-    x: Limbs,
-    y: Limbs,
-    z: Limbs,
+    x: Fe,
+    y: Fe,
+    z: Fe,
 }
 
 fn p_identity() -> Point {

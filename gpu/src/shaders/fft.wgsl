@@ -17,7 +17,7 @@ struct FftParams {
 @group(0) @binding(1) var<storage, read_write> other: array<u32>;
 @group(0) @binding(2) var<uniform> fft: FftParams;
 
-fn load_data(i: u32) -> Limbs {
+fn load_data(i: u32) -> Fe {
     var w: array<u32, 8>;
     for (var k = 0u; k < 8u; k++) {
         w[k] = data[i * 8u + k];
@@ -25,14 +25,14 @@ fn load_data(i: u32) -> Limbs {
     return f_unpack(w);
 }
 
-fn store_data(i: u32, a: Limbs) {
+fn store_data(i: u32, a: Fe) {
     let w = f_pack(a);
     for (var k = 0u; k < 8u; k++) {
         data[i * 8u + k] = w[k];
     }
 }
 
-fn load_other(i: u32) -> Limbs {
+fn load_other(i: u32) -> Fe {
     var w: array<u32, 8>;
     for (var k = 0u; k < 8u; k++) {
         w[k] = other[i * 8u + k];
@@ -101,7 +101,7 @@ fn field_ops(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let a = f_to_mont(load_data(2u * i));
     let b = f_to_mont(load_data(2u * i + 1u));
-    var results = array<Limbs, 3>(f_mul(a, b), f_add(a, b), f_sub(a, b));
+    var results = array<Fe, 3>(f_mul(a, b), f_add(a, b), f_sub(a, b));
     for (var r = 0u; r < 3u; r++) {
         let w = f_pack(f_from_mont(results[r]));
         for (var k = 0u; k < 8u; k++) {
