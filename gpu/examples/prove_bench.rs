@@ -2,7 +2,7 @@
 //! the GPU (from the hardware cut-offs on; every primitive; MSMs only; FFTs only), each proof checked byte-equal to the CPU
 //! engine's with the same seed (and verified by the prover). Prints the adapter.
 //!
-//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [rows|unrolled] [model ...]`
+//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [rows|packed] [model ...]`
 //! (default models: mlp_784_128_10 lenet_28; the params cache is target/zkinfer-params)
 
 #![allow(clippy::unwrap_used)]

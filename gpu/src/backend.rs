@@ -27,9 +27,9 @@ impl Cutoffs {
     pub const ALL_ON_GPU: Cutoffs = Cutoffs { msm: 0, msm_small: 0, fft_log: 0 };
 
     /// The defaults for a hardware GPU, from the kernel figures in BENCHMARKS.md (NVIDIA H200
-    /// against its 16-core CPU, field code unrolled): the full-width MSM is faster from 2^18
-    /// (0.83x at 2^16), the small-scalar MSM from 2^16 (0.57x at 2^14), the FFT from 2^16.
-    pub const HARDWARE: Cutoffs = Cutoffs { msm: 1 << 17, msm_small: 1 << 15, fft_log: 16 };
+    /// against its 16-core CPU): the full-width MSM is faster from 2^18 (0.8x at 2^16), the
+    /// small-scalar MSM from 2^14 (0.3x at 2^12), the FFT from 2^16 (0.9x at 2^14).
+    pub const HARDWARE: Cutoffs = Cutoffs { msm: 1 << 17, msm_small: 1 << 14, fft_log: 16 };
 }
 
 /// Runs the primitives on a GPU from [`Cutoffs`] on, on the CPU below them, and on the CPU for

@@ -32,7 +32,7 @@ mod convert;
 mod curve;
 pub mod device;
 mod fft;
-mod field_unrolled;
+mod field_code;
 mod msm;
 mod shader;
 

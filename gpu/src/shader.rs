@@ -3,7 +3,7 @@
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::{Fp, Fq};
 
-use crate::field_unrolled::{packed_core, unrolled_core};
+use crate::field_code::{limbs_core, packed_core};
 
 const FIELD: &str = include_str!("shaders/field.wgsl");
 const CURVE: &str = include_str!("shaders/curve.wgsl");
@@ -50,14 +50,13 @@ pub enum FieldForm {
     /// The product loops over its sixteen rows, each row written out; everything else written
     /// out without loops. Every limb stays in a register (no indexing by a variable, so no
     /// bounds checks either), and products with the modulus's zero limbs are left out. The
-    /// default: as fast as [`FieldForm::Unrolled`] on an H200 and quickest to compile (7 s on
-    /// the H200, 3 s on lavapipe).
+    /// default: quickest to compile (7 s on an H200, 3 s on lavapipe), and as fast as the
+    /// product's rows written out too (four times the compile time; tried, not kept) and as
+    /// [`FieldForm::Packed`] on the H200 (BENCHMARKS.md).
     Rows,
-    /// Everything written out, the product's rows too: four times the compile time for the
-    /// same speed (BENCHMARKS.md).
-    Unrolled,
     /// A field element held as its eight 32-bit words (half the registers), the product taking
-    /// its 16-bit limbs out of them as it goes, rows in a loop.
+    /// its 16-bit limbs out of them as it goes, two rows per word of `a` in a loop. For GPUs with
+    /// fewer registers per thread than the H200 (not measured yet).
     Packed,
 }
 
@@ -65,7 +64,7 @@ impl FieldForm {
     /// u32 values in the working form of one field element.
     fn working_len(self) -> usize {
         match self {
-            Self::Rows | Self::Unrolled => 16,
+            Self::Rows => 16,
             Self::Packed => 8,
         }
     }
@@ -77,9 +76,8 @@ impl std::str::FromStr for FieldForm {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "rows" => Ok(Self::Rows),
-            "unrolled" => Ok(Self::Unrolled),
             "packed" => Ok(Self::Packed),
-            other => Err(format!("unknown field form `{other}` (expected rows, unrolled or packed)")),
+            other => Err(format!("unknown field form `{other}` (expected rows or packed)")),
         }
     }
 }
@@ -87,7 +85,6 @@ impl std::str::FromStr for FieldForm {
 impl std::fmt::Display for FieldForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Unrolled => "unrolled",
             Self::Rows => "rows",
             Self::Packed => "packed",
         })
@@ -98,8 +95,7 @@ fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
     let r = F::from(2).pow_vartime([256]);
     let modulus = modulus_limbs::<F>();
     let core = match form {
-        FieldForm::Unrolled => unrolled_core(&modulus, negated_inverse::<F>(), false),
-        FieldForm::Rows => unrolled_core(&modulus, negated_inverse::<F>(), true),
+        FieldForm::Rows => limbs_core(&modulus, negated_inverse::<F>()),
         FieldForm::Packed => packed_core(&modulus, negated_inverse::<F>()),
     };
     let modulus_literal = match form {
@@ -150,7 +146,7 @@ mod tests {
 
     #[test]
     fn sources_have_no_placeholder_left() {
-        for form in [FieldForm::Rows, FieldForm::Unrolled, FieldForm::Packed] {
+        for form in [FieldForm::Rows, FieldForm::Packed] {
             assert!(!curve_source(form).contains("{{"));
             assert!(!fft_source(form).contains("{{"));
             assert!(!curve_test_source(form).contains("{{"));
@@ -159,7 +155,7 @@ mod tests {
 
     #[test]
     fn field_forms_parse_and_print() {
-        for form in [FieldForm::Rows, FieldForm::Unrolled, FieldForm::Packed] {
+        for form in [FieldForm::Rows, FieldForm::Packed] {
             assert_eq!(form.to_string().parse::<FieldForm>(), Ok(form));
         }
         assert!("fast".parse::<FieldForm>().is_err());
@@ -171,8 +167,8 @@ mod tests {
 mod validation {
     #[test]
     fn sources_validate() {
-        use super::FieldForm::{Packed, Rows, Unrolled};
-        for (name, source) in [Rows, Unrolled, Packed].into_iter().flat_map(|form| {
+        use super::FieldForm::{Packed, Rows};
+        for (name, source) in [Rows, Packed].into_iter().flat_map(|form| {
             [
                 ("curve", super::curve_source(form)),
                 ("fft", super::fft_source(form)),

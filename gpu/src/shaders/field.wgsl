@@ -6,7 +6,7 @@
 // so that every limb product and its carries fit one u32. Montgomery radix R = 2^256.
 //
 // The core (f_is_zero, f_geq, f_sub_raw, f_add, f_mul, f_unpack, f_pack) is written out by the
-// host (field_unrolled.rs): no indexing by variables, so a compiler keeps every limb in a
+// host (field_code.rs): no indexing by variables, so a compiler keeps every limb in a
 // register, and no products with the modulus's zero limbs. The product's rows are a loop or
 // written out too (FieldForm).
 

@@ -12,12 +12,12 @@ const LIMBS: usize = 16;
 /// u32 words of a field element.
 const WORDS: usize = 8;
 
-/// The unrolled core for the modulus `modulus` (16-bit limbs, little-endian) and the
-/// reduction factor `neg_inv` (`-p^-1 mod 2^16`). With `rows_in_a_loop`, the product loops over
-/// its sixteen rows (one limb of `a` each, every row written out): a sixteenth of the code.
-pub(crate) fn unrolled_core(modulus: &[u32; LIMBS], neg_inv: u32, rows_in_a_loop: bool) -> String {
-    let mul = if rows_in_a_loop { mul_rows_in_a_loop(modulus, neg_inv) } else { mul(modulus, neg_inv) };
-    [is_zero(), geq(), sub_raw(), add(), mul, unpack(), pack()].join("\n")
+/// The core over sixteen limbs ([`crate::FieldForm::Rows`]) for the modulus `modulus` (16-bit
+/// limbs, little-endian) and the reduction factor `neg_inv` (`-p^-1 mod 2^16`): the product
+/// loops over its sixteen rows (one limb of `a` each, the row written out), everything else is
+/// written out.
+pub(crate) fn limbs_core(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
+    [is_zero(), geq(), sub_raw(), add(), mul_rows_in_a_loop(modulus, neg_inv), unpack(), pack()].join("\n")
 }
 
 /// The core over packed words ([`crate::FieldForm::Packed`]): a field element is its eight u32
@@ -143,20 +143,8 @@ fn add() -> String {
     s
 }
 
-/// The Montgomery product by coarsely integrated operand scanning, every row written out, with
-/// the accumulator in scalars `t0..t17`.
-fn mul(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
-    let mut s = mul_head();
-    for i in 0..LIMBS {
-        let _ = writeln!(s, "    // row {i}: t += a[{i}] * b, then t = (t + m * p) / 2^16");
-        let _ = writeln!(s, "    ai = a[{i}];");
-        mul_row(&mut s, modulus, neg_inv, "    ");
-    }
-    mul_tail(&mut s);
-    s
-}
-
-/// The same product with the rows in a loop: `a`'s limbs shift down one per row.
+/// The Montgomery product by coarsely integrated operand scanning, the accumulator in scalars
+/// `t0..t17`, the rows in a loop: `a`'s limbs shift down one per row.
 fn mul_rows_in_a_loop(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
     let mut s = mul_head();
     for i in 0..LIMBS {
@@ -245,14 +233,14 @@ mod tests {
         let mut modulus = [0u32; LIMBS];
         modulus[0] = 1;
         modulus[15] = 0x4000;
-        let core = unrolled_core(&modulus, 0xffff, false);
-        // Per limb of a: one product with the modulus's top limb, none with the zero limbs.
-        assert_eq!(core.matches("m * 16384u").count(), LIMBS);
+        // One row written out: one product with the modulus's top limb, none with the zero limbs.
+        let core = limbs_core(&modulus, 0xffff);
+        assert_eq!(core.matches("m * 16384u").count(), 1);
         assert_eq!(core.matches("m * 0u").count(), 0);
-        assert!(!core.contains("for ("), "no loops");
-        // The rows in a loop: one row written out.
-        let rows = unrolled_core(&modulus, 0xffff, true);
-        assert_eq!(rows.matches("m * 16384u").count(), 1);
-        assert_eq!(rows.matches("for (").count(), 1);
+        assert_eq!(core.matches("for (").count(), 1, "one loop, over the rows");
+        // Packed: two rows per word of a.
+        let packed = packed_core(&modulus, 0xffff);
+        assert_eq!(packed.matches("m * 16384u").count(), 2);
+        assert_eq!(packed.matches("m * 0u").count(), 0);
     }
 }
