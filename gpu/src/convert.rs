@@ -68,10 +68,10 @@ fn write_point(point: &EqAffine, out: &mut [u32]) {
     }
 }
 
-/// Affine points as words of their coordinates in Montgomery form (`x · 2^256 mod q`, as the
-/// kernels compute with; the MSM loads them without a conversion on the device).
-pub fn points_to_montgomery_words(points: &[EqAffine]) -> Vec<u32> {
-    let r = Fq::from(2).pow_vartime([256]);
+/// Affine points as words of their coordinates in Montgomery form (`x · 2^radix_bits mod q`,
+/// as the kernels compute with; the MSM loads them without a conversion on the device).
+pub fn points_to_montgomery_words(points: &[EqAffine], radix_bits: u64) -> Vec<u32> {
+    let r = Fq::from(2).pow_vartime([radix_bits]);
     let write = |(out, point): (&mut [u32], &EqAffine)| {
         if let Some(c) = Option::from(point.coordinates()) {
             let c: halo2_proofs::arithmetic::Coordinates<EqAffine> = c;
@@ -137,7 +137,7 @@ mod tests {
     fn montgomery_words_are_the_coordinates_times_r() {
         let p = (Eq::generator() * Fp::from(7)).to_affine();
         let c: halo2_proofs::arithmetic::Coordinates<EqAffine> = p.coordinates().unwrap();
-        let words = points_to_montgomery_words(&[p, Eq::identity().to_affine()]);
+        let words = points_to_montgomery_words(&[p, Eq::identity().to_affine()], 256);
         let r_inverse = Fq::from(2).pow_vartime([256]).invert().unwrap();
         assert_eq!(read_field::<Fq>(&words[..8]).unwrap() * r_inverse, *c.x());
         assert_eq!(read_field::<Fq>(&words[8..16]).unwrap() * r_inverse, *c.y());

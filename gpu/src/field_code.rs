@@ -28,6 +28,114 @@ pub(crate) fn packed_core(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
         .join("\n")
 }
 
+/// Limbs of the lazy form ([`crate::FieldForm::Lazy13`]): 20 of 13 bits, 260 bits in all.
+pub(crate) const LAZY_LIMBS: usize = 20;
+/// Bits per limb of the lazy form: a limb product has 26 bits, so forty of them add up in a u32.
+pub(crate) const LAZY_BITS: u32 = 13;
+
+/// The core over twenty 13-bit limbs ([`crate::FieldForm::Lazy13`]), Montgomery radix 2^260:
+/// the product adds every row's limb products into its columns without carrying (a column
+/// takes at most forty 26-bit products before it shifts out, below 2^32) and carries once at
+/// the end.
+pub(crate) fn lazy_core(modulus: &[u32; LAZY_LIMBS], neg_inv: u32) -> String {
+    let n = LAZY_LIMBS;
+    let mask = (1u32 << LAZY_BITS) - 1;
+    let mut core = Vec::new();
+    let terms: Vec<String> = (0..n).map(|i| format!("a[{i}]")).collect();
+    core.push(format!("fn f_is_zero(a: Fe) -> bool {{\n    return ({}) == 0u;\n}}\n", terms.join(" | ")));
+    let mut s = String::from("fn f_geq(a: Fe, b: Fe) -> bool {\n    var gt = false;\n    var eq = true;\n");
+    for j in (0..n).rev() {
+        let _ = writeln!(s, "    gt = gt | (eq & (a[{j}] > b[{j}]));");
+        let _ = writeln!(s, "    eq = eq & (a[{j}] == b[{j}]);");
+    }
+    s.push_str("    return gt | eq;\n}\n");
+    core.push(s);
+    let mut s =
+        String::from("fn f_sub_raw(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var d: u32;\n    var borrow = 0u;\n");
+    for i in 0..n {
+        let _ = writeln!(s, "    d = (a[{i}] | {}u) - b[{i}] - borrow;", 1u32 << LAZY_BITS);
+        let _ = writeln!(s, "    r[{i}] = d & {mask}u;");
+        let _ = writeln!(s, "    borrow = 1u - (d >> {LAZY_BITS}u);");
+    }
+    s.push_str("    return r;\n}\n");
+    core.push(s);
+    let mut s = String::from("fn f_add(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var t: u32;\n    var carry = 0u;\n");
+    for i in 0..n {
+        let _ = writeln!(s, "    t = a[{i}] + b[{i}] + carry;");
+        let _ = writeln!(s, "    r[{i}] = t & {mask}u;");
+        let _ = writeln!(s, "    carry = t >> {LAZY_BITS}u;");
+    }
+    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    core.push(s);
+    // The product.
+    let mut s = String::from("fn f_mul(a: Fe, b: Fe) -> Fe {\n");
+    for j in 0..n {
+        let _ = writeln!(s, "    var t{j} = 0u;");
+        let _ = writeln!(s, "    let b{j} = b[{j}];");
+        let _ = writeln!(s, "    var a{j} = a[{j}];");
+    }
+    s.push_str("    var ai: u32;\n    var m: u32;\n    var carry: u32;\n");
+    let _ = writeln!(s, "    for (var row = 0u; row < {n}u; row++) {{\n        ai = a0;");
+    for j in 0..n - 1 {
+        let _ = writeln!(s, "        a{j} = a{};", j + 1);
+    }
+    for j in 0..n {
+        let _ = writeln!(s, "        t{j} = t{j} + ai * b{j};");
+    }
+    let _ = writeln!(s, "        m = (t0 * {neg_inv}u) & {mask}u;");
+    for (j, &limb) in modulus.iter().enumerate() {
+        if limb != 0 {
+            let _ = writeln!(s, "        t{j} = t{j} + m * {limb}u;");
+        }
+    }
+    let _ = writeln!(s, "        carry = t0 >> {LAZY_BITS}u;");
+    s.push_str("        t0 = t1 + carry;\n");
+    for j in 1..n - 1 {
+        let _ = writeln!(s, "        t{j} = t{};", j + 1);
+    }
+    let _ = writeln!(s, "        t{} = 0u;\n    }}", n - 1);
+    s.push_str("    carry = 0u;\n");
+    for j in 0..n {
+        let _ = writeln!(s, "    t{j} = t{j} + carry;\n    carry = t{j} >> {LAZY_BITS}u;\n    t{j} = t{j} & {mask}u;");
+    }
+    let limbs: Vec<String> = (0..n).map(|j| format!("t{j}")).collect();
+    let _ = writeln!(s, "    var r = Fe({});", limbs.join(", "));
+    s.push_str("    // t < 2p < 2^256: one subtraction is enough.\n");
+    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    core.push(s);
+    // Words <-> limbs.
+    let mut limbs = Vec::new();
+    for k in 0..n as u32 {
+        let start = k * LAZY_BITS;
+        let (w, o) = (start / 32, start % 32);
+        let mut term = format!("(w[{w}] >> {o}u)");
+        if o + LAZY_BITS > 32 && (w as usize + 1) < WORDS {
+            term = format!("({term} | (w[{}] << {}u))", w + 1, 32 - o);
+        }
+        limbs.push(format!("{term} & {mask}u"));
+    }
+    core.push(format!("fn f_unpack(w: array<u32, 8>) -> Fe {{\n    return Fe({});\n}}\n", limbs.join(", ")));
+    let mut words = Vec::new();
+    for w in 0..WORDS as u32 {
+        let (lo, hi) = (32 * w, 32 * w + 32);
+        let mut terms = Vec::new();
+        for k in 0..n as u32 {
+            let start = k * LAZY_BITS;
+            if start + LAZY_BITS <= lo || start >= hi {
+                continue;
+            }
+            terms.push(if start >= lo {
+                format!("(a[{k}] << {}u)", start - lo)
+            } else {
+                format!("(a[{k}] >> {}u)", lo - start)
+            });
+        }
+        words.push(terms.join(" | "));
+    }
+    core.push(format!("fn f_pack(a: Fe) -> array<u32, 8> {{\n    return array<u32, 8>({});\n}}\n", words.join(", ")));
+    core.join("\n")
+}
+
 fn packed_is_zero() -> String {
     let terms: Vec<String> = (0..WORDS).map(|i| format!("a[{i}]")).collect();
     format!("fn f_is_zero(a: Fe) -> bool {{\n    return ({}) == 0u;\n}}\n", terms.join(" | "))

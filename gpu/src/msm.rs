@@ -170,7 +170,7 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     let per_window = (sums_per_window * PROJECTIVE_WORDS).max(n) as u64 * 4;
     let per_pass = (ctx.max_binding() / per_window).clamp(1, u64::from(windows)) as u32;
 
-    let points = ctx.storage("msm points", &points_to_montgomery_words(bases))?;
+    let points = ctx.storage("msm points", &points_to_montgomery_words(bases, ctx.field_form().radix_bits()))?;
     phases.mark("upload points");
     let mut window_sums = vec![Eq::identity(); windows as usize];
     for first in (0..windows).step_by(per_pass as usize) {

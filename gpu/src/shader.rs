@@ -3,7 +3,7 @@
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::{Fp, Fq};
 
-use crate::field_code::{limbs_core, packed_core};
+use crate::field_code::{LAZY_BITS, LAZY_LIMBS, lazy_core, limbs_core, packed_core};
 
 const FIELD: &str = include_str!("shaders/field.wgsl");
 const CURVE: &str = include_str!("shaders/curve.wgsl");
@@ -14,10 +14,13 @@ const CURVE_TEST: &str = include_str!("shaders/curve_test.wgsl");
 /// A canonical field element in the working form (sixteen 16-bit limbs, or eight u32 words), as
 /// a WGSL array literal's items.
 fn working_literal<F: PrimeField<Repr = [u8; 32]>>(value: F, form: FieldForm) -> String {
-    let repr = value.to_repr();
-    let width = 32 / form.working_len();
-    repr.chunks_exact(width)
-        .map(|bytes| format!("{}u", bytes.iter().rev().fold(0u32, |acc, &b| (acc << 8) | u32::from(b))))
+    bytes_literal(&value.to_repr(), form)
+}
+
+fn bytes_literal(bytes: &[u8; 32], form: FieldForm) -> String {
+    split_limbs(bytes, form.working_bits(), form.working_len())
+        .iter()
+        .map(|l| format!("{l}u"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -58,6 +61,9 @@ pub enum FieldForm {
     /// its 16-bit limbs out of them as it goes, two rows per word of `a` in a loop. For GPUs with
     /// fewer registers per thread than the H200 (not measured yet).
     Packed,
+    /// Twenty 13-bit limbs, Montgomery radix 2^260: the product adds limb products into its
+    /// columns without carrying and carries once at the end (short dependency chains).
+    Lazy13,
 }
 
 impl FieldForm {
@@ -66,8 +72,48 @@ impl FieldForm {
         match self {
             Self::Rows => 16,
             Self::Packed => 8,
+            Self::Lazy13 => LAZY_LIMBS,
         }
     }
+
+    /// Bits per value of the working form.
+    fn working_bits(self) -> u32 {
+        match self {
+            Self::Rows => 16,
+            Self::Packed => 32,
+            Self::Lazy13 => LAZY_BITS,
+        }
+    }
+
+    /// log2 of the Montgomery radix R the kernels compute with.
+    pub(crate) fn radix_bits(self) -> u64 {
+        match self {
+            Self::Rows | Self::Packed => 256,
+            Self::Lazy13 => u64::from(LAZY_BITS) * LAZY_LIMBS as u64,
+        }
+    }
+}
+
+/// `count` limbs of `bits` bits each of a little-endian integer.
+fn split_limbs(bytes: &[u8; 32], bits: u32, count: usize) -> Vec<u32> {
+    (0..count as u32)
+        .map(|k| {
+            (0..bits).fold(0u32, |limb, b| {
+                let bit = k * bits + b;
+                let set = bit < 256 && (bytes[(bit / 8) as usize] >> (bit % 8)) & 1 == 1;
+                limb | (u32::from(set) << b)
+            })
+        })
+        .collect()
+}
+
+/// The modulus as little-endian bytes: those of `p - 1` with one added (p is 1 mod 2^32 for
+/// both pasta fields, so nothing carries; checked).
+fn modulus_bytes<F: PrimeField<Repr = [u8; 32]>>() -> [u8; 32] {
+    let mut bytes = (-F::ONE).to_repr();
+    assert_eq!(bytes[0], 0, "p - 1 ends in a zero byte");
+    bytes[0] = 1;
+    bytes
 }
 
 impl std::str::FromStr for FieldForm {
@@ -77,7 +123,8 @@ impl std::str::FromStr for FieldForm {
         match s {
             "rows" => Ok(Self::Rows),
             "packed" => Ok(Self::Packed),
-            other => Err(format!("unknown field form `{other}` (expected rows or packed)")),
+            "lazy13" => Ok(Self::Lazy13),
+            other => Err(format!("unknown field form `{other}` (expected rows, packed or lazy13)")),
         }
     }
 }
@@ -87,25 +134,29 @@ impl std::fmt::Display for FieldForm {
         f.write_str(match self {
             Self::Rows => "rows",
             Self::Packed => "packed",
+            Self::Lazy13 => "lazy13",
         })
     }
 }
 
 fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
-    let r = F::from(2).pow_vartime([256]);
+    let r = F::from(2).pow_vartime([form.radix_bits()]);
     let modulus = modulus_limbs::<F>();
     let core = match form {
         FieldForm::Rows => limbs_core(&modulus, negated_inverse::<F>()),
         FieldForm::Packed => packed_core(&modulus, negated_inverse::<F>()),
-    };
-    let modulus_literal = match form {
-        FieldForm::Packed => modulus.chunks_exact(2).map(|l| format!("{}u", l[0] | (l[1] << 16))).collect::<Vec<_>>(),
-        _ => modulus.iter().map(|l| format!("{l}u")).collect(),
+        FieldForm::Lazy13 => {
+            let limbs = split_limbs(&modulus_bytes::<F>(), LAZY_BITS, LAZY_LIMBS);
+            let limbs: [u32; LAZY_LIMBS] = std::array::from_fn(|i| limbs[i]);
+            // p = 1 mod 2^13, so -p^-1 = -1 mod 2^13.
+            assert_eq!(limbs[0], 1, "the lazy form's reduction factor assumes p = 1 mod 2^13");
+            lazy_core(&limbs, (1 << LAZY_BITS) - 1)
+        }
     };
     FIELD
         .replace("{{CORE}}", &core)
         .replace("{{FE_LEN}}", &form.working_len().to_string())
-        .replace("{{MODULUS}}", &modulus_literal.join(", "))
+        .replace("{{MODULUS}}", &bytes_literal(&modulus_bytes::<F>(), form))
         .replace("{{R2}}", &working_literal(r.square(), form))
         .replace("{{MONT_ONE}}", &working_literal(r, form))
         .replace("{{NEG_INV}}", &negated_inverse::<F>().to_string())
@@ -113,7 +164,7 @@ fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
 
 /// Fq arithmetic, Vesta's group law and the MSM kernels.
 pub(crate) fn curve_source(form: FieldForm) -> String {
-    let r = Fq::from(2).pow_vartime([256]);
+    let r = Fq::from(2).pow_vartime([form.radix_bits()]);
     let b3 = Fq::from(15) * r;
     let curve = CURVE.replace("{{MONT_B3}}", &working_literal(b3, form));
     format!("{}\n{curve}\n{MSM}", field_source::<Fq>(form))
@@ -121,7 +172,7 @@ pub(crate) fn curve_source(form: FieldForm) -> String {
 
 /// Fq arithmetic, Vesta's group law and the kernel that tests them.
 pub(crate) fn curve_test_source(form: FieldForm) -> String {
-    let r = Fq::from(2).pow_vartime([256]);
+    let r = Fq::from(2).pow_vartime([form.radix_bits()]);
     let b3 = Fq::from(15) * r;
     let curve = CURVE.replace("{{MONT_B3}}", &working_literal(b3, form));
     format!("{}\n{curve}\n{CURVE_TEST}", field_source::<Fq>(form))
@@ -146,7 +197,7 @@ mod tests {
 
     #[test]
     fn sources_have_no_placeholder_left() {
-        for form in [FieldForm::Rows, FieldForm::Packed] {
+        for form in [FieldForm::Rows, FieldForm::Packed, FieldForm::Lazy13] {
             assert!(!curve_source(form).contains("{{"));
             assert!(!fft_source(form).contains("{{"));
             assert!(!curve_test_source(form).contains("{{"));
@@ -154,8 +205,27 @@ mod tests {
     }
 
     #[test]
+    fn limbs_split_and_the_modulus_literals_agree() {
+        let bytes = modulus_bytes::<Fp>();
+        let sixteen = split_limbs(&bytes, 16, 16);
+        assert_eq!(sixteen, modulus_limbs::<Fp>());
+        // 13-bit limbs put back together give the same integer.
+        let thirteen = split_limbs(&bytes, 13, 20);
+        let mut back = [0u8; 32];
+        for (k, limb) in thirteen.iter().enumerate() {
+            for b in 0..13 {
+                let bit = k * 13 + b;
+                if (limb >> b) & 1 == 1 {
+                    back[bit / 8] |= 1 << (bit % 8);
+                }
+            }
+        }
+        assert_eq!(back, bytes);
+    }
+
+    #[test]
     fn field_forms_parse_and_print() {
-        for form in [FieldForm::Rows, FieldForm::Packed] {
+        for form in [FieldForm::Rows, FieldForm::Packed, FieldForm::Lazy13] {
             assert_eq!(form.to_string().parse::<FieldForm>(), Ok(form));
         }
         assert!("fast".parse::<FieldForm>().is_err());
@@ -167,8 +237,8 @@ mod tests {
 mod validation {
     #[test]
     fn sources_validate() {
-        use super::FieldForm::{Packed, Rows};
-        for (name, source) in [Rows, Packed].into_iter().flat_map(|form| {
+        use super::FieldForm::{Lazy13, Packed, Rows};
+        for (name, source) in [Rows, Packed, Lazy13].into_iter().flat_map(|form| {
             [
                 ("curve", super::curve_source(form)),
                 ("fft", super::fft_source(form)),

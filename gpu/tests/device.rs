@@ -53,13 +53,18 @@ fn field_ops_equal_the_cpu(context: &zkinfer_gpu::GpuContext) {
     }
 }
 
-/// The field code's other form (packed words) gives the same field operations, FFTs and MSMs
-/// as the CPU.
+/// The field code's other forms (packed words; 13-bit limbs with lazy carries) give the same
+/// field operations, FFTs and MSMs as the CPU.
 #[test]
-fn the_packed_field_code_equals_the_cpu() {
+fn the_other_field_code_forms_equal_the_cpu() {
     let Some(gpu) = common::backend() else { return };
     assert_eq!(gpu.context().field_form(), FieldForm::Rows);
-    let form = FieldForm::Packed;
+    for form in [FieldForm::Packed, FieldForm::Lazy13] {
+        other_form_equals_the_cpu(&gpu, form);
+    }
+}
+
+fn other_form_equals_the_cpu(gpu: &GpuBackend, form: FieldForm) {
     let choice = DeviceChoice::Gpu(Some(gpu.context().adapter().index));
     let context = GpuContext::open_with(choice, form).unwrap();
     field_ops_equal_the_cpu(&context);
