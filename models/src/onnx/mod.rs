@@ -16,6 +16,7 @@ mod activation;
 mod attributes;
 mod conv;
 mod elementwise;
+mod folding;
 mod linear;
 mod normalization;
 mod pool;
@@ -116,6 +117,7 @@ const FAMILIES: &[&[(&str, ImportFn)]] = &[
     activation::OPS,
     pool::OPS,
     shape::OPS,
+    folding::OPS,
     normalization::OPS,
     quantization::OPS,
 ];

@@ -1,0 +1,203 @@
+//! Shape arithmetic as exporters write it (PyTorch's `x.view(x.size(0), -1)`: Shape → Gather →
+//! Unsqueeze → Concat → Reshape; Casts between float types; Squeeze and Unsqueeze of
+//! activations) folds at import into the same graph as the plain op. The models are built here
+//! from the ONNX messages, node by node, as those exporters lay them out.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use ndarray::{ArrayD, IxDyn};
+use prost::Message;
+use zkinfer_models::onnx::proto::{
+    AttributeProto, Dimension, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto,
+    TypeProto, TypeProtoTensor, ValueInfoProto, attribute_type, data_type,
+};
+use zkinfer_models::onnx::{ImportOptions, import_bytes};
+use zkinfer_models::{Graph, ImportError};
+
+fn node(op: &str, name: &str, inputs: &[&str], outputs: &[&str], attribute: Vec<AttributeProto>) -> NodeProto {
+    NodeProto {
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: outputs.iter().map(|s| s.to_string()).collect(),
+        name: Some(name.into()),
+        op_type: Some(op.into()),
+        domain: None,
+        attribute,
+    }
+}
+
+fn int_attr(name: &str, i: i64) -> AttributeProto {
+    AttributeProto { name: Some(name.into()), r#type: Some(attribute_type::INT), i: Some(i), ..Default::default() }
+}
+
+fn ints_attr(name: &str, ints: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_type::INTS),
+        ints: ints.to_vec(),
+        ..Default::default()
+    }
+}
+
+fn int64s(name: &str, dims: &[i64], values: &[i64]) -> TensorProto {
+    TensorProto {
+        dims: dims.to_vec(),
+        data_type: Some(data_type::INT64),
+        int64_data: values.to_vec(),
+        name: Some(name.into()),
+        ..Default::default()
+    }
+}
+
+fn floats(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
+    TensorProto {
+        dims: dims.to_vec(),
+        data_type: Some(data_type::FLOAT),
+        float_data: values.to_vec(),
+        name: Some(name.into()),
+        ..Default::default()
+    }
+}
+
+fn value_info(name: &str, dims: &[Option<i64>]) -> ValueInfoProto {
+    let dim = dims
+        .iter()
+        .map(|d| match d {
+            Some(v) => Dimension { dim_value: Some(*v), dim_param: None },
+            None => Dimension { dim_value: None, dim_param: Some("batch_size".into()) },
+        })
+        .collect();
+    ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TypeProtoTensor {
+                elem_type: Some(data_type::FLOAT),
+                shape: Some(TensorShapeProto { dim }),
+            }),
+        }),
+    }
+}
+
+fn model(opset: i64, nodes: Vec<NodeProto>, initializer: Vec<TensorProto>, input: ValueInfoProto) -> Vec<u8> {
+    ModelProto {
+        ir_version: Some(8),
+        opset_import: vec![OperatorSetIdProto { domain: Some(String::new()), version: Some(opset) }],
+        producer_name: Some("pytorch".into()),
+        graph: Some(GraphProto {
+            node: nodes,
+            name: Some("folding".into()),
+            initializer,
+            input: vec![input],
+            output: vec![value_info("y", &[])],
+            value_info: Vec::new(),
+        }),
+    }
+    .encode_to_vec()
+}
+
+/// Weights of a 64 -> 3 dense layer.
+fn weights() -> Vec<f32> {
+    (0..64 * 3).map(|i| ((i * 37 % 23) as f32 - 11.0) / 16.0).collect()
+}
+
+/// The image `[1, 1, 8, 8]` flattened the PyTorch way, cast to float, then a MatMul.
+fn torch_flatten(opset: i64) -> Vec<u8> {
+    let unsqueeze = if opset >= 13 {
+        node("Unsqueeze", "/Unsqueeze", &["batch", "axes0"], &["batch1"], vec![])
+    } else {
+        node("Unsqueeze", "/Unsqueeze", &["batch"], &["batch1"], vec![ints_attr("axes", &[0])])
+    };
+    let nodes = vec![
+        node("Shape", "/Shape", &["x"], &["shape"], vec![]),
+        node("Gather", "/Gather", &["shape", "zero"], &["batch"], vec![int_attr("axis", 0)]),
+        unsqueeze,
+        node("Concat", "/Concat", &["batch1", "minus_one"], &["target"], vec![int_attr("axis", 0)]),
+        node("Reshape", "/Reshape", &["x", "target"], &["flat"], vec![]),
+        node("Cast", "/Cast", &["flat"], &["flat32"], vec![int_attr("to", i64::from(data_type::FLOAT))]),
+        node("MatMul", "/fc/MatMul", &["flat32", "w"], &["y"], vec![]),
+    ];
+    let mut initializer =
+        vec![int64s("zero", &[], &[0]), int64s("minus_one", &[1], &[-1]), floats("w", &[64, 3], &weights())];
+    if opset >= 13 {
+        initializer.push(int64s("axes0", &[1], &[0]));
+    }
+    model(opset, nodes, initializer, value_info("x", &[Some(1), Some(1), Some(8), Some(8)]))
+}
+
+/// The same computation with a plain Flatten.
+fn plain_flatten() -> Vec<u8> {
+    let nodes = vec![
+        node("Flatten", "/Flatten", &["x"], &["flat"], vec![int_attr("axis", 1)]),
+        node("MatMul", "/fc/MatMul", &["flat", "w"], &["y"], vec![]),
+    ];
+    model(13, nodes, vec![floats("w", &[64, 3], &weights())], value_info("x", &[Some(1), Some(1), Some(8), Some(8)]))
+}
+
+fn import(bytes: &[u8]) -> Graph {
+    import_bytes(bytes, &ImportOptions::default()).unwrap()
+}
+
+fn run(graph: &Graph) -> Vec<f32> {
+    let input = ArrayD::from_shape_vec(IxDyn(&[1, 1, 8, 8]), (0..64).map(|i| (i as f32) / 64.0).collect()).unwrap();
+    let trace = graph.evaluate(input);
+    trace.get(graph.outputs[0]).iter().copied().collect()
+}
+
+#[test]
+fn a_torch_flatten_folds_into_one_reshape() {
+    let plain = import(&plain_flatten());
+    for opset in [11, 13] {
+        let torch = import(&torch_flatten(opset));
+        // Nothing of the shape arithmetic is left: a reshape and the layer.
+        assert_eq!(torch.nodes.len(), plain.nodes.len(), "opset {opset}: {:?}", torch.nodes);
+        assert_eq!(torch.tensor(torch.outputs[0]).shape, vec![1, 3]);
+        assert_eq!(run(&torch), run(&plain), "opset {opset}");
+    }
+}
+
+#[test]
+fn squeeze_and_unsqueeze_of_activations_are_reshapes() {
+    // [1, 64] -> Unsqueeze(1) -> [1, 1, 64] -> Squeeze(1) -> [1, 64] -> MatMul
+    let nodes = vec![
+        node("Unsqueeze", "u", &["x", "one"], &["x3"], vec![]),
+        node("Squeeze", "s", &["x3", "one"], &["x2"], vec![]),
+        node("MatMul", "m", &["x2", "w"], &["y"], vec![]),
+    ];
+    let bytes = model(
+        13,
+        nodes,
+        vec![int64s("one", &[1], &[1]), floats("w", &[64, 3], &weights())],
+        value_info("x", &[Some(1), Some(64)]),
+    );
+    let graph = import(&bytes);
+    let shapes: Vec<Vec<usize>> = graph.nodes.iter().map(|n| graph.tensor(n.output).shape.clone()).collect();
+    assert!(shapes.contains(&vec![1, 1, 64]), "{shapes:?}");
+    assert_eq!(graph.tensor(graph.outputs[0]).shape, vec![1, 3]);
+    // Squeezing an axis whose size is not 1 is refused, with the node named.
+    let nodes = vec![node("Squeeze", "bad_squeeze", &["x", "one"], &["y"], vec![])];
+    let bytes = model(13, nodes, vec![int64s("one", &[1], &[1])], value_info("x", &[Some(1), Some(64)]));
+    let e = import_bytes(&bytes, &ImportOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("bad_squeeze") && e.to_string().contains("size 64"), "{e}");
+}
+
+#[test]
+fn shape_arithmetic_on_run_time_values_is_refused_by_name() {
+    // Gather over an activation is not shape arithmetic.
+    let nodes = vec![node("Gather", "gather_rows", &["x", "zero"], &["y"], vec![])];
+    let bytes = model(13, nodes, vec![int64s("zero", &[], &[0])], value_info("x", &[Some(4), Some(16)]));
+    let e = import_bytes(&bytes, &ImportOptions::default()).unwrap_err();
+    assert!(matches!(&e, ImportError::Unsupported { what } if what.contains("gather_rows")), "{e:?}");
+    // A Cast of an activation to an integer type.
+    let nodes = vec![node("Cast", "to_int", &["x"], &["y"], vec![int_attr("to", i64::from(data_type::INT64))])];
+    let bytes = model(13, nodes, vec![], value_info("x", &[Some(1), Some(16)]));
+    let e = import_bytes(&bytes, &ImportOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("to_int"), "{e}");
+    // An out-of-range Gather index.
+    let nodes = vec![
+        node("Shape", "shape", &["x"], &["s"], vec![]),
+        node("Gather", "far", &["s", "five"], &["d"], vec![]),
+        node("Reshape", "r", &["x", "d"], &["y"], vec![]),
+    ];
+    let bytes = model(13, nodes, vec![int64s("five", &[], &[5])], value_info("x", &[Some(1), Some(16)]));
+    let e = import_bytes(&bytes, &ImportOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("far") && e.to_string().contains("out of range"), "{e}");
+}
