@@ -8,10 +8,10 @@ use clap::Args;
 use serde::Serialize;
 use zkinfer_circuits::LinearLayout;
 use zkinfer_circuits::plan::{Plan, PlanOptions};
+use zkinfer_models::Graph;
 use zkinfer_models::data::InputData;
 use zkinfer_models::fidelity::{FidelityReport, fidelity};
 use zkinfer_models::quantize::{QuantSettings, quantize};
-use zkinfer_models::{Graph, onnx};
 use zkinfer_prover::compile_model;
 use zkinfer_verifier::CompiledModel;
 
@@ -98,8 +98,7 @@ pub fn run(args: &CompileArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.json);
     let path = &args.model.model;
     let (c, _) = progress.step("importing, quantizing and planning", || -> anyhow::Result<Compiled> {
-        let graph = onnx::import_file(path, &args.model.import_options())
-            .with_context(|| format!("importing {}", path.display()))?;
+        let graph = args.model.import(args.json)?;
         let calibration = InputData::from_file(&args.calibration)
             .with_context(|| format!("reading {}", args.calibration.display()))?;
         let source = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());

@@ -7,7 +7,7 @@ use clap::Args;
 use serde::Serialize;
 use zkinfer_models::data::InputData;
 use zkinfer_models::fidelity::{FidelityReport, fidelity};
-use zkinfer_models::{Graph, QuantizedModel, onnx, quantize};
+use zkinfer_models::{Graph, QuantizedModel, quantize};
 
 use crate::{ModelArgs, QuantArgs};
 
@@ -64,8 +64,7 @@ struct Report {
 }
 
 pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
-    let graph = onnx::import_file(&args.model.model, &args.model.import_options())
-        .with_context(|| format!("importing {}", args.model.model.display()))?;
+    let graph = args.model.import(args.json)?;
     let quantization = match &args.calibration {
         None => None,
         Some(path) => Some(quantization(&graph, path, args)?),

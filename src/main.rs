@@ -21,8 +21,9 @@ mod verify;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use zkinfer_models::onnx::ImportOptions;
+use zkinfer_models::onnx::{self, ImportOptions};
 use zkinfer_models::quantize::QuantSettings;
 
 /// Zero-knowledge verified inference for small quantized neural networks.
@@ -60,7 +61,8 @@ enum Command {
 pub struct ModelArgs {
     /// The ONNX model file.
     pub model: PathBuf,
-    /// Size for a dynamic batch dimension (axis 0 of the input).
+    /// Size for a dynamic batch dimension (axis 0 of the input); without it a dynamic batch
+    /// dimension is 1, said in one line.
     #[arg(long)]
     pub batch: Option<usize>,
     /// Size for a named symbolic dimension, as NAME=SIZE (repeatable).
@@ -72,6 +74,27 @@ impl ModelArgs {
     /// Import options from the flags.
     pub fn import_options(&self) -> ImportOptions {
         ImportOptions { batch: self.batch, dims: self.dims.iter().cloned().collect(), ..Default::default() }
+    }
+
+    /// Imports the model. A dynamic batch dimension (axis 0 of the input) without `--batch`
+    /// becomes 1, said in one line on stderr unless `quiet`.
+    pub fn import(&self, quiet: bool) -> anyhow::Result<zkinfer_models::Graph> {
+        let path = &self.model;
+        let context = || format!("importing {}", path.display());
+        match onnx::import_file(path, &self.import_options()) {
+            Err(zkinfer_models::ImportError::DynamicDimension { input, axis: Some(0), dim, .. })
+                if self.batch.is_none() =>
+            {
+                if !quiet {
+                    eprintln!(
+                        "zkinfer: input '{input}' has a dynamic batch dimension ({dim}): using 1 (--batch N to change)"
+                    );
+                }
+                let options = ImportOptions { batch: Some(1), ..self.import_options() };
+                onnx::import_file(path, &options).with_context(context)
+            }
+            result => result.with_context(context),
+        }
     }
 }
 

@@ -65,16 +65,26 @@ fn inspect_reports_bad_models_with_a_clear_error() {
         ("bad_truncated", "not a valid ONNX model"),
         ("bad_unsupported_op", "unsupported op Erf in node 'erf_node'"),
         ("bad_dilated_conv", "attribute dilations"),
-        ("bad_dynamic_batch", "--batch 1"),
     ];
     for (name, message) in cases {
         let (ok, _, stderr) = zkinfer(&["inspect", &format!("{}.onnx", model(name).display())]);
         assert!(!ok, "{name} must fail");
         assert!(stderr.contains(message), "{name}: {stderr}");
     }
-    let (ok, stdout, stderr) = zkinfer(&["inspect", "models/tests/fixtures/bad_dynamic_batch.onnx", "--batch", "1"]);
+}
+
+#[test]
+fn a_dynamic_batch_dimension_is_one_said_in_one_line() {
+    let dynamic = "models/tests/fixtures/bad_dynamic_batch.onnx";
+    let (ok, stdout, stderr) = zkinfer(&["inspect", dynamic]);
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("[1, 64]"));
+    assert!(stdout.contains("[1, 64]"), "{stdout}");
+    assert_eq!(stderr.lines().filter(|l| l.contains("dynamic batch dimension (N): using 1")).count(), 1, "{stderr}");
+    // --batch sets it, and --json keeps stderr quiet.
+    let (ok, stdout, stderr) = zkinfer(&["inspect", dynamic, "--batch", "2"]);
+    assert!(ok && stdout.contains("[2, 64]") && stderr.is_empty(), "{stdout}{stderr}");
+    let (ok, _, stderr) = zkinfer(&["inspect", dynamic, "--json"]);
+    assert!(ok && stderr.is_empty(), "{stderr}");
 }
 
 #[test]
