@@ -154,6 +154,39 @@ fn a_torch_flatten_folds_into_one_reshape() {
     }
 }
 
+/// The target shape computed in integers: `[N, H * W / 1]` from Shape, Gather, Mul and Div.
+#[test]
+fn integer_shape_arithmetic_folds_in_integers() {
+    let nodes = vec![
+        node("Shape", "shape", &["x"], &["s"], vec![]),
+        node("Gather", "n", &["s", "zero"], &["n"], vec![]),
+        node("Gather", "h", &["s", "two"], &["h"], vec![]),
+        node("Gather", "width", &["s", "three"], &["width"], vec![]),
+        node("Mul", "hw", &["h", "width"], &["hw"], vec![]),
+        node("Div", "hw1", &["hw", "one"], &["hw1"], vec![]),
+        node("Unsqueeze", "n1", &["n", "axes0"], &["n1"], vec![]),
+        node("Unsqueeze", "hw2", &["hw1", "axes0"], &["hw2"], vec![]),
+        node("Concat", "target", &["n1", "hw2"], &["t"], vec![int_attr("axis", 0)]),
+        node("Reshape", "reshape", &["x", "t"], &["flat"], vec![]),
+        node("MatMul", "fc", &["flat", "w"], &["y"], vec![]),
+    ];
+    let initializer = vec![
+        int64s("zero", &[], &[0]),
+        int64s("one", &[], &[1]),
+        int64s("two", &[], &[2]),
+        int64s("three", &[], &[3]),
+        int64s("axes0", &[1], &[0]),
+        floats("w", &[64, 3], &weights()),
+    ];
+    let graph = import(&model(13, nodes, initializer, value_info("x", &[Some(1), Some(1), Some(8), Some(8)])));
+    assert_eq!(run(&graph), run(&import(&plain_flatten())));
+    // An integer division by zero is refused.
+    let nodes = vec![node("Div", "by_zero", &["a", "zero"], &["y"], vec![])];
+    let bytes = model(13, nodes, vec![int64s("a", &[], &[4]), int64s("zero", &[], &[0])], value_info("x", &[Some(1)]));
+    let e = import_bytes(&bytes, &ImportOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("by_zero") && e.to_string().contains("divides by zero"), "{e}");
+}
+
 #[test]
 fn squeeze_and_unsqueeze_of_activations_are_reshapes() {
     // [1, 64] -> Unsqueeze(1) -> [1, 1, 64] -> Squeeze(1) -> [1, 64] -> MatMul

@@ -1,5 +1,6 @@
 //! Add, Sub, Mul, Div: between two run-time tensors, or with a constant operand
-//! (→ [`Op::AddConstant`] / [`Op::MulConstant`]); constant-only expressions are folded.
+//! (→ [`Op::AddConstant`] / [`Op::MulConstant`]); constant-only expressions are folded, in
+//! integers when both operands are integers (shape arithmetic: ONNX's integer Div truncates).
 
 use ndarray::ArrayD;
 
@@ -14,7 +15,7 @@ enum Operands {
     Tensors(crate::graph::TensorId, crate::graph::TensorId),
     /// (tensor, constant, constant_is_first)
     Mixed(crate::graph::TensorId, ArrayD<f32>, bool),
-    Constants(ArrayD<f32>, ArrayD<f32>),
+    Constants(Constant, Constant),
 }
 
 fn operands(imp: &Importer, ctx: &NodeCtx) -> Result<Operands, ImportError> {
@@ -27,21 +28,39 @@ fn operands(imp: &Importer, ctx: &NodeCtx) -> Result<Operands, ImportError> {
         (Value::Tensor(x), Value::Tensor(y)) => Operands::Tensors(x, y),
         (Value::Tensor(x), Value::Constant(c)) => Operands::Mixed(x, c.to_f32(), false),
         (Value::Constant(c), Value::Tensor(x)) => Operands::Mixed(x, c.to_f32(), true),
-        (Value::Constant(c), Value::Constant(d)) => Operands::Constants(c.to_f32(), d.to_f32()),
+        (Value::Constant(c), Value::Constant(d)) => Operands::Constants(c, d),
         _ => return Err(not_float()),
     })
 }
 
-fn fold(
-    imp: &mut Importer,
-    ctx: &NodeCtx,
-    a: ArrayD<f32>,
-    b: ArrayD<f32>,
-    f: fn(f32, f32) -> f32,
-) -> Result<(), ImportError> {
+/// The arithmetic of one op on floats and on integers (`None`: no integer result, e.g. a
+/// division by zero).
+struct Arithmetic {
+    float: fn(f32, f32) -> f32,
+    int: fn(i64, i64) -> Option<i64>,
+}
+
+const ADD: Arithmetic = Arithmetic { float: |a, b| a + b, int: i64::checked_add };
+const SUB: Arithmetic = Arithmetic { float: |a, b| a - b, int: i64::checked_sub };
+const MUL: Arithmetic = Arithmetic { float: |a, b| a * b, int: i64::checked_mul };
+const DIV: Arithmetic = Arithmetic { float: |a, b| a / b, int: i64::checked_div };
+
+fn fold(imp: &mut Importer, ctx: &NodeCtx, a: Constant, b: Constant, op: Arithmetic) -> Result<(), ImportError> {
     crate::graph::ops::broadcast_shape(a.shape(), b.shape())
         .map_err(|source| ImportError::Shape { node: ctx.name.clone(), source })?;
-    imp.bind(ctx, Value::Constant(Constant::Float(broadcast_zip(&a, &b, f))));
+    let folded = match (&a, &b) {
+        (Constant::Int { values: x, data_type }, Constant::Int { values: y, .. }) => {
+            let results = broadcast_zip(x, y, |p, q| (op.int)(p, q));
+            if results.iter().any(Option::is_none) {
+                return Err(ImportError::Unsupported {
+                    what: format!("{} '{}' of integer constants overflows or divides by zero", ctx.op_type, ctx.name),
+                });
+            }
+            Constant::Int { values: results.mapv(|v| v.unwrap_or_default()), data_type: *data_type }
+        }
+        _ => Constant::Float(broadcast_zip(&a.to_f32(), &b.to_f32(), op.float)),
+    };
+    imp.bind(ctx, Value::Constant(folded));
     Ok(())
 }
 
@@ -49,7 +68,7 @@ fn add(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     match operands(imp, ctx)? {
         Operands::Tensors(x, y) => imp.emit(ctx, Op::Add, vec![x, y], true).map(drop),
         Operands::Mixed(x, c, _) => imp.emit(ctx, Op::AddConstant(c), vec![x], true).map(drop),
-        Operands::Constants(a, b) => fold(imp, ctx, a, b, |a, b| a + b),
+        Operands::Constants(a, b) => fold(imp, ctx, a, b, ADD),
     }
 }
 
@@ -61,7 +80,7 @@ fn sub(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             let neg = imp.emit(ctx, Op::MulConstant(ArrayD::from_elem(ndarray::IxDyn(&[]), -1.0)), vec![x], false)?;
             imp.emit(ctx, Op::AddConstant(c), vec![neg], true).map(drop)
         }
-        Operands::Constants(a, b) => fold(imp, ctx, a, b, |a, b| a - b),
+        Operands::Constants(a, b) => fold(imp, ctx, a, b, SUB),
     }
 }
 
@@ -74,7 +93,7 @@ fn mul(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             ),
         }),
         Operands::Mixed(x, c, _) => imp.emit(ctx, Op::MulConstant(c), vec![x], true).map(drop),
-        Operands::Constants(a, b) => fold(imp, ctx, a, b, |a, b| a * b),
+        Operands::Constants(a, b) => fold(imp, ctx, a, b, MUL),
     }
 }
 
@@ -83,7 +102,7 @@ fn div(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         Operands::Mixed(x, c, false) if c.iter().all(|v| *v != 0.0) => {
             imp.emit(ctx, Op::MulConstant(c.mapv(|v| 1.0 / v)), vec![x], true).map(drop)
         }
-        Operands::Constants(a, b) => fold(imp, ctx, a, b, |a, b| a / b),
+        Operands::Constants(a, b) => fold(imp, ctx, a, b, DIV),
         _ => Err(ImportError::Unsupported {
             what: format!("Div '{}': only division of a tensor by a non-zero constant is supported", ctx.name),
         }),
