@@ -187,6 +187,59 @@ fn integer_shape_arithmetic_folds_in_integers() {
     assert!(e.to_string().contains("by_zero") && e.to_string().contains("divides by zero"), "{e}");
 }
 
+/// The target shape from Slice (opset 13: starts and ends as inputs), Range and
+/// ConstantOfShape: `Concat(Slice(Shape(x), [0], [1]), ConstantOfShape([1], -1))`, the batch
+/// dimension taken again by a Gather at `Range(0, 1, 1)`.
+#[test]
+fn slice_range_and_constant_of_shape_fold() {
+    let minus_one = int64s("value", &[1], &[-1]);
+    let nodes = vec![
+        node("Shape", "shape", &["x"], &["s"], vec![]),
+        node("Slice", "first", &["s", "zero1", "one1"], &["n"], vec![]),
+        node("Range", "range", &["zero", "one", "one"], &["r"], vec![]),
+        node("Gather", "again", &["n", "r"], &["n2"], vec![]),
+        node(
+            "ConstantOfShape",
+            "rest",
+            &["one1"],
+            &["m"],
+            vec![AttributeProto {
+                name: Some("value".into()),
+                r#type: Some(attribute_type::TENSOR),
+                t: Some(minus_one),
+                ..Default::default()
+            }],
+        ),
+        node("Concat", "target", &["n2", "m"], &["t"], vec![int_attr("axis", 0)]),
+        node("Reshape", "reshape", &["x", "t"], &["flat"], vec![]),
+        node("MatMul", "fc", &["flat", "w"], &["y"], vec![]),
+    ];
+    let initializer = vec![
+        int64s("zero", &[], &[0]),
+        int64s("one", &[], &[1]),
+        int64s("zero1", &[1], &[0]),
+        int64s("one1", &[1], &[1]),
+        floats("w", &[64, 3], &weights()),
+    ];
+    let graph = import(&model(13, nodes, initializer, value_info("x", &[Some(1), Some(1), Some(8), Some(8)])));
+    assert_eq!(run(&graph), run(&import(&plain_flatten())));
+    // Negative starts and steps: the last two dimensions of [1, 1, 8, 4], reversed.
+    let nodes = vec![
+        node("Shape", "shape", &["x"], &["s"], vec![]),
+        node("Slice", "tail", &["s", "minus_one", "minus_three", "zero1", "minus_one"], &["hw"], vec![]),
+        node("Concat", "target", &["one1", "hw"], &["t"], vec![int_attr("axis", 0)]),
+        node("Reshape", "reshape", &["x", "t"], &["y"], vec![]),
+    ];
+    let initializer = vec![
+        int64s("minus_one", &[1], &[-1]),
+        int64s("minus_three", &[1], &[-3]),
+        int64s("zero1", &[1], &[0]),
+        int64s("one1", &[1], &[1]),
+    ];
+    let graph = import(&model(13, nodes, initializer, value_info("x", &[Some(1), Some(1), Some(8), Some(4)])));
+    assert_eq!(graph.tensor(graph.outputs[0]).shape, vec![1, 4, 8]);
+}
+
 #[test]
 fn squeeze_and_unsqueeze_of_activations_are_reshapes() {
     // [1, 64] -> Unsqueeze(1) -> [1, 1, 64] -> Squeeze(1) -> [1, 64] -> MatMul

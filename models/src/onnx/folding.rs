@@ -1,5 +1,6 @@
 //! Shape arithmetic as exporters write it, folded at import: `Shape`, `Gather`, `Unsqueeze`,
-//! `Squeeze`, `Concat` and `Cast` over constants give constants (every run-time shape is known
+//! `Squeeze`, `Concat`, `Slice`, `Range`, `ConstantOfShape` and `Cast` over constants give
+//! constants (every run-time shape is known
 //! when importing), so a PyTorch `x.view(x.size(0), -1)` (Shape → Gather → Unsqueeze → Concat →
 //! Reshape) arrives at `Reshape` as a constant shape. On run-time tensors, `Unsqueeze` and
 //! `Squeeze` become a reshape and a `Cast` between float types is the identity; the rest is
@@ -19,8 +20,16 @@ pub(super) const OPS: &[(&str, ImportFn)] = &[
     ("Unsqueeze", unsqueeze),
     ("Squeeze", squeeze),
     ("Concat", concat),
+    ("Slice", slice),
+    ("Range", range),
+    ("ConstantOfShape", constant_of_shape),
     ("Cast", cast),
 ];
+
+/// The opset from which `Slice` takes starts, ends, axes and steps as inputs.
+const SLICE_INPUTS_OPSET: i64 = 10;
+/// Most elements a folded `Range` or `ConstantOfShape` may make.
+const MAX_FOLDED_ELEMENTS: usize = 1 << 20;
 
 /// The opset from which `Unsqueeze` and `Squeeze` take their axes as an input.
 const AXES_AS_INPUT_OPSET: i64 = 13;
@@ -157,6 +166,137 @@ fn concat(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
             Constant::Float(ndarray::concatenate(Axis(axis), &views).map_err(shape_error)?)
         }
+    };
+    imp.bind(ctx, Value::Constant(folded));
+    Ok(())
+}
+
+/// A constant input given as integers, or `None` when the optional input is absent.
+fn optional_ints(imp: &Importer, ctx: &NodeCtx, i: usize, what: &str) -> Result<Option<Vec<i64>>, ImportError> {
+    match imp.optional_input(ctx, i)? {
+        Some(Value::Constant(c)) => Ok(Some(c.to_i64(what)?.iter().copied().collect())),
+        Some(_) => {
+            Err(ImportError::ExpectedConstant { node: ctx.name.clone(), op_type: ctx.op_type.to_string(), input: i })
+        }
+        None => Ok(None),
+    }
+}
+
+fn slice(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let mut data = match imp.input(ctx, 0)? {
+        Value::Constant(c) => c,
+        _ => {
+            return Err(ImportError::Unsupported {
+                what: format!("Slice '{}' of a run-time tensor (only constants are sliced)", ctx.name),
+            });
+        }
+    };
+    let (starts, ends, axes, steps) = if imp.opset < SLICE_INPUTS_OPSET {
+        let starts = ctx.ints("starts")?.ok_or_else(|| ctx.bad_attr("starts", "Slice needs starts"))?;
+        let ends = ctx.ints("ends")?.ok_or_else(|| ctx.bad_attr("ends", "Slice needs ends"))?;
+        (starts, ends, ctx.ints("axes")?, None)
+    } else {
+        let starts = optional_ints(imp, ctx, 1, "Slice's starts")?.ok_or_else(|| ctx.bad_attr("starts", "missing"))?;
+        let ends = optional_ints(imp, ctx, 2, "Slice's ends")?.ok_or_else(|| ctx.bad_attr("ends", "missing"))?;
+        (starts, ends, optional_ints(imp, ctx, 3, "Slice's axes")?, optional_ints(imp, ctx, 4, "Slice's steps")?)
+    };
+    let rank = data.shape().len();
+    let axes = match axes {
+        Some(a) => a.iter().map(|&x| ctx.axis("axes", x, rank)).collect::<Result<Vec<_>, _>>()?,
+        None => (0..starts.len()).collect(),
+    };
+    let steps = steps.unwrap_or_else(|| vec![1; starts.len()]);
+    if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
+        return Err(ctx.bad_attr("starts", "starts, ends, axes and steps differ in length"));
+    }
+    for (((&axis, &start), &end), &step) in axes.iter().zip(&starts).zip(&ends).zip(&steps) {
+        if step == 0 {
+            return Err(ctx.bad_attr("steps", "a step of 0"));
+        }
+        let size = data.shape()[axis] as i64;
+        // ONNX clamps starts and ends into the axis (negative ones count from its end).
+        let clamp = |v: i64, low: i64, high: i64| (if v < 0 { v.saturating_add(size) } else { v }).clamp(low, high);
+        let indices: Vec<usize> = if step > 0 {
+            let (from, to) = (clamp(start, 0, size), clamp(end, 0, size));
+            (from..to).step_by(step as usize).map(|i| i as usize).collect()
+        } else {
+            let (from, to) = (clamp(start, -1, size - 1), clamp(end, -1, size - 1));
+            (to + 1..=from).rev().step_by(step.unsigned_abs() as usize).map(|i| i as usize).collect()
+        };
+        data = match data {
+            Constant::Float(a) => Constant::Float(a.select(Axis(axis), &indices)),
+            Constant::Int { values, data_type } => {
+                Constant::Int { values: values.select(Axis(axis), &indices), data_type }
+            }
+        };
+    }
+    imp.bind(ctx, Value::Constant(data));
+    Ok(())
+}
+
+fn range(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let scalar = |i: usize, what: &str| -> Result<Constant, ImportError> {
+        let c = imp.constant_input(ctx, i)?;
+        if c.len() != 1 {
+            return Err(ctx.bad_attr(what, "must be a scalar"));
+        }
+        Ok(c)
+    };
+    let (start, limit, delta) = (scalar(0, "start")?, scalar(1, "limit")?, scalar(2, "delta")?);
+    let first = |c: &Constant| c.to_f32().iter().next().copied().unwrap_or_default();
+    let (s, l, d) = (first(&start), first(&limit), first(&delta));
+    if d == 0.0 {
+        return Err(ctx.bad_attr("delta", "a delta of 0"));
+    }
+    let count = ((l - s) / d).ceil().max(0.0) as usize;
+    if count > MAX_FOLDED_ELEMENTS {
+        return Err(ctx.bad_attr("limit", format!("a range of {count} elements")));
+    }
+    let folded = match (&start, &limit, &delta) {
+        (Constant::Int { values: a, data_type }, Constant::Int { values: b, .. }, Constant::Int { values: c, .. }) => {
+            let value = |x: &ArrayD<i64>| i128::from(x.iter().next().copied().unwrap_or_default());
+            let (a, b, c) = (value(a), value(b), value(c));
+            // ceil((b - a) / c) in exact integers, none when the range is empty.
+            let count = ((b - a + c - c.signum()) / c).max(0);
+            if count > MAX_FOLDED_ELEMENTS as i128 {
+                return Err(ctx.bad_attr("limit", format!("a range of {count} elements")));
+            }
+            let values: Vec<i64> = (0..count).map(|k| (a + k * c) as i64).collect();
+            Constant::Int { values: ndarray::Array1::from(values).into_dyn(), data_type: *data_type }
+        }
+        _ => {
+            Constant::Float(ndarray::Array1::from((0..count).map(|k| s + k as f32 * d).collect::<Vec<_>>()).into_dyn())
+        }
+    };
+    imp.bind(ctx, Value::Constant(folded));
+    Ok(())
+}
+
+fn constant_of_shape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let shape = imp.constant_input(ctx, 0)?.to_i64("ConstantOfShape's shape")?;
+    let dims = shape
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| ctx.bad_attr("input", format!("dimension {d}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let elements = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    if elements.is_none_or(|e| e > MAX_FOLDED_ELEMENTS) {
+        return Err(ctx.bad_attr("input", format!("a constant of shape {dims:?} is too large to fold")));
+    }
+    let value = match ctx.tensor("value")? {
+        Some(t) => Constant::from_proto(t, &ctx.name)?,
+        None => Constant::Float(ndarray::arr1(&[0.0f32]).into_dyn()),
+    };
+    if value.len() != 1 {
+        return Err(ctx.bad_attr("value", "must hold one element"));
+    }
+    let folded = match value {
+        Constant::Float(a) => {
+            Constant::Float(ArrayD::from_elem(IxDyn(&dims), a.iter().next().copied().unwrap_or_default()))
+        }
+        Constant::Int { values, data_type } => Constant::Int {
+            values: ArrayD::from_elem(IxDyn(&dims), values.iter().next().copied().unwrap_or_default()),
+            data_type,
+        },
     };
     imp.bind(ctx, Value::Constant(folded));
     Ok(())
