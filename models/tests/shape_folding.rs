@@ -287,3 +287,83 @@ fn shape_arithmetic_on_run_time_values_is_refused_by_name() {
     let e = import_bytes(&bytes, &ImportOptions::default()).unwrap_err();
     assert!(e.to_string().contains("far") && e.to_string().contains("out of range"), "{e}");
 }
+
+/// A classifier as skl2onnx writes it with zipmap off: probabilities from Softmax, and the label
+/// from ArgMax → ArrayFeatureExtractor(classes) → Cast → Reshape; two outputs.
+fn sklearn_classifier(classes: &[i64], zipmap: bool) -> Vec<u8> {
+    let ml = |op: &str, name: &str, inputs: &[&str], outputs: &[&str]| NodeProto {
+        domain: Some("ai.onnx.ml".into()),
+        ..node(op, name, inputs, outputs, vec![])
+    };
+    let mut nodes = vec![
+        node("MatMul", "coef", &["x", "w"], &["logits"], vec![]),
+        node("Softmax", "softmax", &["logits"], &["probabilities"], vec![int_attr("axis", -1)]),
+        node("ArgMax", "argmax", &["logits"], &["index"], vec![int_attr("axis", 1)]),
+        ml("ArrayFeatureExtractor", "classes", &["classes", "index"], &["label_raw"]),
+        node("Cast", "cast", &["label_raw"], &["label_int"], vec![int_attr("to", i64::from(data_type::INT64))]),
+        node("Reshape", "reshape", &["label_int", "minus_one"], &["label"], vec![]),
+    ];
+    if zipmap {
+        nodes.push(ml("ZipMap", "zipmap", &["probabilities"], &["output_probability"]));
+    }
+    let initializer = vec![
+        floats("w", &[4, 3], &(0..12).map(|i| (i as f32 - 6.0) / 8.0).collect::<Vec<_>>()),
+        int64s("classes", &[classes.len() as i64], classes),
+        int64s("minus_one", &[1], &[-1]),
+    ];
+    ModelProto {
+        ir_version: Some(8),
+        opset_import: vec![
+            OperatorSetIdProto { domain: Some(String::new()), version: Some(13) },
+            OperatorSetIdProto { domain: Some("ai.onnx.ml".into()), version: Some(1) },
+        ],
+        producer_name: Some("skl2onnx".into()),
+        graph: Some(GraphProto {
+            node: nodes,
+            name: Some("mlp_classifier".into()),
+            initializer,
+            input: vec![value_info("x", &[None, Some(4)])],
+            output: vec![value_info("label", &[]), value_info("probabilities", &[])],
+            value_info: Vec::new(),
+        }),
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn a_sklearn_classifier_imports_with_its_label_and_probabilities() {
+    let options = ImportOptions { batch: Some(1), ..Default::default() };
+    let graph = import_bytes(&sklearn_classifier(&[0, 1, 2], false), &options).unwrap();
+    assert_eq!(graph.outputs.len(), 2);
+    let input = ArrayD::from_shape_vec(IxDyn(&[1, 4]), vec![0.5, -1.0, 2.0, 0.25]).unwrap();
+    let trace = graph.evaluate(input);
+    let label = trace.get(graph.outputs[0]).iter().copied().collect::<Vec<_>>();
+    let probabilities = trace.get(graph.outputs[1]).iter().copied().collect::<Vec<_>>();
+    let best = probabilities.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i as f32);
+    assert_eq!(label, vec![best.unwrap()], "{probabilities:?}");
+    // Labels other than 0..n-1, and ZipMap, are refused with what to do.
+    let e = import_bytes(&sklearn_classifier(&[1, 2, 3], false), &options).unwrap_err();
+    assert!(e.to_string().contains("labels 0..n-1"), "{e}");
+    let e = import_bytes(&sklearn_classifier(&[0, 1, 2], true), &options).unwrap_err();
+    assert!(e.to_string().contains("zipmap"), "{e}");
+}
+
+/// The classifier quantizes, and the integer interpreter gives the float model's label.
+#[test]
+fn the_sklearn_classifier_quantizes_and_keeps_its_label() {
+    let options = ImportOptions { batch: Some(1), ..Default::default() };
+    let graph = import_bytes(&sklearn_classifier(&[0, 1, 2], false), &options).unwrap();
+    let sample = |k: usize| {
+        ArrayD::from_shape_vec(IxDyn(&[1, 4]), (0..4).map(|i| ((i * 7 + k * 3) % 11) as f32 / 5.0 - 1.0).collect())
+            .unwrap()
+    };
+    let calibration: Vec<ArrayD<f32>> = (0..8).map(sample).collect();
+    let model = zkinfer_models::quantize::quantize(&graph, &calibration, &Default::default()).unwrap();
+    assert_eq!(model.outputs.len(), 2);
+    for input in &calibration {
+        let float_label = graph.evaluate(input.clone()).get(graph.outputs[0]).iter().copied().collect::<Vec<_>>();
+        let trace = model.run(input).unwrap();
+        let label: Vec<f32> = model.output_real(&trace, model.outputs[0]).iter().map(|&v| v as f32).collect();
+        assert_eq!(label, float_label);
+    }
+}

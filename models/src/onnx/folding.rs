@@ -3,8 +3,8 @@
 //! constants (every run-time shape is known
 //! when importing), so a PyTorch `x.view(x.size(0), -1)` (Shape → Gather → Unsqueeze → Concat →
 //! Reshape) arrives at `Reshape` as a constant shape. On run-time tensors, `Unsqueeze` and
-//! `Squeeze` become a reshape and a `Cast` between float types is the identity; the rest is
-//! refused with the node named.
+//! `Squeeze` become a reshape, a `Cast` between float types is the identity, and so is a `Cast`
+//! of an ArgMax's index to an integer type; the rest is refused with the node named.
 
 use ndarray::{ArrayD, Axis, IxDyn};
 
@@ -319,6 +319,8 @@ fn cast(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         Value::Constant(Constant::Int { values, .. }) => Value::Constant(Constant::Int { values, data_type: to }),
         // A float constant or run-time tensor cast to a float type: the same values.
         value @ (Value::Constant(Constant::Float(_)) | Value::Tensor(_)) if to_float => value,
+        // An ArgMax's index cast to an integer type: the integer it is.
+        Value::Tensor(x) if matches!(imp.producer(x), Some(Op::ArgMax(_))) => Value::Tensor(x),
         _ => {
             return Err(ImportError::Unsupported {
                 what: format!("Cast '{}' of a run-time tensor to an integer type", ctx.name),

@@ -14,6 +14,7 @@
 
 mod activation;
 mod attributes;
+mod classifier;
 mod conv;
 mod elementwise;
 mod folding;
@@ -106,6 +107,9 @@ pub(crate) enum Value {
     Quantized { tensor: TensorId, quant: crate::graph::ops::FakeQuantize },
 }
 
+/// The domain of scikit-learn's converter ops (`ArrayFeatureExtractor`, `ZipMap`).
+const ML_DOMAIN: &str = "ai.onnx.ml";
+
 /// One importer function per ONNX op type.
 pub(crate) type ImportFn = fn(&mut Importer, &NodeCtx) -> Result<(), ImportError>;
 
@@ -169,6 +173,7 @@ impl Importer {
         let domain = node.domain.as_deref().unwrap_or("");
         let import = match domain {
             "" | "ai.onnx" => find_importer(ctx.op_type),
+            ML_DOMAIN => classifier::ML_OPS.iter().find(|(name, _)| *name == ctx.op_type).map(|(_, f)| *f),
             _ => None,
         };
         let import = import.ok_or_else(|| ImportError::UnsupportedOp {
@@ -253,6 +258,11 @@ impl Importer {
     /// Shape of a run-time tensor.
     pub(crate) fn shape(&self, id: TensorId) -> &[usize] {
         &self.tensors[id.0].shape
+    }
+
+    /// The op that computes a run-time tensor (`None` for the graph input).
+    pub(crate) fn producer(&self, id: TensorId) -> Option<&Op> {
+        self.nodes.iter().find(|n| n.output == id).map(|n| &n.op)
     }
 
     /// Appends a node computing `op` on `inputs`; binds its output to the node's output 0 when
