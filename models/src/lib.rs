@@ -76,6 +76,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Sigmoid",
     "Tanh",
     "Clip",
+    "HardSigmoid",
     "Softmax",
     "ArgMax",
     "MaxPool",

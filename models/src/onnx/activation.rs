@@ -1,4 +1,5 @@
-//! Relu, LeakyRelu, Sigmoid, Tanh, Clip, and the output ops Softmax and ArgMax.
+//! Relu, LeakyRelu, Sigmoid, Tanh, Clip, HardSigmoid (as `alpha · x + beta` clipped to [0, 1]),
+//! and the output ops Softmax and ArgMax.
 
 use super::{ImportFn, Importer, NodeCtx};
 use crate::ImportError;
@@ -11,6 +12,7 @@ pub(super) const OPS: &[(&str, ImportFn)] = &[
     ("Sigmoid", sigmoid),
     ("Tanh", tanh),
     ("Clip", clip),
+    ("HardSigmoid", hard_sigmoid),
     ("Softmax", softmax),
     ("ArgMax", argmax),
 ];
@@ -68,6 +70,21 @@ fn clip(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         return Err(ctx.bad_attr("min", format!("{a} is above max {b}")));
     }
     unary(imp, ctx, Op::Clip(Clip { min, max }))
+}
+
+/// `max(0, min(1, alpha · x + beta))`: a multiplication and an addition by constants, then a
+/// clip, each an op the circuits already have.
+fn hard_sigmoid(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let x = imp.tensor_input(ctx, 0)?;
+    let alpha = ctx.float("alpha", 0.2)?;
+    let beta = ctx.float("beta", 0.5)?;
+    if !alpha.is_finite() || !beta.is_finite() {
+        return Err(ctx.bad_attr("alpha", "alpha and beta must be numbers"));
+    }
+    let scalar = |v: f32| ndarray::ArrayD::from_elem(ndarray::IxDyn(&[]), v);
+    let scaled = imp.emit(ctx, Op::MulConstant(scalar(alpha)), vec![x], false)?;
+    let shifted = imp.emit(ctx, Op::AddConstant(scalar(beta)), vec![scaled], false)?;
+    imp.emit(ctx, Op::Clip(Clip { min: Some(0.0), max: Some(1.0) }), vec![shifted], true).map(drop)
 }
 
 fn softmax(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {

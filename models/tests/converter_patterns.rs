@@ -1,7 +1,9 @@
-//! Shape arithmetic as exporters write it (PyTorch's `x.view(x.size(0), -1)`: Shape → Gather →
-//! Unsqueeze → Concat → Reshape; Casts between float types; Squeeze and Unsqueeze of
-//! activations) folds at import into the same graph as the plain op. The models are built here
-//! from the ONNX messages, node by node, as those exporters lay them out.
+//! Models as converters write them, built here from the ONNX messages node by node as those
+//! exporters lay them out: shape arithmetic (PyTorch's `x.view(x.size(0), -1)`: Shape → Gather
+//! → Unsqueeze → Concat → Reshape; Slice, Range, ConstantOfShape, integer arithmetic; Casts;
+//! Squeeze and Unsqueeze of activations) folds at import into the same graph as the plain op;
+//! scikit-learn's classifier ending (ArgMax → ArrayFeatureExtractor → Cast, two outputs) imports
+//! and quantizes; HardSigmoid is an affine map and a clip.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -366,4 +368,30 @@ fn the_sklearn_classifier_quantizes_and_keeps_its_label() {
         let label: Vec<f32> = model.output_real(&trace, model.outputs[0]).iter().map(|&v| v as f32).collect();
         assert_eq!(label, float_label);
     }
+}
+
+/// HardSigmoid imports as a multiplication, an addition and a clip, and computes ONNX's
+/// `max(0, min(1, alpha · x + beta))`.
+#[test]
+fn hard_sigmoid_is_an_affine_map_and_a_clip() {
+    let attrs = vec![
+        AttributeProto {
+            name: Some("alpha".into()),
+            r#type: Some(attribute_type::FLOAT),
+            f: Some(0.25),
+            ..Default::default()
+        },
+        AttributeProto {
+            name: Some("beta".into()),
+            r#type: Some(attribute_type::FLOAT),
+            f: Some(0.4),
+            ..Default::default()
+        },
+    ];
+    let nodes = vec![node("HardSigmoid", "hs", &["x"], &["y"], attrs)];
+    let graph = import(&model(13, nodes, vec![], value_info("x", &[Some(1), Some(5)])));
+    let input = ArrayD::from_shape_vec(IxDyn(&[1, 5]), vec![-8.0, -1.0, 0.0, 1.0, 8.0]).unwrap();
+    let y: Vec<f32> = graph.evaluate(input.clone()).get(graph.outputs[0]).iter().copied().collect();
+    let expected: Vec<f32> = input.iter().map(|&x| (0.25 * x + 0.4f32).clamp(0.0, 1.0)).collect();
+    assert_eq!(y, expected);
 }
