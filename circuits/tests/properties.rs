@@ -17,7 +17,7 @@ proptest! {
     #[test]
     fn circuit_outputs_equal_the_interpreter(
         seed in any::<u64>(),
-        ops in prop::collection::vec(0u8..8, 1..4),
+        ops in prop::collection::vec(0u8..10, 1..4),
         tail in 0u8..4,
         activation_bits in 8u32..11,
         lanes in prop::sample::select(vec![8usize, 12, 16, 24]),

@@ -77,6 +77,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Tanh",
     "Clip",
     "HardSigmoid",
+    "Erf",
+    "Gelu",
     "Softmax",
     "ArgMax",
     "MaxPool",

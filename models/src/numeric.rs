@@ -34,6 +34,26 @@ pub fn quantize_real(x: f64, scale: i32) -> i64 {
     (x * (2f64).powi(scale)).round() as i64
 }
 
+/// The error function, by Abramowitz and Stegun's formula 7.1.26 (absolute error below
+/// 1.5e-7: far below the resolution of any table it fills).
+pub fn erf(x: f64) -> f64 {
+    const P: f64 = 0.327_591_1;
+    const A: [f64; 5] = [0.254_829_592, -0.284_496_736, 1.421_413_741, -1.453_152_027, 1.061_405_429];
+    let t = 1.0 / (1.0 + P * x.abs());
+    let poly = A.iter().rev().fold(0.0, |acc, a| acc * t + a) * t;
+    let y = 1.0 - poly * (-x * x).exp();
+    if x < 0.0 { -y } else { y }
+}
+
+/// GELU: `x · Φ(x)` with the normal distribution function (`tanh`: its tanh approximation).
+pub fn gelu(x: f64, tanh: bool) -> f64 {
+    if tanh {
+        0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044_715 * x * x * x)).tanh())
+    } else {
+        0.5 * x * (1.0 + erf(x / std::f64::consts::SQRT_2))
+    }
+}
+
 /// The real value of `q` at `scale`.
 pub fn dequantize(q: i64, scale: i32) -> f64 {
     q as f64 / (2f64).powi(scale)

@@ -145,6 +145,12 @@ pub enum LookupFunction {
     Sigmoid,
     /// Hyperbolic tangent.
     Tanh,
+    /// The error function.
+    Erf,
+    /// GELU with the normal distribution function.
+    Gelu,
+    /// GELU, tanh approximation.
+    GeluTanh,
 }
 
 /// A tabulated element-wise function.
@@ -236,6 +242,8 @@ impl QOp {
             QOp::Lookup(l) => match l.function {
                 LookupFunction::Sigmoid => "Sigmoid",
                 LookupFunction::Tanh => "Tanh",
+                LookupFunction::Erf => "Erf",
+                LookupFunction::Gelu | LookupFunction::GeluTanh => "Gelu",
             },
             QOp::MaxPool(_) => "MaxPool",
             QOp::AveragePool(_) => "AveragePool",

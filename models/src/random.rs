@@ -55,7 +55,7 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
         let s = b.shape(t);
         let (ch, hh, ww) = (s[1], s[2], s[3]);
         let small = hh.min(ww);
-        t = match op % 8 {
+        t = match op % 10 {
             0 | 1 => {
                 let k = 1 + r.pick(small.min(3));
                 let pad = r.pick(2);
@@ -77,6 +77,8 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
             }
             5 => b.push(Op::LeakyRelu { alpha: 0.25 }, t),
             6 => b.push(Op::Clip(Clip { min: Some(-0.5), max: Some(0.75) }), t),
+            8 => b.push(Op::Erf, t),
+            9 => b.push(Op::Gelu { tanh: r.pick(2) == 1 }, t),
             _ => {
                 let c = ArrayD::from_shape_fn(IxDyn(&[ch, 1, 1]), |_| r.next_value());
                 if r.pick(2) == 0 { b.push(Op::MulConstant(c), t) } else { b.push(Op::AddConstant(c), t) }

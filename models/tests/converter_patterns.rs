@@ -395,3 +395,44 @@ fn hard_sigmoid_is_an_affine_map_and_a_clip() {
     let expected: Vec<f32> = input.iter().map(|&x| (0.25 * x + 0.4f32).clamp(0.0, 1.0)).collect();
     assert_eq!(y, expected);
 }
+
+/// Erf and opset 20's Gelu (both forms) import as tables: the float graph gives the known values,
+/// and the quantized model's outputs agree with it to the output's resolution.
+#[test]
+fn erf_and_gelu_are_tables() {
+    let string_attr = |name: &str, value: &str| AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_type::STRING),
+        s: Some(value.as_bytes().to_vec()),
+        ..Default::default()
+    };
+    let input = ArrayD::from_shape_vec(IxDyn(&[1, 4]), vec![-2.0, -0.5, 0.5, 1.0]).unwrap();
+    let cases: [(&str, Vec<AttributeProto>, [f32; 4]); 3] = [
+        ("Erf", vec![], [-0.995_322_3, -0.520_499_9, 0.520_499_9, 0.842_700_8]),
+        ("Gelu", vec![], [-0.045_500_26, -0.154_268_7, 0.345_731_3, 0.841_344_7]),
+        ("Gelu", vec![string_attr("approximate", "tanh")], [-0.045_402_3, -0.154_286, 0.345_714, 0.841_192]),
+    ];
+    for (op, attrs, expected) in cases {
+        let nodes = vec![node(op, "f", &["x"], &["y"], attrs)];
+        let graph = import(&model(20, nodes, vec![], value_info("x", &[Some(1), Some(4)])));
+        let y: Vec<f32> = graph.evaluate(input.clone()).get(graph.outputs[0]).iter().copied().collect();
+        for (got, want) in y.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-5, "{op}: {y:?} against {expected:?}");
+        }
+        let calibration = vec![input.clone(), input.mapv(|v| v * 1.5)];
+        let quantized = zkinfer_models::quantize::quantize(&graph, &calibration, &Default::default()).unwrap();
+        let trace = quantized.run(&input).unwrap();
+        let output = quantized.outputs[0];
+        let resolution = 2f64.powi(-quantized.tensors[output.0].scale);
+        let input_resolution = 2f64.powi(-quantized.tensors[0].scale);
+        for (got, want) in quantized.output_real(&trace, output).iter().zip(expected) {
+            // The input's rounding moves the output by at most its slope (< 1.2) times half a step.
+            assert!((got - f64::from(want)).abs() <= resolution + 0.6 * input_resolution, "{op}: {got} against {want}");
+        }
+    }
+    // An unknown approximation is refused by name.
+    let nodes = vec![node("Gelu", "g", &["x"], &["y"], vec![string_attr("approximate", "fast")])];
+    let e = import_bytes(&model(20, nodes, vec![], value_info("x", &[Some(1), Some(4)])), &ImportOptions::default())
+        .unwrap_err();
+    assert!(e.to_string().contains("approximate"), "{e}");
+}

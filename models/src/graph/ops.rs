@@ -180,6 +180,13 @@ pub enum Op {
     Sigmoid,
     /// Hyperbolic tangent.
     Tanh,
+    /// The error function.
+    Erf,
+    /// GELU, `x · Φ(x)` (with `tanh`: the tanh approximation).
+    Gelu {
+        /// ONNX's `approximate = "tanh"`.
+        tanh: bool,
+    },
     /// Clip to a range.
     Clip(Clip),
     /// Max pooling (padding never wins).
@@ -214,6 +221,8 @@ impl Op {
             Op::LeakyRelu { .. } => "LeakyRelu",
             Op::Sigmoid => "Sigmoid",
             Op::Tanh => "Tanh",
+            Op::Erf => "Erf",
+            Op::Gelu { .. } => "Gelu",
             Op::Clip(_) => "Clip",
             Op::MaxPool(_) => "MaxPool",
             Op::AveragePool(_) => "AveragePool",
@@ -283,9 +292,14 @@ impl Op {
                 }
                 Ok(s)
             }
-            Op::Relu | Op::LeakyRelu { .. } | Op::Sigmoid | Op::Tanh | Op::Clip(_) | Op::FakeQuantize(_) => {
-                Ok(x.to_vec())
-            }
+            Op::Relu
+            | Op::LeakyRelu { .. }
+            | Op::Sigmoid
+            | Op::Tanh
+            | Op::Erf
+            | Op::Gelu { .. }
+            | Op::Clip(_)
+            | Op::FakeQuantize(_) => Ok(x.to_vec()),
             Op::MaxPool(win) | Op::AveragePool(AveragePool { window: win, .. }) => {
                 let [n, c, h, w] = nchw(x)?;
                 let [oh, ow] = win.output_hw(h, w)?;

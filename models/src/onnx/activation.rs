@@ -1,5 +1,5 @@
-//! Relu, LeakyRelu, Sigmoid, Tanh, Clip, HardSigmoid (as `alpha · x + beta` clipped to [0, 1]),
-//! and the output ops Softmax and ArgMax.
+//! Relu, LeakyRelu, Sigmoid, Tanh, Erf, Gelu, Clip, HardSigmoid (as `alpha · x + beta` clipped
+//! to [0, 1]), and the output ops Softmax and ArgMax.
 
 use super::{ImportFn, Importer, NodeCtx};
 use crate::ImportError;
@@ -13,6 +13,8 @@ pub(super) const OPS: &[(&str, ImportFn)] = &[
     ("Tanh", tanh),
     ("Clip", clip),
     ("HardSigmoid", hard_sigmoid),
+    ("Erf", erf),
+    ("Gelu", gelu),
     ("Softmax", softmax),
     ("ArgMax", argmax),
 ];
@@ -70,6 +72,20 @@ fn clip(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         return Err(ctx.bad_attr("min", format!("{a} is above max {b}")));
     }
     unary(imp, ctx, Op::Clip(Clip { min, max }))
+}
+
+fn erf(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    unary(imp, ctx, Op::Erf)
+}
+
+/// Opset 20's Gelu; `approximate` is "none" or "tanh".
+fn gelu(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let tanh = match ctx.string("approximate", "none")?.as_str() {
+        "none" => false,
+        "tanh" => true,
+        other => return Err(ctx.bad_attr("approximate", format!("= {other:?}: expected \"none\" or \"tanh\""))),
+    };
+    unary(imp, ctx, Op::Gelu { tanh })
 }
 
 /// `max(0, min(1, alpha · x + beta))`: a multiplication and an addition by constants, then a

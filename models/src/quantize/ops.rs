@@ -149,16 +149,27 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             let hi = (*qmax as f64 - *zero_point as f64) * s;
             same(QOp::Clip(clip(x, Some(lo), Some(hi))))
         }
-        Op::Sigmoid | Op::Tanh => {
+        Op::Sigmoid | Op::Tanh | Op::Erf => {
             let (function, f): (_, fn(f64) -> f64) = match op {
                 Op::Sigmoid => (LookupFunction::Sigmoid, |v| 1.0 / (1.0 + (-v).exp())),
+                Op::Erf => (LookupFunction::Erf, crate::numeric::erf),
                 _ => (LookupFunction::Tanh, f64::tanh),
             };
+            // Outputs in (-1, 1): two bits of the activation width above the binary point.
             let out_scale = q.act() as i32 - 2;
             let (lo, hi) = x.range();
             let values =
                 (lo..=hi).map(|v| quantize_real(f(crate::numeric::dequantize(v, x.scale)), out_scale)).collect();
             Ok((QOp::Lookup(QLookup { function, table: LookupTable { input_min: lo, values } }), out_scale, q.act()))
+        }
+        Op::Gelu { tanh } => {
+            // |gelu(x)| <= |x|: the input's scale and width hold every output.
+            let (lo, hi) = x.range();
+            let values = (lo..=hi)
+                .map(|v| quantize_real(crate::numeric::gelu(crate::numeric::dequantize(v, x.scale), *tanh), x.scale))
+                .collect();
+            let function = if *tanh { LookupFunction::GeluTanh } else { LookupFunction::Gelu };
+            Ok((QOp::Lookup(QLookup { function, table: LookupTable { input_min: lo, values } }), x.scale, x.bits))
         }
         Op::MaxPool(w) => same(QOp::MaxPool(*w)),
         Op::AveragePool(p) => same(QOp::AveragePool(QAveragePool { pool: *p, shift: AVERAGE_SHIFT })),
