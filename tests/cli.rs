@@ -252,3 +252,38 @@ fn devices_are_listed_and_a_gpu_proof_verifies() {
         assert!(stderr.contains("proving on the CPU"), "{stderr}");
     }
 }
+
+/// Models as skl2onnx writes them (models/tests/converters: a dynamic batch dimension, Casts,
+/// ArgMax → ArrayFeatureExtractor, two outputs) compile, prove and verify from the CLI, the
+/// classifier's label equal to onnxruntime's.
+#[test]
+fn converted_models_compile_prove_and_verify() {
+    let dir = temp_dir("cli_converted");
+    for (name, label) in [("skl_mlp_classifier", true), ("skl_mlp_regressor", false)] {
+        let base = format!("models/tests/converters/{name}");
+        let zkm = dir.join(format!("{name}.zkm"));
+        let zkp = dir.join(format!("{name}.zkp"));
+        let (zkm_s, zkp_s) = (zkm.to_str().expect("utf8"), zkp.to_str().expect("utf8"));
+        let onnx = format!("{base}.onnx");
+        let calibration = format!("{base}.calibration.json");
+        let (ok, _, stderr) = zkinfer_params(&["compile", &onnx, "--calibration", &calibration, "-o", zkm_s]);
+        assert!(ok, "{name}: {stderr}");
+        assert!(stderr.contains("dynamic batch dimension"), "{name}: {stderr}");
+        let input = format!("{base}.input.json");
+        let (ok, stdout, stderr) = zkinfer_params(&["prove", zkm_s, "--input", &input, "-o", zkp_s, "--json"]);
+        assert!(ok, "{name}: {stderr}");
+        let proved: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        let (ok, stdout, stderr) = zkinfer_params(&["verify", zkm_s, zkp_s, "--json"]);
+        assert!(ok, "{name}: {stderr}");
+        let verified: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+        assert_eq!(verified["outputs"], proved["outputs"], "{name}");
+        if label {
+            let expected: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(format!("{base}.expected.json")).expect("expected"))
+                    .expect("json");
+            let onnxruntime_label = expected["outputs"][0][0][0].as_f64().expect("label");
+            let proved_label = verified["outputs"][0]["real"][0].as_f64().expect("proved label");
+            assert_eq!(proved_label, onnxruntime_label, "{name}: {stdout}");
+        }
+    }
+}

@@ -3,8 +3,8 @@
 
 use super::{ImportFn, Importer, NodeCtx};
 use crate::ImportError;
-use crate::graph::Op;
 use crate::graph::ops::{ArgMax, Clip, Softmax};
+use crate::graph::{Node, Op};
 
 pub(super) const OPS: &[(&str, ImportFn)] = &[
     ("Relu", relu),
@@ -116,10 +116,18 @@ fn softmax(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     imp.emit(ctx, Op::Softmax(Softmax { axis }), vec![x], true).map(drop)
 }
 
+/// ArgMax; over a Softmax along the same axis it reads the Softmax's input instead (the same
+/// index, since softmax is increasing, and without the table's rounding), as scikit-learn's
+/// classifiers are written.
 fn argmax(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
-    let x = imp.tensor_input(ctx, 0)?;
+    let mut x = imp.tensor_input(ctx, 0)?;
     let rank = imp.shape(x).len();
     let axis = ctx.axis("axis", ctx.int("axis", 0)?, rank)?;
+    if let Some(Node { op: Op::Softmax(Softmax { axis: softmax_axis }), inputs, .. }) = imp.producer(x)
+        && *softmax_axis == axis
+    {
+        x = inputs[0];
+    }
     ctx.require_int("select_last_index", 0, 0, "ArgMax keeps the first maximum")?;
     let keepdims = ctx.int("keepdims", 1)? != 0;
     imp.emit(ctx, Op::ArgMax(ArgMax { axis, keepdims }), vec![x], true).map(drop)

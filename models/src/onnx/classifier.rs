@@ -6,7 +6,6 @@
 
 use super::{ImportFn, Importer, NodeCtx, Value};
 use crate::ImportError;
-use crate::graph::Op;
 
 pub(super) const ML_OPS: &[(&str, ImportFn)] =
     &[("ArrayFeatureExtractor", array_feature_extractor), ("ZipMap", zip_map)];
@@ -14,7 +13,7 @@ pub(super) const ML_OPS: &[(&str, ImportFn)] =
 fn array_feature_extractor(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let labels = imp.constant_input(ctx, 0)?.to_i64("ArrayFeatureExtractor's class labels")?;
     let index = imp.tensor_input(ctx, 1)?;
-    if !matches!(imp.producer(index), Some(Op::ArgMax(_))) {
+    if !imp.is_index(index) {
         return Err(ImportError::Unsupported {
             what: format!("ArrayFeatureExtractor '{}' on anything but an ArgMax (the classifier's label)", ctx.name),
         });

@@ -320,7 +320,7 @@ fn cast(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         // A float constant or run-time tensor cast to a float type: the same values.
         value @ (Value::Constant(Constant::Float(_)) | Value::Tensor(_)) if to_float => value,
         // An ArgMax's index cast to an integer type: the integer it is.
-        Value::Tensor(x) if matches!(imp.producer(x), Some(Op::ArgMax(_))) => Value::Tensor(x),
+        Value::Tensor(x) if imp.is_index(x) => Value::Tensor(x),
         _ => {
             return Err(ImportError::Unsupported {
                 what: format!("Cast '{}' of a run-time tensor to an integer type", ctx.name),

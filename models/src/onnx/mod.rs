@@ -260,9 +260,18 @@ impl Importer {
         &self.tensors[id.0].shape
     }
 
-    /// The op that computes a run-time tensor (`None` for the graph input).
-    pub(crate) fn producer(&self, id: TensorId) -> Option<&Op> {
-        self.nodes.iter().find(|n| n.output == id).map(|n| &n.op)
+    /// The node that computes a run-time tensor (`None` for the graph input).
+    pub(crate) fn producer(&self, id: TensorId) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.output == id)
+    }
+
+    /// Whether a run-time tensor holds an ArgMax's indices, perhaps reshaped or transposed.
+    pub(crate) fn is_index(&self, id: TensorId) -> bool {
+        match self.producer(id) {
+            Some(Node { op: Op::ArgMax(_), .. }) => true,
+            Some(Node { op: Op::Reshape(_) | Op::Transpose(_), inputs, .. }) => self.is_index(inputs[0]),
+            _ => false,
+        }
     }
 
     /// Appends a node computing `op` on `inputs`; binds its output to the node's output 0 when

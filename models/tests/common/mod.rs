@@ -11,11 +11,15 @@ use zkinfer_models::{Graph, QuantizedModel, onnx};
 
 pub const ZOO: &[&str] = &["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28"];
 pub const FIXTURES: &[&str] = &["fixture_activations", "fixture_conv", "fixture_nhwc", "fixture_qdq_mlp"];
+/// Models written by real converters (`tests/converters/build_converters.py`).
+pub const CONVERTED: &[&str] = &["skl_mlp_classifier", "skl_mlp_regressor"];
 
 pub fn dir_of(name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     if name.starts_with("fixture_") || name.starts_with("bad_") {
         root.join("tests/fixtures")
+    } else if name.starts_with("skl_") {
+        root.join("tests/converters")
     } else {
         root.join("zoo")
     }

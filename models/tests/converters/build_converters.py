@@ -1,0 +1,65 @@
+"""Builds models the way users make them: scikit-learn estimators trained on data that ships with
+scikit-learn, converted to ONNX by skl2onnx, exactly as that converter writes them (dynamic batch
+dimension, Cast, ArgMax -> ArrayFeatureExtractor, two outputs). Writes NAME.onnx,
+NAME.input.json, NAME.calibration.json and NAME.expected.json (onnxruntime's outputs) here.
+
+Needs: pip install onnx onnxruntime scikit-learn skl2onnx
+Run:   python3 models/tests/converters/build_converters.py
+"""
+
+import os
+import sys
+import warnings
+
+import numpy as np
+import onnxruntime as ort
+from skl2onnx import to_onnx
+from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "zoo"))
+from build_zoo import digits_split, f32list, write_json  # noqa: E402
+
+OPSET = 17
+SAMPLES = 16
+
+
+def run_ort(model, x):
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, {sess.get_inputs()[0].name: x.astype(np.float32)})
+
+
+def save(model, name, samples, calibration):
+    with open(os.path.join(HERE, name + ".onnx"), "wb") as f:
+        f.write(model.SerializeToString())
+    write_json(os.path.join(HERE, name + ".input.json"), {"input_data": [f32list(samples[0])]})
+    write_json(os.path.join(HERE, name + ".calibration.json"), {"input_data": [f32list(c) for c in calibration]})
+    outputs = []
+    for s in samples:
+        outs = run_ort(model, s.reshape(1, -1))
+        outputs.append([[float(v) for v in np.asarray(o).ravel()] for o in outs])
+    write_json(os.path.join(HERE, name + ".expected.json"),
+               {"inputs": [f32list(s) for s in samples], "outputs": outputs})
+
+
+def main():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    xtr, ytr, xte, _ = digits_split()
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, random_state=0).fit(xtr, ytr)
+    model = to_onnx(clf, xtr[:1], options={id(clf): {"zipmap": False}}, target_opset=OPSET)
+    save(model, "skl_mlp_classifier", xte[:SAMPLES], xtr[:128])
+    print("skl_mlp_classifier accuracy:", clf.score(xte, _))
+
+    data = load_diabetes()
+    x = data.data.astype(np.float32)
+    y = (data.target / 100.0).astype(np.float32)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=300, random_state=0).fit(x[:400], y[:400])
+    model = to_onnx(reg, x[:1], target_opset=OPSET)
+    save(model, "skl_mlp_regressor", x[400:400 + SAMPLES], x[:128])
+    print("skl_mlp_regressor R^2:", reg.score(x[400:], y[400:]))
+
+
+if __name__ == "__main__":
+    main()
