@@ -80,6 +80,11 @@ fn gather(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let mut out_shape = data.shape()[..axis].to_vec();
     out_shape.extend_from_slice(indices.shape());
     out_shape.extend_from_slice(&data.shape()[axis + 1..]);
+    // Gather can make a constant far larger than the file: bound it as tensors are bounded.
+    let elements = out_shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    if elements.is_none_or(|e| e > crate::graph::MAX_TENSOR_ELEMENTS) {
+        return Err(ctx.bad_attr("indices", format!("a gathered constant of shape {out_shape:?} is too large")));
+    }
     let folded = match data {
         Constant::Float(a) => Constant::Float(reshaped(a.select(Axis(axis), &flat), &out_shape)?),
         Constant::Int { values, data_type } => {

@@ -266,11 +266,13 @@ impl Importer {
     }
 
     /// Whether a run-time tensor holds an ArgMax's indices, perhaps reshaped or transposed.
-    pub(crate) fn is_index(&self, id: TensorId) -> bool {
-        match self.producer(id) {
-            Some(Node { op: Op::ArgMax(_), .. }) => true,
-            Some(Node { op: Op::Reshape(_) | Op::Transpose(_), inputs, .. }) => self.is_index(inputs[0]),
-            _ => false,
+    pub(crate) fn is_index(&self, mut id: TensorId) -> bool {
+        loop {
+            match self.producer(id) {
+                Some(Node { op: Op::ArgMax(_), .. }) => return true,
+                Some(Node { op: Op::Reshape(_) | Op::Transpose(_), inputs, .. }) => id = inputs[0],
+                _ => return false,
+            }
         }
     }
 
