@@ -1,8 +1,8 @@
 //! Shape arithmetic as exporters write it, folded at import: `Shape`, `Gather`, `Unsqueeze`,
 //! `Squeeze`, `Concat`, `Slice`, `Range`, `ConstantOfShape` and `Cast` over constants give
-//! constants (every run-time shape is known
-//! when importing), so a PyTorch `x.view(x.size(0), -1)` (Shape → Gather → Unsqueeze → Concat →
-//! Reshape) arrives at `Reshape` as a constant shape. On run-time tensors, `Unsqueeze` and
+//! constants (every run-time shape is known when importing), so a PyTorch
+//! `x.view(x.size(0), -1)` (Shape → Gather → Unsqueeze → Concat → Reshape) arrives at `Reshape`
+//! as a constant shape. On run-time tensors, `Unsqueeze` and
 //! `Squeeze` become a reshape, a `Cast` between float types is the identity, and so is a `Cast`
 //! of an ArgMax's index to an integer type; the rest is refused with the node named.
 
@@ -42,7 +42,7 @@ fn shape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     };
     // Opset 15's start and end select a range of the dimensions (negative from the end).
     let rank = dims.len() as i64;
-    let clamp = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
+    let clamp = |v: i64| (if v < 0 { v.saturating_add(rank) } else { v }).clamp(0, rank) as usize;
     let start = clamp(ctx.int("start", 0)?);
     let end = clamp(ctx.int("end", rank)?);
     let picked: Vec<i64> = dims[start..end.max(start)].iter().map(|&d| d as i64).collect();
