@@ -63,7 +63,7 @@ fn inspect_reports_bad_models_with_a_clear_error() {
     let cases = [
         ("bad_not_onnx", "not a valid ONNX model"),
         ("bad_truncated", "not a valid ONNX model"),
-        ("bad_unsupported_op", "unsupported op Erf in node 'erf_node'"),
+        ("bad_unsupported_op", "unsupported op Asinh in node 'asinh_node'"),
         ("bad_dilated_conv", "attribute dilations"),
     ];
     for (name, message) in cases {

@@ -347,8 +347,8 @@ def bad_models(w1, b1, w2, b2):
     # dynamic batch dimension
     dyn = mlp_graph("digits_mlp_dynamic", w1, b1, w2, b2, batch="N")
     onnx.save(dyn, os.path.join(FIXTURES, "bad_dynamic_batch.onnx"))
-    # unsupported op (Erf)
-    nodes = [helper.make_node("Erf", ["input"], ["out"], name="erf_node")]
+    # unsupported op (Asinh)
+    nodes = [helper.make_node("Asinh", ["input"], ["out"], name="asinh_node")]
     m = make_model("bad_op", nodes, [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
                    [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 4])], [])
     onnx.save(m, os.path.join(FIXTURES, "bad_unsupported_op.onnx"))
