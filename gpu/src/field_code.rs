@@ -11,20 +11,23 @@ use std::fmt::Write;
 const LIMBS: usize = 16;
 /// u32 words of a field element.
 const WORDS: usize = 8;
+/// The end of `f_add` and `f_mul`: `r` is below 2p, one conditional subtraction of p.
+const REDUCE_ONCE: &str = "    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n";
 
 /// The core over sixteen limbs ([`crate::FieldForm::Rows`]) for the modulus `modulus` (16-bit
 /// limbs, little-endian) and the reduction factor `neg_inv` (`-p^-1 mod 2^16`): the product
 /// loops over its sixteen rows (one limb of `a` each, the row written out), everything else is
 /// written out.
 pub(crate) fn limbs_core(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
-    [is_zero(), geq(), sub_raw(), add(), mul_rows_in_a_loop(modulus, neg_inv), unpack(), pack()].join("\n")
+    let limbs = [is_zero(LIMBS), geq(LIMBS), limb_sub_raw(LIMBS, 16), limb_add(LIMBS, 16)];
+    [&limbs[..], &[mul_rows_in_a_loop(modulus, neg_inv), unpack(), pack()]].concat().join("\n")
 }
 
 /// The core over packed words ([`crate::FieldForm::Packed`]): a field element is its eight u32
 /// words, half the registers of sixteen limbs; the product takes its 16-bit limbs out of the
 /// words as it goes (the rows in a loop, two rows per word of `a`) and packs the result.
 pub(crate) fn packed_core(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
-    [packed_is_zero(), packed_geq(), packed_sub_raw(), packed_add(), packed_mul(modulus, neg_inv), identity_pack()]
+    [is_zero(WORDS), geq(WORDS), packed_sub_raw(), packed_add(), packed_mul(modulus, neg_inv), identity_pack()]
         .join("\n")
 }
 
@@ -40,33 +43,7 @@ pub(crate) const LAZY_BITS: u32 = 13;
 pub(crate) fn lazy_core(modulus: &[u32; LAZY_LIMBS], neg_inv: u32) -> String {
     let n = LAZY_LIMBS;
     let mask = (1u32 << LAZY_BITS) - 1;
-    let mut core = Vec::new();
-    let terms: Vec<String> = (0..n).map(|i| format!("a[{i}]")).collect();
-    core.push(format!("fn f_is_zero(a: Fe) -> bool {{\n    return ({}) == 0u;\n}}\n", terms.join(" | ")));
-    let mut s = String::from("fn f_geq(a: Fe, b: Fe) -> bool {\n    var gt = false;\n    var eq = true;\n");
-    for j in (0..n).rev() {
-        let _ = writeln!(s, "    gt = gt | (eq & (a[{j}] > b[{j}]));");
-        let _ = writeln!(s, "    eq = eq & (a[{j}] == b[{j}]);");
-    }
-    s.push_str("    return gt | eq;\n}\n");
-    core.push(s);
-    let mut s =
-        String::from("fn f_sub_raw(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var d: u32;\n    var borrow = 0u;\n");
-    for i in 0..n {
-        let _ = writeln!(s, "    d = (a[{i}] | {}u) - b[{i}] - borrow;", 1u32 << LAZY_BITS);
-        let _ = writeln!(s, "    r[{i}] = d & {mask}u;");
-        let _ = writeln!(s, "    borrow = 1u - (d >> {LAZY_BITS}u);");
-    }
-    s.push_str("    return r;\n}\n");
-    core.push(s);
-    let mut s = String::from("fn f_add(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var t: u32;\n    var carry = 0u;\n");
-    for i in 0..n {
-        let _ = writeln!(s, "    t = a[{i}] + b[{i}] + carry;");
-        let _ = writeln!(s, "    r[{i}] = t & {mask}u;");
-        let _ = writeln!(s, "    carry = t >> {LAZY_BITS}u;");
-    }
-    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
-    core.push(s);
+    let mut core = vec![is_zero(n), geq(n), limb_sub_raw(n, LAZY_BITS), limb_add(n, LAZY_BITS)];
     // The product.
     let mut s = String::from("fn f_mul(a: Fe, b: Fe) -> Fe {\n");
     for j in 0..n {
@@ -101,7 +78,7 @@ pub(crate) fn lazy_core(modulus: &[u32; LAZY_LIMBS], neg_inv: u32) -> String {
     let limbs: Vec<String> = (0..n).map(|j| format!("t{j}")).collect();
     let _ = writeln!(s, "    var r = Fe({});", limbs.join(", "));
     s.push_str("    // t < 2p < 2^256: one subtraction is enough.\n");
-    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    s.push_str(REDUCE_ONCE);
     core.push(s);
     // Words <-> limbs.
     let mut limbs = Vec::new();
@@ -136,21 +113,6 @@ pub(crate) fn lazy_core(modulus: &[u32; LAZY_LIMBS], neg_inv: u32) -> String {
     core.join("\n")
 }
 
-fn packed_is_zero() -> String {
-    let terms: Vec<String> = (0..WORDS).map(|i| format!("a[{i}]")).collect();
-    format!("fn f_is_zero(a: Fe) -> bool {{\n    return ({}) == 0u;\n}}\n", terms.join(" | "))
-}
-
-fn packed_geq() -> String {
-    let mut s = String::from("fn f_geq(a: Fe, b: Fe) -> bool {\n    var gt = false;\n    var eq = true;\n");
-    for j in (0..WORDS).rev() {
-        let _ = writeln!(s, "    gt = gt | (eq & (a[{j}] > b[{j}]));");
-        let _ = writeln!(s, "    eq = eq & (a[{j}] == b[{j}]);");
-    }
-    s.push_str("    return gt | eq;\n}\n");
-    s
-}
-
 /// `a - b` word by word, the borrow from comparisons.
 fn packed_sub_raw() -> String {
     let mut s = String::from("fn f_sub_raw(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var d: u32;\n");
@@ -175,7 +137,7 @@ fn packed_add() -> String {
         let _ = writeln!(s, "    r[{i}] = x + carry;");
         let _ = writeln!(s, "    carry = over | u32(r[{i}] < x);");
     }
-    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    s.push_str(REDUCE_ONCE);
     s
 }
 
@@ -201,7 +163,7 @@ fn packed_mul(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
     let words: Vec<String> = (0..WORDS).map(|j| format!("t{} | (t{} << 16u)", 2 * j, 2 * j + 1)).collect();
     let _ = writeln!(s, "    var r = Fe({});", words.join(", "));
     s.push_str("    // t < 2p < 2^256, so t16 is zero and one subtraction is enough.\n");
-    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    s.push_str(REDUCE_ONCE);
     s
 }
 
@@ -211,15 +173,16 @@ fn identity_pack() -> String {
         .to_string()
 }
 
-fn is_zero() -> String {
-    let terms: Vec<String> = (0..LIMBS).map(|i| format!("a[{i}]")).collect();
+/// `f_is_zero` over `n` values.
+fn is_zero(n: usize) -> String {
+    let terms: Vec<String> = (0..n).map(|i| format!("a[{i}]")).collect();
     format!("fn f_is_zero(a: Fe) -> bool {{\n    return ({}) == 0u;\n}}\n", terms.join(" | "))
 }
 
-/// `a >= b`, from the top limb down, without branches.
-fn geq() -> String {
+/// `f_geq` (`a >= b`) over `n` values, from the top one down, without branches.
+fn geq(n: usize) -> String {
     let mut s = String::from("fn f_geq(a: Fe, b: Fe) -> bool {\n    var gt = false;\n    var eq = true;\n");
-    for j in (0..LIMBS).rev() {
+    for j in (0..n).rev() {
         let _ = writeln!(s, "    gt = gt | (eq & (a[{j}] > b[{j}]));");
         let _ = writeln!(s, "    eq = eq & (a[{j}] == b[{j}]);");
     }
@@ -227,27 +190,31 @@ fn geq() -> String {
     s
 }
 
-fn sub_raw() -> String {
-    let mut s = String::from("fn f_sub_raw(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var d: u32;\n");
-    s.push_str("    var borrow = 0u;\n");
-    for i in 0..LIMBS {
-        let _ = writeln!(s, "    d = (a[{i}] | 0x10000u) - b[{i}] - borrow;");
-        let _ = writeln!(s, "    r[{i}] = d & LIMB_MASK;");
-        let _ = writeln!(s, "    borrow = 1u - (d >> 16u);");
+/// `f_sub_raw` (`a - b`, `a >= b`) over `n` limbs of `bits` bits: each limb borrows `2^bits`.
+fn limb_sub_raw(n: usize, bits: u32) -> String {
+    let mask = (1u32 << bits) - 1;
+    let mut s =
+        String::from("fn f_sub_raw(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var d: u32;\n    var borrow = 0u;\n");
+    for i in 0..n {
+        let _ = writeln!(s, "    d = (a[{i}] | {}u) - b[{i}] - borrow;", 1u32 << bits);
+        let _ = writeln!(s, "    r[{i}] = d & {mask}u;");
+        let _ = writeln!(s, "    borrow = 1u - (d >> {bits}u);");
     }
     s.push_str("    return r;\n}\n");
     s
 }
 
-fn add() -> String {
-    let mut s = String::from("fn f_add(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var t: u32;\n");
-    s.push_str("    var carry = 0u;\n");
-    for i in 0..LIMBS {
+/// `f_add` over `n` limbs of `bits` bits (both operands below p: no carry out), then one
+/// conditional subtraction.
+fn limb_add(n: usize, bits: u32) -> String {
+    let mask = (1u32 << bits) - 1;
+    let mut s = String::from("fn f_add(a: Fe, b: Fe) -> Fe {\n    var r: Fe;\n    var t: u32;\n    var carry = 0u;\n");
+    for i in 0..n {
         let _ = writeln!(s, "    t = a[{i}] + b[{i}] + carry;");
-        let _ = writeln!(s, "    r[{i}] = t & LIMB_MASK;");
-        let _ = writeln!(s, "    carry = t >> 16u;");
+        let _ = writeln!(s, "    r[{i}] = t & {mask}u;");
+        let _ = writeln!(s, "    carry = t >> {bits}u;");
     }
-    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    s.push_str(REDUCE_ONCE);
     s
 }
 
@@ -318,7 +285,7 @@ fn mul_tail(s: &mut String) {
     let limbs: Vec<String> = (0..LIMBS).map(|j| format!("t{j}")).collect();
     let _ = writeln!(s, "    var r = Fe({});", limbs.join(", "));
     s.push_str("    // t < 2p < 2^256, so t16 is zero and one subtraction is enough.\n");
-    s.push_str("    if (f_geq(r, MODULUS)) {\n        r = f_sub_raw(r, MODULUS);\n    }\n    return r;\n}\n");
+    s.push_str(REDUCE_ONCE);
 }
 
 fn unpack() -> String {
