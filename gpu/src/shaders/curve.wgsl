@@ -81,24 +81,8 @@ fn p_neg(p: Point) -> Point {
     return Point(p.x, f_neg(p.y), p.z);
 }
 
-// An affine point as pasta stores it (canonical x then y, 16 words; the identity is (0, 0))
-// into Montgomery projective form.
-fn p_from_affine_words(w: array<u32, 16>) -> Point {
-    var xw: array<u32, 8>;
-    var yw: array<u32, 8>;
-    for (var i = 0u; i < 8u; i++) {
-        xw[i] = w[i];
-        yw[i] = w[i + 8u];
-    }
-    let x = f_unpack(xw);
-    let y = f_unpack(yw);
-    if (f_is_zero(x) && f_is_zero(y)) {
-        return p_identity();
-    }
-    return Point(f_to_mont(x), f_to_mont(y), MONT_ONE);
-}
-
-// The same from coordinates already in Montgomery form (the MSM's upload).
+// An affine point as 16 words (x then y; pasta's identity is (0, 0)) whose coordinates are
+// already in Montgomery form (the MSM's upload), into Montgomery projective form.
 fn p_from_montgomery_affine_words(w: array<u32, 16>) -> Point {
     var xw: array<u32, 8>;
     var yw: array<u32, 8>;
@@ -112,6 +96,15 @@ fn p_from_montgomery_affine_words(w: array<u32, 16>) -> Point {
         return p_identity();
     }
     return Point(x, y, MONT_ONE);
+}
+
+// The same from canonical coordinates, as pasta stores them (the identity stays (0 : 1 : 0)).
+fn p_from_affine_words(w: array<u32, 16>) -> Point {
+    let p = p_from_montgomery_affine_words(w);
+    if (f_is_zero(p.z)) {
+        return p;
+    }
+    return Point(f_to_mont(p.x), f_to_mont(p.y), MONT_ONE);
 }
 
 // Montgomery projective -> canonical projective words (x, y, z: 24 words).
