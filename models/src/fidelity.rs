@@ -34,12 +34,19 @@ pub struct FidelityReport {
     pub predictions: Vec<(usize, Option<usize>)>,
 }
 
-/// The tensor compared for an output: an ArgMax's scores rather than its index.
+/// The tensor compared for an output: an ArgMax's scores rather than its index, also when the
+/// index is reshaped afterwards (a classifier's label output).
 fn compared_tensor(graph: &Graph, out: TensorId) -> TensorId {
-    match graph.nodes.iter().find(|n| n.output == out) {
-        Some(n) if matches!(n.op, Op::ArgMax(_)) => n.inputs[0],
-        _ => out,
+    let mut t = out;
+    // Each step moves to an earlier node, so the walk ends.
+    while let Some(n) = graph.nodes.iter().find(|n| n.output == t) {
+        match n.op {
+            Op::ArgMax(_) => return n.inputs[0],
+            Op::Reshape(_) => t = n.inputs[0],
+            _ => break,
+        }
     }
+    out
 }
 
 fn argmax(v: impl Iterator<Item = f64>) -> usize {

@@ -53,3 +53,31 @@ fn converted_models_import_agree_with_onnxruntime_and_quantize() {
         assert!(agree * 10 >= expected.inputs.len() * 9, "{name}: {agree} of {} samples agree", expected.inputs.len());
     }
 }
+
+/// A classifier's label output (ArgMax, then a Reshape) is judged by its scores: the fidelity
+/// report compares the logits and counts the samples whose label differs, rather than taking
+/// the argmax of the one-element label tensor (always 0, so always "agreeing").
+#[test]
+fn a_label_output_is_judged_by_its_scores() {
+    let name = "skl_mlp_classifier";
+    let options = ImportOptions { batch: Some(1), ..Default::default() };
+    let graph = import_file(&path(name, ".onnx"), &options).unwrap();
+    let shape = graph.tensor(graph.input).shape.clone();
+    let samples = InputData::from_file(&path(name, ".calibration.json")).unwrap().samples(&shape).unwrap();
+    let model = quantize(&graph, &samples, &QuantSettings::default()).unwrap();
+    let report = zkinfer_models::fidelity::fidelity(&graph, &model, &samples);
+    let label = graph.tensor(graph.outputs[0]);
+    assert_eq!(label.shape.iter().product::<usize>(), 1, "the first output is the label");
+    assert_ne!(report.outputs[0].tensor, label.name, "the label's scores are compared, not the label");
+    let labels_differ = samples
+        .iter()
+        .filter(|s| {
+            let float = graph.evaluate((*s).clone());
+            let quantized = model.run(s).unwrap();
+            float.get(graph.outputs[0]).iter().next().map(|&v| v as f64)
+                != model.output_real(&quantized, model.outputs[0]).iter().next().copied()
+        })
+        .count();
+    let disagree = report.predictions.iter().filter(|(f, q)| Some(*f) != *q).count();
+    assert_eq!(disagree, labels_differ, "argmax agreement counts the samples whose label differs");
+}
