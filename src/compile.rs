@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
-use zkinfer_circuits::LinearLayout;
 use zkinfer_circuits::plan::{Plan, PlanOptions};
+use zkinfer_circuits::{FunctionTables, LinearLayout};
 use zkinfer_models::Graph;
 use zkinfer_models::data::InputData;
 use zkinfer_models::fidelity::{FidelityReport, fidelity};
@@ -47,6 +47,18 @@ pub struct LayoutArgs {
     /// the planner choose.
     #[arg(long)]
     lanes: Option<usize>,
+    /// Lay out function tables (Sigmoid, Tanh, Erf, GELU, Softmax) whole or trimmed to where
+    /// the function changes, instead of letting the planner choose.
+    #[arg(long, value_enum)]
+    function_tables: Option<FunctionTablesArg>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FunctionTablesArg {
+    /// Each table covers its input's whole range.
+    Whole,
+    /// Each table covers only where its function changes; inputs are clamped into it.
+    Trimmed,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -66,6 +78,10 @@ impl LayoutArgs {
                 LinearLayoutArg::OuterProduct => LinearLayout::OuterProduct,
             }),
             lanes: self.lanes,
+            tables: self.function_tables.map(|t| match t {
+                FunctionTablesArg::Whole => FunctionTables::Whole,
+                FunctionTablesArg::Trimmed => FunctionTables::Trimmed,
+            }),
         }
     }
 }
@@ -134,4 +150,11 @@ pub fn print_plan(p: &Plan) {
         p.lookups,
         p.table_rows
     );
+    if p.function_table_rows > 0 {
+        let form = match p.layout.tables {
+            FunctionTables::Whole => "whole",
+            FunctionTables::Trimmed => "trimmed to where the functions change",
+        };
+        println!("function tables: {} rows ({form})", p.function_table_rows);
+    }
 }

@@ -38,6 +38,26 @@ pub struct Layout {
     /// makes committing to the weight columns (keygen, verifying-key rebuild) several times
     /// cheaper: a negative `w` is the field element `p - |w|`, a full-width MSM scalar.
     pub weight_offset: u32,
+    /// Whether function tables cover their input's whole range or only where the function
+    /// changes (the planner's choice).
+    pub tables: FunctionTables,
+}
+
+/// How the function tables (Sigmoid, Tanh, Erf, GELU, Softmax's exponential) are laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FunctionTables {
+    /// Each table covers its input's whole range: one lookup row per element.
+    #[default]
+    Whole,
+    /// Each table is cut to the inputs where its values change, and inputs are clamped into it
+    /// first (one or two comparisons per element; see `compile::table`): fewer table rows,
+    /// more circuit rows. Pays when the tables set `k`.
+    Trimmed,
+}
+
+impl FunctionTables {
+    /// Both forms, in the order the planner tries them.
+    pub const ALL: [FunctionTables; 2] = [FunctionTables::Whole, FunctionTables::Trimmed];
 }
 
 /// How the layers that share their inputs between many outputs (Dense, Conv) are laid out.

@@ -9,14 +9,16 @@
 //! equality-enabled column a share of the permutation argument. BENCHMARKS.md checks the
 //! ranking against measured prove times. Dense-heavy models get the outer product (few
 //! equality-enabled columns); convolutions with few output channels the dot product (few rows).
-//! [`PlanOptions`] lets an operator fix either choice.
+//! For a model with function tables it also weighs whole tables against trimmed ones
+//! ([`FunctionTables`]): trimming shortens a table that would otherwise set `k`, at the cost of
+//! clamping comparisons per element. [`PlanOptions`] lets an operator fix any of these choices.
 
 use serde::Serialize;
 use zkinfer_models::QuantizedModel;
 
 use crate::circuit::required_k;
 use crate::compile::{CompileError, build, needs_function_table};
-use crate::layout::{Layout, LinearLayout, MAX_K, MIN_LANES};
+use crate::layout::{FunctionTables, Layout, LinearLayout, MAX_K, MIN_LANES};
 
 /// Lane counts the planner tries.
 pub const LANE_CANDIDATES: &[usize] = &[8, 12, 16, 24, 32, 48, 64];
@@ -41,6 +43,8 @@ pub struct Plan {
     pub lookups: usize,
     /// Rows of the lookup tables.
     pub table_rows: usize,
+    /// Rows of the function tables alone (all functions together; 0 without any).
+    pub function_table_rows: usize,
     /// The cost estimate the planner minimised.
     pub estimated_cost: f64,
 }
@@ -64,13 +68,20 @@ fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError
         fixed_columns: layout.fixed_columns() + 1,
         lookups,
         table_rows: spec.table_rows(),
+        function_table_rows: spec.function_table.len(),
         estimated_cost: cost,
     })
 }
 
-/// The layout for `model` with a given linear layout and number of lanes (limb columns and
-/// tables as needed).
-pub fn plan_with_lanes(model: &QuantizedModel, linear: LinearLayout, lanes: usize) -> Result<Plan, CompileError> {
+/// The layout for `model` with a given linear layout, number of lanes and table form (limb
+/// columns and tables as needed). A model without function tables always gets
+/// [`FunctionTables::Whole`]: there is nothing to trim.
+pub fn plan_with_lanes(
+    model: &QuantizedModel,
+    linear: LinearLayout,
+    lanes: usize,
+    tables: FunctionTables,
+) -> Result<Plan, CompileError> {
     let function_table = needs_function_table(model);
     // Half the weight range: stored weights are then small and non-negative (see Layout).
     let weight_offset = 1u32 << model.settings.weight_bits.saturating_sub(1).min(30);
@@ -82,18 +93,19 @@ pub fn plan_with_lanes(model: &QuantizedModel, linear: LinearLayout, lanes: usiz
         function_table,
         linear,
         weight_offset,
+        tables: if function_table { tables } else { FunctionTables::Whole },
     };
     let limbs = build(model, probe, None)?.limbs_needed.max(1);
     evaluate(model, Layout { limbs, ..probe })
 }
 
 /// Checks a layout read from untrusted bytes: it must be exactly the layout the planner derives
-/// for `model` with the layout's own choices (linear layout and lanes), so that the table
-/// flags, limb columns, limb width and weight offset all follow from the model. A layout
+/// for `model` with the layout's own choices (linear layout, lanes, table form), so that the
+/// table flags, limb columns, limb width and weight offset all follow from the model. A layout
 /// without the function table for a model with Sigmoid, say, would leave those outputs free.
 /// Returns the derived plan (its `k` is the one the circuit needs).
 pub fn check_layout(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError> {
-    let derived = plan_with_lanes(model, layout.linear, layout.lanes)?;
+    let derived = plan_with_lanes(model, layout.linear, layout.lanes, layout.tables)?;
     if derived.layout != layout {
         return Err(CompileError::LayoutMismatch { declared: layout, derived: derived.layout });
     }
@@ -107,6 +119,8 @@ pub struct PlanOptions {
     pub linear: Option<LinearLayout>,
     /// Only this many lanes (at least [`MIN_LANES`]).
     pub lanes: Option<usize>,
+    /// Only this table form.
+    pub tables: Option<FunctionTables>,
 }
 
 /// Chooses the layout for `model` (see the module docs).
@@ -118,11 +132,19 @@ pub fn plan(model: &QuantizedModel) -> Result<Plan, CompileError> {
 pub fn plan_with(model: &QuantizedModel, options: PlanOptions) -> Result<Plan, CompileError> {
     let mut best: Option<Plan> = None;
     let lane_candidates = options.lanes.map_or_else(|| LANE_CANDIDATES.to_vec(), |l| vec![l.max(MIN_LANES)]);
+    // Trimming only changes a model with function tables.
+    let table_forms: Vec<FunctionTables> = if needs_function_table(model) {
+        FunctionTables::ALL.into_iter().filter(|&t| options.tables.is_none_or(|o| o == t)).collect()
+    } else {
+        vec![FunctionTables::Whole]
+    };
     for linear in LinearLayout::ALL.into_iter().filter(|&l| options.linear.is_none_or(|o| o == l)) {
-        for &lanes in &lane_candidates {
-            let p = plan_with_lanes(model, linear, lanes)?;
-            if best.is_none_or(|b| p.estimated_cost < b.estimated_cost) {
-                best = Some(p);
+        for &tables in &table_forms {
+            for &lanes in &lane_candidates {
+                let p = plan_with_lanes(model, linear, lanes, tables)?;
+                if best.is_none_or(|b| p.estimated_cost < b.estimated_cost) {
+                    best = Some(p);
+                }
             }
         }
     }

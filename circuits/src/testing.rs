@@ -3,7 +3,7 @@
 use halo2_proofs::dev::VerifyFailure;
 
 use crate::builder::{CellRef, CircuitSpec, Witness};
-use crate::layout::{Layout, LinearLayout};
+use crate::layout::{FunctionTables, Layout, LinearLayout};
 
 /// Eight lanes, four limbs of up to 6 bits, no function table.
 pub fn test_layout() -> Layout {
@@ -14,6 +14,7 @@ pub fn test_layout() -> Layout {
         function_table: false,
         linear: LinearLayout::DotProduct,
         weight_offset: 128,
+        tables: FunctionTables::Whole,
     }
 }
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use zkinfer_circuits::constraints::check::{Failure, check_witness};
-use zkinfer_circuits::layout::LinearLayout;
+use zkinfer_circuits::layout::{FunctionTables, LinearLayout};
 use zkinfer_circuits::{compile, mock_prove, plan};
 use zkinfer_models::data::InputData;
 use zkinfer_models::quantize::{QuantSettings, quantize};
@@ -36,7 +36,9 @@ fn check(name: &str) {
     );
     check_with(name, &model, &inputs, p);
     for linear in LinearLayout::ALL {
-        check_with(name, &model, &inputs, plan::plan_with_lanes(&model, linear, 16).expect("plan"));
+        for tables in FunctionTables::ALL {
+            check_with(name, &model, &inputs, plan::plan_with_lanes(&model, linear, 16, tables).expect("plan"));
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 use zkinfer_circuits::constraints::check::check_witness;
-use zkinfer_circuits::layout::LinearLayout;
+use zkinfer_circuits::layout::{FunctionTables, LinearLayout};
 use zkinfer_circuits::{compile, mock_prove, plan};
 use zkinfer_models::random::random_model;
 
@@ -29,7 +29,12 @@ proptest! {
         // The planner's choice, and each linear layout with the drawn lane count.
         let mut layouts = vec![plan::plan(&model).unwrap().layout];
         for linear in LinearLayout::ALL {
-            layouts.push(plan::plan_with_lanes(&model, linear, lanes).unwrap().layout);
+            for tables in FunctionTables::ALL {
+                let layout = plan::plan_with_lanes(&model, linear, lanes, tables).unwrap().layout;
+                if !layouts.contains(&layout) {
+                    layouts.push(layout);
+                }
+            }
         }
         for layout in layouts {
             let (spec, witness) = compile::compile(&model, layout, Some(&trace)).unwrap();

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use halo2_proofs::plonk::keygen_vk;
-use zkinfer_circuits::layout::LinearLayout;
+use zkinfer_circuits::layout::{FunctionTables, LinearLayout};
 use zkinfer_circuits::{ModelCircuit, compile, plan, with_layout};
 use zkinfer_models::data::InputData;
 use zkinfer_models::{QuantizedModel, onnx, quantize};
@@ -32,7 +32,12 @@ fn check(name: &str) {
     let model = quantized(name);
     let mut plans = vec![plan::plan(&model).unwrap()];
     for linear in LinearLayout::ALL {
-        plans.push(plan::plan_with_lanes(&model, linear, 16).unwrap());
+        for tables in FunctionTables::ALL {
+            let p = plan::plan_with_lanes(&model, linear, 16, tables).unwrap();
+            if !plans.iter().any(|q| q.layout == p.layout) {
+                plans.push(p);
+            }
+        }
     }
     for p in plans {
         let (spec, _) = compile::compile(&model, p.layout, None).unwrap();

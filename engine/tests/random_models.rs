@@ -9,7 +9,7 @@ mod common;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use zkinfer_circuits::layout::LinearLayout;
+use zkinfer_circuits::layout::{FunctionTables, LinearLayout};
 use zkinfer_circuits::{compile, plan};
 use zkinfer_engine::prover::{ProvingKey, prove};
 use zkinfer_models::random::random_model;
@@ -24,9 +24,10 @@ proptest! {
         tail in 0u8..4,
         linear in prop::sample::select(LinearLayout::ALL.to_vec()),
         lanes in prop::sample::select(vec![8usize, 12, 16]),
+        tables in prop::sample::select(FunctionTables::ALL.to_vec()),
     ) {
         let (model, samples) = random_model(seed, &ops, tail, 10);
-        let p = plan::plan_with_lanes(&model, linear, lanes).unwrap();
+        let p = plan::plan_with_lanes(&model, linear, lanes, tables).unwrap();
         let trace = model.run(&samples[0]).unwrap();
         let (spec, witness) = compile::compile(&model, p.layout, Some(&trace)).unwrap();
         let params = common::params(p.k);

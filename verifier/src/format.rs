@@ -25,11 +25,13 @@ pub enum ArtifactKind {
 
 impl ArtifactKind {
     /// The format version of this kind that this build reads and writes. Compiled models are at
-    /// version 2 since layouts gained the linear layout and the weight offset.
+    /// version 3 since layouts gained the function-table form (version 2: the linear layout and
+    /// the weight offset); bundles, which hold a compiled model, at version 2 since then.
     pub const fn format_version(self) -> u16 {
         match self {
-            Self::CompiledModel => 2,
-            Self::Proof | Self::Params | Self::Bundle => 1,
+            Self::CompiledModel => 3,
+            Self::Bundle => 2,
+            Self::Proof | Self::Params => 1,
         }
     }
 

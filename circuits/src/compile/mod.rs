@@ -11,6 +11,7 @@ mod linear;
 mod output;
 mod pool;
 mod shape;
+mod table;
 
 use ndarray::{ArrayD, IxDyn};
 use zkinfer_models::QuantizedModel;
@@ -251,7 +252,9 @@ fn row_bound(op: &QOp, x: &QTensor, out: &QTensor, layout: Layout) -> u64 {
         QOp::GlobalAveragePool(_) => out_len * per(x.shape.iter().skip(2).product()),
         QOp::MaxPool(w) => out_len * w.area() as u64,
         QOp::LeakyRelu(_) | QOp::Clip(_) => 2 * out_len,
-        QOp::Softmax(_) => 8 * out_len,
+        // Up to two clamping comparisons and a sum around the lookup (trimmed tables).
+        QOp::Lookup(_) => 4 * out_len,
+        QOp::Softmax(_) => 9 * out_len,
         QOp::ArgMax(_) => x.len() as u64,
         QOp::Reshape(_) | QOp::Transpose(_) => 0,
         _ => out_len,
@@ -335,6 +338,7 @@ mod tests {
             function_table: false,
             linear: LinearLayout::DotProduct,
             weight_offset: 0,
+            tables: crate::layout::FunctionTables::Whole,
         };
         match build(&model, layout, None) {
             Err(CompileError::TooLarge { k, .. }) => assert!(k > crate::layout::MAX_K),
@@ -424,6 +428,91 @@ mod tests {
         crate::testing::Forgery::new(spec, forged).assert_only(&["function lookup"]);
     }
 
+    /// The activations fixture laid out with trimmed function tables.
+    fn trimmed_activations() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::interpret::Trace) {
+        use crate::layout::{FunctionTables, LinearLayout};
+        let (model, plan, trace) = activations();
+        let trimmed =
+            crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, plan.layout.lanes, FunctionTables::Trimmed)
+                .unwrap();
+        (model, trimmed, trace)
+    }
+
+    #[test]
+    fn trimmed_tables_are_shorter_and_give_the_interpreters_values() {
+        use crate::layout::FunctionTables;
+        let (model, trimmed, trace) = trimmed_activations();
+        let whole =
+            crate::plan::plan_with_lanes(&model, trimmed.layout.linear, trimmed.layout.lanes, FunctionTables::Whole)
+                .unwrap();
+        // The fixture's fine scales keep most of each table (the functions change across most of
+        // the input range); the saturated ends still go.
+        assert!(
+            trimmed.function_table_rows < whole.function_table_rows,
+            "trimmed {} rows, whole {}",
+            trimmed.function_table_rows,
+            whole.function_table_rows
+        );
+        assert!(trimmed.rows > whole.rows, "the clamps cost rows");
+        // Compiling with the trace compares every value with the interpreter's.
+        let (spec, witness) = compile(&model, trimmed.layout, Some(&trace)).unwrap();
+        crate::testing::Forgery::new(spec, witness).assert_accepted();
+    }
+
+    /// One tabulated function, `clamp(x, -20, 20)` over 8-bit inputs, laid out with trimmed
+    /// tables, and the trace of inputs on both sides of the cuts.
+    fn saturating_lookup() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::interpret::Trace) {
+        use crate::layout::{FunctionTables, LinearLayout};
+        use zkinfer_models::quantized::{LookupFunction, LookupTable, QLookup};
+        let t = |name: &str| QTensor { name: name.into(), shape: vec![1, 8], scale: 4, bits: 8 };
+        let table = LookupTable { input_min: -128, values: (-128..=127i64).map(|v| v.clamp(-20, 20)).collect() };
+        let model = QuantizedModel {
+            tensors: vec![t("x"), t("y")],
+            nodes: vec![QNode {
+                name: "saturate".into(),
+                op: QOp::Lookup(QLookup { function: LookupFunction::Tanh, table }),
+                inputs: vec![TensorId(0)],
+                output: TensorId(1),
+            }],
+            ..huge_model()
+        };
+        model.validate().unwrap();
+        let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Trimmed).unwrap();
+        let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -50, -21, -20, 0, 19, 21, 127]).unwrap();
+        let trace = model.interpret(x).unwrap();
+        (model, plan, trace)
+    }
+
+    #[test]
+    fn a_trimmed_table_keeps_only_where_the_function_changes() {
+        let (model, plan, trace) = saturating_lookup();
+        assert_eq!(plan.function_table_rows, 41, "inputs -20..=20");
+        let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        assert_eq!(&witness.instance[8..], &[-20, -20, -20, -20, 0, 19, 20, 20]);
+        crate::testing::Forgery::new(spec, witness).assert_accepted();
+    }
+
+    #[test]
+    fn an_unclamped_input_to_a_trimmed_table_fails_the_comparison_and_the_lookup() {
+        // A prover who skips a clamp (claims the clamped value is the input itself, below the
+        // table) is caught by the comparison gate, and the lookup of a value outside the trimmed
+        // table fails as well.
+        use crate::layout::NamedFixed;
+        let (model, plan, trace) = saturating_lookup();
+        let (spec, honest) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        let (a, m) = (spec.layout.lane(0), spec.layout.lane(3));
+        // The first comparison clamps x = -128 up to -20.
+        let row = rows_with(&spec, NamedFixed::QMax)[0];
+        assert_eq!((honest.advice[a][row], honest.advice[m][row]), (-128, -20));
+        // The tamper is a difference: the clamped value becomes the input.
+        let (_, forged) = compile_tampered(&model, plan.layout, &trace, (CellRef { column: m, row }, -108)).unwrap();
+        crate::testing::Forgery::new(spec, forged).assert_only(&[
+            "compare: m = b + s·(a - b)",
+            "compare: n = a + b - m",
+            "function lookup",
+        ]);
+    }
+
     #[test]
     fn a_layout_that_is_not_the_derived_one_is_refused() {
         use crate::plan::check_layout;
@@ -448,7 +537,7 @@ mod tests {
         }
         // The layout's own choices (linear layout, lanes) are the operator's: other values are
         // derived anew and accepted.
-        let other = crate::plan::plan_with_lanes(&model, LinearLayout::OuterProduct, 24).unwrap();
+        let other = crate::plan::plan_with_lanes(&model, LinearLayout::OuterProduct, 24, Default::default()).unwrap();
         assert_eq!(check_layout(&model, other.layout).unwrap(), other);
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Softmax per lane of `N` values `v` (the interpreter's rule, `zkinfer_models::interpret`):
 //! `m = max v` (comparisons), `d_j = v_j - m` range-checked to `[-(2^b - 1), 0]`,
-//! `e_j = exp_table[d_j]` (function lookup), `S = Σ e_j`, `h = floor(S/2)` (a rescale of `S - 1`
+//! `e_j = exp_table[d_j]` (function lookup; with trimmed tables `d_j` is first clamped to where
+//! the table is not yet 0, see `table`), `S = Σ e_j`, `h = floor(S/2)` (a rescale of `S - 1`
 //! by one bit), then `y_j = round_div(e_j · 2^out_scale, S)` by the division chip, with the
 //! remainder checked to be `≥ 0` and `y_j` to fit `[0, 2^(out_scale+1))`.
 
@@ -12,6 +13,7 @@ use zkinfer_models::quantized::QSoftmax;
 
 use super::OpInputs;
 use super::activation::diff_bits;
+use super::table::{self, TrimmedTable};
 use crate::builder::{Builder, CellRef, Operand};
 use crate::chips::compare::CompareInstructions;
 use crate::chips::division::DivisionInstructions;
@@ -40,8 +42,11 @@ fn sum_bits(table_max: i64, n: usize) -> u32 {
 pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<CellRef> {
     let t = x.tensors[0];
     let bits = t.bits;
-    let tag = b.function_table(&s.exp_table);
+    let exp_table = TrimmedTable::for_layout(b.layout, &s.exp_table);
+    let tag = b.function_table(&exp_table.table);
     let table_max = s.exp_table.values.iter().copied().max().unwrap_or(1);
+    // Signed width of the exponentials (used only if a trimmed table had an identity end).
+    let exp_bits = 64 - table_max.max(1).unsigned_abs().leading_zeros() + 1;
     let mut out = x.cells[0].clone();
     for mut lane in out.lanes_mut(Axis(s.axis)) {
         let values: Vec<CellRef> = lane.iter().copied().collect();
@@ -54,7 +59,7 @@ pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<Cel
             .iter()
             .map(|&v| {
                 let d = b.linear(&[(v, 1), (max, -1)], 0, diff);
-                b.apply(tag, &s.exp_table, d)
+                table::apply(b, tag, &exp_table, d, bits + 1, exp_bits)
             })
             .collect();
         let terms: Vec<_> = exps.iter().map(|&e| (e, 1)).collect();

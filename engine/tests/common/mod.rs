@@ -25,6 +25,7 @@ pub fn test_layout() -> Layout {
         function_table: false,
         linear: LinearLayout::DotProduct,
         weight_offset: 128,
+        tables: zkinfer_circuits::FunctionTables::Whole,
     }
 }
 
