@@ -42,6 +42,7 @@ pub mod quantize;
 pub mod quantized;
 #[cfg(feature = "random-models")]
 pub mod random;
+pub mod trim;
 mod validate;
 
 /// Maps `f` over `items`, in parallel with the `parallel` feature; the result order is the

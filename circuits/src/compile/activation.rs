@@ -3,7 +3,7 @@
 use ndarray::ArrayD;
 use zkinfer_models::quantized::{LookupTable, QClip, QLeakyRelu};
 
-use super::table::{self, TrimmedTable};
+use super::table;
 use super::{CompileError, OpInputs};
 use crate::builder::{Builder, CellRef, Operand};
 use crate::chips::compare::CompareInstructions;
@@ -48,7 +48,7 @@ pub(super) fn clip(b: &mut Builder, c: &QClip, x: &OpInputs) -> ArrayD<CellRef> 
 
 /// `y = table[x]`, through the whole table or a trimmed one as the layout says.
 pub(super) fn lookup(b: &mut Builder, table: &LookupTable, x: &OpInputs) -> ArrayD<CellRef> {
-    let t = TrimmedTable::for_layout(b.layout, table);
+    let t = table::for_layout(b.layout, table);
     let tag = b.function_table(&t.table);
     let (bits, out_bits) = (x.tensors[0].bits, x.output.bits);
     x.cells[0].mapv(|c| table::apply(b, tag, &t, c, bits, out_bits))

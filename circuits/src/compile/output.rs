@@ -13,7 +13,7 @@ use zkinfer_models::quantized::QSoftmax;
 
 use super::OpInputs;
 use super::activation::diff_bits;
-use super::table::{self, TrimmedTable};
+use super::table;
 use crate::builder::{Builder, CellRef, Operand};
 use crate::chips::compare::CompareInstructions;
 use crate::chips::division::DivisionInstructions;
@@ -42,7 +42,7 @@ fn sum_bits(table_max: i64, n: usize) -> u32 {
 pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<CellRef> {
     let t = x.tensors[0];
     let bits = t.bits;
-    let exp_table = TrimmedTable::for_layout(b.layout, &s.exp_table);
+    let exp_table = table::for_layout(b.layout, &s.exp_table);
     let tag = b.function_table(&exp_table.table);
     let table_max = s.exp_table.values.iter().copied().max().unwrap_or(1);
     // Signed width of the exponentials (used only if a trimmed table had an identity end).

@@ -1,23 +1,12 @@
-//! Function tables cut to the inputs where the function changes.
+//! Function tables in the circuit: whole, or trimmed to where the function changes
+//! ([`zkinfer_models::trim`] has the rule and its reference evaluation).
 //!
-//! A quantized function table covers its input's whole range (4,096 rows for a 12-bit
-//! activation), but most functions are flat at the ends once rounded: Sigmoid and Tanh reach
-//! their limits, Softmax's exponential reaches 0, GELU reaches 0 on the left and `x` on the
-//! right. With [`FunctionTables::Trimmed`](crate::layout::FunctionTables) the circuit looks up a
-//! table cut to where the values change, after clamping the input into it:
-//!
-//! ```text
-//! c_low = max(x, a)   (a comparison, if the table is cut below)
-//! c     = min(c_low, b)  (a comparison, if cut above)
-//! y     = T[c] + (x - c_low if the low end is the identity) + (c_low - c if the high end is)
-//! ```
-//!
-//! which equals `T[x]` for every `x` of the input's range: beyond a cut the whole table holds
-//! either the value at the cut (a constant end) or its input (an identity end). The result is
-//! the interpreter's, exactly; only the rows change: one or two comparisons (and for an
-//! identity end a sum) per element, against a shorter table. The planner weighs the two.
+//! With [`FunctionTables::Trimmed`] the circuit clamps an input into the kept part with one or
+//! two comparisons, looks it up, and adds back what an identity end needs: the interpreter's
+//! value exactly, in more rows against a shorter table. The planner weighs the two.
 
 use zkinfer_models::quantized::LookupTable;
+use zkinfer_models::trim::{Beyond, TrimmedTable};
 
 use crate::builder::{Builder, CellRef, Operand};
 use crate::chips::compare::CompareInstructions;
@@ -26,80 +15,11 @@ use crate::chips::linear::LinearInstructions;
 use crate::chips::range::Rescale;
 use crate::layout::{FunctionTables, Layout};
 
-/// How a table behaves beyond one end of its trimmed part.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Beyond {
-    /// Not cut: the trimmed table reaches the input range's end.
-    Covered,
-    /// Every value beyond the cut equals the value at the cut.
-    Constant,
-    /// Every value beyond the cut equals its input.
-    Identity,
-}
-
-/// A table cut to where its values change, and what lies beyond each cut.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct TrimmedTable {
-    /// The kept part: inputs `a..=b`.
-    pub table: LookupTable,
-    /// Below `a`.
-    pub low: Beyond,
-    /// Above `b`.
-    pub high: Beyond,
-}
-
-/// Fewest entries a run must have to be cut (shorter runs save less than the comparison costs).
-const MIN_RUN: usize = 2;
-
-/// Length of the run at the start of `values` (indices `0..len`) whose entries satisfy `same`.
-fn run(len: usize, same: impl Fn(usize) -> bool) -> usize {
-    (0..len).take_while(|&i| same(i)).count()
-}
-
-impl TrimmedTable {
-    /// The untouched table.
-    pub fn whole(table: &LookupTable) -> Self {
-        Self { table: table.clone(), low: Beyond::Covered, high: Beyond::Covered }
-    }
-
-    /// Cuts the constant or identity runs at both ends of `table`.
-    pub fn trim(table: &LookupTable) -> Self {
-        let v = &table.values;
-        let n = v.len();
-        if n <= MIN_RUN {
-            return Self::whole(table);
-        }
-        let input = |i: usize| table.input_min + i as i64;
-        // The longest run at each end, as (kept index, behaviour beyond it).
-        let end = |constant: usize, identity: usize, first: bool| {
-            let (len, beyond) =
-                if constant >= identity { (constant, Beyond::Constant) } else { (identity, Beyond::Identity) };
-            match (len >= MIN_RUN, first) {
-                (false, true) => (0, Beyond::Covered),
-                (false, false) => (n - 1, Beyond::Covered),
-                (true, true) => (len - 1, beyond),
-                (true, false) => (n - len, beyond),
-            }
-        };
-        let (lo, low) = end(run(n, |i| v[i] == v[0]), run(n, |i| v[i] == input(i)), true);
-        let (hi, high) = end(run(n, |i| v[n - 1 - i] == v[n - 1]), run(n, |i| v[n - 1 - i] == input(n - 1 - i)), false);
-        // A table constant (or the identity) throughout: the low cut alone keeps one entry.
-        let (hi, high) = if hi < lo { (lo, if lo == n - 1 { Beyond::Covered } else { high }) } else { (hi, high) };
-        let high = if hi == n - 1 { Beyond::Covered } else { high };
-        Self { table: LookupTable { input_min: input(lo), values: v[lo..=hi].to_vec() }, low, high }
-    }
-
-    /// The table as `layout` lays function tables out.
-    pub fn for_layout(layout: Layout, table: &LookupTable) -> Self {
-        match layout.tables {
-            FunctionTables::Whole => Self::whole(table),
-            FunctionTables::Trimmed => Self::trim(table),
-        }
-    }
-
-    /// The kept inputs `a..=b`.
-    fn bounds(&self) -> (i64, i64) {
-        (self.table.input_min, self.table.input_min + self.table.values.len() as i64 - 1)
+/// The table as `layout` lays function tables out.
+pub(crate) fn for_layout(layout: Layout, table: &LookupTable) -> TrimmedTable {
+    match layout.tables {
+        FunctionTables::Whole => TrimmedTable::whole(table),
+        FunctionTables::Trimmed => TrimmedTable::trim(table),
     }
 }
 
@@ -125,105 +45,4 @@ pub(crate) fn apply(b: &mut Builder, tag: i64, t: &TrimmedTable, x: CellRef, bit
         terms.extend([(c_low, 1), (c, -1)]);
     }
     if terms.len() == 1 { y } else { b.linear(&terms, 0, Rescale::signed(0, out_bits)) }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    fn table(input_min: i64, values: &[i64]) -> LookupTable {
-        LookupTable { input_min, values: values.to_vec() }
-    }
-
-    /// The trimmed table's rule, evaluated directly.
-    fn eval(t: &TrimmedTable, x: i64) -> i64 {
-        let (lo, hi) = t.bounds();
-        let c_low = if t.low == Beyond::Covered { x } else { x.max(lo) };
-        let c = if t.high == Beyond::Covered { c_low } else { c_low.min(hi) };
-        let mut y = t.table.get(c).unwrap();
-        if t.low == Beyond::Identity {
-            y += x - c_low;
-        }
-        if t.high == Beyond::Identity {
-            y += c_low - c;
-        }
-        y
-    }
-
-    fn assert_same(whole: &LookupTable, t: &TrimmedTable) {
-        for (i, &want) in whole.values.iter().enumerate() {
-            let x = whole.input_min + i as i64;
-            assert_eq!(eval(t, x), want, "x = {x}");
-        }
-    }
-
-    #[test]
-    fn saturating_ends_are_cut_to_one_entry_each() {
-        let whole = table(-5, &[0, 0, 0, 1, 2, 3, 4, 4, 4, 4, 4]);
-        let t = TrimmedTable::trim(&whole);
-        assert_eq!(t.table, table(-3, &[0, 1, 2, 3, 4]));
-        assert_eq!((t.low, t.high), (Beyond::Constant, Beyond::Constant));
-        assert_same(&whole, &t);
-    }
-
-    #[test]
-    fn an_identity_end_is_cut_and_added_back() {
-        // GELU-like: 0 on the left, the input itself on the right.
-        let whole = table(-6, &[0, 0, 0, -1, -1, -1, 0, 1, 2, 3, 4]);
-        let t = TrimmedTable::trim(&whole);
-        assert_eq!((t.low, t.high), (Beyond::Constant, Beyond::Identity));
-        assert_eq!(t.table, table(-4, &[0, -1, -1, -1]));
-        assert_same(&whole, &t);
-    }
-
-    #[test]
-    fn short_runs_and_changing_ends_are_kept() {
-        let whole = table(0, &[5, 3, 3, 2, 9, 9]);
-        let t = TrimmedTable::trim(&whole);
-        assert_eq!(t.low, Beyond::Covered);
-        assert_eq!(t.high, Beyond::Constant);
-        assert_eq!(t.table, table(0, &[5, 3, 3, 2, 9]));
-        assert_same(&whole, &t);
-        let tiny = table(3, &[1, 1]);
-        assert_eq!(TrimmedTable::trim(&tiny), TrimmedTable::whole(&tiny));
-    }
-
-    #[test]
-    fn constant_and_identity_tables_keep_one_entry() {
-        for whole in [table(-3, &[7; 9]), table(-3, &[-3, -2, -1, 0, 1, 2])] {
-            let t = TrimmedTable::trim(&whole);
-            assert_eq!(t.table.values.len(), 1, "{whole:?}");
-            assert_same(&whole, &t);
-        }
-    }
-
-    /// Every table of small random values over a random range: the trimmed rule equals the table.
-    #[test]
-    fn trimming_never_changes_a_value() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |m: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % m
-        };
-        for _ in 0..2_000 {
-            let n = 1 + next(12) as usize;
-            let input_min = next(9) as i64 - 4;
-            // Values drawn from a few choices, with runs of constants and of inputs likely.
-            let values: Vec<i64> = (0..n)
-                .map(|i| match next(4) {
-                    0 => input_min + i as i64,
-                    1 => 0,
-                    2 => 1,
-                    _ => next(5) as i64 - 2,
-                })
-                .collect();
-            let whole = table(input_min, &values);
-            let t = TrimmedTable::trim(&whole);
-            assert!(t.table.values.len() <= n);
-            assert_same(&whole, &t);
-        }
-    }
 }
