@@ -9,9 +9,11 @@ use serde::Serialize;
 use zkinfer_circuits::plan::{Plan, PlanOptions};
 use zkinfer_circuits::{FunctionTables, LinearLayout};
 use zkinfer_models::Graph;
+use zkinfer_models::QuantizedModel;
 use zkinfer_models::data::InputData;
 use zkinfer_models::fidelity::{FidelityReport, fidelity};
-use zkinfer_models::quantize::{QuantSettings, quantize};
+use zkinfer_models::quantize::{MIN_TABLE_ROWS, QuantSettings, quantize};
+use zkinfer_models::quantized::QOp;
 use zkinfer_prover::compile_model;
 use zkinfer_verifier::CompiledModel;
 
@@ -93,9 +95,15 @@ pub struct Compiled {
     pub compiled: CompiledModel,
     pub plan: Plan,
     pub fidelity: FidelityReport,
+    /// The table-size limit `compile_graph` chose (None: the settings' own, or none needed).
+    pub chosen_table_limit: Option<u32>,
 }
 
 /// Quantizes `graph` on `calibration`, reports fidelity on it, plans the circuit.
+///
+/// Without a table-size limit in `settings`, a model whose function tables alone would raise
+/// `k` is quantized a second time with a limit that fits them into the rows the rest of the
+/// circuit needs (dropping input bits before those lookups), and the cheaper plan is kept.
 pub fn compile_graph(
     graph: &Graph,
     calibration: &InputData,
@@ -105,9 +113,51 @@ pub fn compile_graph(
 ) -> anyhow::Result<Compiled> {
     let samples = calibration.samples(&graph.tensor(graph.input).shape).context("reading calibration data")?;
     let model = quantize(graph, &samples, settings).context("quantizing")?;
-    let fidelity = fidelity(graph, &model, &samples);
-    let (compiled, plan) = compile_model(model, source, options).context("planning the circuit")?;
-    Ok(Compiled { compiled, plan, fidelity })
+    let (mut compiled, mut plan) = compile_model(model, source, options).context("planning the circuit")?;
+    let mut chosen_table_limit = None;
+    let tables = function_tables(&compiled.model);
+    if settings.max_table_rows.is_none() && tables > 0 && plan.function_table_rows > plan.function_table_budget {
+        let limit = u32::try_from(plan.function_table_budget / tables).unwrap_or(u32::MAX);
+        let limited = QuantSettings { max_table_rows: Some(limit.max(MIN_TABLE_ROWS)), ..*settings };
+        let model = quantize(graph, &samples, &limited).context("quantizing with shorter tables")?;
+        let (c, p) = compile_model(model, source, options).context("planning the circuit")?;
+        if p.estimated_cost < plan.estimated_cost {
+            (compiled, plan) = (c, p);
+            chosen_table_limit = limited.max_table_rows;
+        }
+    }
+    let fidelity = fidelity(graph, &compiled.model, &samples);
+    Ok(Compiled { compiled, plan, fidelity, chosen_table_limit })
+}
+
+/// Names the lookups that drop input bits, and why.
+fn print_table_shifts(model: &QuantizedModel, chosen_limit: Option<u32>) {
+    let shifted: Vec<String> = model
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.op {
+            QOp::Lookup(l) if l.input_shift > 0 => Some((n, l.input_shift)),
+            QOp::Softmax(s) if s.input_shift > 0 => Some((n, s.input_shift)),
+            _ => None,
+        })
+        .map(|(n, shift)| format!("{} ({shift} bit{})", n.name, if shift == 1 { "" } else { "s" }))
+        .collect();
+    if shifted.is_empty() {
+        return;
+    }
+    let limit = model.settings.max_table_rows.unwrap_or_default();
+    match chosen_limit {
+        Some(_) => println!(
+            "function tables limited to {limit} rows each, so that they do not raise k (--max-table-rows to choose); inputs shortened: {}",
+            shifted.join(", ")
+        ),
+        None => println!("function tables limited to {limit} rows each; inputs shortened: {}", shifted.join(", ")),
+    }
+}
+
+/// Number of function tables a model has (one per tabulated op).
+fn function_tables(model: &QuantizedModel) -> usize {
+    model.nodes.iter().filter(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_))).count()
 }
 
 pub fn run(args: &CompileArgs) -> anyhow::Result<()> {
@@ -127,6 +177,7 @@ pub fn run(args: &CompileArgs) -> anyhow::Result<()> {
     } else {
         report::print_fidelity(&c.fidelity);
         print_plan(&c.plan);
+        print_table_shifts(&c.compiled.model, c.chosen_table_limit);
         println!("wrote {}", args.output.display());
     }
     Ok(())

@@ -125,6 +125,11 @@ pub struct QuantArgs {
     /// Bits of range kept free above the largest calibrated magnitude.
     #[arg(long, default_value_t = QuantSettings::default().headroom_bits)]
     pub headroom_bits: u32,
+    /// Most rows a function table (Sigmoid, Tanh, Erf, GELU, Softmax) may take where its
+    /// function changes; longer ones drop input bits first. By default `compile` sets it only
+    /// when the tables alone would raise the circuit's size.
+    #[arg(long)]
+    pub max_table_rows: Option<u32>,
 }
 
 impl QuantArgs {
@@ -136,6 +141,7 @@ impl QuantArgs {
             activation_bits: self.activation_bits,
             bias_bits: self.bias_bits,
             headroom_bits: self.headroom_bits,
+            max_table_rows: self.max_table_rows,
         }
     }
 }

@@ -198,7 +198,11 @@ impl Builder {
 impl CircuitSpec {
     /// Rows the lookup tables need (the all-zero row included).
     pub fn table_rows(&self) -> usize {
-        let range = (1usize << (self.layout.range_bits + 1)) - 1;
-        range.max(self.function_table.len() + 1)
+        self.range_table_rows().max(self.function_table.len() + 1)
+    }
+
+    /// Rows of the range table.
+    pub fn range_table_rows(&self) -> usize {
+        (1usize << (self.layout.range_bits + 1)) - 1
     }
 }

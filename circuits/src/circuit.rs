@@ -45,13 +45,27 @@ pub fn instance_values<F: PrimeField>(values: &[i64]) -> Vec<F> {
 /// The smallest `k` whose usable rows hold the spec's rows, tables, constants and public values
 /// (the instance column has as many usable rows as the advice columns).
 pub fn required_k(spec: &CircuitSpec) -> u32 {
-    let blinding = blinding_factors(spec);
-    let needed = spec.rows.max(spec.table_rows()).max(spec.constants.len()).max(spec.instance_len) + blinding + 1;
+    k_holding(spec, spec.table_rows(), blinding_factors(spec))
+}
+
+/// The smallest `k` whose usable rows hold the spec's rows, constants, public values and
+/// `table_rows` table rows.
+fn k_holding(spec: &CircuitSpec, table_rows: usize, blinding: usize) -> u32 {
+    let needed = spec.rows.max(table_rows).max(spec.constants.len()).max(spec.instance_len) + blinding + 1;
     let mut k = MIN_K;
     while (1usize << k) < needed && k < 63 {
         k += 1;
     }
     k
+}
+
+/// Rows the function tables may take together without raising `k` above what everything else
+/// (rows, the range table, constants, public values) needs.
+pub fn function_table_budget(spec: &CircuitSpec) -> usize {
+    let blinding = blinding_factors(spec);
+    let k = k_holding(spec, spec.range_table_rows(), blinding);
+    // The function table column holds the tables and the all-zero row.
+    (1usize << k) - blinding - 2
 }
 
 /// halo2's blinding rows for the spec's layout.

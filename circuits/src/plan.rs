@@ -45,6 +45,9 @@ pub struct Plan {
     pub table_rows: usize,
     /// Rows of the function tables alone (all functions together; 0 without any).
     pub function_table_rows: usize,
+    /// Rows the function tables may take without raising `k` (see
+    /// [`crate::function_table_budget`]).
+    pub function_table_budget: usize,
     /// The cost estimate the planner minimised.
     pub estimated_cost: f64,
 }
@@ -69,6 +72,7 @@ fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError
         lookups,
         table_rows: spec.table_rows(),
         function_table_rows: spec.function_table.len(),
+        function_table_budget: crate::circuit::function_table_budget(&spec),
         estimated_cost: cost,
     })
 }

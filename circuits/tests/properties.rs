@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use zkinfer_circuits::constraints::check::check_witness;
 use zkinfer_circuits::layout::{FunctionTables, LinearLayout};
 use zkinfer_circuits::{compile, mock_prove, plan};
-use zkinfer_models::random::random_model;
+use zkinfer_models::quantize::QuantSettings;
+use zkinfer_models::random::random_model_with;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
@@ -21,8 +22,10 @@ proptest! {
         tail in 0u8..4,
         activation_bits in 8u32..11,
         lanes in prop::sample::select(vec![8usize, 12, 16, 24]),
+        max_table_rows in prop::option::of(16u32..300),
     ) {
-        let (model, samples) = random_model(seed, &ops, tail, activation_bits);
+        let settings = QuantSettings { activation_bits, max_table_rows, ..QuantSettings::default() };
+        let (model, samples) = random_model_with(seed, &ops, tail, &settings);
         let trace = model.run(&samples[0]).unwrap();
         let mut expected: Vec<i64> = trace.get(model.input).iter().copied().collect();
         expected.extend(trace.get(model.outputs[0]).iter().copied());

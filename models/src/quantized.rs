@@ -153,12 +153,16 @@ pub enum LookupFunction {
     GeluTanh,
 }
 
-/// A tabulated element-wise function.
+/// A tabulated element-wise function: `y = table[round_shift(x, input_shift)]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QLookup {
     /// What the table holds (for reports).
     pub function: LookupFunction,
-    /// The integer table, computed once at quantization.
+    /// Bits the input drops before the lookup (0: none), so that the table stays short; the
+    /// quantizer sets it only under a table-size limit (`QuantSettings::max_table_rows`).
+    #[serde(default)]
+    pub input_shift: u32,
+    /// The integer table over the shifted input range, computed once at quantization.
     pub table: LookupTable,
 }
 
@@ -178,12 +182,17 @@ pub struct QGlobalAveragePool {
     pub shift: u32,
 }
 
-/// Softmax along `axis`: `e_i = exp_table[x_i - max]`, `y_i = round_div(e_i · 2^output_scale, Σ e)`.
+/// Softmax along `axis`: `e_i = exp_table[round_shift(x_i - max, input_shift)]`,
+/// `y_i = round_div(e_i · 2^output_scale, Σ e)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QSoftmax {
     /// The normalised axis.
     pub axis: usize,
-    /// `exp(d / 2^input_scale) · 2^exp_scale` for every `d = x - max ≤ 0` of the input range.
+    /// Bits the differences drop before the lookup (0: none; see [`QLookup::input_shift`]).
+    #[serde(default)]
+    pub input_shift: u32,
+    /// `exp(d / 2^(input_scale - input_shift)) · 2^exp_scale` for every shifted difference
+    /// `d ≤ 0` of the input range.
     pub exp_table: LookupTable,
     /// Scale exponent of the output probabilities.
     pub output_scale: u32,

@@ -102,11 +102,20 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
 /// A random graph quantized with `activation_bits` on six random samples; returns the model
 /// and the samples (prove the first).
 pub fn random_model(seed: u64, ops: &[u8], tail: u8, activation_bits: u32) -> (QuantizedModel, Vec<ArrayD<f32>>) {
+    random_model_with(seed, ops, tail, &QuantSettings { activation_bits, ..QuantSettings::default() })
+}
+
+/// [`random_model`] quantized with any settings (a table-size limit, say).
+pub fn random_model_with(
+    seed: u64,
+    ops: &[u8],
+    tail: u8,
+    settings: &QuantSettings,
+) -> (QuantizedModel, Vec<ArrayD<f32>>) {
     let graph = random_graph(seed, ops, tail);
     let shape = graph.tensor(graph.input).shape.clone();
     let mut r = Rng(seed ^ 0x5eed);
     let samples: Vec<ArrayD<f32>> = (0..6).map(|_| ArrayD::from_shape_fn(IxDyn(&shape), |_| r.next_value())).collect();
-    let settings = QuantSettings { activation_bits, ..QuantSettings::default() };
-    let model = quantize(&graph, &samples, &settings).expect("random models quantize");
+    let model = quantize(&graph, &samples, settings).expect("random models quantize");
     (model, samples)
 }

@@ -4,7 +4,7 @@
 
 use crate::ModelFormatError;
 use crate::graph::ops::Op;
-use crate::numeric::{MAX_RESCALE_BITS, MAX_VALUE_BITS, signed_range};
+use crate::numeric::{MAX_RESCALE_BITS, MAX_VALUE_BITS, round_shift, signed_range};
 use crate::quantized::{QOp, QTensor, QuantizedModel};
 
 fn bad<T>(msg: impl Into<String>) -> Result<T, ModelFormatError> {
@@ -132,7 +132,11 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
         }
         QOp::Relu | QOp::Clip(_) => Op::Relu,
         QOp::Lookup(l) => {
+            if l.input_shift >= x.bits {
+                return bad("lookup input shift wider than its input");
+            }
             let (lo, hi) = x.range();
+            let (lo, hi) = (round_shift(lo, l.input_shift), round_shift(hi, l.input_shift));
             if l.table.input_min != lo || l.table.values.len() as i64 != hi - lo + 1 {
                 return bad("lookup table does not cover the input range");
             }
@@ -154,9 +158,13 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
         QOp::Reshape(r) => Op::Reshape(r.clone()),
         QOp::Transpose(t) => Op::Transpose(t.clone()),
         QOp::Softmax(s) => {
+            if s.input_shift >= x.bits {
+                return bad("softmax input shift wider than its input");
+            }
             let (lo, hi) = x.range();
             let t = &s.exp_table;
-            if t.input_min != lo - hi || t.values.len() as i64 != hi - lo + 1 || t.get(0).is_none_or(|v| v <= 0) {
+            let min = round_shift(lo - hi, s.input_shift);
+            if t.input_min != min || t.values.len() as i64 != 1 - min || t.get(0).is_none_or(|v| v <= 0) {
                 return bad("softmax table does not cover the input range");
             }
             if t.values.iter().any(|&v| !(0..=1 << 20).contains(&v)) || s.output_scale > 24 {

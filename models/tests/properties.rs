@@ -15,8 +15,14 @@ use zkinfer_models::quantized::*;
 
 /// A one-node quantized model (input id 0 → output id 1).
 fn single_op(op: QOp, in_shape: Vec<usize>, out_shape: Vec<usize>, bits: u32) -> QuantizedModel {
-    let settings =
-        QuantSettings { activation_bits: 16, input_bits: bits, weight_bits: 8, bias_bits: 32, headroom_bits: 0 };
+    let settings = QuantSettings {
+        activation_bits: 16,
+        input_bits: bits,
+        weight_bits: 8,
+        bias_bits: 32,
+        headroom_bits: 0,
+        max_table_rows: None,
+    };
     QuantizedModel {
         format_version: QuantizedModel::FORMAT_VERSION,
         name: "prop".into(),

@@ -132,3 +132,45 @@ fn inconsistent_model_files_are_refused() {
     }
     assert!(matches!(QuantizedModel::from_json(&m.to_json()), Err(ModelFormatError::Invalid(_))));
 }
+
+/// A table-size limit shortens every function table (trimmed to where the function changes)
+/// to at most the limit by dropping input bits, and the model stays close to its float graph.
+#[test]
+fn a_table_size_limit_shortens_the_tables_by_dropping_input_bits() {
+    use zkinfer_models::quantize::{QuantSettings, quantize};
+    use zkinfer_models::quantized::QOp;
+    use zkinfer_models::trim::TrimmedTable;
+    let name = "fixture_activations";
+    let (graph, full) = quantized(name);
+    let calibration = samples(&graph, &path(name, ".calibration.json"));
+    let limit = 300;
+    let settings = QuantSettings { max_table_rows: Some(limit), ..QuantSettings::default() };
+    let model = quantize(&graph, &calibration, &settings).unwrap();
+    let tables = |m: &QuantizedModel| -> Vec<(u32, usize)> {
+        m.nodes
+            .iter()
+            .filter_map(|n| match &n.op {
+                QOp::Lookup(l) => Some((l.input_shift, TrimmedTable::trim(&l.table).len())),
+                QOp::Softmax(s) => Some((s.input_shift, TrimmedTable::trim(&s.exp_table).len())),
+                _ => None,
+            })
+            .collect()
+    };
+    let (before, after) = (tables(&full), tables(&model));
+    assert_eq!(before.len(), 3, "Sigmoid, Tanh and Softmax");
+    for ((s0, rows0), (s, rows)) in before.iter().zip(&after) {
+        assert_eq!(*s0, 0, "no shift without a limit");
+        assert!(*rows0 > limit as usize, "the full table ({rows0} rows) is over the limit");
+        assert!(*rows <= limit as usize && *s > 0, "{rows} rows after dropping {s} bits");
+    }
+    // The limit travels with the model, which validates and round-trips.
+    assert_eq!(QuantizedModel::from_json(&model.to_json()).unwrap(), model);
+    let exp = expected(name);
+    let shape = graph.tensor(graph.input).shape.clone();
+    let inputs: Vec<_> = exp.inputs.iter().map(|x| ArrayD::from_shape_vec(IxDyn(&shape), x.clone()).unwrap()).collect();
+    let (coarse, fine) = (fidelity(&graph, &model, &inputs), fidelity(&graph, &full, &inputs));
+    println!("limit {limit}: {:?} against {:?}", coarse.outputs, fine.outputs);
+    assert_eq!(coarse.refused, 0);
+    // Probabilities within a few hundredths of the float model's.
+    assert!(coarse.outputs[0].max_abs_error < 0.05, "{:?}", coarse.outputs);
+}

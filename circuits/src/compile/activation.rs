@@ -1,7 +1,7 @@
 //! Relu, LeakyRelu and Clip as comparisons; Sigmoid, Tanh, Erf and GELU as table lookups.
 
 use ndarray::ArrayD;
-use zkinfer_models::quantized::{LookupTable, QClip, QLeakyRelu};
+use zkinfer_models::quantized::{QClip, QLeakyRelu, QLookup};
 
 use super::table;
 use super::{CompileError, OpInputs};
@@ -46,10 +46,19 @@ pub(super) fn clip(b: &mut Builder, c: &QClip, x: &OpInputs) -> ArrayD<CellRef> 
     })
 }
 
-/// `y = table[x]`, through the whole table or a trimmed one as the layout says.
-pub(super) fn lookup(b: &mut Builder, table: &LookupTable, x: &OpInputs) -> ArrayD<CellRef> {
-    let t = table::for_layout(b.layout, table);
+/// `y = table[round_shift(x, input_shift)]`, through the whole table or a trimmed one as the
+/// layout says. The shift is a rescale row whose result is range-checked to the bits a shifted
+/// value can take (`round_shift` of the largest input rounds up to `2^(bits - 1 - shift)`).
+pub(super) fn lookup(b: &mut Builder, l: &QLookup, x: &OpInputs) -> ArrayD<CellRef> {
+    let t = table::for_layout(b.layout, &l.table);
     let tag = b.function_table(&t.table);
     let (bits, out_bits) = (x.tensors[0].bits, x.output.bits);
-    x.cells[0].mapv(|c| table::apply(b, tag, &t, c, bits, out_bits))
+    let shifted_bits = if l.input_shift == 0 { bits } else { bits - l.input_shift + 1 };
+    x.cells[0].mapv(|c| {
+        let c = match l.input_shift {
+            0 => c,
+            shift => b.linear(&[(c, 1)], 0, Rescale::signed(shift, shifted_bits)),
+        };
+        table::apply(b, tag, &t, c, shifted_bits, out_bits)
+    })
 }

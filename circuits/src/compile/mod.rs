@@ -217,7 +217,7 @@ fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>
         QOp::Relu => activation::relu(b, x),
         QOp::LeakyRelu(l) => activation::leaky_relu(b, l, x)?,
         QOp::Clip(c) => activation::clip(b, c, x),
-        QOp::Lookup(l) => activation::lookup(b, &l.table, x),
+        QOp::Lookup(l) => activation::lookup(b, l, x),
         QOp::MaxPool(w) => pool::max_pool(b, w, x),
         QOp::Reshape(r) => shape::reshape(x.cells[0], &r.shape),
         QOp::Transpose(t) => shape::transpose(x.cells[0], &t.perm),
@@ -252,8 +252,8 @@ fn row_bound(op: &QOp, x: &QTensor, out: &QTensor, layout: Layout) -> u64 {
         QOp::GlobalAveragePool(_) => out_len * per(x.shape.iter().skip(2).product()),
         QOp::MaxPool(w) => out_len * w.area() as u64,
         QOp::LeakyRelu(_) | QOp::Clip(_) => 2 * out_len,
-        // Up to two clamping comparisons and a sum around the lookup (trimmed tables).
-        QOp::Lookup(_) => 4 * out_len,
+        // A shift, up to two clamping comparisons and a sum around the lookup.
+        QOp::Lookup(_) => 5 * out_len,
         QOp::Softmax(_) => 9 * out_len,
         QOp::ArgMax(_) => x.len() as u64,
         QOp::Reshape(_) | QOp::Transpose(_) => 0,
@@ -470,7 +470,7 @@ mod tests {
             tensors: vec![t("x"), t("y")],
             nodes: vec![QNode {
                 name: "saturate".into(),
-                op: QOp::Lookup(QLookup { function: LookupFunction::Tanh, table }),
+                op: QOp::Lookup(QLookup { function: LookupFunction::Tanh, input_shift: 0, table }),
                 inputs: vec![TensorId(0)],
                 output: TensorId(1),
             }],
@@ -511,6 +511,43 @@ mod tests {
             "compare: n = a + b - m",
             "function lookup",
         ]);
+    }
+
+    /// `clamp(v, -5, 5)` tabulated over 8-bit inputs after dropping two bits, whole tables.
+    fn shifted_lookup() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::interpret::Trace) {
+        use crate::layout::{FunctionTables, LinearLayout};
+        use zkinfer_models::quantized::{LookupFunction, LookupTable, QLookup};
+        let (mut model, _, _) = saturating_lookup();
+        let table = LookupTable { input_min: -32, values: (-32..=32i64).map(|v| v.clamp(-5, 5)).collect() };
+        model.nodes[0].op = QOp::Lookup(QLookup { function: LookupFunction::Tanh, input_shift: 2, table });
+        model.validate().unwrap();
+        let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Whole).unwrap();
+        let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -19, -18, -2, 2, 10, 19, 127]).unwrap();
+        let trace = model.interpret(x).unwrap();
+        (model, plan, trace)
+    }
+
+    #[test]
+    fn a_shifted_lookup_rounds_its_input_first() {
+        let (model, plan, trace) = shifted_lookup();
+        assert_eq!(plan.function_table_rows, 65);
+        let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        // round_shift(x, 2) = -32, -5, -4, 0, 1, 3, 5, 32, then clamped to [-5, 5].
+        assert_eq!(&witness.instance[8..], &[-5, -5, -4, 0, 1, 3, 5, 5]);
+        crate::testing::Forgery::new(spec, witness).assert_accepted();
+    }
+
+    #[test]
+    fn a_shifted_input_forged_consistently_fails_only_its_rescale() {
+        // The shifted value of x = -18 (honestly -4) claimed as -3, the lookup of -3 and the
+        // output honest for it: only the rescale relation catches it.
+        let (model, plan, trace) = shifted_lookup();
+        let (spec, honest) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        let out = spec.layout.out();
+        let row = (0..spec.rows).find(|&r| honest.advice[out][r] == -4).expect("the shifted -18");
+        let (_, forged) = compile_tampered(&model, plan.layout, &trace, (CellRef { column: out, row }, 1)).unwrap();
+        assert_eq!(forged.instance[8 + 2], -3);
+        crate::testing::Forgery::new(spec, forged).assert_only(&["rescale: out + Y0 = Σ ycoef·limb"]);
     }
 
     #[test]

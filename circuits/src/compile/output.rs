@@ -1,7 +1,8 @@
 //! Output ops: ArgMax (index of the first maximum) and Softmax.
 //!
 //! Softmax per lane of `N` values `v` (the interpreter's rule, `zkinfer_models::interpret`):
-//! `m = max v` (comparisons), `d_j = v_j - m` range-checked to `[-(2^b - 1), 0]`,
+//! `m = max v` (comparisons), `d_j = v_j - m` range-checked to `[-(2^b - 1), 0]` (or, with an
+//! input shift `s`, `d_j = round_shift(v_j - m, s)` in the same row, checked to `[-2^(b-s), 2^(b-s))`),
 //! `e_j = exp_table[d_j]` (function lookup; with trimmed tables `d_j` is first clamped to where
 //! the table is not yet 0, see `table`), `S = Σ e_j`, `h = floor(S/2)` (a rescale of `S - 1`
 //! by one bit), then `y_j = round_div(e_j · 2^out_scale, S)` by the division chip, with the
@@ -54,12 +55,19 @@ pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<Cel
         let max = values[1..]
             .iter()
             .fold(values[0], |m, &v| b.compare(Operand::Cell(m), Operand::Cell(v), diff_bits(bits)).max);
-        let diff = Rescale { shift: 0, lo: -((1i64 << bits) - 1), bits, relu: false };
+        // d = round_shift(v - max, input_shift) ≤ 0, range-checked to what it can be.
+        let (diff, diff_bits_signed) = match s.input_shift {
+            0 => (Rescale { shift: 0, lo: -((1i64 << bits) - 1), bits, relu: false }, bits + 1),
+            shift => {
+                let reach = 1i64 << (bits - shift);
+                (Rescale { shift, lo: -reach, bits: bits - shift + 1, relu: false }, bits - shift + 1)
+            }
+        };
         let exps: Vec<CellRef> = values
             .iter()
             .map(|&v| {
                 let d = b.linear(&[(v, 1), (max, -1)], 0, diff);
-                table::apply(b, tag, &exp_table, d, bits + 1, exp_bits)
+                table::apply(b, tag, &exp_table, d, diff_bits_signed, exp_bits)
             })
             .collect();
         let terms: Vec<_> = exps.iter().map(|&e| (e, 1)).collect();

@@ -24,7 +24,7 @@ pub(super) fn evaluate(op: &QOp, inputs: &[&ArrayD<i64>], x_info: &QTensor) -> A
         QOp::LeakyRelu(l) => x.mapv(|v| if v >= 0 { v } else { round_shift(v * l.alpha, l.shift) }),
         QOp::Clip(c) => x.mapv(|v| v.clamp(c.min, c.max)),
         // Inputs were range-checked and the table covers the input range (see `validate`).
-        QOp::Lookup(l) => x.mapv(|v| l.table.get(v).expect("table covers the input range")),
+        QOp::Lookup(l) => x.mapv(|v| l.table.get(round_shift(v, l.input_shift)).expect("table covers the input range")),
         QOp::MaxPool(w) => kernels::max_pool(x, w),
         QOp::AveragePool(p) => {
             let (sums, counts) = kernels::sum_pool(x, &p.pool.window);
@@ -53,7 +53,9 @@ fn softmax(x: &ArrayD<i64>, s: &QSoftmax) -> ArrayD<i64> {
     let mut y = x.clone();
     for mut lane in y.lanes_mut(Axis(s.axis)) {
         let max = lane.iter().copied().max().unwrap_or(0);
-        lane.mapv_inplace(|v| s.exp_table.get(v - max).expect("table covers every difference in range"));
+        lane.mapv_inplace(|v| {
+            s.exp_table.get(round_shift(v - max, s.input_shift)).expect("table covers every difference in range")
+        });
         let sum: i64 = lane.sum();
         lane.mapv_inplace(|e| round_div(e << s.output_scale, sum));
     }

@@ -22,6 +22,9 @@ use crate::graph::Graph;
 use crate::numeric::MAX_VALUE_BITS;
 use crate::quantized::{QNode, QTensor, QuantizedModel};
 
+/// Smallest [`QuantSettings::max_table_rows`]: fewer would leave a function a handful of steps.
+pub const MIN_TABLE_ROWS: u32 = 16;
+
 /// Bit widths and headroom; the defaults suit the zoo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuantSettings {
@@ -36,11 +39,25 @@ pub struct QuantSettings {
     /// Extra bits of range kept free above the largest calibrated magnitude, so inputs a little
     /// beyond the calibration set still fit.
     pub headroom_bits: u32,
+    /// Most rows one function table (Sigmoid, Tanh, Erf, GELU, Softmax's exponential) may
+    /// take where the function changes (its trimmed length, see [`crate::trim`]): a longer one
+    /// drops input bits before the lookup until it fits, trading precision for rows. `None`:
+    /// no limit, full input precision. The compiler sets it when the tables alone would raise
+    /// the circuit's `k`.
+    #[serde(default)]
+    pub max_table_rows: Option<u32>,
 }
 
 impl Default for QuantSettings {
     fn default() -> Self {
-        Self { input_bits: 8, weight_bits: 8, activation_bits: 12, bias_bits: 32, headroom_bits: 1 }
+        Self {
+            input_bits: 8,
+            weight_bits: 8,
+            activation_bits: 12,
+            bias_bits: 32,
+            headroom_bits: 1,
+            max_table_rows: None,
+        }
     }
 }
 
@@ -58,7 +75,11 @@ impl QuantSettings {
         check("weight_bits", self.weight_bits, 2, MAX_VALUE_BITS)?;
         check("activation_bits", self.activation_bits, 4, MAX_VALUE_BITS)?;
         check("bias_bits", self.bias_bits, 8, 48)?;
-        check("headroom_bits", self.headroom_bits, 0, 4)
+        check("headroom_bits", self.headroom_bits, 0, 4)?;
+        match self.max_table_rows {
+            Some(rows) => check("max_table_rows", rows, MIN_TABLE_ROWS, u32::MAX),
+            None => Ok(()),
+        }
     }
 }
 

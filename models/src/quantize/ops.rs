@@ -5,13 +5,16 @@ use super::QuantSettings;
 use crate::QuantizeError;
 use crate::graph::Op;
 use crate::graph::ops::{Clip, FakeQuantize};
-use crate::numeric::{fit_scale, quantize_real, signed_range};
+use crate::numeric::{dequantize, fit_scale, quantize_real, round_shift, signed_range};
 use crate::quantized::*;
+use crate::trim::TrimmedTable;
 
 /// Fixed-point precision of average-pool reciprocals (`round(2^16 / count)`).
 pub const AVERAGE_SHIFT: u32 = 16;
 /// Scale of the Softmax exponential table: `exp(d) · 2^16`.
 pub const SOFTMAX_EXP_SCALE: i32 = 16;
+/// Fewest input bits a size-limited function table keeps (see `sized_table`).
+const MIN_TABLE_INPUT_BITS: u32 = 4;
 
 /// What quantizing one node needs to know.
 pub(super) struct NodeQuant<'a> {
@@ -82,6 +85,27 @@ impl NodeQuant<'_> {
             });
         }
         Ok(q)
+    }
+
+    /// A function table over the integers `range` (at `scale`), with as few input bits dropped
+    /// as [`QuantSettings::max_table_rows`] allows (none without a limit). Returns the shift
+    /// and the table over the shifted range; `f` maps a real input to the table's integer.
+    fn sized_table(&self, range: (i64, i64), scale: i32, f: impl Fn(f64) -> i64) -> (u32, LookupTable) {
+        let table = |shift: u32| {
+            let (lo, hi) = (round_shift(range.0, shift), round_shift(range.1, shift));
+            let values = (lo..=hi).map(|v| f(dequantize(v, scale - shift as i32))).collect();
+            LookupTable { input_min: lo, values }
+        };
+        let Some(limit) = self.settings.max_table_rows else {
+            return (0, table(0));
+        };
+        // Keep at least MIN_TABLE_INPUT_BITS of input.
+        let span = (range.1 - range.0).max(1).unsigned_abs();
+        let max_shift = (64 - span.leading_zeros()).saturating_sub(MIN_TABLE_INPUT_BITS);
+        (0..=max_shift)
+            .map(|shift| (shift, table(shift)))
+            .find(|(_, t)| TrimmedTable::trim(t).len() <= limit as usize)
+            .unwrap_or_else(|| (max_shift, table(max_shift)))
     }
 
     fn shift(&self, from: i32, to: i32) -> Result<u32, QuantizeError> {
@@ -157,19 +181,15 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             };
             // Outputs in (-1, 1): two bits of the activation width above the binary point.
             let out_scale = q.act() as i32 - 2;
-            let (lo, hi) = x.range();
-            let values =
-                (lo..=hi).map(|v| quantize_real(f(crate::numeric::dequantize(v, x.scale)), out_scale)).collect();
-            Ok((QOp::Lookup(QLookup { function, table: LookupTable { input_min: lo, values } }), out_scale, q.act()))
+            let (input_shift, table) = q.sized_table(x.range(), x.scale, |v| quantize_real(f(v), out_scale));
+            Ok((QOp::Lookup(QLookup { function, input_shift, table }), out_scale, q.act()))
         }
         Op::Gelu { tanh } => {
             // |gelu(x)| <= |x|: the input's scale and width hold every output.
-            let (lo, hi) = x.range();
-            let values = (lo..=hi)
-                .map(|v| quantize_real(crate::numeric::gelu(crate::numeric::dequantize(v, x.scale), *tanh), x.scale))
-                .collect();
+            let (input_shift, table) =
+                q.sized_table(x.range(), x.scale, |v| quantize_real(crate::numeric::gelu(v, *tanh), x.scale));
             let function = if *tanh { LookupFunction::GeluTanh } else { LookupFunction::Gelu };
-            Ok((QOp::Lookup(QLookup { function, table: LookupTable { input_min: lo, values } }), x.scale, x.bits))
+            Ok((QOp::Lookup(QLookup { function, input_shift, table }), x.scale, x.bits))
         }
         Op::MaxPool(w) => same(QOp::MaxPool(*w)),
         Op::AveragePool(p) => same(QOp::AveragePool(QAveragePool { pool: *p, shift: AVERAGE_SHIFT })),
@@ -178,11 +198,10 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
         Op::Transpose(t) => same(QOp::Transpose(t.clone())),
         Op::Softmax(sm) => {
             let (lo, hi) = x.range();
-            let values = (lo - hi..=0)
-                .map(|d| quantize_real(crate::numeric::dequantize(d, x.scale).exp(), SOFTMAX_EXP_SCALE))
-                .collect();
+            let (input_shift, exp_table) =
+                q.sized_table((lo - hi, 0), x.scale, |d| quantize_real(d.exp(), SOFTMAX_EXP_SCALE));
             let output_scale = q.act() - 2;
-            let op = QSoftmax { axis: sm.axis, exp_table: LookupTable { input_min: lo - hi, values }, output_scale };
+            let op = QSoftmax { axis: sm.axis, input_shift, exp_table, output_scale };
             Ok((QOp::Softmax(op), output_scale as i32, q.act()))
         }
         Op::ArgMax(a) => {
