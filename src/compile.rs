@@ -12,9 +12,8 @@ use zkinfer_models::Graph;
 use zkinfer_models::QuantizedModel;
 use zkinfer_models::data::InputData;
 use zkinfer_models::fidelity::{FidelityReport, fidelity};
-use zkinfer_models::quantize::{MIN_TABLE_ROWS, QuantSettings, quantize};
+use zkinfer_models::quantize::QuantSettings;
 use zkinfer_models::quantized::QOp;
-use zkinfer_prover::compile_model;
 use zkinfer_verifier::CompiledModel;
 
 use crate::progress::Progress;
@@ -99,11 +98,8 @@ pub struct Compiled {
     pub chosen_table_limit: Option<u32>,
 }
 
-/// Quantizes `graph` on `calibration`, reports fidelity on it, plans the circuit.
-///
-/// Without a table-size limit in `settings`, a model whose function tables alone would raise
-/// `k` is quantized a second time with a limit that fits them into the rows the rest of the
-/// circuit needs (dropping input bits before those lookups), and the cheaper plan is kept.
+/// Quantizes `graph` on `calibration` and plans the circuit (shortening function tables that
+/// would raise `k`, see [`zkinfer_prover::compile_graph`]), and reports fidelity.
 pub fn compile_graph(
     graph: &Graph,
     calibration: &InputData,
@@ -112,22 +108,9 @@ pub fn compile_graph(
     source: &str,
 ) -> anyhow::Result<Compiled> {
     let samples = calibration.samples(&graph.tensor(graph.input).shape).context("reading calibration data")?;
-    let model = quantize(graph, &samples, settings).context("quantizing")?;
-    let (mut compiled, mut plan) = compile_model(model, source, options).context("planning the circuit")?;
-    let mut chosen_table_limit = None;
-    let tables = function_tables(&compiled.model);
-    if settings.max_table_rows.is_none() && tables > 0 && plan.function_table_rows > plan.function_table_budget {
-        let limit = u32::try_from(plan.function_table_budget / tables).unwrap_or(u32::MAX);
-        let limited = QuantSettings { max_table_rows: Some(limit.max(MIN_TABLE_ROWS)), ..*settings };
-        let model = quantize(graph, &samples, &limited).context("quantizing with shorter tables")?;
-        let (c, p) = compile_model(model, source, options).context("planning the circuit")?;
-        if p.estimated_cost < plan.estimated_cost {
-            (compiled, plan) = (c, p);
-            chosen_table_limit = limited.max_table_rows;
-        }
-    }
-    let fidelity = fidelity(graph, &compiled.model, &samples);
-    Ok(Compiled { compiled, plan, fidelity, chosen_table_limit })
+    let c = zkinfer_prover::compile_graph(graph, &samples, settings, source, options)?;
+    let fidelity = fidelity(graph, &c.compiled.model, &samples);
+    Ok(Compiled { compiled: c.compiled, plan: c.plan, fidelity, chosen_table_limit: c.chosen_table_limit })
 }
 
 /// Names the lookups that drop input bits, and why.
@@ -153,11 +136,6 @@ fn print_table_shifts(model: &QuantizedModel, chosen_limit: Option<u32>) {
         ),
         None => println!("function tables limited to {limit} rows each; inputs shortened: {}", shifted.join(", ")),
     }
-}
-
-/// Number of function tables a model has (one per tabulated op).
-fn function_tables(model: &QuantizedModel) -> usize {
-    model.nodes.iter().filter(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_))).count()
 }
 
 pub fn run(args: &CompileArgs) -> anyhow::Result<()> {

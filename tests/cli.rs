@@ -27,6 +27,8 @@ fn inspect_every_zoo_model_and_fixture_with_calibration() {
         "digits_cnn",
         "mlp_784_128_10",
         "lenet_28",
+        "digits_mlp_sigmoid",
+        "digits_mlp_tanh",
         "fixture_activations",
         "fixture_conv",
         "fixture_nhwc",

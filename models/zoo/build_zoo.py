@@ -5,7 +5,8 @@ Everything here is deterministic (fixed seeds) and the output is committed, so t
 read files only and need no Python. Re-run after changing this script:
 
     python3 -m venv .venv-zoo && .venv-zoo/bin/pip install numpy onnx==1.23.2 onnxruntime==1.31.1 scikit-learn==1.9.1
-    .venv-zoo/bin/python models/zoo/build_zoo.py
+    .venv-zoo/bin/python models/zoo/build_zoo.py                    # everything
+    .venv-zoo/bin/python models/zoo/build_zoo.py activation_mlps    # only the Sigmoid and Tanh MLPs
 
 Models are trained with numpy only (no torch). Data: the 8x8 handwritten digits that ship
 inside scikit-learn (UCI "Optical Recognition of Handwritten Digits", Alpaydin and Kaynak,
@@ -13,6 +14,7 @@ CC BY 4.0); see models/zoo/README.md. The reference outputs are computed with on
 """
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
@@ -109,7 +111,17 @@ def softmax_xent_grad(logits, y):
     return p / len(y)
 
 
-def train_mlp(xtr, ytr, hidden, epochs, seed):
+# Hidden activations: forward, and the derivative from the activation's output and input.
+ACTIVATIONS = {
+    "relu": (lambda h: np.maximum(h, 0), lambda a, h: (h > 0).astype(np.float32)),
+    "sigmoid": (lambda h: 1 / (1 + np.exp(-h)), lambda a, h: a * (1 - a)),
+    "tanh": (np.tanh, lambda a, h: 1 - a * a),
+}
+ONNX_ACTIVATION = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}
+
+
+def train_mlp(xtr, ytr, hidden, epochs, seed, activation="relu"):
+    forward, derivative = ACTIVATIONS[activation]
     rng = np.random.default_rng(seed)
     w1 = rng.normal(0, np.sqrt(2 / xtr.shape[1]), (hidden, xtr.shape[1])).astype(np.float32)
     b1 = np.zeros(hidden, np.float32)
@@ -119,10 +131,10 @@ def train_mlp(xtr, ytr, hidden, epochs, seed):
     for _ in range(epochs):
         for idx in np.array_split(rng.permutation(len(xtr)), len(xtr) // 64):
             x, y = xtr[idx], ytr[idx]
-            h = x @ w1.T + b1; a = np.maximum(h, 0)
+            h = x @ w1.T + b1; a = forward(h)
             g = softmax_xent_grad(a @ w2.T + b2, y)
             gw2 = g.T @ a; gb2 = g.sum(0)
-            ga = (g @ w2) * (h > 0)
+            ga = (g @ w2) * derivative(a, h)
             opt.step([ga.T @ x, ga.sum(0), gw2, gb2])
     return w1, b1, w2, b2
 
@@ -171,12 +183,14 @@ def train_cnn(xtr, ytr, channels, epochs, seed):
 
 # ---------------------------------------------------------------- graph builders
 
-def mlp_graph(name, w1, b1, w2, b2, batch=1):
+def mlp_graph(name, w1, b1, w2, b2, batch=1, activation="relu"):
     d_in = w1.shape[1]
+    act = ONNX_ACTIVATION[activation]
+    hidden = "relu1" if activation == "relu" else activation + "1"
     nodes = [
         helper.make_node("Gemm", ["input", "fc1.weight", "fc1.bias"], ["fc1"], name="fc1", transB=1),
-        helper.make_node("Relu", ["fc1"], ["relu1"], name="relu1"),
-        helper.make_node("Gemm", ["relu1", "fc2.weight", "fc2.bias"], ["logits"], name="fc2", transB=1),
+        helper.make_node(act, ["fc1"], [hidden], name=hidden),
+        helper.make_node("Gemm", [hidden, "fc2.weight", "fc2.bias"], ["logits"], name="fc2", transB=1),
     ]
     inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, d_in])
     out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, w2.shape[0]])
@@ -378,9 +392,26 @@ def accuracy(model, x, y):
     return hits / len(y)
 
 
+def build_activation_mlps(xtr, ytr, xte, yte, calib):
+    """The digits MLP with Sigmoid and with Tanh hidden units (tables instead of comparisons)."""
+    for activation, seed in [("sigmoid", 3), ("tanh", 4)]:
+        name = "digits_mlp_" + activation
+        w1, b1, w2, b2 = train_mlp(xtr, ytr, 32, 60, seed=seed, activation=activation)
+        mlp = mlp_graph(name, w1, b1, w2, b2, activation=activation)
+        save(mlp, HERE, name, xte[:8].reshape(8, 1, 64), calib)
+        print(name, "test accuracy (float):", accuracy(mlp, xte, yte))
+
+
 def main():
+    only = sys.argv[1:]
     os.makedirs(FIXTURES, exist_ok=True)
     xtr, ytr, xte, yte = digits_split()
+    if only == ["activation_mlps"]:
+        # The two models added later, built alone so the others stay as committed.
+        build_activation_mlps(xtr, ytr, xte, yte, xtr[:256])
+        return
+    if only:
+        sys.exit("usage: build_zoo.py [activation_mlps]")
     os.makedirs(os.path.join(HERE, "data"), exist_ok=True)
     write_json(os.path.join(HERE, "data", "digits_test.json"),
                {"input_data": [f32list(v) for v in xte], "labels": [int(v) for v in yte]})
@@ -422,6 +453,7 @@ def main():
     save(qdq, FIXTURES, "fixture_qdq_mlp", xte[:24].reshape(24, 1, 64), calib)
     print("fixture_qdq_mlp test accuracy (float):", accuracy(qdq, xte, yte))
     bad_models(w1, b1, w2, b2)
+    build_activation_mlps(xtr, ytr, xte, yte, calib)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ use halo2_proofs::poly::commitment::Params;
 use ndarray::ArrayD;
 use zkinfer_circuits::{CompileError, ModelCircuit, compile, plan, with_layout};
 use zkinfer_models::interpret::Trace;
+use zkinfer_models::quantize::{MIN_TABLE_ROWS, QuantSettings, quantize};
+use zkinfer_models::quantized::QOp;
 use zkinfer_models::{InterpretError, QuantizedModel};
 use zkinfer_verifier::{CompiledModel, Digest, ProofEnvelope, Verified, Verifier, VerifyError, circuit_identity};
 
@@ -73,6 +75,57 @@ pub fn compile_model(
 ) -> Result<(CompiledModel, plan::Plan), CompileError> {
     let p = plan::plan_with(&model, options)?;
     Ok((CompiledModel { source: source.to_string(), model, layout: p.layout, k: p.k }, p))
+}
+
+/// Compiling a float graph failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphCompileError {
+    /// Quantization failed.
+    #[error("quantizing: {0}")]
+    Quantize(#[from] zkinfer_models::QuantizeError),
+    /// The circuit cannot be laid out.
+    #[error("planning the circuit: {0}")]
+    Plan(#[from] CompileError),
+}
+
+/// What [`compile_graph`] made.
+#[derive(Debug)]
+pub struct GraphCompiled {
+    /// The quantized model with its layout.
+    pub compiled: CompiledModel,
+    /// The plan's figures.
+    pub plan: plan::Plan,
+    /// The table-size limit `compile_graph` chose (None: the settings' own, or none needed).
+    pub chosen_table_limit: Option<u32>,
+}
+
+/// Quantizes `graph` on calibration `samples` and plans its circuit.
+///
+/// Without a table-size limit in `settings` ([`QuantSettings::max_table_rows`]), a model whose
+/// function tables alone would raise `k` is quantized a second time with a limit that fits them
+/// into the rows the rest of the circuit needs (the lookups drop input bits first), and the
+/// cheaper plan is kept.
+pub fn compile_graph(
+    graph: &zkinfer_models::Graph,
+    samples: &[ArrayD<f32>],
+    settings: &QuantSettings,
+    source: &str,
+    options: plan::PlanOptions,
+) -> Result<GraphCompiled, GraphCompileError> {
+    let model = quantize(graph, samples, settings)?;
+    let (mut compiled, mut plan) = compile_model(model, source, options)?;
+    let mut chosen_table_limit = None;
+    let tables = compiled.model.nodes.iter().filter(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_))).count();
+    if settings.max_table_rows.is_none() && tables > 0 && plan.function_table_rows > plan.function_table_budget {
+        let limit = u32::try_from(plan.function_table_budget / tables).unwrap_or(u32::MAX).max(MIN_TABLE_ROWS);
+        let limited = QuantSettings { max_table_rows: Some(limit), ..*settings };
+        let (c, p) = compile_model(quantize(graph, samples, &limited)?, source, options)?;
+        if p.estimated_cost < plan.estimated_cost {
+            (compiled, plan) = (c, p);
+            chosen_table_limit = Some(limit);
+        }
+    }
+    Ok(GraphCompiled { compiled, plan, chosen_table_limit })
 }
 
 /// One model's proving key and verifier, ready for many proofs.

@@ -7,11 +7,14 @@ use std::sync::OnceLock;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use zkinfer_circuits::FunctionTables;
+use zkinfer_circuits::plan::PlanOptions;
 use zkinfer_models::data::InputData;
 use zkinfer_models::onnx;
-use zkinfer_models::quantize::{QuantSettings, quantize};
+use zkinfer_models::quantize::QuantSettings;
+use zkinfer_models::quantized::QOp;
 use zkinfer_prover::params::ParamsCache;
-use zkinfer_prover::{Proof, Prover, compile_model};
+use zkinfer_prover::{Proof, Prover, compile_graph};
 use zkinfer_verifier::params::{params_from_bytes, params_to_bytes};
 use zkinfer_verifier::{CompiledModel, ProofEnvelope, Verifier, VerifyError};
 
@@ -30,9 +33,8 @@ fn compiled(name: &str) -> (CompiledModel, Vec<ndarray::ArrayD<f32>>) {
     let shape = graph.tensor(graph.input).shape.clone();
     let cal =
         InputData::from_file(&d.join(format!("{name}.calibration.json"))).and_then(|x| x.samples(&shape)).expect("cal");
-    let model = quantize(&graph, &cal, &QuantSettings::default()).expect("quantize");
-    let (compiled, _) = compile_model(model, name, Default::default()).expect("plan");
-    (compiled, cal)
+    let c = compile_graph(&graph, &cal, &QuantSettings::default(), name, Default::default()).expect("compile");
+    (c.compiled, cal)
 }
 
 struct Setup {
@@ -168,11 +170,52 @@ fn an_input_outside_the_calibrated_range_is_refused_before_proving() {
 #[test]
 fn every_zoo_and_fixture_model_proves_except_the_large_ones() {
     // The 784-128-10 MLP and LeNet prove in the benches; CI keeps to small circuits.
-    for name in ["digits_cnn", "fixture_conv", "fixture_nhwc", "fixture_qdq_mlp", "fixture_activations"] {
+    for name in [
+        "digits_cnn",
+        "digits_mlp_sigmoid",
+        "digits_mlp_tanh",
+        "fixture_conv",
+        "fixture_nhwc",
+        "fixture_qdq_mlp",
+        "fixture_activations",
+    ] {
         let (compiled, inputs) = compiled(name);
         let params = cache().load_or_generate(compiled.k).expect("params");
         let prover = Prover::new(compiled, params.params, params.hash).expect("keygen");
         let proof = prover.prove(&inputs[0], &mut StdRng::seed_from_u64(3)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!proof.verified.outputs.is_empty(), "{name}");
+    }
+}
+
+/// Function tables never set `k` when the rows need fewer: `compile_graph` shortens the tables
+/// of the Sigmoid and Tanh MLPs and of the activations fixture (trimmed, inputs rounded) so that
+/// each circuit is as small as its rows allow, where whole full-precision tables need 2^13 or
+/// 2^14 rows.
+#[test]
+fn function_tables_do_not_raise_k() {
+    for (name, full_k) in [("digits_mlp_sigmoid", 13), ("digits_mlp_tanh", 13), ("fixture_activations", 14)] {
+        let d = dir(name);
+        let graph = onnx::import_file(&d.join(format!("{name}.onnx")), &Default::default()).unwrap();
+        let shape = graph.tensor(graph.input).shape.clone();
+        let cal =
+            InputData::from_file(&d.join(format!("{name}.calibration.json"))).and_then(|x| x.samples(&shape)).unwrap();
+        // Full precision, whole tables.
+        let unlimited = QuantSettings { max_table_rows: Some(u32::MAX), ..QuantSettings::default() };
+        let whole = PlanOptions { tables: Some(FunctionTables::Whole), ..Default::default() };
+        let full = compile_graph(&graph, &cal, &unlimited, name, whole).unwrap();
+        assert_eq!((full.plan.k, full.chosen_table_limit), (full_k, None), "{name}: full tables");
+        let c = compile_graph(&graph, &cal, &QuantSettings::default(), name, Default::default()).unwrap();
+        assert!(c.plan.function_table_rows <= c.plan.function_table_budget, "{name}: {:?}", c.plan);
+        assert_eq!(c.plan.k, 10, "{name}: the rows and the range table need 2^10");
+        assert!(c.plan.rows < 1 << 10);
+        let shifted = |m: &zkinfer_models::QuantizedModel| {
+            m.nodes.iter().any(|n| {
+                matches!(&n.op, QOp::Lookup(l) if l.input_shift > 0)
+                    || matches!(&n.op, QOp::Softmax(s) if s.input_shift > 0)
+            })
+        };
+        // The sigmoid MLP fits by trimming alone; the others drop input bits.
+        assert_eq!(shifted(&c.compiled.model), name != "digits_mlp_sigmoid", "{name}");
+        assert_eq!(c.chosen_table_limit.is_some(), name != "digits_mlp_sigmoid", "{name}");
     }
 }

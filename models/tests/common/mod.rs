@@ -9,7 +9,8 @@ use zkinfer_models::data::InputData;
 use zkinfer_models::quantize::{QuantSettings, quantize};
 use zkinfer_models::{Graph, QuantizedModel, onnx};
 
-pub const ZOO: &[&str] = &["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28"];
+pub const ZOO: &[&str] =
+    &["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28", "digits_mlp_sigmoid", "digits_mlp_tanh"];
 pub const FIXTURES: &[&str] = &["fixture_activations", "fixture_conv", "fixture_nhwc", "fixture_qdq_mlp"];
 /// Models written by real converters (`tests/converters/build_converters.py`).
 pub const CONVERTED: &[&str] = &["skl_mlp_classifier", "skl_mlp_regressor"];
