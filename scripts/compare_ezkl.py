@@ -110,6 +110,7 @@ def run_zkinfer(model, work):
     out, r["compile"], _ = z("compile", onnx_path, "--calibration", os.path.join(ZOO, model + ".calibration.json"), "-o", p("model.zkm"))
     plan = json.loads(out)["plan"]
     r["k"], r["rows"], r["advice_columns"] = plan["k"], plan["rows"], plan["advice_columns"]
+    r["function_table_rows"] = plan["function_table_rows"]
     out, wall, r["setup_rss"] = z("setup", p("model.zkm"))
     s = json.loads(out)
     r["params_generate"], r["keygen"], r["setup_total"] = s["params_seconds"], s["keygen_seconds"], wall
@@ -132,6 +133,7 @@ def run_zkinfer(model, work):
 def table(model, e, z):
     rows = [
         ("logrows / k", e["logrows"], z["k"], None),
+        ("zkinfer rows used / function table rows", None, f'{z["rows"]} / {z["function_table_rows"]}', None),
         ("first setup (s): EZKL gen_srs+setup / zkinfer params+keygen", e["gen_srs"] + e["setup"], z["params_generate"] + z["keygen"], True),
         ("setup, params cached (s): EZKL setup / zkinfer keygen", e["setup"], z["keygen"], True),
         ("prove (s)", e["prove"], z["prove"], True),
@@ -162,7 +164,8 @@ def table(model, e, z):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--install", action="store_true", help="create .venv-ezkl with ezkl==23.0.5 and re-run inside it")
-    ap.add_argument("--models", nargs="+", default=["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28"])
+    ap.add_argument("--models", nargs="+", default=["digits_mlp", "digits_cnn", "digits_mlp_sigmoid", "digits_mlp_tanh",
+                                                    "mlp_784_128_10", "lenet_28"])
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "compare-ezkl"))
     ap.add_argument("--out", default=os.path.join(ROOT, "target", "compare-ezkl", "results.json"))
     args = ap.parse_args()

@@ -7,6 +7,7 @@ use clap::Args;
 use serde::Serialize;
 use zkinfer_models::data::InputData;
 use zkinfer_models::fidelity::{FidelityReport, fidelity};
+use zkinfer_models::graph::Rewrite;
 use zkinfer_models::{Graph, QuantizedModel, quantize};
 
 use crate::{ModelArgs, QuantArgs};
@@ -60,6 +61,8 @@ struct Report {
     outputs: Vec<String>,
     parameters: usize,
     ops: Vec<OpRow>,
+    /// Source nodes folded or rewritten at import.
+    rewrites: Vec<Rewrite>,
     quantization: Option<Quantization>,
 }
 
@@ -87,6 +90,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
                 parameters: n.op.parameter_count(),
             })
             .collect(),
+        rewrites: graph.rewrites.clone(),
         quantization,
     };
     if args.json {
@@ -133,6 +137,12 @@ fn print_tables(r: &Report) {
     for (i, op) in r.ops.iter().enumerate() {
         let shapes = format!("{:?} -> {:?}", op.inputs.first().cloned().unwrap_or_default(), op.output);
         println!("{:<4} {:<28} {:<18} {:<28} {:>10}", i, op.node, op.op, shapes, op.parameters);
+    }
+    if !r.rewrites.is_empty() {
+        println!("\nfolded or rewritten at import ({}):", r.rewrites.len());
+        for w in &r.rewrites {
+            println!("  {w}");
+        }
     }
     let Some(q) = &r.quantization else {
         println!("\n(pass --calibration FILE to choose scales and see the fidelity table)");

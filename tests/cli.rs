@@ -268,9 +268,20 @@ fn converted_models_compile_prove_and_verify() {
         let (zkm_s, zkp_s) = (zkm.to_str().expect("utf8"), zkp.to_str().expect("utf8"));
         let onnx = format!("{base}.onnx");
         let calibration = format!("{base}.calibration.json");
-        let (ok, _, stderr) = zkinfer_params(&["compile", &onnx, "--calibration", &calibration, "-o", zkm_s]);
+        let (ok, stdout, stderr) = zkinfer_params(&["inspect", &onnx]);
+        assert!(ok, "{name}: {stderr}");
+        assert!(
+            stdout.contains("folded or rewritten at import")
+                && stdout.contains("Cast (Cast): passes its input through"),
+            "{name}: {stdout}"
+        );
+        let (ok, stdout, stderr) = zkinfer_params(&["compile", &onnx, "--calibration", &calibration, "-o", zkm_s]);
         assert!(ok, "{name}: {stderr}");
         assert!(stderr.contains("dynamic batch dimension"), "{name}: {stderr}");
+        if label {
+            // Softmax's table would set k = 11: compile shortens it and says so.
+            assert!(stdout.contains("k = 10") && stdout.contains("inputs shortened: Relu1 (1 bit)"), "{stdout}");
+        }
         let input = format!("{base}.input.json");
         let (ok, stdout, stderr) = zkinfer_params(&["prove", zkm_s, "--input", &input, "-o", zkp_s, "--json"]);
         assert!(ok, "{name}: {stderr}");

@@ -4,7 +4,7 @@
 
 use ndarray::{Array1, ArrayD, Axis};
 
-use crate::graph::{Graph, Op, TensorId};
+use crate::graph::{Graph, Op, Rewrite, RewriteAction, TensorId};
 
 /// Applies every optimisation until none applies.
 pub fn optimize(mut graph: Graph) -> Graph {
@@ -67,6 +67,12 @@ fn fold_one(graph: &mut Graph) -> bool {
         if folded.is_some() {
             let out = node.output;
             prev.output = out;
+            let rewrite = Rewrite {
+                node: node.name.clone(),
+                op_type: node.op.kind().to_string(),
+                action: RewriteAction::MergedInto(prev.name.clone()),
+            };
+            graph.rewrites.push(rewrite);
             // Keep the layer's name; the folded node disappears.
             graph.nodes.remove(i);
             return true;

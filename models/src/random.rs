@@ -48,7 +48,14 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
     let (c, h, w) = (1 + r.pick(2), 4 + r.pick(3), 4 + r.pick(3));
     let input = TensorInfo { name: "x".into(), shape: vec![1, c, h, w] };
     let mut b = GraphBuilder {
-        g: Graph { name: "random".into(), tensors: vec![input], nodes: vec![], input: TensorId(0), outputs: vec![] },
+        g: Graph {
+            name: "random".into(),
+            tensors: vec![input],
+            nodes: vec![],
+            input: TensorId(0),
+            outputs: vec![],
+            rewrites: vec![],
+        },
     };
     let mut t = TensorId(0);
     for &op in ops {

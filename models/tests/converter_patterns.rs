@@ -9,6 +9,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 use prost::Message;
+use zkinfer_models::graph::RewriteAction;
 use zkinfer_models::onnx::proto::{
     AttributeProto, Dimension, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto,
     TypeProto, TypeProtoTensor, ValueInfoProto, attribute_type, data_type,
@@ -153,7 +154,24 @@ fn a_torch_flatten_folds_into_one_reshape() {
         assert_eq!(torch.nodes.len(), plain.nodes.len(), "opset {opset}: {:?}", torch.nodes);
         assert_eq!(torch.tensor(torch.outputs[0]).shape, vec![1, 3]);
         assert_eq!(run(&torch), run(&plain), "opset {opset}");
+        // What was folded is recorded for `zkinfer inspect`, in order.
+        let rewrites: Vec<(&str, &RewriteAction)> =
+            torch.rewrites.iter().map(|w| (w.op_type.as_str(), &w.action)).collect();
+        let folded = RewriteAction::FoldedToConstant;
+        assert_eq!(
+            rewrites,
+            [
+                ("Shape", &folded),
+                ("Gather", &folded),
+                ("Unsqueeze", &folded),
+                ("Concat", &folded),
+                ("Cast", &RewriteAction::PassedThrough)
+            ],
+            "opset {opset}"
+        );
+        assert_eq!(torch.rewrites[0].to_string(), "/Shape (Shape): folded into a constant");
     }
+    assert!(plain.rewrites.is_empty(), "a plain Flatten is one op: {:?}", plain.rewrites);
 }
 
 /// The target shape computed in integers: `[N, H * W / 1]` from Shape, Gather, Mul and Div.

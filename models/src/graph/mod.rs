@@ -68,6 +68,49 @@ pub struct Graph {
     pub input: TensorId,
     /// The model outputs.
     pub outputs: Vec<TensorId>,
+    /// What import and optimisation folded or rewrote, in order (for `zkinfer inspect`).
+    pub rewrites: Vec<Rewrite>,
+}
+
+/// A source node that did not become one op of the same name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rewrite {
+    /// The source node's name.
+    pub node: String,
+    /// Its ONNX op type (for a merge: the graph op that was merged).
+    pub op_type: String,
+    /// What became of it.
+    pub action: RewriteAction,
+}
+
+/// What became of a source node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewriteAction {
+    /// Computed at import: its output is a constant (shape arithmetic, weight dequantization).
+    FoldedToConstant,
+    /// Its output is its input (Identity, a Cast between float types, a Squeeze as a reshape
+    /// of a reshape, ...).
+    PassedThrough,
+    /// An activation QuantizeLinear, kept with its DequantizeLinear.
+    QuantizePending,
+    /// Several ops, or one of another kind.
+    Became(Vec<&'static str>),
+    /// Merged into the preceding layer (a per-channel scale or shift into a Dense or Conv).
+    MergedInto(String),
+}
+
+impl std::fmt::Display for Rewrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): ", self.node, self.op_type)?;
+        match &self.action {
+            RewriteAction::FoldedToConstant => write!(f, "folded into a constant"),
+            RewriteAction::PassedThrough => write!(f, "passes its input through"),
+            RewriteAction::QuantizePending => write!(f, "quantization kept with its DequantizeLinear"),
+            RewriteAction::Became(ops) => write!(f, "became {}", ops.join(" + ")),
+            RewriteAction::MergedInto(layer) => write!(f, "merged into layer '{layer}'"),
+        }
+    }
 }
 
 impl Graph {

@@ -31,7 +31,7 @@ use std::path::Path;
 
 use prost::Message;
 
-use crate::graph::{Graph, Node, Op, TensorId, TensorInfo};
+use crate::graph::{Graph, Node, Op, Rewrite, RewriteAction, TensorId, TensorInfo};
 use crate::{ImportError, optimize};
 pub(crate) use attributes::NodeCtx;
 pub(crate) use tensor::Constant;
@@ -144,6 +144,7 @@ pub(crate) struct Importer {
     input: TensorId,
     pub(crate) opset: i64,
     generated: usize,
+    rewrites: Vec<Rewrite>,
 }
 
 impl Importer {
@@ -165,7 +166,7 @@ impl Importer {
         check_size(&shape, &name)?;
         let tensors = vec![TensorInfo { name: name.clone(), shape }];
         values.insert(name, Value::Tensor(TensorId(0)));
-        Ok(Self { tensors, nodes: Vec::new(), values, input: TensorId(0), opset, generated: 0 })
+        Ok(Self { tensors, nodes: Vec::new(), values, input: TensorId(0), opset, generated: 0, rewrites: Vec::new() })
     }
 
     fn import_node(&mut self, node: &proto::NodeProto) -> Result<(), ImportError> {
@@ -181,7 +182,29 @@ impl Importer {
             domain: domain.to_string(),
             node: ctx.name.clone(),
         })?;
-        import(self, &ctx)
+        let before = self.nodes.len();
+        import(self, &ctx)?;
+        self.note_rewrite(&ctx, before);
+        Ok(())
+    }
+
+    /// Records what became of a source node when it is not one op of its own kind.
+    fn note_rewrite(&mut self, ctx: &NodeCtx, first_new_node: usize) {
+        let emitted: Vec<&'static str> = self.nodes[first_new_node..].iter().map(|n| n.op.kind()).collect();
+        let action = match emitted.as_slice() {
+            // A Constant node is a constant by definition.
+            [] if ctx.op_type == "Constant" => return,
+            [] => match self.values.get(ctx.output_name(0)) {
+                Some(Value::Constant(_)) => RewriteAction::FoldedToConstant,
+                Some(Value::Tensor(_)) => RewriteAction::PassedThrough,
+                Some(Value::Quantized { .. }) => RewriteAction::QuantizePending,
+                None => return,
+            },
+            // One op that is the node's own or a plain renaming (Gemm and MatMul are Dense, ...).
+            [_] => return,
+            _ => RewriteAction::Became(emitted),
+        };
+        self.rewrites.push(Rewrite { node: ctx.name.clone(), op_type: ctx.op_type.to_string(), action });
     }
 
     fn finish(self, graph: &proto::GraphProto) -> Result<Graph, ImportError> {
@@ -208,6 +231,7 @@ impl Importer {
             nodes: self.nodes,
             input: self.input,
             outputs,
+            rewrites: self.rewrites,
         })
     }
 
