@@ -454,3 +454,59 @@ fn erf_and_gelu_are_tables() {
         .unwrap_err();
     assert!(e.to_string().contains("approximate"), "{e}");
 }
+
+/// A 1-D convolution and max pooling over `[N, C, L]`, as PyTorch's `Conv1d` and `MaxPool1d`
+/// export them: imported as 2-D ops of height 1 between reshapes, equal to the direct sums.
+#[test]
+fn one_dimensional_convolution_and_pooling_import_as_two_dimensional_ones() {
+    let (c_in, c_out, len, k) = (2usize, 3usize, 10usize, 3usize);
+    let w: Vec<f32> = (0..c_out * c_in * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
+    let b: Vec<f32> = vec![0.25, -0.5, 0.125];
+    let nodes = vec![
+        node(
+            "Conv",
+            "/conv/Conv",
+            &["x", "w", "b"],
+            &["c"],
+            vec![ints_attr("kernel_shape", &[k as i64]), ints_attr("strides", &[2]), ints_attr("pads", &[1, 1])],
+        ),
+        node("MaxPool", "/pool/MaxPool", &["c"], &["y"], vec![ints_attr("kernel_shape", &[2])]),
+    ];
+    let init = vec![floats("w", &[c_out as i64, c_in as i64, k as i64], &w), floats("b", &[c_out as i64], &b)];
+    let bytes = model(13, nodes, init, value_info("x", &[Some(1), Some(c_in as i64), Some(len as i64)]));
+    let graph = import(&bytes);
+    assert_eq!(graph.tensor(graph.outputs[0]).shape, vec![1, c_out, 4]);
+    let x: Vec<f32> = (0..c_in * len).map(|i| ((i * 5 % 13) as f32 - 6.0) / 4.0).collect();
+    let trace = graph.evaluate(ArrayD::from_shape_vec(IxDyn(&[1, c_in, len]), x.clone()).unwrap());
+    let got: Vec<f32> = trace.get(graph.outputs[0]).iter().copied().collect();
+    // Direct: stride 2, one zero of padding at each end, then a window of 2 with stride 1.
+    let conv_len = (len + 2 - k) / 2 + 1;
+    let conv = |o: usize, t: usize| -> f32 {
+        let mut s = b[o];
+        for c in 0..c_in {
+            for j in 0..k {
+                let pos = (2 * t + j) as isize - 1;
+                if (0..len as isize).contains(&pos) {
+                    s += w[(o * c_in + c) * k + j] * x[c * len + pos as usize];
+                }
+            }
+        }
+        s
+    };
+    let want: Vec<f32> =
+        (0..c_out).flat_map(|o| (0..conv_len - 1).map(move |t| conv(o, t).max(conv(o, t + 1)))).collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-5, "{got:?} / {want:?}");
+    }
+    let kinds: Vec<&str> = graph.nodes.iter().map(|n| n.op.kind()).collect();
+    assert_eq!(kinds, ["Reshape", "Conv2d", "Reshape", "Reshape", "MaxPool", "Reshape"]);
+    // Quantized, it stays within a few steps of the float result.
+    let samples: Vec<ArrayD<f32>> = (0..8)
+        .map(|s| ArrayD::from_shape_fn(IxDyn(&[1, c_in, len]), |i| ((i[1] * 3 + i[2] * 7 + s) % 9) as f32 / 3.0 - 1.5))
+        .collect();
+    let q = zkinfer_models::quantize::quantize(&graph, &samples, &Default::default()).unwrap();
+    let report = zkinfer_models::fidelity::fidelity(&graph, &q, &samples);
+    assert_eq!(report.refused, 0);
+    assert!(report.outputs[0].max_abs_error < 0.05, "{:?}", report.outputs);
+}

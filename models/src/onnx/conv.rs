@@ -1,21 +1,25 @@
-//! Conv → [`Conv2d`]: 2-D, groups 1, dilation 1, constant weights.
+//! Conv → [`Conv2d`]: 2-D, groups 1, dilation 1, constant weights. A 1-D convolution (an
+//! `[N, C, L]` input) is a 2-D one over `[N, C, 1, L]` between two reshapes; 1-D pooling the same
+//! (see [`window_2d`] and [`lift_1d`]).
 
-use ndarray::{Array1, Ix1, Ix4};
+use ndarray::{Array1, Ix1, Ix3, Ix4};
 
 use super::{ImportFn, Importer, NodeCtx, Value};
 use crate::ImportError;
-use crate::graph::Op;
-use crate::graph::ops::{Conv2d, Window2d};
+use crate::graph::ops::{Conv2d, Reshape, Window2d};
+use crate::graph::{Op, TensorId};
 
 pub(super) const OPS: &[(&str, ImportFn)] = &[("Conv", conv)];
 
 fn conv(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let x = imp.tensor_input(ctx, 0)?;
-    let weight = imp
-        .constant_input(ctx, 1)?
-        .to_f32()
-        .into_dimensionality::<Ix4>()
-        .map_err(|_| ctx.bad_attr("W", "only 2-D convolutions (a 4-D weight tensor) are supported"))?;
+    let weight = imp.constant_input(ctx, 1)?.to_f32();
+    let weight = match weight.ndim() {
+        // 1-D: [O, C, K] becomes [O, C, 1, K].
+        3 => weight.into_dimensionality::<Ix3>().map(|w| w.insert_axis(ndarray::Axis(2))),
+        _ => weight.into_dimensionality::<Ix4>(),
+    }
+    .map_err(|_| ctx.bad_attr("W", "only 1-D and 2-D convolutions (a 3-D or 4-D weight tensor) are supported"))?;
     let bias: Option<Array1<f32>> = match imp.optional_input(ctx, 2)? {
         None => None,
         Some(Value::Constant(c)) => {
@@ -28,8 +32,22 @@ fn conv(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     ctx.require_int("group", 1, 1, "grouped and depthwise convolutions are not supported")?;
     let kernel = [weight.shape()[2], weight.shape()[3]];
     let window = window_2d(imp, ctx, x, Some(kernel))?;
-    imp.emit(ctx, Op::Conv2d(Conv2d { weight, bias, window }), vec![x], true)?;
-    Ok(())
+    lift_1d(imp, ctx, x, Op::Conv2d(Conv2d { weight, bias, window }))
+}
+
+/// Emits `op` (a 2-D window op) on `x`; an `[N, C, L]` input goes through as `[N, C, 1, L]` and
+/// the result comes back as `[N, C', L']`.
+pub(super) fn lift_1d(imp: &mut Importer, ctx: &NodeCtx, x: TensorId, op: Op) -> Result<(), ImportError> {
+    let shape = imp.shape(x).to_vec();
+    if shape.len() != 3 {
+        return imp.emit(ctx, op, vec![x], true).map(drop);
+    }
+    let lifted =
+        imp.emit(ctx, Op::Reshape(Reshape { shape: vec![shape[0], shape[1], 1, shape[2]] }), vec![x], false)?;
+    let y = imp.emit(ctx, op, vec![lifted], false)?;
+    let [n, c, _, l] = imp.shape(y) else { unreachable!("window ops keep four dimensions") };
+    let back = vec![*n, *c, *l];
+    imp.emit(ctx, Op::Reshape(Reshape { shape: back }), vec![y], true).map(drop)
 }
 
 /// Reads `kernel_shape`, `strides`, `pads`, `dilations` and `auto_pad` of a Conv or pooling node.
@@ -40,10 +58,16 @@ pub(super) fn window_2d(
     x: crate::graph::TensorId,
     weight_kernel: Option<[usize; 2]>,
 ) -> Result<Window2d, ImportError> {
+    let shape = imp.shape(x);
+    // 1-D windows over [N, C, L] are 2-D windows of height 1 over [N, C, 1, L].
+    let one_d = shape.len() == 3;
+    let shape: Vec<usize> = if one_d { vec![shape[0], shape[1], 1, shape[2]] } else { shape.to_vec() };
     let pair = |name: &str, v: Vec<i64>| -> Result<[usize; 2], ImportError> {
-        match v.as_slice() {
-            [a, b] if *a > 0 && *b > 0 => Ok([*a as usize, *b as usize]),
-            _ => Err(ctx.bad_attr(name, format!("= {v:?}: expected two positive values (2-D only)"))),
+        match (v.as_slice(), one_d) {
+            ([a, b], false) if *a > 0 && *b > 0 => Ok([*a as usize, *b as usize]),
+            ([a], true) if *a > 0 => Ok([1, *a as usize]),
+            _ => Err(ctx
+                .bad_attr(name, format!("= {v:?}: expected {} positive value(s)", if one_d { "one" } else { "two" }))),
         }
     };
     let kernel = match (ctx.ints("kernel_shape")?, weight_kernel) {
@@ -57,25 +81,30 @@ pub(super) fn window_2d(
         (None, Some(w)) => w,
         (None, None) => return Err(ctx.bad_attr("kernel_shape", "is required")),
     };
-    let stride = pair("strides", ctx.ints("strides")?.unwrap_or(vec![1, 1]))?;
+    let stride = pair("strides", ctx.ints("strides")?.unwrap_or(if one_d { vec![1] } else { vec![1, 1] }))?;
     if let Some(d) = ctx.ints("dilations")?
         && d.iter().any(|&v| v != 1)
     {
         return Err(ctx.bad_attr("dilations", format!("= {d:?}: only dilation 1 is supported")));
     }
-    let shape = imp.shape(x);
     if shape.len() != 4 {
         return Err(ImportError::Unsupported {
-            what: format!("node '{}' needs an NCHW input, got {shape:?}", ctx.name),
+            what: format!("node '{}' needs an NCL or NCHW input, got {shape:?}", ctx.name),
         });
     }
     let pads = match ctx.string("auto_pad", "NOTSET")?.as_str() {
         "NOTSET" => match ctx.ints("pads")? {
             None => [0; 4],
-            Some(p) => match p.as_slice() {
-                [a, b, c, d] if p.iter().all(|&v| v >= 0) => [*a as usize, *b as usize, *c as usize, *d as usize],
+            Some(p) => match (p.as_slice(), one_d) {
+                ([a, b, c, d], false) if p.iter().all(|&v| v >= 0) => {
+                    [*a as usize, *b as usize, *c as usize, *d as usize]
+                }
+                ([a, b], true) if p.iter().all(|&v| v >= 0) => [0, *a as usize, 0, *b as usize],
                 _ => {
-                    return Err(ctx.bad_attr("pads", format!("= {p:?}: expected four non-negative values")));
+                    return Err(ctx.bad_attr(
+                        "pads",
+                        format!("= {p:?}: expected {} non-negative values", if one_d { "two" } else { "four" }),
+                    ));
                 }
             },
         },

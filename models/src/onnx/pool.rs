@@ -1,6 +1,6 @@
 //! MaxPool, AveragePool, GlobalAveragePool (2-D, floor mode).
 
-use super::conv::window_2d;
+use super::conv::{lift_1d, window_2d};
 use super::{ImportFn, Importer, NodeCtx};
 use crate::ImportError;
 use crate::graph::Op;
@@ -22,7 +22,7 @@ fn max_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     }
     let x = imp.tensor_input(ctx, 0)?;
     let window = window_2d(imp, ctx, x, None)?;
-    imp.emit(ctx, Op::MaxPool(window), vec![x], true).map(drop)
+    lift_1d(imp, ctx, x, Op::MaxPool(window))
 }
 
 fn average_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
@@ -30,7 +30,7 @@ fn average_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let x = imp.tensor_input(ctx, 0)?;
     let window = window_2d(imp, ctx, x, None)?;
     let count_include_pad = ctx.int("count_include_pad", 0)? != 0;
-    imp.emit(ctx, Op::AveragePool(AveragePool { window, count_include_pad }), vec![x], true).map(drop)
+    lift_1d(imp, ctx, x, Op::AveragePool(AveragePool { window, count_include_pad }))
 }
 
 fn global_average_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
