@@ -510,3 +510,54 @@ fn one_dimensional_convolution_and_pooling_import_as_two_dimensional_ones() {
     assert_eq!(report.refused, 0);
     assert!(report.outputs[0].max_abs_error < 0.05, "{:?}", report.outputs);
 }
+
+/// ReduceMean over the last axis (opset 13, axes as an attribute, keepdims 0) and ReduceSum over
+/// the middle axis (axes as an input, keepdims 1): a spatial mean between reshapes, equal to the
+/// direct sums, float and quantized.
+#[test]
+fn reductions_over_any_axes_become_a_mean() {
+    let shape = [1usize, 3, 5];
+    let sum_model = model(
+        13,
+        vec![node("ReduceSum", "/sum", &["x", "axes1"], &["y"], vec![int_attr("keepdims", 1)])],
+        vec![int64s("axes1", &[1], &[1])],
+        value_info("x", &[Some(1), Some(3), Some(5)]),
+    );
+    let mean_model = model(
+        13,
+        vec![node("ReduceMean", "/mean", &["x"], &["y"], vec![ints_attr("axes", &[-1]), int_attr("keepdims", 0)])],
+        vec![],
+        value_info("x", &[Some(1), Some(3), Some(5)]),
+    );
+    let x: Vec<f32> = (0..15).map(|i| ((i * 7 % 9) as f32 - 4.0) / 4.0).collect();
+    let input = ArrayD::from_shape_vec(IxDyn(&shape), x.clone()).unwrap();
+    let eval = |g: &Graph| -> (Vec<usize>, Vec<f32>) {
+        let t = g.evaluate(input.clone());
+        (g.tensor(g.outputs[0]).shape.clone(), t.get(g.outputs[0]).iter().copied().collect())
+    };
+    let sum = import(&sum_model);
+    let (s_shape, s) = eval(&sum);
+    assert_eq!(s_shape, [1, 1, 5]);
+    let want_sum: Vec<f32> = (0..5).map(|j| (0..3).map(|i| x[i * 5 + j]).sum()).collect();
+    let mean = import(&mean_model);
+    let (m_shape, m) = eval(&mean);
+    assert_eq!(m_shape, [1, 3]);
+    let want_mean: Vec<f32> = (0..3).map(|i| (0..5).map(|j| x[i * 5 + j]).sum::<f32>() / 5.0).collect();
+    for (got, want) in [(&s, &want_sum), (&m, &want_mean)] {
+        for (g, w) in got.iter().zip(want.iter()) {
+            assert!((g - w).abs() < 1e-5, "{got:?} / {want:?}");
+        }
+    }
+    // The sum over the middle axis moves it last first; the mean over the last does not.
+    let kinds = |g: &Graph| g.nodes.iter().map(|n| n.op.kind()).collect::<Vec<_>>();
+    assert_eq!(kinds(&sum), ["Transpose", "Reshape", "GlobalAveragePool", "MulConstant", "Reshape"]);
+    assert_eq!(kinds(&mean), ["Reshape", "GlobalAveragePool", "Reshape"]);
+    for g in [&sum, &mean] {
+        let samples: Vec<ArrayD<f32>> = (0..6)
+            .map(|k| ArrayD::from_shape_fn(IxDyn(&shape), |i| ((i[1] * 5 + i[2] + k) % 7) as f32 / 2.0 - 1.5))
+            .collect();
+        let q = zkinfer_models::quantize::quantize(g, &samples, &Default::default()).unwrap();
+        let report = zkinfer_models::fidelity::fidelity(g, &q, &samples);
+        assert!(report.refused == 0 && report.outputs[0].max_abs_error < 0.05, "{:?}", report.outputs);
+    }
+}

@@ -23,6 +23,7 @@ mod normalization;
 mod pool;
 pub mod proto;
 mod quantization;
+mod reduce;
 mod shape;
 mod tensor;
 
@@ -124,6 +125,7 @@ const FAMILIES: &[&[(&str, ImportFn)]] = &[
     folding::OPS,
     normalization::OPS,
     quantization::OPS,
+    reduce::OPS,
 ];
 
 fn find_importer(op_type: &str) -> Option<ImportFn> {
