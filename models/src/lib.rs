@@ -85,6 +85,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "MaxPool",
     "AveragePool",
     "GlobalAveragePool",
+    "ReduceMean",
+    "ReduceSum",
     "Flatten",
     "Reshape",
     "Transpose",
