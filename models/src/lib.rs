@@ -87,6 +87,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "GlobalAveragePool",
     "ReduceMean",
     "ReduceSum",
+    "Pad",
     "Flatten",
     "Reshape",
     "Transpose",

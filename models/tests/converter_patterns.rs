@@ -561,3 +561,82 @@ fn reductions_over_any_axes_become_a_mean() {
         assert!(report.refused == 0 && report.outputs[0].max_abs_error < 0.05, "{:?}", report.outputs);
     }
 }
+
+/// A zero Pad in front of a Conv and of an AveragePool, as TensorFlow's converter writes an
+/// asymmetric "SAME": taken as the window op's own padding, equal to the same op with pads; a
+/// Pad that feeds anything else, or pads with another value, is refused by name.
+#[test]
+fn a_zero_pad_before_a_window_op_becomes_its_padding() {
+    let x_info = || value_info("x", &[Some(1), Some(1), Some(5), Some(5)]);
+    let w: Vec<f32> = (0..9).map(|i| (i as f32 - 4.0) / 4.0).collect();
+    let pads = int64s("pads", &[8], &[0, 0, 0, 1, 0, 0, 1, 0]);
+    let padded_conv = model(
+        13,
+        vec![
+            node("Pad", "/pad", &["x", "pads"], &["xp"], vec![]),
+            node("Conv", "/conv", &["xp", "w"], &["c"], vec![ints_attr("pads", &[1, 0, 0, 0])]),
+            node("AveragePool", "/avg", &["c"], &["y"], vec![ints_attr("kernel_shape", &[2, 2])]),
+        ],
+        vec![pads.clone(), floats("w", &[1, 1, 3, 3], &w)],
+        x_info(),
+    );
+    let plain_conv = model(
+        13,
+        vec![
+            node("Conv", "/conv", &["x", "w"], &["c"], vec![ints_attr("pads", &[1, 1, 1, 0])]),
+            node("AveragePool", "/avg", &["c"], &["y"], vec![ints_attr("kernel_shape", &[2, 2])]),
+        ],
+        vec![floats("w", &[1, 1, 3, 3], &w)],
+        x_info(),
+    );
+    let input = ArrayD::from_shape_fn(IxDyn(&[1, 1, 5, 5]), |i| ((i[2] * 5 + i[3]) % 7) as f32 / 3.0 - 1.0);
+    let eval = |g: &Graph| -> Vec<f32> { g.evaluate(input.clone()).get(g.outputs[0]).iter().copied().collect() };
+    let (padded, plain) = (import(&padded_conv), import(&plain_conv));
+    assert_eq!(padded.nodes.len(), 2, "the Pad is not an op: {:?}", padded.nodes);
+    assert_eq!(eval(&padded), eval(&plain));
+    assert_eq!(padded.rewrites[0].to_string(), "/pad (Pad): padding taken by the window op that reads it");
+    // A zero Pad before an AveragePool: the zeros count in the average.
+    let padded_avg = model(
+        13,
+        vec![
+            node("Pad", "/pad", &["x", "pads"], &["xp"], vec![]),
+            node("AveragePool", "/avg", &["xp"], &["y"], vec![ints_attr("kernel_shape", &[2, 2])]),
+        ],
+        vec![pads.clone()],
+        x_info(),
+    );
+    let g = import(&padded_avg);
+    let got = eval(&g);
+    assert_eq!(g.tensor(g.outputs[0]).shape, [1, 1, 5, 5]);
+    let x = |r: isize, c: isize| -> f32 {
+        if (0..5).contains(&r) && (0..5).contains(&c) { input[[0, 0, r as usize, c as usize]] } else { 0.0 }
+    };
+    // Padded: one zero column on the left, one zero row at the bottom.
+    let want: Vec<f32> = (0..5isize)
+        .flat_map(|r| (0..5isize).map(move |c| (r, c)))
+        .map(|(r, c)| (x(r, c - 1) + x(r, c) + x(r + 1, c - 1) + x(r + 1, c)) / 4.0)
+        .collect();
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-6, "{got:?} / {want:?}");
+    }
+    // Refused: a Pad read by a Relu, a Pad with a non-zero value.
+    let to_relu = model(
+        13,
+        vec![node("Pad", "/pad", &["x", "pads"], &["xp"], vec![]), node("Relu", "/relu", &["xp"], &["y"], vec![])],
+        vec![pads.clone()],
+        x_info(),
+    );
+    let e = import_bytes(&to_relu, &ImportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("output of a Pad, which only a Conv or an AveragePool may read"), "{e}");
+    let ones = model(
+        13,
+        vec![
+            node("Pad", "/pad", &["x", "pads", "one"], &["xp"], vec![]),
+            node("Conv", "/conv", &["xp", "w"], &["y"], vec![]),
+        ],
+        vec![pads, floats("one", &[], &[1.0]), floats("w", &[1, 1, 3, 3], &w)],
+        x_info(),
+    );
+    let e = import_bytes(&ones, &ImportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("only zero padding"), "{e}");
+}

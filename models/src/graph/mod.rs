@@ -94,6 +94,8 @@ pub enum RewriteAction {
     PassedThrough,
     /// An activation QuantizeLinear, kept with its DequantizeLinear.
     QuantizePending,
+    /// A zero Pad, taken by the Conv or AveragePool that reads it as its own padding.
+    PaddingPending,
     /// Several ops, or one of another kind.
     Became(Vec<&'static str>),
     /// Merged into the preceding layer (a per-channel scale or shift into a Dense or Conv).
@@ -107,6 +109,7 @@ impl std::fmt::Display for Rewrite {
             RewriteAction::FoldedToConstant => write!(f, "folded into a constant"),
             RewriteAction::PassedThrough => write!(f, "passes its input through"),
             RewriteAction::QuantizePending => write!(f, "quantization kept with its DequantizeLinear"),
+            RewriteAction::PaddingPending => write!(f, "padding taken by the window op that reads it"),
             RewriteAction::Became(ops) => write!(f, "became {}", ops.join(" + ")),
             RewriteAction::MergedInto(layer) => write!(f, "merged into layer '{layer}'"),
         }

@@ -12,7 +12,7 @@ use crate::graph::{Op, TensorId};
 pub(super) const OPS: &[(&str, ImportFn)] = &[("Conv", conv)];
 
 fn conv(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
-    let x = imp.tensor_input(ctx, 0)?;
+    let (x, padding) = imp.window_input(ctx)?;
     let weight = imp.constant_input(ctx, 1)?.to_f32();
     let weight = match weight.ndim() {
         // 1-D: [O, C, K] becomes [O, C, 1, K].
@@ -31,8 +31,23 @@ fn conv(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     };
     ctx.require_int("group", 1, 1, "grouped and depthwise convolutions are not supported")?;
     let kernel = [weight.shape()[2], weight.shape()[3]];
-    let window = window_2d(imp, ctx, x, Some(kernel))?;
+    let window = with_padding(ctx, window_2d(imp, ctx, x, Some(kernel))?, padding)?;
     lift_1d(imp, ctx, x, Op::Conv2d(Conv2d { weight, bias, window }))
+}
+
+/// Adds the zeros of a Pad node in front of the window op to the op's own padding.
+pub(super) fn with_padding(ctx: &NodeCtx, mut window: Window2d, padding: [usize; 4]) -> Result<Window2d, ImportError> {
+    if padding == [0; 4] {
+        return Ok(window);
+    }
+    let auto = ctx.string("auto_pad", "NOTSET")?;
+    if auto != "NOTSET" && auto != "VALID" {
+        return Err(ctx.bad_attr("auto_pad", format!("= {auto} after a Pad node is not supported")));
+    }
+    for (own, extra) in window.pads.iter_mut().zip(padding) {
+        *own += extra;
+    }
+    Ok(window)
 }
 
 /// Emits `op` (a 2-D window op) on `x`; an `[N, C, L]` input goes through as `[N, C, 1, L]` and

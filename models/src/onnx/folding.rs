@@ -39,6 +39,16 @@ fn shape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         Value::Tensor(x) => imp.shape(x).to_vec(),
         Value::Constant(c) => c.shape().to_vec(),
         Value::Quantized { tensor, .. } => imp.shape(tensor).to_vec(),
+        Value::Padded { tensor, pads } => {
+            let mut s = imp.shape(tensor).to_vec();
+            let r = s.len();
+            // Height and width grow (a padded NCL tensor only along L).
+            if r == 4 {
+                s[2] += pads[0] + pads[2];
+            }
+            s[r - 1] += pads[1] + pads[3];
+            s
+        }
     };
     // Opset 15's start and end select a range of the dimensions (negative from the end).
     let rank = dims.len() as i64;
@@ -344,6 +354,9 @@ fn value_shape(imp: &Importer, ctx: &NodeCtx, value: &Value) -> Result<Vec<usize
         Value::Tensor(x) => Ok(imp.shape(*x).to_vec()),
         Value::Constant(c) => Ok(c.shape().to_vec()),
         Value::Quantized { .. } => Err(ctx.bad_attr("data", "cannot reshape an integer QDQ tensor")),
+        Value::Padded { .. } => {
+            Err(ctx.bad_attr("data", "is the output of a Pad, which only a Conv or an AveragePool may read"))
+        }
     }
 }
 
@@ -362,6 +375,9 @@ fn reshape_value(imp: &mut Importer, ctx: &NodeCtx, value: Value, shape: Vec<usi
         }
         Value::Tensor(x) => imp.emit(ctx, Op::Reshape(Reshape { shape }), vec![x], true).map(drop),
         Value::Quantized { .. } => Err(ctx.bad_attr("data", "cannot reshape an integer QDQ tensor")),
+        Value::Padded { .. } => {
+            Err(ctx.bad_attr("data", "is the output of a Pad, which only a Conv or an AveragePool may read"))
+        }
     }
 }
 

@@ -20,6 +20,7 @@ mod elementwise;
 mod folding;
 mod linear;
 mod normalization;
+mod pad;
 mod pool;
 pub mod proto;
 mod quantization;
@@ -106,6 +107,9 @@ pub(crate) enum Value {
     Constant(Constant),
     /// The integer output of an activation QuantizeLinear, waiting for its DequantizeLinear.
     Quantized { tensor: TensorId, quant: crate::graph::ops::FakeQuantize },
+    /// A tensor zero-padded on its spatial axes (top, left, bottom, right), waiting for the
+    /// Conv or AveragePool that takes the pads as its own (see `pad`).
+    Padded { tensor: TensorId, pads: [usize; 4] },
 }
 
 /// The domain of scikit-learn's converter ops (`ArrayFeatureExtractor`, `ZipMap`).
@@ -126,6 +130,7 @@ const FAMILIES: &[&[(&str, ImportFn)]] = &[
     normalization::OPS,
     quantization::OPS,
     reduce::OPS,
+    pad::OPS,
 ];
 
 fn find_importer(op_type: &str) -> Option<ImportFn> {
@@ -200,6 +205,7 @@ impl Importer {
                 Some(Value::Constant(_)) => RewriteAction::FoldedToConstant,
                 Some(Value::Tensor(_)) => RewriteAction::PassedThrough,
                 Some(Value::Quantized { .. }) => RewriteAction::QuantizePending,
+                Some(Value::Padded { .. }) => RewriteAction::PaddingPending,
                 None => return,
             },
             // One op that is the node's own or a plain renaming (Gemm and MatMul are Dense, ...).
@@ -256,10 +262,25 @@ impl Importer {
         }
     }
 
+    /// Input 0 of a window op (Conv, pooling): a run-time tensor and the zero padding a Pad
+    /// node put in front of it (all zero without one).
+    pub(crate) fn window_input(&self, ctx: &NodeCtx) -> Result<(TensorId, [usize; 4]), ImportError> {
+        match self.input(ctx, 0)? {
+            Value::Padded { tensor, pads } => Ok((tensor, pads)),
+            _ => Ok((self.tensor_input(ctx, 0)?, [0; 4])),
+        }
+    }
+
     /// Input `i`, which must be a run-time tensor.
     pub(crate) fn tensor_input(&self, ctx: &NodeCtx, i: usize) -> Result<TensorId, ImportError> {
         match self.input(ctx, i)? {
             Value::Tensor(id) => Ok(id),
+            Value::Padded { .. } => Err(ImportError::Unsupported {
+                what: format!(
+                    "input {i} of node '{}' ({}) is the output of a Pad, which only a Conv or an AveragePool may read",
+                    ctx.name, ctx.op_type
+                ),
+            }),
             _ => Err(ImportError::Unsupported {
                 what: format!(
                     "input {i} of node '{}' ({}) must be a run-time tensor, not a constant or integer tensor",

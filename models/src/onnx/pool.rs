@@ -1,6 +1,6 @@
 //! MaxPool, AveragePool, GlobalAveragePool (2-D, floor mode).
 
-use super::conv::{lift_1d, window_2d};
+use super::conv::{lift_1d, window_2d, with_padding};
 use super::{ImportFn, Importer, NodeCtx};
 use crate::ImportError;
 use crate::graph::Op;
@@ -27,9 +27,21 @@ fn max_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
 
 fn average_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     common(ctx)?;
-    let x = imp.tensor_input(ctx, 0)?;
-    let window = window_2d(imp, ctx, x, None)?;
-    let count_include_pad = ctx.int("count_include_pad", 0)? != 0;
+    let (x, padding) = imp.window_input(ctx)?;
+    let own = window_2d(imp, ctx, x, None)?;
+    let mut count_include_pad = ctx.int("count_include_pad", 0)? != 0;
+    if padding != [0; 4] {
+        // The Pad's zeros are values the average counts; the op's own padding would count
+        // only with count_include_pad, so the two mix only when it is set or there is none.
+        if own.pads != [0; 4] && !count_include_pad {
+            return Err(ctx.bad_attr(
+                "pads",
+                "an AveragePool after a Pad may have its own padding only with count_include_pad = 1",
+            ));
+        }
+        count_include_pad = true;
+    }
+    let window = with_padding(ctx, own, padding)?;
     lift_1d(imp, ctx, x, Op::AveragePool(AveragePool { window, count_include_pad }))
 }
 

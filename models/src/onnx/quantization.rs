@@ -80,6 +80,9 @@ fn quantize_linear(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError>
             Ok(())
         }
         Value::Quantized { .. } => Err(ctx.bad_attr("x", "is already quantized")),
+        Value::Padded { .. } => {
+            Err(ctx.bad_attr("x", "is the output of a Pad, which only a Conv or an AveragePool may read"))
+        }
     }
 }
 
@@ -103,7 +106,7 @@ fn dequantize_linear(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportErro
             }
             imp.emit(ctx, Op::FakeQuantize(quant), vec![tensor], true).map(drop)
         }
-        Value::Tensor(_) => {
+        Value::Tensor(_) | Value::Padded { .. } => {
             Err(ctx.bad_attr("x", "DequantizeLinear of a float tensor (integer model inputs are not supported)"))
         }
     }

@@ -67,6 +67,9 @@ fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         Value::Quantized { .. } => {
             return Err(ctx.bad_attr("data", "cannot transpose an integer QDQ tensor"));
         }
+        Value::Padded { .. } => {
+            return Err(ctx.bad_attr("data", "is the output of a Pad, which only a Conv or an AveragePool may read"));
+        }
     };
     let perm = match ctx.ints("perm")? {
         Some(p) => p.iter().map(|&a| ctx.axis("perm", a, rank)).collect::<Result<Vec<_>, _>>()?,
@@ -86,7 +89,7 @@ fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             Ok(())
         }
         Value::Tensor(x) => imp.emit(ctx, Op::Transpose(Transpose { perm }), vec![x], true).map(drop),
-        Value::Quantized { .. } => unreachable!("rejected above"),
+        Value::Quantized { .. } | Value::Padded { .. } => unreachable!("rejected above"),
     }
 }
 
