@@ -1,7 +1,7 @@
 //! Relu, LeakyRelu and Clip as comparisons; Sigmoid, Tanh, Erf and GELU as table lookups.
 
 use ndarray::ArrayD;
-use zkinfer_models::quantized::{QClip, QLeakyRelu, QLookup};
+use zkinfer_models::quantized::{QClip, QLeakyRelu, QLookup, QTensor};
 
 use super::table;
 use super::{CompileError, OpInputs};
@@ -17,6 +17,10 @@ pub(super) fn diff_bits(bits: u32) -> u32 {
 }
 
 pub(super) fn relu(b: &mut Builder, x: &OpInputs) -> ArrayD<CellRef> {
+    if x.bounds[0].0 >= 0 {
+        // Never negative already: the Relu is the identity.
+        return x.cells[0].clone();
+    }
     let bits = diff_bits(x.tensors[0].bits);
     x.cells[0].mapv(|c| b.compare(Operand::Cell(c), Operand::Constant(0), bits).max)
 }
@@ -38,11 +42,24 @@ pub(super) fn leaky_relu(b: &mut Builder, l: &QLeakyRelu, x: &OpInputs) -> Resul
     }))
 }
 
+/// `min(x, max)` for the non-negative output of a rescale with a fused Relu (the rest of a clamp
+/// from 0); no comparison when `max` is at or above the tensor's range.
+pub(super) fn clamp_above(b: &mut Builder, cells: ArrayD<CellRef>, max: i64, t: &QTensor) -> ArrayD<CellRef> {
+    if max >= t.range().1 {
+        return cells;
+    }
+    let bits = diff_bits(t.bits);
+    cells.mapv(|cell| b.compare(Operand::Cell(cell), Operand::Constant(max), bits).min)
+}
+
+/// `clamp(x, min, max)`, with only the comparisons the input's bounds do not already answer
+/// (a QDQ pair after a Relu restates its zero, and costs nothing for it).
 pub(super) fn clip(b: &mut Builder, c: &QClip, x: &OpInputs) -> ArrayD<CellRef> {
     let bits = diff_bits(x.tensors[0].bits);
+    let (lo, hi) = x.bounds[0];
     x.cells[0].mapv(|cell| {
-        let low = b.compare(Operand::Cell(cell), Operand::Constant(c.min), bits).max;
-        b.compare(Operand::Cell(low), Operand::Constant(c.max), bits).min
+        let low = if c.min > lo { b.compare(Operand::Cell(cell), Operand::Constant(c.min), bits).max } else { cell };
+        if c.max < hi { b.compare(Operand::Cell(low), Operand::Constant(c.max), bits).min } else { low }
     })
 }
 

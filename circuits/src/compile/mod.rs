@@ -7,6 +7,7 @@
 //! interpreter's: a difference is a [`CompileError::InterpreterMismatch`] (a bug), never a proof.
 
 mod activation;
+mod bounds;
 mod linear;
 mod output;
 mod pool;
@@ -16,7 +17,7 @@ mod table;
 use ndarray::{ArrayD, IxDyn};
 use zkinfer_models::QuantizedModel;
 use zkinfer_models::interpret::Trace;
-use zkinfer_models::quantized::{QOp, QTensor};
+use zkinfer_models::quantized::{QClip, QOp, QTensor};
 
 use crate::builder::{Builder, CellRef, CircuitSpec, Witness};
 use crate::layout::{Layout, LinearLayout};
@@ -104,6 +105,8 @@ pub(crate) struct OpInputs<'a> {
     pub output: &'a QTensor,
     /// Apply a following Relu inside this op's rescale (linear ops only; see `fusable_relu`).
     pub fuse_relu: bool,
+    /// The values each input can take (see `bounds`).
+    pub bounds: Vec<bounds::Bounds>,
 }
 
 /// Compiles `model` with `layout`; with a trace, also produces the witness (otherwise the
@@ -164,6 +167,7 @@ fn build_into(
     let mut cells: Vec<Option<ArrayD<CellRef>>> = vec![None; model.tensors.len()];
     cells[model.input.0] =
         Some(ArrayD::from_shape_vec(IxDyn(&input.shape), input_cells).expect("one cell per element"));
+    let value_bounds = bounds::value_bounds(model);
     let mut nodes = model.nodes.iter().enumerate();
     while let Some((i, node)) = nodes.next() {
         // A linear op whose only reader is a Relu computes the Relu in its rescale row: the
@@ -175,13 +179,22 @@ fn build_into(
             tensors: node.inputs.iter().map(|&i| model.tensor(i)).collect(),
             output: model.tensor(node.output),
             fuse_relu,
+            bounds: node.inputs.iter().map(|i| value_bounds[i.0]).collect(),
         };
-        let out = compile_op(&mut b, &node.op, &inputs)?;
+        let mut out = compile_op(&mut b, &node.op, &inputs)?;
         if let Some((shift, bits)) = b.too_wide {
             return Err(CompileError::RescaleTooWide { node: node.name.clone(), shift, bits });
         }
-        let node =
-            if fuse_relu { nodes.next().map(|(_, relu)| relu).expect("fusable_relu saw the Relu") } else { node };
+        let node = if fuse_relu {
+            let (_, next) = nodes.next().expect("fusable_relu saw the Relu");
+            if let QOp::Clip(c) = &next.op {
+                // The clamp's zero is the fused Relu; its upper bound is what is left.
+                out = activation::clamp_above(&mut b, out, c.max, model.tensor(next.inputs[0]));
+            }
+            next
+        } else {
+            node
+        };
         if let Some(t) = trace.filter(|_| check_trace) {
             let expected = t.get(node.output);
             for (index, (cell, &want)) in out.iter().zip(expected.iter()).enumerate() {
@@ -275,7 +288,9 @@ fn check_size(model: &QuantizedModel, layout: Layout) -> Result<(), CompileError
 }
 
 /// Whether node `i` is a linear op followed by a Relu that is the only reader of its output
-/// (and the output is not a model output): then the Relu is fused into the rescale.
+/// (and the output is not a model output): then the Relu is fused into the rescale. A clamp
+/// from 0 (a QDQ pair that onnxruntime's quantizer fused a Relu into) counts as a Relu
+/// followed by its upper bound.
 fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
     let node = &model.nodes[i];
     let linear = matches!(
@@ -288,7 +303,10 @@ fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
             | QOp::AveragePool(_)
             | QOp::GlobalAveragePool(_)
     );
-    let next_is_relu = model.nodes.get(i + 1).is_some_and(|n| matches!(n.op, QOp::Relu) && n.inputs == [node.output]);
+    let next_is_relu = model
+        .nodes
+        .get(i + 1)
+        .is_some_and(|n| matches!(n.op, QOp::Relu | QOp::Clip(QClip { min: 0, .. })) && n.inputs == [node.output]);
     let readers = model.nodes.iter().filter(|n| n.inputs.contains(&node.output)).count();
     linear && next_is_relu && readers == 1 && !model.outputs.contains(&node.output)
 }
@@ -548,6 +566,70 @@ mod tests {
         let (_, forged) = compile_tampered(&model, plan.layout, &trace, (CellRef { column: out, row }, 1)).unwrap();
         assert_eq!(forged.instance[8 + 2], -3);
         crate::testing::Forgery::new(spec, forged).assert_only(&["rescale: out + Y0 = Σ ycoef·limb"]);
+    }
+
+    /// `clip(relu(x), 0, 50)` over 8-bit inputs: the clamp's zero restates the Relu's.
+    #[test]
+    fn a_clamp_that_restates_known_bounds_costs_no_comparison() {
+        use crate::layout::{FunctionTables, LinearLayout, NamedFixed};
+        use zkinfer_models::quantized::QClip;
+        let (mut model, _, _) = saturating_lookup();
+        model.tensors.push(QTensor { name: "z".into(), shape: vec![1, 8], scale: 4, bits: 8 });
+        model.nodes = vec![
+            QNode { name: "relu".into(), op: QOp::Relu, inputs: vec![TensorId(0)], output: TensorId(1) },
+            QNode {
+                name: "clamp".into(),
+                op: QOp::Clip(QClip { min: 0, max: 50 }),
+                inputs: vec![TensorId(1)],
+                output: TensorId(2),
+            },
+        ];
+        model.outputs = vec![TensorId(2)];
+        model.validate().unwrap();
+        let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Whole).unwrap();
+        let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -1, 0, 1, 49, 50, 51, 127]).unwrap();
+        let trace = model.interpret(x).unwrap();
+        let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        assert_eq!(&witness.instance[8..], &[0, 0, 0, 1, 49, 50, 50, 50]);
+        // One comparison for the Relu and one for the clamp's upper bound, per element.
+        assert_eq!(rows_with(&spec, NamedFixed::QMax).len(), 16);
+        crate::testing::Forgery::new(spec.clone(), witness).assert_accepted();
+        // Claiming 127 for the clamped 127 (the minimum lane of the last comparison) fails it.
+        let n = spec.layout.lane(4);
+        let row = rows_with(&spec, NamedFixed::QMax)[15];
+        let (_, forged) = compile_tampered(&model, plan.layout, &trace, (CellRef { column: n, row }, 77)).unwrap();
+        assert_eq!(forged.instance[15], 127);
+        crate::testing::Forgery::new(spec, forged).assert_only(&["compare: n = a + b - m"]);
+    }
+
+    /// `clip(x + 3, 0, 50)`: the clamp's zero is fused into the addition's rescale as a Relu
+    /// (the pattern of onnxruntime's QDQ models), leaving one comparison per element.
+    #[test]
+    fn a_clamp_from_zero_after_a_linear_op_fuses_its_zero_into_the_rescale() {
+        use crate::layout::{FunctionTables, LinearLayout, NamedFixed};
+        use zkinfer_models::quantized::{QAddConstant, QClip};
+        let (mut model, _, _) = saturating_lookup();
+        model.tensors.push(QTensor { name: "z".into(), shape: vec![1, 8], scale: 4, bits: 8 });
+        let add = QAddConstant { input_shift: 0, constant: ndarray::arr0(3i64).into_dyn(), shift: 0 };
+        model.nodes = vec![
+            QNode { name: "add".into(), op: QOp::AddConstant(add), inputs: vec![TensorId(0)], output: TensorId(1) },
+            QNode {
+                name: "clamp".into(),
+                op: QOp::Clip(QClip { min: 0, max: 50 }),
+                inputs: vec![TensorId(1)],
+                output: TensorId(2),
+            },
+        ];
+        model.outputs = vec![TensorId(2)];
+        model.validate().unwrap();
+        let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Whole).unwrap();
+        let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -4, -3, 0, 46, 47, 48, 124]).unwrap();
+        let trace = model.interpret(x).unwrap();
+        let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        assert_eq!(&witness.instance[8..], &[0, 0, 0, 3, 49, 50, 50, 50]);
+        assert_eq!(rows_with(&spec, NamedFixed::QMax).len(), 8, "only the upper bound is compared");
+        assert_eq!(rows_with(&spec, NamedFixed::QRescaleRelu).len(), 8, "the zero is the fused Relu");
+        crate::testing::Forgery::new(spec, witness).assert_accepted();
     }
 
     #[test]
