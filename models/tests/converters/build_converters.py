@@ -1,9 +1,12 @@
 """Builds models the way users make them: scikit-learn estimators trained on data that ships with
 scikit-learn, converted to ONNX by skl2onnx, exactly as that converter writes them (dynamic batch
-dimension, Cast, ArgMax -> ArrayFeatureExtractor, two outputs). Writes NAME.onnx,
-NAME.input.json, NAME.calibration.json and NAME.expected.json (onnxruntime's outputs) here.
+dimension, Cast, ArgMax -> ArrayFeatureExtractor, two outputs); and the zoo's digits MLP and CNN
+quantized by onnxruntime's static quantizer in its QDQ format (int8, per tensor for the MLP, per
+channel for the CNN's weights). Writes NAME.onnx, NAME.input.json, NAME.calibration.json and
+NAME.expected.json (onnxruntime's outputs) here.
 
-Needs: pip install onnx onnxruntime scikit-learn skl2onnx
+Needs: pip install onnx onnxruntime scikit-learn skl2onnx (the outputs here: onnx 1.23.2,
+onnxruntime 1.32.0, scikit-learn 1.9.1)
 Run:   python3 models/tests/converters/build_converters.py
 """
 
@@ -12,6 +15,7 @@ import sys
 import warnings
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 from skl2onnx import to_onnx
 from sklearn.datasets import load_diabetes
@@ -31,17 +35,38 @@ def run_ort(model, x):
     return sess.run(None, {sess.get_inputs()[0].name: x.astype(np.float32)})
 
 
-def save(model, name, samples, calibration):
+def save(model, name, samples, calibration, shape=None):
     with open(os.path.join(HERE, name + ".onnx"), "wb") as f:
         f.write(model.SerializeToString())
     write_json(os.path.join(HERE, name + ".input.json"), {"input_data": [f32list(samples[0])]})
     write_json(os.path.join(HERE, name + ".calibration.json"), {"input_data": [f32list(c) for c in calibration]})
     outputs = []
     for s in samples:
-        outs = run_ort(model, s.reshape(1, -1))
+        outs = run_ort(model, s.reshape(shape or (1, -1)))
         outputs.append([[float(v) for v in np.asarray(o).ravel()] for o in outs])
     write_json(os.path.join(HERE, name + ".expected.json"),
                {"inputs": [f32list(s) for s in samples], "outputs": outputs})
+
+
+def ort_qdq(zoo_name, name, xtr, xte, per_channel):
+    """The zoo model `zoo_name` through onnxruntime's static quantizer (QDQ, int8)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    source = os.path.join(HERE, "..", "..", "zoo", zoo_name + ".onnx")
+    shape = [d.dim_value for d in onnx.load(source).graph.input[0].type.tensor_type.shape.dim]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.samples = iter([{"input": x.reshape(shape).astype(np.float32)} for x in xtr[:128]])
+
+        def get_next(self):
+            return next(self.samples, None)
+
+    out = os.path.join(HERE, name + ".onnx")
+    quantize_static(source, out, Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
+                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    model = onnx.load(out)
+    save(model, name, xte[:SAMPLES].reshape(-1, *shape[1:]), xtr[:128].reshape(-1, *shape[1:]), shape)
 
 
 def main():
@@ -59,6 +84,9 @@ def main():
     model = to_onnx(reg, x[:1], target_opset=OPSET)
     save(model, "skl_mlp_regressor", x[400:400 + SAMPLES], x[:128])
     print("skl_mlp_regressor R^2:", reg.score(x[400:], y[400:]))
+
+    ort_qdq("digits_mlp", "ort_qdq_digits_mlp", xtr, xte, per_channel=False)
+    ort_qdq("digits_cnn", "ort_qdq_digits_cnn", xtr, xte, per_channel=True)
 
 
 if __name__ == "__main__":
