@@ -256,12 +256,18 @@ fn devices_are_listed_and_a_gpu_proof_verifies() {
 }
 
 /// Models as skl2onnx writes them (models/tests/converters: a dynamic batch dimension, Casts,
-/// ArgMax → ArrayFeatureExtractor, two outputs) and as onnxruntime's quantizer writes them (QDQ)
-/// compile, prove and verify from the CLI, the classifier's label equal to onnxruntime's.
+/// ArgMax → ArrayFeatureExtractor, two outputs) and as onnxruntime's quantizer writes them (QDQ,
+/// QOperator) compile, prove and verify from the CLI, the classifier's label equal to
+/// onnxruntime's.
 #[test]
 fn converted_models_compile_prove_and_verify() {
     let dir = temp_dir("cli_converted");
-    for (name, label) in [("skl_mlp_classifier", true), ("skl_mlp_regressor", false), ("ort_qdq_digits_mlp", false)] {
+    for (name, label) in [
+        ("skl_mlp_classifier", true),
+        ("skl_mlp_regressor", false),
+        ("ort_qdq_digits_mlp", false),
+        ("ort_qop_digits_cnn", false),
+    ] {
         let base = format!("models/tests/converters/{name}");
         let zkm = dir.join(format!("{name}.zkm"));
         let zkp = dir.join(format!("{name}.zkp"));
@@ -270,10 +276,10 @@ fn converted_models_compile_prove_and_verify() {
         let calibration = format!("{base}.calibration.json");
         let (ok, stdout, stderr) = zkinfer_params(&["inspect", &onnx]);
         assert!(ok, "{name}: {stderr}");
-        let rewritten = if name.starts_with("skl_") {
-            "Cast (Cast): passes its input through"
-        } else {
-            "fc1.weight_DequantizeLinear (DequantizeLinear): folded into a constant"
+        let rewritten = match name {
+            "ort_qdq_digits_mlp" => "fc1.weight_DequantizeLinear (DequantizeLinear): folded into a constant",
+            "ort_qop_digits_cnn" => "conv_quant (QLinearConv): became FakeQuantize + Conv2d",
+            _ => "Cast (Cast): passes its input through",
         };
         assert!(stdout.contains("folded or rewritten at import") && stdout.contains(rewritten), "{name}: {stdout}");
         let (ok, stdout, stderr) = zkinfer_params(&["compile", &onnx, "--calibration", &calibration, "-o", zkm_s]);

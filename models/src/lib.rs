@@ -88,6 +88,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ReduceMean",
     "ReduceSum",
     "Pad",
+    "QLinearConv",
+    "QLinearMatMul",
     "Flatten",
     "Reshape",
     "Transpose",

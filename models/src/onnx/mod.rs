@@ -23,6 +23,7 @@ mod normalization;
 mod pad;
 mod pool;
 pub mod proto;
+mod qoperator;
 mod quantization;
 mod reduce;
 mod shape;
@@ -114,6 +115,8 @@ pub(crate) enum Value {
 
 /// The domain of scikit-learn's converter ops (`ArrayFeatureExtractor`, `ZipMap`).
 const ML_DOMAIN: &str = "ai.onnx.ml";
+/// The domain of onnxruntime's own ops (`QGemm` of its QOperator quantization).
+const MS_DOMAIN: &str = "com.microsoft";
 
 /// One importer function per ONNX op type.
 pub(crate) type ImportFn = fn(&mut Importer, &NodeCtx) -> Result<(), ImportError>;
@@ -129,6 +132,7 @@ const FAMILIES: &[&[(&str, ImportFn)]] = &[
     folding::OPS,
     normalization::OPS,
     quantization::OPS,
+    qoperator::OPS,
     reduce::OPS,
     pad::OPS,
 ];
@@ -182,6 +186,7 @@ impl Importer {
         let import = match domain {
             "" | "ai.onnx" => find_importer(ctx.op_type),
             ML_DOMAIN => classifier::ML_OPS.iter().find(|(name, _)| *name == ctx.op_type).map(|(_, f)| *f),
+            MS_DOMAIN => qoperator::MS_OPS.iter().find(|(name, _)| *name == ctx.op_type).map(|(_, f)| *f),
             _ => None,
         };
         let import = import.ok_or_else(|| ImportError::UnsupportedOp {
@@ -268,6 +273,39 @@ impl Importer {
         match self.input(ctx, 0)? {
             Value::Padded { tensor, pads } => Ok((tensor, pads)),
             _ => Ok((self.tensor_input(ctx, 0)?, [0; 4])),
+        }
+    }
+
+    /// Input `i` of an op that commutes with quantization (a reshape, a max): a run-time
+    /// tensor, and the quantization pending on it when it is the integer output of a
+    /// QuantizeLinear or a QOperator op.
+    pub(crate) fn maybe_quantized_input(
+        &self,
+        ctx: &NodeCtx,
+        i: usize,
+    ) -> Result<(TensorId, Option<crate::graph::ops::FakeQuantize>), ImportError> {
+        match self.input(ctx, i)? {
+            Value::Quantized { tensor, quant } => Ok((tensor, Some(quant))),
+            _ => Ok((self.tensor_input(ctx, i)?, None)),
+        }
+    }
+
+    /// Emits `op` on `x` as the node's output; with a pending quantization the output stays
+    /// quantized (max and reshapes commute with rounding and clamping: exact).
+    pub(crate) fn emit_keeping_quantization(
+        &mut self,
+        ctx: &NodeCtx,
+        op: Op,
+        x: TensorId,
+        quant: Option<crate::graph::ops::FakeQuantize>,
+    ) -> Result<(), ImportError> {
+        match quant {
+            None => self.emit(ctx, op, vec![x], true).map(drop),
+            Some(quant) => {
+                let tensor = self.emit(ctx, op, vec![x], false)?;
+                self.bind(ctx, Value::Quantized { tensor, quant });
+                Ok(())
+            }
         }
     }
 

@@ -20,9 +20,13 @@ fn max_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     if ctx.output_count() > 1 {
         return Err(ctx.bad_attr("Indices", "the optional indices output is not supported"));
     }
-    let x = imp.tensor_input(ctx, 0)?;
+    let (x, quant) = imp.maybe_quantized_input(ctx, 0)?;
     let window = window_2d(imp, ctx, x, None)?;
-    lift_1d(imp, ctx, x, Op::MaxPool(window))
+    match quant {
+        // QOperator models pool their integers: the max commutes with the quantization.
+        Some(_) => imp.emit_keeping_quantization(ctx, Op::MaxPool(window), x, quant),
+        None => lift_1d(imp, ctx, x, Op::MaxPool(window)),
+    }
 }
 
 fn average_pool(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {

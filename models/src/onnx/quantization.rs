@@ -45,7 +45,7 @@ fn params(imp: &Importer, ctx: &NodeCtx, rank: usize) -> Result<(ArrayD<f32>, Ar
     Ok((scale, zero, dt))
 }
 
-fn range_of(dt: i32, ctx: &NodeCtx) -> Result<(i32, i32), ImportError> {
+pub(super) fn range_of(dt: i32, ctx: &NodeCtx) -> Result<(i32, i32), ImportError> {
     match dt {
         data_type::INT8 => Ok((-128, 127)),
         data_type::UINT8 => Ok((0, 255)),

@@ -16,7 +16,7 @@ pub(super) const OPS: &[(&str, ImportFn)] = &[
 ];
 
 fn flatten(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
-    let x = imp.tensor_input(ctx, 0)?;
+    let (x, quant) = imp.maybe_quantized_input(ctx, 0)?;
     let shape = imp.shape(x).to_vec();
     let axis = match ctx.int("axis", 1)? {
         a if a < 0 => ctx.axis("axis", a, shape.len())?,
@@ -27,11 +27,11 @@ fn flatten(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     };
     let outer = shape[..axis].iter().product();
     let inner = shape[axis..].iter().product();
-    imp.emit(ctx, Op::Reshape(Reshape { shape: vec![outer, inner] }), vec![x], true).map(drop)
+    imp.emit_keeping_quantization(ctx, Op::Reshape(Reshape { shape: vec![outer, inner] }), x, quant)
 }
 
 fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
-    let x = imp.tensor_input(ctx, 0)?;
+    let (x, quant) = imp.maybe_quantized_input(ctx, 0)?;
     let target = imp.constant_input(ctx, 1)?.to_i64("Reshape's shape")?;
     ctx.require_int("allowzero", 0, 0, "allowzero=1 is not supported")?;
     let input = imp.shape(x).to_vec();
@@ -56,7 +56,7 @@ fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         }
         shape[i] = total / known;
     }
-    imp.emit(ctx, Op::Reshape(Reshape { shape }), vec![x], true).map(drop)
+    imp.emit_keeping_quantization(ctx, Op::Reshape(Reshape { shape }), x, quant)
 }
 
 fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {

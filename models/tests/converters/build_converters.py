@@ -2,7 +2,7 @@
 scikit-learn, converted to ONNX by skl2onnx, exactly as that converter writes them (dynamic batch
 dimension, Cast, ArgMax -> ArrayFeatureExtractor, two outputs); and the zoo's digits MLP and CNN
 quantized by onnxruntime's static quantizer in its QDQ format (int8, per tensor for the MLP, per
-channel for the CNN's weights). Writes NAME.onnx, NAME.input.json, NAME.calibration.json and
+channel for the CNN's weights) and the CNN in its QOperator format (QLinearConv, QGemm). Writes NAME.onnx, NAME.input.json, NAME.calibration.json and
 NAME.expected.json (onnxruntime's outputs) here.
 
 Needs: pip install onnx onnxruntime scikit-learn skl2onnx (the outputs here: onnx 1.23.2,
@@ -48,8 +48,9 @@ def save(model, name, samples, calibration, shape=None):
                {"inputs": [f32list(s) for s in samples], "outputs": outputs})
 
 
-def ort_qdq(zoo_name, name, xtr, xte, per_channel):
-    """The zoo model `zoo_name` through onnxruntime's static quantizer (QDQ, int8)."""
+def ort_quantized(zoo_name, name, xtr, xte, per_channel, qoperator=False):
+    """The zoo model `zoo_name` through onnxruntime's static quantizer: QDQ with int8
+    activations, or QOperator (QLinearConv, QGemm) with uint8 activations."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
     source = os.path.join(HERE, "..", "..", "zoo", zoo_name + ".onnx")
@@ -63,8 +64,9 @@ def ort_qdq(zoo_name, name, xtr, xte, per_channel):
             return next(self.samples, None)
 
     out = os.path.join(HERE, name + ".onnx")
-    quantize_static(source, out, Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
-                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    quantize_static(source, out, Reader(), quant_format=QuantFormat.QOperator if qoperator else QuantFormat.QDQ,
+                    per_channel=per_channel, activation_type=QuantType.QUInt8 if qoperator else QuantType.QInt8,
+                    weight_type=QuantType.QInt8)
     model = onnx.load(out)
     save(model, name, xte[:SAMPLES].reshape(-1, *shape[1:]), xtr[:128].reshape(-1, *shape[1:]), shape)
 
@@ -85,8 +87,9 @@ def main():
     save(model, "skl_mlp_regressor", x[400:400 + SAMPLES], x[:128])
     print("skl_mlp_regressor R^2:", reg.score(x[400:], y[400:]))
 
-    ort_qdq("digits_mlp", "ort_qdq_digits_mlp", xtr, xte, per_channel=False)
-    ort_qdq("digits_cnn", "ort_qdq_digits_cnn", xtr, xte, per_channel=True)
+    ort_quantized("digits_mlp", "ort_qdq_digits_mlp", xtr, xte, per_channel=False)
+    ort_quantized("digits_cnn", "ort_qdq_digits_cnn", xtr, xte, per_channel=True)
+    ort_quantized("digits_cnn", "ort_qop_digits_cnn", xtr, xte, per_channel=True, qoperator=True)
 
 
 if __name__ == "__main__":
