@@ -198,6 +198,16 @@ pub struct QSoftmax {
     pub output_scale: u32,
 }
 
+/// Concatenation along `axis` after aligning every input to the coarsest input scale:
+/// `y = concat_i(round_shift(x_i, shifts[i]))`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QConcat {
+    /// The joined axis.
+    pub axis: usize,
+    /// Per input, the right shift to the output scale.
+    pub shifts: Vec<u32>,
+}
+
 /// The integer ops.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum QOp {
@@ -233,6 +243,8 @@ pub enum QOp {
     Softmax(QSoftmax),
     /// ArgMax.
     ArgMax(ArgMax),
+    /// Concatenation.
+    Concat(QConcat),
 }
 
 impl QOp {
@@ -261,6 +273,7 @@ impl QOp {
             QOp::Transpose(_) => "Transpose",
             QOp::Softmax(_) => "Softmax",
             QOp::ArgMax(_) => "ArgMax",
+            QOp::Concat(_) => "Concat",
         }
     }
 }

@@ -79,7 +79,11 @@ fn shift_ok(shift: u32, bits: u32) -> Result<(), ModelFormatError> {
 fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) -> Result<(), ModelFormatError> {
     let st = &m.settings;
     let x = inputs[0];
-    let expected_inputs = if matches!(op, QOp::Add(_)) { 2 } else { 1 };
+    let expected_inputs = match op {
+        QOp::Add(_) => 2,
+        QOp::Concat(c) => c.shifts.len().max(1),
+        _ => 1,
+    };
     if inputs.len() != expected_inputs {
         return bad(format!("expects {expected_inputs} inputs, has {}", inputs.len()));
     }
@@ -173,6 +177,15 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
             Op::Softmax(crate::graph::ops::Softmax { axis: s.axis })
         }
         QOp::ArgMax(a) => Op::ArgMax(*a),
+        QOp::Concat(c) => {
+            if c.shifts.iter().any(|&s| s > 24) {
+                return bad("alignment shift too large");
+            }
+            if inputs.iter().any(|t| t.bits > out.bits) {
+                return bad("a concatenated input is wider than the output");
+            }
+            Op::Concat(crate::graph::ops::Concat { axis: c.axis })
+        }
     };
     let shapes: Vec<&[usize]> = inputs.iter().map(|t| t.shape.as_slice()).collect();
     let shape = shape_op.output_shape(&shapes).map_err(|e| ModelFormatError::Invalid(e.0))?;

@@ -640,3 +640,44 @@ fn a_zero_pad_before_a_window_op_becomes_its_padding() {
     let e = import_bytes(&ones, &ImportOptions::default()).unwrap_err().to_string();
     assert!(e.contains("only zero padding"), "{e}");
 }
+
+/// Two branches of different magnitudes joined by a Concat of activations (a skip connection's
+/// shape): float equal to the direct result, and quantized with the finer branch aligned to the
+/// coarser one's scale.
+#[test]
+fn a_concat_of_activations_joins_branches_at_one_scale() {
+    use zkinfer_models::quantized::QOp;
+    let wa: Vec<f32> = (0..64 * 3).map(|i| ((i * 13 % 17) as f32 - 8.0) / 2.0).collect();
+    let wb: Vec<f32> = (0..64 * 2).map(|i| ((i * 5 % 11) as f32 - 5.0) / 64.0).collect();
+    let nodes = vec![
+        node("MatMul", "/a", &["x", "wa"], &["a"], vec![]),
+        node("MatMul", "/b", &["x", "wb"], &["b"], vec![]),
+        node("Concat", "/cat", &["a", "b"], &["y"], vec![int_attr("axis", -1)]),
+    ];
+    let init = vec![floats("wa", &[64, 3], &wa), floats("wb", &[64, 2], &wb)];
+    let graph = import(&model(13, nodes, init, value_info("x", &[Some(1), Some(64)])));
+    assert_eq!(graph.tensor(graph.outputs[0]).shape, [1, 5]);
+    let x: Vec<f32> = (0..64).map(|i| (i % 5) as f32 / 4.0).collect();
+    let y: Vec<f32> = graph
+        .evaluate(ArrayD::from_shape_vec(IxDyn(&[1, 64]), x.clone()).unwrap())
+        .get(graph.outputs[0])
+        .iter()
+        .copied()
+        .collect();
+    let dot = |w: &[f32], cols: usize, j: usize| (0..64).map(|i| x[i] * w[i * cols + j]).sum::<f32>();
+    let want: Vec<f32> = (0..3).map(|j| dot(&wa, 3, j)).chain((0..2).map(|j| dot(&wb, 2, j))).collect();
+    for (g, w) in y.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-3, "{y:?} / {want:?}");
+    }
+    let samples: Vec<ArrayD<f32>> =
+        (0..8).map(|k| ArrayD::from_shape_fn(IxDyn(&[1, 64]), |i| ((i[1] + k) % 5) as f32 / 4.0)).collect();
+    let q = zkinfer_models::quantize::quantize(&graph, &samples, &Default::default()).unwrap();
+    let QOp::Concat(c) = &q.nodes.last().unwrap().op else { panic!("{:?}", q.nodes) };
+    assert_eq!(c.shifts[0], 0, "the large branch sets the scale");
+    assert!(c.shifts[1] > 0, "the small branch is aligned to it: {c:?}");
+    let report = zkinfer_models::fidelity::fidelity(&graph, &q, &samples);
+    assert_eq!(report.refused, 0);
+    // Within a step of the coarse scale.
+    let step = 2f64.powi(-q.tensor(q.outputs[0]).scale);
+    assert!(report.outputs[0].max_abs_error <= step, "{:?} (step {step})", report.outputs);
+}

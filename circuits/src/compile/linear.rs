@@ -4,7 +4,9 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 use zkinfer_models::kernels;
 use zkinfer_models::numeric::round_div;
-use zkinfer_models::quantized::{QAdd, QAddConstant, QAveragePool, QConv2d, QDense, QGlobalAveragePool, QMulConstant};
+use zkinfer_models::quantized::{
+    QAdd, QAddConstant, QAveragePool, QConcat, QConv2d, QDense, QGlobalAveragePool, QMulConstant,
+};
 
 use super::OpInputs;
 use crate::builder::{Builder, CellRef};
@@ -136,4 +138,21 @@ pub(super) fn global_average_pool(b: &mut Builder, g: &QGlobalAveragePool, x: &O
         }
     }
     collect(&x.output.shape, out)
+}
+
+/// Inputs aligned to the output scale (a rounding rescale row per element of each input that
+/// needs one, range-checked to the output width), then joined along the axis: wiring.
+pub(super) fn concat(b: &mut Builder, c: &QConcat, x: &OpInputs) -> ArrayD<CellRef> {
+    let bits = x.output.bits;
+    let parts: Vec<ArrayD<CellRef>> = x
+        .cells
+        .iter()
+        .zip(&c.shifts)
+        .map(|(cells, &shift)| match shift {
+            0 => (*cells).clone(),
+            _ => cells.mapv(|cell| b.linear(&[(cell, 1)], 0, Rescale::signed(shift, bits))),
+        })
+        .collect();
+    let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+    ndarray::concatenate(ndarray::Axis(c.axis), &views).expect("validated shapes")
 }

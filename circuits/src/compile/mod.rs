@@ -1,6 +1,6 @@
 //! The model compiler: walks a [`QuantizedModel`] node by node and emits each op's rows through
 //! the chips' instruction traits. Per op family: [`linear`] (Dense, Conv, Add/Sub, constants,
-//! average pooling), [`activation`] (Relu, LeakyRelu, Clip, tabulated functions), [`pool`]
+//! average pooling, Concat's alignment), [`activation`] (Relu, LeakyRelu, Clip, tabulated functions), [`pool`]
 //! (MaxPool), [`output`] (ArgMax, Softmax), [`shape`] (Reshape, Transpose: wiring only).
 //!
 //! With a trace, every value the circuit computes for a tensor is compared with the
@@ -235,6 +235,7 @@ fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>
         QOp::Reshape(r) => shape::reshape(x.cells[0], &r.shape),
         QOp::Transpose(t) => shape::transpose(x.cells[0], &t.perm),
         QOp::ArgMax(a) => output::argmax(b, a, x),
+        QOp::Concat(c) => linear::concat(b, c, x),
         QOp::Softmax(s) => output::softmax(b, s, x),
     })
 }
@@ -269,6 +270,8 @@ fn row_bound(op: &QOp, x: &QTensor, out: &QTensor, layout: Layout) -> u64 {
         QOp::Lookup(_) => 5 * out_len,
         QOp::Softmax(_) => 9 * out_len,
         QOp::ArgMax(_) => x.len() as u64,
+        // At most one alignment row per element.
+        QOp::Concat(_) => out_len,
         QOp::Reshape(_) | QOp::Transpose(_) => 0,
         _ => out_len,
     }
@@ -630,6 +633,36 @@ mod tests {
         assert_eq!(rows_with(&spec, NamedFixed::QMax).len(), 8, "only the upper bound is compared");
         assert_eq!(rows_with(&spec, NamedFixed::QRescaleRelu).len(), 8, "the zero is the fused Relu");
         crate::testing::Forgery::new(spec, witness).assert_accepted();
+    }
+
+    /// `concat(x, round_shift(x, 2))` along the last axis: the second copy aligned by a rescale
+    /// row per element, the join itself wiring.
+    #[test]
+    fn a_concatenation_aligns_its_inputs_and_joins_them() {
+        use crate::layout::{FunctionTables, LinearLayout, NamedFixed};
+        use zkinfer_models::quantized::QConcat;
+        let (mut model, _, _) = saturating_lookup();
+        model.tensors[1] = QTensor { name: "y".into(), shape: vec![1, 16], scale: 2, bits: 8 };
+        model.nodes = vec![QNode {
+            name: "join".into(),
+            op: QOp::Concat(QConcat { axis: 1, shifts: vec![0, 2] }),
+            inputs: vec![TensorId(0), TensorId(0)],
+            output: TensorId(1),
+        }];
+        model.validate().unwrap();
+        let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Whole).unwrap();
+        let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -7, -6, -2, 1, 2, 6, 127]).unwrap();
+        let trace = model.interpret(x).unwrap();
+        let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        assert_eq!(&witness.instance[8..], &[-128, -7, -6, -2, 1, 2, 6, 127, -32, -2, -1, 0, 0, 1, 2, 32]);
+        assert_eq!(rows_with(&spec, NamedFixed::QRescale).len(), 8, "one alignment row per shifted element");
+        crate::testing::Forgery::new(spec.clone(), witness).assert_accepted();
+        // An aligned value one off (and everything after it honest) fails its rescale.
+        let out = spec.layout.out();
+        let row = rows_with(&spec, NamedFixed::QRescale)[1];
+        let (_, forged) = compile_tampered(&model, plan.layout, &trace, (CellRef { column: out, row }, 1)).unwrap();
+        assert_eq!(forged.instance[8 + 9], -1);
+        crate::testing::Forgery::new(spec, forged).assert_only(&["rescale: out + Y0 = Σ ycoef·limb"]);
     }
 
     #[test]

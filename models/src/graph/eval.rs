@@ -67,6 +67,10 @@ impl Graph {
                 Op::Softmax(s) => softmax(x, s.axis),
                 Op::ArgMax(a) => kernels::argmax(x, a).mapv(|v| v as f32),
                 Op::FakeQuantize(fq) => x.mapv(|v| fake_quantize(v, fq)),
+                Op::Concat(c) => {
+                    let parts: Vec<_> = node.inputs.iter().map(|i| values[i.0].view()).collect();
+                    ndarray::concatenate(ndarray::Axis(c.axis), &parts).expect("shapes were checked at import")
+                }
             };
             values[node.output.0] = y;
         }

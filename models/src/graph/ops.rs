@@ -124,6 +124,13 @@ pub struct ArgMax {
     pub keepdims: bool,
 }
 
+/// Concatenation of several tensors along an axis (the others equal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concat {
+    /// The joined axis.
+    pub axis: usize,
+}
+
 /// Softmax along an axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Softmax {
@@ -205,6 +212,8 @@ pub enum Op {
     ArgMax(ArgMax),
     /// Activation fake quantization of a QDQ model.
     FakeQuantize(FakeQuantize),
+    /// Concatenation of run-time tensors.
+    Concat(Concat),
 }
 
 impl Op {
@@ -232,6 +241,7 @@ impl Op {
             Op::Softmax(_) => "Softmax",
             Op::ArgMax(_) => "ArgMax",
             Op::FakeQuantize(_) => "FakeQuantize",
+            Op::Concat(_) => "Concat",
         }
     }
 
@@ -330,6 +340,7 @@ impl Op {
                 }
                 Ok(x.to_vec())
             }
+            Op::Concat(c) => concat_shape(inputs, c.axis),
             Op::ArgMax(a) => {
                 if a.axis >= x.len() {
                     return shape_err(format!("axis {} out of range for {x:?}", a.axis));
@@ -344,6 +355,25 @@ impl Op {
             }
         }
     }
+}
+
+/// The shape of `inputs` joined along `axis`: equal ranks, equal sizes off the axis.
+fn concat_shape(inputs: &[&[usize]], axis: usize) -> Result<Vec<usize>, ShapeError> {
+    let Some(first) = inputs.first() else {
+        return shape_err("Concat needs at least one input");
+    };
+    if axis >= first.len() {
+        return shape_err(format!("axis {axis} out of range for {first:?}"));
+    }
+    let mut out = first.to_vec();
+    for s in &inputs[1..] {
+        let same_elsewhere = s.len() == first.len() && (0..s.len()).all(|a| a == axis || s[a] == first[a]);
+        if !same_elsewhere {
+            return shape_err(format!("cannot join {s:?} to {first:?} along axis {axis}"));
+        }
+        out[axis] += s[axis];
+    }
+    Ok(out)
 }
 
 fn nchw(x: &[usize]) -> Result<[usize; 4], ShapeError> {

@@ -46,6 +46,12 @@ pub(super) fn evaluate(op: &QOp, inputs: &[&ArrayD<i64>], x_info: &QTensor) -> A
         QOp::Transpose(t) => kernels::transpose(x, &t.perm),
         QOp::Softmax(s) => softmax(x, s),
         QOp::ArgMax(a) => kernels::argmax(x, a),
+        QOp::Concat(c) => {
+            let parts: Vec<ArrayD<i64>> =
+                inputs.iter().zip(&c.shifts).map(|(x, &s)| x.mapv(|v| round_shift(v, s))).collect();
+            let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+            ndarray::concatenate(Axis(c.axis), &views).expect("validated shapes")
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use super::proto::data_type;
 use super::{Constant, ImportFn, Importer, NodeCtx, Value};
 use crate::ImportError;
 use crate::graph::Op;
-use crate::graph::ops::Reshape;
+use crate::graph::ops::{self, Reshape};
 
 pub(super) const OPS: &[(&str, ImportFn)] = &[
     ("Shape", shape),
@@ -155,11 +155,23 @@ fn squeeze(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
 
 fn concat(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let count = (0..).take_while(|&i| ctx.input_name(i).is_some()).count();
-    let parts: Vec<Constant> = (0..count)
-        .map(|i| match imp.input(ctx, i)? {
+    let values: Vec<Value> = (0..count).map(|i| imp.input(ctx, i)).collect::<Result<_, _>>()?;
+    if values.iter().all(|v| matches!(v, Value::Tensor(_))) && !values.is_empty() {
+        // Activations joined at run time (skip connections, branches).
+        let tensors: Vec<_> = (0..count).map(|i| imp.tensor_input(ctx, i)).collect::<Result<_, _>>()?;
+        let rank = imp.shape(tensors[0]).len();
+        let axis = ctx.axis("axis", ctx.int("axis", 0)?, rank)?;
+        return imp.emit(ctx, Op::Concat(ops::Concat { axis }), tensors, true).map(drop);
+    }
+    let parts: Vec<Constant> = values
+        .into_iter()
+        .map(|v| match v {
             Value::Constant(c) => Ok(c),
             _ => Err(ImportError::Unsupported {
-                what: format!("Concat '{}' of run-time tensors (only constants are concatenated)", ctx.name),
+                what: format!(
+                    "Concat '{}' of run-time tensors and constants (all constants, or all run-time tensors)",
+                    ctx.name
+                ),
             }),
         })
         .collect::<Result<_, _>>()?;

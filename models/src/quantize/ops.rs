@@ -204,6 +204,13 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             let op = QSoftmax { axis: sm.axis, input_shift, exp_table, output_scale };
             Ok((QOp::Softmax(op), output_scale as i32, q.act()))
         }
+        Op::Concat(c) => {
+            // The coarsest input scale holds every input without growing any.
+            let scale = q.inputs.iter().map(|t| t.scale).min().unwrap_or(x.scale);
+            let shifts = q.inputs.iter().map(|t| q.shift(t.scale, scale)).collect::<Result<_, _>>()?;
+            let bits = q.inputs.iter().map(|t| t.bits).max().unwrap_or(x.bits);
+            Ok((QOp::Concat(QConcat { axis: c.axis, shifts }), scale, bits))
+        }
         Op::ArgMax(a) => {
             let axis_len = x.shape[a.axis] as u64;
             let bits = (64 - axis_len.leading_zeros()).max(1) + 1;
