@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: paths to committed models and their JSON files.
 #![allow(dead_code)]
 
+pub mod proto;
+
 use std::path::PathBuf;
 
 use ndarray::ArrayD;

@@ -1,0 +1,240 @@
+//! Ops as exporters write them around the layers, built here from the ONNX messages: 1-D
+//! convolution and pooling (PyTorch's Conv1d, MaxPool1d), reductions over any axes, a zero Pad
+//! in front of a window op (TensorFlow's asymmetric "SAME"), and a Concat of activations. Each
+//! imports to ops whose float result equals the direct computation, and quantizes.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::proto::*;
+use ndarray::{ArrayD, IxDyn};
+use zkinfer_models::Graph;
+use zkinfer_models::onnx::{ImportOptions, import_bytes};
+
+/// A 1-D convolution and max pooling over `[N, C, L]`, as PyTorch's `Conv1d` and `MaxPool1d`
+/// export them: imported as 2-D ops of height 1 between reshapes, equal to the direct sums.
+#[test]
+fn one_dimensional_convolution_and_pooling_import_as_two_dimensional_ones() {
+    let (c_in, c_out, len, k) = (2usize, 3usize, 10usize, 3usize);
+    let w: Vec<f32> = (0..c_out * c_in * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
+    let b: Vec<f32> = vec![0.25, -0.5, 0.125];
+    let nodes = vec![
+        node(
+            "Conv",
+            "/conv/Conv",
+            &["x", "w", "b"],
+            &["c"],
+            vec![ints_attr("kernel_shape", &[k as i64]), ints_attr("strides", &[2]), ints_attr("pads", &[1, 1])],
+        ),
+        node("MaxPool", "/pool/MaxPool", &["c"], &["y"], vec![ints_attr("kernel_shape", &[2])]),
+    ];
+    let init = vec![floats("w", &[c_out as i64, c_in as i64, k as i64], &w), floats("b", &[c_out as i64], &b)];
+    let bytes = model(13, nodes, init, value_info("x", &[Some(1), Some(c_in as i64), Some(len as i64)]));
+    let graph = import(&bytes);
+    assert_eq!(graph.tensor(graph.outputs[0]).shape, vec![1, c_out, 4]);
+    let x: Vec<f32> = (0..c_in * len).map(|i| ((i * 5 % 13) as f32 - 6.0) / 4.0).collect();
+    let trace = graph.evaluate(ArrayD::from_shape_vec(IxDyn(&[1, c_in, len]), x.clone()).unwrap());
+    let got: Vec<f32> = trace.get(graph.outputs[0]).iter().copied().collect();
+    // Direct: stride 2, one zero of padding at each end, then a window of 2 with stride 1.
+    let conv_len = (len + 2 - k) / 2 + 1;
+    let conv = |o: usize, t: usize| -> f32 {
+        let mut s = b[o];
+        for c in 0..c_in {
+            for j in 0..k {
+                let pos = (2 * t + j) as isize - 1;
+                if (0..len as isize).contains(&pos) {
+                    s += w[(o * c_in + c) * k + j] * x[c * len + pos as usize];
+                }
+            }
+        }
+        s
+    };
+    let want: Vec<f32> =
+        (0..c_out).flat_map(|o| (0..conv_len - 1).map(move |t| conv(o, t).max(conv(o, t + 1)))).collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-5, "{got:?} / {want:?}");
+    }
+    let kinds: Vec<&str> = graph.nodes.iter().map(|n| n.op.kind()).collect();
+    assert_eq!(kinds, ["Reshape", "Conv2d", "Reshape", "Reshape", "MaxPool", "Reshape"]);
+    // Quantized, it stays within a few steps of the float result.
+    let samples: Vec<ArrayD<f32>> = (0..8)
+        .map(|s| ArrayD::from_shape_fn(IxDyn(&[1, c_in, len]), |i| ((i[1] * 3 + i[2] * 7 + s) % 9) as f32 / 3.0 - 1.5))
+        .collect();
+    let q = zkinfer_models::quantize::quantize(&graph, &samples, &Default::default()).unwrap();
+    let report = zkinfer_models::fidelity::fidelity(&graph, &q, &samples);
+    assert_eq!(report.refused, 0);
+    assert!(report.outputs[0].max_abs_error < 0.05, "{:?}", report.outputs);
+}
+
+/// ReduceMean over the last axis (opset 13, axes as an attribute, keepdims 0) and ReduceSum over
+/// the middle axis (axes as an input, keepdims 1): a spatial mean between reshapes, equal to the
+/// direct sums, float and quantized.
+#[test]
+fn reductions_over_any_axes_become_a_mean() {
+    let shape = [1usize, 3, 5];
+    let sum_model = model(
+        13,
+        vec![node("ReduceSum", "/sum", &["x", "axes1"], &["y"], vec![int_attr("keepdims", 1)])],
+        vec![int64s("axes1", &[1], &[1])],
+        value_info("x", &[Some(1), Some(3), Some(5)]),
+    );
+    let mean_model = model(
+        13,
+        vec![node("ReduceMean", "/mean", &["x"], &["y"], vec![ints_attr("axes", &[-1]), int_attr("keepdims", 0)])],
+        vec![],
+        value_info("x", &[Some(1), Some(3), Some(5)]),
+    );
+    let x: Vec<f32> = (0..15).map(|i| ((i * 7 % 9) as f32 - 4.0) / 4.0).collect();
+    let input = ArrayD::from_shape_vec(IxDyn(&shape), x.clone()).unwrap();
+    let eval = |g: &Graph| -> (Vec<usize>, Vec<f32>) {
+        let t = g.evaluate(input.clone());
+        (g.tensor(g.outputs[0]).shape.clone(), t.get(g.outputs[0]).iter().copied().collect())
+    };
+    let sum = import(&sum_model);
+    let (s_shape, s) = eval(&sum);
+    assert_eq!(s_shape, [1, 1, 5]);
+    let want_sum: Vec<f32> = (0..5).map(|j| (0..3).map(|i| x[i * 5 + j]).sum()).collect();
+    let mean = import(&mean_model);
+    let (m_shape, m) = eval(&mean);
+    assert_eq!(m_shape, [1, 3]);
+    let want_mean: Vec<f32> = (0..3).map(|i| (0..5).map(|j| x[i * 5 + j]).sum::<f32>() / 5.0).collect();
+    for (got, want) in [(&s, &want_sum), (&m, &want_mean)] {
+        for (g, w) in got.iter().zip(want.iter()) {
+            assert!((g - w).abs() < 1e-5, "{got:?} / {want:?}");
+        }
+    }
+    // The sum over the middle axis moves it last first; the mean over the last does not.
+    let kinds = |g: &Graph| g.nodes.iter().map(|n| n.op.kind()).collect::<Vec<_>>();
+    assert_eq!(kinds(&sum), ["Transpose", "Reshape", "GlobalAveragePool", "MulConstant", "Reshape"]);
+    assert_eq!(kinds(&mean), ["Reshape", "GlobalAveragePool", "Reshape"]);
+    for g in [&sum, &mean] {
+        let samples: Vec<ArrayD<f32>> = (0..6)
+            .map(|k| ArrayD::from_shape_fn(IxDyn(&shape), |i| ((i[1] * 5 + i[2] + k) % 7) as f32 / 2.0 - 1.5))
+            .collect();
+        let q = zkinfer_models::quantize::quantize(g, &samples, &Default::default()).unwrap();
+        let report = zkinfer_models::fidelity::fidelity(g, &q, &samples);
+        assert!(report.refused == 0 && report.outputs[0].max_abs_error < 0.05, "{:?}", report.outputs);
+    }
+}
+
+/// A zero Pad in front of a Conv and of an AveragePool, as TensorFlow's converter writes an
+/// asymmetric "SAME": taken as the window op's own padding, equal to the same op with pads; a
+/// Pad that feeds anything else, or pads with another value, is refused by name.
+#[test]
+fn a_zero_pad_before_a_window_op_becomes_its_padding() {
+    let x_info = || value_info("x", &[Some(1), Some(1), Some(5), Some(5)]);
+    let w: Vec<f32> = (0..9).map(|i| (i as f32 - 4.0) / 4.0).collect();
+    let pads = int64s("pads", &[8], &[0, 0, 0, 1, 0, 0, 1, 0]);
+    let padded_conv = model(
+        13,
+        vec![
+            node("Pad", "/pad", &["x", "pads"], &["xp"], vec![]),
+            node("Conv", "/conv", &["xp", "w"], &["c"], vec![ints_attr("pads", &[1, 0, 0, 0])]),
+            node("AveragePool", "/avg", &["c"], &["y"], vec![ints_attr("kernel_shape", &[2, 2])]),
+        ],
+        vec![pads.clone(), floats("w", &[1, 1, 3, 3], &w)],
+        x_info(),
+    );
+    let plain_conv = model(
+        13,
+        vec![
+            node("Conv", "/conv", &["x", "w"], &["c"], vec![ints_attr("pads", &[1, 1, 1, 0])]),
+            node("AveragePool", "/avg", &["c"], &["y"], vec![ints_attr("kernel_shape", &[2, 2])]),
+        ],
+        vec![floats("w", &[1, 1, 3, 3], &w)],
+        x_info(),
+    );
+    let input = ArrayD::from_shape_fn(IxDyn(&[1, 1, 5, 5]), |i| ((i[2] * 5 + i[3]) % 7) as f32 / 3.0 - 1.0);
+    let eval = |g: &Graph| -> Vec<f32> { g.evaluate(input.clone()).get(g.outputs[0]).iter().copied().collect() };
+    let (padded, plain) = (import(&padded_conv), import(&plain_conv));
+    assert_eq!(padded.nodes.len(), 2, "the Pad is not an op: {:?}", padded.nodes);
+    assert_eq!(eval(&padded), eval(&plain));
+    assert_eq!(padded.rewrites[0].to_string(), "/pad (Pad): padding taken by the window op that reads it");
+    // A zero Pad before an AveragePool: the zeros count in the average.
+    let padded_avg = model(
+        13,
+        vec![
+            node("Pad", "/pad", &["x", "pads"], &["xp"], vec![]),
+            node("AveragePool", "/avg", &["xp"], &["y"], vec![ints_attr("kernel_shape", &[2, 2])]),
+        ],
+        vec![pads.clone()],
+        x_info(),
+    );
+    let g = import(&padded_avg);
+    let got = eval(&g);
+    assert_eq!(g.tensor(g.outputs[0]).shape, [1, 1, 5, 5]);
+    let x = |r: isize, c: isize| -> f32 {
+        if (0..5).contains(&r) && (0..5).contains(&c) { input[[0, 0, r as usize, c as usize]] } else { 0.0 }
+    };
+    // Padded: one zero column on the left, one zero row at the bottom.
+    let want: Vec<f32> = (0..5isize)
+        .flat_map(|r| (0..5isize).map(move |c| (r, c)))
+        .map(|(r, c)| (x(r, c - 1) + x(r, c) + x(r + 1, c - 1) + x(r + 1, c)) / 4.0)
+        .collect();
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-6, "{got:?} / {want:?}");
+    }
+    // Refused: a Pad read by a Relu, a Pad with a non-zero value.
+    let to_relu = model(
+        13,
+        vec![node("Pad", "/pad", &["x", "pads"], &["xp"], vec![]), node("Relu", "/relu", &["xp"], &["y"], vec![])],
+        vec![pads.clone()],
+        x_info(),
+    );
+    let e = import_bytes(&to_relu, &ImportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("output of a Pad, which only a Conv or an AveragePool may read"), "{e}");
+    let ones = model(
+        13,
+        vec![
+            node("Pad", "/pad", &["x", "pads", "one"], &["xp"], vec![]),
+            node("Conv", "/conv", &["xp", "w"], &["y"], vec![]),
+        ],
+        vec![pads, floats("one", &[], &[1.0]), floats("w", &[1, 1, 3, 3], &w)],
+        x_info(),
+    );
+    let e = import_bytes(&ones, &ImportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("only zero padding"), "{e}");
+}
+
+/// Two branches of different magnitudes joined by a Concat of activations (a skip connection's
+/// shape): float equal to the direct result, and quantized with the finer branch aligned to the
+/// coarser one's scale.
+#[test]
+fn a_concat_of_activations_joins_branches_at_one_scale() {
+    use zkinfer_models::quantized::QOp;
+    let wa: Vec<f32> = (0..64 * 3).map(|i| ((i * 13 % 17) as f32 - 8.0) / 2.0).collect();
+    let wb: Vec<f32> = (0..64 * 2).map(|i| ((i * 5 % 11) as f32 - 5.0) / 64.0).collect();
+    let nodes = vec![
+        node("MatMul", "/a", &["x", "wa"], &["a"], vec![]),
+        node("MatMul", "/b", &["x", "wb"], &["b"], vec![]),
+        node("Concat", "/cat", &["a", "b"], &["y"], vec![int_attr("axis", -1)]),
+    ];
+    let init = vec![floats("wa", &[64, 3], &wa), floats("wb", &[64, 2], &wb)];
+    let graph = import(&model(13, nodes, init, value_info("x", &[Some(1), Some(64)])));
+    assert_eq!(graph.tensor(graph.outputs[0]).shape, [1, 5]);
+    let x: Vec<f32> = (0..64).map(|i| (i % 5) as f32 / 4.0).collect();
+    let y: Vec<f32> = graph
+        .evaluate(ArrayD::from_shape_vec(IxDyn(&[1, 64]), x.clone()).unwrap())
+        .get(graph.outputs[0])
+        .iter()
+        .copied()
+        .collect();
+    let dot = |w: &[f32], cols: usize, j: usize| (0..64).map(|i| x[i] * w[i * cols + j]).sum::<f32>();
+    let want: Vec<f32> = (0..3).map(|j| dot(&wa, 3, j)).chain((0..2).map(|j| dot(&wb, 2, j))).collect();
+    for (g, w) in y.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-3, "{y:?} / {want:?}");
+    }
+    let samples: Vec<ArrayD<f32>> =
+        (0..8).map(|k| ArrayD::from_shape_fn(IxDyn(&[1, 64]), |i| ((i[1] + k) % 5) as f32 / 4.0)).collect();
+    let q = zkinfer_models::quantize::quantize(&graph, &samples, &Default::default()).unwrap();
+    let QOp::Concat(c) = &q.nodes.last().unwrap().op else { panic!("{:?}", q.nodes) };
+    assert_eq!(c.shifts[0], 0, "the large branch sets the scale");
+    assert!(c.shifts[1] > 0, "the small branch is aligned to it: {c:?}");
+    let report = zkinfer_models::fidelity::fidelity(&graph, &q, &samples);
+    assert_eq!(report.refused, 0);
+    // Within a step of the coarse scale.
+    let step = 2f64.powi(-q.tensor(q.outputs[0]).scale);
+    assert!(report.outputs[0].max_abs_error <= step, "{:?} (step {step})", report.outputs);
+}
