@@ -187,7 +187,8 @@ fn the_group_law_and_fq_equal_the_cpu() {
     }
 }
 
-/// Every zoo model, proven by the engine with every primitive on the GPU (MSMs and FFTs),
+/// The four Relu zoo models (the Sigmoid and Tanh MLPs add no MSM or FFT of their own), proven
+/// by the engine with every primitive on the GPU (MSMs and FFTs),
 /// equals the stock prover's proof with the same seed, and the verifier accepts it (the prover
 /// checks every proof). The small models here, the larger two below (about a minute and a half
 /// on lavapipe with two cores).
