@@ -33,7 +33,6 @@ use ndarray::ArrayD;
 use zkinfer_circuits::{CompileError, ModelCircuit, compile, plan, with_layout};
 use zkinfer_models::interpret::Trace;
 use zkinfer_models::quantize::{MIN_TABLE_ROWS, QuantSettings, quantize};
-use zkinfer_models::quantized::QOp;
 use zkinfer_models::{InterpretError, QuantizedModel};
 use zkinfer_verifier::{CompiledModel, Digest, ProofEnvelope, Verified, Verifier, VerifyError, circuit_identity};
 
@@ -115,7 +114,7 @@ pub fn compile_graph(
     let model = quantize(graph, samples, settings)?;
     let (mut compiled, mut plan) = compile_model(model, source, options)?;
     let mut chosen_table_limit = None;
-    let tables = compiled.model.nodes.iter().filter(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_))).count();
+    let tables = compile::function_tables(&compiled.model);
     if settings.max_table_rows.is_none() && tables > 0 && plan.function_table_rows > plan.function_table_budget {
         let limit = u32::try_from(plan.function_table_budget / tables).unwrap_or(u32::MAX).max(MIN_TABLE_ROWS);
         let limited = QuantSettings { max_table_rows: Some(limit), ..*settings };

@@ -314,9 +314,14 @@ fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
     linear && next_is_relu && readers == 1 && !model.outputs.contains(&node.output)
 }
 
+/// Number of tabulated ops (each brings a function table; identical tables share rows).
+pub fn function_tables(model: &QuantizedModel) -> usize {
+    model.nodes.iter().filter(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_))).count()
+}
+
 /// Whether the model needs the function table.
 pub fn needs_function_table(model: &QuantizedModel) -> bool {
-    model.nodes.iter().any(|n| matches!(n.op, QOp::Lookup(_) | QOp::Softmax(_)))
+    function_tables(model) > 0
 }
 
 #[cfg(test)]

@@ -128,7 +128,7 @@ fn a_function_output_forged_consistently_fails_only_the_function_lookup() {
 
 /// The activations fixture laid out with trimmed function tables.
 fn trimmed_activations() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::interpret::Trace) {
-    use crate::layout::{FunctionTables, LinearLayout};
+    use crate::layout::FunctionTables;
     let (model, plan, trace) = activations();
     let trimmed =
         crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, plan.layout.lanes, FunctionTables::Trimmed)
@@ -157,10 +157,23 @@ fn trimmed_tables_are_shorter_and_give_the_interpreters_values() {
     crate::testing::Forgery::new(spec, witness).assert_accepted();
 }
 
+/// Validates a hand-built model over an `[1, 8]` input, plans it with the dot product, eight
+/// lanes and `tables`, and runs it on `x`.
+fn laid_out(
+    model: &QuantizedModel,
+    tables: crate::layout::FunctionTables,
+    x: [i64; 8],
+) -> (crate::plan::Plan, zkinfer_models::interpret::Trace) {
+    model.validate().unwrap();
+    let plan = crate::plan::plan_with_lanes(model, crate::layout::LinearLayout::DotProduct, 8, tables).unwrap();
+    let trace = model.interpret(ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), x.to_vec()).unwrap()).unwrap();
+    (plan, trace)
+}
+
 /// One tabulated function, `clamp(x, -20, 20)` over 8-bit inputs, laid out with trimmed
 /// tables, and the trace of inputs on both sides of the cuts.
 fn saturating_lookup() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::interpret::Trace) {
-    use crate::layout::{FunctionTables, LinearLayout};
+    use crate::layout::FunctionTables;
     use zkinfer_models::quantized::{LookupFunction, LookupTable, QLookup};
     let t = |name: &str| QTensor { name: name.into(), shape: vec![1, 8], scale: 4, bits: 8 };
     let table = LookupTable { input_min: -128, values: (-128..=127i64).map(|v| v.clamp(-20, 20)).collect() };
@@ -174,10 +187,7 @@ fn saturating_lookup() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::in
         }],
         ..huge_model()
     };
-    model.validate().unwrap();
-    let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Trimmed).unwrap();
-    let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -50, -21, -20, 0, 19, 21, 127]).unwrap();
-    let trace = model.interpret(x).unwrap();
+    let (plan, trace) = laid_out(&model, FunctionTables::Trimmed, [-128, -50, -21, -20, 0, 19, 21, 127]);
     (model, plan, trace)
 }
 
@@ -213,15 +223,12 @@ fn an_unclamped_input_to_a_trimmed_table_fails_the_comparison_and_the_lookup() {
 
 /// `clamp(v, -5, 5)` tabulated over 8-bit inputs after dropping two bits, whole tables.
 fn shifted_lookup() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::interpret::Trace) {
-    use crate::layout::{FunctionTables, LinearLayout};
+    use crate::layout::FunctionTables;
     use zkinfer_models::quantized::{LookupFunction, LookupTable, QLookup};
     let (mut model, _, _) = saturating_lookup();
     let table = LookupTable { input_min: -32, values: (-32..=32i64).map(|v| v.clamp(-5, 5)).collect() };
     model.nodes[0].op = QOp::Lookup(QLookup { function: LookupFunction::Tanh, input_shift: 2, table });
-    model.validate().unwrap();
-    let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Whole).unwrap();
-    let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -19, -18, -2, 2, 10, 19, 127]).unwrap();
-    let trace = model.interpret(x).unwrap();
+    let (plan, trace) = laid_out(&model, FunctionTables::Whole, [-128, -19, -18, -2, 2, 10, 19, 127]);
     (model, plan, trace)
 }
 
@@ -251,7 +258,7 @@ fn a_shifted_input_forged_consistently_fails_only_its_rescale() {
 /// `clip(relu(x), 0, 50)` over 8-bit inputs: the clamp's zero restates the Relu's.
 #[test]
 fn a_clamp_that_restates_known_bounds_costs_no_comparison() {
-    use crate::layout::{FunctionTables, LinearLayout, NamedFixed};
+    use crate::layout::{FunctionTables, NamedFixed};
     use zkinfer_models::quantized::QClip;
     let (mut model, _, _) = saturating_lookup();
     model.tensors.push(QTensor { name: "z".into(), shape: vec![1, 8], scale: 4, bits: 8 });
@@ -265,10 +272,7 @@ fn a_clamp_that_restates_known_bounds_costs_no_comparison() {
         },
     ];
     model.outputs = vec![TensorId(2)];
-    model.validate().unwrap();
-    let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Whole).unwrap();
-    let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -1, 0, 1, 49, 50, 51, 127]).unwrap();
-    let trace = model.interpret(x).unwrap();
+    let (plan, trace) = laid_out(&model, FunctionTables::Whole, [-128, -1, 0, 1, 49, 50, 51, 127]);
     let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
     assert_eq!(&witness.instance[8..], &[0, 0, 0, 1, 49, 50, 50, 50]);
     // One comparison for the Relu and one for the clamp's upper bound, per element.
@@ -286,7 +290,7 @@ fn a_clamp_that_restates_known_bounds_costs_no_comparison() {
 /// (the pattern of onnxruntime's QDQ models), leaving one comparison per element.
 #[test]
 fn a_clamp_from_zero_after_a_linear_op_fuses_its_zero_into_the_rescale() {
-    use crate::layout::{FunctionTables, LinearLayout, NamedFixed};
+    use crate::layout::{FunctionTables, NamedFixed};
     use zkinfer_models::quantized::{QAddConstant, QClip};
     let (mut model, _, _) = saturating_lookup();
     model.tensors.push(QTensor { name: "z".into(), shape: vec![1, 8], scale: 4, bits: 8 });
@@ -301,10 +305,7 @@ fn a_clamp_from_zero_after_a_linear_op_fuses_its_zero_into_the_rescale() {
         },
     ];
     model.outputs = vec![TensorId(2)];
-    model.validate().unwrap();
-    let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Whole).unwrap();
-    let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -4, -3, 0, 46, 47, 48, 124]).unwrap();
-    let trace = model.interpret(x).unwrap();
+    let (plan, trace) = laid_out(&model, FunctionTables::Whole, [-128, -4, -3, 0, 46, 47, 48, 124]);
     let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
     assert_eq!(&witness.instance[8..], &[0, 0, 0, 3, 49, 50, 50, 50]);
     assert_eq!(rows_with(&spec, NamedFixed::QMax).len(), 8, "only the upper bound is compared");
@@ -316,7 +317,7 @@ fn a_clamp_from_zero_after_a_linear_op_fuses_its_zero_into_the_rescale() {
 /// row per element, the join itself wiring.
 #[test]
 fn a_concatenation_aligns_its_inputs_and_joins_them() {
-    use crate::layout::{FunctionTables, LinearLayout, NamedFixed};
+    use crate::layout::{FunctionTables, NamedFixed};
     use zkinfer_models::quantized::QConcat;
     let (mut model, _, _) = saturating_lookup();
     model.tensors[1] = QTensor { name: "y".into(), shape: vec![1, 16], scale: 2, bits: 8 };
@@ -326,10 +327,7 @@ fn a_concatenation_aligns_its_inputs_and_joins_them() {
         inputs: vec![TensorId(0), TensorId(0)],
         output: TensorId(1),
     }];
-    model.validate().unwrap();
-    let plan = crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, 8, FunctionTables::Whole).unwrap();
-    let x = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-128i64, -7, -6, -2, 1, 2, 6, 127]).unwrap();
-    let trace = model.interpret(x).unwrap();
+    let (plan, trace) = laid_out(&model, FunctionTables::Whole, [-128, -7, -6, -2, 1, 2, 6, 127]);
     let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
     assert_eq!(&witness.instance[8..], &[-128, -7, -6, -2, 1, 2, 6, 127, -32, -2, -1, 0, 0, 1, 2, 32]);
     assert_eq!(rows_with(&spec, NamedFixed::QRescale).len(), 8, "one alignment row per shifted element");

@@ -105,24 +105,16 @@ fn gather(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     Ok(())
 }
 
-/// The axes of `Unsqueeze` or `Squeeze`: an attribute before opset 13, an input from it on.
-fn axes(imp: &Importer, ctx: &NodeCtx) -> Result<Option<Vec<i64>>, ImportError> {
-    if imp.opset < AXES_AS_INPUT_OPSET {
-        return ctx.ints("axes");
-    }
-    match imp.optional_input(ctx, 1)? {
-        Some(Value::Constant(c)) => Ok(Some(c.to_i64("axes")?.iter().copied().collect())),
-        Some(_) => {
-            Err(ImportError::ExpectedConstant { node: ctx.name.clone(), op_type: ctx.op_type.to_string(), input: 1 })
-        }
-        None => Ok(None),
-    }
+/// A node's axes: the `axes` attribute before `input_opset`, its constant input 1 from it on
+/// (`Unsqueeze` and `Squeeze` from opset 13, the reductions from theirs).
+pub(super) fn axes(imp: &Importer, ctx: &NodeCtx, input_opset: i64) -> Result<Option<Vec<i64>>, ImportError> {
+    if imp.opset < input_opset { ctx.ints("axes") } else { optional_ints(imp, ctx, 1, "axes") }
 }
 
 fn unsqueeze(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let value = imp.input(ctx, 0)?;
     let input_shape = value_shape(imp, ctx, &value)?;
-    let axes = axes(imp, ctx)?.ok_or_else(|| ctx.bad_attr("axes", "Unsqueeze needs axes"))?;
+    let axes = axes(imp, ctx, AXES_AS_INPUT_OPSET)?.ok_or_else(|| ctx.bad_attr("axes", "Unsqueeze needs axes"))?;
     let rank = input_shape.len() + axes.len();
     let mut inserted = axes.iter().map(|&a| ctx.axis("axes", a, rank)).collect::<Result<Vec<_>, _>>()?;
     inserted.sort_unstable();
@@ -139,7 +131,7 @@ fn squeeze(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let value = imp.input(ctx, 0)?;
     let input_shape = value_shape(imp, ctx, &value)?;
     let rank = input_shape.len();
-    let removed: Vec<usize> = match axes(imp, ctx)? {
+    let removed: Vec<usize> = match axes(imp, ctx, AXES_AS_INPUT_OPSET)? {
         Some(axes) => {
             let removed = axes.iter().map(|&a| ctx.axis("axes", a, rank)).collect::<Result<Vec<_>, _>>()?;
             if let Some(&a) = removed.iter().find(|&&a| input_shape[a] != 1) {
@@ -366,9 +358,7 @@ fn value_shape(imp: &Importer, ctx: &NodeCtx, value: &Value) -> Result<Vec<usize
         Value::Tensor(x) => Ok(imp.shape(*x).to_vec()),
         Value::Constant(c) => Ok(c.shape().to_vec()),
         Value::Quantized { .. } => Err(ctx.bad_attr("data", "cannot reshape an integer QDQ tensor")),
-        Value::Padded { .. } => {
-            Err(ctx.bad_attr("data", "is the output of a Pad, which only a Conv or an AveragePool may read"))
-        }
+        Value::Padded { .. } => Err(ctx.bad_attr("data", super::pad::ONLY_WINDOW_READERS)),
     }
 }
 
@@ -387,9 +377,7 @@ fn reshape_value(imp: &mut Importer, ctx: &NodeCtx, value: Value, shape: Vec<usi
         }
         Value::Tensor(x) => imp.emit(ctx, Op::Reshape(Reshape { shape }), vec![x], true).map(drop),
         Value::Quantized { .. } => Err(ctx.bad_attr("data", "cannot reshape an integer QDQ tensor")),
-        Value::Padded { .. } => {
-            Err(ctx.bad_attr("data", "is the output of a Pad, which only a Conv or an AveragePool may read"))
-        }
+        Value::Padded { .. } => Err(ctx.bad_attr("data", super::pad::ONLY_WINDOW_READERS)),
     }
 }
 

@@ -314,10 +314,7 @@ impl Importer {
         match self.input(ctx, i)? {
             Value::Tensor(id) => Ok(id),
             Value::Padded { .. } => Err(ImportError::Unsupported {
-                what: format!(
-                    "input {i} of node '{}' ({}) is the output of a Pad, which only a Conv or an AveragePool may read",
-                    ctx.name, ctx.op_type
-                ),
+                what: format!("input {i} of node '{}' ({}) {}", ctx.name, ctx.op_type, pad::ONLY_WINDOW_READERS),
             }),
             _ => Err(ImportError::Unsupported {
                 what: format!(

@@ -9,6 +9,9 @@ use crate::ImportError;
 
 pub(super) const OPS: &[(&str, ImportFn)] = &[("Pad", pad)];
 
+/// Why any other reader of a Pad's output is refused.
+pub(super) const ONLY_WINDOW_READERS: &str = "is the output of a Pad, which only a Conv or an AveragePool may read";
+
 /// The opset from which Pad takes `pads` and the constant as inputs.
 const PADS_AS_INPUT_OPSET: i64 = 11;
 

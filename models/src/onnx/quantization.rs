@@ -80,9 +80,7 @@ fn quantize_linear(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError>
             Ok(())
         }
         Value::Quantized { .. } => Err(ctx.bad_attr("x", "is already quantized")),
-        Value::Padded { .. } => {
-            Err(ctx.bad_attr("x", "is the output of a Pad, which only a Conv or an AveragePool may read"))
-        }
+        Value::Padded { .. } => Err(ctx.bad_attr("x", super::pad::ONLY_WINDOW_READERS)),
     }
 }
 

@@ -5,7 +5,8 @@
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::{ImportFn, Importer, NodeCtx, Value};
+use super::folding::axes;
+use super::{ImportFn, Importer, NodeCtx};
 use crate::ImportError;
 use crate::graph::Op;
 use crate::graph::ops::{Reshape, Transpose};
@@ -25,25 +26,12 @@ fn reduce_sum(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     reduce(imp, ctx, SUM_AXES_INPUT_OPSET, true)
 }
 
-/// The reduced axes (`None`: every axis, ONNX's default without axes).
-fn axes(imp: &Importer, ctx: &NodeCtx, input_opset: i64) -> Result<Option<Vec<i64>>, ImportError> {
-    if imp.opset < input_opset {
-        return ctx.ints("axes");
-    }
-    match imp.optional_input(ctx, 1)? {
-        Some(Value::Constant(c)) => Ok(Some(c.to_i64("axes")?.iter().copied().collect())),
-        Some(_) => {
-            Err(ImportError::ExpectedConstant { node: ctx.name.clone(), op_type: ctx.op_type.to_string(), input: 1 })
-        }
-        None => Ok(None),
-    }
-}
-
 fn reduce(imp: &mut Importer, ctx: &NodeCtx, input_opset: i64, sum: bool) -> Result<(), ImportError> {
     let x = imp.tensor_input(ctx, 0)?;
     let shape = imp.shape(x).to_vec();
     let rank = shape.len();
     let keepdims = ctx.int("keepdims", 1)? != 0;
+    // No axes: every axis, ONNX's default.
     let reduced: Vec<usize> = match axes(imp, ctx, input_opset)? {
         Some(a) if !a.is_empty() => {
             let mut axes = a.iter().map(|&v| ctx.axis("axes", v, rank)).collect::<Result<Vec<_>, _>>()?;

@@ -68,7 +68,7 @@ fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             return Err(ctx.bad_attr("data", "cannot transpose an integer QDQ tensor"));
         }
         Value::Padded { .. } => {
-            return Err(ctx.bad_attr("data", "is the output of a Pad, which only a Conv or an AveragePool may read"));
+            return Err(ctx.bad_attr("data", super::pad::ONLY_WINDOW_READERS));
         }
     };
     let perm = match ctx.ints("perm")? {
