@@ -1,14 +1,17 @@
 //! `zkinfer export-verifier`: write the verification bundle (`.zkv`) of a compiled model: the
-//! circuit description, the params for its `k`, the circuit identity, and the outputs' scales
-//! and labels. Everything a verifier needs, nothing a prover needs.
+//! circuit description, the params for its `k`, the verifying key's commitments, the circuit
+//! identity, and the outputs' scales and labels. Everything a verifier needs, nothing a prover
+//! needs. The key comes from zkinfer's keygen, and the bundle is written only if halo2's keygen
+//! gives the same key for the bundle's model.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::Serialize;
+use zkinfer_prover::params::LoadedParams;
 use zkinfer_verifier::bundle::MAX_LABEL_BYTES;
-use zkinfer_verifier::{VerificationBundle, Verifier, hex};
+use zkinfer_verifier::{CompiledModel, VerificationBundle, Verifier, VerifierChoice, hex};
 
 use crate::artifacts::{ParamsArgs, params, read_compiled, write};
 use crate::progress::Progress;
@@ -50,19 +53,37 @@ fn read_labels(path: &PathBuf) -> anyhow::Result<Vec<String>> {
     Ok(labels)
 }
 
+/// The bundle of `compiled` and its bytes: the verifying key from zkinfer's keygen, the identity
+/// from the key and model (not checked against halo2's keygen here).
+pub fn build_bundle(
+    compiled: CompiledModel,
+    loaded: LoadedParams,
+    labels: &[Vec<String>],
+) -> anyhow::Result<(VerificationBundle, Vec<u8>)> {
+    let commitments = zkinfer_prover::key_commitments(&compiled, &loaded.params).context("keygen")?;
+    let identity =
+        Verifier::with_commitments(compiled.clone(), loaded.params.clone(), loaded.hash, commitments.clone())
+            .context("the model cannot be verified")?
+            .identity();
+    let bundle = VerificationBundle::new(compiled, loaded.params, loaded.hash, commitments, identity, labels);
+    let bytes = bundle.to_bytes();
+    Ok((bundle, bytes))
+}
+
 pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     let progress = Progress::new(args.json);
     let compiled = read_compiled(&args.model)?;
     let labels = args.labels.as_ref().map(read_labels).transpose()?.into_iter().collect::<Vec<_>>();
     let (loaded, _) = params(&args.params.cache(), compiled.k, &progress)?;
-    let (verifier, _) = progress.step("rebuilding the verifying key for the circuit identity", || {
-        Verifier::new(compiled.clone(), loaded.params.clone(), loaded.hash)
+    let (bundle, _) = progress.step("computing the verifying key", || build_bundle(compiled, loaded, &labels));
+    let (bundle, bytes) = bundle?;
+    // Check what we wrote the way a verifier will read it (labels included), and the key data
+    // against halo2's keygen for the bundle's model.
+    let (checked, _) = progress.step("checking the bundle against halo2's keygen", || {
+        Verifier::from_bundle_with(VerificationBundle::from_bytes(&bytes)?, VerifierChoice::Stock)
     });
-    let identity = verifier.context("the model cannot be verified")?.identity();
-    let bundle = VerificationBundle::new(compiled, loaded.params, loaded.hash, identity, &labels);
-    let bytes = bundle.to_bytes();
-    // Check what we wrote the way a verifier will read it (labels included).
-    VerificationBundle::from_bytes(&bytes).context("the bundle does not decode")?;
+    checked.context("the bundle does not check")?;
+    let identity = bundle.circuit_identity;
     write(&args.output, &bytes)?;
     let report = ExportReport {
         bundle: args.output.display().to_string(),

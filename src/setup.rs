@@ -57,7 +57,7 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         println!("circuit identity: {}", report.circuit_identity);
         println!("params: k = {k}, {} (hash {})", report.params_file, report.params_hash);
         println!(
-            "keygen takes {:.2} s; provers keep keys in memory (halo2_proofs 0.4.1 cannot serialize them)",
+            "keygen takes {:.2} s; provers keep keys in memory (proving keys are not serialized yet)",
             report.keygen_seconds
         );
     }

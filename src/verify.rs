@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use zkinfer_verifier::format::{ArtifactKind, peek_kind};
-use zkinfer_verifier::{CompiledModel, Verified, Verifier};
+use zkinfer_verifier::{CompiledModel, VerificationBundle, Verified, Verifier, VerifierChoice};
 
 use crate::artifacts::{ParamsArgs, params, read_proof};
 use crate::progress::Progress;
@@ -22,6 +22,12 @@ pub struct VerifyArgs {
     proof: PathBuf,
     #[command(flatten)]
     params: ParamsArgs,
+    /// Which verifier: own (zkinfer's, from the bundle's verifying key: no keygen) or stock
+    /// (halo2's keygen from the model, then its verifier; with a bundle it also checks that the
+    /// bundle's key is the one keygen gives). With a compiled model instead of a bundle, own
+    /// runs zkinfer's keygen first.
+    #[arg(long, default_value = "own")]
+    verifier: VerifierChoice,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -42,16 +48,24 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
     let envelope = read_proof(&args.proof)?;
     let mut timings = Vec::new();
     let verifier = if peek_kind(&bytes) == Some(ArtifactKind::Bundle) {
-        let (verifier, took) = progress
-            .step("loading the bundle and rebuilding the verifying key", || Verifier::from_bundle_bytes(&bytes));
+        let (verifier, took) = progress.step("loading the bundle and its verifying key", || {
+            Verifier::from_bundle_with(VerificationBundle::from_bytes(&bytes)?, args.verifier)
+        });
         timings.push(Timing { step: "bundle and verifying key", seconds: secs(took) });
         verifier.with_context(|| format!("{} is not a usable verification bundle", args.model.display()))?
     } else {
         let compiled = CompiledModel::from_bytes(&bytes)
             .with_context(|| format!("{} is not a usable compiled model", args.model.display()))?;
         let (loaded, params_took) = params(&args.params.cache(), compiled.k, &progress)?;
-        let (verifier, vk_took) =
-            progress.step("rebuilding the verifying key", || Verifier::new(compiled, loaded.params, loaded.hash));
+        let (verifier, vk_took) = progress.step("rebuilding the verifying key", || -> anyhow::Result<_> {
+            Ok(match args.verifier {
+                VerifierChoice::Stock => Verifier::new(compiled, loaded.params, loaded.hash)?,
+                VerifierChoice::Own => {
+                    let commitments = zkinfer_prover::key_commitments(&compiled, &loaded.params)?;
+                    Verifier::with_commitments(compiled, loaded.params, loaded.hash, commitments)?
+                }
+            })
+        });
         timings.push(Timing { step: "params", seconds: secs(params_took) });
         timings.push(Timing { step: "verifying key", seconds: secs(vk_took) });
         verifier.context("the model cannot be verified")?

@@ -12,7 +12,7 @@
 //!   shapes halo2's cycle merging and so the permutation polynomials: public inputs (as the
 //!   advice cells are assigned, column by column), the spec's copies, the constants (after the
 //!   region), the public outputs.
-//! - Commitments: `commit_lagrange` of each column with the zero blind.
+//! - Commitments: `commit_lagrange` of each column with halo2's default blind (one).
 
 use ff::Field;
 use group::Curve;
@@ -20,9 +20,9 @@ use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::plonk::ConstraintSystem;
 use halo2_proofs::poly::commitment::{Blind, Params};
 use halo2_proofs::poly::{EvaluationDomain, LagrangeCoeff, Polynomial};
-use zkinfer_circuits::chips::ModelConfig;
 use zkinfer_circuits::chips::range::range_table;
-use zkinfer_circuits::{CellRef, CircuitSpec, to_field, with_layout};
+use zkinfer_circuits::constraints::key;
+use zkinfer_circuits::{CellRef, CircuitSpec, to_field};
 
 use crate::EngineError;
 use crate::permutation::{PermutationAssembly, PermutationColumn};
@@ -43,43 +43,16 @@ pub struct Keys {
     pub permutation_columns: Vec<PermutationColumn>,
 }
 
-/// The commitments of the verifying key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Commitments {
-    /// Commitments to the fixed columns.
-    pub fixed: Vec<EqAffine>,
-    /// Commitments to the permutation polynomials.
-    pub permutation: Vec<EqAffine>,
-}
-
-/// The index among the fixed columns of a lookup table column (after the layout's fixed
-/// columns and the constants column).
-pub fn table_column_index(layout: zkinfer_circuits::Layout, t: zkinfer_circuits::constraints::TableColumn) -> usize {
-    use zkinfer_circuits::constraints::TableColumn as T;
-    let first = layout.fixed_columns() + 1;
-    first
-        + match t {
-            T::RangeTag => 0,
-            T::RangeValue => 1,
-            T::FunctionTag => 2,
-            T::FunctionInput => 3,
-            T::FunctionOutput => 4,
-        }
-}
+pub use zkinfer_circuits::constraints::key::KeyCommitments;
+pub use zkinfer_circuits::constraints::key::table_column_index;
 
 /// The constraint system of a spec's layout (halo2's `configure`, from the constraint data).
 pub fn constraint_system(spec: &CircuitSpec) -> ConstraintSystem<Fp> {
-    with_layout(spec.layout, || {
-        let mut cs = ConstraintSystem::default();
-        ModelConfig::configure(&mut cs, spec.layout);
-        // keygen then compresses selectors; the model circuits have none (their gate enables
-        // are fixed columns), so the system is already the one halo2 pins.
-        cs
-    })
+    zkinfer_circuits::constraints::key::constraint_system(spec.layout)
 }
 
 /// Computes the keys of `spec`'s circuit for `params` and the verifying key's commitments.
-pub fn keygen(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<(Keys, Commitments), EngineError> {
+pub fn keygen(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<(Keys, KeyCommitments), EngineError> {
     let keys = assemble(params, spec)?;
     let commitments = keys.commit(params);
     Ok((keys, commitments))
@@ -112,10 +85,8 @@ pub fn assemble(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, E
     }
 
     // The permutation, copies in synthesis order.
-    let constants_column = layout.fixed_columns();
-    let mut columns = vec![PermutationColumn::Fixed(constants_column), PermutationColumn::Instance];
-    columns.extend((0..layout.copy_lanes()).map(|l| PermutationColumn::Advice(layout.lane(l))));
-    columns.push(PermutationColumn::Advice(layout.out()));
+    let constants_column = key::constants_column(layout);
+    let columns = key::permutation_columns(layout);
     let mut assembly = PermutationAssembly::new(n, usable, columns.clone());
     let advice = |c: CellRef| (PermutationColumn::Advice(c.column), c.row);
     for (cell, i) in instance_inputs_in_assignment_order(spec) {
@@ -139,9 +110,9 @@ pub fn assemble(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, E
 impl Keys {
     /// The verifying key's commitments: each fixed column and permutation polynomial committed
     /// in Lagrange form with the blind halo2 uses for them (`Blind::default()`).
-    pub fn commit(&self, params: &Params<EqAffine>) -> Commitments {
+    pub fn commit(&self, params: &Params<EqAffine>) -> KeyCommitments {
         let commit = |p: &Polynomial<Fp, LagrangeCoeff>| params.commit_lagrange(p, Blind::default()).to_affine();
-        Commitments {
+        KeyCommitments {
             fixed: self.fixed.iter().map(commit).collect(),
             permutation: self.permutation.iter().map(commit).collect(),
         }
@@ -149,36 +120,8 @@ impl Keys {
 
     /// The text halo2 hashes into the transcript and zkinfer hashes into the circuit identity:
     /// the `Debug` form of halo2's pinned verifying key, rebuilt from these keys.
-    pub fn pinned_text(&self, commitments: &Commitments) -> String {
-        use ff::PrimeField;
-        use halo2_proofs::pasta::Fq;
-        // Field for field the shape of halo2's `PinnedVerificationKey` and of its permutation
-        // verifying key, so that the derived `Debug` output is the same text.
-        // Read only through `Debug`.
-        #[allow(dead_code)]
-        #[derive(Debug)]
-        struct VerifyingKey<'a> {
-            commitments: &'a Vec<EqAffine>,
-        }
-        #[allow(dead_code)]
-        #[derive(Debug)]
-        struct PinnedVerificationKey<'a> {
-            base_modulus: &'static str,
-            scalar_modulus: &'static str,
-            domain: &'a dyn std::fmt::Debug,
-            cs: &'a dyn std::fmt::Debug,
-            fixed_commitments: &'a Vec<EqAffine>,
-            permutation: &'a VerifyingKey<'a>,
-        }
-        let pinned = PinnedVerificationKey {
-            base_modulus: Fq::MODULUS,
-            scalar_modulus: Fp::MODULUS,
-            domain: &self.domain.pinned(),
-            cs: &self.cs.pinned(),
-            fixed_commitments: &commitments.fixed,
-            permutation: &VerifyingKey { commitments: &commitments.permutation },
-        };
-        format!("{pinned:?}")
+    pub fn pinned_text(&self, commitments: &KeyCommitments) -> String {
+        key::pinned_text(&self.domain, &self.cs, &commitments.fixed, &commitments.permutation)
     }
 }
 

@@ -13,16 +13,7 @@ use halo2_proofs::poly::{EvaluationDomain, LagrangeCoeff, Polynomial};
 
 use crate::EngineError;
 
-/// A column of the permutation argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PermutationColumn {
-    /// Fixed column (the constants column).
-    Fixed(usize),
-    /// The instance column.
-    Instance,
-    /// Advice column.
-    Advice(usize),
-}
+pub use zkinfer_circuits::constraints::key::PermutationColumn;
 
 /// A cell: permutation column index and row.
 type Cell = (usize, usize);

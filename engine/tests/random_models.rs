@@ -1,6 +1,7 @@
 //! Property test on models no test has seen: random small models (`zkinfer_models::random`)
 //! with a random linear layout and lane count; the engine's proof equals the stock prover's
-//! byte for byte with the same seeded RNG, and its verifying key text equals stock keygen's.
+//! byte for byte with the same seeded RNG, its verifying key text equals stock keygen's, and
+//! zkinfer's own verifier gives the stock verifier's verdict on the proof and on a tampered one.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -14,6 +15,7 @@ use zkinfer_circuits::{compile, plan};
 use zkinfer_engine::prover::{ProvingKey, prove};
 use zkinfer_models::quantize::QuantSettings;
 use zkinfer_models::random::random_model_with;
+use zkinfer_verifier::plonk::{PreparedKey, verify_proof};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 10, ..ProptestConfig::default() })]
@@ -42,5 +44,17 @@ proptest! {
         let ours = prove(&pk, &spec, &witness, &mut StdRng::seed_from_u64(seed)).unwrap();
         let same = common::first_difference(&ours, &stock);
         prop_assert_eq!((same, ours.len()), (stock.len(), stock.len()), "the proofs differ from byte {}", same);
+
+        // zkinfer's own verifier, from the engine's commitments, gives the stock verifier's
+        // verdict: the proof verifies, and with one byte changed it does not.
+        let key = PreparedKey::new(spec.layout, p.k, commitments).unwrap();
+        let instance = zkinfer_circuits::instance_values(&witness.instance);
+        prop_assert_eq!(verify_proof(&key, &params, &instance, &stock), Ok(()));
+        prop_assert!(common::stock_verifies(&params, &vk, &instance, &stock));
+        let mut tampered = stock.clone();
+        let at = (seed as usize) % tampered.len();
+        tampered[at] ^= 1 << (seed % 8);
+        prop_assert!(verify_proof(&key, &params, &instance, &tampered).is_err(), "byte {} changed, own accepts", at);
+        prop_assert!(!common::stock_verifies(&params, &vk, &instance, &tampered), "byte {} changed, stock accepts", at);
     }
 }

@@ -9,7 +9,8 @@
 
 use std::path::Path;
 
-use zkinfer_verifier::ProofEnvelope;
+use halo2_proofs::pasta::EqAffine;
+use zkinfer_verifier::{ProofEnvelope, VerificationBundle};
 
 /// One tampered input and how it must be rejected.
 #[derive(Clone, Debug)]
@@ -93,16 +94,45 @@ pub fn tamper_cases(bundle: &[u8], valid: &ProofEnvelope, other_model: &ProofEnv
     let file = valid.to_bytes();
     cases.push(case("truncated_file", file[..file.len() - 1].to_vec(), "not a usable proof file"));
     cases.push(case("not_a_proof", b"not a zkinfer proof".to_vec(), "not a usable proof file"));
-    // The bundle itself: params altered inside it fail their content hash.
+    // The bundle itself: params altered inside it fail their content hash (the params are
+    // most of the bundle, its middle byte is theirs).
     let mut altered = bundle.to_vec();
     let n = altered.len();
-    altered[n - 1000] ^= 1;
-    cases.push(TamperCase {
-        name: "altered_bundle",
-        bundle: Some(altered),
-        proof: valid.to_bytes(),
-        error: "the bundle's params",
-    });
+    altered[n / 2] ^= 1;
+    let bundle_case = |name, bundle, error| TamperCase { name, bundle: Some(bundle), proof: valid.to_bytes(), error };
+    cases.push(bundle_case("altered_bundle", altered, "the bundle's params"));
+    cases.extend(key_cases(bundle).into_iter().map(|(name, b, error)| bundle_case(name, b, error)));
+    cases
+}
+
+/// Bundles whose verifying-key data is altered: a commitment replaced by another valid point
+/// (the identity no longer matches), and a commitment that is not a point.
+fn key_cases(bundle: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    use group::GroupEncoding;
+    let Ok(decoded) = VerificationBundle::from_bytes(bundle) else {
+        return Vec::new();
+    };
+    let mut cases = Vec::new();
+    let first = decoded.key.fixed[0];
+    if let Some(&other) = decoded.key.permutation.iter().find(|&&p| p != first) {
+        let mut replaced = decoded.clone();
+        replaced.key.fixed[0] = other;
+        cases.push(("replaced_key_commitment", replaced.to_bytes(), "the bundle claims circuit"));
+    }
+    // The first fixed commitment's bytes, with the x coordinate changed until it is not a point.
+    let encoded = first.to_bytes();
+    if let Some(at) = bundle.windows(encoded.len()).position(|w| w == encoded.as_slice()) {
+        for byte in 0..=u8::MAX {
+            let mut candidate = encoded;
+            candidate[0] = byte;
+            if bool::from(EqAffine::from_bytes(&candidate).is_none()) {
+                let mut altered = bundle.to_vec();
+                altered[at..at + encoded.len()].copy_from_slice(&candidate);
+                cases.push(("key_commitment_not_a_point", altered, "the bundle's verifying key"));
+                break;
+            }
+        }
+    }
     cases
 }
 

@@ -7,19 +7,22 @@
 //!   caller's RNG) and refuses unless their proofs are equal byte for byte; its CPU engine also
 //!   checks the witness against the constraint data first.
 //!
-//! Whatever the engine, [`crate::Prover`] verifies every proof with the stock verifier before
-//! returning it, so soundness never depends on engine code.
+//! Whatever the engine, [`crate::Prover`] verifies every proof before returning it, with
+//! zkinfer's own verifier from the engine's verifying-key commitments (the verifier tests
+//! require its verdicts to equal halo2's), and what a proof is accepted against is the circuit
+//! identity, which `zkinfer export-verifier` checks against halo2's keygen.
 
 use std::sync::Arc;
 
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
-use halo2_proofs::plonk::{ProvingKey, VerifyingKey, create_proof, keygen_pk};
+use halo2_proofs::plonk::{ProvingKey, create_proof, keygen_pk, keygen_vk};
 use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use zkinfer_circuits::{CircuitSpec, ModelCircuit, Witness, instance_values, with_layout};
 use zkinfer_engine::backend::{Backend, CheckingBackend, CpuBackend};
+use zkinfer_engine::keygen::KeyCommitments;
 
 use crate::ProveError;
 
@@ -68,28 +71,39 @@ pub trait ProvingEngine: std::fmt::Debug + Send + Sync {
     -> Result<Vec<u8>, ProveError>;
 }
 
-/// Builds the engine of `kind` for `spec`'s circuit (`vk`: its stock verifying key). `gpu`:
-/// a GPU backend for the engine's primitives. With [`EngineKind::Check`] every primitive then
-/// runs on the CPU and the GPU and must agree (`CheckingBackend`), and the proof must equal the
-/// stock prover's.
+/// Builds the engine of `kind` for `spec`'s circuit and returns it with the verifying key's
+/// commitments (from zkinfer's keygen). `gpu`: a GPU backend for the engine's primitives. With
+/// [`EngineKind::Check`] every primitive then runs on the CPU and the GPU and must agree
+/// (`CheckingBackend`), and the proof must equal the stock prover's. The stock and checking
+/// engines also require zkinfer's keygen to give halo2's verifying key.
 pub fn build(
     kind: EngineKind,
     params: &Params<EqAffine>,
     spec: &Arc<CircuitSpec>,
-    vk: &VerifyingKey<EqAffine>,
     gpu: Option<Arc<dyn Backend>>,
-) -> Result<Box<dyn ProvingEngine>, ProveError> {
+) -> Result<(Box<dyn ProvingEngine>, KeyCommitments), ProveError> {
     Ok(match kind {
-        EngineKind::Stock => Box::new(StockEngine::new(params, spec, vk)?),
-        EngineKind::Cpu => Box::new(CpuEngine::new(params, spec, vk)?.on(gpu)),
+        EngineKind::Stock => {
+            let (keys, commitments) =
+                zkinfer_engine::keygen::keygen(params, spec).map_err(|e| ProveError::Keygen(e.to_string()))?;
+            let stock = StockEngine::new(params, spec)?;
+            stock.require_pinned_text(&keys.pinned_text(&commitments))?;
+            (Box::new(stock), commitments)
+        }
+        EngineKind::Cpu => {
+            let cpu = CpuEngine::new(params, spec)?.on(gpu);
+            let commitments = cpu.pk.commitments.clone();
+            (Box::new(cpu), commitments)
+        }
         EngineKind::Check => {
             let checked: Option<Arc<dyn Backend>> = gpu.map(|gpu| {
                 Arc::new(CheckingBackend { trusted: CpuBackend, candidate: SharedBackend(gpu) }) as Arc<dyn Backend>
             });
-            Box::new(CheckingEngine {
-                reference: Box::new(StockEngine::new(params, spec, vk)?),
-                candidate: Box::new(CpuEngine { check_witness: true, ..CpuEngine::new(params, spec, vk)?.on(checked) }),
-            })
+            let cpu = CpuEngine { check_witness: true, ..CpuEngine::new(params, spec)?.on(checked) };
+            let stock = StockEngine::new(params, spec)?;
+            stock.require_pinned_text(&cpu.pk.keys.pinned_text(&cpu.pk.commitments))?;
+            let commitments = cpu.pk.commitments.clone();
+            (Box::new(CheckingEngine { reference: Box::new(stock), candidate: Box::new(cpu) }), commitments)
         }
     })
 }
@@ -124,16 +138,22 @@ pub struct StockEngine {
 }
 
 impl StockEngine {
-    /// Runs `keygen_pk`.
-    pub fn new(
-        params: &Params<EqAffine>,
-        spec: &Arc<CircuitSpec>,
-        vk: &VerifyingKey<EqAffine>,
-    ) -> Result<Self, ProveError> {
+    /// Runs halo2's `keygen_vk` and `keygen_pk`.
+    pub fn new(params: &Params<EqAffine>, spec: &Arc<CircuitSpec>) -> Result<Self, ProveError> {
         let circuit = ModelCircuit::new(spec.clone(), None);
-        let pk = with_layout(spec.layout, || keygen_pk(params, vk.clone(), &circuit))
-            .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
+        let keygen = |e: halo2_proofs::plonk::Error| ProveError::Keygen(format!("{e:?}"));
+        let vk = with_layout(spec.layout, || keygen_vk(params, &circuit)).map_err(keygen)?;
+        let pk = with_layout(spec.layout, || keygen_pk(params, vk, &circuit)).map_err(keygen)?;
         Ok(Self { params: params.clone(), pk })
+    }
+
+    /// Refuses unless halo2's verifying key has this pinned text (zkinfer's keygen must give
+    /// the same key).
+    pub fn require_pinned_text(&self, text: &str) -> Result<(), ProveError> {
+        if format!("{:?}", self.pk.get_vk().pinned()) != text {
+            return Err(ProveError::Keygen("zkinfer's keygen and halo2's keygen give different verifying keys".into()));
+        }
+        Ok(())
     }
 }
 
@@ -168,12 +188,10 @@ pub struct CpuEngine {
 }
 
 impl CpuEngine {
-    /// The engine's keygen, taking the verifying key's commitments from `vk` (the prover has
-    /// it for the self-check anyway) instead of computing them again.
-    pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec, vk: &VerifyingKey<EqAffine>) -> Result<Self, ProveError> {
-        let pinned = format!("{:?}", vk.pinned());
-        let pk = zkinfer_engine::prover::ProvingKey::with_pinned_text(params, spec, &pinned)
-            .map_err(|e| ProveError::Keygen(e.to_string()))?;
+    /// The engine's keygen (keys and the verifying key's commitments).
+    pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, ProveError> {
+        let pk =
+            zkinfer_engine::prover::ProvingKey::new(params, spec).map_err(|e| ProveError::Keygen(e.to_string()))?;
         Ok(Self { pk, check_witness: false })
     }
 

@@ -27,14 +27,14 @@ pub mod params;
 use std::sync::Arc;
 
 use halo2_proofs::pasta::EqAffine;
-use halo2_proofs::plonk::keygen_vk;
 use halo2_proofs::poly::commitment::Params;
 use ndarray::ArrayD;
-use zkinfer_circuits::{CompileError, ModelCircuit, compile, plan, with_layout};
+use zkinfer_circuits::constraints::key::KeyCommitments;
+use zkinfer_circuits::{CompileError, compile, plan};
 use zkinfer_models::interpret::Trace;
 use zkinfer_models::quantize::{MIN_TABLE_ROWS, QuantSettings, quantize};
 use zkinfer_models::{InterpretError, QuantizedModel};
-use zkinfer_verifier::{CompiledModel, Digest, ProofEnvelope, Verified, Verifier, VerifyError, circuit_identity};
+use zkinfer_verifier::{CompiledModel, Digest, ProofEnvelope, Verified, Verifier, VerifyError};
 
 /// Proving failed.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +135,8 @@ pub struct Prover {
     engine: Box<dyn engine::ProvingEngine>,
     identity: Digest,
     verifier: Verifier,
+    /// The verifying key's commitments (what a bundle carries).
+    commitments: KeyCommitments,
 }
 
 /// A proof and what it proves.
@@ -154,8 +156,9 @@ impl Prover {
         Self::with_engine(compiled, params, params_hash, engine::EngineKind::default())
     }
 
-    /// Runs keygen: the stock verifying key (for the circuit identity and the self-check of
-    /// every proof) and the proving key of the chosen engine.
+    /// Runs the chosen engine's keygen; the verifying key's commitments give the circuit
+    /// identity and the own verifier that checks every proof (no halo2 keygen with the default
+    /// engine).
     pub fn with_engine(
         compiled: CompiledModel,
         params: Params<EqAffine>,
@@ -175,13 +178,10 @@ impl Prover {
     ) -> Result<Self, ProveError> {
         let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
         let spec = Arc::new(spec);
-        let circuit = ModelCircuit::new(spec.clone(), None);
-        let vk = with_layout(compiled.layout, || keygen_vk(&params, &circuit))
-            .map_err(|e| ProveError::Keygen(format!("{e:?}")))?;
-        let engine = engine::build(kind, &params, &spec, &vk, device.backend.clone())?;
-        let identity = circuit_identity(&vk);
-        let verifier = Verifier::with_key(compiled.clone(), params, params_hash, vk);
-        Ok(Self { compiled, params_hash, engine, identity, verifier })
+        let (engine, commitments) = engine::build(kind, &params, &spec, device.backend.clone())?;
+        let verifier = Verifier::with_commitments(compiled.clone(), params, params_hash, commitments.clone())?;
+        let identity = verifier.identity();
+        Ok(Self { compiled, params_hash, engine, identity, verifier, commitments })
     }
 
     /// The engine that proves.
@@ -192,6 +192,11 @@ impl Prover {
     /// The circuit identity.
     pub fn identity(&self) -> Digest {
         self.identity
+    }
+
+    /// The verifying key's commitments, for a verification bundle.
+    pub fn key_commitments(&self) -> &KeyCommitments {
+        &self.commitments
     }
 
     /// The compiled model.
@@ -219,4 +224,13 @@ impl Prover {
         let verified = self.verifier.verify(&envelope)?;
         Ok(Proof { envelope, verified, trace })
     }
+}
+
+/// The verifying key's commitments of a compiled model's circuit, from zkinfer's keygen (what
+/// a verification bundle carries; [`Verifier::with_commitments`] verifies with them).
+pub fn key_commitments(compiled: &CompiledModel, params: &Params<EqAffine>) -> Result<KeyCommitments, ProveError> {
+    let spec = compiled.spec()?;
+    let (_, commitments) =
+        zkinfer_engine::keygen::keygen(params, &spec).map_err(|e| ProveError::Keygen(e.to_string()))?;
+    Ok(commitments)
 }

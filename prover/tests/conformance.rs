@@ -49,7 +49,14 @@ fn the_bundle_verifies_the_digits_mlp_and_rejects_every_tamper_case() {
     let compiled = prover.compiled().clone();
     let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
     let params = ParamsCache::new(root().join("target/zkinfer-params")).load_or_generate(compiled.k).expect("params");
-    let bundle = VerificationBundle::new(compiled, params.params, params.hash, prover.identity(), &[labels]);
+    let bundle = VerificationBundle::new(
+        compiled,
+        params.params,
+        params.hash,
+        prover.key_commitments().clone(),
+        prover.identity(),
+        &[labels],
+    );
     let bundle_bytes = bundle.to_bytes();
 
     // Valid: the same outputs as the prover's self-check, with the predicted label.
@@ -108,7 +115,8 @@ fn a_bundle_whose_identity_does_not_match_its_contents_is_refused() {
     let params = ParamsCache::new(root().join("target/zkinfer-params")).load_or_generate(compiled.k).expect("params");
     let mut identity = prover.identity();
     identity[0] ^= 1;
-    let bundle = VerificationBundle::new(compiled, params.params, params.hash, identity, &[]);
+    let bundle =
+        VerificationBundle::new(compiled, params.params, params.hash, prover.key_commitments().clone(), identity, &[]);
     let e = Verifier::from_bundle_bytes(&bundle.to_bytes()).expect_err("wrong identity");
     assert!(matches!(e, BundleError::Identity { .. }), "{e:?}");
     // Labels that do not match the output's classes are refused when decoding.

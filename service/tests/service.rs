@@ -47,7 +47,14 @@ fn fixture() -> &'static Fixture {
         let proofs = (0..3)
             .map(|i| prover.prove(&cal[i], &mut StdRng::seed_from_u64(i as u64)).unwrap().envelope.to_bytes())
             .collect();
-        let bundle = VerificationBundle::new(compiled, params.params, params.hash, prover.identity(), &[]);
+        let bundle = VerificationBundle::new(
+            compiled,
+            params.params,
+            params.hash,
+            prover.key_commitments().clone(),
+            prover.identity(),
+            &[],
+        );
         Fixture { bundle: bundle.to_bytes(), identity: hex(&prover.identity()), proofs }
     })
 }

@@ -2,22 +2,28 @@
 //! prover needs.
 //!
 //! It holds the compiled model (the circuit description: quantized model, layout, `k`), the
-//! params for that `k` (halo2_proofs 0.4.1 cannot serialize a verifying key, so the verifier
-//! rebuilds it; generating params is far too slow for a verifier, so they travel here, with
-//! their content hash), the circuit identity the bundle was made for, and a description of the
-//! outputs (name, shape, scale, optional class labels). Each part is a nested zkinfer artifact
-//! or plain data, and decoding checks every one of them: sizes, versions, hashes, that the
-//! params are for the model's `k`, and that the output description matches the model.
-//! [`crate::Verifier::from_bundle`] then rebuilds the verifying key and refuses a bundle whose
-//! circuit identity differs from the key's.
+//! params for that `k` (generating params is far too slow for a verifier, so they travel here,
+//! with their content hash), the verifying key's commitments (fixed columns and permutation:
+//! what keygen computes; the rest of the key follows from the layout), the circuit identity the
+//! bundle was made for, and a description of the outputs (name, shape, scale, optional class
+//! labels). Each part is a nested zkinfer artifact or plain data, and decoding checks every one
+//! of them: sizes, versions, hashes, that the params are for the model's `k`, that every
+//! commitment is a curve point, and that the output description matches the model.
+//! [`crate::Verifier::from_bundle`] then rebuilds the key from its commitments (no keygen) and
+//! refuses a bundle whose circuit identity differs from the one the key and model give.
 //!
-//! Trust: the identity ties a bundle to one circuit *and* one set of params (the fixed-column
-//! commitments depend on both). An integrator who pins the identity it expects (for example the
-//! one `zkinfer setup` printed on a trusted machine, or the one a contract records) is
-//! therefore protected from a bundle with substituted params or weights. Params are also
-//! checked on their own: only the standard params of each `k` load
-//! ([`crate::params::KNOWN_PARAMS_HASHES`]).
+//! Trust: the identity hashes the whole verifying key (constraint system, every commitment,
+//! which depend on the weights and on the params) and the model's public interface, so an
+//! integrator who pins the identity it expects (for example the one `zkinfer setup` printed on
+//! a trusted machine, or the one a contract records) is protected from a bundle with
+//! substituted params, weights or key data. The own verifier does not re-derive the
+//! commitments from the bundle's weights: that is what `zkinfer export-verifier` checked when
+//! it wrote the bundle, and what [`crate::VerifierChoice::Stock`] checks again (halo2's keygen,
+//! seconds instead of milliseconds). Params are also checked on their own: only the standard
+//! params of each `k` load ([`crate::params::KNOWN_PARAMS_HASHES`]). Class labels are display
+//! data, outside the identity.
 
+use group::GroupEncoding;
 use halo2_proofs::pasta::EqAffine;
 use halo2_proofs::poly::commitment::Params;
 use serde::{Deserialize, Serialize};
@@ -25,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifacts::{CompiledModel, Digest, MAX_MODEL_BYTES, ModelError, hex};
 use crate::format::{ArtifactKind, FormatError, HEADER_LEN, decode, encode};
 use crate::params::{ParamsError, halo2_params_len, params_from_bytes, params_to_bytes};
+use crate::plonk::KeyCommitments;
 use crate::verify::VerifyError;
 
 /// Largest bundle: the largest compiled model, params for the largest `k`, and room for labels.
@@ -49,13 +56,48 @@ pub struct OutputDescription {
     pub labels: Vec<String>,
 }
 
+/// A compressed curve point.
+type PointBytes = [u8; 32];
+
+/// The verifying key's commitments as stored: compressed points.
+#[derive(Serialize, Deserialize)]
+struct KeyBody {
+    fixed: Vec<PointBytes>,
+    permutation: Vec<PointBytes>,
+}
+
 /// The bundle's body as stored: nested artifacts for the model and params.
 #[derive(Serialize, Deserialize)]
 struct BundleBody {
     model: Vec<u8>,
     params: Vec<u8>,
+    key: KeyBody,
     circuit_identity: Digest,
     outputs: Vec<OutputDescription>,
+}
+
+impl KeyBody {
+    fn new(key: &KeyCommitments) -> Self {
+        let bytes = |points: &[EqAffine]| points.iter().map(|p| p.to_bytes()).collect();
+        Self { fixed: bytes(&key.fixed), permutation: bytes(&key.permutation) }
+    }
+
+    fn decode(&self) -> Result<KeyCommitments, BundleError> {
+        let points = |what: &str, bytes: &[PointBytes]| -> Result<Vec<EqAffine>, BundleError> {
+            bytes
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    Option::from(EqAffine::from_bytes(b))
+                        .ok_or_else(|| BundleError::KeyPoint(format!("{what} commitment {i} is not a curve point")))
+                })
+                .collect()
+        };
+        Ok(KeyCommitments {
+            fixed: points("fixed", &self.fixed)?,
+            permutation: points("permutation", &self.permutation)?,
+        })
+    }
 }
 
 /// A decoded, checked verification bundle.
@@ -67,6 +109,8 @@ pub struct VerificationBundle {
     pub params: Params<EqAffine>,
     /// Their content hash.
     pub params_hash: Digest,
+    /// The verifying key's commitments (the rest of the key follows from the model's layout).
+    pub key: KeyCommitments,
     /// The circuit identity the bundle was made for.
     pub circuit_identity: Digest,
     /// The model's outputs, in order.
@@ -107,6 +151,20 @@ pub enum BundleError {
     /// The verifying key cannot be rebuilt.
     #[error("the bundle's model cannot be verified: {0}")]
     Verifier(#[from] VerifyError),
+    /// A verifying-key commitment does not decode.
+    #[error("the bundle's verifying key: {0}")]
+    KeyPoint(String),
+    /// The bundle's key data is not what keygen gives for its model (checked by the stock
+    /// verifier).
+    #[error(
+        "the bundle's verifying key (circuit {bundle}) differs from the key keygen rebuilds from its model (circuit {keygen})"
+    )]
+    KeyData {
+        /// Identity with the bundle's key.
+        bundle: String,
+        /// Identity with keygen's key.
+        keygen: String,
+    },
 }
 
 /// The output description of a compiled model, with `labels[i]` for output `i` (missing or
@@ -135,11 +193,12 @@ impl VerificationBundle {
         compiled: CompiledModel,
         params: Params<EqAffine>,
         params_hash: Digest,
+        key: KeyCommitments,
         circuit_identity: Digest,
         labels: &[Vec<String>],
     ) -> Self {
         let outputs = describe_outputs(&compiled, labels);
-        Self { compiled, params, params_hash, circuit_identity, outputs }
+        Self { compiled, params, params_hash, key, circuit_identity, outputs }
     }
 
     /// Serializes with the artifact header.
@@ -147,6 +206,7 @@ impl VerificationBundle {
         let body = BundleBody {
             model: self.compiled.to_bytes(),
             params: params_to_bytes(&self.params),
+            key: KeyBody::new(&self.key),
             circuit_identity: self.circuit_identity,
             outputs: self.outputs.clone(),
         };
@@ -163,7 +223,8 @@ impl VerificationBundle {
             return Err(BundleError::K { model: compiled.k, params: params.k() });
         }
         check_outputs(&compiled, &body.outputs)?;
-        Ok(Self { compiled, params, params_hash, circuit_identity: body.circuit_identity, outputs: body.outputs })
+        let key = body.key.decode()?;
+        Ok(Self { compiled, params, params_hash, key, circuit_identity: body.circuit_identity, outputs: body.outputs })
     }
 
     /// The identity as hex.

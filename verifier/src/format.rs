@@ -30,7 +30,7 @@ impl ArtifactKind {
     pub const fn format_version(self) -> u16 {
         match self {
             Self::CompiledModel => 3,
-            Self::Bundle => 2,
+            Self::Bundle => 3,
             Self::Proof | Self::Params => 1,
         }
     }

@@ -41,12 +41,13 @@ pub mod artifacts;
 pub mod bundle;
 pub mod format;
 pub mod params;
+pub mod plonk;
 mod verify;
 
 pub use artifacts::{CompiledModel, Digest, ModelError, ProofEnvelope, hex};
 pub use bundle::{BundleError, OutputDescription, VerificationBundle};
 pub use format::FormatError;
 pub use verify::{
-    Prediction, Verified, VerifiedTensor, Verifier, VerifyError, circuit_identity, predicted_class, verify,
-    verifying_key,
+    Prediction, Verified, VerifiedTensor, Verifier, VerifierChoice, VerifyError, circuit_identity, predicted_class,
+    public_interface, verify, verifying_key,
 };

@@ -1,6 +1,12 @@
-//! Verification: rebuild the verifying key from the compiled model, check the envelope against
-//! the model and params, then run halo2's `verify_proof` and require that it read the proof
-//! to its last byte.
+//! Verification: a verifying key (from a bundle's key data, or rebuilt from the compiled model),
+//! the envelope checked against the model and params, then the proof checked by zkinfer's own
+//! verifier ([`crate::plonk`]) or halo2's stock `verify_proof` ([`VerifierChoice`]), which must
+//! read the proof to its last byte.
+//!
+//! The circuit identity hashes halo2's pinned verifying key (domain, constraint system, every
+//! fixed and permutation commitment) together with the model's public interface (the input's and
+//! outputs' names, shapes, scales and ranges): everything a verifier relies on to accept a proof
+//! and to read its public values. Class labels are display data and not part of it.
 
 use std::io::Cursor;
 
@@ -16,6 +22,7 @@ use zkinfer_models::numeric::dequantize;
 use crate::artifacts::{CompiledModel, Digest, ProofEnvelope, digest, hex};
 use crate::bundle::{BundleError, VerificationBundle};
 use crate::format::FormatError;
+use crate::plonk::{KeyCommitments, KeyError, PreparedKey, ProofError};
 
 /// Domain separation of the circuit identity.
 const PERSONAL: &[u8; 16] = b"zkinfer-circuit\0";
@@ -27,6 +34,9 @@ pub enum VerifyError {
     /// The compiled model cannot be turned into a circuit.
     #[error("the compiled model cannot be rebuilt into a circuit: {0}")]
     Model(String),
+    /// The verifying key's data does not fit the model's circuit.
+    #[error("the verifying key does not fit the model: {0}")]
+    Key(#[from] KeyError),
     /// The proof is for a circuit of another size.
     #[error("the proof is for k = {found}, the model's circuit has k = {expected}")]
     K {
@@ -160,25 +170,96 @@ pub fn predicted_class(t: &VerifiedTensor) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
-/// A verifier for one model and params; keeps the rebuilt verifying key for repeated use.
+/// Which verifier checks proofs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VerifierChoice {
+    /// zkinfer's own verifier ([`crate::plonk`]) from the key's commitments: no keygen.
+    #[default]
+    Own,
+    /// halo2's `keygen_vk` from the compiled model and its `verify_proof`. From a bundle it also
+    /// checks that the bundle's key data is the key keygen gives for the bundle's model.
+    Stock,
+}
+
+impl VerifierChoice {
+    /// Every choice, for help texts.
+    pub const ALL: [VerifierChoice; 2] = [VerifierChoice::Own, VerifierChoice::Stock];
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            VerifierChoice::Own => "own",
+            VerifierChoice::Stock => "stock",
+        }
+    }
+}
+
+impl std::str::FromStr for VerifierChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| format!("unknown verifier '{s}' (expected own or stock)"))
+    }
+}
+
+/// The key a verifier checks proofs with.
+#[derive(Debug)]
+enum Key {
+    /// Commitments, checked by zkinfer's own verifier.
+    Own(Box<PreparedKey>),
+    /// halo2's verifying key, checked by its `verify_proof`.
+    Stock(Box<VerifyingKey<EqAffine>>),
+}
+
+/// A verifier for one model and params; keeps its verifying key for repeated use.
 #[derive(Debug)]
 pub struct Verifier {
     compiled: CompiledModel,
     params: Params<EqAffine>,
     params_hash: Digest,
-    vk: VerifyingKey<EqAffine>,
+    key: Key,
     identity: Digest,
     /// Class labels per output (empty: none).
     labels: Vec<Vec<String>>,
 }
 
-/// The circuit identity of a verifying key: BLAKE2b-256 of its pinned description (gates,
-/// columns, fixed and permutation commitments), which halo2 also absorbs into the transcript.
-pub fn circuit_identity(vk: &VerifyingKey<EqAffine>) -> Digest {
-    digest(PERSONAL, format!("{:?}", vk.pinned()).as_bytes())
+/// The circuit identity: BLAKE2b-256 of halo2's pinned verifying-key text (domain, constraint
+/// system, fixed and permutation commitments; halo2 absorbs a hash of the same text into every
+/// transcript) and of the model's public interface ([`public_interface`]).
+pub fn circuit_identity(pinned_text: &str, compiled: &CompiledModel) -> Digest {
+    let interface = public_interface(compiled);
+    let mut bytes = Vec::with_capacity(pinned_text.len() + interface.len() + 16);
+    bytes.extend_from_slice(&(pinned_text.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(pinned_text.as_bytes());
+    bytes.extend_from_slice(&(interface.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&interface);
+    digest(PERSONAL, &bytes)
 }
 
-/// Rebuilds the verifying key of a compiled model.
+/// What a verifier reads the public values with, canonically encoded: for the input and each
+/// output in order, its name, shape, scale and range.
+pub fn public_interface(compiled: &CompiledModel) -> Vec<u8> {
+    let m = &compiled.model;
+    let mut out = Vec::new();
+    for id in std::iter::once(m.input).chain(m.outputs.iter().copied()) {
+        let t = m.tensor(id);
+        out.extend_from_slice(&(t.name.len() as u64).to_le_bytes());
+        out.extend_from_slice(t.name.as_bytes());
+        out.extend_from_slice(&(t.shape.len() as u64).to_le_bytes());
+        for &d in &t.shape {
+            out.extend_from_slice(&(d as u64).to_le_bytes());
+        }
+        out.extend_from_slice(&t.scale.to_le_bytes());
+        let (min, max) = t.range();
+        out.extend_from_slice(&min.to_le_bytes());
+        out.extend_from_slice(&max.to_le_bytes());
+    }
+    out
+}
+
+/// Rebuilds the verifying key of a compiled model with halo2's `keygen_vk`.
 pub fn verifying_key(
     compiled: &CompiledModel,
     params: &Params<EqAffine>,
@@ -192,24 +273,71 @@ pub fn verifying_key(
 }
 
 impl Verifier {
-    /// Rebuilds the verifying key (the expensive step, done once).
+    /// Rebuilds the verifying key with halo2's keygen (the expensive step, done once); proofs
+    /// are checked by halo2's verifier.
     pub fn new(compiled: CompiledModel, params: Params<EqAffine>, params_hash: Digest) -> Result<Self, VerifyError> {
         let vk = verifying_key(&compiled, &params)?;
-        let identity = circuit_identity(&vk);
-        Ok(Self { compiled, params, params_hash, vk, identity, labels: Vec::new() })
+        Ok(Self::with_key(compiled, params, params_hash, vk))
     }
 
-    /// Rebuilds the verifying key from a bundle and checks that it has the identity the bundle
-    /// claims. The verifier then takes the bundle's class labels.
+    /// A verifier from the verifying key's commitments (from a bundle, or from the prover's own
+    /// keygen): no keygen; proofs are checked by zkinfer's own verifier.
+    pub fn with_commitments(
+        compiled: CompiledModel,
+        params: Params<EqAffine>,
+        params_hash: Digest,
+        commitments: KeyCommitments,
+    ) -> Result<Self, VerifyError> {
+        if params.k() != compiled.k {
+            return Err(VerifyError::K { expected: params.k(), found: compiled.k });
+        }
+        let key = PreparedKey::new(compiled.layout, compiled.k, commitments)?;
+        let identity = circuit_identity(key.pinned_text(), &compiled);
+        Ok(Self { compiled, params, params_hash, key: Key::Own(Box::new(key)), identity, labels: Vec::new() })
+    }
+
+    /// A verifier with a halo2 verifying key the caller already has (e.g. from keygen in a
+    /// prover). The key must be the one [`verifying_key`] builds for `compiled` and `params`.
+    pub fn with_key(
+        compiled: CompiledModel,
+        params: Params<EqAffine>,
+        params_hash: Digest,
+        vk: VerifyingKey<EqAffine>,
+    ) -> Self {
+        let identity = circuit_identity(&format!("{:?}", vk.pinned()), &compiled);
+        Self { compiled, params, params_hash, key: Key::Stock(Box::new(vk)), identity, labels: Vec::new() }
+    }
+
+    /// A verifier from a bundle's verifying key with zkinfer's own verifier (no keygen), after
+    /// checking that the key and model give the identity the bundle claims. The verifier then
+    /// takes the bundle's class labels.
     pub fn from_bundle(bundle: VerificationBundle) -> Result<Self, BundleError> {
-        let mut verifier = Self::new(bundle.compiled, bundle.params, bundle.params_hash)?;
+        Self::from_bundle_with(bundle, VerifierChoice::Own)
+    }
+
+    /// [`Verifier::from_bundle`] with the chosen verifier. [`VerifierChoice::Stock`] rebuilds
+    /// the key from the bundle's model with halo2's keygen and refuses a bundle whose key data
+    /// differs from it.
+    pub fn from_bundle_with(bundle: VerificationBundle, choice: VerifierChoice) -> Result<Self, BundleError> {
+        let labels = bundle.outputs.into_iter().map(|o| o.labels).collect();
+        let own = Self::with_commitments(bundle.compiled, bundle.params, bundle.params_hash, bundle.key)?;
+        let mut verifier = match choice {
+            VerifierChoice::Own => own,
+            VerifierChoice::Stock => {
+                let stock = Self::new(own.compiled.clone(), own.params.clone(), own.params_hash)?;
+                if stock.identity != own.identity {
+                    return Err(BundleError::KeyData { bundle: hex(&own.identity), keygen: hex(&stock.identity) });
+                }
+                stock
+            }
+        };
         if verifier.identity != bundle.circuit_identity {
             return Err(BundleError::Identity {
                 claimed: hex(&bundle.circuit_identity),
                 actual: hex(&verifier.identity),
             });
         }
-        verifier.labels = bundle.outputs.into_iter().map(|o| o.labels).collect();
+        verifier.labels = labels;
         Ok(verifier)
     }
 
@@ -228,16 +356,12 @@ impl Verifier {
         &self.compiled
     }
 
-    /// A verifier with a verifying key the caller already has (e.g. from keygen in a prover).
-    /// The key must be the one [`verifying_key`] builds for `compiled` and `params`.
-    pub fn with_key(
-        compiled: CompiledModel,
-        params: Params<EqAffine>,
-        params_hash: Digest,
-        vk: VerifyingKey<EqAffine>,
-    ) -> Self {
-        let identity = circuit_identity(&vk);
-        Self { compiled, params, params_hash, vk, identity, labels: Vec::new() }
+    /// Which verifier checks the proofs.
+    pub fn choice(&self) -> VerifierChoice {
+        match self.key {
+            Key::Own(_) => VerifierChoice::Own,
+            Key::Stock(_) => VerifierChoice::Stock,
+        }
     }
 
     /// This model's circuit identity.
@@ -281,16 +405,26 @@ impl Verifier {
             return Err(VerifyError::ProofLength { declared: env.proof_len, found: env.proof.len() });
         }
         let instance: Vec<Fp> = instance_values(&env.public_values);
-        let mut reader = Cursor::new(env.proof.as_slice());
-        {
-            let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&mut reader);
-            let strategy = SingleVerifier::new(&self.params);
-            verify_proof(&self.params, &self.vk, strategy, &[&[&instance]], &mut transcript)
-                .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
-        }
-        let read = reader.position() as usize;
-        if read != env.proof.len() {
-            return Err(VerifyError::TrailingBytes(env.proof.len() - read));
+        match &self.key {
+            Key::Own(key) => {
+                crate::plonk::verify_proof(key, &self.params, &instance, &env.proof).map_err(|e| match e {
+                    ProofError::TrailingBytes(n) => VerifyError::TrailingBytes(n),
+                    e => VerifyError::InvalidProof(e.to_string()),
+                })?
+            }
+            Key::Stock(vk) => {
+                let mut reader = Cursor::new(env.proof.as_slice());
+                {
+                    let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&mut reader);
+                    let strategy = SingleVerifier::new(&self.params);
+                    verify_proof(&self.params, vk, strategy, &[&[&instance]], &mut transcript)
+                        .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
+                }
+                let read = reader.position() as usize;
+                if read != env.proof.len() {
+                    return Err(VerifyError::TrailingBytes(env.proof.len() - read));
+                }
+            }
         }
         let mut index = 0;
         let mut verified: Vec<VerifiedTensor> = tensors

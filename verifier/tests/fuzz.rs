@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use zkinfer_verifier::params::{params_from_bytes, params_to_bytes};
-use zkinfer_verifier::{CompiledModel, ProofEnvelope, VerificationBundle, Verifier};
+use zkinfer_verifier::{CompiledModel, ProofEnvelope, VerificationBundle, Verifier, VerifierChoice};
 
 /// Peak memory the whole fuzzing process may reach (every decoder has a size limit far below).
 const MAX_PEAK_RSS_KIB: u64 = 2 << 20;
@@ -163,16 +163,23 @@ fn fuzz_params_decoding() {
 #[test]
 fn fuzz_proof_envelopes_and_verification() {
     // Mutated proof files, decoded and verified against the real bundle with a kept key: every
-    // one must give a typed error; a mutation that verifies must not change the statement.
+    // one must give a typed error; a mutation that verifies must not change the statement; and
+    // zkinfer's own verifier and halo2's stock verifier must give the same verdict.
     let (bundle, proof, _) = corpus();
     let verifier = Verifier::from_bundle_bytes(&bundle).unwrap();
+    let stock =
+        Verifier::from_bundle_with(VerificationBundle::from_bytes(&bundle).unwrap(), VerifierChoice::Stock).unwrap();
     let honest = verifier.verify_bytes(&proof).expect("the committed proof verifies");
-    let (tried, accepted) = fuzz("proof", 4, &[proof], |b| match verifier.verify_bytes(b) {
-        Ok(v) => {
-            assert_eq!(v, honest, "a mutated proof verified to another statement");
-            true
+    let (tried, accepted) = fuzz("proof", 4, &[proof], |b| {
+        let verdict = verifier.verify_bytes(b);
+        assert_eq!(verdict.is_ok(), stock.verify_bytes(b).is_ok(), "the own and stock verifiers disagree: {verdict:?}");
+        match verdict {
+            Ok(v) => {
+                assert_eq!(v, honest, "a mutated proof verified to another statement");
+                true
+            }
+            Err(_) => false,
         }
-        Err(_) => false,
     });
     assert!(tried > 1 && accepted >= 1);
     // Envelope decoding alone is fast: many more inputs.

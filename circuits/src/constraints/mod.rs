@@ -16,6 +16,7 @@
 
 pub mod check;
 mod expr;
+pub mod key;
 
 pub use expr::{Column, Expr, Query};
 

@@ -28,7 +28,7 @@ pub mod witness;
 
 use std::sync::Arc;
 
-use ff::{Field, FromUniformBytes};
+use ff::Field;
 use group::Curve;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::poly::commitment::Params;
@@ -39,7 +39,7 @@ use zkinfer_circuits::{CircuitSpec, Witness};
 use crate::EngineError;
 use crate::backend::{Backend, CpuBackend};
 use crate::domain::Transforms;
-use crate::keygen::{Keys, assemble};
+use crate::keygen::{KeyCommitments, Keys, assemble};
 use crate::params::ParamsData;
 
 pub use witness::{CommittedWitness, commit_witness};
@@ -53,6 +53,8 @@ pub type ProofTranscript = Blake2bWrite<Vec<u8>, EqAffine, Challenge255<EqAffine
 pub struct ProvingKey {
     /// The keys of the circuit.
     pub keys: Keys,
+    /// The verifying key's commitments (fixed columns, permutation).
+    pub commitments: KeyCommitments,
     /// The params' generators.
     pub params: ParamsData,
     /// The scalar halo2 absorbs first: a hash of the pinned verifying key.
@@ -85,26 +87,11 @@ pub struct Precomputed {
 }
 
 impl ProvingKey {
-    /// Keygen for `spec`'s circuit.
+    /// Keygen for `spec`'s circuit: the keys and the verifying key's commitments.
     pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, EngineError> {
         let keys = assemble(params, spec)?;
-        let text = keys.pinned_text(&keys.commit(params));
-        Self::with_keys(params, keys, &text)
-    }
-
-    /// Keygen for `spec`'s circuit whose verifying key (pinned text, from stock keygen or a
-    /// serialized key) the caller already has: no commitments are computed. A wrong text gives
-    /// proofs that do not verify.
-    pub fn with_pinned_text(
-        params: &Params<EqAffine>,
-        spec: &CircuitSpec,
-        pinned_text: &str,
-    ) -> Result<Self, EngineError> {
-        Self::with_keys(params, assemble(params, spec)?, pinned_text)
-    }
-
-    fn with_keys(params: &Params<EqAffine>, keys: Keys, pinned_text: &str) -> Result<Self, EngineError> {
-        let transcript_repr = transcript_repr(pinned_text);
+        let commitments = keys.commit(params);
+        let transcript_repr = transcript_repr(&keys.pinned_text(&commitments));
         let domain = &keys.domain;
         let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
         let transforms = Transforms::new(domain, params.k(), backend.as_ref());
@@ -130,7 +117,7 @@ impl ProvingKey {
             l_last: indicator(n - bf - 1..n - bf),
             l_blind: indicator(n - bf..n),
         };
-        Ok(Self { keys, params: ParamsData::new(params)?, transcript_repr, precomputed, backend })
+        Ok(Self { keys, commitments, params: ParamsData::new(params)?, transcript_repr, precomputed, backend })
     }
 
     /// The same key proving with `backend`'s primitives.
@@ -165,17 +152,7 @@ impl ProvingKey {
     }
 }
 
-/// halo2's transcript representation of a verifying key: BLAKE2b-512 (personal
-/// `Halo2-Verify-Key`) of the pinned text's length (u64, little endian) and the text, as a
-/// field element from 64 uniform bytes.
-pub fn transcript_repr(pinned_text: &str) -> Fp {
-    let mut state = blake2b_simd::Params::new().hash_length(64).personal(b"Halo2-Verify-Key").to_state();
-    state.update(&(pinned_text.len() as u64).to_le_bytes());
-    state.update(pinned_text.as_bytes());
-    let mut bytes = [0u8; 64];
-    bytes.copy_from_slice(state.finalize().as_bytes());
-    Fp::from_uniform_bytes(&bytes)
-}
+pub use zkinfer_circuits::constraints::key::transcript_repr;
 
 /// `f` over `items` on as many threads as the machine has, results in order.
 pub(crate) fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {

@@ -7,64 +7,12 @@ use halo2_proofs::arithmetic::eval_polynomial;
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::poly::Rotation;
 use halo2_proofs::transcript::TranscriptWrite;
-use zkinfer_circuits::constraints::{Column, ConstraintData, Part};
-use zkinfer_circuits::{CircuitSpec, Layout};
+use zkinfer_circuits::CircuitSpec;
+pub use zkinfer_circuits::constraints::key::QueryLists;
 
 use super::ipa::{Query, open};
 use super::{ProofTranscript, ProvingKey, ThroughQuotient, challenge};
 use crate::EngineError;
-use crate::keygen::table_column_index;
-
-/// The queries of a model circuit's constraint system in halo2's order: the equality-enabled
-/// columns first (in the order equality is enabled), then every gate's and lookup's queries in
-/// configuration order, each lookup's table columns after its inputs; duplicates dropped.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct QueryLists {
-    /// Advice queries: column, rotation.
-    pub advice: Vec<(usize, i32)>,
-    /// Fixed queries (all at the current row): column.
-    pub fixed: Vec<usize>,
-}
-
-impl QueryLists {
-    /// The lists for `layout`.
-    pub fn new(layout: Layout) -> Self {
-        let mut lists = Self::default();
-        lists.fixed.push(layout.fixed_columns()); // the constants column
-        for l in 0..layout.copy_lanes() {
-            lists.add_advice(layout.lane(l), 0);
-        }
-        lists.add_advice(layout.out(), 0);
-        for part in ConstraintData::new(layout).parts {
-            let (queries, tables) = match &part {
-                Part::Gate(g) => (&g.queries, Vec::new()),
-                Part::Lookup(l) => (&l.queries, l.inputs.iter().map(|&(_, t)| table_column_index(layout, t)).collect()),
-            };
-            for q in queries {
-                match q.column {
-                    Column::Advice(c) => lists.add_advice(c, q.rotation),
-                    Column::Fixed(c) => lists.add_fixed(c),
-                }
-            }
-            for t in tables {
-                lists.add_fixed(t);
-            }
-        }
-        lists
-    }
-
-    fn add_advice(&mut self, column: usize, rotation: i32) {
-        if !self.advice.contains(&(column, rotation)) {
-            self.advice.push((column, rotation));
-        }
-    }
-
-    fn add_fixed(&mut self, column: usize) {
-        if !self.fixed.contains(&column) {
-            self.fixed.push(column);
-        }
-    }
-}
 
 /// Writes the evaluations at `x` and the opening proof.
 #[allow(clippy::too_many_arguments)]

@@ -59,3 +59,15 @@ pub fn stock_proof(
 pub fn first_difference(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
+
+/// halo2's stock verdict on `proof` (the whole proof read, nothing left over).
+pub fn stock_verifies(params: &Params<EqAffine>, vk: &VerifyingKey<EqAffine>, instance: &[Fp], proof: &[u8]) -> bool {
+    use halo2_proofs::plonk::{SingleVerifier, verify_proof};
+    use halo2_proofs::transcript::Blake2bRead;
+    let mut reader = std::io::Cursor::new(proof);
+    let ok = {
+        let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&mut reader);
+        verify_proof(params, vk, SingleVerifier::new(params), &[&[instance]], &mut transcript).is_ok()
+    };
+    ok && reader.position() as usize == proof.len()
+}
