@@ -11,6 +11,7 @@ use clap::Args;
 use serde::Serialize;
 use zkinfer_prover::params::LoadedParams;
 use zkinfer_verifier::bundle::MAX_LABEL_BYTES;
+use zkinfer_verifier::params::VerifierParams;
 use zkinfer_verifier::{CompiledModel, VerificationBundle, Verifier, VerifierChoice, hex};
 
 use crate::artifacts::{ParamsArgs, params, read_compiled, write};
@@ -61,12 +62,12 @@ pub fn build_bundle(
     labels: &[Vec<String>],
 ) -> anyhow::Result<(VerificationBundle, Vec<u8>)> {
     let commitments = zkinfer_prover::key_commitments(&compiled, &loaded.params).context("keygen")?;
-    let identity =
-        Verifier::with_commitments(compiled.clone(), loaded.params.clone(), loaded.hash, commitments.clone())
-            .context("the model cannot be verified")?
-            .identity();
-    let bundle = VerificationBundle::new(compiled, loaded.params, loaded.hash, commitments, identity, labels);
-    let bytes = bundle.to_bytes();
+    let verifier_params = VerifierParams::from_params(&loaded.params, compiled.public_len())?;
+    let identity = Verifier::with_commitments(compiled.clone(), verifier_params, loaded.hash, commitments.clone())
+        .context("the model cannot be verified")?
+        .identity();
+    let bundle = VerificationBundle::new(compiled, &loaded.params, loaded.hash, commitments, identity, labels)?;
+    let bytes = bundle.to_bytes()?;
     Ok((bundle, bytes))
 }
 

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use zkinfer_verifier::format::{ArtifactKind, peek_kind};
+use zkinfer_verifier::params::VerifierParams;
 use zkinfer_verifier::{CompiledModel, VerificationBundle, Verified, Verifier, VerifierChoice};
 
 use crate::artifacts::{ParamsArgs, params, read_proof};
@@ -62,7 +63,8 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
                 VerifierChoice::Stock => Verifier::new(compiled, loaded.params, loaded.hash)?,
                 VerifierChoice::Own => {
                     let commitments = zkinfer_prover::key_commitments(&compiled, &loaded.params)?;
-                    Verifier::with_commitments(compiled, loaded.params, loaded.hash, commitments)?
+                    let params = VerifierParams::from_params(&loaded.params, compiled.public_len())?;
+                    Verifier::with_commitments(compiled, params, loaded.hash, commitments)?
                 }
             })
         });

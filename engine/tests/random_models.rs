@@ -15,6 +15,7 @@ use zkinfer_circuits::{compile, plan};
 use zkinfer_engine::prover::{ProvingKey, prove};
 use zkinfer_models::quantize::QuantSettings;
 use zkinfer_models::random::random_model_with;
+use zkinfer_verifier::params::VerifierParams;
 use zkinfer_verifier::plonk::{PreparedKey, verify_proof};
 
 proptest! {
@@ -49,12 +50,13 @@ proptest! {
         // verdict: the proof verifies, and with one byte changed it does not.
         let key = PreparedKey::new(spec.layout, p.k, commitments).unwrap();
         let instance = zkinfer_circuits::instance_values(&witness.instance);
-        prop_assert_eq!(verify_proof(&key, &params, &instance, &stock), Ok(()));
+        let verifier_params = VerifierParams::from_params(&params, instance.len()).unwrap();
+        prop_assert_eq!(verify_proof(&key, &verifier_params, &instance, &stock), Ok(()));
         prop_assert!(common::stock_verifies(&params, &vk, &instance, &stock));
         let mut tampered = stock.clone();
         let at = (seed as usize) % tampered.len();
         tampered[at] ^= 1 << (seed % 8);
-        prop_assert!(verify_proof(&key, &params, &instance, &tampered).is_err(), "byte {} changed, own accepts", at);
+        prop_assert!(verify_proof(&key, &verifier_params, &instance, &tampered).is_err(), "byte {} changed, own accepts", at);
         prop_assert!(!common::stock_verifies(&params, &vk, &instance, &tampered), "byte {} changed, stock accepts", at);
     }
 }

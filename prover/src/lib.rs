@@ -34,6 +34,7 @@ use zkinfer_circuits::{CompileError, compile, plan};
 use zkinfer_models::interpret::Trace;
 use zkinfer_models::quantize::{MIN_TABLE_ROWS, QuantSettings, quantize};
 use zkinfer_models::{InterpretError, QuantizedModel};
+use zkinfer_verifier::params::VerifierParams;
 use zkinfer_verifier::{CompiledModel, Digest, ProofEnvelope, Verified, Verifier, VerifyError};
 
 /// Proving failed.
@@ -179,7 +180,9 @@ impl Prover {
         let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
         let spec = Arc::new(spec);
         let (engine, commitments) = engine::build(kind, &params, &spec, device.backend.clone())?;
-        let verifier = Verifier::with_commitments(compiled.clone(), params, params_hash, commitments.clone())?;
+        let verifier_params = VerifierParams::from_params(&params, compiled.public_len())
+            .map_err(|e| ProveError::Keygen(format!("the params: {e}")))?;
+        let verifier = Verifier::with_commitments(compiled.clone(), verifier_params, params_hash, commitments.clone())?;
         let identity = verifier.identity();
         Ok(Self { compiled, params_hash, engine, identity, verifier, commitments })
     }

@@ -51,13 +51,14 @@ fn the_bundle_verifies_the_digits_mlp_and_rejects_every_tamper_case() {
     let params = ParamsCache::new(root().join("target/zkinfer-params")).load_or_generate(compiled.k).expect("params");
     let bundle = VerificationBundle::new(
         compiled,
-        params.params,
+        &params.params,
         params.hash,
         prover.key_commitments().clone(),
         prover.identity(),
         &[labels],
-    );
-    let bundle_bytes = bundle.to_bytes();
+    )
+    .expect("bundle");
+    let bundle_bytes = bundle.to_bytes().expect("encode");
 
     // Valid: the same outputs as the prover's self-check, with the predicted label.
     let verifier = Verifier::from_bundle_bytes(&bundle_bytes).expect("bundle");
@@ -116,16 +117,17 @@ fn a_bundle_whose_identity_does_not_match_its_contents_is_refused() {
     let mut identity = prover.identity();
     identity[0] ^= 1;
     let bundle =
-        VerificationBundle::new(compiled, params.params, params.hash, prover.key_commitments().clone(), identity, &[]);
-    let e = Verifier::from_bundle_bytes(&bundle.to_bytes()).expect_err("wrong identity");
+        VerificationBundle::new(compiled, &params.params, params.hash, prover.key_commitments().clone(), identity, &[])
+            .expect("bundle");
+    let e = Verifier::from_bundle_bytes(&bundle.to_bytes().expect("encode")).expect_err("wrong identity");
     assert!(matches!(e, BundleError::Identity { .. }), "{e:?}");
     // Labels that do not match the output's classes are refused when decoding.
     let mut bad = bundle.clone();
     bad.outputs[0].labels = vec!["only one".into()];
-    let e = VerificationBundle::from_bytes(&bad.to_bytes()).expect_err("wrong labels");
+    let e = VerificationBundle::from_bytes(&bad.to_bytes().expect("encode")).expect_err("wrong labels");
     assert!(matches!(e, BundleError::Outputs(_)), "{e:?}");
     // Any truncation of the bundle is a typed error, never a panic.
-    let bytes = bundle.to_bytes();
+    let bytes = bundle.to_bytes().expect("encode");
     for cut in [0, 5, 11, 100, bytes.len() / 2, bytes.len() - 1] {
         assert!(VerificationBundle::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
     }

@@ -49,13 +49,14 @@ fn fixture() -> &'static Fixture {
             .collect();
         let bundle = VerificationBundle::new(
             compiled,
-            params.params,
+            &params.params,
             params.hash,
             prover.key_commitments().clone(),
             prover.identity(),
             &[],
-        );
-        Fixture { bundle: bundle.to_bytes(), identity: hex(&prover.identity()), proofs }
+        )
+        .unwrap();
+        Fixture { bundle: bundle.to_bytes().unwrap(), identity: hex(&prover.identity()), proofs }
     })
 }
 

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use zkinfer_verifier::params::params_from_bytes;
+use zkinfer_verifier::params::{check_params_bytes, params_from_bytes};
 use zkinfer_verifier::{CompiledModel, ProofEnvelope, VerificationBundle, Verifier, VerifierChoice};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,11 +23,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let decoded = VerificationBundle::from_bytes(&bundle)?;
     let t = Instant::now();
     CompiledModel::from_bytes(&decoded.compiled.to_bytes())?;
-    time("compiled model: decode and validate", t);
-    let params = zkinfer_verifier::params::params_to_bytes(&decoded.params);
+    time("compiled model: decode, validate, re-plan", t);
     let t = Instant::now();
-    params_from_bytes(&params)?;
-    time("params: hash and read", t);
+    check_params_bytes(&decoded.params_bytes)?;
+    time("params: header and content hash", t);
+    let t = Instant::now();
+    params_from_bytes(&decoded.params_bytes)?;
+    time("params: parsed for halo2 (stock only)", t);
 
     let first = Instant::now();
     let t = Instant::now();

@@ -77,6 +77,17 @@ impl CompiledModel {
     /// layout's own choices (linear layout, lanes; see `zkinfer_circuits::plan::check_layout`),
     /// and that its circuit needs exactly the declared `k`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        let m = Self::from_bytes_unplanned(bytes)?;
+        m.check_plan()?;
+        Ok(m)
+    }
+
+    /// Decodes and validates untrusted bytes like [`CompiledModel::from_bytes`] but without
+    /// planning the model again (the costly part: a tenth of a second for a LeNet-sized model):
+    /// enough for zkinfer's own verifier, whose circuit is fixed by the verifying key and pinned
+    /// by the circuit identity, and which reads only the model's public interface. Whatever
+    /// builds a circuit from the model (keygen) needs [`CompiledModel::check_plan`] too.
+    pub fn from_bytes_unplanned(bytes: &[u8]) -> Result<Self, ModelError> {
         let m: Self = decode::<_, MAX_MODEL_BYTES>(ArtifactKind::CompiledModel, bytes)?;
         m.model.validate()?;
         let l = m.layout;
@@ -87,11 +98,17 @@ impl CompiledModel {
         {
             return Err(ModelError::Bounds(format!("layout {l:?} with k = {}", m.k)));
         }
-        let needed = zkinfer_circuits::plan::check_layout(&m.model, m.layout)?.k;
-        if needed != m.k {
-            return Err(ModelError::K { declared: m.k, needed });
-        }
         Ok(m)
+    }
+
+    /// The layout is exactly the one the planner derives from the model for the layout's own
+    /// choices, and its circuit needs exactly the declared `k`.
+    pub fn check_plan(&self) -> Result<(), ModelError> {
+        let needed = zkinfer_circuits::plan::check_layout(&self.model, self.layout)?.k;
+        if needed != self.k {
+            return Err(ModelError::K { declared: self.k, needed });
+        }
+        Ok(())
     }
 
     /// The circuit spec (no witness).

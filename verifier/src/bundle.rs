@@ -30,13 +30,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{CompiledModel, Digest, MAX_MODEL_BYTES, ModelError, hex};
 use crate::format::{ArtifactKind, FormatError, HEADER_LEN, decode, encode};
-use crate::params::{ParamsError, halo2_params_len, params_from_bytes, params_to_bytes};
+use crate::params::{
+    ParamsError, UNCOMPRESSED_POINT_BYTES, VerifierParams, check_params_bytes, halo2_params_len, params_from_bytes,
+    params_to_bytes, uncompressed,
+};
 use crate::plonk::KeyCommitments;
 use crate::verify::VerifyError;
 
 /// Largest bundle: the largest compiled model, params for the largest `k`, and room for labels.
-pub const MAX_BUNDLE_BYTES: usize =
-    MAX_MODEL_BYTES + HEADER_LEN + 36 + halo2_params_len(zkinfer_circuits::MAX_K) + (1 << 20);
+pub const MAX_BUNDLE_BYTES: usize = MAX_MODEL_BYTES
+    + HEADER_LEN
+    + 36
+    + halo2_params_len(zkinfer_circuits::MAX_K)
+    + (1 << zkinfer_circuits::MAX_K) * UNCOMPRESSED_POINT_BYTES
+    + (1 << 20);
 
 /// Most labels per output, and the longest label in bytes.
 pub const MAX_LABELS: usize = 4096;
@@ -71,6 +78,9 @@ struct KeyBody {
 struct BundleBody {
     model: Vec<u8>,
     params: Vec<u8>,
+    /// The params' generators uncompressed (`x ‖ y`), so that loading needs no square roots;
+    /// each must compress to the hashed params' bytes.
+    generators: Vec<u8>,
     key: KeyBody,
     circuit_identity: Digest,
     outputs: Vec<OutputDescription>,
@@ -105,10 +115,13 @@ impl KeyBody {
 pub struct VerificationBundle {
     /// The circuit description.
     pub compiled: CompiledModel,
-    /// Params for `compiled.k`.
-    pub params: Params<EqAffine>,
+    /// Params for `compiled.k`, as a params artifact (checked: the standard params of that
+    /// `k`); [`VerificationBundle::params`] parses them for halo2.
+    pub params_bytes: Vec<u8>,
     /// Their content hash.
     pub params_hash: Digest,
+    /// The points of the params the own verifier uses.
+    pub verifier_params: VerifierParams,
     /// The verifying key's commitments (the rest of the key follows from the model's layout).
     pub key: KeyCommitments,
     /// The circuit identity the bundle was made for.
@@ -191,40 +204,59 @@ impl VerificationBundle {
     /// `labels[i]` as the class labels of output `i` (missing or empty: none).
     pub fn new(
         compiled: CompiledModel,
-        params: Params<EqAffine>,
+        params: &Params<EqAffine>,
         params_hash: Digest,
         key: KeyCommitments,
         circuit_identity: Digest,
         labels: &[Vec<String>],
-    ) -> Self {
+    ) -> Result<Self, BundleError> {
         let outputs = describe_outputs(&compiled, labels);
-        Self { compiled, params, params_hash, key, circuit_identity, outputs }
+        let verifier_params = VerifierParams::from_params(params, compiled.public_len())?;
+        let params_bytes = params_to_bytes(params);
+        Ok(Self { compiled, params_bytes, params_hash, verifier_params, key, circuit_identity, outputs })
+    }
+
+    /// The params parsed for halo2 (the stock verifier; seconds at large `k`).
+    pub fn params(&self) -> Result<Params<EqAffine>, ParamsError> {
+        params_from_bytes(&self.params_bytes).map(|(params, _)| params)
     }
 
     /// Serializes with the artifact header.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, BundleError> {
         let body = BundleBody {
             model: self.compiled.to_bytes(),
-            params: params_to_bytes(&self.params),
+            params: self.params_bytes.clone(),
+            generators: uncompressed(&self.verifier_params.g)?,
             key: KeyBody::new(&self.key),
             circuit_identity: self.circuit_identity,
             outputs: self.outputs.clone(),
         };
-        encode(ArtifactKind::Bundle, &body)
+        Ok(encode(ArtifactKind::Bundle, &body))
     }
 
     /// Decodes and checks untrusted bytes (everything but the identity, which needs the
     /// verifying key: [`crate::Verifier::from_bundle`] checks it).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, BundleError> {
         let body: BundleBody = decode::<_, MAX_BUNDLE_BYTES>(ArtifactKind::Bundle, bytes)?;
-        let compiled = CompiledModel::from_bytes(&body.model)?;
-        let (params, params_hash) = params_from_bytes(&body.params)?;
-        if params.k() != compiled.k {
-            return Err(BundleError::K { model: compiled.k, params: params.k() });
+        // Not planned again: the own verifier does not need it, the stock path checks it
+        // before keygen (`Verifier::from_bundle_with`).
+        let compiled = CompiledModel::from_bytes_unplanned(&body.model)?;
+        let checked = check_params_bytes(&body.params)?;
+        if checked.k != compiled.k {
+            return Err(BundleError::K { model: compiled.k, params: checked.k });
         }
         check_outputs(&compiled, &body.outputs)?;
+        let verifier_params = VerifierParams::from_checked(&checked, &body.generators, compiled.public_len())?;
         let key = body.key.decode()?;
-        Ok(Self { compiled, params, params_hash, key, circuit_identity: body.circuit_identity, outputs: body.outputs })
+        Ok(Self {
+            compiled,
+            params_hash: checked.hash,
+            params_bytes: body.params,
+            verifier_params,
+            key,
+            circuit_identity: body.circuit_identity,
+            outputs: body.outputs,
+        })
     }
 
     /// The identity as hex.

@@ -2,7 +2,10 @@
 //! a content hash, then halo2's serialization. Loading checks `k`, the exact length and the
 //! hash before halo2 parses anything.
 
-use halo2_proofs::pasta::EqAffine;
+use ff::PrimeField;
+use group::GroupEncoding;
+use halo2_proofs::arithmetic::{Coordinates, CurveAffine};
+use halo2_proofs::pasta::{EqAffine, Fq};
 use halo2_proofs::poly::commitment::Params;
 use zkinfer_circuits::MAX_K;
 
@@ -105,6 +108,26 @@ pub fn encode_params(params: &Params<EqAffine>) -> (Vec<u8>, Digest) {
 /// Reads params written by [`params_to_bytes`], checking `k`, length and hash; returns the
 /// params and their hash.
 pub fn params_from_bytes(bytes: &[u8]) -> Result<(Params<EqAffine>, Digest), ParamsError> {
+    let checked = check_params_bytes(bytes)?;
+    let params = Params::<EqAffine>::read(&mut &checked.raw[..]).map_err(|e| ParamsError::Parse(e.to_string()))?;
+    Ok((params, checked.hash))
+}
+
+/// Params bytes whose header, length and content hash are checked (the standard params of
+/// their `k`), not parsed yet.
+#[derive(Clone, Copy, Debug)]
+pub struct CheckedParams<'a> {
+    /// `log2` of the number of generators.
+    pub k: u32,
+    /// The content hash.
+    pub hash: Digest,
+    /// halo2's serialization: `k`, the generators, the Lagrange generators, `w`, `u`.
+    pub raw: &'a [u8],
+}
+
+/// Checks params written by [`params_to_bytes`] (header, `k`, length, content hash, one of the
+/// standard params) without parsing their points.
+pub fn check_params_bytes(bytes: &[u8]) -> Result<CheckedParams<'_>, ParamsError> {
     let body = body(ArtifactKind::Params, bytes, HEADER_LEN + 36 + halo2_params_len(MAX_K))?;
     if body.len() < 36 {
         return Err(ParamsError::Length { k: 0, expected: 36, found: body.len() });
@@ -128,6 +151,111 @@ pub fn params_from_bytes(bytes: &[u8]) -> Result<(Params<EqAffine>, Digest), Par
     if known_params_hash(k) != Some(hash) {
         return Err(ParamsError::Unknown(k));
     }
-    let params = Params::<EqAffine>::read(&mut &raw[..]).map_err(|e| ParamsError::Parse(e.to_string()))?;
-    Ok((params, hash))
+    Ok(CheckedParams { k, hash, raw })
+}
+
+/// Bytes of a compressed point.
+const POINT_BYTES: usize = 32;
+/// Bytes of an uncompressed point: `x` then `y`, each canonical little-endian.
+pub const UNCOMPRESSED_POINT_BYTES: usize = 64;
+
+/// The points of the params zkinfer's own verifier uses: every generator `G_i` (the
+/// inner-product argument's final check), the first Lagrange generators (the commitment to the
+/// public values), `W` and `U`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifierParams {
+    /// `log2` of the number of generators.
+    pub k: u32,
+    /// The `2^k` generators.
+    pub g: Vec<EqAffine>,
+    /// The first Lagrange generators (as many as the circuit has public values).
+    pub g_lagrange: Vec<EqAffine>,
+    /// The blinding generator.
+    pub w: EqAffine,
+    /// The inner-product argument's generator.
+    pub u: EqAffine,
+}
+
+impl VerifierParams {
+    /// The points of `params`, with the first `lagrange` Lagrange generators.
+    pub fn from_params(params: &Params<EqAffine>, lagrange: usize) -> Result<Self, ParamsError> {
+        let mut raw = Vec::with_capacity(halo2_params_len(params.k()));
+        params.write(&mut raw).map_err(|e| ParamsError::Parse(e.to_string()))?;
+        let n = 1usize << params.k();
+        let point = |i: usize| decompress(&raw, 4 + i * POINT_BYTES);
+        Ok(Self {
+            k: params.k(),
+            g: params.get_g(),
+            g_lagrange: (0..lagrange.min(n)).map(|i| point(n + i)).collect::<Result<_, _>>()?,
+            w: point(2 * n)?,
+            u: point(2 * n + 1)?,
+        })
+    }
+
+    /// The points of checked params, with the generators given uncompressed (`generators`,
+    /// [`uncompressed`]) so that no square root is needed: each must be on the curve and
+    /// compress to the checked bytes, so these are exactly the standard params' points.
+    pub fn from_checked(checked: &CheckedParams<'_>, generators: &[u8], lagrange: usize) -> Result<Self, ParamsError> {
+        let n = 1usize << checked.k;
+        if generators.len() != n * UNCOMPRESSED_POINT_BYTES {
+            return Err(ParamsError::Length {
+                k: checked.k,
+                expected: n * UNCOMPRESSED_POINT_BYTES,
+                found: generators.len(),
+            });
+        }
+        let raw = checked.raw;
+        let g = generators
+            .chunks_exact(UNCOMPRESSED_POINT_BYTES)
+            .enumerate()
+            .map(|(i, xy)| {
+                let p = from_uncompressed(xy)?;
+                let expected = raw.get(4 + i * POINT_BYTES..4 + (i + 1) * POINT_BYTES);
+                if expected != Some(p.to_bytes().as_ref()) {
+                    return Err(ParamsError::Parse(format!("uncompressed generator {i} differs from the params")));
+                }
+                Ok(p)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let point = |i: usize| decompress(raw, 4 + i * POINT_BYTES);
+        Ok(Self {
+            k: checked.k,
+            g,
+            g_lagrange: (0..lagrange.min(n)).map(|i| point(n + i)).collect::<Result<_, _>>()?,
+            w: point(2 * n)?,
+            u: point(2 * n + 1)?,
+        })
+    }
+}
+
+/// Points as `x ‖ y`, 64 bytes each (the generators in a bundle).
+pub fn uncompressed(points: &[EqAffine]) -> Result<Vec<u8>, ParamsError> {
+    let mut out = Vec::with_capacity(points.len() * UNCOMPRESSED_POINT_BYTES);
+    for p in points {
+        let c =
+            Option::from(p.coordinates()).ok_or_else(|| ParamsError::Parse("a generator is the identity".into()))?;
+        let c: Coordinates<EqAffine> = c;
+        out.extend_from_slice(c.x().to_repr().as_ref());
+        out.extend_from_slice(c.y().to_repr().as_ref());
+    }
+    Ok(out)
+}
+
+fn from_uncompressed(xy: &[u8]) -> Result<EqAffine, ParamsError> {
+    let field = |b: &[u8]| -> Option<Fq> {
+        let mut repr = [0u8; 32];
+        repr.copy_from_slice(b);
+        Option::from(Fq::from_repr(repr))
+    };
+    let bad = || ParamsError::Parse("an uncompressed generator is not a curve point".into());
+    let (x, y) = (field(&xy[..32]).ok_or_else(bad)?, field(&xy[32..]).ok_or_else(bad)?);
+    Option::from(EqAffine::from_xy(x, y)).ok_or_else(bad)
+}
+
+fn decompress(raw: &[u8], at: usize) -> Result<EqAffine, ParamsError> {
+    let bad = || ParamsError::Parse(format!("no curve point at byte {at} of the params"));
+    let bytes = raw.get(at..at + POINT_BYTES).ok_or_else(bad)?;
+    let mut repr = [0u8; POINT_BYTES];
+    repr.copy_from_slice(bytes);
+    Option::from(EqAffine::from_bytes(&repr)).ok_or_else(bad)
 }

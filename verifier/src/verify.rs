@@ -22,6 +22,7 @@ use zkinfer_models::numeric::dequantize;
 use crate::artifacts::{CompiledModel, Digest, ProofEnvelope, digest, hex};
 use crate::bundle::{BundleError, VerificationBundle};
 use crate::format::FormatError;
+use crate::params::VerifierParams;
 use crate::plonk::{KeyCommitments, KeyError, PreparedKey, ProofError};
 
 /// Domain separation of the circuit identity.
@@ -204,20 +205,19 @@ impl std::str::FromStr for VerifierChoice {
     }
 }
 
-/// The key a verifier checks proofs with.
+/// The key a verifier checks proofs with, and the params it needs.
 #[derive(Debug)]
 enum Key {
     /// Commitments, checked by zkinfer's own verifier.
-    Own(Box<PreparedKey>),
+    Own { key: Box<PreparedKey>, params: Box<VerifierParams> },
     /// halo2's verifying key, checked by its `verify_proof`.
-    Stock(Box<VerifyingKey<EqAffine>>),
+    Stock { vk: Box<VerifyingKey<EqAffine>>, params: Box<Params<EqAffine>> },
 }
 
 /// A verifier for one model and params; keeps its verifying key for repeated use.
 #[derive(Debug)]
 pub struct Verifier {
     compiled: CompiledModel,
-    params: Params<EqAffine>,
     params_hash: Digest,
     key: Key,
     identity: Digest,
@@ -284,16 +284,24 @@ impl Verifier {
     /// keygen): no keygen; proofs are checked by zkinfer's own verifier.
     pub fn with_commitments(
         compiled: CompiledModel,
-        params: Params<EqAffine>,
+        params: VerifierParams,
         params_hash: Digest,
         commitments: KeyCommitments,
     ) -> Result<Self, VerifyError> {
-        if params.k() != compiled.k {
-            return Err(VerifyError::K { expected: params.k(), found: compiled.k });
+        if params.k != compiled.k {
+            return Err(VerifyError::K { expected: params.k, found: compiled.k });
+        }
+        if params.g_lagrange.len() < compiled.public_len() {
+            return Err(VerifyError::Model(format!(
+                "the params hold {} Lagrange generators, the model has {} public values",
+                params.g_lagrange.len(),
+                compiled.public_len()
+            )));
         }
         let key = PreparedKey::new(compiled.layout, compiled.k, commitments)?;
         let identity = circuit_identity(key.pinned_text(), &compiled);
-        Ok(Self { compiled, params, params_hash, key: Key::Own(Box::new(key)), identity, labels: Vec::new() })
+        let key = Key::Own { key: Box::new(key), params: Box::new(params) };
+        Ok(Self { compiled, params_hash, key, identity, labels: Vec::new() })
     }
 
     /// A verifier with a halo2 verifying key the caller already has (e.g. from keygen in a
@@ -305,7 +313,8 @@ impl Verifier {
         vk: VerifyingKey<EqAffine>,
     ) -> Self {
         let identity = circuit_identity(&format!("{:?}", vk.pinned()), &compiled);
-        Self { compiled, params, params_hash, key: Key::Stock(Box::new(vk)), identity, labels: Vec::new() }
+        let key = Key::Stock { vk: Box::new(vk), params: Box::new(params) };
+        Self { compiled, params_hash, key, identity, labels: Vec::new() }
     }
 
     /// A verifier from a bundle's verifying key with zkinfer's own verifier (no keygen), after
@@ -319,12 +328,21 @@ impl Verifier {
     /// the key from the bundle's model with halo2's keygen and refuses a bundle whose key data
     /// differs from it.
     pub fn from_bundle_with(bundle: VerificationBundle, choice: VerifierChoice) -> Result<Self, BundleError> {
-        let labels = bundle.outputs.into_iter().map(|o| o.labels).collect();
-        let own = Self::with_commitments(bundle.compiled, bundle.params, bundle.params_hash, bundle.key)?;
+        let labels = bundle.outputs.iter().map(|o| o.labels.clone()).collect();
         let mut verifier = match choice {
-            VerifierChoice::Own => own,
+            VerifierChoice::Own => {
+                Self::with_commitments(bundle.compiled, bundle.verifier_params, bundle.params_hash, bundle.key)?
+            }
             VerifierChoice::Stock => {
-                let stock = Self::new(own.compiled.clone(), own.params.clone(), own.params_hash)?;
+                bundle.compiled.check_plan()?;
+                let params = bundle.params()?;
+                let own = Self::with_commitments(
+                    bundle.compiled.clone(),
+                    bundle.verifier_params,
+                    bundle.params_hash,
+                    bundle.key,
+                )?;
+                let stock = Self::new(bundle.compiled, params, bundle.params_hash)?;
                 if stock.identity != own.identity {
                     return Err(BundleError::KeyData { bundle: hex(&own.identity), keygen: hex(&stock.identity) });
                 }
@@ -359,8 +377,8 @@ impl Verifier {
     /// Which verifier checks the proofs.
     pub fn choice(&self) -> VerifierChoice {
         match self.key {
-            Key::Own(_) => VerifierChoice::Own,
-            Key::Stock(_) => VerifierChoice::Stock,
+            Key::Own { .. } => VerifierChoice::Own,
+            Key::Stock { .. } => VerifierChoice::Stock,
         }
     }
 
@@ -406,18 +424,18 @@ impl Verifier {
         }
         let instance: Vec<Fp> = instance_values(&env.public_values);
         match &self.key {
-            Key::Own(key) => {
-                crate::plonk::verify_proof(key, &self.params, &instance, &env.proof).map_err(|e| match e {
+            Key::Own { key, params } => {
+                crate::plonk::verify_proof(key, params, &instance, &env.proof).map_err(|e| match e {
                     ProofError::TrailingBytes(n) => VerifyError::TrailingBytes(n),
                     e => VerifyError::InvalidProof(e.to_string()),
                 })?
             }
-            Key::Stock(vk) => {
+            Key::Stock { vk, params } => {
                 let mut reader = Cursor::new(env.proof.as_slice());
                 {
                     let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&mut reader);
-                    let strategy = SingleVerifier::new(&self.params);
-                    verify_proof(&self.params, vk, strategy, &[&[&instance]], &mut transcript)
+                    let strategy = SingleVerifier::new(params);
+                    verify_proof(params, vk, strategy, &[&[&instance]], &mut transcript)
                         .map_err(|e| VerifyError::InvalidProof(format!("{e:?}")))?;
                 }
                 let read = reader.position() as usize;

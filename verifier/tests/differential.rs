@@ -143,7 +143,7 @@ fn a_bundle_with_altered_key_data_is_refused_by_both_verifiers() {
             None => &mut altered.key.permutation[i - bundle.key.fixed.len()],
         };
         *slot = other;
-        let bytes = altered.to_bytes();
+        let bytes = altered.to_bytes().unwrap();
         let load = |choice| Verifier::from_bundle_with(VerificationBundle::from_bytes(&bytes).unwrap(), choice);
         // The own verifier refuses it for its identity.
         let Err(zkinfer_verifier::BundleError::Identity { actual, .. }) = load(VerifierChoice::Own) else {
@@ -169,11 +169,13 @@ fn a_bundle_with_altered_key_data_is_refused_by_both_verifiers() {
     // Too few or too many commitments for the layout.
     let mut short = bundle.clone();
     short.key.permutation.pop();
-    let e = Verifier::from_bundle(VerificationBundle::from_bytes(&short.to_bytes()).unwrap()).expect_err("short");
+    let e =
+        Verifier::from_bundle(VerificationBundle::from_bytes(&short.to_bytes().unwrap()).unwrap()).expect_err("short");
     assert!(e.to_string().contains("permutation commitments"), "{e}");
     let mut long = bundle.clone();
     long.key.fixed.push(long.key.fixed[0]);
-    let e = Verifier::from_bundle(VerificationBundle::from_bytes(&long.to_bytes()).unwrap()).expect_err("long");
+    let e =
+        Verifier::from_bundle(VerificationBundle::from_bytes(&long.to_bytes().unwrap()).unwrap()).expect_err("long");
     assert!(e.to_string().contains("fixed commitments"), "{e}");
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use zkinfer_verifier::params::{params_from_bytes, params_to_bytes};
+use zkinfer_verifier::params::params_from_bytes;
 use zkinfer_verifier::{CompiledModel, ProofEnvelope, VerificationBundle, Verifier, VerifierChoice};
 
 /// Peak memory the whole fuzzing process may reach (every decoder has a size limit far below).
@@ -151,7 +151,7 @@ fn fuzz_bundle_decoding() {
 #[test]
 fn fuzz_params_decoding() {
     let (_, _, bundle) = corpus();
-    let params = params_to_bytes(&bundle.params);
+    let params = bundle.params_bytes.clone();
     // Only the standard params of k = 10 are accepted, so whatever decodes is those params
     // (a mutation that undoes itself, or a splice of the seed into itself).
     let (_, accepted) = fuzz("params", 3, &[params], |b| {

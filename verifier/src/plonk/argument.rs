@@ -7,15 +7,16 @@ use std::collections::HashMap;
 
 use ff::{Field, PrimeField};
 use group::Curve;
+use halo2_proofs::arithmetic::best_multiexp;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::poly::Rotation;
-use halo2_proofs::poly::commitment::{Blind, Params};
 use zkinfer_circuits::constraints::key::{PermutationColumn, table_column_index};
 use zkinfer_circuits::constraints::{Column, Query};
 
 use super::opening::{Opening, Source};
 use super::transcript::Reader;
 use super::{PreparedKey, ProofError};
+use crate::params::VerifierParams;
 
 /// A commitment as terms `Σ s_i · P_i` (one term for all but the quotient's pieces).
 pub type Terms = Vec<(Fp, EqAffine)>;
@@ -56,7 +57,7 @@ struct LookupEvals {
 /// Reads everything up to the multi-point opening and evaluates the constraints at `x`.
 pub(crate) fn read_and_evaluate(
     key: &PreparedKey,
-    params: &Params<EqAffine>,
+    params: &VerifierParams,
     instance: &[Fp],
     t: &mut Reader<'_>,
 ) -> Result<ReadProof, ProofError> {
@@ -65,10 +66,20 @@ pub(crate) fn read_and_evaluate(
     if instance.len() > n - (bf + 1) {
         return Err(ProofError::InstanceTooLarge(instance.len()));
     }
-    let mut column = key.domain.empty_lagrange();
-    column.iter_mut().zip(instance).for_each(|(c, v)| *c = *v);
-    // halo2 commits the instance column with the default blind (one) times `w`.
-    let instance_commitment = params.commit_lagrange(&column, Blind::default()).to_affine();
+    if instance.len() > params.g_lagrange.len() {
+        return Err(ProofError::InstanceTooLarge(instance.len()));
+    }
+    // halo2 commits the instance column in the Lagrange basis with the default blind (one)
+    // times `W`; zero values add nothing.
+    let (mut scalars, mut bases): (Vec<Fp>, Vec<EqAffine>) = instance
+        .iter()
+        .zip(&params.g_lagrange)
+        .filter(|(v, _)| !bool::from(v.is_zero()))
+        .map(|(&v, &g)| (v, g))
+        .unzip();
+    scalars.push(Fp::ONE);
+    bases.push(params.w);
+    let instance_commitment = best_multiexp(&scalars, &bases).to_affine();
 
     // Commitments, in transcript order.
     t.absorb_scalar(key.transcript_repr)?;

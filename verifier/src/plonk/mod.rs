@@ -16,18 +16,20 @@
 //!   the challenge `x`, [`opening`] checks the multi-point opening and the inner-product argument.
 
 pub mod argument;
+mod msm;
 pub mod opening;
 mod transcript;
 
-use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::pasta::Fp;
 use halo2_proofs::poly::EvaluationDomain;
-use halo2_proofs::poly::commitment::Params;
 use zkinfer_circuits::Layout;
 use zkinfer_circuits::constraints::key::{
     PermutationColumn, QueryLists, constraint_system, fixed_column_count, permutation_columns, pinned_text,
     table_column_index, transcript_repr,
 };
 use zkinfer_circuits::constraints::{Column, ConstraintData};
+
+use crate::params::VerifierParams;
 
 pub use transcript::TranscriptError;
 
@@ -167,7 +169,8 @@ pub enum ProofError {
         /// The key's k.
         key: u32,
     },
-    /// More public values than the circuit's usable rows.
+    /// More public values than the circuit's usable rows (or than the params' Lagrange
+    /// generators at hand).
     #[error("{0} public values do not fit the instance column")]
     InstanceTooLarge(usize),
     /// The proof bytes end early or hold an invalid point or scalar.
@@ -192,12 +195,12 @@ pub enum ProofError {
 /// verdict as halo2's `verify_proof` with the stock key, plus the exact proof length).
 pub fn verify_proof(
     key: &PreparedKey,
-    params: &Params<EqAffine>,
+    params: &VerifierParams,
     instance: &[Fp],
     proof: &[u8],
 ) -> Result<(), ProofError> {
-    if params.k() != key.k {
-        return Err(ProofError::ParamsK { params: params.k(), key: key.k });
+    if params.k != key.k {
+        return Err(ProofError::ParamsK { params: params.k, key: key.k });
     }
     let mut transcript = transcript::Reader::new(proof);
     let read = argument::read_and_evaluate(key, params, instance, &mut transcript)?;

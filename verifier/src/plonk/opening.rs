@@ -1,6 +1,6 @@
 //! The multi-point opening and the inner-product argument, checked as halo2_proofs 0.4.1's
 //! `multiopen::verify_proof` and `commitment::verify_proof` check them, ending in one
-//! multi-scalar multiplication that must be the identity.
+//! multi-scalar multiplication ([`Msm`]) that must be the identity.
 //!
 //! Grouping (halo2's `construct_intermediate_sets`): commitments in first-query order, told
 //! apart by source (halo2 tells them apart by reference); points in first-query order; each
@@ -8,14 +8,14 @@
 
 use std::collections::HashMap;
 
-use ff::Field;
-use halo2_proofs::arithmetic::{eval_polynomial, lagrange_interpolate};
-use halo2_proofs::pasta::{EqAffine, Fp};
-use halo2_proofs::poly::commitment::{MSM, Params};
-
 use super::ProofError;
 use super::argument::Terms;
+use super::msm::Msm;
 use super::transcript::Reader;
+use crate::params::VerifierParams;
+use ff::Field;
+use halo2_proofs::arithmetic::{eval_polynomial, lagrange_interpolate};
+use halo2_proofs::pasta::Fp;
 
 /// What a commitment commits to. Two openings are of the same commitment exactly when their
 /// sources are equal.
@@ -95,7 +95,7 @@ fn group(queries: &[Opening]) -> Result<(Vec<Grouped>, Vec<Vec<Fp>>), ProofError
 }
 
 /// Adds `scalar · terms` to `msm`.
-fn add_terms(msm: &mut MSM<'_, EqAffine>, scalar: Fp, terms: &Terms) {
+fn add_terms(msm: &mut Msm, scalar: Fp, terms: &Terms) {
     for &(s, p) in terms {
         msm.append_term(scalar * s, p);
     }
@@ -104,7 +104,7 @@ fn add_terms(msm: &mut MSM<'_, EqAffine>, scalar: Fp, terms: &Terms) {
 /// Checks the opening of `queries` (commitments in `openings`) and the inner-product argument
 /// that ends the proof.
 pub(crate) fn verify_opening(
-    params: &Params<EqAffine>,
+    params: &VerifierParams,
     k: u32,
     queries: &[Opening],
     openings: &HashMap<Source, Terms>,
@@ -116,7 +116,7 @@ pub(crate) fn verify_opening(
 
     // Per set: q_i = Σ x1-combination of its commitments (Horner in first-query order) and
     // the same combination of their evaluations at each of the set's points.
-    let mut q_msms: Vec<MSM<'_, EqAffine>> = sets.iter().map(|_| params.empty_msm()).collect();
+    let mut q_msms: Vec<Msm> = sets.iter().map(|_| Msm::default()).collect();
     let mut q_evals: Vec<Vec<Fp>> = sets.iter().map(|s| vec![Fp::ZERO; s.len()]).collect();
     let mut x1_powers = vec![Fp::ONE; sets.len()];
     for g in grouped.iter().rev() {
@@ -144,7 +144,7 @@ pub(crate) fn verify_opening(
         msm_eval = msm_eval * x2 + eval;
     }
     let x4 = t.challenge();
-    let mut msm = params.empty_msm();
+    let mut msm = Msm::default();
     msm.append_term(Fp::ONE, q_prime);
     let mut v = msm_eval;
     for (q, &q_eval) in q_msms.iter().zip(&u) {
@@ -152,13 +152,21 @@ pub(crate) fn verify_opening(
         msm.add_msm(q);
         v = v * x4 + q_eval;
     }
-    inner_product(msm, k, x3, v, t)
+    inner_product(params, msm, k, x3, v, t)
 }
 
 /// The inner-product argument's check (halo2's `commitment::verify_proof` and the single
 /// verifier's final multi-scalar multiplication): `msm` is the commitment opened at `x` to `v`.
-fn inner_product(mut msm: MSM<'_, EqAffine>, k: u32, x: Fp, v: Fp, t: &mut Reader<'_>) -> Result<(), ProofError> {
-    msm.add_constant_term(-v);
+fn inner_product(
+    params: &VerifierParams,
+    mut msm: Msm,
+    k: u32,
+    x: Fp,
+    v: Fp,
+    t: &mut Reader<'_>,
+) -> Result<(), ProofError> {
+    // -v · G_0
+    msm.add_to_g_scalars(&[-v]);
     let s_commitment = t.point()?;
     let xi = t.challenge();
     msm.append_term(xi, s_commitment);
@@ -180,7 +188,10 @@ fn inner_product(mut msm: MSM<'_, EqAffine>, k: u32, x: Fp, v: Fp, t: &mut Reade
     msm.add_to_u_scalar(-c * b_at(x, &u) * z);
     msm.add_to_w_scalar(-f);
     msm.add_to_g_scalars(&s_coefficients(&u, -c));
-    if msm.eval() { Ok(()) } else { Err(ProofError::Opening) }
+    match msm.is_identity(params) {
+        Some(true) => Ok(()),
+        Some(false) | None => Err(ProofError::Opening),
+    }
 }
 
 /// `Π_i (1 + u_(k-1-i) · x^(2^i))`: the folded powers of `x`.
