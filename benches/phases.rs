@@ -1,6 +1,7 @@
 //! Criterion benches of each phase on the zoo models: import + quantize, plan + compile,
-//! params load, keygen, witness (interpreter + circuit assignment), prove, verify (with the
-//! verifying-key rebuild, and with a verifier that keeps the key).
+//! params load, keygen, witness (interpreter + circuit assignment), prove, verify (the own
+//! verifier from a bundle's bytes and with the key kept; the stock verifier with the
+//! verifying-key rebuild and with the key kept).
 //!
 //! `cargo bench --bench phases` runs all; `cargo bench --bench phases -- mlp_784` one model.
 //! Params are cached in `target/zkinfer-params` (generated on first use, not timed).
@@ -20,7 +21,7 @@ use zkinfer_models::onnx;
 use zkinfer_models::quantize::quantize;
 use zkinfer_prover::params::ParamsCache;
 use zkinfer_prover::{Prover, compile_model};
-use zkinfer_verifier::Verifier;
+use zkinfer_verifier::{VerificationBundle, Verifier};
 
 const MODELS: &[&str] = &["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28"];
 
@@ -65,7 +66,23 @@ fn phases(c: &mut Criterion) {
         let mut rng = StdRng::seed_from_u64(1);
         g.bench_function("prove", |b| b.iter(|| prover.prove(&x, &mut rng).unwrap()));
         let proof = prover.prove(&x, &mut rng).unwrap();
-        g.bench_function("verify (with key rebuild)", |b| {
+        let bundle = VerificationBundle::new(
+            compiled.clone(),
+            &params.params,
+            params.hash,
+            prover.key_commitments().clone(),
+            prover.identity(),
+            &[],
+        )
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+        g.bench_function("verify (own verifier, from the bundle's bytes)", |b| {
+            b.iter(|| Verifier::from_bundle_bytes(&bundle).unwrap().verify(&proof.envelope).unwrap())
+        });
+        let own = Verifier::from_bundle_bytes(&bundle).unwrap();
+        g.bench_function("verify (own verifier, key kept)", |b| b.iter(|| own.verify(&proof.envelope).unwrap()));
+        g.bench_function("verify (stock, with key rebuild)", |b| {
             b.iter(|| {
                 Verifier::new(compiled.clone(), params.params.clone(), params.hash)
                     .unwrap()
@@ -74,7 +91,7 @@ fn phases(c: &mut Criterion) {
             })
         });
         let verifier = Arc::new(Verifier::new(compiled.clone(), params.params.clone(), params.hash).unwrap());
-        g.bench_function("verify (key kept)", |b| b.iter(|| verifier.verify(&proof.envelope).unwrap()));
+        g.bench_function("verify (stock, key kept)", |b| b.iter(|| verifier.verify(&proof.envelope).unwrap()));
         g.finish();
     }
 }

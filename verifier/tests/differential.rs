@@ -186,3 +186,27 @@ fn hex_digest(hex: &str) -> [u8; 32] {
     }
     out
 }
+
+#[test]
+fn a_bundle_whose_public_interface_is_altered_is_refused() {
+    // The key data is untouched, so only the identity's public-interface part can catch these.
+    let bundle = VerificationBundle::from_bytes(&common::bundle()).unwrap();
+    let output = bundle.compiled.model.outputs[0];
+    let alterations: [(&str, fn(&mut VerificationBundle, zkinfer_models::graph::TensorId)); 2] = [
+        ("the output's scale", |b, id| {
+            b.compiled.model.tensors[id.0].scale += 1;
+            b.outputs[0].scale += 1;
+        }),
+        ("the output's name", |b, id| {
+            b.compiled.model.tensors[id.0].name.push('x');
+            b.outputs[0].name.push('x');
+        }),
+    ];
+    for (what, alter) in alterations {
+        let mut altered = bundle.clone();
+        alter(&mut altered, output);
+        let bytes = altered.to_bytes().unwrap();
+        let e = Verifier::from_bundle_bytes(&bytes).expect_err(what);
+        assert!(matches!(e, zkinfer_verifier::BundleError::Identity { .. }), "{what}: {e:?}");
+    }
+}
