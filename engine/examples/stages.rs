@@ -33,6 +33,20 @@ fn main() {
     let trace = compiled.model.run(&input[0]).unwrap();
     let (spec, wit) = zkinfer_circuits::compile::compile(&compiled.model, compiled.layout, Some(&trace)).unwrap();
     let t = Instant::now();
+    let keys = zkinfer_engine::keygen::assemble(&params, &spec).unwrap();
+    let assembled = t.elapsed();
+    let t = Instant::now();
+    let points = zkinfer_engine::params::ParamsData::new(&params).unwrap();
+    let read = t.elapsed();
+    let t = Instant::now();
+    keys.commit(&points, &CpuBackend);
+    println!(
+        "keygen parts: columns and permutation {:.0} ms, params' points {:.0} ms, commitments {:.0} ms",
+        assembled.as_secs_f64() * 1e3,
+        read.as_secs_f64() * 1e3,
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let t = Instant::now();
     let timed = Arc::new(TimedBackend::new(CpuBackend));
     let pk = ProvingKey::new(&params, &spec).unwrap().with_backend(timed.clone());
     println!(

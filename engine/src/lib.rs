@@ -53,6 +53,20 @@ pub(crate) fn field(v: i64) -> halo2_proofs::pasta::Fp {
     zkinfer_circuits::to_field(v)
 }
 
+/// `v` as an integer if it is one of at most 62 bits (negative ones as `p - |v|`).
+pub(crate) fn small_integer(v: halo2_proofs::pasta::Fp) -> Option<i64> {
+    use ff::PrimeField;
+    use halo2_proofs::pasta::Fp;
+    const BITS: u32 = 62;
+    let fits = |x: Fp| -> Option<i64> {
+        let repr = x.to_repr();
+        let (low, high) = repr.split_at(8);
+        let low = u64::from_le_bytes(low.try_into().ok()?);
+        (high.iter().all(|&b| b == 0) && low >> BITS == 0).then_some(low as i64)
+    };
+    fits(v).or_else(|| fits(-v).map(|x| -x))
+}
+
 /// Why the engine cannot build keys or a proof.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use ff::{Field, PrimeField};
+use ff::Field;
 use group::Curve;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use zkinfer_circuits::CircuitSpec;
@@ -97,7 +97,9 @@ impl TableRows {
         let usable = pk.unusable_rows_start();
         let columns = tables
             .iter()
-            .map(|&c| pk.keys.fixed[c].iter().take(usable).map(|&v| small_integer(v)).collect::<Option<Vec<i64>>>())
+            .map(|&c| {
+                pk.keys.fixed[c].iter().take(usable).map(|&v| crate::small_integer(v)).collect::<Option<Vec<i64>>>()
+            })
             .collect();
         let mut row_of = BTreeMap::new();
         for (row, &v) in compressed[..usable].iter().enumerate() {
@@ -126,18 +128,6 @@ impl TableRows {
         let rest = crate::msm::commit_blinded(backend, &g[usable..], pk.params.w, &values[usable..], blind);
         components.fold(rest, |acc, c| acc + c).to_affine()
     }
-}
-
-/// `v` as an integer if it is one of at most 62 bits (negative ones as `p - |v|`).
-fn small_integer(v: Fp) -> Option<i64> {
-    const BITS: u32 = 62;
-    let fits = |x: Fp| -> Option<i64> {
-        let repr = x.to_repr();
-        let (low, high) = repr.split_at(8);
-        let low = u64::from_le_bytes(low.try_into().ok()?);
-        (high.iter().all(|&b| b == 0) && low >> BITS == 0).then_some(low as i64)
-    };
-    fits(v).or_else(|| fits(-v).map(|x| -x))
 }
 
 /// The permuted pair over the usable rows: the input sorted; the table holding each distinct

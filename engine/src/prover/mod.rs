@@ -90,7 +90,8 @@ impl ProvingKey {
     /// Keygen for `spec`'s circuit: the keys and the verifying key's commitments.
     pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, EngineError> {
         let keys = assemble(params, spec)?;
-        let commitments = keys.commit(params);
+        let params_data = ParamsData::new(params)?;
+        let commitments = keys.commit(&params_data, &CpuBackend);
         let transcript_repr = transcript_repr(&keys.pinned_text(&commitments));
         let domain = &keys.domain;
         let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
@@ -117,7 +118,7 @@ impl ProvingKey {
             l_last: indicator(n - bf - 1..n - bf),
             l_blind: indicator(n - bf..n),
         };
-        Ok(Self { keys, commitments, params: ParamsData::new(params)?, transcript_repr, precomputed, backend })
+        Ok(Self { keys, commitments, params: params_data, transcript_repr, precomputed, backend })
     }
 
     /// The same key proving with `backend`'s primitives.
