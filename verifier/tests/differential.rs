@@ -192,7 +192,8 @@ fn a_bundle_whose_public_interface_is_altered_is_refused() {
     // The key data is untouched, so only the identity's public-interface part can catch these.
     let bundle = VerificationBundle::from_bytes(&common::bundle()).unwrap();
     let output = bundle.compiled.model.outputs[0];
-    let alterations: [(&str, fn(&mut VerificationBundle, zkinfer_models::graph::TensorId)); 2] = [
+    type Alteration = fn(&mut VerificationBundle, zkinfer_models::graph::TensorId);
+    let alterations: [(&str, Alteration); 2] = [
         ("the output's scale", |b, id| {
             b.compiled.model.tensors[id.0].scale += 1;
             b.outputs[0].scale += 1;
