@@ -57,7 +57,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let model = compiled.compiled.clone();
     let input = InputData::from_json(INPUT, DEFAULT_MAX_JSON_BYTES)?;
     let (proof, mut timings, _device) =
-        crate::prove::prove(compiled.compiled, &input, &args.params, &args.engine, &progress)?;
+        crate::prove::prove(compiled.compiled, &input, &args.params, &args.engine, None, &progress)?;
     timings.insert(0, Timing { step: "compile", seconds: secs(compile_took) });
     // What a third party gets: the verification bundle (`zkinfer export-verifier`), and the
     // proof's bytes, checked by a fresh verifier from the bundle (no keygen).

@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use zkinfer_models::data::InputData;
+use zkinfer_prover::key_file::KeyFile;
 use zkinfer_prover::{Proof, Prover};
 use zkinfer_verifier::{CompiledModel, VerifiedTensor, hex};
 
@@ -23,6 +24,11 @@ pub struct ProveArgs {
     /// Where to write the proof.
     #[arg(short, long, default_value = "proof.zkp")]
     output: PathBuf,
+    /// The model's key file (`zkinfer setup`): keygen then takes the verifying key's
+    /// commitments from it instead of computing them (refused if it is for another model or
+    /// params).
+    #[arg(long)]
+    key: Option<PathBuf>,
     #[command(flatten)]
     params: ParamsArgs,
     #[command(flatten)]
@@ -45,12 +51,14 @@ pub struct ProveReport {
     pub timings: Vec<Timing>,
 }
 
-/// Params, keygen and proof for one input; the timings of each step.
+/// Params, keygen (with the commitments from `key`, a key file, when given) and proof for one
+/// input; the timings of each step.
 pub fn prove(
     compiled: CompiledModel,
     input: &InputData,
     params_args: &ParamsArgs,
     engine: &EngineArgs,
+    key: Option<&std::path::Path>,
     progress: &Progress,
 ) -> anyhow::Result<(Proof, Vec<Timing>, String)> {
     let shape = compiled.model.tensor(compiled.model.input).shape.clone();
@@ -60,8 +68,16 @@ pub fn prove(
     };
     let (loaded, params_took) = params(&params_args.cache(), compiled.k, progress)?;
     let device = engine.open_device(progress);
-    let (prover, keygen_took) = progress
-        .step("keygen", || Prover::with_engine_on(compiled, loaded.params, loaded.hash, engine.engine, &device));
+    let key = key
+        .map(|path| {
+            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            KeyFile::from_bytes(&bytes).with_context(|| format!("{} is not a usable key file", path.display()))
+        })
+        .transpose()?;
+    let (prover, keygen_took) = progress.step("keygen", || match &key {
+        Some(key) => Prover::with_key_file(compiled, loaded.params, loaded.hash, engine.engine, &device, key),
+        None => Prover::with_engine_on(compiled, loaded.params, loaded.hash, engine.engine, &device),
+    });
     let prover = prover?;
     let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
     let (proof, prove_took) = progress.step("proving", || prover.prove(sample, &mut rng));
@@ -79,7 +95,7 @@ pub fn run(args: &ProveArgs) -> anyhow::Result<()> {
     let compiled = read_compiled(&args.model)?;
     let k = compiled.k;
     let input = InputData::from_file(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-    let (proof, timings, device) = prove(compiled, &input, &args.params, &args.engine, &progress)?;
+    let (proof, timings, device) = prove(compiled, &input, &args.params, &args.engine, args.key.as_deref(), &progress)?;
     let bytes = proof.envelope.to_bytes();
     crate::artifacts::write(&args.output, &bytes)?;
     let report = ProveReport {

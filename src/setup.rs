@@ -1,5 +1,6 @@
-//! `zkinfer setup`: params for the model's k (generated once, then cached) and keygen; prints
-//! the circuit identity.
+//! `zkinfer setup`: params for the model's k (generated once, then cached) and keygen; writes
+//! the key file (the verifying key's commitments, which `zkinfer prove --key` then does not
+//! compute again) and prints the circuit identity.
 
 use std::path::PathBuf;
 
@@ -18,6 +19,9 @@ pub struct SetupArgs {
     model: PathBuf,
     #[command(flatten)]
     params: ParamsArgs,
+    /// Where to write the key file [default: the model's path with the extension `.zkkey`].
+    #[arg(long)]
+    key_out: Option<PathBuf>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -32,6 +36,7 @@ struct SetupReport {
     params_generated: bool,
     params_seconds: f64,
     keygen_seconds: f64,
+    key_file: String,
 }
 
 pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
@@ -42,6 +47,8 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
     let (prover, keygen_took) = progress
         .step("keygen (verifying and proving key)", || Prover::new(compiled, loaded.params.clone(), loaded.hash));
     let prover = prover?;
+    let key_path = args.key_out.clone().unwrap_or_else(|| args.model.with_extension("zkkey"));
+    crate::artifacts::write(&key_path, &prover.key_file().to_bytes())?;
     let report = SetupReport {
         circuit_identity: hex(&prover.identity()),
         k,
@@ -50,6 +57,7 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         params_generated: loaded.generated,
         params_seconds: secs(params_took),
         keygen_seconds: secs(keygen_took),
+        key_file: key_path.display().to_string(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -57,8 +65,8 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         println!("circuit identity: {}", report.circuit_identity);
         println!("params: k = {k}, {} (hash {})", report.params_file, report.params_hash);
         println!(
-            "keygen takes {:.2} s; provers keep keys in memory (proving keys are not serialized yet)",
-            report.keygen_seconds
+            "keygen took {:.2} s; wrote {} (the verifying key's commitments: `zkinfer prove --key` skips computing them)",
+            report.keygen_seconds, report.key_file
         );
     }
     Ok(())

@@ -147,10 +147,30 @@ fn compile_setup_prove_verify_and_reject_tampering() {
     let (ok, stdout, stderr) = zkinfer_params(&["setup", zkm_s]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("circuit identity: "), "{stdout}");
+    let key = dir.join("digits.zkkey");
+    let key_s = key.to_str().expect("utf8");
+    assert!(key.exists(), "setup writes the key file next to the model");
+    let (ok, stdout, stderr) = zkinfer_params(&[
+        "prove",
+        zkm_s,
+        "--input",
+        "models/zoo/digits_cnn.input.json",
+        "-o",
+        zkp_s,
+        "--key",
+        key_s,
+        "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    let proved: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     let (ok, stdout, stderr) =
         zkinfer_params(&["prove", zkm_s, "--input", "models/zoo/digits_cnn.input.json", "-o", zkp_s, "--json"]);
     assert!(ok, "{stderr}");
-    let proved: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let without_key: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(proved["circuit_identity"], without_key["circuit_identity"], "the key file gives the same circuit");
+    // The stock verifier agrees (halo2's keygen from the compiled model).
+    let (ok, _, stderr) = zkinfer_params(&["verify", zkm_s, zkp_s, "--verifier", "stock"]);
+    assert!(ok, "{stderr}");
     let (ok, stdout, stderr) = zkinfer_params(&["verify", zkm_s, zkp_s, "--json"]);
     assert!(ok, "{stderr}");
     let verified: serde_json::Value = serde_json::from_str(&stdout).expect("json");
@@ -188,6 +208,18 @@ fn compile_setup_prove_verify_and_reject_tampering() {
     assert!(ok, "{stderr}");
     let (ok, _, stderr) = zkinfer_params(&["verify", other.to_str().expect("utf8"), zkp_s]);
     assert!(!ok && stderr.contains("REJECTED"), "{stderr}");
+    // The key file of another model is refused.
+    let (ok, _, stderr) = zkinfer_params(&[
+        "prove",
+        other.to_str().expect("utf8"),
+        "--input",
+        "models/tests/fixtures/fixture_nhwc.input.json",
+        "--key",
+        key_s,
+        "-o",
+        bad_s,
+    ]);
+    assert!(!ok && stderr.contains("another compiled model"), "{stderr}");
     // A model file that is not one.
     let (ok, _, stderr) = zkinfer_params(&["verify", zkp_s, zkp_s]);
     assert!(!ok && stderr.contains("not a usable compiled model"), "{stderr}");

@@ -85,6 +85,14 @@ pub enum EngineError {
     /// The witness does not fit the circuit.
     #[error("the witness does not fit the circuit: {0}")]
     Witness(String),
+    /// Given verifying-key commitments are not as many as the circuit's columns.
+    #[error("the key has {found} commitments, the circuit {expected} columns")]
+    KeyShape {
+        /// The circuit's fixed and permutation columns.
+        expected: usize,
+        /// Commitments given.
+        found: usize,
+    },
     /// The witness does not satisfy the circuit.
     #[error("the witness fails {failures} relation(s): {first}")]
     Unsatisfied {

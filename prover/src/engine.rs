@@ -82,6 +82,18 @@ pub fn build(
     spec: &Arc<CircuitSpec>,
     gpu: Option<Arc<dyn Backend>>,
 ) -> Result<(Box<dyn ProvingEngine>, KeyCommitments), ProveError> {
+    build_with(kind, params, spec, gpu, None)
+}
+
+/// [`build`], with the verifying key's commitments already known (a key file) for the CPU
+/// engine; the stock and checking engines run halo2's keygen and compute them anyway.
+pub fn build_with(
+    kind: EngineKind,
+    params: &Params<EqAffine>,
+    spec: &Arc<CircuitSpec>,
+    gpu: Option<Arc<dyn Backend>>,
+    known: Option<KeyCommitments>,
+) -> Result<(Box<dyn ProvingEngine>, KeyCommitments), ProveError> {
     Ok(match kind {
         EngineKind::Stock => {
             let (keys, commitments) =
@@ -91,7 +103,11 @@ pub fn build(
             (Box::new(stock), commitments)
         }
         EngineKind::Cpu => {
-            let cpu = CpuEngine::new(params, spec)?.on(gpu);
+            let cpu = match known {
+                Some(commitments) => CpuEngine::with_commitments(params, spec, commitments)?,
+                None => CpuEngine::new(params, spec)?,
+            }
+            .on(gpu);
             let commitments = cpu.pk.commitments.clone();
             (Box::new(cpu), commitments)
         }
@@ -192,6 +208,17 @@ impl CpuEngine {
     pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, ProveError> {
         let pk =
             zkinfer_engine::prover::ProvingKey::new(params, spec).map_err(|e| ProveError::Keygen(e.to_string()))?;
+        Ok(Self { pk, check_witness: false })
+    }
+
+    /// The engine's keygen with the verifying key's commitments already known.
+    pub fn with_commitments(
+        params: &Params<EqAffine>,
+        spec: &CircuitSpec,
+        commitments: KeyCommitments,
+    ) -> Result<Self, ProveError> {
+        let pk = zkinfer_engine::prover::ProvingKey::with_commitments(params, spec, commitments)
+            .map_err(|e| ProveError::Keygen(e.to_string()))?;
         Ok(Self { pk, check_witness: false })
     }
 

@@ -22,6 +22,7 @@
 pub mod conformance;
 pub mod device;
 pub mod engine;
+pub mod key_file;
 pub mod params;
 
 use std::sync::Arc;
@@ -62,6 +63,9 @@ pub enum ProveError {
         /// First differing byte.
         byte: usize,
     },
+    /// The key file does not fit.
+    #[error(transparent)]
+    KeyFile(#[from] key_file::KeyFileError),
     /// The fresh proof does not verify: a zkinfer bug, reported instead of writing a bad proof.
     #[error("the fresh proof does not verify ({0}); this is a bug in zkinfer")]
     SelfCheck(#[from] VerifyError),
@@ -177,9 +181,48 @@ impl Prover {
         kind: engine::EngineKind,
         device: &device::ChosenDevice,
     ) -> Result<Self, ProveError> {
+        Self::build(compiled, params, params_hash, kind, device, None)
+    }
+
+    /// [`Prover::with_engine_on`] with the verifying key's commitments from a key file
+    /// (`zkinfer setup`), which are then not computed again: the file must be for this model
+    /// and params, and its commitments must give the identity it records.
+    pub fn with_key_file(
+        compiled: CompiledModel,
+        params: Params<EqAffine>,
+        params_hash: Digest,
+        kind: engine::EngineKind,
+        device: &device::ChosenDevice,
+        key: &key_file::KeyFile,
+    ) -> Result<Self, ProveError> {
+        key.check(&compiled, &params_hash)?;
+        let prover = Self::build(compiled, params, params_hash, kind, device, Some(key.commitments.clone()))?;
+        if prover.identity != key.circuit_identity {
+            return Err(key_file::KeyFileError::Identity {
+                recorded: zkinfer_verifier::hex(&key.circuit_identity),
+                actual: zkinfer_verifier::hex(&prover.identity),
+            }
+            .into());
+        }
+        Ok(prover)
+    }
+
+    /// The key file of this prover's model, params and verifying key.
+    pub fn key_file(&self) -> key_file::KeyFile {
+        key_file::KeyFile::new(&self.compiled, self.params_hash, self.commitments.clone(), self.identity)
+    }
+
+    fn build(
+        compiled: CompiledModel,
+        params: Params<EqAffine>,
+        params_hash: Digest,
+        kind: engine::EngineKind,
+        device: &device::ChosenDevice,
+        known: Option<KeyCommitments>,
+    ) -> Result<Self, ProveError> {
         let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
         let spec = Arc::new(spec);
-        let (engine, commitments) = engine::build(kind, &params, &spec, device.backend.clone())?;
+        let (engine, commitments) = engine::build_with(kind, &params, &spec, device.backend.clone(), known)?;
         let verifier_params = VerifierParams::from_params(&params, compiled.public_len())
             .map_err(|e| ProveError::Keygen(format!("the params: {e}")))?;
         let verifier = Verifier::with_commitments(compiled.clone(), verifier_params, params_hash, commitments.clone())?;

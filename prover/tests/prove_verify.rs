@@ -219,3 +219,40 @@ fn function_tables_do_not_raise_k() {
         assert_eq!(c.chosen_table_limit.is_some(), name != "digits_mlp_sigmoid", "{name}");
     }
 }
+
+#[test]
+fn a_key_file_gives_the_same_proofs_and_only_fits_its_model_and_params() {
+    use zkinfer_prover::device::ChosenDevice;
+    use zkinfer_prover::engine::EngineKind;
+    use zkinfer_prover::key_file::{KeyFile, KeyFileError};
+    let s = digits_mlp();
+    let (model, inputs) = compiled("digits_mlp");
+    let (other, _) = compiled("digits_cnn");
+    let params = cache().load_or_generate(model.k).expect("params");
+    let key = KeyFile::from_bytes(&s.prover.key_file().to_bytes()).expect("the key file round-trips");
+    let with_key = |key: &KeyFile, model: CompiledModel| {
+        let (p, h) = (params.params.clone(), params.hash);
+        Prover::with_key_file(model, p, h, EngineKind::Cpu, &ChosenDevice::cpu(), key)
+    };
+    let prover = with_key(&key, model.clone()).expect("the key file fits");
+    let proof = prover.prove(&inputs[0], &mut StdRng::seed_from_u64(7)).expect("prove");
+    assert_eq!(proof.envelope, s.proof.envelope, "the same proof as with keygen's commitments");
+
+    // Another model, other params, or commitments that do not give the recorded identity.
+    let e = with_key(&key, other).expect_err("another model");
+    assert!(e.to_string().contains("another compiled model"), "{e}");
+    let mut other_params = key.clone();
+    other_params.params_hash[0] ^= 1;
+    let e = with_key(&other_params, model.clone()).expect_err("other params");
+    assert!(e.to_string().contains("made with params"), "{e}");
+    let mut swapped = key.clone();
+    swapped.commitments.fixed.swap(0, 1);
+    assert_ne!(swapped.commitments, key.commitments);
+    let e = with_key(&swapped, model).expect_err("altered commitments");
+    assert!(matches!(e, zkinfer_prover::ProveError::KeyFile(KeyFileError::Identity { .. })), "{e}");
+    // Truncated files are typed errors.
+    let bytes = key.to_bytes();
+    for cut in [0, 10, bytes.len() / 2, bytes.len() - 1] {
+        assert!(KeyFile::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+}

@@ -21,17 +21,20 @@ pub enum ArtifactKind {
     Params = 3,
     /// A verification bundle (`.zkv`).
     Bundle = 4,
+    /// A model's verifying-key commitments for its prover (`.zkkey`, `zkinfer setup`).
+    KeyCommitments = 5,
 }
 
 impl ArtifactKind {
     /// The format version of this kind that this build reads and writes. Compiled models are at
     /// version 3 since layouts gained the function-table form (version 2: the linear layout and
-    /// the weight offset); bundles, which hold a compiled model, at version 2 since then.
+    /// the weight offset); bundles at version 3 since they carry the verifying key's commitments
+    /// and the params' generators uncompressed.
     pub const fn format_version(self) -> u16 {
         match self {
             Self::CompiledModel => 3,
             Self::Bundle => 3,
-            Self::Proof | Self::Params => 1,
+            Self::Proof | Self::Params | Self::KeyCommitments => 1,
         }
     }
 
@@ -41,6 +44,7 @@ impl ArtifactKind {
             2 => Some(Self::Proof),
             3 => Some(Self::Params),
             4 => Some(Self::Bundle),
+            5 => Some(Self::KeyCommitments),
             _ => None,
         }
     }

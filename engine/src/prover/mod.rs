@@ -89,9 +89,37 @@ pub struct Precomputed {
 impl ProvingKey {
     /// Keygen for `spec`'s circuit: the keys and the verifying key's commitments.
     pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, EngineError> {
+        Self::build(params, spec, None)
+    }
+
+    /// Keygen for `spec`'s circuit with the verifying key's commitments already known (a key
+    /// file): they are not computed again. Wrong commitments give proofs for another circuit
+    /// identity.
+    pub fn with_commitments(
+        params: &Params<EqAffine>,
+        spec: &CircuitSpec,
+        commitments: KeyCommitments,
+    ) -> Result<Self, EngineError> {
+        Self::build(params, spec, Some(commitments))
+    }
+
+    fn build(
+        params: &Params<EqAffine>,
+        spec: &CircuitSpec,
+        commitments: Option<KeyCommitments>,
+    ) -> Result<Self, EngineError> {
         let keys = assemble(params, spec)?;
         let params_data = ParamsData::new(params)?;
-        let commitments = keys.commit(&params_data, &CpuBackend);
+        let commitments = match commitments {
+            Some(c) if c.fixed.len() == keys.fixed.len() && c.permutation.len() == keys.permutation.len() => c,
+            Some(c) => {
+                return Err(EngineError::KeyShape {
+                    expected: keys.fixed.len() + keys.permutation.len(),
+                    found: c.fixed.len() + c.permutation.len(),
+                });
+            }
+            None => keys.commit(&params_data, &CpuBackend),
+        };
         let transcript_repr = transcript_repr(&keys.pinned_text(&commitments));
         let domain = &keys.domain;
         let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
