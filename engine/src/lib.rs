@@ -15,7 +15,9 @@
 //!   trait, with the CPU backend, a naive reference, a checking and a timing backend;
 //!   [`domain`] does halo2's changes of basis with a backend's FFT.
 //!
-//! Not built yet: serialized proving keys.
+//! The verifying key's commitments can come from a key file instead of being computed
+//! ([`prover::ProvingKey::with_commitments`]); the rest of the proving key is computed per
+//! process.
 //!
 //! ```no_run
 //! use std::sync::Arc;

@@ -1,9 +1,9 @@
 //! # zkinfer-prover
 //!
 //! Turns a quantized model into a [`CompiledModel`] (layout planning), manages params
-//! ([`params::ParamsCache`]), runs keygen, and proves inferences with a proving engine
-//! ([`engine`]: zkinfer's own by default, the stock halo2_proofs prover, or both checked
-//! against each other). The witness comes from the integer interpreter's trace: the circuit is
+//! ([`params::ParamsCache`]), runs keygen (or takes the verifying key's commitments from a
+//! [`key_file`]), and proves inferences with a proving engine ([`engine`]: zkinfer's own by
+//! default, the stock halo2_proofs prover, or both checked against each other). The witness comes from the integer interpreter's trace: the circuit is
 //! filled from it and the compiler checks every value against it. Every proof is verified with
 //! `zkinfer-verifier` before it is returned, so an inconsistent witness never leaves as a proof.
 //!
@@ -156,7 +156,7 @@ pub struct Proof {
 }
 
 impl Prover {
-    /// Runs keygen (verifying key, and the default engine's proving key) for the compiled model.
+    /// Runs the default engine's keygen for the compiled model.
     pub fn new(compiled: CompiledModel, params: Params<EqAffine>, params_hash: Digest) -> Result<Self, ProveError> {
         Self::with_engine(compiled, params, params_hash, engine::EngineKind::default())
     }

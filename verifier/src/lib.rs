@@ -3,15 +3,17 @@
 //! Checks zkinfer proofs. Owns the artifact formats ([`format`]: magic, version, kind, size
 //! limits), validated decoding of compiled models ([`CompiledModel`]), proof envelopes
 //! ([`ProofEnvelope`]), params ([`params`]) and verification bundles ([`bundle`]: everything a
-//! verifier needs for one model in one file), the verifying-key rebuild and the circuit
-//! identity, and verification ([`Verifier`]). The same code builds for wasm32 (the JavaScript
-//! package) and for Python (the wheel).
+//! verifier needs for one model in one file, the verifying key's commitments included), the
+//! circuit identity, and verification ([`Verifier`]) by zkinfer's own halo2 verifier
+//! ([`plonk`]: the key from the bundle, no keygen) or by halo2's stock one
+//! ([`VerifierChoice::Stock`]: `keygen_vk` from the compiled model). The same code builds for
+//! wasm32 (the JavaScript package) and for Python (the wheel).
 //!
-//! halo2_proofs 0.4.1 cannot serialize a verifying key, so the verifier rebuilds it from the
-//! compiled model with `keygen_vk`; the circuit identity is a hash of `vk.pinned()`. The stock
-//! `verify_proof` accepts trailing bytes and zero-padded public inputs, so [`Verifier::verify`]
-//! enforces the exact public-value count, each value's range, and that verification reads the
-//! proof to its last byte. Untrusted bytes give typed errors, never panics.
+//! The circuit identity hashes halo2's pinned verifying key and the model's public interface.
+//! [`Verifier::verify`] enforces the exact public-value count, each value's range, and that
+//! verification reads the proof to its last byte (the stock `verify_proof` alone accepts
+//! trailing bytes and zero-padded public inputs). Untrusted bytes give typed errors, never
+//! panics.
 //!
 //! Dependencies stay short (no prover, no ONNX, no rayon) so the crate builds for wasm32.
 //!
@@ -24,7 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! From a compiled model and params:
+//! From a compiled model and params, with halo2's keygen and verifier:
 //!
 //! ```no_run
 //! use zkinfer_verifier::{CompiledModel, ProofEnvelope, Verifier, params::params_from_bytes};

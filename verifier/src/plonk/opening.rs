@@ -1,6 +1,6 @@
 //! The multi-point opening and the inner-product argument, checked as halo2_proofs 0.4.1's
 //! `multiopen::verify_proof` and `commitment::verify_proof` check them, ending in one
-//! multi-scalar multiplication ([`Msm`]) that must be the identity.
+//! multi-scalar multiplication (`msm.rs`) that must be the identity.
 //!
 //! Grouping (halo2's `construct_intermediate_sets`): commitments in first-query order, told
 //! apart by source (halo2 tells them apart by reference); points in first-query order; each
