@@ -63,10 +63,7 @@ pub(crate) fn read_and_evaluate(
 ) -> Result<ReadProof, ProofError> {
     let n = 1usize << key.k;
     let bf = key.blinding_factors;
-    if instance.len() > n - (bf + 1) {
-        return Err(ProofError::InstanceTooLarge(instance.len()));
-    }
-    if instance.len() > params.g_lagrange.len() {
+    if instance.len() > n.saturating_sub(bf + 1) || instance.len() > params.g_lagrange.len() {
         return Err(ProofError::InstanceTooLarge(instance.len()));
     }
     // halo2 commits the instance column in the Lagrange basis with the default blind (one)

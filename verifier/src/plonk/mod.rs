@@ -54,6 +54,9 @@ pub enum KeyError {
         /// Commitments in the key.
         found: usize,
     },
+    /// `2^k` rows cannot hold the constraint system (or `k` is beyond the largest supported).
+    #[error("k = {0} does not fit the circuit")]
+    K(u32),
     /// A constraint reads a column query the key does not list (a zkinfer bug).
     #[error("a constraint reads {0}, which is not among the circuit's queries")]
     MissingQuery(String),
@@ -92,6 +95,9 @@ impl PreparedKey {
             });
         }
         let cs = constraint_system(layout);
+        if k > zkinfer_circuits::MAX_K || (1usize << k) < cs.minimum_rows() {
+            return Err(KeyError::K(k));
+        }
         let domain = EvaluationDomain::new(cs.degree() as u32, k);
         let pinned_text = pinned_text(&domain, &cs, &commitments.fixed, &commitments.permutation);
         let key = Self {
