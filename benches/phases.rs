@@ -21,7 +21,7 @@ use zkinfer_models::onnx;
 use zkinfer_models::quantize::quantize;
 use zkinfer_prover::params::ParamsCache;
 use zkinfer_prover::{Prover, compile_model};
-use zkinfer_verifier::{VerificationBundle, Verifier};
+use zkinfer_verifier::Verifier;
 
 const MODELS: &[&str] = &["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28"];
 
@@ -66,17 +66,7 @@ fn phases(c: &mut Criterion) {
         let mut rng = StdRng::seed_from_u64(1);
         g.bench_function("prove", |b| b.iter(|| prover.prove(&x, &mut rng).unwrap()));
         let proof = prover.prove(&x, &mut rng).unwrap();
-        let bundle = VerificationBundle::new(
-            compiled.clone(),
-            &params.params,
-            params.hash,
-            prover.key_commitments().clone(),
-            prover.identity(),
-            &[],
-        )
-        .unwrap()
-        .to_bytes()
-        .unwrap();
+        let bundle = prover.bundle(&params.params, &[]).unwrap().to_bytes().unwrap();
         g.bench_function("verify (own verifier, from the bundle's bytes)", |b| {
             b.iter(|| Verifier::from_bundle_bytes(&bundle).unwrap().verify(&proof.envelope).unwrap())
         });

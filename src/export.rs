@@ -11,8 +11,8 @@ use clap::Args;
 use serde::Serialize;
 use zkinfer_prover::params::LoadedParams;
 use zkinfer_verifier::bundle::MAX_LABEL_BYTES;
-use zkinfer_verifier::params::VerifierParams;
-use zkinfer_verifier::{CompiledModel, VerificationBundle, Verifier, VerifierChoice, hex};
+use zkinfer_verifier::plonk::PreparedKey;
+use zkinfer_verifier::{CompiledModel, VerificationBundle, Verifier, VerifierChoice, circuit_identity, hex};
 
 use crate::artifacts::{ParamsArgs, params, read_compiled, write};
 use crate::progress::Progress;
@@ -62,10 +62,8 @@ pub fn build_bundle(
     labels: &[Vec<String>],
 ) -> anyhow::Result<(VerificationBundle, Vec<u8>)> {
     let commitments = zkinfer_prover::key_commitments(&compiled, &loaded.params).context("keygen")?;
-    let verifier_params = VerifierParams::from_params(&loaded.params, compiled.public_len())?;
-    let identity = Verifier::with_commitments(compiled.clone(), verifier_params, loaded.hash, commitments.clone())
-        .context("the model cannot be verified")?
-        .identity();
+    let key = PreparedKey::new(compiled.layout, compiled.k, commitments.clone()).context("the verifying key")?;
+    let identity = circuit_identity(key.pinned_text(), &compiled);
     let bundle = VerificationBundle::new(compiled, &loaded.params, loaded.hash, commitments, identity, labels)?;
     let bytes = bundle.to_bytes()?;
     Ok((bundle, bytes))

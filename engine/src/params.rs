@@ -44,8 +44,9 @@ impl ParamsData {
                 })
                 .collect()
         };
+        // The generators halo2 already holds in memory; only the others are decompressed.
+        let g = params.get_g();
         let start = 4;
-        let g = points(start, n)?;
         let g_lagrange = points(start + n * POINT_BYTES, n)?;
         let wu = points(start + 2 * n * POINT_BYTES, 2)?;
         Ok(Self { k, g, g_lagrange, w: wu[0], u: wu[1] })

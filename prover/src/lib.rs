@@ -207,6 +207,24 @@ impl Prover {
         Ok(prover)
     }
 
+    /// The verification bundle of this prover's model with `params` (the ones it proves with),
+    /// its verifying key and identity, and `labels[i]` as the class labels of output `i`.
+    pub fn bundle(
+        &self,
+        params: &Params<EqAffine>,
+        labels: &[Vec<String>],
+    ) -> Result<zkinfer_verifier::VerificationBundle, zkinfer_verifier::BundleError> {
+        let (compiled, commitments) = (self.compiled.clone(), self.commitments.clone());
+        zkinfer_verifier::VerificationBundle::new(
+            compiled,
+            params,
+            self.params_hash,
+            commitments,
+            self.identity,
+            labels,
+        )
+    }
+
     /// The key file of this prover's model, params and verifying key.
     pub fn key_file(&self) -> key_file::KeyFile {
         key_file::KeyFile::new(&self.compiled, self.params_hash, self.commitments.clone(), self.identity)

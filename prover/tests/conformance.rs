@@ -46,18 +46,10 @@ fn the_bundle_verifies_the_digits_mlp_and_rejects_every_tamper_case() {
     let (prover, valid) = prove("digits_mlp");
     let (_, other) = prove("digits_cnn");
     assert_eq!(other.k, valid.k, "the other-model case needs the same k");
-    let compiled = prover.compiled().clone();
     let labels: Vec<String> = (0..10).map(|d| d.to_string()).collect();
-    let params = ParamsCache::new(root().join("target/zkinfer-params")).load_or_generate(compiled.k).expect("params");
-    let bundle = VerificationBundle::new(
-        compiled,
-        &params.params,
-        params.hash,
-        prover.key_commitments().clone(),
-        prover.identity(),
-        &[labels],
-    )
-    .expect("bundle");
+    let params =
+        ParamsCache::new(root().join("target/zkinfer-params")).load_or_generate(prover.compiled().k).expect("params");
+    let bundle = prover.bundle(&params.params, &[labels]).expect("bundle");
     let bundle_bytes = bundle.to_bytes().expect("encode");
 
     // Valid: the same outputs as the prover's self-check, with the predicted label.

@@ -21,7 +21,7 @@ use zkinfer_models::quantize::{QuantSettings, quantize};
 use zkinfer_prover::params::ParamsCache;
 use zkinfer_prover::{Prover, compile_model};
 use zkinfer_service::{ModelEntry, Service, ServiceConfig};
-use zkinfer_verifier::{VerificationBundle, Verifier, hex};
+use zkinfer_verifier::{Verifier, hex};
 
 const KEY: &str = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
 
@@ -43,19 +43,11 @@ fn fixture() -> &'static Fixture {
         let model = quantize(&graph, &cal, &QuantSettings::default()).unwrap();
         let (compiled, _) = compile_model(model, "digits_mlp.onnx", Default::default()).unwrap();
         let params = ParamsCache::new(root.join("target/zkinfer-params")).load_or_generate(compiled.k).unwrap();
-        let prover = Prover::new(compiled.clone(), params.params.clone(), params.hash).unwrap();
+        let prover = Prover::new(compiled, params.params.clone(), params.hash).unwrap();
         let proofs = (0..3)
             .map(|i| prover.prove(&cal[i], &mut StdRng::seed_from_u64(i as u64)).unwrap().envelope.to_bytes())
             .collect();
-        let bundle = VerificationBundle::new(
-            compiled,
-            &params.params,
-            params.hash,
-            prover.key_commitments().clone(),
-            prover.identity(),
-            &[],
-        )
-        .unwrap();
+        let bundle = prover.bundle(&params.params, &[]).unwrap();
         Fixture { bundle: bundle.to_bytes().unwrap(), identity: hex(&prover.identity()), proofs }
     })
 }

@@ -44,11 +44,20 @@ impl<'a> Reader<'a> {
         self.len.saturating_sub(self.offset)
     }
 
-    pub(crate) fn point(&mut self) -> Result<EqAffine, TranscriptError> {
+    /// One element read by `read` (`what` names it in the error), the offset kept.
+    fn element<T>(
+        &mut self,
+        what: &'static str,
+        read: impl FnOnce(&mut Blake2bRead<Cursor<&'a [u8]>, EqAffine, Challenge255<EqAffine>>) -> std::io::Result<T>,
+    ) -> Result<T, TranscriptError> {
         let offset = self.offset;
-        let p = self.inner.read_point().map_err(|_| TranscriptError::Unreadable { what: "point", offset })?;
+        let value = read(&mut self.inner).map_err(|_| TranscriptError::Unreadable { what, offset })?;
         self.offset += ELEMENT_BYTES;
-        Ok(p)
+        Ok(value)
+    }
+
+    pub(crate) fn point(&mut self) -> Result<EqAffine, TranscriptError> {
+        self.element("point", |t| t.read_point())
     }
 
     pub(crate) fn points(&mut self, count: usize) -> Result<Vec<EqAffine>, TranscriptError> {
@@ -56,10 +65,7 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn scalar(&mut self) -> Result<Fp, TranscriptError> {
-        let offset = self.offset;
-        let v = self.inner.read_scalar().map_err(|_| TranscriptError::Unreadable { what: "scalar", offset })?;
-        self.offset += ELEMENT_BYTES;
-        Ok(v)
+        self.element("scalar", |t| t.read_scalar())
     }
 
     pub(crate) fn scalars(&mut self, count: usize) -> Result<Vec<Fp>, TranscriptError> {
