@@ -2,8 +2,8 @@
 //!
 //! Verbs (see README.md): `inspect` (ops, scales, fidelity), `compile` (quantize and plan the
 //! circuit), `setup` (params and keys), `prove`, `verify`, `export-verifier` (the verification
-//! bundle), `serve` (the verifier service that signs attestations), and `demo` (all of it on
-//! the bundled digits model).
+//! bundle), `serve` (the proving service and the verifier service), `worker` (proves queued
+//! jobs), and `demo` (all of it on the bundled digits model).
 
 mod artifacts;
 mod compile;
@@ -11,12 +11,14 @@ mod demo;
 mod devices;
 mod export;
 mod inspect;
+mod jobs;
 mod progress;
 mod prove;
 mod report;
 mod serve;
 mod setup;
 mod verify;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,8 +50,10 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Write a model's verification bundle (model.zkv): all a verifier needs, in one file.
     ExportVerifier(export::ExportArgs),
-    /// Run the verifier service: verify proofs over HTTP and sign attestations for contracts.
+    /// Run the service: prove jobs from a queue (--models) and/or verify proofs and sign attestations (--bundle).
     Serve(serve::ServeArgs),
+    /// Prove jobs from a job database (scale-out: any number, on any machines).
+    Worker(worker::WorkerArgs),
     /// The whole path on the bundled digits model: compile, setup, prove, verify.
     Demo(demo::DemoArgs),
     /// List the GPU adapters that `prove --device` can use.
@@ -156,6 +160,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::ExportVerifier(args) => export::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Worker(args) => worker::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Devices(args) => devices::run(&args),
     };

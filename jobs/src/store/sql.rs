@@ -1,0 +1,128 @@
+//! The statements, written once with `$N` parameters (both databases take them) and `{now}`
+//! for the database clock in Unix milliseconds; the claim differs by backend.
+
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
+
+use super::Backend;
+
+/// The database clock in Unix milliseconds.
+fn now(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+        Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+    }
+}
+
+/// The lease a claim takes over: a queued job, or a running one whose lease expired with
+/// attempts left ($3: the attempt limit).
+const CLAIMABLE: &str = "state = 'queued' OR (state = 'running' AND lease_expires_ms < {now} AND attempts < $3)";
+
+/// Every statement the store runs, for one backend.
+#[derive(Debug)]
+pub(super) struct Statements {
+    pub count_queued: SqlStr,
+    pub insert: SqlStr,
+    pub by_key: SqlStr,
+    pub fail_exhausted: SqlStr,
+    pub claim: SqlStr,
+    pub heartbeat: SqlStr,
+    pub complete: SqlStr,
+    pub fail: SqlStr,
+    pub get: SqlStr,
+    pub proof: SqlStr,
+    pub counts: SqlStr,
+    pub prove_totals: SqlStr,
+    pub prove_at_most: SqlStr,
+}
+
+impl Statements {
+    pub fn new(backend: Backend) -> Self {
+        let lock = match backend {
+            // SQLite has one writer at a time: the statement is atomic as it is.
+            Backend::Sqlite => "",
+            // Concurrent claimers skip the row another one is taking instead of waiting for it.
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        // The lease: which worker, which attempt ($1 owner, $2 lease ms, $3 attempt limit).
+        let claim = format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+             lease_expires_ms = {{now}} + $2, started_ms = {{now}} \
+             WHERE id = (SELECT id FROM jobs WHERE {CLAIMABLE} ORDER BY id LIMIT 1{lock}) \
+             RETURNING id, model, input, attempts"
+        );
+        // Writes about a leased job end with the lease ($N owner and attempt after the job).
+        let held = |first: usize| {
+            format!(
+                "WHERE id = ${} AND state = 'running' AND lease_owner = ${} AND attempts = ${}",
+                first,
+                first + 1,
+                first + 2
+            )
+        };
+        let statements = [
+            "SELECT COUNT(*) FROM jobs WHERE state = 'queued'".to_owned(),
+            "INSERT INTO jobs (model, input, idempotency_key, state, created_ms) \
+             VALUES ($1, $2, $3, 'queued', {now}) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+                .to_owned(),
+            "SELECT id, model, input FROM jobs WHERE idempotency_key = $1".to_owned(),
+            "UPDATE jobs SET state = 'failed', error_kind = 'lease_expired', \
+             error_message = 'every attempt''s worker stopped before it finished (lease expired)', \
+             finished_ms = {now}, lease_owner = NULL \
+             WHERE state = 'running' AND lease_expires_ms < {now} AND attempts >= $1"
+                .to_owned(),
+            claim,
+            format!("UPDATE jobs SET lease_expires_ms = {{now}} + $1 {}", held(2)),
+            format!(
+                "UPDATE jobs SET state = 'done', outputs = $1, circuit_identity = $2, proof = $3, prove_ms = $4, \
+                 finished_ms = {{now}}, lease_owner = NULL, lease_expires_ms = NULL {}",
+                held(5)
+            ),
+            format!(
+                "UPDATE jobs SET state = 'failed', error_kind = $1, error_message = $2, finished_ms = {{now}}, \
+                 lease_owner = NULL, lease_expires_ms = NULL {}",
+                held(3)
+            ),
+            "SELECT id, model, state, attempts, created_ms, started_ms, finished_ms, prove_ms, outputs, \
+             circuit_identity, error_kind, error_message, \
+             CAST(CASE WHEN proof IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_proof FROM jobs WHERE id = $1"
+                .to_owned(),
+            "SELECT state, proof FROM jobs WHERE id = $1".to_owned(),
+            "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state".to_owned(),
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(prove_ms), 0) AS BIGINT) AS total FROM jobs WHERE state = 'done'"
+                .to_owned(),
+            "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND prove_ms <= $1".to_owned(),
+        ]
+        // Built from this file's constants only: nothing from outside is ever part of the text.
+        .map(|s| AssertSqlSafe(s.replace("{now}", now(backend))).into_sql_str());
+        let [
+            count_queued,
+            insert,
+            by_key,
+            fail_exhausted,
+            claim,
+            heartbeat,
+            complete,
+            fail,
+            get,
+            proof,
+            counts,
+            prove_totals,
+            prove_at_most,
+        ] = statements;
+        Self {
+            count_queued,
+            insert,
+            by_key,
+            fail_exhausted,
+            claim,
+            heartbeat,
+            complete,
+            fail,
+            get,
+            proof,
+            counts,
+            prove_totals,
+            prove_at_most,
+        }
+    }
+}
