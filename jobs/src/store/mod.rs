@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Connection, Row};
 
 use sql::Statements;
 
@@ -99,12 +99,12 @@ pub enum StoreError {
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://USER@HOST:PORT/DB")]
     Url(String),
     /// The database could not be reached (at start-up).
-    #[error("cannot reach the database at {url}: {source}")]
+    #[error("cannot reach the database at {url}: {reason}")]
     Connect {
         /// The URL without its password.
         url: String,
-        /// What sqlx said.
-        source: sqlx::Error,
+        /// What the driver said.
+        reason: String,
     },
     /// A statement failed (the database went away, a constraint, ...).
     #[error("database error: {0}")]
@@ -298,12 +298,20 @@ impl JobStore {
             }
             _ => url.to_owned(),
         };
+        let unreachable = |reason: String| StoreError::Connect { url: redact(url), reason };
+        // One connection first, for the driver's own reason when it fails (a pool only says
+        // that it timed out).
+        let first = tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect(&url_for_sqlx))
+            .await
+            .map_err(|_| unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+            .map_err(|e| unreachable(e.to_string()))?;
+        let _ = first.close().await;
         let pool = AnyPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(CONNECT_TIMEOUT)
             .connect(&url_for_sqlx)
             .await
-            .map_err(|source| StoreError::Connect { url: redact(url), source })?;
+            .map_err(|e| unreachable(e.to_string()))?;
         let store = Self { pool, backend, sql: std::sync::Arc::new(Statements::new(backend)) };
         migrate::run(&store.pool, backend).await?;
         Ok(store)
