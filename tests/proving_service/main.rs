@@ -276,12 +276,11 @@ fn kill_mid_proof(
         if worker != victim {
             continue;
         }
-        if let Some(job) = line.split(": job ").nth(1).and_then(|rest| rest.strip_suffix(")")) {
-            if let Some((id, _)) = job.split_once(" proving (attempt ") {
-                workers[victim].0.kill().unwrap();
-                let _ = workers[victim].0.wait();
-                return id.parse().unwrap();
-            }
+        let proving = line.split(": job ").nth(1).and_then(|rest| rest.strip_suffix(")"));
+        if let Some((id, _)) = proving.and_then(|job| job.split_once(" proving (attempt ")) {
+            workers[victim].0.kill().unwrap();
+            let _ = workers[victim].0.wait();
+            return id.parse().unwrap();
         }
     }
 }
