@@ -94,3 +94,19 @@ pub fn spawn_workers(workers: Vec<Worker>) -> RunningWorkers {
         .collect();
     RunningWorkers { stop, tasks }
 }
+
+/// Waits for Ctrl-C or, on Unix, SIGTERM (what service managers send).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

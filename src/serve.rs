@@ -137,7 +137,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         use std::io::Write;
         std::io::stdout().flush()?;
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            crate::jobs::shutdown_signal().await;
             eprintln!("shutting down");
         };
         axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving")?;

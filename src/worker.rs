@@ -31,10 +31,10 @@ pub fn run(args: &WorkerArgs) -> anyhow::Result<()> {
         let store = args.queue.connect().await?;
         let workers = load_workers(&store, &args.models, &args.params.cache(), policy, args.jobs.max(1))?;
         for worker in &workers {
-            eprintln!("worker {} ready ({} models)", worker.name(), worker.models().count());
+            eprintln!("worker {} ready ({} models)", worker.name(), worker.models().len());
         }
         let handles = crate::jobs::spawn_workers(workers);
-        let _ = tokio::signal::ctrl_c().await;
+        crate::jobs::shutdown_signal().await;
         eprintln!("shutting down after the jobs in hand");
         handles.stop().await;
         Ok(())

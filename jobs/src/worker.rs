@@ -88,6 +88,8 @@ pub struct Worker {
     store: JobStore,
     /// Proving keys by circuit identity (hex).
     provers: Arc<HashMap<String, Arc<Prover>>>,
+    /// The identities, for claims (a worker claims only jobs for models it has).
+    identities: Arc<Vec<String>>,
     config: WorkerConfig,
 }
 
@@ -119,18 +121,20 @@ impl Worker {
             .map_err(|e| keygen(e.to_string()))?;
             provers.insert(hex(&prover.identity()), Arc::new(prover));
         }
-        Ok(Self { store, provers: Arc::new(provers), config })
+        let mut identities: Vec<String> = provers.keys().cloned().collect();
+        identities.sort();
+        Ok(Self { store, provers: Arc::new(provers), identities: Arc::new(identities), config })
     }
 
     /// Another worker of this process with the same proving keys, named `name` in leases.
     pub fn sibling(&self, name: String) -> Self {
         let config = WorkerConfig { name, ..self.config.clone() };
-        Self { store: self.store.clone(), provers: self.provers.clone(), config }
+        Self { store: self.store.clone(), provers: self.provers.clone(), identities: self.identities.clone(), config }
     }
 
     /// The circuit identities (hex) this worker proves.
-    pub fn models(&self) -> impl Iterator<Item = &str> {
-        self.provers.keys().map(String::as_str)
+    pub fn models(&self) -> &[String] {
+        &self.identities
     }
 
     /// The worker's name in leases.
@@ -144,7 +148,7 @@ impl Worker {
         tokio::pin!(shutdown);
         let mut backoff = Backoff::new(self.config.poll, self.config.max_backoff);
         loop {
-            let wait = match self.store.claim(&self.config.name, self.config.policy).await {
+            let wait = match self.store.claim(&self.config.name, self.config.policy, &self.identities).await {
                 Ok(Some(job)) => {
                     backoff.recovered(&self.config.name);
                     self.process(job).await;

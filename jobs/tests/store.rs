@@ -31,6 +31,11 @@ fn job(input: &str, key: Option<&str>) -> NewJob {
     NewJob { model: "m".into(), input: input.into(), idempotency_key: key.map(Into::into) }
 }
 
+/// The models the tests' workers prove.
+fn models() -> Vec<String> {
+    vec!["m".into()]
+}
+
 fn result() -> Completion {
     Completion { outputs: "{}".into(), circuit_identity: "id".into(), proof: vec![1, 2, 3], prove_ms: 5 }
 }
@@ -41,11 +46,11 @@ fn jobs_are_claimed_in_order_once_and_stored_under_their_lease() {
         let (store, _) = fresh("order").await;
         let Submitted::Created(first) = store.submit(&job("a", None), 100).await.unwrap() else { panic!() };
         let Submitted::Created(second) = store.submit(&job("b", None), 100).await.unwrap() else { panic!() };
-        let a = store.claim("w1", LONG).await.unwrap().unwrap();
-        let b = store.claim("w2", LONG).await.unwrap().unwrap();
+        let a = store.claim("w1", LONG, &models()).await.unwrap().unwrap();
+        let b = store.claim("w2", LONG, &models()).await.unwrap().unwrap();
         assert_eq!((a.lease.job, a.input.as_str(), a.lease.attempt), (first, "a", 1));
         assert_eq!((b.lease.job, b.input.as_str()), (second, "b"));
-        assert!(store.claim("w3", LONG).await.unwrap().is_none(), "a leased job was claimed twice");
+        assert!(store.claim("w3", LONG, &models()).await.unwrap().is_none(), "a leased job was claimed twice");
 
         // Another worker's name or another attempt cannot write the result.
         let mut forged = a.lease.clone();
@@ -74,14 +79,30 @@ fn jobs_are_claimed_in_order_once_and_stored_under_their_lease() {
 }
 
 #[test]
+fn a_worker_claims_only_jobs_for_its_models() {
+    runtime().block_on(async {
+        let (store, _) = fresh("models").await;
+        let other = NewJob { model: "other".into(), ..job("a", None) };
+        let Submitted::Created(theirs) = store.submit(&other, 100).await.unwrap() else { panic!() };
+        let Submitted::Created(ours) = store.submit(&job("b", None), 100).await.unwrap() else { panic!() };
+        let claimed = store.claim("w", LONG, &models()).await.unwrap().unwrap();
+        assert_eq!(claimed.lease.job, ours);
+        assert!(store.claim("w", LONG, &models()).await.unwrap().is_none());
+        assert!(store.claim("w", LONG, &[]).await.unwrap().is_none());
+        let both = vec!["m".to_string(), "other".to_string()];
+        assert_eq!(store.claim("v", LONG, &both).await.unwrap().map(|c| c.lease.job), Some(theirs));
+    });
+}
+
+#[test]
 fn an_expired_lease_is_taken_over_and_the_old_worker_cannot_store() {
     runtime().block_on(async {
         let (store, _) = fresh("expiry").await;
         let Submitted::Created(id) = store.submit(&job("a", None), 100).await.unwrap() else { panic!() };
-        let stale = store.claim("dead", SHORT).await.unwrap().unwrap();
-        assert!(store.claim("other", SHORT).await.unwrap().is_none());
+        let stale = store.claim("dead", SHORT, &models()).await.unwrap().unwrap();
+        assert!(store.claim("other", SHORT, &models()).await.unwrap().is_none());
         tokio::time::sleep(SHORT.lease + Duration::from_millis(100)).await;
-        let again = store.claim("other", SHORT).await.unwrap().unwrap();
+        let again = store.claim("other", SHORT, &models()).await.unwrap().unwrap();
         assert_eq!((again.lease.job, again.lease.attempt), (id, 2));
         assert!(!store.heartbeat(&stale.lease, SHORT).await.unwrap());
         assert!(!store.complete(&stale.lease, &result()).await.unwrap(), "the stale lease stored a result");
@@ -96,11 +117,11 @@ fn a_job_whose_last_attempt_expires_fails_as_lease_expired() {
         let (store, _) = fresh("attempts").await;
         let Submitted::Created(id) = store.submit(&job("a", None), 100).await.unwrap() else { panic!() };
         for attempt in 1..=SHORT.max_attempts {
-            let claimed = store.claim("dies", SHORT).await.unwrap().unwrap();
+            let claimed = store.claim("dies", SHORT, &models()).await.unwrap().unwrap();
             assert_eq!(claimed.lease.attempt, attempt);
             tokio::time::sleep(SHORT.lease + Duration::from_millis(100)).await;
         }
-        assert!(store.claim("next", SHORT).await.unwrap().is_none());
+        assert!(store.claim("next", SHORT, &models()).await.unwrap().is_none());
         let record = store.get(id).await.unwrap().unwrap();
         assert_eq!(record.state, JobState::Failed);
         assert_eq!(record.error.map(|e| e.kind), Some("lease_expired".to_string()));
@@ -156,7 +177,7 @@ fn proving_times_are_bucketed() {
         let (store, _) = fresh("times").await;
         for (input, ms) in [("a", 50), ("b", 700), ("c", 700)] {
             store.submit(&job(input, None), 100).await.unwrap();
-            let claimed = store.claim("w", LONG).await.unwrap().unwrap();
+            let claimed = store.claim("w", LONG, &models()).await.unwrap().unwrap();
             assert!(store.complete(&claimed.lease, &Completion { prove_ms: ms, ..result() }).await.unwrap());
         }
         let times = store.prove_times(&[100, 1000]).await.unwrap();

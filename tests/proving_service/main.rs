@@ -3,9 +3,10 @@
 //! processes share the database. Four clients submit 40 jobs; one worker is killed with
 //! SIGKILL in the middle of a proof. Every job must end done, stored exactly once, its proof
 //! verifying and its outputs equal to the integer interpreter's; resubmitting with an
-//! idempotency key gives the same job. Bad requests get typed errors and queue nothing. On
-//! PostgreSQL the database is also stopped under the running workers, which must recover
-//! once it is back; a database that cannot be reached stops a worker at start.
+//! idempotency key gives the same job. Bad requests get typed errors and queue nothing; a
+//! worker stopped with SIGTERM finishes its job and exits cleanly. On PostgreSQL the database
+//! is also stopped under the running workers, which must recover once it is back; a database
+//! that cannot be reached stops a worker and the API at start.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -348,6 +349,11 @@ fn scenario(database: &str, run: &str, postgres: Option<&Postgres>) {
     if let Some(server) = postgres {
         database_lost_and_back(&addr, server, &log, &mut lines);
     }
+    // SIGTERM: a worker stops after the job in hand, with success.
+    let pid = workers[1].0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = workers[1].0.wait().unwrap();
+    assert!(status.success(), "a worker stopped by SIGTERM exited with {status}");
     drop(workers);
     lines.extend(log.try_iter());
     // Each job's result was stored once: one "done" line per job, none from the killed worker
@@ -418,6 +424,20 @@ fn an_unreachable_database_stops_a_worker_at_start() {
     assert!(!out.status.success());
     assert!(stderr.contains("cannot reach the database at postgres://zkinfer:***@127.0.0.1:1/jobs"), "{stderr}");
     assert!(!stderr.contains("secret"), "{stderr}");
+    let out = zkinfer()
+        .args([
+            "serve",
+            "--models",
+            models,
+            "--database",
+            "postgres://zkinfer@127.0.0.1:1/jobs",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the database"));
     let out = zkinfer().args(["worker", "--models", models, "--database", "mysql://h/db"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));

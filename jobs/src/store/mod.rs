@@ -357,17 +357,25 @@ impl JobStore {
         }))
     }
 
-    /// Claims the oldest queued job, or one whose lease expired, for `owner`. Jobs whose lease
-    /// expired on their last allowed attempt fail first (`lease_expired`).
-    pub async fn claim(&self, owner: &str, policy: RetryPolicy) -> Result<Option<Claimed>, StoreError> {
+    /// Claims the oldest job for one of `models` (circuit identities) that is queued or whose
+    /// lease expired, for `owner`. Jobs whose lease expired on their last allowed attempt fail
+    /// first (`lease_expired`).
+    pub async fn claim(
+        &self,
+        owner: &str,
+        policy: RetryPolicy,
+        models: &[String],
+    ) -> Result<Option<Claimed>, StoreError> {
         sqlx::query(self.sql.fail_exhausted.clone()).bind(policy.max_attempts).execute(&self.pool).await?;
-        let lease_ms = millis(policy.lease);
-        let row = sqlx::query(self.sql.claim.clone())
-            .bind(owner)
-            .bind(lease_ms)
-            .bind(policy.max_attempts)
-            .fetch_optional(&self.pool)
-            .await?;
+        if models.is_empty() {
+            return Ok(None);
+        }
+        let mut claim =
+            sqlx::query(self.sql.claim(models.len())).bind(owner).bind(millis(policy.lease)).bind(policy.max_attempts);
+        for model in models {
+            claim = claim.bind(model);
+        }
+        let row = claim.fetch_optional(&self.pool).await?;
         Ok(row.map(|row| Claimed {
             lease: Lease { job: JobId(row.get("id")), owner: owner.to_owned(), attempt: row.get("attempts") },
             model: row.get("model"),

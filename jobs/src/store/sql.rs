@@ -24,7 +24,7 @@ pub(super) struct Statements {
     pub insert: SqlStr,
     pub by_key: SqlStr,
     pub fail_exhausted: SqlStr,
-    pub claim: SqlStr,
+    claim_template: String,
     pub heartbeat: SqlStr,
     pub complete: SqlStr,
     pub fail: SqlStr,
@@ -43,11 +43,13 @@ impl Statements {
             // Concurrent claimers skip the row another one is taking instead of waiting for it.
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         };
-        // The lease: which worker, which attempt ($1 owner, $2 lease ms, $3 attempt limit).
+        // The lease: which worker, which attempt ($1 owner, $2 lease ms, $3 attempt limit; the
+        // models the worker proves from $4 on, filled in by `claim`).
         let claim = format!(
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
              lease_expires_ms = {{now}} + $2, started_ms = {{now}} \
-             WHERE id = (SELECT id FROM jobs WHERE {CLAIMABLE} ORDER BY id LIMIT 1{lock}) \
+             WHERE id = (SELECT id FROM jobs WHERE ({CLAIMABLE}) AND model IN ({{models}}) \
+             ORDER BY id LIMIT 1{lock}) \
              RETURNING id, model, input, attempts"
         );
         // Writes about a leased job end with the lease ($N owner and attempt after the job).
@@ -92,8 +94,7 @@ impl Statements {
                 .to_owned(),
             "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND prove_ms <= $1".to_owned(),
         ]
-        // Built from this file's constants only: nothing from outside is ever part of the text.
-        .map(|s| AssertSqlSafe(s.replace("{now}", now(backend))).into_sql_str());
+        .map(|s| s.replace("{now}", now(backend)));
         let [
             count_queued,
             insert,
@@ -109,20 +110,29 @@ impl Statements {
             prove_totals,
             prove_at_most,
         ] = statements;
+        // Built from this file's constants only: nothing from outside is ever part of the text.
+        let safe = |s: String| AssertSqlSafe(s).into_sql_str();
         Self {
-            count_queued,
-            insert,
-            by_key,
-            fail_exhausted,
-            claim,
-            heartbeat,
-            complete,
-            fail,
-            get,
-            proof,
-            counts,
-            prove_totals,
-            prove_at_most,
+            count_queued: safe(count_queued),
+            insert: safe(insert),
+            by_key: safe(by_key),
+            fail_exhausted: safe(fail_exhausted),
+            claim_template: claim,
+            heartbeat: safe(heartbeat),
+            complete: safe(complete),
+            fail: safe(fail),
+            get: safe(get),
+            proof: safe(proof),
+            counts: safe(counts),
+            prove_totals: safe(prove_totals),
+            prove_at_most: safe(prove_at_most),
         }
+    }
+
+    /// The claim for a worker that proves `models` models (`$4` on name them).
+    pub fn claim(&self, models: usize) -> SqlStr {
+        let list: Vec<String> = (0..models).map(|i| format!("${}", i + 4)).collect();
+        // Placeholders only: the model names are bound, never part of the text.
+        AssertSqlSafe(self.claim_template.replace("{models}", &list.join(", "))).into_sql_str()
     }
 }
