@@ -42,6 +42,7 @@
 pub mod artifacts;
 pub mod bundle;
 pub mod format;
+mod limb32;
 pub mod params;
 pub mod plonk;
 mod verify;

@@ -1,0 +1,148 @@
+//! Whether a multi-scalar multiplication over Vesta is the identity, with field arithmetic on
+//! 32-bit limbs: the verifier's final check on WebAssembly, where pasta_curves' 64-bit limbs
+//! cost a call per product (see [`field`]). Pippenger's bucket method with windows of
+//! `ln(n)` bits, as halo2's `best_multiexp`, whose answer it must give (tests: random and edge
+//! inputs, and whole verifications against the stock path).
+
+mod field;
+mod point;
+
+use ff::PrimeField;
+use halo2_proofs::arithmetic::CurveAffine;
+use halo2_proofs::pasta::{EqAffine, Fp};
+
+use field::Fq;
+use point::{Affine, Jacobian};
+
+/// Bits of a scalar (`Fp` is below 2^255).
+const SCALAR_BITS: usize = 255;
+
+/// Below this many terms, windows of [`SMALL_WINDOW`] bits.
+const SMALL_MSM: usize = 32;
+const SMALL_WINDOW: usize = 3;
+
+/// `Σ scalars[i]·bases[i] == identity`.
+pub(crate) fn is_identity(scalars: &[Fp], bases: &[EqAffine]) -> bool {
+    let terms: Vec<([u8; 32], Affine)> =
+        scalars.iter().zip(bases).filter_map(|(s, p)| Some((s.to_repr(), affine(p)?))).collect();
+    pippenger(&terms).is_identity()
+}
+
+/// A pasta point in our coordinates; `None` for the identity.
+fn affine(p: &EqAffine) -> Option<Affine> {
+    let c: halo2_proofs::arithmetic::Coordinates<EqAffine> = Option::from(p.coordinates())?;
+    // pasta's coordinates are canonical field elements.
+    Some(Affine { x: Fq::from_canonical(&c.x().to_repr())?, y: Fq::from_canonical(&c.y().to_repr())? })
+}
+
+fn window_bits(n: usize) -> usize {
+    if n < SMALL_MSM { SMALL_WINDOW } else { (n as f64).ln().ceil() as usize }
+}
+
+/// The `bits`-bit digit of a little-endian scalar at bit `at`.
+fn digit(scalar: &[u8; 32], at: usize, bits: usize) -> usize {
+    let byte = at / 8;
+    let mut word = 0u32;
+    for i in 0..3 {
+        if let Some(&b) = scalar.get(byte + i) {
+            word |= u32::from(b) << (8 * i);
+        }
+    }
+    ((word >> (at % 8)) & ((1 << bits) - 1)) as usize
+}
+
+fn pippenger(terms: &[([u8; 32], Affine)]) -> Jacobian {
+    let c = window_bits(terms.len());
+    let windows = SCALAR_BITS.div_ceil(c);
+    let mut acc = Jacobian::IDENTITY;
+    let mut buckets = vec![Jacobian::IDENTITY; (1 << c) - 1];
+    for w in (0..windows).rev() {
+        for _ in 0..c {
+            acc = acc.double();
+        }
+        buckets.iter_mut().for_each(|b| *b = Jacobian::IDENTITY);
+        for (scalar, point) in terms {
+            let d = digit(scalar, w * c, c);
+            if d != 0 {
+                buckets[d - 1] = buckets[d - 1].add_affine(point);
+            }
+        }
+        // Σ d·bucket[d] as running sums from the top.
+        let (mut running, mut sum) = (Jacobian::IDENTITY, Jacobian::IDENTITY);
+        for bucket in buckets.iter().rev() {
+            running = running.add(bucket);
+            sum = sum.add(&running);
+        }
+        acc = acc.add(&sum);
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use ff::Field;
+    use group::{Curve, Group};
+    use halo2_proofs::arithmetic::best_multiexp;
+    use halo2_proofs::pasta::Eq;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    /// Our verdict and pasta's on `Σ s·P` and on `Σ s·P - (pasta's sum)` (always the identity).
+    fn check(scalars: &[Fp], bases: &[EqAffine]) {
+        let sum = best_multiexp(scalars, bases);
+        assert_eq!(is_identity(scalars, bases), bool::from(sum.is_identity()), "{} terms", scalars.len());
+        let mut s = scalars.to_vec();
+        let mut b = bases.to_vec();
+        s.push(-Fp::ONE);
+        b.push(sum.to_affine());
+        assert!(is_identity(&s, &b), "Σ s·P - (pasta's Σ s·P) is not the identity ({} terms)", scalars.len());
+        // And a sum off by one generator never is.
+        s.push(Fp::ONE);
+        b.push(Eq::generator().to_affine());
+        assert!(!is_identity(&s, &b));
+    }
+
+    fn random_points(rng: &mut StdRng, n: usize) -> Vec<EqAffine> {
+        (0..n).map(|_| Eq::random(&mut *rng).to_affine()).collect()
+    }
+
+    #[test]
+    fn random_sums_of_every_size_class() {
+        let mut rng = StdRng::seed_from_u64(11);
+        for n in [1, 2, 3, 31, 32, 33, 100, 1000, 2100] {
+            let scalars: Vec<Fp> = (0..n).map(|_| Fp::random(&mut rng)).collect();
+            check(&scalars, &random_points(&mut rng, n));
+        }
+    }
+
+    #[test]
+    fn edge_scalars_and_points() {
+        let mut rng = StdRng::seed_from_u64(12);
+        let p = random_points(&mut rng, 4);
+        let g = Eq::generator().to_affine();
+        let minus_g = (-Eq::generator()).to_affine();
+        let cases: Vec<(Vec<Fp>, Vec<EqAffine>)> = vec![
+            // zero and extreme scalars
+            (vec![Fp::ZERO, Fp::ONE, -Fp::ONE, Fp::from(2)], p.clone()),
+            // the same point in one bucket (doubling inside the mixed addition)
+            (vec![Fp::from(5); 40], vec![g; 40]),
+            // opposite points in one bucket (identity inside the mixed addition)
+            (vec![Fp::from(7), Fp::from(7)], vec![g, minus_g]),
+            (
+                (0..40).map(|i| Fp::from(3 + (i % 2))).collect(),
+                (0..40).map(|i| if i % 2 == 0 { g } else { minus_g }).collect(),
+            ),
+            // identity points are skipped
+            (vec![Fp::from(9), Fp::from(4)], vec![Eq::identity().to_affine(), g]),
+            (vec![Fp::from(9)], vec![Eq::identity().to_affine()]),
+            (vec![], vec![]),
+            // a sum that is the identity: s·P + (p - s)·P
+            (vec![Fp::from(123_456), -Fp::from(123_456)], vec![p[0], p[0]]),
+        ];
+        for (scalars, bases) in cases {
+            check(&scalars, &bases);
+        }
+    }
+}

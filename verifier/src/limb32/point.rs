@@ -1,0 +1,113 @@
+//! Vesta points (`y^2 = x^3 + 5` over Fq) in Jacobian coordinates over [`Fq`]: `(X, Y, Z)`
+//! stands for `(X/Z^2, Y/Z^3)`, `Z = 0` for the identity. Formulas for `a = 0` from the
+//! Explicit-Formulas Database (dbl-2009-l, madd-2007-bl, add-2007-bl), with the cases they do
+//! not cover (the identity, equal points, opposite points) handled before they apply.
+
+use super::field::Fq;
+
+/// A point in affine coordinates (never the identity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Affine {
+    pub x: Fq,
+    pub y: Fq,
+}
+
+/// A point in Jacobian coordinates.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Jacobian {
+    x: Fq,
+    y: Fq,
+    z: Fq,
+}
+
+impl Jacobian {
+    pub(crate) const IDENTITY: Jacobian = Jacobian { x: Fq::ZERO, y: Fq::ZERO, z: Fq::ZERO };
+
+    pub(crate) fn is_identity(&self) -> bool {
+        self.z.is_zero()
+    }
+
+    /// `2P` (dbl-2009-l). Vesta has no point of order two, so `Y != 0` for every point.
+    pub(crate) fn double(&self) -> Jacobian {
+        if self.is_identity() {
+            return *self;
+        }
+        let a = self.x.square();
+        let b = self.y.square();
+        let c = b.square();
+        let d = self.x.add(&b).square().sub(&a).sub(&c).double();
+        let e = a.double().add(&a);
+        let f = e.square();
+        let x = f.sub(&d.double());
+        let y = e.mul(&d.sub(&x)).sub(&c.double().double().double());
+        let z = self.y.mul(&self.z).double();
+        Jacobian { x, y, z }
+    }
+
+    /// `P + Q` with `Q` affine (madd-2007-bl).
+    pub(crate) fn add_affine(&self, q: &Affine) -> Jacobian {
+        if self.is_identity() {
+            return Jacobian { x: q.x, y: q.y, z: ONE };
+        }
+        let z1z1 = self.z.square();
+        let u2 = q.x.mul(&z1z1);
+        let s2 = q.y.mul(&self.z).mul(&z1z1);
+        let h = u2.sub(&self.x);
+        let r = s2.sub(&self.y).double();
+        if h.is_zero() {
+            return if r.is_zero() { self.double() } else { Jacobian::IDENTITY };
+        }
+        let hh = h.square();
+        let i = hh.double().double();
+        let j = h.mul(&i);
+        let v = self.x.mul(&i);
+        let x = r.square().sub(&j).sub(&v.double());
+        let y = r.mul(&v.sub(&x)).sub(&self.y.mul(&j).double());
+        let z = self.z.add(&h).square().sub(&z1z1).sub(&hh);
+        Jacobian { x, y, z }
+    }
+
+    /// `P + Q` (add-2007-bl).
+    pub(crate) fn add(&self, q: &Jacobian) -> Jacobian {
+        if self.is_identity() {
+            return *q;
+        }
+        if q.is_identity() {
+            return *self;
+        }
+        let z1z1 = self.z.square();
+        let z2z2 = q.z.square();
+        let u1 = self.x.mul(&z2z2);
+        let u2 = q.x.mul(&z1z1);
+        let s1 = self.y.mul(&q.z).mul(&z2z2);
+        let s2 = q.y.mul(&self.z).mul(&z1z1);
+        let h = u2.sub(&u1);
+        let r = s2.sub(&s1).double();
+        if h.is_zero() {
+            return if r.is_zero() { self.double() } else { Jacobian::IDENTITY };
+        }
+        let i = h.double().square();
+        let j = h.mul(&i);
+        let v = u1.mul(&i);
+        let x = r.square().sub(&j).sub(&v.double());
+        let y = r.mul(&v.sub(&x)).sub(&s1.mul(&j).double());
+        let z = self.z.add(&q.z).square().sub(&z1z1).sub(&z2z2).mul(&h);
+        Jacobian { x, y, z }
+    }
+}
+
+/// One in Montgomery form (R mod q).
+const ONE: Fq =
+    Fq([0xffff_fffd, 0x5b2b_3e9c, 0xe342_0567, 0x992c_350b, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0x3fff_ffff]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_is_r_mod_q() {
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        assert_eq!(Fq::from_canonical(&one), Some(ONE));
+    }
+}
