@@ -47,9 +47,9 @@ impl Fq {
     pub(crate) fn add(&self, other: &Fq) -> Fq {
         let mut out = [0u32; LIMBS];
         let mut carry = 0u64;
-        for i in 0..LIMBS {
-            let s = u64::from(self.0[i]) + u64::from(other.0[i]) + carry;
-            out[i] = s as u32;
+        for ((o, a), b) in out.iter_mut().zip(self.0).zip(other.0) {
+            let s = u64::from(a) + u64::from(b) + carry;
+            *o = s as u32;
             carry = s >> 32;
         }
         // Both below q < 2^255: the sum fits in 256 bits.
