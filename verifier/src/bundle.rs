@@ -78,8 +78,9 @@ struct KeyBody {
 struct BundleBody {
     model: Vec<u8>,
     params: Vec<u8>,
-    /// The params' generators uncompressed (`x ‖ y`), so that loading needs no square roots;
-    /// each must compress to the hashed params' bytes.
+    /// The params' points a verifier uses, uncompressed (`x ‖ y`): the generators `G`, then the
+    /// Lagrange prefix for the public values, so that loading needs no square roots; each must
+    /// compress to the hashed params' bytes.
     generators: Vec<u8>,
     key: KeyBody,
     circuit_identity: Digest,
@@ -226,7 +227,7 @@ impl VerificationBundle {
         let body = BundleBody {
             model: self.compiled.to_bytes(),
             params: self.params_bytes.clone(),
-            generators: uncompressed(&self.verifier_params.g)?,
+            generators: uncompressed(self.verifier_params.g.iter().chain(&self.verifier_params.g_lagrange))?,
             key: KeyBody::new(&self.key),
             circuit_identity: self.circuit_identity,
             outputs: self.outputs.clone(),

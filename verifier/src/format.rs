@@ -28,12 +28,13 @@ pub enum ArtifactKind {
 impl ArtifactKind {
     /// The format version of this kind that this build reads and writes. Compiled models are at
     /// version 3 since layouts gained the function-table form (version 2: the linear layout and
-    /// the weight offset); bundles at version 3 since they carry the verifying key's commitments
-    /// and the params' generators uncompressed.
+    /// the weight offset); bundles at version 4 since they carry the params' points a verifier
+    /// uses uncompressed (`G` and the Lagrange prefix; version 3: `G` only), and the verifying
+    /// key's commitments.
     pub const fn format_version(self) -> u16 {
         match self {
             Self::CompiledModel => 3,
-            Self::Bundle => 3,
+            Self::Bundle => 4,
             Self::Proof | Self::Params | Self::KeyCommitments => 1,
         }
     }

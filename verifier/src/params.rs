@@ -192,45 +192,45 @@ impl VerifierParams {
         })
     }
 
-    /// The points of checked params, with the generators given uncompressed (`generators`,
-    /// [`uncompressed`]) so that no square root is needed: each must be on the curve and
-    /// compress to the checked bytes, so these are exactly the standard params' points.
-    pub fn from_checked(checked: &CheckedParams<'_>, generators: &[u8], lagrange: usize) -> Result<Self, ParamsError> {
+    /// The points of checked params, with `G` and the first `lagrange` Lagrange generators given
+    /// uncompressed (`points`, [`uncompressed`], in that order) so that no square root is
+    /// needed: each must be on the curve and compress to the checked bytes, so these are
+    /// exactly the standard params' points.
+    pub fn from_checked(checked: &CheckedParams<'_>, points: &[u8], lagrange: usize) -> Result<Self, ParamsError> {
         let n = 1usize << checked.k;
-        if generators.len() != n * UNCOMPRESSED_POINT_BYTES {
-            return Err(ParamsError::Length {
-                k: checked.k,
-                expected: n * UNCOMPRESSED_POINT_BYTES,
-                found: generators.len(),
-            });
+        let lagrange = lagrange.min(n);
+        let expected = (n + lagrange) * UNCOMPRESSED_POINT_BYTES;
+        if points.len() != expected {
+            return Err(ParamsError::Length { k: checked.k, expected, found: points.len() });
         }
         let raw = checked.raw;
-        let g = generators
-            .chunks_exact(UNCOMPRESSED_POINT_BYTES)
-            .enumerate()
-            .map(|(i, xy)| {
-                let p = from_uncompressed(xy)?;
-                let expected = raw.get(4 + i * POINT_BYTES..4 + (i + 1) * POINT_BYTES);
-                if expected != Some(p.to_bytes().as_ref()) {
-                    return Err(ParamsError::Parse(format!("uncompressed generator {i} differs from the params")));
-                }
-                Ok(p)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        // Point `i` of the params file: `G` is 0..n, the Lagrange generators n..2n.
+        let checked_point = |i: usize, xy: &[u8]| {
+            let p = from_uncompressed(xy)?;
+            let expected = raw.get(4 + i * POINT_BYTES..4 + (i + 1) * POINT_BYTES);
+            if expected != Some(p.to_bytes().as_ref()) {
+                return Err(ParamsError::Parse(format!("uncompressed point {i} differs from the params")));
+            }
+            Ok(p)
+        };
+        let (g, l) = points.split_at(n * UNCOMPRESSED_POINT_BYTES);
+        let g = g.chunks_exact(UNCOMPRESSED_POINT_BYTES).enumerate().map(|(i, xy)| checked_point(i, xy));
+        let g_lagrange =
+            l.chunks_exact(UNCOMPRESSED_POINT_BYTES).enumerate().map(|(i, xy)| checked_point(n + i, xy));
         let point = |i: usize| decompress(raw, 4 + i * POINT_BYTES);
         Ok(Self {
             k: checked.k,
-            g,
-            g_lagrange: (0..lagrange.min(n)).map(|i| point(n + i)).collect::<Result<_, _>>()?,
+            g: g.collect::<Result<_, _>>()?,
+            g_lagrange: g_lagrange.collect::<Result<_, _>>()?,
             w: point(2 * n)?,
             u: point(2 * n + 1)?,
         })
     }
 }
 
-/// Points as `x ‖ y`, 64 bytes each (the generators in a bundle).
-pub fn uncompressed(points: &[EqAffine]) -> Result<Vec<u8>, ParamsError> {
-    let mut out = Vec::with_capacity(points.len() * UNCOMPRESSED_POINT_BYTES);
+/// Points as `x ‖ y`, 64 bytes each (the params' points in a bundle).
+pub fn uncompressed<'a>(points: impl IntoIterator<Item = &'a EqAffine>) -> Result<Vec<u8>, ParamsError> {
+    let mut out = Vec::new();
     for p in points {
         let c =
             Option::from(p.coordinates()).ok_or_else(|| ParamsError::Parse("a generator is the identity".into()))?;
