@@ -215,8 +215,7 @@ impl VerifierParams {
         };
         let (g, l) = points.split_at(n * UNCOMPRESSED_POINT_BYTES);
         let g = g.chunks_exact(UNCOMPRESSED_POINT_BYTES).enumerate().map(|(i, xy)| checked_point(i, xy));
-        let g_lagrange =
-            l.chunks_exact(UNCOMPRESSED_POINT_BYTES).enumerate().map(|(i, xy)| checked_point(n + i, xy));
+        let g_lagrange = l.chunks_exact(UNCOMPRESSED_POINT_BYTES).enumerate().map(|(i, xy)| checked_point(n + i, xy));
         let point = |i: usize| decompress(raw, 4 + i * POINT_BYTES);
         Ok(Self {
             k: checked.k,

@@ -40,7 +40,7 @@ fn window_bits(n: usize) -> usize {
 }
 
 /// The `bits`-bit digit of a little-endian scalar at bit `at`.
-fn digit(scalar: &[u8; 32], at: usize, bits: usize) -> usize {
+fn digit(scalar: &[u8; 32], at: usize, bits: usize) -> u32 {
     let byte = at / 8;
     let mut word = 0u32;
     for i in 0..3 {
@@ -48,23 +48,45 @@ fn digit(scalar: &[u8; 32], at: usize, bits: usize) -> usize {
             word |= u32::from(b) << (8 * i);
         }
     }
-    ((word >> (at % 8)) & ((1 << bits) - 1)) as usize
+    (word >> (at % 8)) & ((1 << bits) - 1)
+}
+
+/// The scalar in signed `c`-bit digits, least significant first: `Σ d_w·2^(c·w)` with
+/// `|d_w| <= 2^(c-1)`, so that half as many buckets are needed (a negative digit adds `-P`).
+/// `windows` covers 256 bits: the carry out of the top digit of a 255-bit scalar fits.
+fn signed_digits(scalar: &[u8; 32], c: usize, windows: usize) -> Vec<i32> {
+    let half = 1i32 << (c - 1);
+    let mut carry = 0;
+    (0..windows)
+        .map(|w| {
+            let raw = if w * c < SCALAR_BITS { digit(scalar, w * c, c) as i32 } else { 0 };
+            let d = raw + carry;
+            carry = i32::from(d > half);
+            d - (carry << c)
+        })
+        .collect()
 }
 
 fn pippenger(terms: &[([u8; 32], Affine)]) -> Jacobian {
     let c = window_bits(terms.len());
-    let windows = SCALAR_BITS.div_ceil(c);
+    let windows = (SCALAR_BITS + 1).div_ceil(c);
+    let digits: Vec<Vec<i32>> = terms.iter().map(|(s, _)| signed_digits(s, c, windows)).collect();
+    let negated: Vec<Affine> = terms.iter().map(|(_, p)| Affine { x: p.x, y: Fq::ZERO.sub(&p.y) }).collect();
     let mut acc = Jacobian::IDENTITY;
-    let mut buckets = vec![Jacobian::IDENTITY; (1 << c) - 1];
+    let mut buckets = vec![Jacobian::IDENTITY; 1 << (c - 1)];
     for w in (0..windows).rev() {
         for _ in 0..c {
             acc = acc.double();
         }
         buckets.iter_mut().for_each(|b| *b = Jacobian::IDENTITY);
-        for (scalar, point) in terms {
-            let d = digit(scalar, w * c, c);
-            if d != 0 {
-                buckets[d - 1] = buckets[d - 1].add_affine(point);
+        for (i, (_, point)) in terms.iter().enumerate() {
+            let d = digits[i][w];
+            if d > 0 {
+                let b = &mut buckets[d as usize - 1];
+                *b = b.add_affine(point);
+            } else if d < 0 {
+                let b = &mut buckets[(-d) as usize - 1];
+                *b = b.add_affine(&negated[i]);
             }
         }
         // Σ d·bucket[d] as running sums from the top.
@@ -106,6 +128,24 @@ mod tests {
 
     fn random_points(rng: &mut StdRng, n: usize) -> Vec<EqAffine> {
         (0..n).map(|_| Eq::random(&mut *rng).to_affine()).collect()
+    }
+
+    #[test]
+    fn signed_digits_recompose_the_scalar() {
+        let mut rng = StdRng::seed_from_u64(13);
+        let scalars = [Fp::ZERO, Fp::ONE, -Fp::ONE, Fp::from(u64::MAX), Fp::random(&mut rng), Fp::random(&mut rng)];
+        for s in scalars {
+            for c in [3, 7, 8, 9, 12] {
+                let windows = (SCALAR_BITS + 1).div_ceil(c);
+                let digits = signed_digits(&s.to_repr(), c, windows);
+                assert!(digits.iter().all(|d| d.abs() <= 1 << (c - 1)), "c = {c}: {digits:?}");
+                let back = digits.iter().rev().fold(Fp::ZERO, |acc, &d| {
+                    let d = if d < 0 { -Fp::from(u64::from(d.unsigned_abs())) } else { Fp::from(d as u64) };
+                    acc * Fp::from(1u64 << c) + d
+                });
+                assert_eq!(back, s, "c = {c}");
+            }
+        }
     }
 
     #[test]
