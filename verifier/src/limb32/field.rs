@@ -14,6 +14,9 @@ pub(crate) const LIMBS: usize = 8;
 /// The modulus q = 0x40000000000000000000000000000000224698fc0994a8dd8c46eb2100000001.
 const MODULUS: Limbs = [0x0000_0001, 0x8c46_eb21, 0x0994_a8dd, 0x2246_98fc, 0, 0, 0, 0x4000_0000];
 
+/// q - 2: the exponent of an inversion (Fermat).
+const MODULUS_MINUS_TWO: Limbs = [0xffff_ffff, 0x8c46_eb20, 0x0994_a8dd, 0x2246_98fc, 0, 0, 0, 0x4000_0000];
+
 /// -q^-1 mod 2^32.
 const INV: u32 = 0xffff_ffff;
 
@@ -79,6 +82,23 @@ impl Fq {
 
     pub(crate) fn square(&self) -> Fq {
         self.mul(self)
+    }
+
+    /// `1/a`, `None` for zero (`a^(q-2)`, square and multiply).
+    pub(crate) fn invert(&self) -> Option<Fq> {
+        if self.is_zero() {
+            return None;
+        }
+        let mut out: Option<Fq> = None;
+        for limb in MODULUS_MINUS_TWO.iter().rev() {
+            for bit in (0..32).rev() {
+                out = out.map(|o| o.square());
+                if (limb >> bit) & 1 == 1 {
+                    out = Some(out.map_or(*self, |o| o.mul(self)));
+                }
+            }
+        }
+        out
     }
 
     /// Montgomery multiplication (CIOS): `a·b·R^-1 mod q`.
@@ -168,6 +188,7 @@ mod tests {
             assert_eq!(ours(a).sub(&ours(b)), ours(&(a - b)));
             assert_eq!(ours(a).square(), ours(&a.square()));
             assert_eq!(ours(a).double(), ours(&a.double()));
+            assert_eq!(ours(a).invert(), Option::<Pasta>::from(a.invert()).map(|i| ours(&i)));
         }
     }
 
