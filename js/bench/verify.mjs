@@ -1,59 +1,85 @@
 // Times verification of one bundle and proof in Node and in headless Chromium (the page):
-// first verification (bundle decode + verifying-key rebuild + proof) and a repeated one with
-// the key kept. Usage: node bench/verify.mjs BUNDLE.zkv PROOF.zkp
+// first verification (bundle decode, verifying key from the bundle, proof) in a fresh process
+// or browser profile each run, and a repeated one with the key kept. First verifications swing
+// with the JIT's timing, so each is taken RUNS times (default 5) and reported as median, min
+// and max. Usage: node bench/verify.mjs BUNDLE.zkv PROOF.zkp [RUNS]
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-import { verify, Verifier } from '../index.js';
 import { serve } from '../test/server.mjs';
 
-const [bundlePath, proofPath] = process.argv.slice(2);
+const [bundlePath, proofPath, runsArg] = process.argv.slice(2);
 if (!bundlePath || !proofPath) {
-  console.error('usage: node bench/verify.mjs BUNDLE.zkv PROOF.zkp');
+  console.error('usage: node bench/verify.mjs BUNDLE.zkv PROOF.zkp [RUNS]');
   process.exit(2);
 }
-const bundle = new Uint8Array(readFileSync(bundlePath));
-const proof = new Uint8Array(readFileSync(proofPath));
+const runs = Number(runsArg || 5);
+const here = path.dirname(fileURLToPath(import.meta.url));
 
-let t = performance.now();
-await verify(bundle, proof);
-const nodeFirst = performance.now() - t;
-const v = await Verifier.create(bundle);
-t = performance.now();
-v.verify(proof);
-const nodeRepeated = performance.now() - t;
-console.log(`node: first ${nodeFirst.toFixed(0)} ms, repeated ${nodeRepeated.toFixed(1)} ms`);
+const summary = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  return `median ${median.toFixed(0)} ms (min ${sorted[0].toFixed(0)}, max ${sorted[sorted.length - 1].toFixed(0)}, ${sorted.length} runs)`;
+};
 
-const profile = mkdtempSync(path.join(tmpdir(), 'zkinfer-chromium-'));
-const server = await serve();
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-try {
-  const page = context.pages()[0] || (await context.newPage());
-  await page.goto(`http://127.0.0.1:${server.address().port}/web/index.html`);
-  await page.waitForSelector('body[data-ready="yes"]');
-  const run = async () => {
-    await page.click('#verify');
-    await page.waitForFunction(() => ['VERIFIED', 'REJECTED'].includes(document.getElementById('status').textContent));
-    return {
-      status: await page.textContent('#status'),
-      key: Number(await page.getAttribute('#details', 'data-key-ms')),
-      proof: Number(await page.getAttribute('#details', 'data-verify-ms')),
-    };
-  };
-  await page.setInputFiles('#bundle', bundlePath);
-  await page.setInputFiles('#proof', proofPath);
-  const first = await run();
-  const again = await run();
-  console.log(`chromium: ${first.status}, first ${(first.key + first.proof).toFixed(0)} ms, repeated ${again.proof.toFixed(1)} ms`);
-} finally {
-  await context.close();
-  server.close();
-  rmSync(profile, { recursive: true, force: true });
+// Node: each run a fresh process (bench/node_once.mjs prints "first repeated").
+const nodeFirst = [];
+const nodeRepeated = [];
+for (let i = 0; i < runs; i++) {
+  const out = execFileSync(process.execPath, [path.join(here, 'node_once.mjs'), bundlePath, proofPath]).toString();
+  const [first, repeated] = out.trim().split(' ').map(Number);
+  nodeFirst.push(first);
+  nodeRepeated.push(repeated);
 }
+console.log(`node: first ${summary(nodeFirst)}; repeated ${summary(nodeRepeated)}`);
+
+// Chromium: each run a fresh browser profile and page.
+const server = await serve();
+const chromeFirst = [];
+const chromeRepeated = [];
+const chromeKey = [];
+try {
+  for (let i = 0; i < runs; i++) {
+    const profile = mkdtempSync(path.join(tmpdir(), 'zkinfer-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = context.pages()[0] || (await context.newPage());
+      await page.goto(`http://127.0.0.1:${server.address().port}/web/index.html`);
+      await page.waitForSelector('body[data-ready="yes"]');
+      const run = async () => {
+        await page.click('#verify');
+        await page.waitForFunction(() => ['VERIFIED', 'REJECTED'].includes(document.getElementById('status').textContent));
+        return {
+          status: await page.textContent('#status'),
+          key: Number(await page.getAttribute('#details', 'data-key-ms')),
+          proof: Number(await page.getAttribute('#details', 'data-verify-ms')),
+        };
+      };
+      await page.setInputFiles('#bundle', bundlePath);
+      await page.setInputFiles('#proof', proofPath);
+      const first = await run();
+      const again = await run();
+      if (first.status !== 'VERIFIED' || again.status !== 'VERIFIED') {
+        throw new Error(`the page answered ${first.status} / ${again.status}`);
+      }
+      chromeFirst.push(first.key + first.proof);
+      chromeKey.push(first.key);
+      chromeRepeated.push(again.proof);
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  }
+} finally {
+  server.close();
+}
+console.log(`chromium: first ${summary(chromeFirst)} (of which bundle and key ${summary(chromeKey)}); repeated ${summary(chromeRepeated)}`);

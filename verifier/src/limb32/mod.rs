@@ -9,7 +9,8 @@ mod field;
 mod point;
 
 use ff::PrimeField;
-use halo2_proofs::arithmetic::CurveAffine;
+use group::Group;
+use halo2_proofs::arithmetic::{Coordinates, CurveAffine, best_multiexp};
 use halo2_proofs::pasta::{EqAffine, Fp};
 
 use batch::BucketLists;
@@ -25,24 +26,39 @@ const SMALL_WINDOW: usize = 3;
 
 /// `Σ scalars[i]·bases[i] == identity`.
 pub(crate) fn is_identity(scalars: &[Fp], bases: &[EqAffine]) -> bool {
-    let terms: Vec<([u8; 32], Affine)> =
-        scalars.iter().zip(bases).filter_map(|(s, p)| Some((s.to_repr(), affine(p)?))).collect();
+    let mut terms = Vec::with_capacity(scalars.len());
+    for (s, p) in scalars.iter().zip(bases) {
+        match affine(p) {
+            Converted::Point(p) => terms.push((s.to_repr(), p)),
+            Converted::Identity => {}
+            // pasta's coordinates are always canonical; were one not, pasta's sum decides.
+            Converted::Unreadable => return bool::from(best_multiexp(scalars, bases).is_identity()),
+        }
+    }
     pippenger(&terms).is_identity()
 }
 
-/// Negative digits name a point with this bit set in a bucket list.
-const NEGATED: u32 = 1 << 31;
+/// A pasta point in our coordinates.
+enum Converted {
+    Point(Affine),
+    Identity,
+    Unreadable,
+}
 
-/// A pasta point in our coordinates; `None` for the identity.
-fn affine(p: &EqAffine) -> Option<Affine> {
-    let c: halo2_proofs::arithmetic::Coordinates<EqAffine> = Option::from(p.coordinates())?;
-    // pasta's coordinates are canonical field elements.
-    Some(Affine { x: Fq::from_canonical(&c.x().to_repr())?, y: Fq::from_canonical(&c.y().to_repr())? })
+fn affine(p: &EqAffine) -> Converted {
+    let Some(c): Option<Coordinates<EqAffine>> = p.coordinates().into() else { return Converted::Identity };
+    match (Fq::from_canonical(&c.x().to_repr()), Fq::from_canonical(&c.y().to_repr())) {
+        (Some(x), Some(y)) => Converted::Point(Affine { x, y }),
+        _ => Converted::Unreadable,
+    }
 }
 
 fn window_bits(n: usize) -> usize {
     if n < SMALL_MSM { SMALL_WINDOW } else { (n as f64).ln().ceil() as usize }
 }
+
+/// Negative digits name a point with this bit set in a bucket list.
+const NEGATED: u32 = 1 << 31;
 
 /// The `bits`-bit digit of a little-endian scalar at bit `at`.
 fn digit(scalar: &[u8; 32], at: usize, bits: usize) -> u32 {
@@ -156,7 +172,6 @@ fn pippenger_jacobian(terms: &[([u8; 32], Affine)]) -> Jacobian {
 mod tests {
     use ff::Field;
     use group::{Curve, Group};
-    use halo2_proofs::arithmetic::best_multiexp;
     use halo2_proofs::pasta::Eq;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
@@ -165,8 +180,14 @@ mod tests {
 
     /// Whether the sum is the identity by both bucket methods (which must agree).
     fn both_methods(scalars: &[Fp], bases: &[EqAffine]) -> bool {
-        let terms: Vec<([u8; 32], Affine)> =
-            scalars.iter().zip(bases).filter_map(|(s, p)| Some((s.to_repr(), affine(p)?))).collect();
+        let terms: Vec<([u8; 32], Affine)> = scalars
+            .iter()
+            .zip(bases)
+            .filter_map(|(s, p)| match affine(p) {
+                Converted::Point(p) => Some((s.to_repr(), p)),
+                _ => None,
+            })
+            .collect();
         let batched = pippenger(&terms).is_identity();
         assert_eq!(batched, pippenger_jacobian(&terms).is_identity(), "the two bucket methods differ");
         assert_eq!(batched, is_identity(scalars, bases));
