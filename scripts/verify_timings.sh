@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Verification time of one bundle and proof on every target: first (bundle decode, verifying key
 # from the bundle, proof) and repeated (key kept); for the CLI also the whole process, start to
-# verdict (best of three). Needs the release CLI, js/pkg (scripts/build-js.sh), the npm
-# packages of js/, Chromium and target/py-test (scripts/test-all.sh makes it).
+# verdict (best of three); Node and Chromium the median and range of five fresh processes or
+# browser profiles (`node js/bench/verify.mjs BUNDLE PROOF RUNS` for more). Needs the release
+# CLI, js/pkg (scripts/build-js.sh), the npm packages of js/, Chromium and target/py-test
+# (scripts/test-all.sh makes it).
 # Usage: scripts/verify_timings.sh model.zkv proof.zkp
 set -euo pipefail
 bundle=$(realpath "$1"); proof=$(realpath "$2")
