@@ -5,6 +5,10 @@
 //   const v = await Verifier.create(bundleBytes);           // keeps the verifying key
 //   const again = v.verify(otherProofBytes);
 //
+// Both take `{ verifier: 'own' | 'stock' }` as a last argument: 'own' (the default) checks with
+// the bundle's verifying key; 'stock' rebuilds the key with halo2's keygen from the bundle's
+// model (it must equal the bundle's) and checks with halo2's verifier (seconds in a browser).
+//
 // `result` is the verified outputs: { circuit_identity, input, outputs: [{ name, shape, scale,
 // values, real }], predicted: { class, label } | null }, the same document as `zkinfer verify
 // --json` and the Python package return. The WebAssembly module is built from the Rust
@@ -39,21 +43,26 @@ function bytes(x, what) {
 }
 
 /** Verifies a proof file's bytes against a verification bundle's bytes. */
-export async function verify(bundleBytes, proofBytes) {
+export async function verify(bundleBytes, proofBytes, { verifier = 'own' } = {}) {
   await load();
-  return JSON.parse(wasmVerify(bytes(bundleBytes, 'bundle'), bytes(proofBytes, 'proof')));
+  return JSON.parse(wasmVerify(bytes(bundleBytes, 'bundle'), bytes(proofBytes, 'proof'), verifier));
 }
 
-/** A verifier for one bundle that keeps the rebuilt verifying key across proofs. */
+/** A verifier for one bundle that keeps its verifying key across proofs. */
 export class Verifier {
   constructor(inner) {
     this.inner = inner;
   }
 
-  /** Decodes and checks the bundle and rebuilds its verifying key (the slow step). */
-  static async create(bundleBytes) {
+  /** Decodes and checks the bundle and prepares its verifying key ('stock': halo2's keygen). */
+  static async create(bundleBytes, { verifier = 'own' } = {}) {
     await load();
-    return new Verifier(new WasmVerifier(bytes(bundleBytes, 'bundle')));
+    return new Verifier(new WasmVerifier(bytes(bundleBytes, 'bundle'), verifier));
+  }
+
+  /** The verifier it checks proofs with: 'own' or 'stock'. */
+  get choice() {
+    return this.inner.choice;
   }
 
   /** The circuit identity (hex) this verifier accepts proofs for. */

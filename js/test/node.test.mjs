@@ -32,6 +32,18 @@ for (const c of cases()) {
   });
 }
 
+test('the stock verifier gives the same outputs and rejects a tampered proof', async () => {
+  const result = await verify(read('bundle.zkv'), read('proof.zkp'), { verifier: 'stock' });
+  assert.deepEqual(result, expected());
+  const verifier = await Verifier.create(read('bundle.zkv'), { verifier: 'stock' });
+  assert.equal(verifier.choice, 'stock');
+  assert.equal((await Verifier.create(read('bundle.zkv'))).choice, 'own');
+  const tampered = cases().find((c) => c.name === 'altered_output');
+  assert.ok(tampered, 'the conformance set has altered_output');
+  assert.throws(() => verifier.verify(read(tampered.proof)), (e) => e.message.includes(tampered.error));
+  await assert.rejects(verify(read('bundle.zkv'), read('proof.zkp'), { verifier: 'other' }), /unknown verifier 'other'/);
+});
+
 test('arguments that are not bytes are a TypeError', async () => {
   await assert.rejects(verify('not bytes', read('proof.zkp')), TypeError);
 });

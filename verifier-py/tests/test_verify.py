@@ -46,6 +46,18 @@ def test_every_tamper_case_is_rejected(case):
     assert case["error"] in str(e.value)
 
 
+def test_the_stock_verifier_gives_the_same_outputs_and_rejects_a_tampered_proof():
+    assert verify(read("bundle.zkv"), read("proof.zkp"), verifier="stock") == EXPECTED
+    stock = Verifier(read("bundle.zkv"), verifier="stock")
+    assert (stock.choice, Verifier(read("bundle.zkv")).choice) == ("stock", "own")
+    (case,) = [c for c in CASES if c["name"] == "altered_output"]
+    with pytest.raises(VerificationError) as e:
+        stock.verify(read(case["proof"]))
+    assert case["error"] in str(e.value)
+    with pytest.raises(VerificationError, match="unknown verifier 'other'"):
+        verify(read("bundle.zkv"), read("proof.zkp"), verifier="other")
+
+
 def test_the_exception_is_an_exception_and_exported():
     assert issubclass(zkinfer_verifier.VerificationError, Exception)
     with pytest.raises(TypeError):
