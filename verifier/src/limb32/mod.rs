@@ -1,8 +1,9 @@
 //! Whether a multi-scalar multiplication over Vesta is the identity, with field arithmetic on
 //! 32-bit limbs: the verifier's final check on WebAssembly, where pasta_curves' 64-bit limbs
-//! cost a call per product (see [`field`]). Pippenger's bucket method with windows of
-//! `ln(n)` bits, as halo2's `best_multiexp`, whose answer it must give (tests: random and edge
-//! inputs, and whole verifications against the stock path).
+//! cost a call per product (see [`field`]). Pippenger's bucket method with signed windows of
+//! `ln(n)` bits, the buckets filled with batched affine additions ([`batch`]); halo2's
+//! `best_multiexp` gives the answer it must give (tests: random and edge inputs, the Jacobian
+//! bucket method beside it, and whole verifications against the stock path).
 
 mod batch;
 mod field;
@@ -23,6 +24,8 @@ const SCALAR_BITS: usize = 255;
 /// Below this many terms, windows of [`SMALL_WINDOW`] bits.
 const SMALL_MSM: usize = 32;
 const SMALL_WINDOW: usize = 3;
+/// The widest window [`digit`] reads (three bytes from any bit offset).
+const MAX_WINDOW: usize = 16;
 
 /// `Σ scalars[i]·bases[i] == identity`.
 pub(crate) fn is_identity(scalars: &[Fp], bases: &[EqAffine]) -> bool {
@@ -54,7 +57,7 @@ fn affine(p: &EqAffine) -> Converted {
 }
 
 fn window_bits(n: usize) -> usize {
-    if n < SMALL_MSM { SMALL_WINDOW } else { (n as f64).ln().ceil() as usize }
+    if n < SMALL_MSM { SMALL_WINDOW } else { ((n as f64).ln().ceil() as usize).min(MAX_WINDOW) }
 }
 
 /// Negative digits name a point with this bit set in a bucket list.
