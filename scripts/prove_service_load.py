@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Throughput of the proving service: jobs per minute with 1, 2, ... worker processes.
 
-For each worker count: a fresh job database (an SQLite file, or `--database URL` emptied of
-jobs first is up to you: give a new PostgreSQL database per run), `zkinfer serve --models DIR
---workers 0` as the API, N `zkinfer worker` processes, `--jobs` submissions of distinct
-calibration samples; the time from the first submission until every job is done. Every job
-must end done. Workers load their models before the clock starts.
+For each worker count: a fresh job database (a new SQLite file; with `--database URL`, give an
+empty PostgreSQL database per run), `zkinfer serve --models DIR --workers 0` as the API, N
+`zkinfer worker` processes, `--jobs` submissions of distinct calibration samples; the time from
+the first submission until every job is done. Every job must end done. Workers load their
+models before the clock starts.
 
     python3 scripts/prove_service_load.py --workers 1 2 --jobs 60
 
@@ -16,9 +16,11 @@ Compiles the digits MLP (and writes its key file) into a temporary models direct
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -52,12 +54,15 @@ def start_worker(zkinfer, models, database, env):
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     for line in worker.stderr:
         if " ready (" in line:
+            # Keep reading its log, or the pipe fills and the worker blocks.
+            threading.Thread(target=lambda: [None for _ in worker.stderr], daemon=True).start()
             return worker
     raise SystemExit("a worker did not start")
 
 
 def run(args, models, samples, workers, env):
-    database = args.database or "sqlite://" + os.path.join(tempfile.mkdtemp(prefix="zkinfer-jobs-"), "jobs.db")
+    scratch = tempfile.mkdtemp(prefix="zkinfer-jobs-")
+    database = args.database or "sqlite://" + os.path.join(scratch, "jobs.db")
     api, addr = start_api(args.zkinfer, models, database, env)
     procs = [start_worker(args.zkinfer, models, database, env) for _ in range(workers)]
     try:
@@ -72,6 +77,7 @@ def run(args, models, samples, workers, env):
         for job_id in ids:
             while True:
                 status, job = request(addr, "GET", f"/v1/jobs/{job_id}")
+                assert status == 200, (status, job)
                 if job["state"] in ("done", "failed"):
                     break
                 time.sleep(0.05)
@@ -82,6 +88,7 @@ def run(args, models, samples, workers, env):
         for p in procs + [api]:
             p.kill()
             p.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
     prove_ms.sort()
     return {"workers": workers, "jobs": args.jobs, "seconds": round(elapsed, 2),
             "jobs_per_minute": round(args.jobs * 60 / elapsed, 1),

@@ -12,22 +12,33 @@ use zkinfer_prover::params::ParamsCache;
 #[derive(Debug, Args)]
 pub struct QueueArgs {
     /// The job database: sqlite://FILE (created on first use; one machine) or
-    /// postgres://USER@HOST:PORT/DB (shared by workers on many machines).
-    #[arg(long, default_value = "sqlite://zkinfer.db")]
-    pub database: String,
+    /// postgres://USER@HOST:PORT/DB (shared by workers on many machines) [serve's default:
+    /// sqlite://zkinfer.db; a worker must be given it].
+    #[arg(long)]
+    pub database: Option<String>,
     /// Seconds a worker's claim on a job lasts without a heartbeat: the job of a worker that
-    /// stopped is proven again after this.
+    /// stopped is proven again after this (for the workers of this process).
     #[arg(long, default_value_t = 30.0)]
     pub lease_secs: f64,
-    /// Claims of one job in all before it fails (each worker stopping mid-proof costs one).
+    /// Claims of one job in all before it fails (each worker stopping mid-proof costs one);
+    /// give every process of one database the same value.
     #[arg(long, default_value_t = 3)]
     pub max_attempts: i64,
 }
 
+/// The database `serve` uses without `--database`.
+pub const DEFAULT_DATABASE: &str = "sqlite://zkinfer.db";
+
+/// Shortest lease: heartbeats every third of it must reach the database in time.
+const MIN_LEASE_SECS: f64 = 0.3;
+
+/// Longest lease (a day): a stopped worker's job waits this long.
+const MAX_LEASE_SECS: f64 = 86_400.0;
+
 impl QueueArgs {
     pub fn policy(&self) -> anyhow::Result<RetryPolicy> {
-        if !(self.lease_secs >= 0.3 && self.lease_secs.is_finite()) {
-            bail!("--lease-secs must be at least 0.3");
+        if !(MIN_LEASE_SECS..=MAX_LEASE_SECS).contains(&self.lease_secs) {
+            bail!("--lease-secs must be from {MIN_LEASE_SECS} to {MAX_LEASE_SECS}");
         }
         if self.max_attempts < 1 {
             bail!("--max-attempts must be at least 1");
@@ -35,10 +46,10 @@ impl QueueArgs {
         Ok(RetryPolicy { lease: Duration::from_secs_f64(self.lease_secs), max_attempts: self.max_attempts })
     }
 
-    /// Connects and migrates; a database that cannot be reached stops the command.
-    pub async fn connect(&self) -> anyhow::Result<JobStore> {
-        let store = JobStore::connect(&self.database).await.context("opening the job database")?;
-        eprintln!("job database: {}", zkinfer_jobs::store::redact(&self.database));
+    /// Connects to `url` and migrates; a database that cannot be reached stops the command.
+    pub async fn connect(url: &str) -> anyhow::Result<JobStore> {
+        let store = JobStore::connect(url).await.context("opening the job database")?;
+        eprintln!("job database: {}", zkinfer_jobs::store::redact(url));
         Ok(store)
     }
 }
@@ -67,11 +78,14 @@ pub struct RunningWorkers {
 }
 
 impl RunningWorkers {
-    /// Lets each worker finish the job in hand, then waits for them.
+    /// Lets each worker finish the job in hand, then waits for them; says if one had stopped
+    /// on a bug.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
-            let _ = task.await;
+            if let Err(e) = task.await {
+                eprintln!("a worker stopped unexpectedly: {e}");
+            }
         }
     }
 }
@@ -95,18 +109,22 @@ pub fn spawn_workers(workers: Vec<Worker>) -> RunningWorkers {
     RunningWorkers { stop, tasks }
 }
 
-/// Waits for Ctrl-C or, on Unix, SIGTERM (what service managers send).
-pub async fn shutdown_signal() {
+/// A future that completes on Ctrl-C or, on Unix, SIGTERM (what service managers send). The
+/// handlers are installed when this is called (inside the runtime), so a signal that comes while
+/// the models load is kept, not fatal.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let interrupt = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = interrupt => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = interrupt.await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }

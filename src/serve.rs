@@ -15,7 +15,7 @@ use zkinfer_jobs::{ApiConfig, Catalog};
 use zkinfer_service::{Service, ServiceConfig};
 
 use crate::artifacts::ParamsArgs;
-use crate::jobs::{QueueArgs, load_workers, spawn_workers};
+use crate::jobs::{DEFAULT_DATABASE, QueueArgs, load_workers, spawn_workers};
 
 /// Environment variable that may hold the signing key (hex) instead of `--key-file`.
 const KEY_ENV: &str = "ZKINFER_SIGNING_KEY";
@@ -39,7 +39,7 @@ pub struct ServeArgs {
     #[arg(long)]
     contract: Option<String>,
     /// Largest request body in bytes.
-    #[arg(long, default_value_t = 4 << 20)]
+    #[arg(long, default_value_t = zkinfer_jobs::api::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
     /// Verifications that run at once [default: the number of cores].
     #[arg(long)]
@@ -61,8 +61,8 @@ pub struct ServeArgs {
     /// Workers in this process (0: the API only, with `zkinfer worker` processes proving).
     #[arg(long, default_value_t = 1)]
     workers: usize,
-    /// Queued jobs at which submissions are answered 503 with Retry-After.
-    #[arg(long, default_value_t = 1000)]
+    /// Queued jobs at which submissions are answered 503 with Retry-After (a soft limit).
+    #[arg(long, default_value_t = zkinfer_jobs::api::DEFAULT_MAX_QUEUED)]
     max_queued: i64,
 }
 
@@ -77,12 +77,14 @@ fn signing_key(args: &ServeArgs) -> anyhow::Result<SigningKey> {
 /// The verifier service, when `--bundle` is given.
 fn verifier_service(args: &ServeArgs, dir: &std::path::Path) -> anyhow::Result<Service> {
     let key = signing_key(args)?;
-    let contract = args.contract.as_deref().unwrap_or_default();
+    let (Some(chain_id), Some(contract)) = (args.chain_id, args.contract.as_deref()) else {
+        bail!("--bundle needs --chain-id and --contract (the EIP-712 domain of the attestations)");
+    };
     let contract: Address = contract.parse().with_context(|| format!("--contract {contract} is not an address"))?;
     if !(args.timeout_secs > 0.0 && args.timeout_secs.is_finite()) {
         bail!("--timeout-secs must be positive");
     }
-    let mut config = ServiceConfig::new(key, args.chain_id.unwrap_or_default(), contract);
+    let mut config = ServiceConfig::new(key, chain_id, contract);
     config.max_body_bytes = args.max_body_bytes;
     if let Some(n) = args.max_concurrent {
         config.max_concurrent = n.max(1);
@@ -105,13 +107,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
+        let stop = crate::jobs::shutdown_signal();
+        let listener =
+            tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+        let bound = listener.local_addr()?;
         let mut app = axum::Router::new();
         let mut workers = None;
         if let Some(service) = &service {
             app = app.merge(service.router());
         }
         if let Some(models) = &args.models {
-            let store = args.queue.connect().await?;
+            let store = QueueArgs::connect(args.queue.database.as_deref().unwrap_or(DEFAULT_DATABASE)).await?;
             let cache = args.params.cache();
             eprintln!("loading the models in {} ...", models.display());
             let catalog = Catalog::load(models, &cache, &|line| eprintln!("  {line}"))
@@ -127,9 +133,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             let config = ApiConfig { max_body_bytes: args.max_body_bytes, max_queued: args.max_queued };
             app = app.merge(zkinfer_jobs::router(store, catalog, config, service.is_none()));
         }
-        let listener =
-            tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
-        let bound = listener.local_addr()?;
         if let Some(service) = &service {
             println!("signer {}", service.signer());
         }
@@ -137,13 +140,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         use std::io::Write;
         std::io::stdout().flush()?;
         let shutdown = async {
-            crate::jobs::shutdown_signal().await;
+            stop.await;
             eprintln!("shutting down");
         };
-        axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving")?;
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await.context("serving");
+        // The workers finish the jobs in hand whether serving ended well or not.
         if let Some(workers) = workers {
             workers.stop().await;
         }
-        Ok(())
+        served
     })
 }

@@ -20,21 +20,25 @@ pub struct WorkerArgs {
     #[command(flatten)]
     params: ParamsArgs,
     /// Jobs this process proves at once (each proof uses every core).
-    #[arg(long, default_value_t = 1)]
-    jobs: usize,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: u16,
 }
 
 pub fn run(args: &WorkerArgs) -> anyhow::Result<()> {
     let policy = args.queue.policy()?;
+    let Some(database) = args.queue.database.as_deref() else {
+        anyhow::bail!("a worker needs --database: the URL the API (zkinfer serve) uses");
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(async move {
-        let store = args.queue.connect().await?;
-        let workers = load_workers(&store, &args.models, &args.params.cache(), policy, args.jobs.max(1))?;
+        let stop = crate::jobs::shutdown_signal();
+        let store = QueueArgs::connect(database).await?;
+        let workers = load_workers(&store, &args.models, &args.params.cache(), policy, usize::from(args.jobs))?;
         for worker in &workers {
             eprintln!("worker {} ready ({} models)", worker.name(), worker.models().len());
         }
         let handles = crate::jobs::spawn_workers(workers);
-        crate::jobs::shutdown_signal().await;
+        stop.await;
         eprintln!("shutting down after the jobs in hand");
         handles.stop().await;
         Ok(())

@@ -4,7 +4,7 @@
 //!   [[...]]}, "idempotency_key": "..."}` (key optional): `202` and the job, after the input was
 //!   checked as `prove` checks it (shape, calibrated range: `422`, never queued). The same key
 //!   again gives the same job (`200`); with another model or input, `409`. A full queue answers
-//!   `503` with `Retry-After`.
+//!   `503` with `Retry-After` (a soft limit).
 //! - `GET /v1/jobs/{id}`: the job (state, attempts, outputs, circuit identity, timings, error).
 //! - `GET /v1/jobs/{id}/proof`: the `.zkp` bytes once done (`409` before).
 //! - `GET /v1/prove/models`: the models jobs may name.
@@ -65,6 +65,8 @@ pub enum ErrorKind {
     QueueFull,
     /// The database did not answer (503, with Retry-After).
     DatabaseUnavailable,
+    /// A bug, or data in the database this build cannot read (500).
+    Internal,
 }
 
 impl ErrorKind {
@@ -76,6 +78,7 @@ impl ErrorKind {
             Self::InputRefused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::IdempotencyConflict | Self::NotReady => StatusCode::CONFLICT,
             Self::QueueFull | Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -86,7 +89,12 @@ pub(crate) struct ApiError(ErrorKind, String);
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self(ErrorKind::DatabaseUnavailable, e.to_string())
+        match e {
+            StoreError::Corrupt { .. } | StoreError::NewerSchema { .. } | StoreError::Url(_) => {
+                Self(ErrorKind::Internal, e.to_string())
+            }
+            StoreError::Database(_) | StoreError::Connect { .. } => Self(ErrorKind::DatabaseUnavailable, e.to_string()),
+        }
     }
 }
 
@@ -151,9 +159,9 @@ impl From<JobRecord> for JobStatus {
             error: r.error,
             timings: Timings {
                 created_ms: r.created_ms,
-                waited_ms: r.started_ms.map(|s| s - r.created_ms),
+                waited_ms: r.started_ms.map(|s| s.saturating_sub(r.created_ms)),
                 prove_ms: r.prove_ms,
-                total_ms: r.finished_ms.map(|f| f - r.created_ms),
+                total_ms: r.finished_ms.map(|f| f.saturating_sub(r.created_ms)),
             },
         }
     }
@@ -192,15 +200,24 @@ async fn submit_inner(
         .ok_or_else(|| ApiError(ErrorKind::UnknownModel, format!("no model {:?} here", request.model)))?;
     let input: InputData = serde_json::from_value(request.input)
         .map_err(|e| ApiError(ErrorKind::BadRequest, format!("input is not {{\"input_data\": [[...]]}}: {e}")))?;
-    // The interpreter's check, off the async threads (a large model's run takes a while).
+    // The interpreter's check, off the async threads (a large model's run takes a while), as
+    // many at once as there are cores.
+    let slot = state
+        .checks
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError(ErrorKind::Internal, "the service is shutting down".into()))?;
     let catalog = state.catalog.clone();
     let identity = entry.identity.clone();
     let checked_input = input.clone();
     tokio::task::spawn_blocking(move || {
-        catalog.find(&identity).map_or(Ok(()), |entry| entry.check_input(&checked_input).map(|_| ()))
+        let checked = catalog.find(&identity).map_or(Ok(()), |entry| entry.check_input(&checked_input).map(|_| ()));
+        drop(slot);
+        checked
     })
     .await
-    .map_err(|e| ApiError(ErrorKind::InputRefused, format!("the input check stopped: {e}")))?
+    .map_err(|e| ApiError(ErrorKind::Internal, format!("the input check stopped: {e}")))?
     .map_err(|message| ApiError(ErrorKind::InputRefused, message))?;
 
     let job = NewJob {
@@ -288,7 +305,7 @@ pub(crate) async fn models(State(state): State<ApiState>) -> Response {
 }
 
 pub(crate) async fn healthz(State(state): State<ApiState>) -> Response {
-    match state.store.counts().await {
+    match state.store.ping().await {
         Ok(_) => Json(serde_json::json!({ "status": "ok", "models": state.catalog.entries().len() })).into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
@@ -310,9 +327,15 @@ pub struct ApiConfig {
     pub max_queued: i64,
 }
 
+/// Largest request body by default.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 << 20;
+
+/// Queued jobs at which submissions get `503`, by default.
+pub const DEFAULT_MAX_QUEUED: i64 = 1000;
+
 impl Default for ApiConfig {
-    /// 4 MiB bodies, 1,000 queued jobs.
+    /// [`DEFAULT_MAX_BODY_BYTES`], [`DEFAULT_MAX_QUEUED`].
     fn default() -> Self {
-        Self { max_body_bytes: 4 << 20, max_queued: 1000 }
+        Self { max_body_bytes: DEFAULT_MAX_BODY_BYTES, max_queued: DEFAULT_MAX_QUEUED }
     }
 }

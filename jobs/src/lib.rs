@@ -43,6 +43,8 @@ pub(crate) struct ApiState {
     pub store: JobStore,
     pub catalog: Catalog,
     pub config: ApiConfig,
+    /// Input checks that run at once.
+    pub checks: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// The proving API's routes (see [`api`]), with the body limit; `/healthz` too when
@@ -58,5 +60,7 @@ pub fn router(store: JobStore, catalog: Catalog, config: ApiConfig, with_health:
     if with_health {
         routes = routes.route("/healthz", get(api::healthz));
     }
-    routes.layer(DefaultBodyLimit::max(limit)).with_state(ApiState { store, catalog, config })
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let checks = std::sync::Arc::new(tokio::sync::Semaphore::new(cores));
+    routes.layer(DefaultBodyLimit::max(limit)).with_state(ApiState { store, catalog, config, checks })
 }

@@ -15,10 +15,22 @@ use zkinfer_prover::params::ParamsCache;
 use zkinfer_verifier::{VerifiedTensor, hex};
 
 use crate::catalog::{CatalogError, read_dir};
-use crate::store::{Claimed, Completion, JobError, JobStore, Lease, RetryPolicy, StoreError};
+use crate::store::{Claimed, Completion, JobError, JobErrorKind, JobStore, Lease, RetryPolicy, StoreError};
 
 /// Largest input JSON a worker parses from the queue.
 const MAX_INPUT_JSON_BYTES: usize = 16 << 20;
+
+/// Wait between polls of an empty queue.
+pub const DEFAULT_POLL: Duration = Duration::from_millis(200);
+
+/// Longest wait between retries while the database is unreachable.
+pub const DEFAULT_MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Heartbeats per lease length (a lease outlasts two missed beats).
+const HEARTBEATS_PER_LEASE: u32 = 3;
+
+/// How long a worker keeps trying to store a result, in lease lengths.
+const STORE_RETRY_LEASES: u32 = 4;
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -34,16 +46,21 @@ pub struct WorkerConfig {
 }
 
 impl WorkerConfig {
-    /// Defaults: `host-pid-random` as the name, the default retry policy, 200 ms polls, back-off
-    /// up to 5 s.
+    /// Defaults: `host-pid-random` as the name (the host from `$HOSTNAME` or the kernel, else
+    /// `worker`), the default retry policy, [`DEFAULT_POLL`], [`DEFAULT_MAX_BACKOFF`].
     pub fn new() -> Self {
-        let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "worker".into());
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "worker".into());
         let nonce: u32 = rand::random();
         Self {
             name: format!("{host}-{}-{nonce:08x}", std::process::id()),
             policy: RetryPolicy::default(),
-            poll: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(5),
+            poll: DEFAULT_POLL,
+            max_backoff: DEFAULT_MAX_BACKOFF,
         }
     }
 }
@@ -103,10 +120,12 @@ impl Worker {
         progress: &dyn Fn(&str),
     ) -> Result<Self, WorkerError> {
         let mut provers = HashMap::new();
+        let mut names: HashMap<String, String> = HashMap::new();
         for file in read_dir(dir)? {
             let keygen = |message: String| WorkerError::Keygen { model: file.name.clone(), message };
             let loaded = params.load_or_generate(file.compiled.k).map_err(|e| keygen(e.to_string()))?;
-            progress(&format!("{}: keygen (k = {})", file.name, file.compiled.k));
+            let how = if file.key.is_some() { "proving key (commitments from the key file)" } else { "keygen" };
+            progress(&format!("{}: {how} (k = {})", file.name, file.compiled.k));
             let prover = match &file.key {
                 Some(key) => Prover::with_key_file(
                     file.compiled,
@@ -119,7 +138,11 @@ impl Worker {
                 None => Prover::new(file.compiled, loaded.params, loaded.hash),
             }
             .map_err(|e| keygen(e.to_string()))?;
-            provers.insert(hex(&prover.identity()), Arc::new(prover));
+            let identity = hex(&prover.identity());
+            if let Some(other) = names.insert(identity.clone(), file.name.clone()) {
+                return Err(CatalogError::Duplicate(other, file.name, identity).into());
+            }
+            provers.insert(identity, Arc::new(prover));
         }
         let mut identities: Vec<String> = provers.keys().cloned().collect();
         identities.sort();
@@ -148,6 +171,12 @@ impl Worker {
         tokio::pin!(shutdown);
         let mut backoff = Backoff::new(self.config.poll, self.config.max_backoff);
         loop {
+            // Stop before the next claim once asked (checked without waiting).
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                () = std::future::ready(()) => {}
+            }
             let wait = match self.store.claim(&self.config.name, self.config.policy, &self.identities).await {
                 Ok(Some(job)) => {
                     backoff.recovered(&self.config.name);
@@ -175,7 +204,7 @@ impl Worker {
         let outcome = self.prove(job).await;
         heartbeat.abort();
         let mut backoff = Backoff::new(self.config.poll, self.config.max_backoff);
-        let deadline = Instant::now() + self.config.policy.lease * 4;
+        let deadline = Instant::now() + self.config.policy.lease * STORE_RETRY_LEASES;
         loop {
             let stored = match &outcome {
                 Ok(completion) => self.store.complete(&lease, completion).await,
@@ -205,12 +234,12 @@ impl Worker {
 
     async fn prove(&self, job: Claimed) -> Result<Completion, JobError> {
         let Some(prover) = self.provers.get(&job.model).cloned() else {
-            return Err(JobError {
-                kind: "unknown_model".into(),
-                message: format!("this worker has no model with circuit identity {}", job.model),
-            });
+            return Err(JobError::new(
+                JobErrorKind::UnknownModel,
+                format!("this worker has no model with circuit identity {}", job.model),
+            ));
         };
-        let refused = |message: String| JobError { kind: "input_refused".into(), message };
+        let refused = |message: String| JobError::new(JobErrorKind::InputRefused, message);
         let input =
             InputData::from_json(job.input.as_bytes(), MAX_INPUT_JSON_BYTES).map_err(|e| refused(e.to_string()))?;
         let shape = prover.compiled().model.tensor(prover.compiled().model.input).shape.clone();
@@ -240,7 +269,7 @@ impl Worker {
         };
         Ok(Completion {
             outputs: serde_json::to_string(&outputs)
-                .map_err(|e| JobError { kind: "prove_failed".into(), message: e.to_string() })?,
+                .map_err(|e| JobError::new(JobErrorKind::ProveFailed, e.to_string()))?,
             circuit_identity: hex(&proof.envelope.circuit_identity),
             proof: proof.envelope.to_bytes(),
             prove_ms,
@@ -250,7 +279,7 @@ impl Worker {
 
 /// Renews the lease every third of its length until aborted or lost.
 async fn heartbeats(store: JobStore, lease: Lease, policy: RetryPolicy) {
-    let every = policy.lease / 3;
+    let every = policy.lease / HEARTBEATS_PER_LEASE;
     loop {
         tokio::time::sleep(every).await;
         match store.heartbeat(&lease, policy).await {

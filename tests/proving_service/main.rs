@@ -4,7 +4,7 @@
 //! SIGKILL in the middle of a proof. Every job must end done, stored exactly once, its proof
 //! verifying and its outputs equal to the integer interpreter's; resubmitting with an
 //! idempotency key gives the same job. Bad requests get typed errors and queue nothing; a
-//! worker stopped with SIGTERM finishes its job and exits cleanly. On PostgreSQL the database
+//! worker sent SIGTERM while jobs wait exits cleanly after at most the job in hand. On PostgreSQL the database
 //! is also stopped under the running workers, which must recover once it is back; a database
 //! that cannot be reached stops a worker and the API at start.
 
@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Mutex, OnceLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -127,8 +128,9 @@ fn api(database: &str, extra: &[&str]) -> (Process, String) {
     (Process(child), addr)
 }
 
-/// A worker process; its stderr lines go to `log` as `(worker, line)`.
-fn worker(database: &str, index: usize, log: Sender<(usize, String)>) -> Process {
+/// A worker process; its stderr lines go to `log` as `(worker, line)` until it exits (join
+/// the thread to have them all).
+fn worker(database: &str, index: usize, log: Sender<(usize, String)>) -> (Process, JoinHandle<()>) {
     let models = fixture().models.to_str().unwrap();
     let mut child = zkinfer()
         .args(["worker", "--models", models, "--database", database, "--lease-secs", LEASE_SECS])
@@ -137,12 +139,36 @@ fn worker(database: &str, index: usize, log: Sender<(usize, String)>) -> Process
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = log.send((index, line));
         }
     });
-    Process(child)
+    (Process(child), reader)
+}
+
+/// Reads worker lines (keeping them in `lines`) until one satisfies `want`; panics at the deadline.
+fn wait_for_line(
+    log: &Receiver<(usize, String)>,
+    lines: &mut Vec<(usize, String)>,
+    what: &str,
+    want: impl Fn(usize, &str) -> bool,
+) -> (usize, String) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (worker, line) = log.recv_timeout(left).unwrap_or_else(|_| panic!("no worker line {what}: {lines:?}"));
+        lines.push((worker, line.clone()));
+        if want(worker, &line) {
+            return (worker, line);
+        }
+    }
+}
+
+/// The job a "job N proving (attempt A)" line names.
+fn proving_job(line: &str) -> Option<i64> {
+    let rest = line.split(": job ").nth(1)?.strip_suffix(")")?;
+    rest.split_once(" proving (attempt ")?.0.parse().ok()
 }
 
 /// One HTTP/1.1 request: status, headers (lowercase names) and body.
@@ -263,27 +289,47 @@ fn submit_all(addr: &str, run: &str) -> Vec<i64> {
     ids.into_values().collect()
 }
 
-/// Kills worker `victim` as soon as it starts proving; the job it held.
+/// Kills worker `victim` as soon as it starts proving a job (a line printed from now on, not
+/// one already buffered); the job it held.
 fn kill_mid_proof(
     workers: &mut [Process],
     victim: usize,
     log: &Receiver<(usize, String)>,
     lines: &mut Vec<(usize, String)>,
 ) -> i64 {
+    lines.extend(log.try_iter());
+    let (_, line) = wait_for_line(log, lines, "proving", |w, l| w == victim && proving_job(l).is_some());
+    workers[victim].0.kill().unwrap();
+    let _ = workers[victim].0.wait();
+    proving_job(&line).unwrap()
+}
+
+/// Sends SIGTERM to worker `index` as it starts a job while others wait: it must exit with
+/// success after at most that job.
+fn terminate_under_load(
+    workers: &mut [Process],
+    index: usize,
+    log: &Receiver<(usize, String)>,
+    lines: &mut Vec<(usize, String)>,
+) {
+    lines.extend(log.try_iter());
+    wait_for_line(log, lines, "proving", |w, l| w == index && proving_job(l).is_some());
+    let mark = lines.len();
+    let pid = workers[index].0.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let deadline = Instant::now() + DEADLINE;
-    loop {
-        let (worker, line) = log.recv_timeout(deadline - Instant::now()).expect("the workers prove");
-        lines.push((worker, line.clone()));
-        if worker != victim {
-            continue;
+    let status = loop {
+        if let Some(status) = workers[index].0.try_wait().unwrap() {
+            break status;
         }
-        let proving = line.split(": job ").nth(1).and_then(|rest| rest.strip_suffix(")"));
-        if let Some((id, _)) = proving.and_then(|job| job.split_once(" proving (attempt ")) {
-            workers[victim].0.kill().unwrap();
-            let _ = workers[victim].0.wait();
-            return id.parse().unwrap();
-        }
-    }
+        assert!(Instant::now() < deadline, "a worker kept running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "a worker stopped by SIGTERM exited with {status}");
+    std::thread::sleep(Duration::from_millis(200));
+    lines.extend(log.try_iter());
+    let after = lines[mark..].iter().filter(|(w, l)| *w == index && l.ends_with(" done")).count();
+    assert!(after <= 1, "the worker proved {after} jobs after SIGTERM");
 }
 
 /// Requests that must be refused, each with its kind; none may queue a job.
@@ -317,7 +363,9 @@ fn bad_requests_queue_nothing(addr: &str) {
 fn scenario(database: &str, run: &str, postgres: Option<&Postgres>) {
     let (_api, addr) = api(database, &[]);
     let (log_tx, log) = channel();
-    let mut workers: Vec<Process> = (0..WORKERS).map(|i| worker(database, i, log_tx.clone())).collect();
+    let (mut workers, readers): (Vec<Process>, Vec<JoinHandle<()>>) =
+        (0..WORKERS).map(|i| worker(database, i, log_tx.clone())).unzip();
+    drop(log_tx);
     let mut lines = Vec::new();
 
     let ids = submit_all(&addr, run);
@@ -332,6 +380,7 @@ fn scenario(database: &str, run: &str, postgres: Option<&Postgres>) {
     assert_eq!((status, error_kind(&body).as_str()), (409, "idempotency_conflict"));
 
     let killed_job = kill_mid_proof(&mut workers, 0, &log, &mut lines);
+    terminate_under_load(&mut workers, 1, &log, &mut lines);
     bad_requests_queue_nothing(&addr);
 
     let deadline = Instant::now() + DEADLINE;
@@ -349,12 +398,10 @@ fn scenario(database: &str, run: &str, postgres: Option<&Postgres>) {
     if let Some(server) = postgres {
         database_lost_and_back(&addr, server, &log, &mut lines);
     }
-    // SIGTERM: a worker stops after the job in hand, with success.
-    let pid = workers[1].0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = workers[1].0.wait().unwrap();
-    assert!(status.success(), "a worker stopped by SIGTERM exited with {status}");
     drop(workers);
+    for reader in readers {
+        reader.join().unwrap();
+    }
     lines.extend(log.try_iter());
     // Each job's result was stored once: one "done" line per job, none from the killed worker
     // for the job it held.
@@ -380,17 +427,13 @@ fn database_lost_and_back(
     let (status, head, body) = http(addr, "POST", "/v1/prove", &prove_body(&fixture().samples[0], None));
     assert_eq!((status, error_kind(&body).as_str()), (503, "database_unavailable"));
     assert!(head.contains("retry-after:"), "{head}");
-    // Let the workers notice.
-    std::thread::sleep(Duration::from_secs(2));
+    wait_for_line(log, lines, "about the lost database", |_, l| l.contains("database unreachable"));
     server.start_again();
     let (status, _, body) = http(addr, "POST", "/v1/prove", &prove_body(&fixture().samples[5], None));
     assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    wait_for_line(log, lines, "about the database's return", |_, l| l.contains("database reachable again"));
     let job = wait_for(addr, json_of(&body)["id"].as_i64().unwrap(), Instant::now() + DEADLINE);
     check_done(addr, &job, &fixture().samples[5]);
-    lines.extend(log.try_iter());
-    let noticed = lines.iter().any(|(_, l)| l.contains("database unreachable"));
-    let recovered = lines.iter().any(|(_, l)| l.contains("database reachable again"));
-    assert!(noticed && recovered, "the workers did not report the lost database and its return: {lines:?}");
 }
 
 #[test]
@@ -401,6 +444,9 @@ fn proving_service_on_sqlite() {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     scenario(&format!("sqlite://{}", db.display()), "sqlite", None);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
 }
 
 #[test]
@@ -409,7 +455,6 @@ fn proving_service_on_postgres() {
     let Some(server) = Postgres::start("service") else { return };
     fixture();
     scenario(&server.url, "postgres", Some(&server));
-    assert!(server.dir().exists());
 }
 
 #[test]
@@ -448,7 +493,7 @@ fn a_full_queue_answers_503_with_retry_after() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let db = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("full-queue-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&db);
-    let (_api, addr) = api(&format!("sqlite://{}", db.display()), &["--max-queued", "2"]);
+    let (api_process, addr) = api(&format!("sqlite://{}", db.display()), &["--max-queued", "2"]);
     let samples = &fixture().samples;
     for sample in &samples[..2] {
         assert_eq!(http(&addr, "POST", "/v1/prove", &prove_body(sample, None)).0, 202);
@@ -457,4 +502,8 @@ fn a_full_queue_answers_503_with_retry_after() {
     assert_eq!((status, error_kind(&body).as_str()), (503, "queue_full"));
     assert!(head.contains("retry-after: 5"), "{head}");
     assert_eq!(job_counts(&addr).get("queued"), Some(&2));
+    drop(api_process);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
 }

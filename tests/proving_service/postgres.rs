@@ -3,7 +3,7 @@
 //! it runs as the package's `postgres` user (PostgreSQL refuses to run as root).
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// Set to 1 (as `.ci/run` does) to fail instead of skipping when PostgreSQL is not installed.
@@ -103,10 +103,6 @@ impl Postgres {
     /// Stops the server now (connections dropped), as a lost database would.
     pub fn stop(&self) {
         self.run("pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 

@@ -1,5 +1,6 @@
 //! Versioned migrations (`jobs/migrations/<backend>/NNNN_name.sql`, embedded in the binary),
-//! applied in order, each once, each in a transaction with its row in `zkinfer_migrations`.
+//! applied in order, each once, with its row in `zkinfer_migrations`; all pending ones in one
+//! transaction.
 //! On PostgreSQL an advisory lock keeps processes that start together from racing.
 
 use sqlx::AnyPool;

@@ -23,6 +23,10 @@ use sql::Statements;
 /// How long connecting to the database may take before start-up fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a statement waits for a connection once running (a lost database fails requests
+/// after this, and workers retry).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Connections per process.
 const MAX_CONNECTIONS: u32 = 8;
 
@@ -83,6 +87,10 @@ impl Backend {
     /// The backend a URL names.
     pub fn of_url(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("sqlite:") {
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                // Every pooled connection would have its own empty database.
+                return Err(StoreError::Url(format!("{url} (an in-memory database cannot be shared)")));
+            }
             Ok(Self::Sqlite)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres)
@@ -208,10 +216,42 @@ pub struct Completion {
 /// Why a job failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JobError {
-    /// A stable name (`lease_expired`, `input_refused`, `prove_failed`, `unknown_model`, ...).
+    /// A stable name: a [`JobErrorKind`]'s, or what the database holds.
     pub kind: String,
     /// For people.
     pub message: String,
+}
+
+impl JobError {
+    /// An error of a known kind.
+    pub fn new(kind: JobErrorKind, message: impl Into<String>) -> Self {
+        Self { kind: kind.as_str().to_owned(), message: message.into() }
+    }
+}
+
+/// The kinds of job failure zkinfer writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobErrorKind {
+    /// Every allowed attempt's worker stopped before it finished.
+    LeaseExpired,
+    /// The input does not fit the model (checked at submission too).
+    InputRefused,
+    /// The prover failed.
+    ProveFailed,
+    /// The claiming worker has no such model.
+    UnknownModel,
+}
+
+impl JobErrorKind {
+    /// The name stored and answered.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LeaseExpired => "lease_expired",
+            Self::InputRefused => "input_refused",
+            Self::ProveFailed => "prove_failed",
+            Self::UnknownModel => "unknown_model",
+        }
+    }
 }
 
 /// A job as stored, without its input and proof bytes.
@@ -308,7 +348,7 @@ impl JobStore {
         let _ = first.close().await;
         let pool = AnyPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(&url_for_sqlx)
             .await
             .map_err(|e| unreachable(e.to_string()))?;
@@ -322,7 +362,8 @@ impl JobStore {
         self.backend
     }
 
-    /// Queues a job unless its idempotency key names one already, or `max_queued` jobs wait.
+    /// Queues a job unless its idempotency key names one already, or `max_queued` jobs wait
+    /// (a soft limit: submissions at the same moment may pass it together).
     pub async fn submit(&self, job: &NewJob, max_queued: i64) -> Result<Submitted, StoreError> {
         if let Some(found) = self.by_idempotency_key(job).await? {
             return Ok(found);
@@ -350,11 +391,10 @@ impl JobStore {
     async fn by_idempotency_key(&self, job: &NewJob) -> Result<Option<Submitted>, StoreError> {
         let Some(key) = &job.idempotency_key else { return Ok(None) };
         let row = sqlx::query(self.sql.by_key.clone()).bind(key).fetch_optional(&self.pool).await?;
-        Ok(row.map(|row| {
-            let id = JobId(row.get::<i64, _>("id"));
-            let same = row.get::<String, _>("model") == job.model && row.get::<String, _>("input") == job.input;
-            if same { Submitted::Existing(id) } else { Submitted::Conflict(id) }
-        }))
+        let Some(row) = row else { return Ok(None) };
+        let id = JobId(row.try_get::<i64, _>("id")?);
+        let same = row.try_get::<String, _>("model")? == job.model && row.try_get::<String, _>("input")? == job.input;
+        Ok(Some(if same { Submitted::Existing(id) } else { Submitted::Conflict(id) }))
     }
 
     /// Claims the oldest job for one of `models` (circuit identities) that is queued or whose
@@ -376,10 +416,11 @@ impl JobStore {
             claim = claim.bind(model);
         }
         let row = claim.fetch_optional(&self.pool).await?;
-        Ok(row.map(|row| Claimed {
-            lease: Lease { job: JobId(row.get("id")), owner: owner.to_owned(), attempt: row.get("attempts") },
-            model: row.get("model"),
-            input: row.get("input"),
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Claimed {
+            lease: Lease { job: JobId(row.try_get("id")?), owner: owner.to_owned(), attempt: row.try_get("attempts")? },
+            model: row.try_get("model")?,
+            input: row.try_get("input")?,
         }))
     }
 
@@ -453,16 +494,21 @@ impl JobStore {
         Ok(counts)
     }
 
-    /// Proving times of the done jobs, cumulative over `bounds_ms` (ascending).
+    /// Proving times of the done jobs, cumulative over `bounds_ms` (ascending), from one
+    /// snapshot.
     pub async fn prove_times(&self, bounds_ms: &[i64]) -> Result<ProveTimes, StoreError> {
-        let row = sqlx::query(self.sql.prove_totals.clone()).fetch_one(&self.pool).await?;
-        let (count, sum_ms) = (row.try_get("n")?, row.try_get("total")?);
+        let row = sqlx::query(self.sql.prove_times(bounds_ms)).fetch_one(&self.pool).await?;
         let mut buckets = Vec::with_capacity(bounds_ms.len());
-        for &bound in bounds_ms {
-            let n: i64 = sqlx::query_scalar(self.sql.prove_at_most.clone()).bind(bound).fetch_one(&self.pool).await?;
-            buckets.push((bound, n));
+        for (i, &bound) in bounds_ms.iter().enumerate() {
+            buckets.push((bound, row.try_get::<i64, _>(format!("b{i}").as_str())?));
         }
-        Ok(ProveTimes { buckets, sum_ms, count })
+        Ok(ProveTimes { buckets, sum_ms: row.try_get("total")?, count: row.try_get("n")? })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query(self.sql.ping.clone()).execute(&self.pool).await?;
+        Ok(())
     }
 }
 
@@ -495,8 +541,21 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// The URL without a password (for messages).
+/// The URL without a password (for messages): in the user information and in a `password=`
+/// parameter.
 pub fn redact(url: &str) -> String {
+    let url = redact_userinfo(url);
+    match url.find("password=") {
+        Some(at) => {
+            let start = at + "password=".len();
+            let end = url[start..].find('&').map_or(url.len(), |e| start + e);
+            format!("{}***{}", &url[..start], &url[end..])
+        }
+        None => url,
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];
@@ -521,5 +580,7 @@ mod tests {
         assert!(matches!(Backend::of_url("mysql://u:secret@h/db"), Err(StoreError::Url(u)) if !u.contains("secret")));
         assert_eq!(redact("postgres://zk:secret@127.0.0.1:5432/jobs"), "postgres://zk:***@127.0.0.1:5432/jobs");
         assert_eq!(redact("sqlite://jobs.db"), "sqlite://jobs.db");
+        assert_eq!(redact("postgres://h/db?password=secret&x=1"), "postgres://h/db?password=***&x=1");
+        assert!(matches!(Backend::of_url("sqlite::memory:"), Err(StoreError::Url(_))));
     }
 }

@@ -3,7 +3,7 @@
 
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
-use super::Backend;
+use super::{Backend, JobErrorKind};
 
 /// The database clock in Unix milliseconds.
 fn now(backend: Backend) -> &'static str {
@@ -31,8 +31,7 @@ pub(super) struct Statements {
     pub get: SqlStr,
     pub proof: SqlStr,
     pub counts: SqlStr,
-    pub prove_totals: SqlStr,
-    pub prove_at_most: SqlStr,
+    pub ping: SqlStr,
 }
 
 impl Statements {
@@ -67,11 +66,15 @@ impl Statements {
              VALUES ($1, $2, $3, 'queued', {now}) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
                 .to_owned(),
             "SELECT id, model, input FROM jobs WHERE idempotency_key = $1".to_owned(),
-            "UPDATE jobs SET state = 'failed', error_kind = 'lease_expired', \
-             error_message = 'every attempt''s worker stopped before it finished (lease expired)', \
-             finished_ms = {now}, lease_owner = NULL \
-             WHERE state = 'running' AND lease_expires_ms < {now} AND attempts >= $1"
-                .to_owned(),
+            // (Rows another worker is failing at the same moment are skipped, not waited for.)
+            format!(
+                "UPDATE jobs SET state = 'failed', error_kind = '{}', \
+                 error_message = 'every attempt''s worker stopped before it finished (lease expired)', \
+                 finished_ms = {{now}}, lease_owner = NULL, lease_expires_ms = NULL \
+                 WHERE id IN (SELECT id FROM jobs \
+                 WHERE state = 'running' AND lease_expires_ms < {{now}} AND attempts >= $1{lock})",
+                JobErrorKind::LeaseExpired.as_str()
+            ),
             claim,
             format!("UPDATE jobs SET lease_expires_ms = {{now}} + $1 {}", held(2)),
             format!(
@@ -90,26 +93,11 @@ impl Statements {
                 .to_owned(),
             "SELECT state, proof FROM jobs WHERE id = $1".to_owned(),
             "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state".to_owned(),
-            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(prove_ms), 0) AS BIGINT) AS total FROM jobs WHERE state = 'done'"
-                .to_owned(),
-            "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND prove_ms <= $1".to_owned(),
+            "SELECT 1".to_owned(),
         ]
         .map(|s| s.replace("{now}", now(backend)));
-        let [
-            count_queued,
-            insert,
-            by_key,
-            fail_exhausted,
-            claim,
-            heartbeat,
-            complete,
-            fail,
-            get,
-            proof,
-            counts,
-            prove_totals,
-            prove_at_most,
-        ] = statements;
+        let [count_queued, insert, by_key, fail_exhausted, claim, heartbeat, complete, fail, get, proof, counts, ping] =
+            statements;
         // Built from this file's constants only: nothing from outside is ever part of the text.
         let safe = |s: String| AssertSqlSafe(s).into_sql_str();
         Self {
@@ -124,8 +112,7 @@ impl Statements {
             get: safe(get),
             proof: safe(proof),
             counts: safe(counts),
-            prove_totals: safe(prove_totals),
-            prove_at_most: safe(prove_at_most),
+            ping: safe(ping),
         }
     }
 
@@ -134,5 +121,23 @@ impl Statements {
         let list: Vec<String> = (0..models).map(|i| format!("${}", i + 4)).collect();
         // Placeholders only: the model names are bound, never part of the text.
         AssertSqlSafe(self.claim_template.replace("{models}", &list.join(", "))).into_sql_str()
+    }
+
+    /// Count, sum and cumulative bucket counts of the done jobs' proving times, in one
+    /// statement (one snapshot): columns `n`, `total`, `b0`, `b1`, ...
+    pub fn prove_times(&self, bounds_ms: &[i64]) -> SqlStr {
+        let buckets: String = bounds_ms
+            .iter()
+            .enumerate()
+            .map(|(i, bound)| {
+                format!(", CAST(COALESCE(SUM(CASE WHEN prove_ms <= {bound} THEN 1 ELSE 0 END), 0) AS BIGINT) AS b{i}")
+            })
+            .collect();
+        // Integers formatted from i64 values: nothing else enters the text.
+        AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(prove_ms), 0) AS BIGINT) AS total{buckets} \
+             FROM jobs WHERE state = 'done'"
+        ))
+        .into_sql_str()
     }
 }
