@@ -426,41 +426,34 @@ impl JobStore {
 
     /// Renews a lease; false when it is no longer held (expired and claimed again).
     pub async fn heartbeat(&self, lease: &Lease, policy: RetryPolicy) -> Result<bool, StoreError> {
-        let done = sqlx::query(self.sql.heartbeat.clone())
-            .bind(millis(policy.lease))
-            .bind(lease.job.0)
-            .bind(&lease.owner)
-            .bind(lease.attempt)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let query = sqlx::query(self.sql.heartbeat.clone()).bind(millis(policy.lease));
+        self.under_lease(query, lease).await
     }
 
     /// Stores a result; false (and nothing stored) when the lease is no longer held.
     pub async fn complete(&self, lease: &Lease, result: &Completion) -> Result<bool, StoreError> {
-        let done = sqlx::query(self.sql.complete.clone())
+        let query = sqlx::query(self.sql.complete.clone())
             .bind(&result.outputs)
             .bind(&result.circuit_identity)
             .bind(result.proof.as_slice())
-            .bind(result.prove_ms)
-            .bind(lease.job.0)
-            .bind(&lease.owner)
-            .bind(lease.attempt)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+            .bind(result.prove_ms);
+        self.under_lease(query, lease).await
     }
 
     /// Marks a job failed for good; false when the lease is no longer held.
     pub async fn fail(&self, lease: &Lease, error: &JobError) -> Result<bool, StoreError> {
-        let done = sqlx::query(self.sql.fail.clone())
-            .bind(&error.kind)
-            .bind(&error.message)
-            .bind(lease.job.0)
-            .bind(&lease.owner)
-            .bind(lease.attempt)
-            .execute(&self.pool)
-            .await?;
+        let query = sqlx::query(self.sql.fail.clone()).bind(&error.kind).bind(&error.message);
+        self.under_lease(query, lease).await
+    }
+
+    /// Runs a write that ends with the lease's condition (`held` in the statements): binds the
+    /// job, owner and attempt last; whether the lease still held the job.
+    async fn under_lease<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+        lease: &'q Lease,
+    ) -> Result<bool, StoreError> {
+        let done = query.bind(lease.job.0).bind(&lease.owner).bind(lease.attempt).execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
     }
 
