@@ -76,6 +76,11 @@ enum Step {
 
 /// `buckets[b] += p` for every `(b, p)` (distinct buckets), with one inversion in all; false
 /// on a zero denominator.
+///
+/// Never inlined, and neither is [`batch_invert`]: WebAssembly engines start a module on
+/// baseline code and switch a function to optimized code only at its next call, so the
+/// rounds of a long accumulation must be calls of their own to profit from the switch.
+#[inline(never)]
 fn add_batch(buckets: &mut [Bucket], pairs: &[(usize, Affine)]) -> bool {
     let mut steps = Vec::with_capacity(pairs.len());
     let mut denominators = Vec::with_capacity(pairs.len());
@@ -122,6 +127,7 @@ fn add_batch(buckets: &mut [Bucket], pairs: &[(usize, Affine)]) -> bool {
 }
 
 /// The inverses of the elements with one inversion (Montgomery's trick); `None` if one is zero.
+#[inline(never)]
 fn batch_invert(values: &[Fq]) -> Option<Vec<Fq>> {
     let mut prefix = Vec::with_capacity(values.len());
     let mut acc: Option<Fq> = None;

@@ -5,6 +5,45 @@
 //! product is a 32 x 32 -> 64-bit multiplication, which WebAssembly has. Checked against pasta's
 //! arithmetic in the tests.
 
+/// Runs the block once for each limb index, bound to the constant `$i` (written out, so that
+/// every index is a constant and the limbs stay in registers).
+macro_rules! each_limb {
+    ($i:ident => $body:block) => {{
+        {
+            const $i: usize = 0;
+            $body
+        }
+        {
+            const $i: usize = 1;
+            $body
+        }
+        {
+            const $i: usize = 2;
+            $body
+        }
+        {
+            const $i: usize = 3;
+            $body
+        }
+        {
+            const $i: usize = 4;
+            $body
+        }
+        {
+            const $i: usize = 5;
+            $body
+        }
+        {
+            const $i: usize = 6;
+            $body
+        }
+        {
+            const $i: usize = 7;
+            $body
+        }
+    }};
+}
+
 /// Limbs of a field element, least significant first.
 pub(crate) type Limbs = [u32; LIMBS];
 
@@ -17,8 +56,8 @@ const MODULUS: Limbs = [0x0000_0001, 0x8c46_eb21, 0x0994_a8dd, 0x2246_98fc, 0, 0
 /// q - 2: the exponent of an inversion (Fermat).
 const MODULUS_MINUS_TWO: Limbs = [0xffff_ffff, 0x8c46_eb20, 0x0994_a8dd, 0x2246_98fc, 0, 0, 0, 0x4000_0000];
 
-/// -q^-1 mod 2^32.
-const INV: u32 = 0xffff_ffff;
+/// The top limb of the modulus is `1 << TOP_SHIFT`.
+const TOP_SHIFT: u32 = 30;
 
 /// R^2 mod q with R = 2^256: converts a canonical value into Montgomery form.
 const R2: Limbs = [0xf, 0xfc96_78ff, 0x891a_16e3, 0x67bb_433d, 0x04cc_f590, 0x7fae_2310, 0x7ccf_daa9, 0x096d_41af];
@@ -80,10 +119,6 @@ impl Fq {
         self.add(self)
     }
 
-    pub(crate) fn square(&self) -> Fq {
-        self.mul(self)
-    }
-
     /// `1/a`, `None` for zero (`a^(q-2)`, square and multiply).
     pub(crate) fn invert(&self) -> Option<Fq> {
         if self.is_zero() {
@@ -101,41 +136,104 @@ impl Fq {
         out
     }
 
-    /// Montgomery multiplication (CIOS): `a·b·R^-1 mod q`.
+    /// Montgomery multiplication: `a·b·R^-1 mod q`.
     pub(crate) fn mul(&self, other: &Fq) -> Fq {
         let (a, b) = (&self.0, &other.0);
-        let mut t = [0u32; LIMBS + 2];
-        for &bi in b {
+        let mut t = [0u32; 2 * LIMBS];
+        each_limb!(I => {
             let mut carry = 0u64;
-            for j in 0..LIMBS {
-                let s = u64::from(t[j]) + u64::from(a[j]) * u64::from(bi) + carry;
-                t[j] = s as u32;
+            each_limb!(J => {
+                let s = u64::from(t[I + J]) + u64::from(a[J]) * u64::from(b[I]) + carry;
+                t[I + J] = s as u32;
                 carry = s >> 32;
-            }
-            let s = u64::from(t[LIMBS]) + carry;
-            t[LIMBS] = s as u32;
-            t[LIMBS + 1] = (s >> 32) as u32;
-
-            let m = t[0].wrapping_mul(INV);
-            let s = u64::from(t[0]) + u64::from(m) * u64::from(MODULUS[0]);
-            let mut carry = s >> 32;
-            for j in 1..LIMBS {
-                let s = u64::from(t[j]) + u64::from(m) * u64::from(MODULUS[j]) + carry;
-                t[j - 1] = s as u32;
-                carry = s >> 32;
-            }
-            let s = u64::from(t[LIMBS]) + carry;
-            t[LIMBS - 1] = s as u32;
-            t[LIMBS] = t[LIMBS + 1] + (s >> 32) as u32;
-        }
-        let mut out = [0u32; LIMBS];
-        out.copy_from_slice(&t[..LIMBS]);
-        // The result is below 2q: one subtraction at most.
-        if t[LIMBS] != 0 || !less_than(&out, &MODULUS) {
-            sub_in_place(&mut out, &MODULUS);
-        }
-        Fq(out)
+            });
+            t[I + LIMBS] = carry as u32;
+        });
+        reduce(t)
     }
+
+    /// `a²·R^-1 mod q`: each cross product once, then doubled.
+    // The limb indices are constants written out by `each_limb!`: some comparisons are
+    // decided at compile time, which is the point.
+    #[allow(clippy::absurd_extreme_comparisons)]
+    pub(crate) fn square(&self) -> Fq {
+        let a = &self.0;
+        let mut t = [0u32; 2 * LIMBS];
+        each_limb!(I => {
+            let mut carry = 0u64;
+            each_limb!(J => {
+                if J > I {
+                    let s = u64::from(t[I + J]) + u64::from(a[I]) * u64::from(a[J]) + carry;
+                    t[I + J] = s as u32;
+                    carry = s >> 32;
+                }
+            });
+            if I + 1 < LIMBS {
+                t[I + LIMBS] = carry as u32;
+            }
+        });
+        // Double the cross products, then add the squares on the diagonal.
+        let mut top = 0u32;
+        for limb in t.iter_mut() {
+            let doubled = (*limb << 1) | top;
+            top = *limb >> 31;
+            *limb = doubled;
+        }
+        let mut carry = 0u64;
+        each_limb!(I => {
+            let s = u64::from(t[2 * I]) + u64::from(a[I]) * u64::from(a[I]) + carry;
+            t[2 * I] = s as u32;
+            let s = u64::from(t[2 * I + 1]) + (s >> 32);
+            t[2 * I + 1] = s as u32;
+            carry = s >> 32;
+        });
+        // a² < 2^512: nothing carries out of the top limb.
+        debug_assert_eq!(carry, 0);
+        reduce(t)
+    }
+}
+
+/// Montgomery reduction of a product below `q²`: `t·R^-1 mod q`, fully reduced.
+///
+/// Written for this modulus: its lowest limb is 1 (so `-q^-1 mod 2^32` is -1 and the lowest
+/// product is `t_i` itself), limbs 4 to 6 are zero and the top limb is `2^30` (a shift), so a
+/// step takes three multiplications instead of eight.
+#[inline(always)]
+fn reduce(mut t: [u32; 2 * LIMBS]) -> Fq {
+    const _: () = assert!(
+        MODULUS[0] == 1 && MODULUS[4] == 0 && MODULUS[5] == 0 && MODULUS[6] == 0 && MODULUS[7] == 1 << TOP_SHIFT
+    );
+    let [_, q1, q2, q3, ..] = MODULUS.map(u64::from);
+    // The carry out of limb `i + 8` of the previous step.
+    let mut high = 0u64;
+    each_limb!(I => {
+        let i = I;
+        // m = -t_i mod 2^32 makes limb i zero: t_i + m is 0 or 2^32.
+        let m = t[i].wrapping_neg();
+        let wide = u64::from(m);
+        let mut carry = u64::from(t[i] != 0);
+        let mut add = |at: usize, value: u64| {
+            let s = u64::from(t[at]) + value + carry;
+            t[at] = s as u32;
+            carry = s >> 32;
+        };
+        add(i + 1, wide * q1);
+        add(i + 2, wide * q2);
+        add(i + 3, wide * q3);
+        add(i + 4, 0);
+        add(i + 5, 0);
+        add(i + 6, 0);
+        add(i + 7, wide << TOP_SHIFT);
+        add(i + LIMBS, high);
+        high = carry;
+    });
+    let mut out = [0u32; LIMBS];
+    out.copy_from_slice(&t[LIMBS..]);
+    // (t + M·q) / R < q·(q/R + 1) < 2q: one subtraction at most.
+    if high != 0 || !less_than(&out, &MODULUS) {
+        sub_in_place(&mut out, &MODULUS);
+    }
+    Fq(out)
 }
 
 /// `a < b` as integers.

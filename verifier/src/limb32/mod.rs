@@ -123,17 +123,23 @@ fn pippenger(terms: &[([u8; 32], Affine)]) -> Jacobian {
         for _ in 0..c {
             acc = acc.double();
         }
-        // Σ d·bucket[d] as running sums from the top.
-        let (mut running, mut sum) = (Jacobian::IDENTITY, Jacobian::IDENTITY);
-        for bucket in window.iter().rev() {
-            if let Some(p) = bucket {
-                running = running.add_affine(p);
-            }
-            sum = sum.add(&running);
-        }
-        acc = acc.add(&sum);
+        acc = acc.add(&window_sum(window));
     }
     acc
+}
+
+/// `Σ d·bucket[d]` over one window's buckets, as running sums from the top. A call per window
+/// (never inlined) for the reason [`batch`]'s rounds are.
+#[inline(never)]
+fn window_sum(buckets: &[batch::Bucket]) -> Jacobian {
+    let (mut running, mut sum) = (Jacobian::IDENTITY, Jacobian::IDENTITY);
+    for bucket in buckets.iter().rev() {
+        if let Some(p) = bucket {
+            running = running.add_affine(p);
+        }
+        sum = sum.add(&running);
+    }
+    sum
 }
 
 /// The same with Jacobian buckets and mixed additions: the reference the batched method is

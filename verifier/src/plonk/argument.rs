@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use ff::{Field, PrimeField};
 use group::Curve;
-use halo2_proofs::arithmetic::best_multiexp;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::poly::Rotation;
 use zkinfer_circuits::constraints::key::{PermutationColumn, table_column_index};
@@ -76,7 +75,7 @@ pub(crate) fn read_and_evaluate(
         .unzip();
     scalars.push(Fp::ONE);
     bases.push(params.w);
-    let instance_commitment = best_multiexp(&scalars, &bases).to_affine();
+    let instance_commitment = super::msm::public_multiexp(&scalars, &bases).to_affine();
 
     // Commitments, in transcript order.
     t.absorb_scalar(key.transcript_repr)?;
