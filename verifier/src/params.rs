@@ -206,12 +206,11 @@ impl VerifierParams {
         let raw = checked.raw;
         // Point `i` of the params file: `G` is 0..n, the Lagrange generators n..2n.
         let checked_point = |i: usize, xy: &[u8]| {
-            let p = from_uncompressed(xy)?;
             let expected = raw.get(4 + i * POINT_BYTES..4 + (i + 1) * POINT_BYTES);
-            if expected != Some(p.to_bytes().as_ref()) {
+            if expected != Some(compressed(xy).as_slice()) {
                 return Err(ParamsError::Parse(format!("uncompressed point {i} differs from the params")));
             }
-            Ok(p)
+            from_uncompressed(xy)
         };
         let (g, l) = points.split_at(n * UNCOMPRESSED_POINT_BYTES);
         let g = g.chunks_exact(UNCOMPRESSED_POINT_BYTES).enumerate().map(|(i, xy)| checked_point(i, xy));
@@ -240,15 +239,27 @@ pub fn uncompressed<'a>(points: impl IntoIterator<Item = &'a EqAffine>) -> Resul
     Ok(out)
 }
 
+/// The compressed form of an uncompressed point's bytes (pasta's: `x` with the parity of `y`
+/// in the top bit), without decoding it.
+fn compressed(xy: &[u8]) -> [u8; POINT_BYTES] {
+    let mut out = [0u8; POINT_BYTES];
+    out.copy_from_slice(&xy[..POINT_BYTES]);
+    out[POINT_BYTES - 1] |= (xy[POINT_BYTES] & 1) << 7;
+    out
+}
+
+/// The point `x ‖ y` if it is on the curve. The check runs on 32-bit limbs
+/// ([`crate::limb32`]: pasta's check costs more on WebAssembly, and a bundle's generators are
+/// thousands of points), then pasta takes the coordinates unchecked.
 fn from_uncompressed(xy: &[u8]) -> Result<EqAffine, ParamsError> {
-    let field = |b: &[u8]| -> Option<Fq> {
-        let mut repr = [0u8; 32];
-        repr.copy_from_slice(b);
-        Option::from(Fq::from_repr(repr))
-    };
     let bad = || ParamsError::Parse("an uncompressed generator is not a curve point".into());
-    let (x, y) = (field(&xy[..32]).ok_or_else(bad)?, field(&xy[32..]).ok_or_else(bad)?);
-    Option::from(EqAffine::from_xy(x, y)).ok_or_else(bad)
+    let coordinate = |b: &[u8]| -> Result<[u8; 32], ParamsError> { b.try_into().map_err(|_| bad()) };
+    let (x, y) = (coordinate(xy.get(..32).ok_or_else(bad)?)?, coordinate(xy.get(32..64).ok_or_else(bad)?)?);
+    if !crate::limb32::is_curve_point(&x, &y) {
+        return Err(bad());
+    }
+    let field = |repr: [u8; 32]| Option::<Fq>::from(Fq::from_repr(repr)).ok_or_else(bad);
+    Ok(EqAffine::from_xy_unchecked(field(x)?, field(y)?))
 }
 
 fn decompress(raw: &[u8], at: usize) -> Result<EqAffine, ParamsError> {
@@ -257,4 +268,71 @@ fn decompress(raw: &[u8], at: usize) -> Result<EqAffine, ParamsError> {
     let mut repr = [0u8; POINT_BYTES];
     repr.copy_from_slice(bytes);
     Option::from(EqAffine::from_bytes(&repr)).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use ff::Field;
+
+    use super::*;
+    use crate::bundle::VerificationBundle;
+
+    const BUNDLE: &[u8] = include_bytes!("../tests/corpus/digits_mlp.zkv");
+
+    fn small(n: u8) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out[0] = n;
+        out
+    }
+
+    /// `a + b` on little-endian 256-bit integers (no overflow in these tests).
+    fn add(a: &[u8], b: &[u8; 32]) -> Vec<u8> {
+        let mut carry = 0u16;
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| {
+                let s = u16::from(*x) + u16::from(*y) + carry;
+                carry = s >> 8;
+                s as u8
+            })
+            .collect()
+    }
+
+    /// The bundle's generators load as the params' points; a generator whose bytes are another
+    /// curve point, off the curve or not canonical is refused, each for its reason.
+    #[test]
+    fn uncompressed_generators_must_be_the_params_points() {
+        let bundle = VerificationBundle::from_bytes(BUNDLE).expect("the corpus bundle");
+        let vp = &bundle.verifier_params;
+        let checked = check_params_bytes(&bundle.params_bytes).expect("standard params");
+        let points = uncompressed(vp.g.iter().chain(&vp.g_lagrange)).unwrap();
+        let lagrange = vp.g_lagrange.len();
+        assert_eq!(VerifierParams::from_checked(&checked, &points, lagrange).as_ref(), Ok(vp));
+
+        // q as an integer: (q - 1) + 1.
+        let modulus: [u8; 32] = add(&(-Fq::ONE).to_repr(), &small(1)).try_into().unwrap();
+        let at = 5 * UNCOMPRESSED_POINT_BYTES;
+        let y = &points[at + 32..at + 64];
+        let alter = |x: Option<Vec<u8>>, y: Vec<u8>| {
+            let mut p = points.clone();
+            if let Some(x) = x {
+                p[at..at + 32].copy_from_slice(&x);
+            }
+            p[at + 32..at + 64].copy_from_slice(&y);
+            VerifierParams::from_checked(&checked, &p, lagrange).unwrap_err().to_string()
+        };
+        let minus_y = (-Option::<Fq>::from(Fq::from_repr(y.try_into().unwrap())).unwrap()).to_repr().to_vec();
+        let two = small(2);
+        let differs = "uncompressed point 5 differs from the params";
+        let off_curve = "an uncompressed generator is not a curve point";
+        // -P: on the curve, the other parity.
+        assert!(alter(None, minus_y).contains(differs));
+        // y + 2: the same parity, off the curve.
+        assert!(alter(None, add(y, &two)).contains(off_curve));
+        // y + 2q: the same parity and value, not canonical.
+        let twice_q: [u8; 32] = add(&modulus, &modulus).try_into().unwrap();
+        assert!(alter(None, add(y, &twice_q)).contains(off_curve));
+        // Another x.
+        assert!(alter(Some(add(&points[at..at + 32], &two)), y.to_vec()).contains(differs));
+    }
 }

@@ -41,6 +41,12 @@ pub(crate) fn is_identity(scalars: &[Fp], bases: &[EqAffine]) -> bool {
     pippenger(&terms).is_identity()
 }
 
+/// Whether `(x, y)` (canonical little-endian bytes) is a point of Vesta; false for a
+/// non-canonical coordinate.
+pub(crate) fn is_curve_point(x: &[u8; 32], y: &[u8; 32]) -> bool {
+    Affine::from_canonical(x, y).is_some()
+}
+
 /// A pasta point in our coordinates.
 enum Converted {
     Point(Affine),

@@ -12,6 +12,21 @@ pub(crate) struct Affine {
     pub y: Fq,
 }
 
+impl Affine {
+    /// The point with these coordinates (canonical little-endian bytes) if it is on the curve;
+    /// `None` for a non-canonical coordinate or a pair off the curve.
+    pub(crate) fn from_canonical(x: &[u8; 32], y: &[u8; 32]) -> Option<Affine> {
+        let (x, y) = (Fq::from_canonical(x)?, Fq::from_canonical(y)?);
+        let mut b = [0u8; 32];
+        b[0] = CURVE_B;
+        let b = Fq::from_canonical(&b)?;
+        (y.square() == x.square().mul(&x).add(&b)).then_some(Affine { x, y })
+    }
+}
+
+/// `b` of Vesta's equation `y^2 = x^3 + b`.
+const CURVE_B: u8 = 5;
+
 /// A point in Jacobian coordinates.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Jacobian {
@@ -102,6 +117,34 @@ const ONE: Fq =
 
 #[cfg(test)]
 mod tests {
+    use ff::{Field, PrimeField};
+    use group::{Curve, Group};
+    use halo2_proofs::arithmetic::{Coordinates, CurveAffine};
+    use halo2_proofs::pasta::{Eq, EqAffine, Fq as Pasta};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    /// Points pasta accepts are accepted, with the same coordinates; a changed coordinate, a
+    /// non-canonical one and `(0, 0)` (pasta's encoding of the identity) are refused.
+    #[test]
+    fn from_canonical_accepts_exactly_the_curve_points() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let points: Vec<EqAffine> = (0..50).map(|_| Eq::random(&mut rng).to_affine()).collect();
+        for p in points.iter().chain([&Eq::generator().to_affine()]) {
+            let c: Coordinates<EqAffine> = p.coordinates().unwrap();
+            let (x, y) = (c.x().to_repr(), c.y().to_repr());
+            let ours = Affine::from_canonical(&x, &y).expect("on the curve");
+            assert_eq!(ours, Affine { x: Fq::from_canonical(&x).unwrap(), y: Fq::from_canonical(&y).unwrap() });
+            let other_y = (*c.y() + Pasta::ONE).to_repr();
+            assert_eq!(Affine::from_canonical(&x, &other_y), None);
+            assert_eq!(bool::from(EqAffine::from_xy(*c.x(), *c.y() + Pasta::ONE).is_some()), false);
+            let mut too_large = x;
+            too_large[31] |= 0x80;
+            assert_eq!(Affine::from_canonical(&too_large, &y), None);
+        }
+        assert_eq!(Affine::from_canonical(&[0; 32], &[0; 32]), None);
+    }
+
     use super::*;
 
     #[test]
