@@ -9,7 +9,6 @@
 
 use std::path::Path;
 
-use halo2_proofs::pasta::EqAffine;
 use zkinfer_verifier::{ProofEnvelope, VerificationBundle};
 
 /// One tampered input and how it must be rejected.
@@ -108,7 +107,6 @@ pub fn tamper_cases(bundle: &[u8], valid: &ProofEnvelope, other_model: &ProofEnv
 /// Bundles whose verifying-key data is altered: a commitment replaced by another valid point
 /// (the identity no longer matches), and a commitment that is not a point.
 fn key_cases(bundle: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
-    use group::GroupEncoding;
     let Ok(decoded) = VerificationBundle::from_bytes(bundle) else {
         return Vec::new();
     };
@@ -121,13 +119,14 @@ fn key_cases(bundle: &[u8]) -> Vec<(&'static str, Vec<u8>, &'static str)> {
             cases.push(("replaced_key_commitment", bytes, "the bundle claims circuit"));
         }
     }
-    // The first fixed commitment's bytes, with the x coordinate changed until it is not a point.
-    let encoded = first.to_bytes();
+    // The first fixed commitment's stored bytes (`x ‖ y`), with `x` changed until it is not a
+    // point.
+    let Ok(encoded) = zkinfer_verifier::params::uncompressed([&first]) else { return cases };
     if let Some(at) = bundle.windows(encoded.len()).position(|w| w == encoded.as_slice()) {
         for byte in 0..=u8::MAX {
-            let mut candidate = encoded;
+            let mut candidate = encoded.clone();
             candidate[0] = byte;
-            if bool::from(EqAffine::from_bytes(&candidate).is_none()) {
+            if zkinfer_verifier::params::point_from_uncompressed(&candidate).is_err() {
                 let mut altered = bundle.to_vec();
                 altered[at..at + encoded.len()].copy_from_slice(&candidate);
                 cases.push(("key_commitment_not_a_point", altered, "the bundle's verifying key"));

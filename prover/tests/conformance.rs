@@ -63,6 +63,9 @@ fn the_bundle_verifies_the_digits_mlp_and_rejects_every_tamper_case() {
 
     let cases = tamper_cases(&bundle_bytes, &valid, &other);
     assert!(cases.len() >= 15);
+    for name in ["replaced_key_commitment", "key_commitment_not_a_point"] {
+        assert!(cases.iter().any(|c| c.name == name), "no {name} case");
+    }
     for case in &cases {
         let message = match &case.bundle {
             None => verifier.verify_bytes(&case.proof).map(|_| ()).map_err(|e| e.to_string()),

@@ -139,6 +139,7 @@ pub struct ProofEnvelope {
     /// Length of `proof` in bytes (checked against the proof and against what verification reads).
     pub proof_len: u32,
     /// The halo2 proof.
+    #[serde(with = "crate::format::bytes")]
     pub proof: Vec<u8>,
 }
 

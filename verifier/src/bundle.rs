@@ -23,8 +23,10 @@
 //! params of each `k` load ([`crate::params::KNOWN_PARAMS_HASHES`]). Class labels are display
 //! data, outside the identity.
 
-use group::GroupEncoding;
-use halo2_proofs::pasta::EqAffine;
+use ff::PrimeField;
+use group::{Curve, Group};
+use halo2_proofs::arithmetic::{Coordinates, CurveAffine};
+use halo2_proofs::pasta::{Eq, EqAffine};
 use halo2_proofs::poly::commitment::Params;
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +34,7 @@ use crate::artifacts::{CompiledModel, Digest, MAX_MODEL_BYTES, ModelError, hex};
 use crate::format::{ArtifactKind, FormatError, HEADER_LEN, decode, encode};
 use crate::params::{
     ParamsError, UNCOMPRESSED_POINT_BYTES, VerifierParams, check_params_bytes, halo2_params_len, params_from_bytes,
-    params_to_bytes, uncompressed,
+    params_to_bytes, point_from_uncompressed, uncompressed,
 };
 use crate::plonk::KeyCommitments;
 use crate::verify::VerifyError;
@@ -63,44 +65,69 @@ pub struct OutputDescription {
     pub labels: Vec<String>,
 }
 
-/// A compressed curve point.
-type PointBytes = [u8; 32];
-
-/// The verifying key's commitments as stored: compressed points.
-#[derive(Serialize, Deserialize)]
-struct KeyBody {
-    fixed: Vec<PointBytes>,
-    permutation: Vec<PointBytes>,
-}
-
 /// The bundle's body as stored: nested artifacts for the model and params.
 #[derive(Serialize, Deserialize)]
 struct BundleBody {
+    #[serde(with = "crate::format::bytes")]
     model: Vec<u8>,
+    #[serde(with = "crate::format::bytes")]
     params: Vec<u8>,
     /// The params' points a verifier uses, uncompressed (`x ‖ y`): the generators `G`, then the
     /// Lagrange prefix for the public values, so that loading needs no square roots; each must
     /// compress to the hashed params' bytes.
+    #[serde(with = "crate::format::bytes")]
     generators: Vec<u8>,
     key: KeyBody,
     circuit_identity: Digest,
     outputs: Vec<OutputDescription>,
 }
 
+/// The verifying key's commitments as stored: uncompressed points (`x ‖ y`, as the
+/// generators; the identity, a commitment to a column of zeros, as 64 zero bytes, pasta's
+/// `(0, 0)`), so that loading needs no square roots.
+#[derive(Serialize, Deserialize)]
+struct KeyBody {
+    #[serde(with = "crate::format::bytes")]
+    fixed: Vec<u8>,
+    #[serde(with = "crate::format::bytes")]
+    permutation: Vec<u8>,
+}
+
 impl KeyBody {
     fn new(key: &KeyCommitments) -> Self {
-        let bytes = |points: &[EqAffine]| points.iter().map(|p| p.to_bytes()).collect();
+        let bytes = |points: &[EqAffine]| {
+            let mut out = Vec::with_capacity(points.len() * UNCOMPRESSED_POINT_BYTES);
+            for p in points {
+                match Option::<Coordinates<EqAffine>>::from(p.coordinates()) {
+                    Some(c) => {
+                        out.extend_from_slice(c.x().to_repr().as_ref());
+                        out.extend_from_slice(c.y().to_repr().as_ref());
+                    }
+                    None => out.extend_from_slice(&[0; UNCOMPRESSED_POINT_BYTES]),
+                }
+            }
+            out
+        };
         Self { fixed: bytes(&key.fixed), permutation: bytes(&key.permutation) }
     }
 
     fn decode(&self) -> Result<KeyCommitments, BundleError> {
-        let points = |what: &str, bytes: &[PointBytes]| -> Result<Vec<EqAffine>, BundleError> {
+        let points = |what: &str, bytes: &[u8]| -> Result<Vec<EqAffine>, BundleError> {
+            if bytes.len() % UNCOMPRESSED_POINT_BYTES != 0 {
+                return Err(BundleError::KeyPoint(format!(
+                    "{what} commitments are {} bytes, not a whole number of points",
+                    bytes.len()
+                )));
+            }
             bytes
-                .iter()
+                .chunks_exact(UNCOMPRESSED_POINT_BYTES)
                 .enumerate()
-                .map(|(i, b)| {
-                    Option::from(EqAffine::from_bytes(b))
-                        .ok_or_else(|| BundleError::KeyPoint(format!("{what} commitment {i} is not a curve point")))
+                .map(|(i, xy)| {
+                    if xy.iter().all(|&b| b == 0) {
+                        return Ok(Eq::identity().to_affine());
+                    }
+                    point_from_uncompressed(xy)
+                        .map_err(|_| BundleError::KeyPoint(format!("{what} commitment {i} is not a curve point")))
                 })
                 .collect()
         };
@@ -295,4 +322,34 @@ fn check_outputs(compiled: &CompiledModel, outputs: &[OutputDescription]) -> Res
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Key commitments round-trip through their stored form, the identity included; a point
+    /// off the curve and a length that is not whole points are refused.
+    #[test]
+    fn key_commitments_are_stored_uncompressed() {
+        let g = Eq::generator();
+        let key = KeyCommitments {
+            fixed: vec![Eq::identity().to_affine(), g.to_affine(), (g + g).to_affine()],
+            permutation: vec![(-g).to_affine()],
+        };
+        let body = KeyBody::new(&key);
+        assert_eq!(body.fixed.len(), 3 * UNCOMPRESSED_POINT_BYTES);
+        let back = body.decode().expect("decodes");
+        assert_eq!((back.fixed, back.permutation), (key.fixed.clone(), key.permutation.clone()));
+
+        let mut off_curve = KeyBody::new(&key);
+        off_curve.fixed[UNCOMPRESSED_POINT_BYTES] ^= 1;
+        let e = off_curve.decode().map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("fixed commitment 1 is not a curve point"), "{e}");
+
+        let mut short = KeyBody::new(&key);
+        short.permutation.pop();
+        let e = short.decode().map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("permutation commitments are 63 bytes"), "{e}");
+    }
 }

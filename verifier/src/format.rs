@@ -28,13 +28,13 @@ pub enum ArtifactKind {
 impl ArtifactKind {
     /// The format version of this kind that this build reads and writes. Compiled models are at
     /// version 3 since layouts gained the function-table form (version 2: the linear layout and
-    /// the weight offset); bundles at version 4 since they carry the params' points a verifier
-    /// uses uncompressed (`G` and the Lagrange prefix; version 3: `G` only), and the verifying
-    /// key's commitments.
+    /// the weight offset); bundles at version 5 since the verifying key's commitments are
+    /// stored uncompressed like the params' points a verifier uses (version 4: compressed; `G`
+    /// and the Lagrange prefix uncompressed since version 4, `G` only in version 3).
     pub const fn format_version(self) -> u16 {
         match self {
             Self::CompiledModel => 3,
-            Self::Bundle => 4,
+            Self::Bundle => 5,
             Self::Proof | Self::Params | Self::KeyCommitments => 1,
         }
     }
@@ -145,4 +145,46 @@ pub fn decode<T: DeserializeOwned, const LIMIT: usize>(kind: ArtifactKind, bytes
         return Err(FormatError::Malformed { kind, reason: format!("{} trailing bytes", body.len() - used) });
     }
     Ok(value)
+}
+
+/// A byte vector in an artifact body encoded as bytes rather than as a sequence of `u8`s (the
+/// same bincode encoding: a length, then the bytes), so that decoding copies them at once
+/// instead of visiting them one at a time. Use with `#[serde(with = "crate::format::bytes")]`.
+pub(crate) mod bytes {
+    use serde::Serializer;
+    use serde::de::{Deserializer, Error, SeqAccess, Visitor};
+
+    pub(crate) fn serialize<S: Serializer>(value: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(value)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        deserializer.deserialize_byte_buf(BytesVisitor)
+    }
+
+    struct BytesVisitor;
+
+    impl<'de> Visitor<'de> for BytesVisitor {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("bytes")
+        }
+
+        fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+
+        fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(b) = seq.next_element()? {
+                out.push(b);
+            }
+            Ok(out)
+        }
+    }
 }

@@ -210,7 +210,7 @@ impl VerifierParams {
             if expected != Some(compressed(xy).as_slice()) {
                 return Err(ParamsError::Parse(format!("uncompressed point {i} differs from the params")));
             }
-            from_uncompressed(xy)
+            point_from_uncompressed(xy)
         };
         let (g, l) = points.split_at(n * UNCOMPRESSED_POINT_BYTES);
         let g = g.chunks_exact(UNCOMPRESSED_POINT_BYTES).enumerate().map(|(i, xy)| checked_point(i, xy));
@@ -248,10 +248,11 @@ fn compressed(xy: &[u8]) -> [u8; POINT_BYTES] {
     out
 }
 
-/// The point `x ‖ y` if it is on the curve. The check runs on 32-bit limbs
-/// ([`crate::limb32`]: pasta's check costs more on WebAssembly, and a bundle's generators are
-/// thousands of points), then pasta takes the coordinates unchecked.
-fn from_uncompressed(xy: &[u8]) -> Result<EqAffine, ParamsError> {
+/// The point `x ‖ y` ([`UNCOMPRESSED_POINT_BYTES`]) if it is on the curve (never the
+/// identity). The check runs on 32-bit limbs ([`crate::limb32`]: pasta's check costs more on
+/// WebAssembly, and a bundle's generators are thousands of points), then pasta takes the
+/// coordinates unchecked.
+pub fn point_from_uncompressed(xy: &[u8]) -> Result<EqAffine, ParamsError> {
     let bad = || ParamsError::Parse("an uncompressed generator is not a curve point".into());
     let coordinate = |b: &[u8]| -> Result<[u8; 32], ParamsError> { b.try_into().map_err(|_| bad()) };
     let (x, y) = (coordinate(xy.get(..32).ok_or_else(bad)?)?, coordinate(xy.get(32..64).ok_or_else(bad)?)?);

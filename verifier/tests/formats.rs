@@ -10,7 +10,7 @@ use zkinfer_models::data::InputData;
 use zkinfer_models::onnx;
 use zkinfer_models::quantize::quantize;
 use zkinfer_verifier::format::FormatError;
-use zkinfer_verifier::{CompiledModel, ModelError, ProofEnvelope};
+use zkinfer_verifier::{CompiledModel, ModelError, ProofEnvelope, VerificationBundle};
 
 fn compiled(name: &str) -> CompiledModel {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo");
@@ -20,6 +20,17 @@ fn compiled(name: &str) -> CompiledModel {
     let model = quantize(&graph, &cal, &Default::default()).unwrap();
     let p = plan::plan(&model).unwrap();
     CompiledModel { source: name.into(), model, layout: p.layout, k: p.k }
+}
+
+/// The committed bundle and proof decode and encode to the same bytes (the proof file was
+/// written before byte vectors were encoded as bytes: the encoding is the same).
+#[test]
+fn committed_bundle_and_proof_round_trip_byte_for_byte() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let bundle = std::fs::read(corpus.join("digits_mlp.zkv")).unwrap();
+    assert_eq!(VerificationBundle::from_bytes(&bundle).unwrap().to_bytes().unwrap(), bundle);
+    let proof = std::fs::read(corpus.join("digits_mlp.zkp")).unwrap();
+    assert_eq!(ProofEnvelope::from_bytes(&proof).unwrap().to_bytes(), proof);
 }
 
 #[test]
