@@ -113,7 +113,7 @@ impl KeyBody {
 
     fn decode(&self) -> Result<KeyCommitments, BundleError> {
         let points = |what: &str, bytes: &[u8]| -> Result<Vec<EqAffine>, BundleError> {
-            if bytes.len() % UNCOMPRESSED_POINT_BYTES != 0 {
+            if !bytes.len().is_multiple_of(UNCOMPRESSED_POINT_BYTES) {
                 return Err(BundleError::KeyPoint(format!(
                     "{what} commitments are {} bytes, not a whole number of points",
                     bytes.len()
@@ -344,12 +344,12 @@ mod tests {
 
         let mut off_curve = KeyBody::new(&key);
         off_curve.fixed[UNCOMPRESSED_POINT_BYTES] ^= 1;
-        let e = off_curve.decode().map(|_| ()).unwrap_err().to_string();
+        let e = off_curve.decode().map(|_| ()).expect_err("refused").to_string();
         assert!(e.contains("fixed commitment 1 is not a curve point"), "{e}");
 
         let mut short = KeyBody::new(&key);
         short.permutation.pop();
-        let e = short.decode().map(|_| ()).unwrap_err().to_string();
+        let e = short.decode().map(|_| ()).expect_err("refused").to_string();
         assert!(e.contains("permutation commitments are 63 bytes"), "{e}");
     }
 }

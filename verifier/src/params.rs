@@ -306,12 +306,12 @@ mod tests {
         let bundle = VerificationBundle::from_bytes(BUNDLE).expect("the corpus bundle");
         let vp = &bundle.verifier_params;
         let checked = check_params_bytes(&bundle.params_bytes).expect("standard params");
-        let points = uncompressed(vp.g.iter().chain(&vp.g_lagrange)).unwrap();
+        let points = uncompressed(vp.g.iter().chain(&vp.g_lagrange)).expect("valid");
         let lagrange = vp.g_lagrange.len();
         assert_eq!(VerifierParams::from_checked(&checked, &points, lagrange).as_ref(), Ok(vp));
 
         // q as an integer: (q - 1) + 1.
-        let modulus: [u8; 32] = add(&(-Fq::ONE).to_repr(), &small(1)).try_into().unwrap();
+        let modulus: [u8; 32] = add(&(-Fq::ONE).to_repr(), &small(1)).try_into().expect("valid");
         let at = 5 * UNCOMPRESSED_POINT_BYTES;
         let y = &points[at + 32..at + 64];
         let alter = |x: Option<Vec<u8>>, y: Vec<u8>| {
@@ -320,9 +320,10 @@ mod tests {
                 p[at..at + 32].copy_from_slice(&x);
             }
             p[at + 32..at + 64].copy_from_slice(&y);
-            VerifierParams::from_checked(&checked, &p, lagrange).unwrap_err().to_string()
+            VerifierParams::from_checked(&checked, &p, lagrange).expect_err("refused").to_string()
         };
-        let minus_y = (-Option::<Fq>::from(Fq::from_repr(y.try_into().unwrap())).unwrap()).to_repr().to_vec();
+        let minus_y =
+            (-Option::<Fq>::from(Fq::from_repr(y.try_into().expect("valid"))).expect("valid")).to_repr().to_vec();
         let two = small(2);
         let differs = "uncompressed point 5 differs from the params";
         let off_curve = "an uncompressed generator is not a curve point";
@@ -331,7 +332,7 @@ mod tests {
         // y + 2: the same parity, off the curve.
         assert!(alter(None, add(y, &two)).contains(off_curve));
         // y + 2q: the same parity and value, not canonical.
-        let twice_q: [u8; 32] = add(&modulus, &modulus).try_into().unwrap();
+        let twice_q: [u8; 32] = add(&modulus, &modulus).try_into().expect("valid");
         assert!(alter(None, add(y, &twice_q)).contains(off_curve));
         // Another x.
         assert!(alter(Some(add(&points[at..at + 32], &two)), y.to_vec()).contains(differs));

@@ -131,13 +131,16 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(3);
         let points: Vec<EqAffine> = (0..50).map(|_| Eq::random(&mut rng).to_affine()).collect();
         for p in points.iter().chain([&Eq::generator().to_affine()]) {
-            let c: Coordinates<EqAffine> = p.coordinates().unwrap();
+            let c: Coordinates<EqAffine> = p.coordinates().expect("valid");
             let (x, y) = (c.x().to_repr(), c.y().to_repr());
             let ours = Affine::from_canonical(&x, &y).expect("on the curve");
-            assert_eq!(ours, Affine { x: Fq::from_canonical(&x).unwrap(), y: Fq::from_canonical(&y).unwrap() });
+            assert_eq!(
+                ours,
+                Affine { x: Fq::from_canonical(&x).expect("valid"), y: Fq::from_canonical(&y).expect("valid") }
+            );
             let other_y = (*c.y() + Pasta::ONE).to_repr();
             assert_eq!(Affine::from_canonical(&x, &other_y), None);
-            assert_eq!(bool::from(EqAffine::from_xy(*c.x(), *c.y() + Pasta::ONE).is_some()), false);
+            assert!(bool::from(EqAffine::from_xy(*c.x(), *c.y() + Pasta::ONE).is_none()));
             let mut too_large = x;
             too_large[31] |= 0x80;
             assert_eq!(Affine::from_canonical(&too_large, &y), None);
