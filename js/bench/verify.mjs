@@ -5,7 +5,7 @@
 // and max. In Chromium the click comes SETTLE ms after the page is ready (default 1000;
 // environment variable ZKINFER_BENCH_SETTLE_MS): a browser started on a fresh profile is busy
 // with its own start-up for its first second or so, which on a small machine takes the cores
-// the page needs (with 0 the spread of the figures triples). Nothing of the verifier runs
+// the page needs (with 0 the spread is two to three times as wide). Nothing of the verifier runs
 // before the click: the module's functions are compiled when first called, inside the timed
 // span. Usage: node bench/verify.mjs BUNDLE.zkv PROOF.zkp [RUNS]
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
