@@ -48,8 +48,8 @@ pub struct LayoutArgs {
     /// the planner choose.
     #[arg(long)]
     lanes: Option<usize>,
-    /// Lay out function tables (Sigmoid, Tanh, Erf, GELU, Softmax) whole or trimmed to where
-    /// the function changes, instead of letting the planner choose.
+    /// Lay out function tables (Sigmoid, Tanh, Erf, Exp, Log, GELU, Softmax) whole or trimmed to
+    /// where the function changes, instead of letting the planner choose.
     #[arg(long, value_enum)]
     function_tables: Option<FunctionTablesArg>,
 }

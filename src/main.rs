@@ -129,7 +129,7 @@ pub struct QuantArgs {
     /// Bits of range kept free above the largest calibrated magnitude.
     #[arg(long, default_value_t = QuantSettings::default().headroom_bits)]
     pub headroom_bits: u32,
-    /// Most rows a function table (Sigmoid, Tanh, Erf, GELU, Softmax) may take where its
+    /// Most rows a function table (Sigmoid, Tanh, Erf, Exp, Log, GELU, Softmax) may take where its
     /// function changes; longer ones drop input bits first. By default `compile` sets it only
     /// when the tables alone would raise the circuit's size.
     #[arg(long)]

@@ -43,7 +43,8 @@ pub struct Layout {
     pub tables: FunctionTables,
 }
 
-/// How the function tables (Sigmoid, Tanh, Erf, GELU, Softmax's exponential) are laid out.
+/// How the function tables (Sigmoid, Tanh, Erf, Exp, Log, GELU, Softmax's exponential) are
+/// laid out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum FunctionTables {
     /// Each table covers its input's whole range: one lookup row per element.

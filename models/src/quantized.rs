@@ -151,6 +151,11 @@ pub enum LookupFunction {
     Gelu,
     /// GELU, tanh approximation.
     GeluTanh,
+    /// `e^x`, saturating at the output width.
+    Exp,
+    /// The natural logarithm, saturating at the output width; inputs at or below zero (where
+    /// floats give `-inf` or NaN) read the lowest value.
+    Log,
 }
 
 /// A tabulated element-wise function: `y = table[round_shift(x, input_shift)]`.
@@ -265,6 +270,8 @@ impl QOp {
                 LookupFunction::Tanh => "Tanh",
                 LookupFunction::Erf => "Erf",
                 LookupFunction::Gelu | LookupFunction::GeluTanh => "Gelu",
+                LookupFunction::Exp => "Exp",
+                LookupFunction::Log => "Log",
             },
             QOp::MaxPool(_) => "MaxPool",
             QOp::AveragePool(_) => "AveragePool",

@@ -84,6 +84,11 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
             }
             5 => b.push(Op::LeakyRelu { alpha: 0.25 }, t),
             6 => b.push(Op::Clip(Clip { min: Some(-0.5), max: Some(0.75) }), t),
+            7 => {
+                // Log only of Exp's positive outputs: calibration refuses Log's -inf and NaN.
+                let e = b.push(Op::Exp, t);
+                if r.pick(2) == 0 { b.push(Op::Log, e) } else { e }
+            }
             8 => b.push(Op::Erf, t),
             9 => b.push(Op::Gelu { tanh: r.pick(2) == 1 }, t),
             _ => {

@@ -1,7 +1,7 @@
 //! Ops as exporters write them around the layers, built here from the ONNX messages: 1-D
 //! convolution and pooling (PyTorch's Conv1d, MaxPool1d), reductions over any axes, a zero Pad
-//! in front of a window op (TensorFlow's asymmetric "SAME"), and a Concat of activations. Each
-//! imports to ops whose float result equals the direct computation, and quantizes.
+//! in front of a window op (TensorFlow's asymmetric "SAME"), a Concat of activations, Exp and
+//! Log. Each imports to ops whose float result equals the direct computation, and quantizes.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -237,4 +237,119 @@ fn a_concat_of_activations_joins_branches_at_one_scale() {
     // Within a step of the coarse scale.
     let step = 2f64.powi(-q.tensor(q.outputs[0]).scale);
     assert!(report.outputs[0].max_abs_error <= step, "{:?} (step {step})", report.outputs);
+}
+
+/// Exp and Log as function tables: each imports, evaluates as the float function, and
+/// quantizes to a lookup whose table follows the function at every input, saturating at the
+/// output width; Log reads the lowest value at inputs at or below zero (floats: -inf, NaN).
+/// The quantized outputs stay within the rounding of input and output of the float ones.
+#[test]
+fn exp_and_log_become_saturating_function_tables() {
+    use zkinfer_models::numeric::{dequantize, signed_range};
+    use zkinfer_models::quantized::{LookupFunction, QOp};
+    type Function = fn(f64) -> f64;
+    let cases: [(&str, LookupFunction, Function, f32, f32); 2] =
+        [("Exp", LookupFunction::Exp, f64::exp, -3.0, 2.5), ("Log", LookupFunction::Log, f64::ln, 0.25, 6.0)];
+    for (op, function, f, lo, hi) in cases {
+        let graph = import(&model(
+            13,
+            vec![node(op, "/f", &["x"], &["y"], vec![])],
+            vec![],
+            value_info("x", &[Some(1), Some(16)]),
+        ));
+        let sample = |k: usize| {
+            ArrayD::from_shape_fn(IxDyn(&[1, 16]), move |i| lo + (hi - lo) * (((i[1] * 7 + k * 3) % 16) as f32) / 15.0)
+        };
+        let samples: Vec<ArrayD<f32>> = (0..6).map(sample).collect();
+        let y = graph.evaluate(samples[0].clone()).get(graph.outputs[0]).clone();
+        for (v, x) in y.iter().zip(samples[0].iter()) {
+            assert!((f64::from(*v) - f(f64::from(*x))).abs() < 1e-5, "{op}({x}) = {v}");
+        }
+        let q = zkinfer_models::quantize::quantize(&graph, &samples, &Default::default()).unwrap();
+        let QOp::Lookup(lookup) = &q.nodes[0].op else { panic!("{op}: {:?}", q.nodes[0].op) };
+        assert_eq!(lookup.function, function);
+        let (input, output) = (q.tensor(q.input), q.tensor(q.outputs[0]));
+        let (min, max) = signed_range(output.bits);
+        let table = &lookup.table;
+        for (i, &value) in table.values.iter().enumerate() {
+            let x = dequantize(table.input_min + i as i64, input.scale - lookup.input_shift as i32);
+            let exact = if x > 0.0 || op == "Exp" { f(x) * 2f64.powi(output.scale) } else { f64::NEG_INFINITY };
+            let want = if exact >= max as f64 {
+                max
+            } else if exact <= min as f64 {
+                min
+            } else {
+                exact.round() as i64
+            };
+            assert_eq!(value, want, "{op} table at {x}");
+        }
+        assert!(table.input_min < 0, "{op}: the table covers the input's whole range");
+        if op == "Log" {
+            assert_eq!(table.get(0), Some(min), "log(0) reads the lowest value");
+        }
+        // Error: the input's rounding times the slope, plus the output's rounding.
+        let slope = if op == "Exp" { f64::from(hi).exp() } else { 1.0 / f64::from(lo) };
+        let bound = slope * 2f64.powi(-input.scale - 1) + 2f64.powi(-output.scale - 1);
+        let report = zkinfer_models::fidelity::fidelity(&graph, &q, &samples);
+        assert_eq!(report.refused, 0);
+        assert!(report.outputs[0].max_abs_error <= bound * 1.01, "{op}: {:?} (bound {bound})", report.outputs);
+    }
+}
+
+/// A normalization written out as exporters do, with its statistics as constants: Sqrt,
+/// Reciprocal and Pow of constants fold, Neg of a tensor multiplies by -1, and the chain imports
+/// as constant ops on the tensor (which later merge into a preceding layer) with the float
+/// result of the formula. Powers and roots of run-time tensors, and a root of a negative
+/// constant, are refused with the node named.
+#[test]
+fn constant_powers_and_roots_fold_into_an_affine_map() {
+    use zkinfer_models::graph::{Op, RewriteAction};
+    let (var, mean, gamma) = ([0.5f32, 2.0, 1.0, 4.0], [0.1f32, -0.2, 0.3, 0.0], [1.5f32, 0.5, -1.0, 2.0]);
+    let eps = 1e-3f32;
+    let nodes = |root_of: &str, power_of: &str| {
+        vec![
+            node("Add", "/ve", &["var", "eps"], &["ve"], vec![]),
+            node("Sqrt", "/sd", &[root_of], &["sd"], vec![]),
+            node("Reciprocal", "/inv", &["sd"], &["inv"], vec![]),
+            node("Pow", "/g2", &[power_of, "two"], &["g2"], vec![]),
+            node("Sub", "/c", &["x", "mean"], &["c"], vec![]),
+            node("Mul", "/n", &["c", "inv"], &["n"], vec![]),
+            node("Mul", "/s", &["n", "g2"], &["s"], vec![]),
+            node("Neg", "/y", &["s"], &["y"], vec![]),
+        ]
+    };
+    let init = || {
+        vec![
+            floats("var", &[4], &var),
+            floats("eps", &[], &[eps]),
+            floats("mean", &[4], &mean),
+            floats("gamma", &[4], &gamma),
+            floats("two", &[], &[2.0]),
+            floats("negative", &[4], &[1.0, -1.0, 1.0, 1.0]),
+        ]
+    };
+    let input = || value_info("x", &[Some(1), Some(4)]);
+    let graph = import(&model(13, nodes("ve", "gamma"), init(), input()));
+    assert!(
+        graph.nodes.iter().all(|n| matches!(n.op, Op::AddConstant(_) | Op::MulConstant(_))),
+        "{:?}",
+        graph.nodes.iter().map(|n| n.op.kind()).collect::<Vec<_>>()
+    );
+    for name in ["/ve", "/sd", "/inv", "/g2"] {
+        let r = graph.rewrites.iter().find(|r| r.node == name).unwrap_or_else(|| panic!("{name} not reported"));
+        assert_eq!(r.action, RewriteAction::FoldedToConstant, "{name}");
+    }
+    let x = [0.7f32, -1.2, 2.0, 0.25];
+    let y = graph.evaluate(ArrayD::from_shape_vec(IxDyn(&[1, 4]), x.to_vec()).unwrap()).get(graph.outputs[0]).clone();
+    for i in 0..4 {
+        let want = -((x[i] - mean[i]) / (var[i] + eps).sqrt() * gamma[i].powi(2));
+        assert!((y[[0, i]] - want).abs() < 1e-5, "{i}: {} / {want}", y[[0, i]]);
+    }
+    let refused = |nodes| import_bytes(&model(13, nodes, init(), input()), &ImportOptions::default()).unwrap_err();
+    let e = refused(nodes("x", "gamma")).to_string();
+    assert!(e.contains("Sqrt '/sd' of a run-time tensor"), "{e}");
+    let e = refused(nodes("ve", "x")).to_string();
+    assert!(e.contains("Pow '/g2' of a run-time tensor"), "{e}");
+    let e = refused(nodes("negative", "gamma")).to_string();
+    assert!(e.contains("Sqrt '/sd' of a constant with a negative value"), "{e}");
 }

@@ -1,4 +1,5 @@
-//! Relu, LeakyRelu and Clip as comparisons; Sigmoid, Tanh, Erf and GELU as table lookups.
+//! Relu, LeakyRelu and Clip as comparisons; Sigmoid, Tanh, Erf, Exp, Log and GELU as table
+//! lookups.
 
 use ndarray::ArrayD;
 use zkinfer_models::quantized::{QClip, QLeakyRelu, QLookup, QTensor};

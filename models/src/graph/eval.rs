@@ -41,6 +41,8 @@ impl Graph {
                 Op::Sigmoid => x.mapv(|v| 1.0 / (1.0 + (-v).exp())),
                 Op::Tanh => x.mapv(f32::tanh),
                 Op::Erf => x.mapv(|v| crate::numeric::erf(f64::from(v)) as f32),
+                Op::Exp => x.mapv(f32::exp),
+                Op::Log => x.mapv(f32::ln),
                 Op::Gelu { tanh } => x.mapv(|v| crate::numeric::gelu(f64::from(v), *tanh) as f32),
                 Op::Clip(Clip { min, max }) => x.mapv(|v| {
                     let v = min.map_or(v, |m| v.max(m));

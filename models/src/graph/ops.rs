@@ -189,6 +189,10 @@ pub enum Op {
     Tanh,
     /// The error function.
     Erf,
+    /// `e^x`.
+    Exp,
+    /// The natural logarithm (ONNX's: `-inf` at 0, NaN below).
+    Log,
     /// GELU, `x · Φ(x)` (with `tanh`: the tanh approximation).
     Gelu {
         /// ONNX's `approximate = "tanh"`.
@@ -231,6 +235,8 @@ impl Op {
             Op::Sigmoid => "Sigmoid",
             Op::Tanh => "Tanh",
             Op::Erf => "Erf",
+            Op::Exp => "Exp",
+            Op::Log => "Log",
             Op::Gelu { .. } => "Gelu",
             Op::Clip(_) => "Clip",
             Op::MaxPool(_) => "MaxPool",
@@ -307,6 +313,8 @@ impl Op {
             | Op::Sigmoid
             | Op::Tanh
             | Op::Erf
+            | Op::Exp
+            | Op::Log
             | Op::Gelu { .. }
             | Op::Clip(_)
             | Op::FakeQuantize(_) => Ok(x.to_vec()),

@@ -1,5 +1,5 @@
-//! Relu, LeakyRelu, Sigmoid, Tanh, Erf, Gelu, Clip, HardSigmoid (as `alpha · x + beta` clipped
-//! to [0, 1]), and the output ops Softmax and ArgMax.
+//! Relu, LeakyRelu, Sigmoid, Tanh, Erf, Exp, Log, Gelu, Clip, HardSigmoid (as `alpha · x +
+//! beta` clipped to [0, 1]), and the output ops Softmax and ArgMax.
 
 use super::{ImportFn, Importer, NodeCtx};
 use crate::ImportError;
@@ -14,6 +14,8 @@ pub(super) const OPS: &[(&str, ImportFn)] = &[
     ("Clip", clip),
     ("HardSigmoid", hard_sigmoid),
     ("Erf", erf),
+    ("Exp", exp),
+    ("Log", log),
     ("Gelu", gelu),
     ("Softmax", softmax),
     ("ArgMax", argmax),
@@ -76,6 +78,14 @@ fn clip(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
 
 fn erf(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     unary(imp, ctx, Op::Erf)
+}
+
+fn exp(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    unary(imp, ctx, Op::Exp)
+}
+
+fn log(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    unary(imp, ctx, Op::Log)
 }
 
 /// Opset 20's Gelu; `approximate` is "none" or "tanh".

@@ -1,6 +1,8 @@
 //! Add, Sub, Mul, Div: between two run-time tensors, or with a constant operand
 //! (→ [`Op::AddConstant`] / [`Op::MulConstant`]); constant-only expressions are folded, in
 //! integers when both operands are integers (shape arithmetic: ONNX's integer Div truncates).
+//! Pow, Sqrt and Reciprocal fold over constants (a normalization written out with its
+//! statistics as constants becomes one affine op); Neg of a tensor multiplies by -1.
 
 use ndarray::ArrayD;
 
@@ -9,7 +11,16 @@ use crate::ImportError;
 use crate::graph::Op;
 use crate::kernels::broadcast_zip;
 
-pub(super) const OPS: &[(&str, ImportFn)] = &[("Add", add), ("Sub", sub), ("Mul", mul), ("Div", div)];
+pub(super) const OPS: &[(&str, ImportFn)] = &[
+    ("Add", add),
+    ("Sub", sub),
+    ("Mul", mul),
+    ("Div", div),
+    ("Pow", pow),
+    ("Sqrt", sqrt),
+    ("Reciprocal", reciprocal),
+    ("Neg", neg),
+];
 
 enum Operands {
     Tensors(crate::graph::TensorId, crate::graph::TensorId),
@@ -44,6 +55,8 @@ const ADD: Arithmetic = Arithmetic { float: |a, b| a + b, int: i64::checked_add 
 const SUB: Arithmetic = Arithmetic { float: |a, b| a - b, int: i64::checked_sub };
 const MUL: Arithmetic = Arithmetic { float: |a, b| a * b, int: i64::checked_mul };
 const DIV: Arithmetic = Arithmetic { float: |a, b| a / b, int: i64::checked_div };
+const POW: Arithmetic =
+    Arithmetic { float: f32::powf, int: |a, b| u32::try_from(b).ok().and_then(|e| a.checked_pow(e)) };
 
 fn fold(imp: &mut Importer, ctx: &NodeCtx, a: Constant, b: Constant, op: Arithmetic) -> Result<(), ImportError> {
     crate::graph::ops::broadcast_shape(a.shape(), b.shape())
@@ -107,4 +120,62 @@ fn div(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             what: format!("Div '{}': only division of a tensor by a non-zero constant is supported", ctx.name),
         }),
     }
+}
+
+fn pow(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    match operands(imp, ctx)? {
+        Operands::Constants(a, b) => fold(imp, ctx, a, b, POW),
+        _ => Err(ImportError::Unsupported {
+            what: format!(
+                "Pow '{}' of a run-time tensor (only constants are folded; a power of an activation is a product of \
+                 activations, which is not supported)",
+                ctx.name
+            ),
+        }),
+    }
+}
+
+fn sqrt(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    fold_unary(imp, ctx, |v| (v >= 0.0).then(|| v.sqrt()), "a negative value")
+}
+
+fn reciprocal(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    fold_unary(imp, ctx, |v| (v != 0.0).then(|| 1.0 / v), "a zero")
+}
+
+fn neg(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    match imp.input(ctx, 0)? {
+        Value::Tensor(x) => {
+            imp.emit(ctx, Op::MulConstant(ArrayD::from_elem(ndarray::IxDyn(&[]), -1.0)), vec![x], true).map(drop)
+        }
+        Value::Constant(Constant::Int { values, data_type }) => {
+            // i64::MIN has no negation; wrapping would change the value's sign.
+            if values.iter().any(|&v| v == i64::MIN) {
+                return Err(ImportError::Unsupported {
+                    what: format!("Neg '{}' of an integer constant overflows", ctx.name),
+                });
+            }
+            imp.bind(ctx, Value::Constant(Constant::Int { values: values.mapv(|v| -v), data_type }));
+            Ok(())
+        }
+        _ => fold_unary(imp, ctx, |v| Some(-v), "no value"),
+    }
+}
+
+/// Folds a unary op over a float constant (`f` gives `None` for a value it refuses, described
+/// by `refused`); a run-time input is refused with the node named.
+fn fold_unary(imp: &mut Importer, ctx: &NodeCtx, f: fn(f32) -> Option<f32>, refused: &str) -> Result<(), ImportError> {
+    let Value::Constant(c) = imp.input(ctx, 0)? else {
+        return Err(ImportError::Unsupported {
+            what: format!("{} '{}' of a run-time tensor (only constants are folded)", ctx.op_type, ctx.name),
+        });
+    };
+    let values = c.to_f32();
+    if values.iter().any(|&v| f(v).is_none()) {
+        return Err(ImportError::Unsupported {
+            what: format!("{} '{}' of a constant with {refused}", ctx.op_type, ctx.name),
+        });
+    }
+    imp.bind(ctx, Value::Constant(Constant::Float(values.mapv(|v| f(v).unwrap_or_default()))));
+    Ok(())
 }

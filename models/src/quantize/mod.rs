@@ -39,8 +39,8 @@ pub struct QuantSettings {
     /// Extra bits of range kept free above the largest calibrated magnitude, so inputs a little
     /// beyond the calibration set still fit.
     pub headroom_bits: u32,
-    /// Most rows one function table (Sigmoid, Tanh, Erf, GELU, Softmax's exponential) may
-    /// take where the function changes (its trimmed length, see [`crate::trim`]): a longer one
+    /// Most rows one function table (Sigmoid, Tanh, Erf, Exp, Log, GELU, Softmax's exponential)
+    /// may take where the function changes (its trimmed length, see [`crate::trim`]): a longer one
     /// drops input bits before the lookup until it fits, trading precision for rows. `None`:
     /// no limit, full input precision. The compiler sets it when the tables alone would raise
     /// the circuit's `k`.

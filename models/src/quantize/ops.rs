@@ -184,6 +184,20 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             let (input_shift, table) = q.sized_table(x.range(), x.scale, |v| quantize_real(f(v), out_scale));
             Ok((QOp::Lookup(QLookup { function, input_shift, table }), out_scale, q.act()))
         }
+        Op::Exp | Op::Log => {
+            // Unbounded functions: the calibrated output range sets the scale, and table values
+            // beyond the output width saturate (as a float past the range would be clipped).
+            let out_scale = q.output_scale(q.act(), i32::MAX);
+            let (lo, hi) = signed_range(q.act());
+            let (function, f): (_, fn(f64) -> f64) = match op {
+                Op::Exp => (LookupFunction::Exp, f64::exp),
+                _ => (LookupFunction::Log, |v| if v > 0.0 { v.ln() } else { f64::NEG_INFINITY }),
+            };
+            // `quantize_real` saturates infinities (a float-to-integer cast does).
+            let value = |v: f64| quantize_real(f(v), out_scale).clamp(lo, hi);
+            let (input_shift, table) = q.sized_table(x.range(), x.scale, value);
+            Ok((QOp::Lookup(QLookup { function, input_shift, table }), out_scale, q.act()))
+        }
         Op::Gelu { tanh } => {
             // |gelu(x)| <= |x|: the input's scale and width hold every output.
             let (input_shift, table) =
