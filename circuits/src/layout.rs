@@ -186,11 +186,13 @@ pub enum NamedFixed {
     QDivision,
     /// The power of two `P` of the division gate.
     DivisionScale,
+    /// Enables the product gate.
+    QProduct,
 }
 
 impl NamedFixed {
     /// Number of named fixed columns.
-    pub const COUNT: usize = 16;
+    pub const COUNT: usize = 17;
 }
 
 thread_local! {

@@ -64,22 +64,26 @@ fn check(model: &QuantizedModel, sample: &ndarray::ArrayD<f32>, lanes: usize) ->
     Ok(())
 }
 
-/// Exp and Log tables (random op 7: Exp, then Log of it for some seeds) on their own, whole and
-/// size-limited: the same checks, on models known to hold each function.
+/// Random op 7 on its own: Exp, Log of Exp, `x · Sigmoid(x)` and `x · x` (tables, whole and
+/// size-limited, and the product chip): the same checks, on models known to hold each.
 #[test]
-fn exp_and_log_tables_on_random_models() {
-    let mut seen = Vec::new();
-    for seed in 0..6u64 {
+fn exp_log_and_products_on_random_models() {
+    let (mut functions, mut products) = (Vec::new(), 0);
+    // Seeds spread over the generator's range (neighbouring small seeds draw alike).
+    for seed in (1..=16u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
         for max_table_rows in [None, Some(64)] {
             let settings = QuantSettings { activation_bits: 10, max_table_rows, ..QuantSettings::default() };
             let (model, samples) = random_model_with(seed, &[7], 0, &settings);
             for node in &model.nodes {
-                if let QOp::Lookup(l) = &node.op {
-                    seen.push(l.function);
+                match &node.op {
+                    QOp::Lookup(l) => functions.push(l.function),
+                    QOp::Mul(_) => products += 1,
+                    _ => {}
                 }
             }
             check(&model, &samples[0], 12).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         }
     }
-    assert!(seen.contains(&LookupFunction::Exp) && seen.contains(&LookupFunction::Log), "{seen:?}");
+    assert!(functions.contains(&LookupFunction::Exp) && functions.contains(&LookupFunction::Log), "{functions:?}");
+    assert!(functions.contains(&LookupFunction::Sigmoid) && products > 0, "{functions:?}, {products} products");
 }

@@ -82,6 +82,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Tanh",
     "Clip",
     "HardSigmoid",
+    "HardSwish",
     "Erf",
     "Exp",
     "Log",

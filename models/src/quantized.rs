@@ -81,6 +81,14 @@ pub struct QAdd {
     pub shift: u32,
 }
 
+/// `y = round_shift(a · b, shift)`: the product of two tensors (numpy broadcasting), at the sum
+/// of their scales, rescaled to the output scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QMul {
+    /// Rescale from the product's scale to the output scale.
+    pub shift: u32,
+}
+
 /// `y = round_shift((x << input_shift) + constant, shift)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QAddConstant {
@@ -250,6 +258,8 @@ pub enum QOp {
     ArgMax(ArgMax),
     /// Concatenation.
     Concat(QConcat),
+    /// Element-wise product of two tensors.
+    Mul(QMul),
 }
 
 impl QOp {
@@ -260,6 +270,7 @@ impl QOp {
             QOp::Conv2d(_) => "Conv2d",
             QOp::Add(a) if a.subtract => "Sub",
             QOp::Add(_) => "Add",
+            QOp::Mul(_) => "Mul",
             QOp::AddConstant(_) => "AddConstant",
             QOp::MulConstant(_) => "MulConstant",
             QOp::Relu => "Relu",

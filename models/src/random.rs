@@ -31,10 +31,14 @@ struct GraphBuilder {
 
 impl GraphBuilder {
     fn push(&mut self, op: Op, input: TensorId) -> TensorId {
-        let shape = op.output_shape(&[&self.g.tensors[input.0].shape]).expect("the generator builds valid shapes");
+        self.push_many(op, vec![input])
+    }
+    fn push_many(&mut self, op: Op, inputs: Vec<TensorId>) -> TensorId {
+        let shapes: Vec<&[usize]> = inputs.iter().map(|t| self.g.tensors[t.0].shape.as_slice()).collect();
+        let shape = op.output_shape(&shapes).expect("the generator builds valid shapes");
         let id = TensorId(self.g.tensors.len());
         self.g.tensors.push(TensorInfo { name: format!("t{}", id.0), shape });
-        self.g.nodes.push(Node { name: format!("n{}", id.0), op, inputs: vec![input], output: id });
+        self.g.nodes.push(Node { name: format!("n{}", id.0), op, inputs, output: id });
         id
     }
     fn shape(&self, t: TensorId) -> Vec<usize> {
@@ -84,11 +88,20 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
             }
             5 => b.push(Op::LeakyRelu { alpha: 0.25 }, t),
             6 => b.push(Op::Clip(Clip { min: Some(-0.5), max: Some(0.75) }), t),
-            7 => {
+            7 => match r.pick(4) {
                 // Log only of Exp's positive outputs: calibration refuses Log's -inf and NaN.
-                let e = b.push(Op::Exp, t);
-                if r.pick(2) == 0 { b.push(Op::Log, e) } else { e }
-            }
+                0 => b.push(Op::Exp, t),
+                1 => {
+                    let e = b.push(Op::Exp, t);
+                    b.push(Op::Log, e)
+                }
+                // A product of two activations: SiLU, `x · Sigmoid(x)`, and a square.
+                2 => {
+                    let gate = b.push(Op::Sigmoid, t);
+                    b.push_many(Op::Mul, vec![t, gate])
+                }
+                _ => b.push_many(Op::Mul, vec![t, t]),
+            },
             8 => b.push(Op::Erf, t),
             9 => b.push(Op::Gelu { tanh: r.pick(2) == 1 }, t),
             _ => {

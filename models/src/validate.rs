@@ -80,7 +80,7 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
     let st = &m.settings;
     let x = inputs[0];
     let expected_inputs = match op {
-        QOp::Add(_) => 2,
+        QOp::Add(_) | QOp::Mul(_) => 2,
         QOp::Concat(c) => c.shifts.len().max(1),
         _ => 1,
     };
@@ -115,6 +115,12 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
                 return bad("alignment shift too large");
             }
             Op::Add
+        }
+        QOp::Mul(m) => {
+            // Operands of at most MAX_VALUE_BITS (checked for every tensor) keep the product
+            // below 2^32.
+            shift_ok(m.shift, out.bits)?;
+            Op::Mul
         }
         QOp::AddConstant(a) => {
             within(a.constant.iter().copied(), st.bias_bits, "constant")?;

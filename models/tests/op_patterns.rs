@@ -353,3 +353,37 @@ fn constant_powers_and_roots_fold_into_an_affine_map() {
     let e = refused(nodes("negative", "gamma")).to_string();
     assert!(e.contains("Sqrt '/sd' of a constant with a negative value"), "{e}");
 }
+
+/// Products of two activations: HardSwish (`x · HardSigmoid(x)`) and SiLU as exporters write
+/// it (`Mul(x, Sigmoid(x))`) import with a Mul of two tensors, evaluate as the formula, and
+/// quantize to an integer product whose outputs stay within the input's rounding of the float
+/// ones.
+#[test]
+fn products_of_activations_import_and_quantize() {
+    use zkinfer_models::quantized::QOp;
+    let swish = vec![node("HardSwish", "/hs", &["x"], &["y"], vec![])];
+    let silu = vec![node("Sigmoid", "/s", &["x"], &["g"], vec![]), node("Mul", "/y", &["x", "g"], &["y"], vec![])];
+    type Formula = fn(f32) -> f32;
+    let cases: [(&str, Vec<_>, Formula); 2] =
+        [("HardSwish", swish, |v| v * (v / 6.0 + 0.5).clamp(0.0, 1.0)), ("SiLU", silu, |v| v / (1.0 + (-v).exp()))];
+    for (name, nodes, formula) in cases {
+        let graph = import(&model(14, nodes, vec![], value_info("x", &[Some(1), Some(16)])));
+        let sample =
+            |k: usize| ArrayD::from_shape_fn(IxDyn(&[1, 16]), move |i| ((i[1] * 5 + k) % 16) as f32 / 2.5 - 3.0);
+        let samples: Vec<ArrayD<f32>> = (0..6).map(sample).collect();
+        let y = graph.evaluate(samples[0].clone()).get(graph.outputs[0]).clone();
+        for (v, x) in y.iter().zip(samples[0].iter()) {
+            assert!((v - formula(*x)).abs() < 1e-5, "{name}({x}) = {v}");
+        }
+        let q = zkinfer_models::quantize::quantize(&graph, &samples, &Default::default()).unwrap();
+        assert!(q.nodes.iter().any(|n| matches!(n.op, QOp::Mul(_))), "{name}: {:?}", q.nodes);
+        let report = zkinfer_models::fidelity::fidelity(&graph, &q, &samples);
+        assert_eq!(report.refused, 0);
+        // Both slopes stay below 1.5 on [-3, 3]: the input's rounding (half a step) moves the
+        // output by at most 0.75 input steps; the gate's and the product's roundings add a few
+        // output steps.
+        let (input_step, step) = (2f64.powi(-q.tensor(q.input).scale), 2f64.powi(-q.tensor(q.outputs[0]).scale));
+        let bound = input_step + 4.0 * step;
+        assert!(report.outputs[0].max_abs_error <= bound, "{name}: {:?} (bound {bound})", report.outputs);
+    }
+}

@@ -22,8 +22,7 @@ fn compiled(name: &str) -> CompiledModel {
     CompiledModel { source: name.into(), model, layout: p.layout, k: p.k }
 }
 
-/// The committed bundle and proof decode and encode to the same bytes (the proof file was
-/// written before byte vectors were encoded as bytes: the encoding is the same).
+/// The committed bundle and proof decode and encode to the same bytes.
 #[test]
 fn committed_bundle_and_proof_round_trip_byte_for_byte() {
     let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");

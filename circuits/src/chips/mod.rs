@@ -13,7 +13,7 @@
 //!    output) when the layout has one;
 //! 5. gates in the order linear (with outer product and shift for
 //!    [`LinearLayout::OuterProduct`](crate::layout::LinearLayout)), rescale, compare, argmax,
-//!    division; lookups: one range lookup per limb, then the function lookup.
+//!    division, product; lookups: one range lookup per limb, then the function lookup.
 //!
 //! Equality is enabled on the instance column, the `out` column and the first
 //! [`Layout::copy_lanes`] lanes: every copy constraint lands in one of them.
@@ -31,6 +31,7 @@ pub mod compare;
 pub mod division;
 pub mod function;
 pub mod linear;
+pub mod product;
 pub mod range;
 
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Instance, TableColumn};

@@ -1,7 +1,8 @@
 //! The model compiler: walks a [`QuantizedModel`] node by node and emits each op's rows through
 //! the chips' instruction traits. Per op family: [`linear`] (Dense, Conv, Add/Sub, constants,
-//! average pooling, Concat's alignment), [`activation`] (Relu, LeakyRelu, Clip, tabulated functions), [`pool`]
-//! (MaxPool), [`output`] (ArgMax, Softmax), [`shape`] (Reshape, Transpose: wiring only).
+//! average pooling, Concat's alignment), [`product`] (Mul of two tensors), [`activation`] (Relu,
+//! LeakyRelu, Clip, tabulated functions), [`pool`] (MaxPool), [`output`] (ArgMax, Softmax),
+//! [`shape`] (Reshape, Transpose: wiring only).
 //!
 //! With a trace, every value the circuit computes for a tensor is compared with the
 //! interpreter's: a difference is a [`CompileError::InterpreterMismatch`] (a bug), never a proof.
@@ -11,6 +12,7 @@ mod bounds;
 mod linear;
 mod output;
 mod pool;
+mod product;
 mod shape;
 mod table;
 
@@ -223,6 +225,7 @@ fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>
         QOp::Dense(d) => linear::dense(b, d, x),
         QOp::Conv2d(c) => linear::conv2d(b, c, x),
         QOp::Add(a) => linear::add(b, a, x),
+        QOp::Mul(m) => product::mul(b, m, x),
         QOp::AddConstant(a) => linear::add_constant(b, a, x),
         QOp::MulConstant(m) => linear::mul_constant(b, m, x),
         QOp::AveragePool(p) => linear::average_pool(b, p, x),
@@ -290,7 +293,7 @@ fn check_size(model: &QuantizedModel, layout: Layout) -> Result<(), CompileError
     Ok(())
 }
 
-/// Whether node `i` is a linear op followed by a Relu that is the only reader of its output
+/// Whether node `i` is a linear op or a product followed by a Relu that is the only reader of its output
 /// (and the output is not a model output): then the Relu is fused into the rescale. A clamp
 /// from 0 (a QDQ pair that onnxruntime's quantizer fused a Relu into) counts as a Relu
 /// followed by its upper bound.
@@ -301,6 +304,7 @@ fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
         QOp::Dense(_)
             | QOp::Conv2d(_)
             | QOp::Add(_)
+            | QOp::Mul(_)
             | QOp::AddConstant(_)
             | QOp::MulConstant(_)
             | QOp::AveragePool(_)

@@ -81,7 +81,7 @@ pub struct ConstraintData {
 impl ConstraintData {
     /// The chips' gates and lookups for `layout` (order: see [`crate::chips`]).
     pub fn new(layout: Layout) -> Self {
-        use crate::chips::{compare, division, function, linear, range};
+        use crate::chips::{compare, division, function, linear, product, range};
         let gates = |g: Vec<Gate>| g.into_iter().map(Part::Gate);
         let lookups = |l: Vec<Lookup>| l.into_iter().map(Part::Lookup);
         let parts = gates(linear::gates(layout))
@@ -89,6 +89,7 @@ impl ConstraintData {
             .chain(lookups(range::lookups(layout)))
             .chain(gates(compare::gates(layout)))
             .chain(gates(division::gates(layout)))
+            .chain(gates(product::gates(layout)))
             .chain(lookups(function::lookups(layout)))
             .collect();
         Self { layout, parts }

@@ -34,6 +34,7 @@ impl Graph {
                 Op::Conv2d(c) => kernels::conv2d(x, &c.weight, c.bias.as_ref(), &c.window),
                 Op::Add => kernels::broadcast_zip(x, &values[node.inputs[1].0], |a, b| a + b),
                 Op::Sub => kernels::broadcast_zip(x, &values[node.inputs[1].0], |a, b| a - b),
+                Op::Mul => kernels::broadcast_zip(x, &values[node.inputs[1].0], |a, b| a * b),
                 Op::AddConstant(c) => kernels::broadcast_zip(x, c, |a, b| a + b),
                 Op::MulConstant(c) => kernels::broadcast_zip(x, c, |a, b| a * b),
                 Op::Relu => x.mapv(|v| v.max(0.0)),

@@ -172,6 +172,8 @@ pub enum Op {
     Add,
     /// Element-wise difference of two tensors (numpy broadcasting).
     Sub,
+    /// Element-wise product of two tensors (numpy broadcasting).
+    Mul,
     /// `x + c` with a constant that broadcasts to `x`'s shape.
     AddConstant(ArrayD<f32>),
     /// `x · c` with a constant that broadcasts to `x`'s shape.
@@ -228,6 +230,7 @@ impl Op {
             Op::Conv2d(_) => "Conv2d",
             Op::Add => "Add",
             Op::Sub => "Sub",
+            Op::Mul => "Mul",
             Op::AddConstant(_) => "AddConstant",
             Op::MulConstant(_) => "MulConstant",
             Op::Relu => "Relu",
@@ -297,7 +300,7 @@ impl Op {
                 let [oh, ow] = c.window.output_hw(h, w)?;
                 Ok(vec![n, *co, oh, ow])
             }
-            Op::Add | Op::Sub => {
+            Op::Add | Op::Sub | Op::Mul => {
                 let y = inputs.get(1).copied().unwrap_or(&[]);
                 broadcast_shape(x, y)
             }

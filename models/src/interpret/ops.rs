@@ -16,6 +16,7 @@ pub(super) fn evaluate(op: &QOp, inputs: &[&ArrayD<i64>], x_info: &QTensor) -> A
             let (l, r) = (l << a.lhs_shift, r << a.rhs_shift);
             round_shift(if a.subtract { l - r } else { l + r }, a.shift)
         }),
+        QOp::Mul(m) => kernels::broadcast_zip(x, inputs[1], |l, r| round_shift(l * r, m.shift)),
         QOp::AddConstant(a) => {
             kernels::broadcast_zip(x, &a.constant, |v, c| round_shift((v << a.input_shift) + c, a.shift))
         }

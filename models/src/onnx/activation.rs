@@ -1,10 +1,10 @@
 //! Relu, LeakyRelu, Sigmoid, Tanh, Erf, Exp, Log, Gelu, Clip, HardSigmoid (as `alpha · x +
-//! beta` clipped to [0, 1]), and the output ops Softmax and ArgMax.
+//! beta` clipped to [0, 1]), HardSwish (`x` times that), and the output ops Softmax and ArgMax.
 
 use super::{ImportFn, Importer, NodeCtx};
 use crate::ImportError;
 use crate::graph::ops::{ArgMax, Clip, Softmax};
-use crate::graph::{Node, Op};
+use crate::graph::{Node, Op, TensorId};
 
 pub(super) const OPS: &[(&str, ImportFn)] = &[
     ("Relu", relu),
@@ -13,6 +13,7 @@ pub(super) const OPS: &[(&str, ImportFn)] = &[
     ("Tanh", tanh),
     ("Clip", clip),
     ("HardSigmoid", hard_sigmoid),
+    ("HardSwish", hard_swish),
     ("Erf", erf),
     ("Exp", exp),
     ("Log", log),
@@ -107,10 +108,31 @@ fn hard_sigmoid(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     if !alpha.is_finite() || !beta.is_finite() {
         return Err(ctx.bad_attr("alpha", "alpha and beta must be numbers"));
     }
+    hard_sigmoid_of(imp, ctx, x, alpha, beta, true).map(drop)
+}
+
+/// The ops of `max(0, min(1, alpha · x + beta))`; `last` says whether the clip is the node's
+/// output.
+fn hard_sigmoid_of(
+    imp: &mut Importer,
+    ctx: &NodeCtx,
+    x: TensorId,
+    alpha: f32,
+    beta: f32,
+    last: bool,
+) -> Result<TensorId, ImportError> {
     let scalar = |v: f32| ndarray::ArrayD::from_elem(ndarray::IxDyn(&[]), v);
     let scaled = imp.emit(ctx, Op::MulConstant(scalar(alpha)), vec![x], false)?;
     let shifted = imp.emit(ctx, Op::AddConstant(scalar(beta)), vec![scaled], false)?;
-    imp.emit(ctx, Op::Clip(Clip { min: Some(0.0), max: Some(1.0) }), vec![shifted], true).map(drop)
+    imp.emit(ctx, Op::Clip(Clip { min: Some(0.0), max: Some(1.0) }), vec![shifted], last)
+}
+
+/// Opset 14's HardSwish, `x · HardSigmoid(x)` with `alpha = 1/6`, `beta = 1/2`: the product of
+/// two activations.
+fn hard_swish(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let x = imp.tensor_input(ctx, 0)?;
+    let gate = hard_sigmoid_of(imp, ctx, x, 1.0 / 6.0, 0.5, false)?;
+    imp.emit(ctx, Op::Mul, vec![x, gate], true).map(drop)
 }
 
 fn softmax(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {

@@ -1,5 +1,5 @@
-//! Add, Sub, Mul, Div: between two run-time tensors, or with a constant operand
-//! (→ [`Op::AddConstant`] / [`Op::MulConstant`]); constant-only expressions are folded, in
+//! Add, Sub, Mul: between two run-time tensors, or with a constant operand
+//! (→ [`Op::AddConstant`] / [`Op::MulConstant`]); Div by a constant; constant-only expressions are folded, in
 //! integers when both operands are integers (shape arithmetic: ONNX's integer Div truncates).
 //! Pow, Sqrt and Reciprocal fold over constants (a normalization written out with its
 //! statistics as constants becomes one affine op); Neg of a tensor multiplies by -1.
@@ -99,12 +99,7 @@ fn sub(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
 
 fn mul(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     match operands(imp, ctx)? {
-        Operands::Tensors(..) => Err(ImportError::Unsupported {
-            what: format!(
-                "Mul '{}' of two run-time tensors (only multiplication by a constant is supported)",
-                ctx.name
-            ),
-        }),
+        Operands::Tensors(x, y) => imp.emit(ctx, Op::Mul, vec![x, y], true).map(drop),
         Operands::Mixed(x, c, _) => imp.emit(ctx, Op::MulConstant(c), vec![x], true).map(drop),
         Operands::Constants(a, b) => fold(imp, ctx, a, b, MUL),
     }
@@ -127,8 +122,7 @@ fn pow(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         Operands::Constants(a, b) => fold(imp, ctx, a, b, POW),
         _ => Err(ImportError::Unsupported {
             what: format!(
-                "Pow '{}' of a run-time tensor (only constants are folded; a power of an activation is a product of \
-                 activations, which is not supported)",
+                "Pow '{}' of a run-time tensor (only constants are folded; write a square as a Mul)",
                 ctx.name
             ),
         }),

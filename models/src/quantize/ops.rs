@@ -148,6 +148,12 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             };
             Ok((QOp::Add(op), s, q.act()))
         }
+        Op::Mul => {
+            // The product is exact at the sum of the scales; rescale it to the calibrated one.
+            let product = x.scale + q.inputs[1].scale;
+            let s = q.output_scale(q.act(), product);
+            Ok((QOp::Mul(QMul { shift: q.shift(product, s)? }), s, q.act()))
+        }
         Op::AddConstant(c) => {
             let s = q.output_scale(q.act(), i32::MAX);
             let common = x.scale.max(s);
