@@ -100,6 +100,8 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Flatten",
     "Reshape",
     "Transpose",
+    "Resize",
+    "Upsample",
     "Shape",
     "Gather",
     "Unsqueeze",

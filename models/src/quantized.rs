@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, Array4, ArrayD};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::TensorId;
-use crate::graph::ops::{ArgMax, AveragePool, Reshape, Transpose, Window2d};
+use crate::graph::ops::{ArgMax, AveragePool, Reshape, Transpose, Upsample, Window2d};
 use crate::numeric::signed_range;
 use crate::quantize::QuantSettings;
 
@@ -260,6 +260,8 @@ pub enum QOp {
     Concat(QConcat),
     /// Element-wise product of two tensors.
     Mul(QMul),
+    /// Nearest-neighbour upsampling: wiring only.
+    Upsample(Upsample),
 }
 
 impl QOp {
@@ -289,6 +291,7 @@ impl QOp {
             QOp::GlobalAveragePool(_) => "GlobalAveragePool",
             QOp::Reshape(_) => "Reshape",
             QOp::Transpose(_) => "Transpose",
+            QOp::Upsample(_) => "Upsample",
             QOp::Softmax(_) => "Softmax",
             QOp::ArgMax(_) => "ArgMax",
             QOp::Concat(_) => "Concat",

@@ -1,5 +1,6 @@
 //! Random small models for property tests (feature `random-models`): chains of conv-like ops
-//! on NCHW inputs (Conv, Relu, MaxPool, AveragePool, LeakyRelu, Clip, per-channel constants),
+//! on NCHW inputs (Conv, Relu, MaxPool, AveragePool, LeakyRelu, Clip, upsampling, Exp, Log,
+//! products of activations, per-channel constants),
 //! then a flatten, a dense layer and an output op (ArgMax, Softmax, Sigmoid or none), with
 //! weights from a seeded generator, and [`random_model`] to quantize one on random samples.
 //! The circuits' and the engine's property tests draw from the same generator.
@@ -7,7 +8,7 @@
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 
 use crate::QuantizedModel;
-use crate::graph::ops::{ArgMax, AveragePool, Clip, Conv2d, Dense, Reshape, Softmax, Window2d};
+use crate::graph::ops::{ArgMax, AveragePool, Clip, Conv2d, Dense, Reshape, Softmax, Upsample, Window2d};
 use crate::graph::{Graph, Node, Op, TensorId, TensorInfo};
 use crate::quantize::{QuantSettings, quantize};
 
@@ -87,7 +88,10 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
                 b.push(Op::AveragePool(AveragePool { window, count_include_pad: r.pick(2) == 1 }), t)
             }
             5 => b.push(Op::LeakyRelu { alpha: 0.25 }, t),
-            6 => b.push(Op::Clip(Clip { min: Some(-0.5), max: Some(0.75) }), t),
+            6 => match r.pick(2) {
+                0 => b.push(Op::Clip(Clip { min: Some(-0.5), max: Some(0.75) }), t),
+                _ => b.push(Op::Upsample(Upsample { factors: [1 + r.pick(2), 1 + r.pick(2)] }), t),
+            },
             7 => match r.pick(4) {
                 // Log only of Exp's positive outputs: calibration refuses Log's -inf and NaN.
                 0 => b.push(Op::Exp, t),

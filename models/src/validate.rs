@@ -167,6 +167,7 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
         }
         QOp::Reshape(r) => Op::Reshape(r.clone()),
         QOp::Transpose(t) => Op::Transpose(t.clone()),
+        QOp::Upsample(u) => Op::Upsample(*u),
         QOp::Softmax(s) => {
             if s.input_shift >= x.bits {
                 return bad("softmax input shift wider than its input");

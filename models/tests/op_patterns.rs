@@ -1,7 +1,8 @@
 //! Ops as exporters write them around the layers, built here from the ONNX messages: 1-D
 //! convolution and pooling (PyTorch's Conv1d, MaxPool1d), reductions over any axes, a zero Pad
 //! in front of a window op (TensorFlow's asymmetric "SAME"), a Concat of activations, Exp and
-//! Log. Each imports to ops whose float result equals the direct computation, and quantizes.
+//! Log, products of activations, nearest upsampling. Each imports to ops whose float result
+//! equals the direct computation, and quantizes.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -386,4 +387,68 @@ fn products_of_activations_import_and_quantize() {
         let bound = input_step + 4.0 * step;
         assert!(report.outputs[0].max_abs_error <= bound, "{name}: {:?} (bound {bound})", report.outputs);
     }
+}
+
+/// Nearest-neighbour upsampling as exporters write it: PyTorch's Resize (asymmetric, floor,
+/// constant scales, empty roi), opset 13's default half-pixel Resize with sizes, and Upsample
+/// (opset 9): each imports as an upsampling whose output `(i, j)` is input `(i / fh, j / fw)`.
+/// Linear interpolation, fractional factors and rounding rules that do not pick that input are
+/// refused by name.
+#[test]
+fn nearest_resize_and_upsample_import_as_wiring() {
+    use zkinfer_models::graph::Op;
+    use zkinfer_models::onnx::proto::{AttributeProto, NodeProto, TensorProto};
+    use zkinfer_models::graph::ops::Upsample;
+    let input = || value_info("x", &[Some(1), Some(2), Some(3), Some(4)]);
+    let pytorch = vec![
+        string_attr("mode", "nearest"),
+        string_attr("coordinate_transformation_mode", "asymmetric"),
+        string_attr("nearest_mode", "floor"),
+    ];
+    let scales = |s: &[f32]| floats("scales", &[4], s);
+    let cases: Vec<(i64, NodeProto, Vec<TensorProto>, [usize; 2])> = vec![
+        (
+            13,
+            node("Resize", "/up", &["x", "", "scales"], &["y"], pytorch.clone()),
+            vec![scales(&[1.0, 1.0, 2.0, 2.0])],
+            [2, 2],
+        ),
+        (
+            13,
+            node("Resize", "/up", &["x", "", "", "sizes"], &["y"], vec![string_attr("mode", "nearest")]),
+            vec![int64s("sizes", &[4], &[1, 2, 9, 4])],
+            [3, 1],
+        ),
+        (9, node("Upsample", "/up", &["x", "scales"], &["y"], vec![]), vec![scales(&[1.0, 1.0, 1.0, 3.0])], [1, 3]),
+    ];
+    let x = ArrayD::from_shape_fn(IxDyn(&[1, 2, 3, 4]), |i| (i[1] * 100 + i[2] * 10 + i[3]) as f32);
+    for (opset, n, init, factors) in cases {
+        let graph = import(&model(opset, vec![n], init, input()));
+        assert_eq!(graph.nodes.len(), 1);
+        assert_eq!(graph.nodes[0].op, Op::Upsample(Upsample { factors }));
+        let y = graph.evaluate(x.clone()).get(graph.outputs[0]).clone();
+        assert_eq!(y.shape(), [1, 2, 3 * factors[0], 4 * factors[1]]);
+        for (i, v) in y.indexed_iter() {
+            assert_eq!(*v, x[[i[0], i[1], i[2] / factors[0], i[3] / factors[1]]], "{factors:?} at {i:?}");
+        }
+        let samples = vec![x.clone(), x.mapv(|v| -v / 2.0)];
+        let q = zkinfer_models::quantize::quantize(&graph, &samples, &Default::default()).unwrap();
+        let report = zkinfer_models::fidelity::fidelity(&graph, &q, &samples);
+        let step = 2f64.powi(-q.tensor(q.input).scale);
+        assert!(report.outputs[0].max_abs_error <= step / 2.0, "{:?}", report.outputs);
+    }
+    let refused = |attrs: Vec<AttributeProto>, s: &[f32]| {
+        let n = node("Resize", "/up", &["x", "", "scales"], &["y"], attrs);
+        import_bytes(&model(13, vec![n], vec![scales(s)], input()), &ImportOptions::default()).unwrap_err().to_string()
+    };
+    let e = refused(vec![string_attr("mode", "linear")], &[1.0, 1.0, 2.0, 2.0]);
+    assert!(e.contains("only \"nearest\""), "{e}");
+    let e = refused(vec![string_attr("coordinate_transformation_mode", "align_corners")], &[1.0, 1.0, 2.0, 2.0]);
+    assert!(e.contains("align_corners"), "{e}");
+    let e = refused(vec![string_attr("coordinate_transformation_mode", "asymmetric")], &[1.0, 1.0, 3.0, 3.0]);
+    assert!(e.contains("asymmetric"), "{e}");
+    let e = refused(pytorch.clone(), &[1.0, 1.0, 1.5, 2.0]);
+    assert!(e.contains("whole enlargement factors"), "{e}");
+    let e = refused(pytorch, &[1.0, 2.0, 2.0, 2.0]);
+    assert!(e.contains("whole enlargement factors"), "{e}");
 }

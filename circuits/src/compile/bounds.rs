@@ -21,7 +21,7 @@ pub(crate) fn value_bounds(model: &QuantizedModel) -> Vec<Bounds> {
             // Enforced by the comparisons, or already by the input's bounds.
             QOp::Clip(c) => (lo.max(c.min), hi.min(c.max)),
             // Each output is one of the inputs (comparisons pick one of their operands).
-            QOp::MaxPool(_) | QOp::Reshape(_) | QOp::Transpose(_) => (lo, hi),
+            QOp::MaxPool(_) | QOp::Reshape(_) | QOp::Transpose(_) | QOp::Upsample(_) => (lo, hi),
             // Each output is a table value (the lookup binds it to the table).
             QOp::Lookup(l) => {
                 let values = l.table.values.iter().copied();

@@ -2,7 +2,7 @@
 //! the chips' instruction traits. Per op family: [`linear`] (Dense, Conv, Add/Sub, constants,
 //! average pooling, Concat's alignment), [`product`] (Mul of two tensors), [`activation`] (Relu,
 //! LeakyRelu, Clip, tabulated functions), [`pool`] (MaxPool), [`output`] (ArgMax, Softmax),
-//! [`shape`] (Reshape, Transpose: wiring only).
+//! [`shape`] (Reshape, Transpose, Upsample: wiring only).
 //!
 //! With a trace, every value the circuit computes for a tensor is compared with the
 //! interpreter's: a difference is a [`CompileError::InterpreterMismatch`] (a bug), never a proof.
@@ -237,6 +237,7 @@ fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>
         QOp::MaxPool(w) => pool::max_pool(b, w, x),
         QOp::Reshape(r) => shape::reshape(x.cells[0], &r.shape),
         QOp::Transpose(t) => shape::transpose(x.cells[0], &t.perm),
+        QOp::Upsample(u) => shape::upsample(x.cells[0], u.factors),
         QOp::ArgMax(a) => output::argmax(b, a, x),
         QOp::Concat(c) => linear::concat(b, c, x),
         QOp::Softmax(s) => output::softmax(b, s, x),
@@ -275,7 +276,7 @@ fn row_bound(op: &QOp, x: &QTensor, out: &QTensor, layout: Layout) -> u64 {
         QOp::ArgMax(_) => x.len() as u64,
         // At most one alignment row per element.
         QOp::Concat(_) => out_len,
-        QOp::Reshape(_) | QOp::Transpose(_) => 0,
+        QOp::Reshape(_) | QOp::Transpose(_) | QOp::Upsample(_) => 0,
         _ => out_len,
     }
 }

@@ -67,6 +67,7 @@ impl Graph {
                 }
                 Op::Reshape(r) => kernels::reshape(x, &r.shape),
                 Op::Transpose(t) => kernels::transpose(x, &t.perm),
+                Op::Upsample(u) => kernels::upsample_nearest(x, u.factors),
                 Op::Softmax(s) => softmax(x, s.axis),
                 Op::ArgMax(a) => kernels::argmax(x, a).mapv(|v| v as f32),
                 Op::FakeQuantize(fq) => x.mapv(|v| fake_quantize(v, fq)),

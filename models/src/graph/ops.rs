@@ -108,6 +108,14 @@ pub struct Reshape {
     pub shape: Vec<usize>,
 }
 
+/// Nearest-neighbour upsampling of an NCHW tensor by whole factors: output `(i, j)` of each
+/// plane is input `(i / factors[0], j / factors[1])`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upsample {
+    /// Height and width factors, each at least 1.
+    pub factors: [usize; 2],
+}
+
 /// Axis permutation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transpose {
@@ -202,6 +210,8 @@ pub enum Op {
     },
     /// Clip to a range.
     Clip(Clip),
+    /// Nearest-neighbour upsampling (ONNX Resize and Upsample in nearest mode).
+    Upsample(Upsample),
     /// Max pooling (padding never wins).
     MaxPool(Window2d),
     /// Average pooling.
@@ -245,6 +255,7 @@ impl Op {
             Op::MaxPool(_) => "MaxPool",
             Op::AveragePool(_) => "AveragePool",
             Op::GlobalAveragePool => "GlobalAveragePool",
+            Op::Upsample(_) => "Upsample",
             Op::Reshape(_) => "Reshape",
             Op::Transpose(_) => "Transpose",
             Op::Softmax(_) => "Softmax",
@@ -335,6 +346,17 @@ impl Op {
                     return shape_err(format!("cannot reshape {x:?} to {:?}", r.shape));
                 }
                 Ok(r.shape.clone())
+            }
+            Op::Upsample(u) => {
+                let [n, c, h, w] = nchw(x)?;
+                let [fh, fw] = u.factors;
+                if fh == 0 || fw == 0 {
+                    return shape_err(format!("upsampling factors {:?} must be at least 1", u.factors));
+                }
+                match (h.checked_mul(fh), w.checked_mul(fw)) {
+                    (Some(oh), Some(ow)) => Ok(vec![n, c, oh, ow]),
+                    _ => shape_err(format!("upsampling {x:?} by {:?} overflows", u.factors)),
+                }
             }
             Op::Transpose(t) => {
                 let mut seen = vec![false; x.len()];

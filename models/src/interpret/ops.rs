@@ -45,6 +45,7 @@ pub(super) fn evaluate(op: &QOp, inputs: &[&ArrayD<i64>], x_info: &QTensor) -> A
         }
         QOp::Reshape(r) => kernels::reshape(x, &r.shape),
         QOp::Transpose(t) => kernels::transpose(x, &t.perm),
+        QOp::Upsample(u) => kernels::upsample_nearest(x, u.factors),
         QOp::Softmax(s) => softmax(x, s),
         QOp::ArgMax(a) => kernels::argmax(x, a),
         QOp::Concat(c) => {

@@ -107,6 +107,14 @@ pub fn transpose<T: Clone>(x: &ArrayD<T>, perm: &[usize]) -> ArrayD<T> {
     x.view().permuted_axes(IxDyn(perm)).as_standard_layout().into_owned()
 }
 
+/// Nearest-neighbour upsampling of an NCHW tensor: output `(n, c, i, j)` is input
+/// `(n, c, i / fh, j / fw)`.
+pub fn upsample_nearest<T: Clone>(x: &ArrayD<T>, factors: [usize; 2]) -> ArrayD<T> {
+    let s = x.shape();
+    let shape = [s[0], s[1], s[2] * factors[0], s[3] * factors[1]];
+    ArrayD::from_shape_fn(IxDyn(&shape), |i| x[[i[0], i[1], i[2] / factors[0], i[3] / factors[1]]].clone())
+}
+
 /// Reshape in row-major order.
 pub fn reshape<T: Clone>(x: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
     x.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).expect("shape checked at import")

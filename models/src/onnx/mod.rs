@@ -26,6 +26,7 @@ pub mod proto;
 mod qoperator;
 mod quantization;
 mod reduce;
+mod resize;
 mod shape;
 mod tensor;
 
@@ -129,6 +130,7 @@ const FAMILIES: &[&[(&str, ImportFn)]] = &[
     activation::OPS,
     pool::OPS,
     shape::OPS,
+    resize::OPS,
     folding::OPS,
     normalization::OPS,
     quantization::OPS,

@@ -216,6 +216,7 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
         Op::GlobalAveragePool => same(QOp::GlobalAveragePool(QGlobalAveragePool { shift: AVERAGE_SHIFT })),
         Op::Reshape(r) => same(QOp::Reshape(r.clone())),
         Op::Transpose(t) => same(QOp::Transpose(t.clone())),
+        Op::Upsample(u) => same(QOp::Upsample(*u)),
         Op::Softmax(sm) => {
             let (lo, hi) = x.range();
             let (input_shift, exp_table) =

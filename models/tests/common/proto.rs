@@ -24,6 +24,15 @@ pub fn int_attr(name: &str, i: i64) -> AttributeProto {
     AttributeProto { name: Some(name.into()), r#type: Some(attribute_type::INT), i: Some(i), ..Default::default() }
 }
 
+pub fn string_attr(name: &str, value: &str) -> AttributeProto {
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_type::STRING),
+        s: Some(value.as_bytes().to_vec()),
+        ..Default::default()
+    }
+}
+
 pub fn ints_attr(name: &str, ints: &[i64]) -> AttributeProto {
     AttributeProto {
         name: Some(name.into()),
