@@ -17,15 +17,13 @@ impl Affine {
     /// `None` for a non-canonical coordinate or a pair off the curve.
     pub(crate) fn from_canonical(x: &[u8; 32], y: &[u8; 32]) -> Option<Affine> {
         let (x, y) = (Fq::from_canonical(x)?, Fq::from_canonical(y)?);
-        let mut b = [0u8; 32];
-        b[0] = CURVE_B;
-        let b = Fq::from_canonical(&b)?;
-        (y.square() == x.square().mul(&x).add(&b)).then_some(Affine { x, y })
+        (y.square() == x.square().mul(&x).add(&CURVE_B)).then_some(Affine { x, y })
     }
 }
 
-/// `b` of Vesta's equation `y^2 = x^3 + b`.
-const CURVE_B: u8 = 5;
+/// `b = 5` of Vesta's equation `y^2 = x^3 + b`, in Montgomery form (`5·R mod q`).
+const CURVE_B: Fq =
+    Fq([0xffff_ffed, 0x96bc_8c8c, 0x49f7_778e, 0x74c2_a54b, 0xffff_fffd, 0xffff_ffff, 0xffff_ffff, 0x3fff_ffff]);
 
 /// A point in Jacobian coordinates.
 #[derive(Clone, Copy, Debug)]
@@ -124,6 +122,8 @@ mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
+    use super::*;
+
     /// Points pasta accepts are accepted, with the same coordinates; a changed coordinate, a
     /// non-canonical one and `(0, 0)` (pasta's encoding of the identity) are refused.
     #[test]
@@ -148,12 +148,17 @@ mod tests {
         assert_eq!(Affine::from_canonical(&[0; 32], &[0; 32]), None);
     }
 
-    use super::*;
-
     #[test]
     fn one_is_r_mod_q() {
         let mut one = [0u8; 32];
         one[0] = 1;
         assert_eq!(Fq::from_canonical(&one), Some(ONE));
+    }
+
+    #[test]
+    fn curve_b_is_five_in_montgomery_form() {
+        let mut five = [0u8; 32];
+        five[0] = 5;
+        assert_eq!(Fq::from_canonical(&five), Some(CURVE_B));
     }
 }
