@@ -397,8 +397,8 @@ fn products_of_activations_import_and_quantize() {
 #[test]
 fn nearest_resize_and_upsample_import_as_wiring() {
     use zkinfer_models::graph::Op;
-    use zkinfer_models::onnx::proto::{AttributeProto, NodeProto, TensorProto};
     use zkinfer_models::graph::ops::Upsample;
+    use zkinfer_models::onnx::proto::{AttributeProto, NodeProto, TensorProto};
     let input = || value_info("x", &[Some(1), Some(2), Some(3), Some(4)]);
     let pytorch = vec![
         string_attr("mode", "nearest"),
