@@ -294,9 +294,9 @@ fn check_size(model: &QuantizedModel, layout: Layout) -> Result<(), CompileError
     Ok(())
 }
 
-/// Whether node `i` is a linear op or a product followed by a Relu that is the only reader of its output
-/// (and the output is not a model output): then the Relu is fused into the rescale. A clamp
-/// from 0 (a QDQ pair that onnxruntime's quantizer fused a Relu into) counts as a Relu
+/// Whether node `i` is a linear op or a product followed by a Relu that is the only reader of
+/// its output (and the output is not a model output): then the Relu is fused into the rescale.
+/// A clamp from 0 (a QDQ pair that onnxruntime's quantizer fused a Relu into) counts as a Relu
 /// followed by its upper bound.
 fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
     let node = &model.nodes[i];

@@ -1,6 +1,7 @@
 //! Add, Sub, Mul: between two run-time tensors, or with a constant operand
-//! (→ [`Op::AddConstant`] / [`Op::MulConstant`]); Div by a constant; constant-only expressions are folded, in
-//! integers when both operands are integers (shape arithmetic: ONNX's integer Div truncates).
+//! (→ [`Op::AddConstant`] / [`Op::MulConstant`]); Div by a constant; constant-only expressions
+//! are folded, in integers when both operands are integers (shape arithmetic: ONNX's integer
+//! Div truncates).
 //! Pow, Sqrt and Reciprocal fold over constants (a normalization written out with its
 //! statistics as constants becomes one affine op); Neg of a tensor multiplies by -1.
 
@@ -152,7 +153,13 @@ fn neg(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             imp.bind(ctx, Value::Constant(Constant::Int { values: values.mapv(|v| -v), data_type }));
             Ok(())
         }
-        _ => fold_unary(imp, ctx, |v| Some(-v), "no value"),
+        Value::Constant(Constant::Float(values)) => {
+            imp.bind(ctx, Value::Constant(Constant::Float(values.mapv(|v| -v))));
+            Ok(())
+        }
+        Value::Quantized { .. } | Value::Padded { .. } => Err(ImportError::Unsupported {
+            what: format!("Neg '{}' of a pending quantization or padding is not supported", ctx.name),
+        }),
     }
 }
 
