@@ -64,22 +64,23 @@ fn check(model: &QuantizedModel, sample: &ndarray::ArrayD<f32>, lanes: usize) ->
     Ok(())
 }
 
-/// Random ops 6 and 7 on their own: Clip or upsampling; Exp, Log of Exp, `x · Sigmoid(x)` and
-/// `x · x` (tables, whole and size-limited, and the product chip): the same checks, on models
-/// known to hold each.
+/// Random ops 1, 6 and 7 on their own: a convolution or a transposed one; Clip or upsampling;
+/// Exp, Log of Exp, `x · Sigmoid(x)` and `x · x` (tables, whole and size-limited, and the
+/// product chip): the same checks, on models known to hold each.
 #[test]
-fn upsampling_exp_log_and_products_on_random_models() {
-    let (mut functions, mut products, mut upsampled) = (Vec::new(), 0, 0);
+fn transposed_convolution_upsampling_exp_log_and_products_on_random_models() {
+    let (mut functions, mut products, mut upsampled, mut transposed) = (Vec::new(), 0, 0, 0);
     // Seeds spread over the generator's range (neighbouring small seeds draw alike).
     for seed in (1..=16u64).map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15)) {
         for max_table_rows in [None, Some(64)] {
             let settings = QuantSettings { activation_bits: 10, max_table_rows, ..QuantSettings::default() };
-            let (model, samples) = random_model_with(seed, &[6, 7], 0, &settings);
+            let (model, samples) = random_model_with(seed, &[1, 6, 7], 0, &settings);
             for node in &model.nodes {
                 match &node.op {
                     QOp::Lookup(l) => functions.push(l.function),
                     QOp::Mul(_) => products += 1,
                     QOp::Upsample(_) => upsampled += 1,
+                    QOp::ConvTranspose2d(_) => transposed += 1,
                     _ => {}
                 }
             }
@@ -88,5 +89,5 @@ fn upsampling_exp_log_and_products_on_random_models() {
     }
     assert!(functions.contains(&LookupFunction::Exp) && functions.contains(&LookupFunction::Log), "{functions:?}");
     assert!(functions.contains(&LookupFunction::Sigmoid) && products > 0, "{functions:?}, {products} products");
-    assert!(upsampled > 0, "no upsampling drawn");
+    assert!(upsampled > 0 && transposed > 0, "{upsampled} upsamplings, {transposed} transposed convolutions");
 }

@@ -68,6 +68,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Gemm",
     "MatMul",
     "Conv",
+    "ConvTranspose",
     "Add",
     "Sub",
     "Mul",

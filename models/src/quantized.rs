@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, Array4, ArrayD};
 use serde::{Deserialize, Serialize};
 
 use crate::graph::TensorId;
-use crate::graph::ops::{ArgMax, AveragePool, Reshape, Transpose, Upsample, Window2d};
+use crate::graph::ops::{ArgMax, AveragePool, Reshape, Transpose, TransposedWindow, Upsample, Window2d};
 use crate::numeric::signed_range;
 use crate::quantize::QuantSettings;
 
@@ -64,6 +64,22 @@ pub struct QConv2d {
     pub weight_scale: i32,
     /// Kernel, stride, padding.
     pub window: Window2d,
+    /// Rescale from the accumulator scale to the output scale.
+    pub shift: u32,
+}
+
+/// Transposed convolution: per output position, `round_shift(Σ x·w + bias, shift)` over the
+/// inputs that reach it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QConvTranspose2d {
+    /// `[in_channels, out_channels, kh, kw]`.
+    pub weight: Array4<i64>,
+    /// `[out_channels]` at the accumulator scale.
+    pub bias: Option<Array1<i64>>,
+    /// Scale exponent of the weights.
+    pub weight_scale: i32,
+    /// Kernel, stride, padding.
+    pub window: TransposedWindow,
     /// Rescale from the accumulator scale to the output scale.
     pub shift: u32,
 }
@@ -262,6 +278,8 @@ pub enum QOp {
     Mul(QMul),
     /// Nearest-neighbour upsampling: wiring only.
     Upsample(Upsample),
+    /// 2-D transposed convolution.
+    ConvTranspose2d(QConvTranspose2d),
 }
 
 impl QOp {
@@ -270,6 +288,7 @@ impl QOp {
         match self {
             QOp::Dense(_) => "Dense",
             QOp::Conv2d(_) => "Conv2d",
+            QOp::ConvTranspose2d(_) => "ConvTranspose2d",
             QOp::Add(a) if a.subtract => "Sub",
             QOp::Add(_) => "Add",
             QOp::Mul(_) => "Mul",

@@ -1,14 +1,16 @@
 //! Random small models for property tests (feature `random-models`): chains of conv-like ops
-//! on NCHW inputs (Conv, Relu, MaxPool, AveragePool, LeakyRelu, Clip, upsampling, Exp, Log,
-//! products of activations, per-channel constants),
-//! then a flatten, a dense layer and an output op (ArgMax, Softmax, Sigmoid or none), with
-//! weights from a seeded generator, and [`random_model`] to quantize one on random samples.
+//! on NCHW inputs (Conv, ConvTranspose, Relu, MaxPool, AveragePool, LeakyRelu, Clip,
+//! upsampling, Exp, Log, products of activations, per-channel constants), then a flatten, a
+//! dense layer and an output op (ArgMax, Softmax, Sigmoid or none), with weights from a seeded
+//! generator, and [`random_model`] to quantize one on random samples.
 //! The circuits' and the engine's property tests draw from the same generator.
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 
 use crate::QuantizedModel;
-use crate::graph::ops::{ArgMax, AveragePool, Clip, Conv2d, Dense, Reshape, Softmax, Upsample, Window2d};
+use crate::graph::ops::{
+    ArgMax, AveragePool, Clip, Conv2d, ConvTranspose2d, Dense, Reshape, Softmax, TransposedWindow, Upsample, Window2d,
+};
 use crate::graph::{Graph, Node, Op, TensorId, TensorInfo};
 use crate::quantize::{QuantSettings, quantize};
 
@@ -73,10 +75,19 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
                 let pad = r.pick(2);
                 let stride = 1 + r.pick(2);
                 let co = 1 + r.pick(3);
-                let weight = Array4::from_shape_fn((co, ch, k, k), |_| r.next_value() * 0.8);
                 let bias = Some(Array1::from_shape_fn(co, |_| r.next_value() * 0.2));
-                let window = Window2d { kernel: [k, k], stride: [stride, stride], pads: [pad; 4] };
-                b.push(Op::Conv2d(Conv2d { weight, bias, window }), t)
+                // Op 1: a transposed convolution every other time.
+                if op % 10 == 1 && r.pick(2) == 0 {
+                    let weight = Array4::from_shape_fn((ch, co, k, k), |_| r.next_value() * 0.8);
+                    let output_padding = [r.pick(stride), r.pick(stride)];
+                    let window =
+                        TransposedWindow { kernel: [k, k], stride: [stride; 2], pads: [pad; 4], output_padding };
+                    b.push(Op::ConvTranspose2d(ConvTranspose2d { weight, bias, window }), t)
+                } else {
+                    let weight = Array4::from_shape_fn((co, ch, k, k), |_| r.next_value() * 0.8);
+                    let window = Window2d { kernel: [k, k], stride: [stride, stride], pads: [pad; 4] };
+                    b.push(Op::Conv2d(Conv2d { weight, bias, window }), t)
+                }
             }
             2 => b.push(Op::Relu, t),
             3 if small >= 2 => {

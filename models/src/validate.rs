@@ -109,6 +109,16 @@ fn check_node(op: &QOp, inputs: &[&QTensor], out: &QTensor, m: &QuantizedModel) 
                 window: c.window,
             })
         }
+        QOp::ConvTranspose2d(c) => {
+            within(c.weight.iter().copied(), st.weight_bits, "weight")?;
+            within(c.bias.iter().flatten().copied(), st.bias_bits, "bias")?;
+            shift_ok(c.shift, out.bits)?;
+            Op::ConvTranspose2d(crate::graph::ops::ConvTranspose2d {
+                weight: ndarray::Array4::zeros(c.weight.raw_dim()),
+                bias: c.bias.as_ref().map(|b| ndarray::Array1::zeros(b.len())),
+                window: c.window,
+            })
+        }
         QOp::Add(a) => {
             shift_ok(a.shift, out.bits)?;
             if a.lhs_shift.max(a.rhs_shift) > 24 {

@@ -452,3 +452,65 @@ fn nearest_resize_and_upsample_import_as_wiring() {
     let e = refused(pytorch, &[1.0, 2.0, 2.0, 2.0]);
     assert!(e.contains("whole enlargement factors"), "{e}");
 }
+
+/// A transposed convolution as PyTorch's `ConvTranspose2d(2, 3, 3, stride=2, padding=1,
+/// output_padding=1)` exports it imports as one op whose float result equals the scatter
+/// definition, and quantizes; grouped, dilated and output-shape forms are refused by name.
+#[test]
+fn a_transposed_convolution_imports_and_equals_its_definition() {
+    use zkinfer_models::onnx::proto::AttributeProto;
+    let (ci, co, k, s, p, h, w) = (2usize, 3usize, 3usize, 2usize, 1usize, 3usize, 4usize);
+    let wt: Vec<f32> = (0..ci * co * k * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 8.0).collect();
+    let bias = [0.1f32, -0.2, 0.3];
+    let attrs = |extra: Vec<AttributeProto>| {
+        let mut a =
+            vec![ints_attr("strides", &[2, 2]), ints_attr("pads", &[1, 1, 1, 1]), ints_attr("output_padding", &[1, 1])];
+        a.extend(extra);
+        a
+    };
+    let build = |extra: Vec<AttributeProto>| {
+        let n = node("ConvTranspose", "/up", &["x", "w", "b"], &["y"], attrs(extra));
+        let init = vec![floats("w", &[2, 3, 3, 3], &wt), floats("b", &[3], &bias)];
+        model(13, vec![n], init, value_info("x", &[Some(1), Some(2), Some(3), Some(4)]))
+    };
+    let graph = import(&build(vec![]));
+    let (oh, ow) = ((h - 1) * s + k + 1 - 2 * p, (w - 1) * s + k + 1 - 2 * p);
+    assert_eq!(graph.tensor(graph.outputs[0]).shape, [1, co, oh, ow]);
+    let x = ArrayD::from_shape_fn(IxDyn(&[1, ci, h, w]), |i| ((i[1] * 12 + i[2] * 4 + i[3]) % 7) as f32 / 3.0 - 1.0);
+    let y = graph.evaluate(x.clone()).get(graph.outputs[0]).clone();
+    let (fh, fw) = (oh + 2 * p, ow + 2 * p);
+    for o in 0..co {
+        let mut full = vec![bias[o]; fh * fw];
+        for c in 0..ci {
+            for iy in 0..h {
+                for ix in 0..w {
+                    for ky in 0..k {
+                        for kx in 0..k {
+                            full[(iy * s + ky) * fw + ix * s + kx] +=
+                                x[[0, c, iy, ix]] * wt[((c * co + o) * k + ky) * k + kx];
+                        }
+                    }
+                }
+            }
+        }
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let want = full[(oy + p) * fw + ox + p];
+                assert!((y[[0, o, oy, ox]] - want).abs() < 1e-5, "({o}, {oy}, {ox}): {} / {want}", y[[0, o, oy, ox]]);
+            }
+        }
+    }
+    let samples = vec![x.clone(), x.mapv(|v| -v)];
+    let q = zkinfer_models::quantize::quantize(&graph, &samples, &Default::default()).unwrap();
+    let report = zkinfer_models::fidelity::fidelity(&graph, &q, &samples);
+    assert_eq!(report.refused, 0);
+    assert!(report.outputs[0].max_abs_error < 0.1, "{:?}", report.outputs);
+    for (extra, says) in [
+        (int_attr("group", 2), "grouped"),
+        (ints_attr("dilations", &[2, 2]), "dilation 1"),
+        (ints_attr("output_shape", &[1, 3, 6, 8]), "output_shape"),
+    ] {
+        let e = import_bytes(&build(vec![extra]), &ImportOptions::default()).unwrap_err().to_string();
+        assert!(e.contains(says), "{e}");
+    }
+}

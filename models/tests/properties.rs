@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
 use proptest::prelude::*;
 use prost::Message;
 use zkinfer_models::TensorId;
-use zkinfer_models::graph::ops::Window2d;
+use zkinfer_models::graph::ops::{TransposedWindow, Window2d};
 use zkinfer_models::onnx::{self, proto};
 use zkinfer_models::quantize::{QuantSettings, quantize};
 use zkinfer_models::quantized::*;
@@ -110,6 +110,44 @@ proptest! {
             }}}
             prop_assert_eq!(Some(y[[0, o, oy, ox]]), clamp16(naive_rescale(acc, shift)));
         }}}
+    }
+
+    /// The transposed convolution (computed as a gather) equals its definition as a scatter:
+    /// every input adds its products with the kernel into the full output at `i·stride + k`,
+    /// which is then cropped by the pads (output padding adds rows and columns of bias).
+    #[test]
+    fn conv_transpose_matches_the_scatter_formula(
+        (c_in, c_out, h, w, k, stride, pad, seed) in (1usize..3, 1usize..3, 2usize..5, 2usize..5, 1usize..4, 1usize..4, 0usize..2, any::<u64>())
+    ) {
+        let mut s = seed;
+        let mut next = |m: i64| { s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); ((s >> 33) as i64).rem_euclid(2 * m + 1) - m };
+        let output_padding = [next(100).unsigned_abs() as usize % stride, next(100).unsigned_abs() as usize % stride];
+        let (fh, fw) = ((h - 1) * stride + k + output_padding[0], (w - 1) * stride + k + output_padding[1]);
+        prop_assume!(fh > 2 * pad && fw > 2 * pad);
+        let x: Vec<i64> = (0..c_in * h * w).map(|_| next(127)).collect();
+        let wt: Vec<i64> = (0..c_in * c_out * k * k).map(|_| next(127)).collect();
+        let bias: Vec<i64> = (0..c_out).map(|_| next(1000)).collect();
+        let window = TransposedWindow { kernel: [k, k], stride: [stride, stride], pads: [pad; 4], output_padding };
+        let (oh, ow) = (fh - 2 * pad, fw - 2 * pad);
+        let shift = 6;
+        let op = QOp::ConvTranspose2d(QConvTranspose2d {
+            weight: Array4::from_shape_vec((c_in, c_out, k, k), wt.clone()).unwrap(),
+            bias: Some(Array1::from(bias.clone())), weight_scale: 0, window, shift,
+        });
+        let model = single_op(op, vec![1, c_in, h, w], vec![1, c_out, oh, ow], 8);
+        prop_assert!(model.validate().is_ok());
+        let trace = model.interpret(ArrayD::from_shape_vec(IxDyn(&[1, c_in, h, w]), x.clone()).unwrap()).unwrap();
+        let y = trace.get(TensorId(1));
+        for o in 0..c_out {
+            let mut full = vec![bias[o] as i128; fh * fw];
+            for c in 0..c_in { for iy in 0..h { for ix in 0..w { for ky in 0..k { for kx in 0..k {
+                full[(iy * stride + ky) * fw + ix * stride + kx] +=
+                    x[(c * h + iy) * w + ix] as i128 * wt[((c * c_out + o) * k + ky) * k + kx] as i128;
+            }}}}}
+            for oy in 0..oh { for ox in 0..ow {
+                prop_assert_eq!(Some(y[[0, o, oy, ox]]), clamp16(naive_rescale(full[(oy + pad) * fw + ox + pad], shift)));
+            }}
+        }
     }
 
     #[test]

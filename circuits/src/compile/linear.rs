@@ -5,7 +5,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use zkinfer_models::kernels;
 use zkinfer_models::numeric::round_div;
 use zkinfer_models::quantized::{
-    QAdd, QAddConstant, QAveragePool, QConcat, QConv2d, QDense, QGlobalAveragePool, QMulConstant,
+    QAdd, QAddConstant, QAveragePool, QConcat, QConv2d, QConvTranspose2d, QDense, QGlobalAveragePool, QMulConstant,
 };
 
 use super::OpInputs;
@@ -60,6 +60,45 @@ pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellR
                 }
                 let cells =
                     b.linear_shared(SharedInputs { inputs: &inputs, weights: &weights, biases: &biases }, rescale);
+                for (o, cell) in cells.into_iter().enumerate() {
+                    out[[bn, o, oy, ox]] = cell;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A transposed convolution gathered per output position: the inputs that reach it
+/// ([`TransposedWindow::taps`](zkinfer_models::graph::ops::TransposedWindow::taps)) times their
+/// weights, shared by every output channel like a convolution's taps. A position no input
+/// reaches (stride above the kernel) holds only the bias.
+pub(super) fn conv_transpose2d(b: &mut Builder, c: &QConvTranspose2d, x: &OpInputs) -> ArrayD<CellRef> {
+    let rescale = Rescale::signed_relu(c.shift, x.output.bits, x.fuse_relu);
+    let input = x.cells[0];
+    let (n, ci, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
+    let [oh, ow] = c.window.output_hw(h, w).expect("shape validated");
+    let co = c.weight.shape()[1];
+    let biases: Vec<i64> = (0..co).map(|o| c.bias.as_ref().map_or(0, |bias| bias[o])).collect();
+    let mut out = ArrayD::from_elem(IxDyn(&x.output.shape), CellRef { column: 0, row: 0 });
+    for bn in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let mut inputs = Vec::new();
+                let mut weights = vec![Vec::new(); co];
+                for (ky, kx, iy, ix) in c.window.taps(oy, ox, h, w) {
+                    for ch in 0..ci {
+                        inputs.push(input[[bn, ch, iy, ix]]);
+                        for (o, ws) in weights.iter_mut().enumerate() {
+                            ws.push(c.weight[[ch, o, ky, kx]]);
+                        }
+                    }
+                }
+                let cells: Vec<CellRef> = if inputs.is_empty() {
+                    biases.iter().map(|&bias| b.linear(&[], bias, rescale)).collect()
+                } else {
+                    b.linear_shared(SharedInputs { inputs: &inputs, weights: &weights, biases: &biases }, rescale)
+                };
                 for (o, cell) in cells.into_iter().enumerate() {
                     out[[bn, o, oy, ox]] = cell;
                 }

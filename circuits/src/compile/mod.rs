@@ -1,8 +1,8 @@
 //! The model compiler: walks a [`QuantizedModel`] node by node and emits each op's rows through
-//! the chips' instruction traits. Per op family: [`linear`] (Dense, Conv, Add/Sub, constants,
-//! average pooling, Concat's alignment), [`product`] (Mul of two tensors), [`activation`] (Relu,
-//! LeakyRelu, Clip, tabulated functions), [`pool`] (MaxPool), [`output`] (ArgMax, Softmax),
-//! [`shape`] (Reshape, Transpose, Upsample: wiring only).
+//! the chips' instruction traits. Per op family: [`linear`] (Dense, Conv, ConvTranspose,
+//! Add/Sub, constants, average pooling, Concat's alignment), [`product`] (Mul of two tensors),
+//! [`activation`] (Relu, LeakyRelu, Clip, tabulated functions), [`pool`] (MaxPool), [`output`]
+//! (ArgMax, Softmax), [`shape`] (Reshape, Transpose, Upsample: wiring only).
 //!
 //! With a trace, every value the circuit computes for a tensor is compared with the
 //! interpreter's: a difference is a [`CompileError::InterpreterMismatch`] (a bug), never a proof.
@@ -224,6 +224,7 @@ fn compile_op(b: &mut Builder, op: &QOp, x: &OpInputs) -> Result<ArrayD<CellRef>
     Ok(match op {
         QOp::Dense(d) => linear::dense(b, d, x),
         QOp::Conv2d(c) => linear::conv2d(b, c, x),
+        QOp::ConvTranspose2d(c) => linear::conv_transpose2d(b, c, x),
         QOp::Add(a) => linear::add(b, a, x),
         QOp::Mul(m) => product::mul(b, m, x),
         QOp::AddConstant(a) => linear::add_constant(b, a, x),
@@ -266,6 +267,8 @@ fn row_bound(op: &QOp, x: &QTensor, out: &QTensor, layout: Layout) -> u64 {
     match op {
         QOp::Dense(d) => shared(d.weight.nrows(), d.weight.ncols()),
         QOp::Conv2d(c) => shared(c.weight.shape()[0], c.weight.len() / c.weight.shape()[0].max(1)),
+        // Every input channel at every kernel position at most (the bias row where none reach).
+        QOp::ConvTranspose2d(c) => shared(c.weight.shape()[1], c.weight.len() / c.weight.shape()[1].max(1)),
         QOp::AveragePool(p) => out_len * per(p.pool.window.area()),
         QOp::GlobalAveragePool(_) => out_len * per(x.shape.iter().skip(2).product()),
         QOp::MaxPool(w) => out_len * w.area() as u64,
@@ -304,6 +307,7 @@ fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
         node.op,
         QOp::Dense(_)
             | QOp::Conv2d(_)
+            | QOp::ConvTranspose2d(_)
             | QOp::Add(_)
             | QOp::Mul(_)
             | QOp::AddConstant(_)

@@ -32,6 +32,7 @@ impl Graph {
             let y = match &node.op {
                 Op::Dense(d) => kernels::dense(x, &d.weight, d.bias.as_ref()),
                 Op::Conv2d(c) => kernels::conv2d(x, &c.weight, c.bias.as_ref(), &c.window),
+                Op::ConvTranspose2d(c) => kernels::conv_transpose2d(x, &c.weight, c.bias.as_ref(), &c.window),
                 Op::Add => kernels::broadcast_zip(x, &values[node.inputs[1].0], |a, b| a + b),
                 Op::Sub => kernels::broadcast_zip(x, &values[node.inputs[1].0], |a, b| a - b),
                 Op::Mul => kernels::broadcast_zip(x, &values[node.inputs[1].0], |a, b| a * b),

@@ -92,6 +92,72 @@ pub struct Conv2d {
     pub window: Window2d,
 }
 
+/// Geometry of a transposed convolution over an NCHW tensor: input `(iy, ix)` reaches output
+/// `(iy·stride - pad_top + ky, ix·stride - pad_left + kx)` for every kernel position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransposedWindow {
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Stride along height and width.
+    pub stride: [usize; 2],
+    /// Cropped from the full output: top, left, bottom, right.
+    pub pads: [usize; 4],
+    /// Extra rows and columns at the bottom and right (less than the stride).
+    pub output_padding: [usize; 2],
+}
+
+impl TransposedWindow {
+    /// Output height and width for an input of `h × w`:
+    /// `(h - 1)·stride + kernel + output_padding - pads` per axis.
+    pub fn output_hw(&self, h: usize, w: usize) -> Result<[usize; 2], ShapeError> {
+        if self.stride.contains(&0) || self.kernel.contains(&0) || h == 0 || w == 0 {
+            return shape_err("kernel, stride and input must be positive");
+        }
+        if (0..2).any(|a| self.output_padding[a] >= self.stride[a]) {
+            return shape_err(format!("output padding {:?} must be below the stride", self.output_padding));
+        }
+        let side = |a: usize, n: usize| {
+            ((n - 1) * self.stride[a] + self.kernel[a] + self.output_padding[a])
+                .checked_sub(self.pads[a] + self.pads[a + 2])
+                .filter(|&v| v > 0)
+        };
+        match (side(0, h), side(1, w)) {
+            (Some(oh), Some(ow)) => Ok([oh, ow]),
+            _ => shape_err(format!("pads {:?} leave no output", self.pads)),
+        }
+    }
+
+    /// The inputs that reach output `(oy, ox)`: `(kernel_row, kernel_col, input_row,
+    /// input_col)`.
+    pub fn taps(
+        &self,
+        oy: usize,
+        ox: usize,
+        h: usize,
+        w: usize,
+    ) -> impl Iterator<Item = (usize, usize, usize, usize)> + '_ {
+        // Input `i` with `i·stride = o + pad - k` along one axis.
+        let source = move |axis: usize, o: usize, k: usize, n: usize| {
+            let t = (o + self.pads[axis]).checked_sub(k)?;
+            (t % self.stride[axis] == 0 && t / self.stride[axis] < n).then_some(t / self.stride[axis])
+        };
+        (0..self.kernel[0]).flat_map(move |ky| {
+            (0..self.kernel[1]).filter_map(move |kx| Some((ky, kx, source(0, oy, ky, h)?, source(1, ox, kx, w)?)))
+        })
+    }
+}
+
+/// 2-D transposed convolution, NCHW, groups 1, dilation 1 (ONNX ConvTranspose).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvTranspose2d {
+    /// `[in_channels, out_channels, kernel_h, kernel_w]` (ONNX's layout).
+    pub weight: Array4<f32>,
+    /// `[out_channels]`.
+    pub bias: Option<Array1<f32>>,
+    /// Kernel, stride, padding.
+    pub window: TransposedWindow,
+}
+
 /// Average pooling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AveragePool {
@@ -176,6 +242,8 @@ pub enum Op {
     Dense(Dense),
     /// 2-D convolution.
     Conv2d(Conv2d),
+    /// 2-D transposed convolution.
+    ConvTranspose2d(ConvTranspose2d),
     /// Element-wise sum of two tensors (numpy broadcasting).
     Add,
     /// Element-wise difference of two tensors (numpy broadcasting).
@@ -238,6 +306,7 @@ impl Op {
         match self {
             Op::Dense(_) => "Dense",
             Op::Conv2d(_) => "Conv2d",
+            Op::ConvTranspose2d(_) => "ConvTranspose2d",
             Op::Add => "Add",
             Op::Sub => "Sub",
             Op::Mul => "Mul",
@@ -270,6 +339,7 @@ impl Op {
         match self {
             Op::Dense(d) => d.weight.len() + d.bias.as_ref().map_or(0, |b| b.len()),
             Op::Conv2d(c) => c.weight.len() + c.bias.as_ref().map_or(0, |b| b.len()),
+            Op::ConvTranspose2d(c) => c.weight.len() + c.bias.as_ref().map_or(0, |b| b.len()),
             Op::AddConstant(c) | Op::MulConstant(c) => c.len(),
             _ => 0,
         }
@@ -292,6 +362,24 @@ impl Op {
                 let mut s = x.to_vec();
                 *s.last_mut().unwrap_or(&mut 0) = out_f;
                 Ok(s)
+            }
+            Op::ConvTranspose2d(c) => {
+                let [n, ci, h, w] = nchw(x)?;
+                let [wci, co, kh, kw] = c.weight.shape() else {
+                    return shape_err("weight not 4-D");
+                };
+                if *wci != ci || [*kh, *kw] != c.window.kernel {
+                    return shape_err(format!(
+                        "weight {:?} does not match input {x:?} and kernel {:?}",
+                        c.weight.shape(),
+                        c.window.kernel
+                    ));
+                }
+                if c.bias.as_ref().is_some_and(|b| b.len() != *co) {
+                    return shape_err("bias length differs from the output channels");
+                }
+                let [oh, ow] = c.window.output_hw(h, w)?;
+                Ok(vec![n, *co, oh, ow])
             }
             Op::Conv2d(c) => {
                 let [n, ci, h, w] = nchw(x)?;

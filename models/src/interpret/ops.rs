@@ -12,6 +12,9 @@ pub(super) fn evaluate(op: &QOp, inputs: &[&ArrayD<i64>], x_info: &QTensor) -> A
     match op {
         QOp::Dense(d) => kernels::dense(x, &d.weight, d.bias.as_ref()).mapv(|v| round_shift(v, d.shift)),
         QOp::Conv2d(c) => kernels::conv2d(x, &c.weight, c.bias.as_ref(), &c.window).mapv(|v| round_shift(v, c.shift)),
+        QOp::ConvTranspose2d(c) => {
+            kernels::conv_transpose2d(x, &c.weight, c.bias.as_ref(), &c.window).mapv(|v| round_shift(v, c.shift))
+        }
         QOp::Add(a) => kernels::broadcast_zip(x, inputs[1], |l, r| {
             let (l, r) = (l << a.lhs_shift, r << a.rhs_shift);
             round_shift(if a.subtract { l - r } else { l + r }, a.shift)

@@ -4,7 +4,7 @@
 
 use ndarray::{Array1, Array2, Array4, ArrayD, Axis, IxDyn, LinalgScalar};
 
-use crate::graph::ops::{ArgMax, Window2d};
+use crate::graph::ops::{ArgMax, TransposedWindow, Window2d};
 
 /// `y[.., o] = Σ_i x[.., i] · w[o, i] (+ b[o])`.
 pub fn dense<T: LinalgScalar>(x: &ArrayD<T>, w: &Array2<T>, b: Option<&Array1<T>>) -> ArrayD<T> {
@@ -39,6 +39,36 @@ pub fn conv2d<T: LinalgScalar>(x: &ArrayD<T>, w: &Array4<T>, b: Option<&Array1<T
                     for (ky, kx, iy, ix) in win.taps(oy, ox, h, wd) {
                         for c in 0..ci {
                             acc = acc + x[[bn, c, iy, ix]] * w[[o, c, ky, kx]];
+                        }
+                    }
+                    y[[bn, o, oy, ox]] = acc;
+                }
+            }
+        }
+    }
+    y
+}
+
+/// Transposed convolution, as a gather: output `(o, oy, ox)` sums `x[c, iy, ix]·w[c, o, ky, kx]`
+/// over the inputs that reach it ([`TransposedWindow::taps`]).
+pub fn conv_transpose2d<T: LinalgScalar>(
+    x: &ArrayD<T>,
+    w: &Array4<T>,
+    b: Option<&Array1<T>>,
+    win: &TransposedWindow,
+) -> ArrayD<T> {
+    let (n, ci, h, wd) = dims4(x);
+    let co = w.shape()[1];
+    let [oh, ow] = win.output_hw(h, wd).expect("shape checked at import");
+    let mut y = ArrayD::from_elem(IxDyn(&[n, co, oh, ow]), T::zero());
+    for bn in 0..n {
+        for o in 0..co {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut acc = b.map_or(T::zero(), |b| b[o]);
+                    for (ky, kx, iy, ix) in win.taps(oy, ox, h, wd) {
+                        for c in 0..ci {
+                            acc = acc + x[[bn, c, iy, ix]] * w[[c, o, ky, kx]];
                         }
                     }
                     y[[bn, o, oy, ox]] = acc;

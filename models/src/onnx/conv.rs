@@ -1,15 +1,16 @@
 //! Conv → [`Conv2d`]: 2-D, groups 1, dilation 1, constant weights. A 1-D convolution (an
 //! `[N, C, L]` input) is a 2-D one over `[N, C, 1, L]` between two reshapes; 1-D pooling the same
-//! (see [`window_2d`] and [`lift_1d`]).
+//! (see [`window_2d`] and [`lift_1d`]). ConvTranspose → [`ConvTranspose2d`]: 2-D, groups 1,
+//! dilation 1, explicit pads or VALID, with output padding.
 
 use ndarray::{Array1, Ix1, Ix3, Ix4};
 
 use super::{ImportFn, Importer, NodeCtx, Value};
 use crate::ImportError;
-use crate::graph::ops::{Conv2d, Reshape, Window2d};
+use crate::graph::ops::{Conv2d, ConvTranspose2d, Reshape, TransposedWindow, Window2d};
 use crate::graph::{Op, TensorId};
 
-pub(super) const OPS: &[(&str, ImportFn)] = &[("Conv", conv)];
+pub(super) const OPS: &[(&str, ImportFn)] = &[("Conv", conv), ("ConvTranspose", conv_transpose)];
 
 fn conv(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let (x, padding) = imp.window_input(ctx)?;
@@ -20,19 +21,79 @@ fn conv(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         _ => weight.into_dimensionality::<Ix4>(),
     }
     .map_err(|_| ctx.bad_attr("W", "only 1-D and 2-D convolutions (a 3-D or 4-D weight tensor) are supported"))?;
-    let bias: Option<Array1<f32>> = match imp.optional_input(ctx, 2)? {
-        None => None,
-        Some(Value::Constant(c)) => {
-            Some(c.to_f32().into_dimensionality::<Ix1>().map_err(|_| ctx.bad_attr("B", "bias must be 1-D"))?)
-        }
-        Some(_) => {
-            return Err(ImportError::ExpectedConstant { node: ctx.name.clone(), op_type: "Conv".into(), input: 2 });
-        }
-    };
+    let bias = constant_bias(imp, ctx)?;
     ctx.require_int("group", 1, 1, "grouped and depthwise convolutions are not supported")?;
     let kernel = [weight.shape()[2], weight.shape()[3]];
     let window = with_padding(ctx, window_2d(imp, ctx, x, Some(kernel))?, padding)?;
     lift_1d(imp, ctx, x, Op::Conv2d(Conv2d { weight, bias, window }))
+}
+
+/// Input 2 of a Conv or ConvTranspose: a constant 1-D bias, if any.
+fn constant_bias(imp: &Importer, ctx: &NodeCtx) -> Result<Option<Array1<f32>>, ImportError> {
+    match imp.optional_input(ctx, 2)? {
+        None => Ok(None),
+        Some(Value::Constant(c)) => {
+            Ok(Some(c.to_f32().into_dimensionality::<Ix1>().map_err(|_| ctx.bad_attr("B", "bias must be 1-D"))?))
+        }
+        Some(_) => {
+            Err(ImportError::ExpectedConstant { node: ctx.name.clone(), op_type: ctx.op_type.to_string(), input: 2 })
+        }
+    }
+}
+
+/// A 2-D transposed convolution as PyTorch's `ConvTranspose2d` exports it: weight
+/// `[C_in, C_out, kh, kw]`, strides, pads, output padding.
+fn conv_transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    let x = imp.tensor_input(ctx, 0)?;
+    let shape = imp.shape(x).to_vec();
+    if shape.len() != 4 {
+        return Err(ImportError::Unsupported {
+            what: format!(
+                "node '{}': only 2-D transposed convolutions (an NCHW input) are supported, got {shape:?}",
+                ctx.name
+            ),
+        });
+    }
+    let weight = imp
+        .constant_input(ctx, 1)?
+        .to_f32()
+        .into_dimensionality::<Ix4>()
+        .map_err(|_| ctx.bad_attr("W", "only 2-D transposed convolutions (a 4-D weight) are supported"))?;
+    let bias = constant_bias(imp, ctx)?;
+    ctx.require_int("group", 1, 1, "grouped transposed convolutions are not supported")?;
+    if let Some(d) = ctx.ints("dilations")?
+        && d.iter().any(|&v| v != 1)
+    {
+        return Err(ctx.bad_attr("dilations", format!("= {d:?}: only dilation 1 is supported")));
+    }
+    if ctx.ints("output_shape")?.is_some() {
+        return Err(ctx.bad_attr("output_shape", "is not supported: give pads and output_padding instead"));
+    }
+    let values = |name: &str, default: Vec<i64>, len: usize, min: i64| -> Result<Vec<usize>, ImportError> {
+        let v = ctx.ints(name)?.unwrap_or(default);
+        if v.len() != len || v.iter().any(|&x| x < min) {
+            return Err(ctx.bad_attr(name, format!("= {v:?}: expected {len} values of at least {min}")));
+        }
+        Ok(v.iter().map(|&x| x as usize).collect())
+    };
+    let kernel = [weight.shape()[2], weight.shape()[3]];
+    if ctx.ints("kernel_shape")?.is_some_and(|k| k != [kernel[0] as i64, kernel[1] as i64]) {
+        return Err(ctx.bad_attr("kernel_shape", "differs from the weight's kernel"));
+    }
+    let stride = values("strides", vec![1, 1], 2, 1)?;
+    let output_padding = values("output_padding", vec![0, 0], 2, 0)?;
+    let pads = match ctx.string("auto_pad", "NOTSET")?.as_str() {
+        "NOTSET" => values("pads", vec![0; 4], 4, 0)?,
+        "VALID" => vec![0; 4],
+        other => return Err(ctx.bad_attr("auto_pad", format!("= {other} is not supported: give pads instead"))),
+    };
+    let window = TransposedWindow {
+        kernel,
+        stride: [stride[0], stride[1]],
+        pads: [pads[0], pads[1], pads[2], pads[3]],
+        output_padding: [output_padding[0], output_padding[1]],
+    };
+    imp.emit(ctx, Op::ConvTranspose2d(ConvTranspose2d { weight, bias, window }), vec![x], true).map(drop)
 }
 
 /// Adds the zeros of a Pad node in front of the window op to the op's own padding.

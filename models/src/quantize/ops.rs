@@ -136,6 +136,14 @@ pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), Qua
             let op = QConv2d { weight, bias, weight_scale: ws, window: c.window, shift: q.shift(acc, s)? };
             Ok((QOp::Conv2d(op), s, q.act()))
         }
+        Op::ConvTranspose2d(c) => {
+            let (weight, ws) = q.weights(&c.weight)?;
+            let acc = x.scale + ws;
+            let bias = c.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
+            let s = q.output_scale(q.act(), acc);
+            let op = QConvTranspose2d { weight, bias, weight_scale: ws, window: c.window, shift: q.shift(acc, s)? };
+            Ok((QOp::ConvTranspose2d(op), s, q.act()))
+        }
         Op::Add | Op::Sub => {
             let y = q.inputs[1];
             let common = x.scale.max(y.scale);
