@@ -191,8 +191,8 @@ pub enum NamedFixed {
 }
 
 impl NamedFixed {
-    /// Number of named fixed columns.
-    pub const COUNT: usize = 17;
+    /// Number of named fixed columns (the last one's index plus one).
+    pub const COUNT: usize = NamedFixed::QProduct as usize + 1;
 }
 
 thread_local! {
