@@ -38,59 +38,77 @@ pub(super) fn dense(b: &mut Builder, d: &QDense, x: &OpInputs) -> ArrayD<CellRef
 
 pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellRef> {
     let rescale = Rescale::signed_relu(c.shift, x.output.bits, x.fuse_relu);
-    let input = x.cells[0];
-    let (n, ci, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
-    let [oh, ow] = c.window.output_hw(h, w).expect("shape validated");
-    let co = c.weight.shape()[0];
-    let biases: Vec<i64> = (0..co).map(|o| c.bias.as_ref().map_or(0, |bias| bias[o])).collect();
-    let mut out = ArrayD::from_elem(IxDyn(&x.output.shape), CellRef { column: 0, row: 0 });
-    for bn in 0..n {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                // The taps at this position, shared by every output channel.
-                let mut inputs = Vec::new();
-                let mut weights = vec![Vec::new(); co];
-                for (ky, kx, iy, ix) in c.window.taps(oy, ox, h, w) {
-                    for ch in 0..ci {
-                        inputs.push(input[[bn, ch, iy, ix]]);
-                        for (o, ws) in weights.iter_mut().enumerate() {
-                            ws.push(c.weight[[o, ch, ky, kx]]);
-                        }
-                    }
-                }
-                let cells =
-                    b.linear_shared(SharedInputs { inputs: &inputs, weights: &weights, biases: &biases }, rescale);
-                for (o, cell) in cells.into_iter().enumerate() {
-                    out[[bn, o, oy, ox]] = cell;
-                }
-            }
-        }
-    }
-    out
+    let (h, w) = (x.cells[0].shape()[2], x.cells[0].shape()[3]);
+    let geometry = WindowLayer {
+        output_hw: c.window.output_hw(h, w).expect("shape validated"),
+        out_channels: c.weight.shape()[0],
+        bias: c.bias.as_ref(),
+    };
+    window_layer(
+        b,
+        x,
+        &geometry,
+        rescale,
+        |oy, ox| c.window.taps(oy, ox, h, w),
+        |o, ch, ky, kx| c.weight[[o, ch, ky, kx]],
+    )
 }
 
 /// A transposed convolution gathered per output position: the inputs that reach it
 /// ([`TransposedWindow::taps`](zkinfer_models::graph::ops::TransposedWindow::taps)) times their
-/// weights, shared by every output channel like a convolution's taps. A position no input
-/// reaches (stride above the kernel) holds only the bias.
+/// weights, as a convolution's taps are.
 pub(super) fn conv_transpose2d(b: &mut Builder, c: &QConvTranspose2d, x: &OpInputs) -> ArrayD<CellRef> {
     let rescale = Rescale::signed_relu(c.shift, x.output.bits, x.fuse_relu);
+    let (h, w) = (x.cells[0].shape()[2], x.cells[0].shape()[3]);
+    let geometry = WindowLayer {
+        output_hw: c.window.output_hw(h, w).expect("shape validated"),
+        out_channels: c.weight.shape()[1],
+        bias: c.bias.as_ref(),
+    };
+    window_layer(
+        b,
+        x,
+        &geometry,
+        rescale,
+        |oy, ox| c.window.taps(oy, ox, h, w),
+        |o, ch, ky, kx| c.weight[[ch, o, ky, kx]],
+    )
+}
+
+/// The output geometry of a layer over kernel windows (Conv, ConvTranspose).
+struct WindowLayer<'a> {
+    output_hw: [usize; 2],
+    out_channels: usize,
+    bias: Option<&'a ndarray::Array1<i64>>,
+}
+
+/// A layer over kernel windows, one output position at a time: the taps at the position
+/// (`taps(oy, ox)` yields `(ky, kx, iy, ix)`) times `weight(o, ch, ky, kx)`, shared by every
+/// output channel. A position with no taps (a transposed convolution's stride above its kernel)
+/// holds only the bias.
+fn window_layer<I: Iterator<Item = (usize, usize, usize, usize)>>(
+    b: &mut Builder,
+    x: &OpInputs,
+    layer: &WindowLayer,
+    rescale: Rescale,
+    taps: impl Fn(usize, usize) -> I,
+    weight: impl Fn(usize, usize, usize, usize) -> i64,
+) -> ArrayD<CellRef> {
     let input = x.cells[0];
-    let (n, ci, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
-    let [oh, ow] = c.window.output_hw(h, w).expect("shape validated");
-    let co = c.weight.shape()[1];
-    let biases: Vec<i64> = (0..co).map(|o| c.bias.as_ref().map_or(0, |bias| bias[o])).collect();
+    let (n, ci) = (input.shape()[0], input.shape()[1]);
+    let ([oh, ow], co) = (layer.output_hw, layer.out_channels);
+    let biases: Vec<i64> = (0..co).map(|o| layer.bias.map_or(0, |bias| bias[o])).collect();
     let mut out = ArrayD::from_elem(IxDyn(&x.output.shape), CellRef { column: 0, row: 0 });
     for bn in 0..n {
         for oy in 0..oh {
             for ox in 0..ow {
                 let mut inputs = Vec::new();
                 let mut weights = vec![Vec::new(); co];
-                for (ky, kx, iy, ix) in c.window.taps(oy, ox, h, w) {
+                for (ky, kx, iy, ix) in taps(oy, ox) {
                     for ch in 0..ci {
                         inputs.push(input[[bn, ch, iy, ix]]);
                         for (o, ws) in weights.iter_mut().enumerate() {
-                            ws.push(c.weight[[ch, o, ky, kx]]);
+                            ws.push(weight(o, ch, ky, kx));
                         }
                     }
                 }
