@@ -108,6 +108,20 @@ impl NodeQuant<'_> {
             .unwrap_or_else(|| (max_shift, table(max_shift)))
     }
 
+    /// A weighted layer (Dense, Conv, ConvTranspose): weights at their own scale, the bias at
+    /// the accumulator's, and the rescale from the accumulator to the calibrated output scale.
+    fn layer<D: ndarray::Dimension>(
+        &self,
+        weight: &ndarray::Array<f32, D>,
+        bias: Option<&ndarray::Array1<f32>>,
+    ) -> Result<QuantizedLayer<D>, QuantizeError> {
+        let (weight, weight_scale) = self.weights(weight)?;
+        let acc = self.x().scale + weight_scale;
+        let bias = bias.map(|b| self.additive(b, acc)).transpose()?;
+        let scale = self.output_scale(self.act(), acc);
+        Ok(QuantizedLayer { weight, bias, weight_scale, shift: self.shift(acc, scale)?, scale })
+    }
+
     fn shift(&self, from: i32, to: i32) -> Result<u32, QuantizeError> {
         u32::try_from(from - to).ok().filter(|&s| s <= 62).ok_or_else(|| QuantizeError::Scale {
             node: self.node.to_string(),
@@ -116,33 +130,36 @@ impl NodeQuant<'_> {
     }
 }
 
+/// A weighted layer's integer parts ([`NodeQuant::layer`]).
+struct QuantizedLayer<D: ndarray::Dimension> {
+    weight: ndarray::Array<i64, D>,
+    bias: Option<ndarray::Array1<i64>>,
+    weight_scale: i32,
+    shift: u32,
+    /// The output scale.
+    scale: i32,
+}
+
 /// Returns the integer op, its output scale and its output bit width.
 pub(super) fn quantize_op(op: &Op, q: &NodeQuant) -> Result<(QOp, i32, u32), QuantizeError> {
     let x = q.x();
     let same = |op: QOp| Ok((op, x.scale, x.bits));
     match op {
         Op::Dense(d) => {
-            let (weight, ws) = q.weights(&d.weight)?;
-            let acc = x.scale + ws;
-            let bias = d.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
-            let s = q.output_scale(q.act(), acc);
-            Ok((QOp::Dense(QDense { weight, bias, weight_scale: ws, shift: q.shift(acc, s)? }), s, q.act()))
+            let l = q.layer(&d.weight, d.bias.as_ref())?;
+            let op = QDense { weight: l.weight, bias: l.bias, weight_scale: l.weight_scale, shift: l.shift };
+            Ok((QOp::Dense(op), l.scale, q.act()))
         }
         Op::Conv2d(c) => {
-            let (weight, ws) = q.weights(&c.weight)?;
-            let acc = x.scale + ws;
-            let bias = c.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
-            let s = q.output_scale(q.act(), acc);
-            let op = QConv2d { weight, bias, weight_scale: ws, window: c.window, shift: q.shift(acc, s)? };
-            Ok((QOp::Conv2d(op), s, q.act()))
+            let l = q.layer(&c.weight, c.bias.as_ref())?;
+            let (weight, bias, weight_scale, shift) = (l.weight, l.bias, l.weight_scale, l.shift);
+            Ok((QOp::Conv2d(QConv2d { weight, bias, weight_scale, window: c.window, shift }), l.scale, q.act()))
         }
         Op::ConvTranspose2d(c) => {
-            let (weight, ws) = q.weights(&c.weight)?;
-            let acc = x.scale + ws;
-            let bias = c.bias.as_ref().map(|b| q.additive(b, acc)).transpose()?;
-            let s = q.output_scale(q.act(), acc);
-            let op = QConvTranspose2d { weight, bias, weight_scale: ws, window: c.window, shift: q.shift(acc, s)? };
-            Ok((QOp::ConvTranspose2d(op), s, q.act()))
+            let l = q.layer(&c.weight, c.bias.as_ref())?;
+            let (weight, bias, weight_scale, shift) = (l.weight, l.bias, l.weight_scale, l.shift);
+            let op = QConvTranspose2d { weight, bias, weight_scale, window: c.window, shift };
+            Ok((QOp::ConvTranspose2d(op), l.scale, q.act()))
         }
         Op::Add | Op::Sub => {
             let y = q.inputs[1];
