@@ -116,14 +116,17 @@ impl TransposedWindow {
         if (0..2).any(|a| self.output_padding[a] >= self.stride[a]) {
             return shape_err(format!("output padding {:?} must be below the stride", self.output_padding));
         }
+        // Checked throughout: the geometry may come from an untrusted file.
         let side = |a: usize, n: usize| {
-            ((n - 1) * self.stride[a] + self.kernel[a] + self.output_padding[a])
-                .checked_sub(self.pads[a] + self.pads[a + 2])
-                .filter(|&v| v > 0)
+            let full = (n - 1)
+                .checked_mul(self.stride[a])?
+                .checked_add(self.kernel[a])?
+                .checked_add(self.output_padding[a])?;
+            full.checked_sub(self.pads[a].checked_add(self.pads[a + 2])?).filter(|&v| v > 0)
         };
         match (side(0, h), side(1, w)) {
             (Some(oh), Some(ow)) => Ok([oh, ow]),
-            _ => shape_err(format!("pads {:?} leave no output", self.pads)),
+            _ => shape_err(format!("pads {:?} leave no output, or the output overflows", self.pads)),
         }
     }
 
