@@ -39,11 +39,14 @@ pub struct Window2d {
 impl Window2d {
     /// Output height and width for an input of `h × w` (floor mode, as ONNX's default).
     pub fn output_hw(&self, h: usize, w: usize) -> Result<[usize; 2], ShapeError> {
-        let ph = h + self.pads[0] + self.pads[2];
-        let pw = w + self.pads[1] + self.pads[3];
         if self.stride.contains(&0) || self.kernel.contains(&0) {
             return shape_err("kernel and stride must be positive");
         }
+        // Checked: the geometry may come from an untrusted file.
+        let padded = |n: usize, a: usize| n.checked_add(self.pads[a])?.checked_add(self.pads[a + 2]);
+        let (Some(ph), Some(pw)) = (padded(h, 0), padded(w, 1)) else {
+            return shape_err(format!("pads {:?} overflow", self.pads));
+        };
         if ph < self.kernel[0] || pw < self.kernel[1] {
             return shape_err(format!("kernel {:?} is larger than the padded input {ph}x{pw}", self.kernel));
         }
@@ -521,4 +524,21 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>, ShapeErro
             _ => shape_err(format!("shapes {a:?} and {b:?} do not broadcast")),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_geometry_that_overflows_is_a_shape_error() {
+        let w = Window2d { kernel: [3, 3], stride: [1, 1], pads: [usize::MAX, 0, 1, 0] };
+        assert!(w.output_hw(8, 8).is_err());
+        let honest = Window2d { kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] };
+        assert_eq!(honest.output_hw(8, 8), Ok([4, 4]));
+        let t = TransposedWindow { kernel: [3, 3], stride: [usize::MAX, 1], pads: [0; 4], output_padding: [0, 0] };
+        assert!(t.output_hw(3, 3).is_err());
+        let t = TransposedWindow { kernel: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] };
+        assert_eq!(t.output_hw(4, 4), Ok([8, 8]));
+    }
 }
