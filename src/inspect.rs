@@ -111,8 +111,9 @@ fn quantization(graph: &Graph, path: &Path, args: &InspectArgs) -> anyhow::Resul
     let scales = model
         .tensors
         .iter()
-        .map(|t| {
-            let (lo, hi) = t.range();
+        .enumerate()
+        .map(|(i, t)| {
+            let (lo, hi) = model.value_range(zkinfer_models::graph::TensorId(i));
             ScaleRow {
                 tensor: t.name.clone(),
                 shape: t.shape.clone(),

@@ -359,6 +359,34 @@ impl QuantizedModel {
         &self.tensors[id.0]
     }
 
+    /// Bounds of a clamp the model applies to its input first: the bounds of a Clip that is the
+    /// input's only reader (a QuantizeLinear on the model input, as onnxruntime's quantizers
+    /// write it, imports as one), within the input's width. `None` when there is no such Clip
+    /// or its bounds do not narrow the width's range.
+    pub fn input_clamp(&self) -> Option<(i64, i64)> {
+        let mut readers = self.nodes.iter().filter(|n| n.inputs.contains(&self.input));
+        let (Some(node), None) = (readers.next(), readers.next()) else { return None };
+        let QOp::Clip(clip) = &node.op else { return None };
+        let (lo, hi) = self.tensor(self.input).range();
+        let clamped = (lo.max(clip.min), hi.min(clip.max));
+        (clamped != (lo, hi) && clamped.0 <= clamped.1 && !self.outputs.contains(&self.input)).then_some(clamped)
+    }
+
+    /// The values the model input may take: its width's range, narrowed to
+    /// [`input_clamp`](Self::input_clamp) where there is one. Real inputs are saturated into it
+    /// ([`quantize_input`](Self::quantize_input): the clamp would saturate them anyway); the
+    /// interpreter and the verifier refuse integer inputs outside it, so the circuit leaves the
+    /// clamp's comparisons out (they could not change a value).
+    pub fn input_range(&self) -> (i64, i64) {
+        self.input_clamp().unwrap_or_else(|| self.tensor(self.input).range())
+    }
+
+    /// The range of a tensor's values: [`input_range`](Self::input_range) for the model input,
+    /// the width's range for every other tensor.
+    pub fn value_range(&self, id: TensorId) -> (i64, i64) {
+        if id == self.input { self.input_range() } else { self.tensor(id).range() }
+    }
+
     /// Serializes to JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("the quantized model always serializes")

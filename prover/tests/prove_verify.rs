@@ -167,6 +167,39 @@ fn an_input_outside_the_calibrated_range_is_refused_before_proving() {
     assert!(matches!(s.prover.prove(&x, &mut StdRng::seed_from_u64(1)), Err(zkinfer_prover::ProveError::Input(_))));
 }
 
+/// A QDQ model clamps its input as it quantizes it: the clamp has no rows, the prover saturates
+/// a real input into it, and the verifier refuses a public input beyond it (the circuit alone
+/// would not); the clamp's bounds are part of the circuit identity.
+#[test]
+fn a_qdq_models_input_clamp_is_checked_by_the_verifier() {
+    let (compiled, inputs) = compiled("fixture_qdq_mlp");
+    let (lo, hi) = compiled.model.input_clamp().expect("a QuantizeLinear on the input");
+    let width = compiled.model.tensor(compiled.model.input).range();
+    assert!(lo > width.0 && hi < width.1, "the clamp {:?} narrows the width's range {width:?}", (lo, hi));
+    let params = cache().load_or_generate(compiled.k).expect("params");
+    let prover = Prover::new(compiled.clone(), params.params.clone(), params.hash).expect("keygen");
+    let mut x = inputs[0].clone();
+    x[[0, 0]] = 1e6;
+    let proof = prover.prove(&x, &mut StdRng::seed_from_u64(5)).expect("a saturated input proves");
+    assert_eq!(proof.envelope.public_values[0], hi);
+    let verifier = Verifier::new(compiled.clone(), params.params, params.hash).expect("verifier");
+    verifier.verify(&proof.envelope).expect("honest proof");
+    let mut env = proof.envelope.clone();
+    env.public_values[0] = hi + 1;
+    let e = verifier.verify(&env).expect_err("beyond the clamp");
+    assert!(matches!(e, VerifyError::PublicRange { index: 0, .. }), "{e:?}");
+    // Widening the clamp in the compiled model changes what a verifier accepts: another identity.
+    let mut wider = compiled.clone();
+    for node in &mut wider.model.nodes {
+        if let QOp::Clip(c) = &mut node.op
+            && node.inputs == [wider.model.input]
+        {
+            c.max += 1;
+        }
+    }
+    assert_ne!(zkinfer_verifier::public_interface(&compiled), zkinfer_verifier::public_interface(&wider));
+}
+
 #[test]
 fn every_zoo_and_fixture_model_proves_except_the_large_ones() {
     // The 784-128-10 MLP and LeNet prove in the benches; CI keeps to small circuits.

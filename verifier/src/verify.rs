@@ -239,7 +239,7 @@ pub fn circuit_identity(pinned_text: &str, compiled: &CompiledModel) -> Digest {
 }
 
 /// What a verifier reads the public values with, canonically encoded: for the input and each
-/// output in order, its name, shape, scale and range.
+/// output in order, its name, shape, scale and range (the input's from `QuantizedModel::input_range`).
 pub fn public_interface(compiled: &CompiledModel) -> Vec<u8> {
     let m = &compiled.model;
     let mut out = Vec::new();
@@ -252,7 +252,7 @@ pub fn public_interface(compiled: &CompiledModel) -> Vec<u8> {
             out.extend_from_slice(&(d as u64).to_le_bytes());
         }
         out.extend_from_slice(&t.scale.to_le_bytes());
-        let (min, max) = t.range();
+        let (min, max) = m.value_range(id);
         out.extend_from_slice(&min.to_le_bytes());
         out.extend_from_slice(&max.to_le_bytes());
     }
@@ -403,15 +403,16 @@ impl Verifier {
         if env.public_values.len() != expected_len {
             return Err(VerifyError::PublicCount { expected: expected_len, found: env.public_values.len() });
         }
-        let tensors: Vec<_> =
-            std::iter::once(m.input).chain(m.outputs.iter().copied()).map(|id| m.tensor(id)).collect();
-        let scales: Vec<i32> = tensors.iter().map(|t| t.scale).collect();
+        let public: Vec<_> = std::iter::once(m.input).chain(m.outputs.iter().copied()).collect();
+        let scales: Vec<i32> = public.iter().map(|&id| m.tensor(id).scale).collect();
         if env.scales != scales {
             return Err(VerifyError::Scales { expected: scales, found: env.scales.clone() });
         }
         let mut index = 0;
-        for t in &tensors {
-            let (min, max) = t.range();
+        for &id in &public {
+            let t = m.tensor(id);
+            // The input's as the circuit assumes it: a clamp on the input has no rows.
+            let (min, max) = m.value_range(id);
             for &value in &env.public_values[index..index + t.len()] {
                 if value < min || value > max {
                     return Err(VerifyError::PublicRange { index, value, min, max });
@@ -445,9 +446,10 @@ impl Verifier {
             }
         }
         let mut index = 0;
-        let mut verified: Vec<VerifiedTensor> = tensors
+        let mut verified: Vec<VerifiedTensor> = public
             .iter()
-            .map(|t| {
+            .map(|&id| {
+                let t = m.tensor(id);
                 let values = env.public_values[index..index + t.len()].to_vec();
                 index += t.len();
                 VerifiedTensor {

@@ -1,5 +1,6 @@
-//! The values each tensor can take, as far as the circuit enforces them: a tensor's declared
-//! range, narrowed by what its op guarantees (a Relu's output is at least 0, a Clip's lies
+//! The values each tensor can take, as far as the circuit and the verifier enforce them: a
+//! tensor's declared range (the model input's as the verifier checks it: a clamp on the input
+//! is applied before it, see `QuantizedModel::input_range`), narrowed by what its op guarantees (a Relu's output is at least 0, a Clip's lies
 //! within its bounds, a table's output is one of its values, a MaxPool's one of its inputs). A
 //! comparison whose answer these bounds already give (a QDQ clamp that restates a Relu's zero,
 //! say) is left out of the circuit.
@@ -12,7 +13,8 @@ pub(crate) type Bounds = (i64, i64);
 
 /// Bounds of every tensor of `model`, by tensor index.
 pub(crate) fn value_bounds(model: &QuantizedModel) -> Vec<Bounds> {
-    let mut bounds: Vec<Bounds> = model.tensors.iter().map(|t| t.range()).collect();
+    let mut bounds: Vec<Bounds> =
+        (0..model.tensors.len()).map(|i| model.value_range(zkinfer_models::graph::TensorId(i))).collect();
     for node in &model.nodes {
         let (lo, hi) = bounds[node.inputs[0].0];
         let narrowed = match &node.op {

@@ -313,6 +313,44 @@ fn a_clamp_from_zero_after_a_linear_op_fuses_its_zero_into_the_rescale() {
     crate::testing::Forgery::new(spec, witness).assert_accepted();
 }
 
+/// `clip(x, -10, 50)` as the input's only reader (a QuantizeLinear on the model input): the
+/// verifier checks the public input against the clamp's bounds, so the clamp costs no row; with
+/// a second reader of the input it is compared as any clamp.
+#[test]
+fn a_clamp_on_the_model_input_is_its_range_and_costs_no_comparison() {
+    use crate::layout::{FunctionTables, NamedFixed};
+    use zkinfer_models::InterpretError;
+    use zkinfer_models::quantized::QClip;
+    let (mut model, _, _) = saturating_lookup();
+    let clamp = QClip { min: -10, max: 50 };
+    model.nodes =
+        vec![QNode { name: "clamp".into(), op: QOp::Clip(clamp), inputs: vec![TensorId(0)], output: TensorId(1) }];
+    assert_eq!((model.input_clamp(), model.input_range()), (Some((-10, 50)), (-10, 50)));
+    let (plan, trace) = laid_out(&model, FunctionTables::Whole, [-10, -9, 0, 1, 49, 50, 3, 4]);
+    let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
+    assert_eq!(&witness.instance[8..], &[-10, -9, 0, 1, 49, 50, 3, 4]);
+    assert!(rows_with(&spec, NamedFixed::QMax).is_empty(), "no comparison");
+    crate::testing::Forgery::new(spec, witness).assert_accepted();
+    // An integer input beyond the clamp is refused by the interpreter (and by the verifier).
+    let beyond = ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![0, 0, 0, 51, 0, 0, 0, 0]).unwrap();
+    assert!(matches!(model.interpret(beyond), Err(InterpretError::OutOfRange { index: 3, value: 51, .. })));
+    // A real input beyond it is saturated into it, as the clamp would.
+    let real =
+        ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), vec![-100.0f32, 100.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).unwrap();
+    assert_eq!(model.quantize_input(&real).unwrap().as_slice().unwrap()[..2], [-10, 50]);
+
+    // The input read by the clamp and by a Relu: the input keeps its width's range.
+    model.tensors.push(QTensor { name: "r".into(), shape: vec![1, 8], scale: 4, bits: 8 });
+    model.nodes.push(QNode { name: "relu".into(), op: QOp::Relu, inputs: vec![TensorId(0)], output: TensorId(2) });
+    model.outputs = vec![TensorId(1), TensorId(2)];
+    assert_eq!((model.input_clamp(), model.input_range()), (None, (-128, 127)));
+    let (plan, trace) = laid_out(&model, FunctionTables::Whole, [-128, -11, -10, 0, 50, 51, 100, 127]);
+    let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
+    assert_eq!(&witness.instance[8..16], &[-10, -10, -10, 0, 50, 50, 50, 50]);
+    assert_eq!(rows_with(&spec, NamedFixed::QMax).len(), 3 * 8, "both bounds and the Relu");
+    crate::testing::Forgery::new(spec, witness).assert_accepted();
+}
+
 /// `concat(x, round_shift(x, 2))` along the last axis: the second copy aligned by a rescale
 /// row per element, the join itself wiring.
 #[test]

@@ -29,16 +29,23 @@ impl Trace {
 }
 
 impl QuantizedModel {
-    /// Converts a real input to integers at the input scale, refusing values outside the range.
+    /// Converts a real input to integers at the input scale, refusing values outside the range;
+    /// a model that clamps its input first ([`QuantizedModel::input_clamp`]) has every finite
+    /// value saturated into the clamp's bounds instead, as the clamp itself would.
     pub fn quantize_input(&self, input: &ArrayD<f32>) -> Result<ArrayD<i64>, InterpretError> {
         let t = self.tensor(self.input);
         if input.shape() != t.shape.as_slice() {
             return Err(InterpretError::InputShape { expected: t.shape.clone(), got: input.shape().to_vec() });
         }
-        let (lo, hi) = t.range();
+        let clamp = self.input_clamp();
+        let (lo, hi) = self.input_range();
         let mut out = Vec::with_capacity(input.len());
         for (index, &v) in input.iter().enumerate() {
-            let q = if v.is_finite() { quantize_real(v as f64, t.scale) } else { i64::MAX };
+            let q = match (v.is_finite(), clamp) {
+                (true, Some((lo, hi))) => quantize_real(v as f64, t.scale).clamp(lo, hi),
+                (true, None) => quantize_real(v as f64, t.scale),
+                (false, _) => i64::MAX,
+            };
             if q < lo || q > hi {
                 return Err(InterpretError::InputOutOfRange {
                     index,
@@ -84,7 +91,7 @@ impl QuantizedModel {
 
 fn check_range(model: &QuantizedModel, id: TensorId, values: &ArrayD<i64>, node: &str) -> Result<(), InterpretError> {
     let t = model.tensor(id);
-    let (lo, hi) = t.range();
+    let (lo, hi) = model.value_range(id);
     if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| **v < lo || **v > hi) {
         return Err(InterpretError::OutOfRange {
             node: node.to_string(),
