@@ -288,8 +288,8 @@ fn devices_are_listed_and_a_gpu_proof_verifies() {
 }
 
 /// Models as skl2onnx writes them (models/tests/converters: a dynamic batch dimension, Casts,
-/// ArgMax → ArrayFeatureExtractor, two outputs) and as onnxruntime's quantizer writes them (QDQ,
-/// QOperator) compile, prove and verify from the CLI, the classifier's label equal to
+/// ArgMax → ArrayFeatureExtractor, two outputs) and as onnxruntime's quantizers write them (QDQ,
+/// QOperator, dynamic) compile, prove and verify from the CLI, the classifier's label equal to
 /// onnxruntime's.
 #[test]
 fn converted_models_compile_prove_and_verify() {
@@ -299,6 +299,7 @@ fn converted_models_compile_prove_and_verify() {
         ("skl_mlp_regressor", false),
         ("ort_qdq_digits_mlp", false),
         ("ort_qop_digits_cnn", false),
+        ("ort_dyn_digits_cnn", false),
     ] {
         let base = format!("models/tests/converters/{name}");
         let zkm = dir.join(format!("{name}.zkm"));
@@ -311,6 +312,7 @@ fn converted_models_compile_prove_and_verify() {
         let rewritten = match name {
             "ort_qdq_digits_mlp" => "fc1.weight_DequantizeLinear (DequantizeLinear): folded into a constant",
             "ort_qop_digits_cnn" => "conv_quant (QLinearConv): became FakeQuantize + Conv2d",
+            "ort_dyn_digits_cnn" => "conv_quant (ConvInteger): dynamic quantization, part of the layer",
             _ => "Cast (Cast): passes its input through",
         };
         assert!(stdout.contains("folded or rewritten at import") && stdout.contains(rewritten), "{name}: {stdout}");

@@ -372,3 +372,73 @@ fn erf_and_gelu_are_tables() {
         .unwrap_err();
     assert!(e.to_string().contains("approximate"), "{e}");
 }
+
+/// onnxruntime's dynamic quantization of a 4 -> 3 dense layer with per-column uint8 weights:
+/// DynamicQuantizeLinear, the scales' Mul, MatMulInteger, Cast, the Mul by the scales and the
+/// bias's Add import as one Dense layer whose weights are the integers centred on their zero
+/// points times their scales, exactly; other readers of the pending values are refused.
+#[test]
+fn dynamic_quantization_imports_as_the_layer_with_its_integer_weights() {
+    let wq: Vec<i64> = (0..12).map(|i| (i * 53 % 256) as i64).collect();
+    let zeros = [128i64, 120, 131];
+    let scales = [0.01f32, 0.02, 0.005];
+    let init = || {
+        vec![
+            int64s("wq", &[4, 3], &wq),
+            int64s("wz", &[3], &zeros),
+            floats("ws", &[3], &scales),
+            floats("b", &[3], &[0.5, -0.25, 0.0]),
+        ]
+    };
+    let dql = || node("DynamicQuantizeLinear", "/dql", &["x"], &["xq", "xs", "xz"], vec![]);
+    let nodes = |matmul: NodeProto| {
+        vec![
+            dql(),
+            node("Mul", "/scales", &["xs", "ws"], &["s"], vec![]),
+            matmul,
+            node("Cast", "/cast", &["p"], &["pf"], vec![int_attr("to", 1)]),
+            node("Mul", "/scaled", &["pf", "s"], &["d"], vec![]),
+            node("Add", "/bias", &["d", "b"], &["y"], vec![]),
+        ]
+    };
+    let input = || value_info("x", &[Some(1), Some(4)]);
+    let matmul = node("MatMulInteger", "/mm", &["xq", "wq", "xz", "wz"], &["p"], vec![]);
+    let graph = import(&model(13, nodes(matmul), init(), input()));
+    assert_eq!(graph.nodes.len(), 1, "{:?}", graph.nodes);
+    let zkinfer_models::graph::Op::Dense(dense) = &graph.nodes[0].op else { panic!("{:?}", graph.nodes[0].op) };
+    for o in 0..3 {
+        for i in 0..4 {
+            assert_eq!(dense.weight[[o, i]], (wq[i * 3 + o] - zeros[o]) as f32 * scales[o], "weight [{o}, {i}]");
+        }
+    }
+    assert_eq!(dense.bias.as_ref().unwrap().to_vec(), [0.5, -0.25, 0.0]);
+    assert!(graph.rewrites.iter().any(|r| r.node == "/mm" && r.action == RewriteAction::DynamicQuantizationPending));
+
+    let refused = |matmul: NodeProto| {
+        import_bytes(&model(13, nodes(matmul), init(), input()), &ImportOptions::default()).unwrap_err().to_string()
+    };
+    // Without the input's zero point the integer product is not centred.
+    let e = refused(node("MatMulInteger", "/mm", &["xq", "wq"], &["p"], vec![]));
+    assert!(e.contains("a_zero_point"), "{e}");
+    // Weight zero points that fit neither one value nor one per column.
+    let e = import_bytes(
+        &model(
+            13,
+            nodes(node("MatMulInteger", "/mm", &["xq", "wq", "xz", "wz2"], &["p"], vec![])),
+            [init(), vec![int64s("wz2", &[2], &[1, 2])]].concat(),
+            input(),
+        ),
+        &ImportOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("b_zero_point"), "{e}");
+    // The run-time scale read by anything but the Mul of the scales.
+    let e = import_bytes(
+        &model(13, vec![dql(), node("Add", "/odd", &["xs", "xs"], &["y"], vec![])], init(), input()),
+        &ImportOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("/odd"), "{e}");
+}

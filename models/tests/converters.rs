@@ -1,7 +1,9 @@
 //! Models as a real converter writes them (skl2onnx, from scikit-learn estimators trained on data
-//! that ships with scikit-learn, and onnxruntime's static quantizer in its QDQ format, per tensor
-//! and per channel; `tests/converters/build_converters.py`): a dynamic batch dimension, Casts,
-//! ArgMax → ArrayFeatureExtractor, two outputs, QuantizeLinear/DequantizeLinear pairs. Each imports (batch 1), its
+//! that ships with scikit-learn, onnxruntime's static quantizer in its QDQ format, per tensor
+//! and per channel, and in its QOperator format, and its dynamic quantizer;
+//! `tests/converters/build_converters.py`): a dynamic batch dimension, Casts, ArgMax →
+//! ArrayFeatureExtractor, two outputs, QuantizeLinear/DequantizeLinear pairs,
+//! DynamicQuantizeLinear with MatMulInteger and ConvInteger. Each imports (batch 1), its
 //! float graph agrees with onnxruntime, and its quantized model keeps the answers.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -16,6 +18,11 @@ use zkinfer_models::quantize::{QuantSettings, quantize};
 
 /// Float agreement with onnxruntime (same arithmetic, another summation order).
 const FLOAT_TOLERANCE: f32 = 1e-4;
+/// Float agreement with onnxruntime for dynamically quantized models, as a fraction of the
+/// output's largest magnitude: onnxruntime rounds each activation on a 256-step grid over its
+/// own range (at most half a step, 0.2% of the range, per layer), which the imported float graph
+/// leaves out (zkinfer's calibrated grid takes its place).
+const DYNAMIC_GRID_TOLERANCE: f32 = 0.01;
 
 #[test]
 fn converted_models_import_agree_with_onnxruntime_and_quantize() {
@@ -31,11 +38,14 @@ fn converted_models_import_agree_with_onnxruntime_and_quantize() {
             for (k, want) in outputs.iter().enumerate() {
                 let got: Vec<f32> = trace.get(graph.outputs[k]).iter().copied().collect();
                 assert_eq!(got.len(), want.len(), "{name}: output {k}");
+                let largest = want.iter().fold(0.0f32, |m, w| m.max(w.abs()));
                 for (g, w) in got.iter().zip(want) {
-                    assert!(
-                        (g - w).abs() <= FLOAT_TOLERANCE * (1.0 + w.abs()),
-                        "{name}: output {k}: {got:?} / {want:?}"
-                    );
+                    let tolerance = if name.starts_with("ort_dyn_") {
+                        DYNAMIC_GRID_TOLERANCE * largest
+                    } else {
+                        FLOAT_TOLERANCE * (1.0 + w.abs())
+                    };
+                    assert!((g - w).abs() <= tolerance, "{name}: output {k}: {got:?} / {want:?}");
                 }
             }
         }

@@ -514,3 +514,37 @@ fn a_transposed_convolution_imports_and_equals_its_definition() {
         assert!(e.contains(says), "{e}");
     }
 }
+
+/// PyTorch's `ConvTranspose1d(2, 3, 3, stride=2, padding=1, output_padding=1)` over an `[N, C,
+/// L]` input imports as the 2-D form over height 1: its result equals the 2-D op's on the same
+/// values laid out as `[N, C, 1, L]`; attributes of the wrong length are refused by name.
+#[test]
+fn a_one_dimensional_transposed_convolution_is_the_two_dimensional_one_of_height_one() {
+    let wt: Vec<f32> = (0..2 * 3 * 3).map(|i| ((i * 5 % 11) as f32 - 5.0) / 8.0).collect();
+    let bias = [0.1f32, -0.2, 0.3];
+    let build = |one_d: bool, strides: &[i64]| {
+        let attrs = if one_d {
+            vec![ints_attr("strides", strides), ints_attr("pads", &[1, 1]), ints_attr("output_padding", &[1])]
+        } else {
+            vec![ints_attr("strides", &[1, 2]), ints_attr("pads", &[0, 1, 0, 1]), ints_attr("output_padding", &[0, 1])]
+        };
+        let (w_dims, x_dims): (&[i64], Vec<Option<i64>>) = if one_d {
+            (&[2, 3, 3], vec![Some(1), Some(2), Some(5)])
+        } else {
+            (&[2, 3, 1, 3], vec![Some(1), Some(2), Some(1), Some(5)])
+        };
+        let n = node("ConvTranspose", "/up", &["x", "w", "b"], &["y"], attrs);
+        model(13, vec![n], vec![floats("w", w_dims, &wt), floats("b", &[3], &bias)], value_info("x", &x_dims))
+    };
+    let one = import(&build(true, &[2]));
+    let two = import(&build(false, &[]));
+    assert_eq!(one.tensor(one.outputs[0]).shape, [1, 3, 10], "(5 - 1)·2 + 3 + 1 - 2");
+    let x: Vec<f32> = (0..10).map(|i| (i % 7) as f32 / 3.0 - 1.0).collect();
+    let y1 = one.evaluate(ArrayD::from_shape_vec(IxDyn(&[1, 2, 5]), x.clone()).unwrap());
+    let y2 = two.evaluate(ArrayD::from_shape_vec(IxDyn(&[1, 2, 1, 5]), x).unwrap());
+    let y1: Vec<f32> = y1.get(one.outputs[0]).iter().copied().collect();
+    let y2: Vec<f32> = y2.get(two.outputs[0]).iter().copied().collect();
+    assert_eq!(y1, y2);
+    let e = import_bytes(&build(true, &[2, 2]), &ImportOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("strides") && e.contains("expected 1 value(s)"), "{e}");
+}

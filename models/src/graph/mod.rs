@@ -96,6 +96,10 @@ pub enum RewriteAction {
     QuantizePending,
     /// A zero Pad, taken by the Conv or AveragePool that reads it as its own padding.
     PaddingPending,
+    /// A step of onnxruntime's dynamic quantization (DynamicQuantizeLinear, MatMulInteger,
+    /// ConvInteger, the Cast and Mul of its scales), part of the layer the Mul by the scales
+    /// emits.
+    DynamicQuantizationPending,
     /// Several ops, or one of another kind.
     Became(Vec<&'static str>),
     /// Merged into the preceding layer (a per-channel scale or shift into a Dense or Conv).
@@ -110,6 +114,9 @@ impl std::fmt::Display for Rewrite {
             RewriteAction::PassedThrough => write!(f, "passes its input through"),
             RewriteAction::QuantizePending => write!(f, "quantization kept with its DequantizeLinear"),
             RewriteAction::PaddingPending => write!(f, "padding taken by the window op that reads it"),
+            RewriteAction::DynamicQuantizationPending => {
+                write!(f, "dynamic quantization, part of the layer its Mul by the scales becomes")
+            }
             RewriteAction::Became(ops) => write!(f, "became {}", ops.join(" + ")),
             RewriteAction::MergedInto(layer) => write!(f, "merged into layer '{layer}'"),
         }

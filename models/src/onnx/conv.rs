@@ -41,24 +41,31 @@ fn constant_bias(imp: &Importer, ctx: &NodeCtx) -> Result<Option<Array1<f32>>, I
     }
 }
 
-/// A 2-D transposed convolution as PyTorch's `ConvTranspose2d` exports it: weight
-/// `[C_in, C_out, kh, kw]`, strides, pads, output padding.
+/// A transposed convolution as PyTorch's `ConvTranspose2d` and `ConvTranspose1d` export it:
+/// weight `[C_in, C_out, kh, kw]` (or `[C_in, C_out, k]` over an `[N, C, L]` input, taken as
+/// height 1), strides, pads, output padding.
 fn conv_transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let x = imp.tensor_input(ctx, 0)?;
     let shape = imp.shape(x).to_vec();
-    if shape.len() != 4 {
-        return Err(ImportError::Unsupported {
-            what: format!(
-                "node '{}': only 2-D transposed convolutions (an NCHW input) are supported, got {shape:?}",
-                ctx.name
-            ),
-        });
+    let one_d = match shape.len() {
+        3 => true,
+        4 => false,
+        _ => {
+            return Err(ImportError::Unsupported {
+                what: format!(
+                    "node '{}': only 1-D and 2-D transposed convolutions (an NCL or NCHW input) are supported, got {shape:?}",
+                    ctx.name
+                ),
+            });
+        }
+    };
+    let weight = imp.constant_input(ctx, 1)?.to_f32();
+    let weight = if one_d {
+        weight.into_dimensionality::<Ix3>().map(|w| w.insert_axis(ndarray::Axis(2)))
+    } else {
+        weight.into_dimensionality::<Ix4>()
     }
-    let weight = imp
-        .constant_input(ctx, 1)?
-        .to_f32()
-        .into_dimensionality::<Ix4>()
-        .map_err(|_| ctx.bad_attr("W", "only 2-D transposed convolutions (a 4-D weight) are supported"))?;
+    .map_err(|_| ctx.bad_attr("W", "must have the input's rank (a 3-D weight for 1-D, 4-D for 2-D)"))?;
     let bias = constant_bias(imp, ctx)?;
     ctx.require_int("group", 1, 1, "grouped transposed convolutions are not supported")?;
     if let Some(d) = ctx.ints("dilations")?
@@ -69,31 +76,42 @@ fn conv_transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> 
     if ctx.ints("output_shape")?.is_some() {
         return Err(ctx.bad_attr("output_shape", "is not supported: give pads and output_padding instead"));
     }
-    let values = |name: &str, default: Vec<i64>, len: usize, min: i64| -> Result<Vec<usize>, ImportError> {
-        let v = ctx.ints(name)?.unwrap_or(default);
-        if v.len() != len || v.iter().any(|&x| x < min) {
-            return Err(ctx.bad_attr(name, format!("= {v:?}: expected {len} values of at least {min}")));
+    // Per spatial axis; a 1-D form's single axis is the width (height 1, stride 1, no padding).
+    let axes = if one_d { 1 } else { 2 };
+    let values = |name: &str, default: usize, min: i64| -> Result<Vec<usize>, ImportError> {
+        let v = ctx.ints(name)?.unwrap_or(vec![default as i64; axes]);
+        if v.len() != axes || v.iter().any(|&x| x < min) {
+            return Err(ctx.bad_attr(name, format!("= {v:?}: expected {axes} value(s) of at least {min}")));
         }
-        Ok(v.iter().map(|&x| x as usize).collect())
+        let v: Vec<usize> = v.iter().map(|&x| x as usize).collect();
+        Ok(if one_d { vec![default, v[0]] } else { v })
     };
     let kernel = [weight.shape()[2], weight.shape()[3]];
-    if ctx.ints("kernel_shape")?.is_some_and(|k| k != [kernel[0] as i64, kernel[1] as i64]) {
+    let declared = if one_d { vec![kernel[1] as i64] } else { vec![kernel[0] as i64, kernel[1] as i64] };
+    if ctx.ints("kernel_shape")?.is_some_and(|k| k != declared) {
         return Err(ctx.bad_attr("kernel_shape", "differs from the weight's kernel"));
     }
-    let stride = values("strides", vec![1, 1], 2, 1)?;
-    let output_padding = values("output_padding", vec![0, 0], 2, 0)?;
+    let stride = values("strides", 1, 1)?;
+    let output_padding = values("output_padding", 0, 0)?;
     let pads = match ctx.string("auto_pad", "NOTSET")?.as_str() {
-        "NOTSET" => values("pads", vec![0; 4], 4, 0)?,
-        "VALID" => vec![0; 4],
+        "NOTSET" => {
+            let p = ctx.ints("pads")?.unwrap_or(vec![0; 2 * axes]);
+            if p.len() != 2 * axes || p.iter().any(|&v| v < 0) {
+                return Err(ctx.bad_attr("pads", format!("= {p:?}: expected {} value(s) of at least 0", 2 * axes)));
+            }
+            let p: Vec<usize> = p.iter().map(|&v| v as usize).collect();
+            if one_d { [0, p[0], 0, p[1]] } else { [p[0], p[1], p[2], p[3]] }
+        }
+        "VALID" => [0; 4],
         other => return Err(ctx.bad_attr("auto_pad", format!("= {other} is not supported: give pads instead"))),
     };
     let window = TransposedWindow {
         kernel,
         stride: [stride[0], stride[1]],
-        pads: [pads[0], pads[1], pads[2], pads[3]],
+        pads,
         output_padding: [output_padding[0], output_padding[1]],
     };
-    imp.emit(ctx, Op::ConvTranspose2d(ConvTranspose2d { weight, bias, window }), vec![x], true).map(drop)
+    lift_1d(imp, ctx, x, Op::ConvTranspose2d(ConvTranspose2d { weight, bias, window }))
 }
 
 /// Adds the zeros of a Pad node in front of the window op to the op's own padding.

@@ -99,6 +99,9 @@ fn sub(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
 }
 
 fn mul(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
+    if [imp.input(ctx, 0)?, imp.input(ctx, 1)?].iter().any(|v| matches!(v, Value::Dynamic(_))) {
+        return super::dynamic::mul(imp, ctx);
+    }
     match operands(imp, ctx)? {
         Operands::Tensors(x, y) => imp.emit(ctx, Op::Mul, vec![x, y], true).map(drop),
         Operands::Mixed(x, c, _) => imp.emit(ctx, Op::MulConstant(c), vec![x], true).map(drop),
@@ -157,7 +160,7 @@ fn neg(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             imp.bind(ctx, Value::Constant(Constant::Float(values.mapv(|v| -v))));
             Ok(())
         }
-        Value::Quantized { .. } | Value::Padded { .. } => Err(ImportError::Unsupported {
+        Value::Quantized { .. } | Value::Padded { .. } | Value::Dynamic(_) => Err(ImportError::Unsupported {
             what: format!("Neg '{}' of a pending quantization or padding is not supported", ctx.name),
         }),
     }

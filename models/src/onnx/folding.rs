@@ -49,6 +49,7 @@ fn shape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             s[r - 1] += pads[1] + pads[3];
             s
         }
+        Value::Dynamic(_) => return Err(ctx.bad_attr("data", super::dynamic::ONLY_INTEGER_READERS)),
     };
     // Opset 15's start and end select a range of the dimensions (negative from the end).
     let rank = dims.len() as i64;
@@ -338,6 +339,8 @@ fn cast(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         Value::Constant(Constant::Int { values, .. }) => Value::Constant(Constant::Int { values, data_type: to }),
         // A float constant or run-time tensor cast to a float type: the same values.
         value @ (Value::Constant(Constant::Float(_)) | Value::Tensor(_)) if to_float => value,
+        // An integer product of dynamic quantization cast to float, before its scales.
+        value @ Value::Dynamic(super::dynamic::Pending::Product { .. }) if to_float => value,
         // An ArgMax's index cast to an integer type: the integer it is.
         Value::Tensor(x) if imp.is_index(x) => Value::Tensor(x),
         _ => {
@@ -359,11 +362,17 @@ fn value_shape(imp: &Importer, ctx: &NodeCtx, value: &Value) -> Result<Vec<usize
         Value::Constant(c) => Ok(c.shape().to_vec()),
         Value::Quantized { .. } => Err(ctx.bad_attr("data", "cannot reshape an integer QDQ tensor")),
         Value::Padded { .. } => Err(ctx.bad_attr("data", super::pad::ONLY_WINDOW_READERS)),
+        Value::Dynamic(_) => Err(ctx.bad_attr("data", super::dynamic::ONLY_INTEGER_READERS)),
     }
 }
 
 /// The value with a new shape: a constant folded, a run-time tensor through a reshape.
-fn reshape_value(imp: &mut Importer, ctx: &NodeCtx, value: Value, shape: Vec<usize>) -> Result<(), ImportError> {
+pub(super) fn reshape_value(
+    imp: &mut Importer,
+    ctx: &NodeCtx,
+    value: Value,
+    shape: Vec<usize>,
+) -> Result<(), ImportError> {
     match value {
         Value::Constant(Constant::Float(a)) => {
             let folded = Constant::Float(reshaped(a, &shape)?);
@@ -378,6 +387,7 @@ fn reshape_value(imp: &mut Importer, ctx: &NodeCtx, value: Value, shape: Vec<usi
         Value::Tensor(x) => imp.emit(ctx, Op::Reshape(Reshape { shape }), vec![x], true).map(drop),
         Value::Quantized { .. } => Err(ctx.bad_attr("data", "cannot reshape an integer QDQ tensor")),
         Value::Padded { .. } => Err(ctx.bad_attr("data", super::pad::ONLY_WINDOW_READERS)),
+        Value::Dynamic(_) => Err(ctx.bad_attr("data", super::dynamic::ONLY_INTEGER_READERS)),
     }
 }
 

@@ -16,7 +16,9 @@ mod activation;
 mod attributes;
 mod classifier;
 mod conv;
+mod dynamic;
 mod elementwise;
+
 mod folding;
 mod linear;
 mod normalization;
@@ -112,6 +114,9 @@ pub(crate) enum Value {
     /// A tensor zero-padded on its spatial axes (top, left, bottom, right), waiting for the
     /// Conv or AveragePool that takes the pads as its own (see `pad`).
     Padded { tensor: TensorId, pads: [usize; 4] },
+    /// A value of onnxruntime's dynamic quantization, waiting for the Mul by its scales (see
+    /// `dynamic`).
+    Dynamic(dynamic::Pending),
 }
 
 /// The domain of scikit-learn's converter ops (`ArrayFeatureExtractor`, `ZipMap`).
@@ -135,6 +140,7 @@ const FAMILIES: &[&[(&str, ImportFn)]] = &[
     normalization::OPS,
     quantization::OPS,
     qoperator::OPS,
+    dynamic::OPS,
     reduce::OPS,
     pad::OPS,
 ];
@@ -213,6 +219,7 @@ impl Importer {
                 Some(Value::Tensor(_)) => RewriteAction::PassedThrough,
                 Some(Value::Quantized { .. }) => RewriteAction::QuantizePending,
                 Some(Value::Padded { .. }) => RewriteAction::PaddingPending,
+                Some(Value::Dynamic(_)) => RewriteAction::DynamicQuantizationPending,
                 None => return,
             },
             // One op that is the node's own or a plain renaming (Gemm and MatMul are Dense, ...).
@@ -390,7 +397,15 @@ impl Importer {
 
     /// Binds the node's output 0 to an existing value (Identity, folded constants).
     pub(crate) fn bind(&mut self, ctx: &NodeCtx, value: Value) {
-        self.values.insert(ctx.output_name(0).to_string(), value);
+        self.bind_output(ctx, 0, value);
+    }
+
+    /// Binds output `i` of the node (nothing when the model leaves it unnamed).
+    pub(crate) fn bind_output(&mut self, ctx: &NodeCtx, i: usize, value: Value) {
+        let name = ctx.output_name(i);
+        if !name.is_empty() {
+            self.values.insert(name.to_string(), value);
+        }
     }
 }
 

@@ -81,6 +81,7 @@ fn quantize_linear(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError>
         }
         Value::Quantized { .. } => Err(ctx.bad_attr("x", "is already quantized")),
         Value::Padded { .. } => Err(ctx.bad_attr("x", super::pad::ONLY_WINDOW_READERS)),
+        Value::Dynamic(_) => Err(ctx.bad_attr("x", super::dynamic::ONLY_INTEGER_READERS)),
     }
 }
 
@@ -107,5 +108,6 @@ fn dequantize_linear(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportErro
         Value::Tensor(_) | Value::Padded { .. } => {
             Err(ctx.bad_attr("x", "DequantizeLinear of a float tensor (integer model inputs are not supported)"))
         }
+        Value::Dynamic(_) => Err(ctx.bad_attr("x", super::dynamic::ONLY_INTEGER_READERS)),
     }
 }

@@ -31,10 +31,21 @@ fn flatten(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
 }
 
 fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
-    let (x, quant) = imp.maybe_quantized_input(ctx, 0)?;
     let target = imp.constant_input(ctx, 1)?.to_i64("Reshape's shape")?;
     ctx.require_int("allowzero", 0, 0, "allowzero=1 is not supported")?;
-    let input = imp.shape(x).to_vec();
+    if let Value::Constant(c) = imp.input(ctx, 0)? {
+        // A constant reshaped (onnxruntime's quantizers reshape a convolution's bias): folded.
+        let shape = target_shape(ctx, c.shape(), &target)?;
+        return super::folding::reshape_value(imp, ctx, Value::Constant(c), shape);
+    }
+    let (x, quant) = imp.maybe_quantized_input(ctx, 0)?;
+    let shape = target_shape(ctx, imp.shape(x), &target)?;
+    imp.emit_keeping_quantization(ctx, Op::Reshape(Reshape { shape }), x, quant)
+}
+
+/// Reshape's `shape` input resolved against the input's shape (`0` copies an axis, one `-1` is
+/// inferred).
+fn target_shape(ctx: &NodeCtx, input: &[usize], target: &ndarray::ArrayD<i64>) -> Result<Vec<usize>, ImportError> {
     let total: usize = input.iter().product();
     let mut shape = Vec::with_capacity(target.len());
     let mut infer = None;
@@ -56,7 +67,7 @@ fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         }
         shape[i] = total / known;
     }
-    imp.emit_keeping_quantization(ctx, Op::Reshape(Reshape { shape }), x, quant)
+    Ok(shape)
 }
 
 fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
@@ -70,6 +81,7 @@ fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
         Value::Padded { .. } => {
             return Err(ctx.bad_attr("data", super::pad::ONLY_WINDOW_READERS));
         }
+        Value::Dynamic(_) => return Err(ctx.bad_attr("data", super::dynamic::ONLY_INTEGER_READERS)),
     };
     let perm = match ctx.ints("perm")? {
         Some(p) => p.iter().map(|&a| ctx.axis("perm", a, rank)).collect::<Result<Vec<_>, _>>()?,
@@ -89,7 +101,7 @@ fn transpose(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
             Ok(())
         }
         Value::Tensor(x) => imp.emit(ctx, Op::Transpose(Transpose { perm }), vec![x], true).map(drop),
-        Value::Quantized { .. } | Value::Padded { .. } => unreachable!("rejected above"),
+        Value::Quantized { .. } | Value::Padded { .. } | Value::Dynamic(_) => unreachable!("rejected above"),
     }
 }
 

@@ -15,8 +15,15 @@ pub const ZOO: &[&str] =
     &["digits_mlp", "digits_cnn", "mlp_784_128_10", "lenet_28", "digits_mlp_sigmoid", "digits_mlp_tanh"];
 pub const FIXTURES: &[&str] = &["fixture_activations", "fixture_conv", "fixture_nhwc", "fixture_qdq_mlp"];
 /// Models written by real converters (`tests/converters/build_converters.py`).
-pub const CONVERTED: &[&str] =
-    &["skl_mlp_classifier", "skl_mlp_regressor", "ort_qdq_digits_mlp", "ort_qdq_digits_cnn", "ort_qop_digits_cnn"];
+pub const CONVERTED: &[&str] = &[
+    "skl_mlp_classifier",
+    "skl_mlp_regressor",
+    "ort_qdq_digits_mlp",
+    "ort_qdq_digits_cnn",
+    "ort_qop_digits_cnn",
+    "ort_dyn_digits_mlp",
+    "ort_dyn_digits_cnn",
+];
 
 pub fn dir_of(name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
