@@ -114,7 +114,7 @@ pub fn compile_graph(
 }
 
 /// Names the lookups that drop input bits, and why.
-fn print_table_shifts(model: &QuantizedModel, chosen_limit: Option<u32>) {
+pub fn print_table_shifts(model: &QuantizedModel, chosen_limit: Option<u32>) {
     let shifted: Vec<String> = model
         .nodes
         .iter()

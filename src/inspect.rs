@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use zkinfer_models::data::InputData;
-use zkinfer_models::fidelity::{FidelityReport, fidelity};
+use zkinfer_models::fidelity::FidelityReport;
 use zkinfer_models::graph::Rewrite;
 use zkinfer_models::{Graph, QuantizedModel, quantize};
 
@@ -16,7 +16,8 @@ use crate::{ModelArgs, QuantArgs};
 pub struct InspectArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Calibration inputs as JSON (`{"input_data": [[...], ...]}`): chooses scales and reports fidelity.
+    /// Calibration inputs as JSON (`{"input_data": [[...], ...]}`): quantizes and plans the model as
+    /// `compile` does, and reports its scales, circuit size and fidelity.
     #[arg(long)]
     calibration: Option<PathBuf>,
     /// Print one JSON document instead of tables.
@@ -45,11 +46,19 @@ struct ScaleRow {
     real_max: f64,
 }
 
+/// The model `compile` would build from the same calibration and settings (function tables
+/// shortened where they would raise `k`), its scales, circuit and fidelity.
 #[derive(Debug, Serialize)]
 struct Quantization {
     settings: quantize::QuantSettings,
+    /// The table-size limit chosen so that function tables do not raise `k` (None: the
+    /// settings' own, or none needed).
+    chosen_table_limit: Option<u32>,
     scales: Vec<ScaleRow>,
+    circuit: zkinfer_circuits::plan::Plan,
     fidelity: FidelityReport,
+    #[serde(skip)]
+    model: QuantizedModel,
 }
 
 #[derive(Debug, Serialize)]
@@ -102,12 +111,11 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
 }
 
 fn quantization(graph: &Graph, path: &Path, args: &InspectArgs) -> anyhow::Result<Quantization> {
-    let input_shape = &graph.tensor(graph.input).shape;
-    let samples = InputData::from_file(path)
-        .and_then(|d| d.samples(input_shape))
-        .with_context(|| format!("reading calibration data {}", path.display()))?;
-    let settings = args.quant.settings();
-    let model: QuantizedModel = quantize::quantize(graph, &samples, &settings).context("quantizing")?;
+    let calibration =
+        InputData::from_file(path).with_context(|| format!("reading calibration data {}", path.display()))?;
+    let source = args.model.model.display().to_string();
+    let c = crate::compile::compile_graph(graph, &calibration, &args.quant.settings(), Default::default(), &source)?;
+    let model = c.compiled.model;
     let scales = model
         .tensors
         .iter()
@@ -124,8 +132,14 @@ fn quantization(graph: &Graph, path: &Path, args: &InspectArgs) -> anyhow::Resul
             }
         })
         .collect();
-    let fidelity = fidelity(graph, &model, &samples);
-    Ok(Quantization { settings, scales, fidelity })
+    Ok(Quantization {
+        settings: model.settings,
+        chosen_table_limit: c.chosen_table_limit,
+        scales,
+        circuit: c.plan,
+        fidelity: c.fidelity,
+        model,
+    })
 }
 
 fn print_tables(r: &Report) {
@@ -160,5 +174,7 @@ fn print_tables(r: &Report) {
         let range = format!("[{}, {}]", t.real_min, t.real_max);
         println!("{:<28} {:<18} {:>6} {:>5} {:>26}", t.tensor, shape, format!("2^-{}", t.scale), t.bits, range);
     }
+    crate::compile::print_table_shifts(&q.model, q.chosen_table_limit);
     crate::report::print_fidelity(&q.fidelity);
+    crate::compile::print_plan(&q.circuit);
 }

@@ -50,6 +50,29 @@ fn inspect_every_zoo_model_and_fixture_with_calibration() {
     }
 }
 
+/// `inspect --calibration` reports the model `compile` builds from the same data: scikit-learn's
+/// classifier, whose Softmax table `compile` shortens so that it does not raise k, has the same
+/// table limit, circuit size and fidelity in both.
+#[test]
+fn inspect_reports_the_model_compile_builds() {
+    let base = "models/tests/converters/skl_mlp_classifier";
+    let (onnx, cal) = (format!("{base}.onnx"), format!("{base}.calibration.json"));
+    let (ok, json, stderr) = zkinfer(&["inspect", &onnx, "--calibration", &cal, "--json"]);
+    assert!(ok, "{stderr}");
+    let inspected: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let zkm = temp_dir("cli_inspect_compile").join("skl.zkm");
+    let (ok, json, stderr) =
+        zkinfer_params(&["compile", &onnx, "--calibration", &cal, "-o", zkm.to_str().expect("utf8"), "--json"]);
+    assert!(ok, "{stderr}");
+    let compiled: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert!(compiled["chosen_table_limit"].is_u64(), "{compiled}");
+    let q = &inspected["quantization"];
+    assert_eq!(q["chosen_table_limit"], compiled["chosen_table_limit"]);
+    assert_eq!(q["settings"]["max_table_rows"], compiled["chosen_table_limit"]);
+    assert_eq!(q["circuit"], compiled["plan"]);
+    assert_eq!(q["fidelity"], compiled["fidelity"]);
+}
+
 #[test]
 fn inspect_without_calibration_lists_ops() {
     let (ok, stdout, _) = zkinfer(&["inspect", "models/zoo/lenet_28.onnx"]);
