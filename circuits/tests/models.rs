@@ -14,7 +14,13 @@ use zkinfer_models::{QuantizedModel, onnx};
 
 fn quantized(name: &str) -> (QuantizedModel, Vec<ndarray::ArrayD<f32>>) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
-    let dir = if name.starts_with("fixture_") { root.join("tests/fixtures") } else { root.join("zoo") };
+    let dir = if name.starts_with("fixture_") {
+        root.join("tests/fixtures")
+    } else if name.starts_with("ort_") {
+        root.join("tests/converters")
+    } else {
+        root.join("zoo")
+    };
     let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).expect("import");
     let shape = graph.tensor(graph.input).shape.clone();
     let cal = InputData::from_file(&dir.join(format!("{name}.calibration.json")))
@@ -92,6 +98,15 @@ fn fixture_nhwc() {
 #[test]
 fn fixture_qdq_mlp() {
     check("fixture_qdq_mlp");
+}
+
+/// onnxruntime's QDQ and QOperator CNNs: the input's clamp is its range, the clamps moved after
+/// the max pooling, the lower bounds taken by Relus the convolution computes.
+#[test]
+fn onnxruntime_quantized_cnns() {
+    for name in ["ort_qdq_digits_cnn", "ort_qop_digits_cnn", "ort_dyn_digits_cnn"] {
+        check(name);
+    }
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! on NCHW inputs (Conv, ConvTranspose, Relu, MaxPool, AveragePool, LeakyRelu, Clip,
 //! upsampling, Exp, Log, products of activations, per-channel constants), then a flatten, a
 //! dense layer and an output op (ArgMax, Softmax, Sigmoid or none), with weights from a seeded
-//! generator, and [`random_model`] to quantize one on random samples.
+//! generator (clamps moved after max pooling as import moves them), and [`random_model`] to
+//! quantize one on random samples.
 //! The circuits' and the engine's property tests draw from the same generator.
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
@@ -100,7 +101,11 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
             }
             5 => b.push(Op::LeakyRelu { alpha: 0.25 }, t),
             6 => match r.pick(2) {
-                0 => b.push(Op::Clip(Clip { min: Some(-0.5), max: Some(0.75) }), t),
+                // A clamp from 0 (a QDQ pair with a Relu folded in) on every other tensor.
+                0 => {
+                    let min = if t.0.is_multiple_of(2) { 0.0 } else { -0.5 };
+                    b.push(Op::Clip(Clip { min: Some(min), max: Some(0.75) }), t)
+                }
                 _ => b.push(Op::Upsample(Upsample { factors: [1 + r.pick(2), 1 + r.pick(2)] }), t),
             },
             7 => match r.pick(4) {
@@ -136,6 +141,8 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
         _ => t,
     };
     b.g.outputs = vec![t];
+    // Clamps moved after max pooling, as import does.
+    crate::optimize::sink_clamps(&mut b.g);
     b.g
 }
 

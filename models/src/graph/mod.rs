@@ -104,6 +104,12 @@ pub enum RewriteAction {
     Became(Vec<&'static str>),
     /// Merged into the preceding layer (a per-channel scale or shift into a Dense or Conv).
     MergedInto(String),
+    /// A clamp moved after the max pooling it fed (it commutes with a maximum), leaving a Relu
+    /// where its lower bound was 0.
+    MovedAfter(String),
+    /// A clamp from 0 read through pooling and reshapes, whose lower bound a Relu right after the
+    /// named layer now gives.
+    ZeroAfter(String),
 }
 
 impl std::fmt::Display for Rewrite {
@@ -119,6 +125,8 @@ impl std::fmt::Display for Rewrite {
             }
             RewriteAction::Became(ops) => write!(f, "became {}", ops.join(" + ")),
             RewriteAction::MergedInto(layer) => write!(f, "merged into layer '{layer}'"),
+            RewriteAction::MovedAfter(pool) => write!(f, "moved after '{pool}' (a clamp commutes with a maximum)"),
+            RewriteAction::ZeroAfter(layer) => write!(f, "its lower bound 0 is a Relu after layer '{layer}'"),
         }
     }
 }

@@ -82,15 +82,25 @@ fn dynamic_quantize_linear(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), Impo
     Ok(())
 }
 
+/// ONNX's names of inputs 0, 1, 2 and 3 of the node (for error messages).
+fn input_names(ctx: &NodeCtx) -> [&'static str; 4] {
+    if ctx.op_type == "ConvInteger" {
+        ["x", "w", "x_zero_point", "w_zero_point"]
+    } else {
+        ["A", "B", "a_zero_point", "b_zero_point"]
+    }
+}
+
 /// The run-time tensor whose integers input 0 holds; input 2, its zero point, must be the same
 /// tensor's (without it the product would not be centred).
 fn integer_input(imp: &Importer, ctx: &NodeCtx) -> Result<TensorId, ImportError> {
+    let names = input_names(ctx);
     let Some(Pending::Integers { of }) = pending(imp, ctx, 0)? else {
-        return Err(ctx.bad_attr("A", "must be the integer output of a DynamicQuantizeLinear"));
+        return Err(ctx.bad_attr(names[0], "must be the integer output of a DynamicQuantizeLinear"));
     };
     match pending(imp, ctx, 2)? {
         Some(Pending::ZeroPoint { of: z }) if z == of => Ok(of),
-        _ => Err(ctx.bad_attr("a_zero_point", "must be the zero point of the same DynamicQuantizeLinear")),
+        _ => Err(ctx.bad_attr(names[2], "must be the zero point of the same DynamicQuantizeLinear")),
     }
 }
 
@@ -99,12 +109,12 @@ fn weight_zero_points(imp: &Importer, ctx: &NodeCtx, channels: usize) -> Result<
     let zeros: Vec<i64> = match imp.optional_input(ctx, 3)? {
         None => vec![0],
         Some(Value::Constant(c)) => c.to_i64("the weight's zero point")?.iter().copied().collect(),
-        Some(_) => return Err(ctx.bad_attr("b_zero_point", "must be a constant")),
+        Some(_) => return Err(ctx.bad_attr(input_names(ctx)[3], "must be a constant")),
     };
     match zeros.len() {
         1 => Ok(vec![zeros[0]; channels]),
         n if n == channels => Ok(zeros),
-        n => Err(ctx.bad_attr("b_zero_point", format!("has {n} values: expected 1 or {channels} (per channel)"))),
+        n => Err(ctx.bad_attr(input_names(ctx)[3], format!("has {n} values: expected 1 or {channels} (per channel)"))),
     }
 }
 
@@ -112,7 +122,7 @@ fn weight_zero_points(imp: &Importer, ctx: &NodeCtx, channels: usize) -> Result<
 fn matmul_integer(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let of = integer_input(imp, ctx)?;
     let w = imp.constant_input(ctx, 1)?.to_i64("MatMulInteger's weight")?;
-    let w = w.into_dimensionality::<Ix2>().map_err(|_| ctx.bad_attr("B", "must be a 2-D constant"))?;
+    let w = w.into_dimensionality::<Ix2>().map_err(|_| ctx.bad_attr(input_names(ctx)[1], "must be a 2-D constant"))?;
     let zeros = weight_zero_points(imp, ctx, w.ncols())?;
     // Dense stores [out, in].
     let centred = Array2::from_shape_fn((w.ncols(), w.nrows()), |(o, i)| (w[[i, o]] - zeros[o]) as f32);
@@ -188,7 +198,7 @@ fn emit_scaled(
         (_, true) => factor.iter().copied().collect(),
         _ => {
             return Err(ctx.bad_attr(
-                "B",
+                input_names(ctx)[1],
                 format!("scales of shape {shape:?}: expected one, or one per output channel ({channels})"),
             ));
         }
