@@ -312,7 +312,8 @@ fn devices_are_listed_and_a_gpu_proof_verifies() {
 
 /// Models as skl2onnx writes them (models/tests/converters: a dynamic batch dimension, Casts,
 /// ArgMax → ArrayFeatureExtractor, two outputs) and as onnxruntime's quantizers write them (QDQ,
-/// QOperator, dynamic) compile, prove and verify from the CLI, the classifier's label equal to
+/// QOperator, dynamic) and as PyTorch's exporter and tf2onnx write them compile, prove and verify
+/// from the CLI, the classifier's label equal to
 /// onnxruntime's.
 #[test]
 fn converted_models_compile_prove_and_verify() {
@@ -323,6 +324,8 @@ fn converted_models_compile_prove_and_verify() {
         ("ort_qdq_digits_mlp", false),
         ("ort_qop_digits_cnn", false),
         ("ort_dyn_digits_cnn", false),
+        ("torch_digits_cnn", false),
+        ("tf_digits_mlp", false),
     ] {
         let base = format!("models/tests/converters/{name}");
         let zkm = dir.join(format!("{name}.zkm"));
@@ -336,12 +339,15 @@ fn converted_models_compile_prove_and_verify() {
             "ort_qdq_digits_mlp" => "fc1.weight_DequantizeLinear (DequantizeLinear): folded into a constant",
             "ort_qop_digits_cnn" => "conv_quant (QLinearConv): became FakeQuantize + Conv2d",
             "ort_dyn_digits_cnn" => "conv_quant (ConvInteger): dynamic quantization, part of the layer",
+            "torch_digits_cnn" => "/Gather (Gather): folded into a constant",
+            "tf_digits_mlp" => "BiasAdd (AddConstant): merged into layer",
             _ => "Cast (Cast): passes its input through",
         };
         assert!(stdout.contains("folded or rewritten at import") && stdout.contains(rewritten), "{name}: {stdout}");
         let (ok, stdout, stderr) = zkinfer_params(&["compile", &onnx, "--calibration", &calibration, "-o", zkm_s]);
         assert!(ok, "{name}: {stderr}");
-        assert_eq!(stderr.contains("dynamic batch dimension"), name.starts_with("skl_"), "{name}: {stderr}");
+        let dynamic_batch = ["skl_", "torch_", "tf_"].iter().any(|p| name.starts_with(p));
+        assert_eq!(stderr.contains("dynamic batch dimension"), dynamic_batch, "{name}: {stderr}");
         if label {
             // Softmax's table would set k = 11: compile shortens it and says so.
             assert!(stdout.contains("k = 10") && stdout.contains("inputs shortened: Relu1 (1 bit)"), "{stdout}");

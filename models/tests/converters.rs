@@ -3,7 +3,10 @@
 //! and per channel, and in its QOperator format, and its dynamic quantizer;
 //! `tests/converters/build_converters.py`): a dynamic batch dimension, Casts, ArgMax →
 //! ArrayFeatureExtractor, two outputs, QuantizeLinear/DequantizeLinear pairs,
-//! DynamicQuantizeLinear with MatMulInteger and ConvInteger. Each imports (batch 1), its
+//! DynamicQuantizeLinear with MatMulInteger and ConvInteger; and PyTorch's `torch.onnx.export`,
+//! `tests/converters/build_torch.py`: shape arithmetic, Resize, ConvTranspose, SiLU, Hardswish;
+//! and tf2onnx's conversion of Keras models, `build_tf.py`: NHWC inputs, MatMul + Add,
+//! GlobalAveragePool, Squeeze, Softmax, Tanh, Sigmoid). Each imports (batch 1), its
 //! float graph agrees with onnxruntime, and its quantized model keeps the answers.
 
 #![allow(clippy::unwrap_used, clippy::panic)]

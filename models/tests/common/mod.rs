@@ -23,13 +23,17 @@ pub const CONVERTED: &[&str] = &[
     "ort_qop_digits_cnn",
     "ort_dyn_digits_mlp",
     "ort_dyn_digits_cnn",
+    "torch_digits_cnn",
+    "torch_digits_mix",
+    "tf_digits_cnn",
+    "tf_digits_mlp",
 ];
 
 pub fn dir_of(name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     if name.starts_with("fixture_") || name.starts_with("bad_") {
         root.join("tests/fixtures")
-    } else if name.starts_with("skl_") || name.starts_with("ort_") {
+    } else if ["skl_", "ort_", "torch_", "tf_"].iter().any(|p| name.starts_with(p)) {
         root.join("tests/converters")
     } else {
         root.join("zoo")

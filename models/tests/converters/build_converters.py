@@ -5,7 +5,8 @@ quantized by onnxruntime's static quantizer in its QDQ format (int8, per tensor 
 channel for the CNN's weights) and the CNN in its QOperator format (QLinearConv, QGemm); and both
 through onnxruntime's dynamic quantizer (DynamicQuantizeLinear, MatMulInteger, ConvInteger; int8
 weights per tensor for the MLP, uint8 per channel for the CNN). Writes NAME.onnx, NAME.input.json,
-NAME.calibration.json and NAME.expected.json (onnxruntime's outputs) here.
+NAME.calibration.json and NAME.expected.json (onnxruntime's outputs) here. PyTorch's exports are
+built by build_torch.py beside this script.
 
 Needs: pip install onnx onnxruntime scikit-learn skl2onnx (the outputs here: onnx 1.23.2,
 onnxruntime 1.32.0, scikit-learn 1.9.1)
