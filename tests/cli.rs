@@ -50,6 +50,33 @@ fn inspect_every_zoo_model_and_fixture_with_calibration() {
     }
 }
 
+/// PyTorch's default (dynamo) exporter writes the weights to `NAME.onnx.data` beside the model:
+/// compile finds them there, proves and verifies; without the data file it names the file.
+#[test]
+fn a_model_with_its_weights_in_a_data_file_compiles_and_proves() {
+    let dir = temp_dir("cli_external_data");
+    let name = "torch_digits_cnn_dynamo";
+    for suffix in [".onnx", ".onnx.data"] {
+        std::fs::copy(format!("models/tests/converters/{name}{suffix}"), dir.join(format!("{name}{suffix}")))
+            .expect("copy");
+    }
+    let onnx = dir.join(format!("{name}.onnx"));
+    let (onnx, zkm, zkp) = (onnx.to_str().expect("utf8"), dir.join("m.zkm"), dir.join("m.zkp"));
+    let (zkm, zkp) = (zkm.to_str().expect("utf8"), zkp.to_str().expect("utf8"));
+    let base = format!("models/tests/converters/{name}");
+    let calibration = format!("{base}.calibration.json");
+    let (ok, _, stderr) = zkinfer_params(&["compile", onnx, "--calibration", &calibration, "-o", zkm]);
+    assert!(ok, "{stderr}");
+    let input = format!("{base}.input.json");
+    let (ok, _, stderr) = zkinfer_params(&["prove", zkm, "--input", &input, "-o", zkp]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = zkinfer_params(&["verify", zkm, zkp]);
+    assert!(ok, "{stderr}");
+    std::fs::remove_file(dir.join(format!("{name}.onnx.data"))).expect("remove");
+    let (ok, _, stderr) = zkinfer_params(&["compile", onnx, "--calibration", &calibration, "-o", zkm]);
+    assert!(!ok && stderr.contains(&format!("{name}.onnx.data")), "{stderr}");
+}
+
 /// `inspect --calibration` reports the model `compile` builds from the same data: scikit-learn's
 /// classifier, whose Softmax table `compile` shortens so that it does not raise k, has the same
 /// table limit, circuit size and fidelity in both.

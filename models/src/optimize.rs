@@ -5,6 +5,7 @@
 
 mod clamps;
 
+#[cfg(feature = "random-models")]
 pub(crate) use clamps::sink_clamps_below_max_pools as sink_clamps;
 
 use ndarray::{Array1, ArrayD, Axis};

@@ -129,3 +129,66 @@ fn supported_op_list_matches_the_importers() {
     b.sort_unstable();
     assert_eq!(a, b);
 }
+
+/// Weights in a data file beside the model (ONNX external data): read from the named range;
+/// a location outside the model's directory, a range beyond the file, a missing file and the
+/// size limit are refused with the tensor or file named; from bytes alone (no directory) the
+/// error says to import the file.
+#[test]
+fn external_tensor_data_is_read_from_beside_the_model_and_checked() {
+    use zkinfer_models::onnx::proto::{StringStringEntryProto, TensorProto, data_type};
+    let dir = std::env::temp_dir().join(format!("zkinfer_external_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let w: Vec<f32> = (0..12).map(|i| i as f32 / 8.0 - 0.5).collect();
+    let mut data = vec![0u8; 16];
+    data.extend(w.iter().flat_map(|v| v.to_le_bytes()));
+    std::fs::write(dir.join("m.onnx.data"), &data).unwrap();
+    let write = |location: &str, offset: usize, length: usize| {
+        let entry = |k: &str, v: String| StringStringEntryProto { key: Some(k.into()), value: Some(v) };
+        let weight = TensorProto {
+            dims: vec![4, 3],
+            data_type: Some(data_type::FLOAT),
+            name: Some("w".into()),
+            external_data: vec![
+                entry("location", location.into()),
+                entry("offset", offset.to_string()),
+                entry("length", length.to_string()),
+            ],
+            data_location: Some(1),
+            ..Default::default()
+        };
+        let bytes = proto::model(
+            13,
+            vec![proto::node("MatMul", "/mm", &["x", "w"], &["y"], vec![])],
+            vec![weight],
+            proto::value_info("x", &[Some(1), Some(4)]),
+        );
+        std::fs::write(dir.join("m.onnx"), &bytes).unwrap();
+        bytes
+    };
+    let path = dir.join("m.onnx");
+    write("m.onnx.data", 16, 48);
+    let graph = import_file(&path, &ImportOptions::default()).unwrap();
+    let Op::Dense(d) = &graph.nodes[0].op else { panic!("{:?}", graph.nodes[0].op) };
+    assert_eq!(d.weight.t().iter().copied().collect::<Vec<_>>(), w, "the weights from bytes 16..64");
+
+    let refused = |e: ImportError| e.to_string();
+    write("../m.onnx.data", 16, 48);
+    let e = refused(import_file(&path, &ImportOptions::default()).unwrap_err());
+    assert!(e.contains("below the model's directory"), "{e}");
+    write("/etc/passwd", 0, 48);
+    let e = refused(import_file(&path, &ImportOptions::default()).unwrap_err());
+    assert!(e.contains("below the model's directory"), "{e}");
+    write("m.onnx.data", 40, 48);
+    let e = refused(import_file(&path, &ImportOptions::default()).unwrap_err());
+    assert!(e.contains("lies beyond"), "{e}");
+    write("missing.data", 0, 48);
+    let e = refused(import_file(&path, &ImportOptions::default()).unwrap_err());
+    assert!(e.contains("missing.data"), "{e}");
+    let bytes = write("m.onnx.data", 16, 48);
+    let small = ImportOptions { max_model_bytes: bytes.len() + 10, ..Default::default() };
+    assert!(matches!(import_file(&path, &small), Err(ImportError::TooLarge { .. })));
+    let e = refused(import_bytes(&bytes, &ImportOptions::default()).unwrap_err());
+    assert!(e.contains("import the model from its file"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -18,6 +18,7 @@ mod classifier;
 mod conv;
 mod dynamic;
 mod elementwise;
+mod external;
 
 mod folding;
 mod linear;
@@ -70,7 +71,9 @@ pub fn import_file(path: &Path, options: &ImportOptions) -> Result<Graph, Import
         return Err(ImportError::TooLarge { bytes: len, limit: options.max_model_bytes });
     }
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io { path: path.display().to_string(), source })?;
-    import_bytes(&bytes, options)
+    let mut model = decode(&bytes)?;
+    external::load(&mut model, path, bytes.len(), options.max_model_bytes)?;
+    import_model(&model, options)
 }
 
 /// Imports an ONNX model from its serialized bytes.
@@ -78,7 +81,14 @@ pub fn import_bytes(bytes: &[u8], options: &ImportOptions) -> Result<Graph, Impo
     if bytes.len() > options.max_model_bytes {
         return Err(ImportError::TooLarge { bytes: bytes.len() as u64, limit: options.max_model_bytes });
     }
-    let model = proto::ModelProto::decode(bytes).map_err(|e| ImportError::NotOnnx { reason: e.to_string() })?;
+    import_model(&decode(bytes)?, options)
+}
+
+fn decode(bytes: &[u8]) -> Result<proto::ModelProto, ImportError> {
+    proto::ModelProto::decode(bytes).map_err(|e| ImportError::NotOnnx { reason: e.to_string() })
+}
+
+fn import_model(model: &proto::ModelProto, options: &ImportOptions) -> Result<Graph, ImportError> {
     let graph = model
         .graph
         .as_ref()

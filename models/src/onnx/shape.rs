@@ -32,7 +32,11 @@ fn flatten(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
 
 fn reshape(imp: &mut Importer, ctx: &NodeCtx) -> Result<(), ImportError> {
     let target = imp.constant_input(ctx, 1)?.to_i64("Reshape's shape")?;
-    ctx.require_int("allowzero", 0, 0, "allowzero=1 is not supported")?;
+    // With allowzero = 1 (PyTorch's dynamo exporter) a 0 is an empty axis, not a copied one:
+    // the same as 0 whenever the shape has no 0.
+    if ctx.int("allowzero", 0)? != 0 && target.iter().any(|&d| d == 0) {
+        return Err(ctx.bad_attr("allowzero", "= 1 with a 0 in the shape: an empty tensor"));
+    }
     if let Value::Constant(c) = imp.input(ctx, 0)? {
         // A constant reshaped (onnxruntime's quantizers reshape a convolution's bias): folded.
         let shape = target_shape(ctx, c.shape(), &target)?;

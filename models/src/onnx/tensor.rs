@@ -18,8 +18,10 @@ impl Constant {
     /// Decodes an initializer or a Constant node's tensor.
     pub(crate) fn from_proto(t: &TensorProto, name: &str) -> Result<Self, ImportError> {
         let bad = |reason: String| ImportError::InvalidTensor { name: name.to_string(), reason };
-        if t.data_location == Some(1) {
-            return Err(bad("external tensor data is not supported; save the model with its weights inside".into()));
+        if t.data_location == Some(super::external::EXTERNAL) {
+            return Err(bad(
+                "its data is in another file: import the model from its file (the data file beside it)".into()
+            ));
         }
         let mut shape = Vec::with_capacity(t.dims.len());
         let mut count: usize = 1;

@@ -25,6 +25,8 @@ pub const CONVERTED: &[&str] = &[
     "ort_dyn_digits_cnn",
     "torch_digits_cnn",
     "torch_digits_mix",
+    "torch_digits_cnn_dynamo",
+    "torch_digits_mix_dynamo",
     "tf_digits_cnn",
     "tf_digits_mlp",
 ];

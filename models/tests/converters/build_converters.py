@@ -41,6 +41,11 @@ def run_ort(model, x):
 def save(model, name, samples, calibration, shape=None):
     with open(os.path.join(HERE, name + ".onnx"), "wb") as f:
         f.write(model.SerializeToString())
+    save_data(model, name, samples, calibration, shape)
+
+
+def save_data(model, name, samples, calibration, shape=None):
+    """NAME.input.json, NAME.calibration.json and NAME.expected.json (onnxruntime's outputs)."""
     write_json(os.path.join(HERE, name + ".input.json"), {"input_data": [f32list(samples[0])]})
     write_json(os.path.join(HERE, name + ".calibration.json"), {"input_data": [f32list(c) for c in calibration]})
     outputs = []
