@@ -131,8 +131,8 @@ fn supported_op_list_matches_the_importers() {
 }
 
 /// Weights in a data file beside the model (ONNX external data): read from the named range;
-/// a location outside the model's directory, a range beyond the file, a missing file and the
-/// size limit are refused with the tensor or file named; from bytes alone (no directory) the
+/// a location outside the model's directory, a link, a range beyond the file, a missing file
+/// and the size limit are refused with the tensor or file named; from bytes alone (no directory) the
 /// error says to import the file.
 #[test]
 fn external_tensor_data_is_read_from_beside_the_model_and_checked() {
@@ -182,6 +182,13 @@ fn external_tensor_data_is_read_from_beside_the_model_and_checked() {
     write("m.onnx.data", 40, 48);
     let e = refused(import_file(&path, &ImportOptions::default()).unwrap_err());
     assert!(e.contains("lies beyond"), "{e}");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(dir.join("m.onnx.data"), dir.join("link.data")).unwrap();
+        write("link.data", 16, 48);
+        let e = refused(import_file(&path, &ImportOptions::default()).unwrap_err());
+        assert!(e.contains("not a plain file"), "{e}");
+    }
     write("missing.data", 0, 48);
     let e = refused(import_file(&path, &ImportOptions::default()).unwrap_err());
     assert!(e.contains("missing.data"), "{e}");

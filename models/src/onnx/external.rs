@@ -2,8 +2,8 @@
 //! writes it by default (`model.onnx` beside `model.onnx.data`). Each such initializer names a
 //! file relative to the model's directory, an offset and a length; the bytes are read into the
 //! tensor's `raw_data` before import. The model is untrusted: a location must be a relative
-//! path below the model's directory (no `..`, no root), the ranges must lie within the file,
-//! and the data counts toward the model's size limit.
+//! path below the model's directory (no `..`, no root) to a plain file (not a link), the ranges
+//! must lie within the file, and the data counts toward the model's size limit.
 
 use std::path::{Component, Path};
 
@@ -51,7 +51,12 @@ fn read(t: &TensorProto, dir: &Path, used: usize, limit: usize) -> Result<Vec<u8
     let offset = number("offset")?.unwrap_or(0);
     let path = dir.join(relative);
     let io = |source| ImportError::Io { path: path.display().to_string(), source };
-    let file_len = std::fs::metadata(&path).map_err(io)?.len();
+    // A link could lead anywhere: only plain files beside the model.
+    let metadata = std::fs::symlink_metadata(&path).map_err(io)?;
+    if !metadata.is_file() {
+        return Err(bad(format!("external data location '{location}' is not a plain file")));
+    }
+    let file_len = metadata.len();
     let length = number("length")?.unwrap_or(file_len.saturating_sub(offset));
     let end = offset.checked_add(length).filter(|&e| e <= file_len);
     if end.is_none() {
