@@ -1,9 +1,9 @@
 //! The values each tensor can take, as far as the circuit and the verifier enforce them: a
 //! tensor's declared range (the model input's as the verifier checks it: a clamp on the input
-//! is applied before it, see `QuantizedModel::input_range`), narrowed by what its op guarantees (a Relu's output is at least 0, a Clip's lies
-//! within its bounds, a table's output is one of its values, a MaxPool's one of its inputs). A
-//! comparison whose answer these bounds already give (a QDQ clamp that restates a Relu's zero,
-//! say) is left out of the circuit.
+//! is applied before it, see `QuantizedModel::input_range`), narrowed by what its op guarantees
+//! (a Relu's output is at least 0, a Clip's lies within its bounds, a table's output is one of
+//! its values, a MaxPool's one of its inputs). A comparison whose answer these bounds already
+//! give (a QDQ clamp that restates a Relu's zero, say) is left out of the circuit.
 
 use zkinfer_models::QuantizedModel;
 use zkinfer_models::quantized::QOp;
