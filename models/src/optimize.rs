@@ -21,7 +21,7 @@ pub fn optimize(mut graph: Graph) -> Graph {
 
 /// If a constant is a per-channel vector for a layer with `channels` outputs along `axis` of a
 /// tensor of rank `rank`, returns it as one value per channel.
-fn per_channel(c: &ArrayD<f32>, channels: usize, axis: usize, rank: usize) -> Option<Array1<f32>> {
+pub(crate) fn per_channel(c: &ArrayD<f32>, channels: usize, axis: usize, rank: usize) -> Option<Array1<f32>> {
     if c.len() == 1 {
         return Some(Array1::from_elem(channels, c.iter().copied().next().unwrap_or(0.0)));
     }

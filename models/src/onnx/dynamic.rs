@@ -18,6 +18,7 @@
 use ndarray::{Array2, ArrayD, Axis, Ix2, Ix3, Ix4};
 
 use super::conv::{lift_1d, window_2d};
+use super::tensor::one_per_channel;
 use super::{ImportFn, Importer, NodeCtx, Value};
 use crate::ImportError;
 use crate::graph::Op;
@@ -111,11 +112,10 @@ fn weight_zero_points(imp: &Importer, ctx: &NodeCtx, channels: usize) -> Result<
         Some(Value::Constant(c)) => c.to_i64("the weight's zero point")?.iter().copied().collect(),
         Some(_) => return Err(ctx.bad_attr(input_names(ctx)[3], "must be a constant")),
     };
-    match zeros.len() {
-        1 => Ok(vec![zeros[0]; channels]),
-        n if n == channels => Ok(zeros),
-        n => Err(ctx.bad_attr(input_names(ctx)[3], format!("has {n} values: expected 1 or {channels} (per channel)"))),
-    }
+    let n = zeros.len();
+    one_per_channel(&zeros, channels).ok_or_else(|| {
+        ctx.bad_attr(input_names(ctx)[3], format!("has {n} values: expected 1 or {channels} (per channel)"))
+    })
 }
 
 /// `MatMulInteger(x_q, W_q [K, N], x_zero, w_zero)`.
@@ -185,24 +185,17 @@ fn emit_scaled(
     let channels = layer.outputs();
     // The channel axis of the product: the last for a Dense, axis 1 of NC(H)W for a convolution.
     let rank = imp.shape(of).len();
-    let channel_axis_from_end = match layer {
-        IntegerLayer::Dense(_) => 0,
-        IntegerLayer::Conv(..) => rank - 2,
+    let axis = match layer {
+        IntegerLayer::Dense(_) => rank - 1,
+        IntegerLayer::Conv(..) => 1,
     };
-    let shape = factor.shape();
-    let per_channel = shape.len() > channel_axis_from_end
-        && shape[shape.len() - 1 - channel_axis_from_end] == channels
-        && factor.len() == channels;
-    let scales: Vec<f32> = match (factor.len(), per_channel) {
-        (1, _) => vec![factor.iter().copied().next().unwrap_or(1.0); channels],
-        (_, true) => factor.iter().copied().collect(),
-        _ => {
-            return Err(ctx.bad_attr(
-                input_names(ctx)[1],
-                format!("scales of shape {shape:?}: expected one, or one per output channel ({channels})"),
-            ));
-        }
-    };
+    let scales = crate::optimize::per_channel(factor, channels, axis, rank).ok_or_else(|| {
+        let shape = factor.shape();
+        ctx.bad_attr(
+            input_names(ctx)[1],
+            format!("scales of shape {shape:?}: expected one, or one per output channel ({channels})"),
+        )
+    })?;
     match layer {
         IntegerLayer::Dense(mut weight) => {
             for (mut row, s) in weight.rows_mut().into_iter().zip(&scales) {

@@ -12,6 +12,7 @@ use ndarray::{Array1, Array2, ArrayD, Axis, Ix2, Ix4};
 use super::conv::window_2d;
 use super::proto::data_type;
 use super::quantization::range_of;
+use super::tensor::one_per_channel;
 use super::{Constant, ImportFn, Importer, NodeCtx, Value};
 use crate::ImportError;
 use crate::graph::ops::{Conv2d, Dense, FakeQuantize};
@@ -50,15 +51,10 @@ fn weight_params(
 ) -> Result<(Vec<f32>, Vec<i64>), ImportError> {
     let scales: Vec<f32> = imp.constant_input(ctx, scale_i)?.to_f32().iter().copied().collect();
     let (zeros, _) = zero_points(imp, ctx, zero_i)?;
-    let fits = |n: usize| n == 1 || n == channels;
-    if !fits(scales.len()) || !fits(zeros.len()) || scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-        return Err(ctx.bad_attr("w_scale", format!("expected one positive scale or {channels} (per channel)")));
+    match (one_per_channel(&scales, channels), one_per_channel(&zeros, channels)) {
+        (Some(scales), Some(zeros)) if scales.iter().all(|s| s.is_finite() && *s > 0.0) => Ok((scales, zeros)),
+        _ => Err(ctx.bad_attr("w_scale", format!("expected one positive scale or {channels} (per channel)"))),
     }
-    let per = |v: &[f32], c: usize| if v.len() == 1 { v[0] } else { v[c] };
-    Ok((
-        (0..channels).map(|c| per(&scales, c)).collect(),
-        (0..channels).map(|c| zeros[c.min(zeros.len() - 1)]).collect(),
-    ))
 }
 
 /// The node's quantized input 0, dequantized: its pending quantization must be the one the node

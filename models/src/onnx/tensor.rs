@@ -14,6 +14,15 @@ pub(crate) enum Constant {
     Int { values: ArrayD<i64>, data_type: i32 },
 }
 
+/// `values` as one per channel: a single value repeated, or exactly `channels` values.
+pub(crate) fn one_per_channel<T: Copy>(values: &[T], channels: usize) -> Option<Vec<T>> {
+    match values {
+        [v] => Some(vec![*v; channels]),
+        _ if values.len() == channels => Some(values.to_vec()),
+        _ => None,
+    }
+}
+
 impl Constant {
     /// Decodes an initializer or a Constant node's tensor.
     pub(crate) fn from_proto(t: &TensorProto, name: &str) -> Result<Self, ImportError> {
