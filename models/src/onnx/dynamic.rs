@@ -186,7 +186,7 @@ fn emit_scaled(
     // The channel axis of the product: the last for a Dense, axis 1 of NC(H)W for a convolution.
     let rank = imp.shape(of).len();
     let axis = match layer {
-        IntegerLayer::Dense(_) => rank - 1,
+        IntegerLayer::Dense(_) => rank.saturating_sub(1),
         IntegerLayer::Conv(..) => 1,
     };
     let scales = crate::optimize::per_channel(factor, channels, axis, rank).ok_or_else(|| {
