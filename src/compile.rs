@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use zkinfer_circuits::plan::{Plan, PlanOptions};
-use zkinfer_circuits::{FunctionTables, LinearLayout};
+use zkinfer_circuits::{ClampForm, FunctionTables, LinearLayout};
 use zkinfer_models::Graph;
 use zkinfer_models::QuantizedModel;
 use zkinfer_models::data::InputData;
@@ -52,6 +52,19 @@ pub struct LayoutArgs {
     /// where the function changes, instead of letting the planner choose.
     #[arg(long, value_enum)]
     function_tables: Option<FunctionTablesArg>,
+    /// Compute clamps that follow a layer (Clip, quantize-dequantize pairs) by comparison rows
+    /// or in the layer's rescale rows (more columns, no rows), instead of letting the planner
+    /// choose.
+    #[arg(long, value_enum)]
+    clamps: Option<ClampsArg>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ClampsArg {
+    /// One comparison row per clamped value and bound.
+    Compared,
+    /// In the layer's rescale row: a boolean and a difference in more limb columns.
+    InRescale,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -82,6 +95,10 @@ impl LayoutArgs {
             tables: self.function_tables.map(|t| match t {
                 FunctionTablesArg::Whole => FunctionTables::Whole,
                 FunctionTablesArg::Trimmed => FunctionTables::Trimmed,
+            }),
+            clamps: self.clamps.map(|c| match c {
+                ClampsArg::Compared => ClampForm::Compared,
+                ClampsArg::InRescale => ClampForm::InRescale,
             }),
         }
     }
@@ -185,5 +202,8 @@ pub fn print_plan(p: &Plan) {
             FunctionTables::Trimmed => "trimmed to where the functions change",
         };
         println!("function tables: {} rows ({form})", p.function_table_rows);
+    }
+    if p.layout.clamps == ClampForm::InRescale {
+        println!("clamps after layers: in the layers' rescale rows");
     }
 }

@@ -41,6 +41,26 @@ pub struct Layout {
     /// Whether function tables cover their input's whole range or only where the function
     /// changes (the planner's choice).
     pub tables: FunctionTables,
+    /// Whether a clamp after a layer is compared row by row or applied in the layer's rescale
+    /// (the planner's choice).
+    pub clamps: ClampForm,
+}
+
+/// How a clamp (`Clip`, or a quantize-dequantize pair) that reads a layer's output is computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ClampForm {
+    /// One comparison row per clamped value and bound.
+    #[default]
+    Compared,
+    /// In the layer's rescale row (gate `rescale clamp`, see `chips::range`): no row of its own,
+    /// but more limb columns (a boolean and the difference's limbs) and one fixed column per
+    /// limb. Pays when the clamped values' rows would set `k`.
+    InRescale,
+}
+
+impl ClampForm {
+    /// Both forms, in the order the planner tries them.
+    pub const ALL: [ClampForm; 2] = [ClampForm::Compared, ClampForm::InRescale];
 }
 
 /// How the function tables (Sigmoid, Tanh, Erf, Exp, Log, GELU, Softmax's exponential) are
@@ -145,9 +165,26 @@ impl Layout {
     pub fn tag(&self, i: usize) -> usize {
         self.lanes + NamedFixed::COUNT + 2 * self.limbs + i
     }
+    /// Limb `i`'s coefficient in the clamp difference relation ([`ClampForm::InRescale`] only).
+    pub fn dcoef(&self, i: usize) -> usize {
+        self.lanes + NamedFixed::COUNT + 3 * self.limbs + i
+    }
+    /// A fixed column of the clamp in the rescale ([`ClampForm::InRescale`] only): after the
+    /// per-limb columns, so that layouts without it keep every other column's index.
+    pub fn clamp_fixed(&self, f: ClampFixed) -> usize {
+        self.lanes + NamedFixed::COUNT + 4 * self.limbs + f as usize
+    }
+    /// The limb column of the clamp's boolean `t` (the one before the sign's).
+    pub fn clamp_flag_limb(&self) -> usize {
+        self.limbs.saturating_sub(2)
+    }
     /// Number of fixed columns (excluding the constants column and lookup tables).
     pub fn fixed_columns(&self) -> usize {
-        self.lanes + NamedFixed::COUNT + 3 * self.limbs
+        let clamp = match self.clamps {
+            ClampForm::Compared => 0,
+            ClampForm::InRescale => self.limbs + ClampFixed::COUNT,
+        };
+        self.lanes + NamedFixed::COUNT + 3 * self.limbs + clamp
     }
 }
 
@@ -193,6 +230,22 @@ pub enum NamedFixed {
 impl NamedFixed {
     /// Number of named fixed columns (the last one's index plus one).
     pub const COUNT: usize = NamedFixed::QProduct as usize + 1;
+}
+
+/// The fixed columns of the clamp in the rescale ([`ClampForm::InRescale`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClampFixed {
+    /// Enables the gate `rescale clamp`.
+    QRescaleClamp = 0,
+    /// The clamp's lower bound `M` (at most 0).
+    Min,
+    /// The clamp's upper bound `H` (at least 0).
+    Max,
+}
+
+impl ClampFixed {
+    /// Number of clamp columns.
+    pub const COUNT: usize = ClampFixed::Max as usize + 1;
 }
 
 thread_local! {

@@ -11,14 +11,16 @@
 //! equality-enabled columns); convolutions with few output channels the dot product (few rows).
 //! For a model with function tables it also weighs whole tables against trimmed ones
 //! ([`FunctionTables`]): trimming shortens a table that would otherwise set `k`, at the cost of
-//! clamping comparisons per element. [`PlanOptions`] lets an operator fix any of these choices.
+//! clamping comparisons per element. For a model whose layers are followed by clamps it weighs
+//! comparison rows against computing the clamps in the layers' rescale rows ([`ClampForm`]:
+//! more limb columns, no rows). [`PlanOptions`] lets an operator fix any of these choices.
 
 use serde::Serialize;
 use zkinfer_models::QuantizedModel;
 
 use crate::circuit::required_k;
-use crate::compile::{CompileError, build, needs_function_table};
-use crate::layout::{FunctionTables, Layout, LinearLayout, MAX_K, MIN_LANES};
+use crate::compile::{CompileError, build, clamps_in_rescale, needs_function_table};
+use crate::layout::{ClampForm, FunctionTables, Layout, LinearLayout, MAX_K, MIN_LANES};
 
 /// Lane counts the planner tries.
 pub const LANE_CANDIDATES: &[usize] = &[8, 12, 16, 24, 32, 48, 64];
@@ -77,14 +79,16 @@ fn evaluate(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError
     })
 }
 
-/// The layout for `model` with a given linear layout, number of lanes and table form (limb
-/// columns and tables as needed). A model without function tables always gets
-/// [`FunctionTables::Whole`]: there is nothing to trim.
+/// The layout for `model` with a given linear layout, number of lanes, table form and clamp
+/// form (limb columns and tables as needed). A model without function tables always gets
+/// [`FunctionTables::Whole`] (there is nothing to trim), one without a clamp a rescale can
+/// compute [`ClampForm::Compared`].
 pub fn plan_with_lanes(
     model: &QuantizedModel,
     linear: LinearLayout,
     lanes: usize,
     tables: FunctionTables,
+    clamps: ClampForm,
 ) -> Result<Plan, CompileError> {
     let function_table = needs_function_table(model);
     // Half the weight range: stored weights are then small and non-negative (see Layout).
@@ -98,18 +102,19 @@ pub fn plan_with_lanes(
         linear,
         weight_offset,
         tables: if function_table { tables } else { FunctionTables::Whole },
+        clamps: if clamps_in_rescale(model) > 0 { clamps } else { ClampForm::Compared },
     };
     let limbs = build(model, probe, None)?.limbs_needed.max(1);
     evaluate(model, Layout { limbs, ..probe })
 }
 
 /// Checks a layout read from untrusted bytes: it must be exactly the layout the planner derives
-/// for `model` with the layout's own choices (linear layout, lanes, table form), so that the
+/// for `model` with the layout's own choices (linear layout, lanes, table form, clamp form), so that the
 /// table flags, limb columns, limb width and weight offset all follow from the model. A layout
 /// without the function table for a model with Sigmoid, say, would leave those outputs free.
 /// Returns the derived plan (its `k` is the one the circuit needs).
 pub fn check_layout(model: &QuantizedModel, layout: Layout) -> Result<Plan, CompileError> {
-    let derived = plan_with_lanes(model, layout.linear, layout.lanes, layout.tables)?;
+    let derived = plan_with_lanes(model, layout.linear, layout.lanes, layout.tables, layout.clamps)?;
     if derived.layout != layout {
         return Err(CompileError::LayoutMismatch { declared: layout, derived: derived.layout });
     }
@@ -125,6 +130,8 @@ pub struct PlanOptions {
     pub lanes: Option<usize>,
     /// Only this table form.
     pub tables: Option<FunctionTables>,
+    /// Only this clamp form.
+    pub clamps: Option<ClampForm>,
 }
 
 /// Chooses the layout for `model` (see the module docs).
@@ -142,12 +149,20 @@ pub fn plan_with(model: &QuantizedModel, options: PlanOptions) -> Result<Plan, C
     } else {
         vec![FunctionTables::Whole]
     };
+    // Clamps in the rescale only change a model with such clamps.
+    let clamp_forms: Vec<ClampForm> = if clamps_in_rescale(model) > 0 {
+        ClampForm::ALL.into_iter().filter(|&c| options.clamps.is_none_or(|o| o == c)).collect()
+    } else {
+        vec![ClampForm::Compared]
+    };
     for linear in LinearLayout::ALL.into_iter().filter(|&l| options.linear.is_none_or(|o| o == l)) {
         for &tables in &table_forms {
-            for &lanes in &lane_candidates {
-                let p = plan_with_lanes(model, linear, lanes, tables)?;
-                if best.is_none_or(|b| p.estimated_cost < b.estimated_cost) {
-                    best = Some(p);
+            for &clamps in &clamp_forms {
+                for &lanes in &lane_candidates {
+                    let p = plan_with_lanes(model, linear, lanes, tables, clamps)?;
+                    if best.is_none_or(|b| p.estimated_cost < b.estimated_cost) {
+                        best = Some(p);
+                    }
                 }
             }
         }

@@ -3,7 +3,7 @@
 use halo2_proofs::dev::VerifyFailure;
 
 use crate::builder::{CellRef, CircuitSpec, Witness};
-use crate::layout::{FunctionTables, Layout, LinearLayout};
+use crate::layout::{ClampForm, FunctionTables, Layout, LinearLayout};
 
 /// Eight lanes, four limbs of up to 6 bits, no function table.
 pub fn test_layout() -> Layout {
@@ -15,6 +15,7 @@ pub fn test_layout() -> Layout {
         linear: LinearLayout::DotProduct,
         weight_offset: 128,
         tables: FunctionTables::Whole,
+        clamps: ClampForm::Compared,
     }
 }
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use zkinfer_circuits::constraints::check::{Failure, check_witness};
-use zkinfer_circuits::layout::{FunctionTables, LinearLayout};
+use zkinfer_circuits::layout::{ClampForm, FunctionTables, LinearLayout};
 use zkinfer_circuits::{compile, mock_prove, plan};
 use zkinfer_models::data::InputData;
 use zkinfer_models::quantize::{QuantSettings, quantize};
@@ -40,10 +40,17 @@ fn check(name: &str) {
         "{name}: k={} rows={} {:?} lanes={} limbs={} advice={} fixed={} lookups={}",
         p.k, p.rows, p.layout.linear, p.layout.lanes, p.layout.limbs, p.advice_columns, p.fixed_columns, p.lookups
     );
+    let mut layouts = vec![p.layout];
     check_with(name, &model, &inputs, p);
     for linear in LinearLayout::ALL {
         for tables in FunctionTables::ALL {
-            check_with(name, &model, &inputs, plan::plan_with_lanes(&model, linear, 16, tables).expect("plan"));
+            for clamps in ClampForm::ALL {
+                let p = plan::plan_with_lanes(&model, linear, 16, tables, clamps).expect("plan");
+                if !layouts.contains(&p.layout) {
+                    layouts.push(p.layout);
+                    check_with(name, &model, &inputs, p);
+                }
+            }
         }
     }
 }

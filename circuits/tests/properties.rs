@@ -7,7 +7,7 @@
 
 use proptest::prelude::*;
 use zkinfer_circuits::constraints::check::check_witness;
-use zkinfer_circuits::layout::{FunctionTables, LinearLayout};
+use zkinfer_circuits::layout::{ClampForm, FunctionTables, LinearLayout};
 use zkinfer_circuits::{compile, mock_prove, plan};
 use zkinfer_models::quantize::QuantSettings;
 use zkinfer_models::quantized::{LookupFunction, QOp, QuantizedModel};
@@ -42,9 +42,11 @@ fn check(model: &QuantizedModel, sample: &ndarray::ArrayD<f32>, lanes: usize) ->
     let mut layouts = vec![plan::plan(model).unwrap().layout];
     for linear in LinearLayout::ALL {
         for tables in FunctionTables::ALL {
-            let layout = plan::plan_with_lanes(model, linear, lanes, tables).unwrap().layout;
-            if !layouts.contains(&layout) {
-                layouts.push(layout);
+            for clamps in ClampForm::ALL {
+                let layout = plan::plan_with_lanes(model, linear, lanes, tables, clamps).unwrap().layout;
+                if !layouts.contains(&layout) {
+                    layouts.push(layout);
+                }
             }
         }
     }

@@ -21,7 +21,7 @@ fn small_circuit() -> Builder {
     let mut b = Builder::new(Layout { lanes: 4, ..common::test_layout() });
     let xs = b.public_inputs(&[5, -7, 3, 0, 9]);
     let terms: Vec<_> = xs.iter().copied().zip([3, -2, 1, 4, -5]).collect();
-    let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false });
+    let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false, clamp: None });
     b.public_outputs(&[y]);
     b
 }

@@ -36,7 +36,7 @@ fn linear_dot_product_with_rescale() {
     let mut b = Builder::new(common::test_layout());
     let xs = b.public_inputs(&[5, -7, 3, 0, 9, -1, 2, 4, -6, 8, 1]);
     let terms: Vec<_> = xs.iter().copied().zip([3, -2, 1, 4, -5, 6, 7, -8, 2, 1, -1]).collect();
-    let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false });
+    let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false, clamp: None });
     b.public_outputs(&[y]);
     check("dot product", b);
 }
@@ -47,7 +47,7 @@ fn linear_outer_product() {
     let xs = b.public_inputs(&[5, -7, 3, 9, -1]);
     let weights: Vec<Vec<i64>> = (0..14i64).map(|o| (0..5i64).map(|j| (o * 7 + j * 3) % 11 - 5).collect()).collect();
     let biases: Vec<i64> = (0..14).map(|o| o * 3 - 20).collect();
-    let rescale = Rescale { shift: 1, lo: -128, bits: 8, relu: false };
+    let rescale = Rescale { shift: 1, lo: -128, bits: 8, relu: false, clamp: None };
     let ys = b.linear_shared(SharedInputs { inputs: &xs, weights: &weights, biases: &biases }, rescale);
     b.public_outputs(&ys);
     check("outer product", b);
@@ -76,7 +76,7 @@ fn compare_and_argmax_with_ties() {
 fn division() {
     let mut b = Builder::new(common::test_layout());
     let x = b.public_inputs(&[100, 7]);
-    let half = b.linear(&[(x[1], 1)], -1, Rescale { shift: 1, lo: 0, bits: 12, relu: false });
+    let half = b.linear(&[(x[1], 1)], -1, Rescale { shift: 1, lo: 0, bits: 12, relu: false, clamp: None });
     let d = b.divide(x[0], x[1], half, 4, 12);
     let r = b.linear(&[(d.remainder, 1)], 0, Rescale::unsigned(12));
     b.public_outputs(&[d.quotient, r]);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use halo2_proofs::plonk::keygen_vk;
-use zkinfer_circuits::layout::{FunctionTables, LinearLayout};
+use zkinfer_circuits::layout::{ClampForm, FunctionTables, LinearLayout};
 use zkinfer_circuits::{ModelCircuit, compile, plan, with_layout};
 use zkinfer_models::data::InputData;
 use zkinfer_models::{QuantizedModel, onnx, quantize};
@@ -33,9 +33,11 @@ fn check(name: &str) {
     let mut plans = vec![plan::plan(&model).unwrap()];
     for linear in LinearLayout::ALL {
         for tables in FunctionTables::ALL {
-            let p = plan::plan_with_lanes(&model, linear, 16, tables).unwrap();
-            if !plans.iter().any(|q| q.layout == p.layout) {
-                plans.push(p);
+            for clamps in ClampForm::ALL {
+                let p = plan::plan_with_lanes(&model, linear, 16, tables, clamps).unwrap();
+                if !plans.iter().any(|q| q.layout == p.layout) {
+                    plans.push(p);
+                }
             }
         }
     }

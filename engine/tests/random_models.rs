@@ -10,7 +10,7 @@ mod common;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use zkinfer_circuits::layout::{FunctionTables, LinearLayout};
+use zkinfer_circuits::layout::{ClampForm, FunctionTables, LinearLayout};
 use zkinfer_circuits::{compile, plan};
 use zkinfer_engine::prover::{ProvingKey, prove};
 use zkinfer_models::quantize::QuantSettings;
@@ -29,11 +29,12 @@ proptest! {
         linear in prop::sample::select(LinearLayout::ALL.to_vec()),
         lanes in prop::sample::select(vec![8usize, 12, 16]),
         tables in prop::sample::select(FunctionTables::ALL.to_vec()),
+        clamps in prop::sample::select(ClampForm::ALL.to_vec()),
         max_table_rows in prop::option::of(16u32..300),
     ) {
         let settings = QuantSettings { activation_bits: 10, max_table_rows, ..QuantSettings::default() };
         let (model, samples) = random_model_with(seed, &ops, tail, &settings);
-        let p = plan::plan_with_lanes(&model, linear, lanes, tables).unwrap();
+        let p = plan::plan_with_lanes(&model, linear, lanes, tables, clamps).unwrap();
         let trace = model.run(&samples[0]).unwrap();
         let (spec, witness) = compile::compile(&model, p.layout, Some(&trace)).unwrap();
         let params = common::params(p.k);

@@ -73,7 +73,7 @@ mod tests {
     fn circuit(e: i64, s: i64) -> (crate::builder::CircuitSpec, crate::builder::Witness, Divided) {
         let mut b = Builder::new(test_layout());
         let x = b.public_inputs(&[e, s]);
-        let half = b.linear(&[(x[1], 1)], -1, Rescale { shift: 1, lo: 0, bits: 12, relu: false });
+        let half = b.linear(&[(x[1], 1)], -1, Rescale { shift: 1, lo: 0, bits: 12, relu: false, clamp: None });
         let d = b.divide(x[0], x[1], half, 4, 12);
         let r = b.linear(&[(d.remainder, 1)], 0, Rescale::unsigned(12));
         let _ = r;

@@ -215,7 +215,7 @@ mod tests {
         let xs = b.public_inputs(&[5, -7, 3, 0, 9, -1, 2, 4, -6, 8, 1]);
         let coefs = [3, -2, 1, 4, -5, 6, 7, -8, 2, 1, -1];
         let terms: Vec<_> = xs.iter().copied().zip(coefs).collect();
-        let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false });
+        let y = b.linear(&terms, 10, Rescale { shift: 2, lo: -128, bits: 8, relu: false, clamp: None });
         b.public_outputs(&[y]);
         (b, y)
     }
@@ -287,7 +287,7 @@ mod tests {
         let mut b = Builder::new(outer_layout());
         let xs = b.public_inputs(&OUTER_INPUTS);
         let (weights, biases) = outer_weights();
-        let rescale = Rescale { shift: 1, lo: -128, bits: 8, relu: false };
+        let rescale = Rescale { shift: 1, lo: -128, bits: 8, relu: false, clamp: None };
         let ys = b.linear_shared(SharedInputs { inputs: &xs, weights: &weights, biases: &biases }, rescale);
         b.public_outputs(&ys);
         let (spec, witness) = b.finish();
@@ -315,7 +315,7 @@ mod tests {
         let mut b = Builder::new(test_layout());
         let xs = b.public_inputs(&OUTER_INPUTS);
         let (weights, biases) = outer_weights();
-        let rescale = Rescale { shift: 1, lo: -128, bits: 8, relu: false };
+        let rescale = Rescale { shift: 1, lo: -128, bits: 8, relu: false, clamp: None };
         let ys = b.linear_shared(SharedInputs { inputs: &xs, weights: &weights, biases: &biases }, rescale);
         b.public_outputs(&ys);
         assert_eq!(b.finish().1.instance, outer.instance);

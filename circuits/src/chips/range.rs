@@ -19,12 +19,24 @@
 //! `out = s · (Σ ycoef_i · limb_i - Y0)` where `s` is the last limb column, which then holds
 //! the top bit of `y - lo` (width tag 1). For the signed range `lo = -2^(bits-1)` that bit is 1
 //! exactly when `y ≥ 0`, so `out = max(y, 0)`: the Relu costs no row.
+//!
+//! Gate `rescale clamp` (only in layouts with [`ClampForm::InRescale`]; enable `q_rescale_clamp`,
+//! instead of the other two): `out = clamp(y, M, H)` for fixed bounds `M ≤ 0 ≤ H`, in the same
+//! row. The limbs are those of the fused Relu (the last limb column holds the sign `s` of `y`),
+//! and two more parts: a boolean `t` in the limb column before the sign (width tag 1) and the
+//! limbs of a difference `d` (coefficients `dcoef_i`, 0 for the other limbs). With
+//! `T = M + s·(H - M)` (the bound on `y`'s side of 0) and `e = (2s - 1)·(T - y)`:
+//! `acc + C = Σ coef·limb`, `out = y + t·(T - y)` and `Σ dcoef·limb = e - t·(2e + 1)`. The
+//! difference is range-checked to `[0, 2^(bits-1))`, so `t = 0` forces `e ≥ 0` (`y` within its
+//! side's bound: `out = y`) and `t = 1` forces `e ≤ -1` (beyond it: `out = T`). The accumulator
+//! relation and the sign are exactly the Relu's, so `y` is range-checked to the same signed
+//! range as without the clamp.
 
 use zkinfer_models::numeric::MAX_RESCALE_BITS;
 
 use crate::builder::{Builder, CellRef};
 use crate::constraints::{Expr, Gate, GateBuilder, Lookup, TableColumn};
-use crate::layout::{Layout, NamedFixed};
+use crate::layout::{ClampFixed, ClampForm, Layout, NamedFixed};
 
 /// How a value is rescaled and range-checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,12 +49,24 @@ pub struct Rescale {
     pub bits: u32,
     /// Apply Relu to the result (requires the signed range `lo = -2^(bits-1)`).
     pub relu: bool,
+    /// Clamp the result into these bounds (a layout with [`ClampForm::InRescale`] only; requires
+    /// the signed range, and instead of `relu`: a clamp from 0 is a Relu and an upper bound).
+    pub clamp: Option<Clamp>,
+}
+
+/// Inclusive bounds `min ≤ 0 ≤ max` of a clamp computed in a rescale row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clamp {
+    /// Lower bound, at most 0.
+    pub min: i64,
+    /// Upper bound, at least 0.
+    pub max: i64,
 }
 
 impl Rescale {
     /// The signed range of `bits` bits, after `shift`.
     pub fn signed(shift: u32, bits: u32) -> Self {
-        Self { shift, lo: -(1i64 << (bits - 1)), bits, relu: false }
+        Self { shift, lo: -(1i64 << (bits - 1)), bits, relu: false, clamp: None }
     }
     /// The signed range of `bits` bits, after `shift`, followed by Relu when `relu`.
     pub fn signed_relu(shift: u32, bits: u32, relu: bool) -> Self {
@@ -50,7 +74,14 @@ impl Rescale {
     }
     /// `[0, 2^bits)` without a shift.
     pub fn unsigned(bits: u32) -> Self {
-        Self { shift: 0, lo: 0, bits, relu: false }
+        Self { shift: 0, lo: 0, bits, relu: false, clamp: None }
+    }
+    /// This signed rescale followed by `clamp` (which replaces a Relu) when there is one.
+    pub fn clamped(self, clamp: Option<Clamp>) -> Self {
+        match clamp {
+            Some(c) => Self { relu: false, clamp: Some(c), ..self },
+            None => self,
+        }
     }
 }
 
@@ -71,14 +102,53 @@ pub(crate) fn gates(layout: Layout) -> Vec<Gate> {
         y = y + q.fixed(layout.ycoef(i)) * limb;
     }
     let sign = q.limb(layout.limbs - 1);
-    vec![q.gate(
+    let rescale = q.gate(
         "rescale",
         vec![
             ("acc + C = Σ coef·limb", (q_rr.clone() + q_relu.clone()) * (acc + c - v)),
             ("out + Y0 = Σ ycoef·limb", q_rr * (out.clone() + y0.clone() - y.clone())),
             ("out = s·(Σ ycoef·limb - Y0)", q_relu * (out - sign * (y - y0))),
         ],
-    )]
+    );
+    match layout.clamps {
+        ClampForm::Compared => vec![rescale],
+        ClampForm::InRescale => vec![rescale, clamp_gate(layout)],
+    }
+}
+
+/// The gate `rescale clamp` (see the module docs).
+fn clamp_gate(layout: Layout) -> Gate {
+    let mut q = GateBuilder::new(layout);
+    let q_clamp = q.fixed(layout.clamp_fixed(ClampFixed::QRescaleClamp));
+    let c = q.named(NamedFixed::RescaleC);
+    let y0 = q.named(NamedFixed::RescaleY0);
+    let min = q.fixed(layout.clamp_fixed(ClampFixed::Min));
+    let max = q.fixed(layout.clamp_fixed(ClampFixed::Max));
+    let acc = q.acc(0);
+    let out = q.out();
+    let (mut v, mut y, mut d) = (Expr::Constant(0), Expr::Constant(0), Expr::Constant(0));
+    for i in 0..layout.limbs {
+        let limb = q.limb(i);
+        v = v + q.fixed(layout.coef(i)) * limb.clone();
+        y = y + q.fixed(layout.ycoef(i)) * limb.clone();
+        d = d + q.fixed(layout.dcoef(i)) * limb;
+    }
+    let y = y - y0;
+    let s = q.limb(layout.limbs - 1);
+    let t = q.limb(layout.clamp_flag_limb());
+    let bound = min.clone() + s.clone() * (max - min);
+    let e = (Expr::Constant(2) * s - Expr::Constant(1)) * (bound.clone() - y.clone());
+    q.gate(
+        "rescale clamp",
+        vec![
+            ("acc + C = Σ coef·limb", q_clamp.clone() * (acc + c - v)),
+            ("out = y + t·(T - y)", q_clamp.clone() * (out - y.clone() - t.clone() * (bound - y))),
+            (
+                "Σ dcoef·limb = e - t·(2e + 1)",
+                q_clamp * (d - e.clone() + t * (Expr::Constant(2) * e + Expr::Constant(1))),
+            ),
+        ],
+    )
 }
 
 /// One range lookup per limb column: `(width tag, limb)` is a row of the range table.
@@ -138,7 +208,10 @@ impl Builder {
 impl RangeInstructions for Builder {
     fn rescale_row(&mut self, row: usize, rescale: Rescale) -> CellRef {
         let acc = self.value(CellRef { column: self.layout.acc(), row });
-        let Rescale { shift, lo, bits, relu } = rescale;
+        let Rescale { shift, lo, bits, relu, clamp } = rescale;
+        // Bounds beyond the signed range clamp nothing there (and keep the difference small).
+        let half_range = 1i64 << (bits.clamp(1, MAX_RESCALE_BITS) - 1);
+        let clamp = clamp.map(|c| Clamp { min: c.min.max(-half_range), max: c.max.min(half_range - 1) });
         let within = shift.checked_add(bits).is_some_and(|w| w <= MAX_RESCALE_BITS)
             && lo.checked_shl(shift).is_some_and(|l| l >> shift == lo);
         if !within {
@@ -146,19 +219,25 @@ impl RangeInstructions for Builder {
             self.too_wide.get_or_insert((shift, bits));
             return self.set_advice(row, self.layout.out(), 0);
         }
-        debug_assert!(!relu || lo == -(1i64 << (bits - 1)), "Relu fusion needs the signed range");
+        // A Relu or a clamp reads the sign of y from the decomposition's top bit.
+        let split_sign = relu || clamp.is_some();
+        debug_assert!(!split_sign || lo == -(1i64 << (bits - 1)), "Relu and clamp fusion need the signed range");
         let t = self.layout.range_bits;
         let y = zkinfer_models::numeric::round_shift(acc, shift);
         let half = if shift == 0 { 0 } else { 1i64 << (shift - 1) };
         // v = acc + half - lo·2^shift = (y - lo)·2^shift + r, with 0 ≤ r < 2^shift.
         let v = acc + half - (lo << shift);
-        let enable = if relu { NamedFixed::QRescaleRelu } else { NamedFixed::QRescale };
-        self.set_fixed(row, self.layout.fixed(enable), 1);
+        let enable = match (clamp, relu) {
+            (Some(_), _) => self.clamp_column(ClampFixed::QRescaleClamp),
+            (None, true) => self.layout.fixed(NamedFixed::QRescaleRelu),
+            (None, false) => self.layout.fixed(NamedFixed::QRescale),
+        };
+        self.set_fixed(row, enable, 1);
         self.set_fixed(row, self.layout.fixed(NamedFixed::RescaleC), half - (lo << shift));
         self.set_fixed(row, self.layout.fixed(NamedFixed::RescaleY0), -lo);
-        // Remainder limbs, then output limbs; with a fused Relu the output's top bit (the sign
-        // of y) is left out here and goes to the last limb column.
-        let body_bits = if relu { bits - 1 } else { bits };
+        // Remainder limbs, then output limbs; with a fused Relu or clamp the output's top bit
+        // (the sign of y) is left out here and goes to the last limb column.
+        let body_bits = if split_sign { bits - 1 } else { bits };
         let mut limbs = Vec::new();
         let mut pos = 0;
         for width in widths(shift, t) {
@@ -173,15 +252,68 @@ impl RangeInstructions for Builder {
             self.put_limb(row, column, v, limb);
         }
         let mut needed = limbs.len();
-        if relu {
+        let out = match clamp {
+            Some(c) => {
+                needed += self.clamp_limbs(row, needed, y, bits, c);
+                y.clamp(c.min, c.max)
+            }
+            None if relu => y.max(0),
+            None => y,
+        };
+        if split_sign {
             let sign = Limb { width: 1, pos, ypos: Some(pos - shift) };
-            if let Some(last) = self.layout.limbs.checked_sub(1).filter(|&l| l >= limbs.len()) {
+            if let Some(last) = self.layout.limbs.checked_sub(1).filter(|&l| l >= needed) {
                 self.put_limb(row, last, v, sign);
             }
             needed += 1;
         }
         self.limbs_needed = self.limbs_needed.max(needed);
-        self.set_advice(row, self.layout.out(), if relu { y.max(0) } else { y })
+        self.set_advice(row, self.layout.out(), out)
+    }
+}
+
+impl Builder {
+    /// A clamp column of the layout.
+    ///
+    /// # Panics
+    /// When the layout computes clamps by comparisons: the compiler asks for a clamp in the
+    /// rescale only in layouts with [`ClampForm::InRescale`].
+    fn clamp_column(&self, f: ClampFixed) -> usize {
+        assert_eq!(self.layout.clamps, ClampForm::InRescale, "a clamp in the rescale needs the layout's clamp columns");
+        self.layout.clamp_fixed(f)
+    }
+
+    /// Writes the clamp part of a `rescale clamp` row for the rescaled value `y` (of `bits`
+    /// signed bits): the bounds, the difference's limbs from limb column `first` on, and the
+    /// boolean `t`. Returns the number of limb columns it takes (not counting the sign's).
+    fn clamp_limbs(&mut self, row: usize, first: usize, y: i64, bits: u32, c: Clamp) -> usize {
+        debug_assert!(c.min <= 0 && c.max >= 0, "the gate clamps around 0");
+        self.set_fixed(row, self.clamp_column(ClampFixed::Min), c.min);
+        self.set_fixed(row, self.clamp_column(ClampFixed::Max), c.max);
+        let bound = if y >= 0 { c.max } else { c.min };
+        let e = if y >= 0 { bound - y } else { y - bound };
+        let beyond = e < 0;
+        let d = if beyond { -e - 1 } else { e };
+        let mut pos = 0;
+        let mut columns = 0;
+        // d < 2^(bits - 1) for bounds within the signed range (see the module docs).
+        for width in widths(bits - 1, self.layout.range_bits) {
+            let column = first + columns;
+            if column < self.layout.limbs {
+                let mask = (1i64 << width) - 1;
+                self.set_advice(row, self.layout.limb(column), (d >> pos) & mask);
+                self.set_fixed(row, self.layout.dcoef(column), 1i64 << pos);
+                self.set_fixed(row, self.layout.tag(column), i64::from(width));
+            }
+            pos += width;
+            columns += 1;
+        }
+        let flag = self.layout.clamp_flag_limb();
+        if flag >= first + columns {
+            self.set_advice(row, self.layout.limb(flag), i64::from(beyond));
+            self.set_fixed(row, self.layout.tag(flag), 1);
+        }
+        columns + 1
     }
 }
 
@@ -282,6 +414,88 @@ mod tests {
         let sign = spec.layout.limb(spec.layout.limbs - 1);
         w.advice[sign][row] = 1;
         assert_fails_with(&spec, &w, &["rescale"]);
+    }
+
+    /// `y = round_shift(3·x + 1, 1)` clamped into `[min, max]` in the rescale row.
+    fn clamp_circuit(x: i64, min: i64, max: i64) -> (crate::builder::CircuitSpec, crate::builder::Witness) {
+        let layout = crate::layout::Layout { limbs: 8, clamps: ClampForm::InRescale, ..test_layout() };
+        let mut b = Builder::new(layout);
+        let xs = b.public_inputs(&[x]);
+        let y = b.linear(&[(xs[0], 3)], 1, Rescale::signed(1, 8).clamped(Some(Clamp { min, max })));
+        b.public_outputs(&[y]);
+        assert!(b.limbs_needed <= layout.limbs, "{} limbs needed", b.limbs_needed);
+        b.finish()
+    }
+
+    #[test]
+    fn a_clamp_in_the_rescale_passes_on_every_side_of_its_bounds() {
+        for (min, max) in [(0, 20), (-15, 20), (-7, 0), (0, 0), (-128, 127), (-200, 300)] {
+            for x in [-85, -40, -11, -10, -6, -1, 0, 1, 6, 13, 14, 40, 84] {
+                let (spec, w) = clamp_circuit(x, min, max);
+                let y = zkinfer_models::numeric::round_shift(3 * x + 1, 1).clamp(min, max);
+                assert_eq!(*w.instance.last().unwrap(), y, "x = {x}, [{min}, {max}]");
+                mock(&spec, &w).unwrap_or_else(|e| panic!("x={x} [{min}, {max}]: {e:?}"));
+            }
+        }
+        // The value itself is still range-checked as without the clamp: round_shift(3·86 + 1, 1)
+        // = 130 does not fit 8 signed bits, and the clamp does not hide it.
+        let (spec, w) = clamp_circuit(86, 0, 20);
+        assert!(mock(&spec, &w).is_err(), "y = 130 is outside 8 signed bits");
+    }
+
+    fn clamp_forgery(x: i64, min: i64, max: i64) -> (Forgery, usize) {
+        let (spec, w) = clamp_circuit(x, min, max);
+        let row = spec.instance_outputs[0].0.row;
+        (Forgery::new(spec, w), row)
+    }
+
+    #[test]
+    fn isolates_the_clamp_output_relation() {
+        // y = round_shift(3·20 + 1, 1) = 31 > 20: passing 31 through breaks only the output relation.
+        let (mut f, row) = clamp_forgery(20, -15, 20);
+        let out = CellRef { column: f.spec.layout.out(), row };
+        assert_eq!(f.get(out), 20);
+        f.set(out, 31);
+        f.assert_only(&["rescale clamp: out = y + t·(T - y)"]);
+    }
+
+    #[test]
+    fn an_unclamped_value_needs_a_negative_difference() {
+        // Claim y = 31 is within [-15, 20]: t = 0 and out = 31 satisfy the output relation, and the
+        // difference e = 20 - 31 = -11 put into the first difference limb satisfies its relation:
+        // only the range lookup refuses it. The same below the lower bound.
+        for (x, min, max, y, e) in [(20, -15, 20, 31, -11), (-20, -15, 20, -29, -14)] {
+            assert_eq!(zkinfer_models::numeric::round_shift(3 * x + 1, 1), y);
+            let (mut f, row) = clamp_forgery(x, min, max);
+            let l = f.spec.layout;
+            let flag = CellRef { column: l.limb(l.clamp_flag_limb()), row };
+            assert_eq!(f.get(flag), 1);
+            f.set(flag, 0);
+            f.set(CellRef { column: l.out(), row }, y);
+            let d_limbs: Vec<usize> = (0..l.limbs).filter(|&i| f.spec.fixed[l.dcoef(i)][row] != 0).collect();
+            assert_eq!(f.spec.fixed[l.dcoef(d_limbs[0])][row], 1);
+            f.set(CellRef { column: l.limb(d_limbs[0]), row }, e);
+            for &i in &d_limbs[1..] {
+                f.set(CellRef { column: l.limb(i), row }, 0);
+            }
+            f.assert_only(&["range lookup"]);
+        }
+    }
+
+    #[test]
+    fn isolates_the_clamp_difference_relation() {
+        // An honest row with one more in the difference: only the difference relation breaks.
+        let (mut f, row) = clamp_forgery(6, -15, 20);
+        let l = f.spec.layout;
+        let first = (0..l.limbs).find(|&i| f.spec.fixed[l.dcoef(i)][row] == 1).unwrap();
+        let cell = CellRef { column: l.limb(first), row };
+        f.set(cell, f.get(cell) + 1);
+        f.assert_only(&["rescale clamp: Σ dcoef·limb = e - t·(2e + 1)"]);
+        // A flipped sign moves y by 2^7 in the accumulator relation.
+        let (mut f, row) = clamp_forgery(6, -15, 20);
+        let sign = CellRef { column: l.limb(l.limbs - 1), row };
+        f.set(sign, 1 - f.get(sign));
+        assert!(mock(&f.spec, &f.witness).is_err());
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn term(cell: CellRef, coef: i64) -> Option<(CellRef, i64)> {
 }
 
 pub(super) fn dense(b: &mut Builder, d: &QDense, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed_relu(d.shift, x.output.bits, x.fuse_relu);
+    let rescale = Rescale::signed_relu(d.shift, x.output.bits, x.fuse_relu).clamped(x.fuse_clamp);
     let input = x.cells[0];
     let in_f = d.weight.ncols();
     let rows: Vec<CellRef> = input.iter().copied().collect();
@@ -37,7 +37,7 @@ pub(super) fn dense(b: &mut Builder, d: &QDense, x: &OpInputs) -> ArrayD<CellRef
 }
 
 pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed_relu(c.shift, x.output.bits, x.fuse_relu);
+    let rescale = Rescale::signed_relu(c.shift, x.output.bits, x.fuse_relu).clamped(x.fuse_clamp);
     let (h, w) = (x.cells[0].shape()[2], x.cells[0].shape()[3]);
     let geometry = WindowLayer {
         output_hw: c.window.output_hw(h, w).expect("shape validated"),
@@ -58,7 +58,7 @@ pub(super) fn conv2d(b: &mut Builder, c: &QConv2d, x: &OpInputs) -> ArrayD<CellR
 /// ([`TransposedWindow::taps`](zkinfer_models::graph::ops::TransposedWindow::taps)) times their
 /// weights, as a convolution's taps are.
 pub(super) fn conv_transpose2d(b: &mut Builder, c: &QConvTranspose2d, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed_relu(c.shift, x.output.bits, x.fuse_relu);
+    let rescale = Rescale::signed_relu(c.shift, x.output.bits, x.fuse_relu).clamped(x.fuse_clamp);
     let (h, w) = (x.cells[0].shape()[2], x.cells[0].shape()[3]);
     let geometry = WindowLayer {
         output_hw: c.window.output_hw(h, w).expect("shape validated"),
@@ -127,7 +127,7 @@ fn window_layer<I: Iterator<Item = (usize, usize, usize, usize)>>(
 }
 
 pub(super) fn add(b: &mut Builder, a: &QAdd, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed_relu(a.shift, x.output.bits, x.fuse_relu);
+    let rescale = Rescale::signed_relu(a.shift, x.output.bits, x.fuse_relu).clamped(x.fuse_clamp);
     let shape = IxDyn(&x.output.shape);
     let lhs = x.cells[0].broadcast(shape.clone()).expect("shape validated");
     let rhs = x.cells[1].broadcast(shape).expect("shape validated");
@@ -144,7 +144,7 @@ pub(super) fn add(b: &mut Builder, a: &QAdd, x: &OpInputs) -> ArrayD<CellRef> {
 }
 
 pub(super) fn add_constant(b: &mut Builder, a: &QAddConstant, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed_relu(a.shift, x.output.bits, x.fuse_relu);
+    let rescale = Rescale::signed_relu(a.shift, x.output.bits, x.fuse_relu).clamped(x.fuse_clamp);
     let constant = a.constant.broadcast(IxDyn(&x.output.shape)).expect("shape validated");
     let out = x.cells[0]
         .iter()
@@ -155,7 +155,7 @@ pub(super) fn add_constant(b: &mut Builder, a: &QAddConstant, x: &OpInputs) -> A
 }
 
 pub(super) fn mul_constant(b: &mut Builder, m: &QMulConstant, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed_relu(m.shift, x.output.bits, x.fuse_relu);
+    let rescale = Rescale::signed_relu(m.shift, x.output.bits, x.fuse_relu).clamped(x.fuse_clamp);
     let constant = m.constant.broadcast(IxDyn(&x.output.shape)).expect("shape validated");
     let out = x.cells[0]
         .iter()
@@ -169,7 +169,7 @@ pub(super) fn mul_constant(b: &mut Builder, m: &QMulConstant, x: &OpInputs) -> A
 }
 
 pub(super) fn average_pool(b: &mut Builder, p: &QAveragePool, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed_relu(p.shift, x.output.bits, x.fuse_relu);
+    let rescale = Rescale::signed_relu(p.shift, x.output.bits, x.fuse_relu).clamped(x.fuse_clamp);
     let area = p.pool.window.area();
     kernels::window_reduce(x.cells[0], &p.pool.window, |taps| {
         let count = if p.pool.count_include_pad { area } else { taps.len() } as i64;
@@ -180,7 +180,7 @@ pub(super) fn average_pool(b: &mut Builder, p: &QAveragePool, x: &OpInputs) -> A
 }
 
 pub(super) fn global_average_pool(b: &mut Builder, g: &QGlobalAveragePool, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed_relu(g.shift, x.output.bits, x.fuse_relu);
+    let rescale = Rescale::signed_relu(g.shift, x.output.bits, x.fuse_relu).clamped(x.fuse_clamp);
     let input = x.cells[0];
     let (n, c, h, w) = (input.shape()[0], input.shape()[1], input.shape()[2], input.shape()[3]);
     let m = round_div(1 << g.shift, (h * w) as i64);

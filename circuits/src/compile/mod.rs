@@ -22,7 +22,8 @@ use zkinfer_models::interpret::Trace;
 use zkinfer_models::quantized::{QClip, QOp, QTensor};
 
 use crate::builder::{Builder, CellRef, CircuitSpec, Witness};
-use crate::layout::{Layout, LinearLayout};
+use crate::chips::range::Clamp;
+use crate::layout::{ClampForm, Layout, LinearLayout};
 
 /// Compiling a model into a circuit failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,8 +106,11 @@ pub(crate) struct OpInputs<'a> {
     pub cells: Vec<&'a ArrayD<CellRef>>,
     pub tensors: Vec<&'a QTensor>,
     pub output: &'a QTensor,
-    /// Apply a following Relu inside this op's rescale (linear ops only; see `fusable_relu`).
+    /// Apply a following Relu inside this op's rescale (linear ops only; see `fused_activation`).
     pub fuse_relu: bool,
+    /// Apply a following clamp inside this op's rescale (instead of the Relu; see
+    /// `fused_activation`).
+    pub fuse_clamp: Option<Clamp>,
     /// The values each input can take (see `bounds`).
     pub bounds: Vec<bounds::Bounds>,
 }
@@ -172,24 +176,28 @@ fn build_into(
     let value_bounds = bounds::value_bounds(model);
     let mut nodes = model.nodes.iter().enumerate();
     while let Some((i, node)) = nodes.next() {
-        // A linear op whose only reader is a Relu computes the Relu in its rescale row: the
-        // pre-Relu tensor then has no cells, and the Relu's output is what is checked and kept.
-        let fuse_relu = fusable_relu(model, i);
+        // A linear op whose only reader is a Relu (or a clamp) computes it in its rescale row:
+        // the tensor before it then has no cells, and its output is what is checked and kept.
+        let fused = fused_activation(model, i, layout.clamps, &value_bounds);
         let inputs = OpInputs {
             node: &node.name,
             cells: node.inputs.iter().map(|i| cells[i.0].as_ref().expect("topological order")).collect(),
             tensors: node.inputs.iter().map(|&i| model.tensor(i)).collect(),
             output: model.tensor(node.output),
-            fuse_relu,
+            fuse_relu: fused == Some(Fused::Relu),
+            fuse_clamp: match fused {
+                Some(Fused::Clamp(c)) => Some(c),
+                _ => None,
+            },
             bounds: node.inputs.iter().map(|i| value_bounds[i.0]).collect(),
         };
         let mut out = compile_op(&mut b, &node.op, &inputs)?;
         if let Some((shift, bits)) = b.too_wide {
             return Err(CompileError::RescaleTooWide { node: node.name.clone(), shift, bits });
         }
-        let node = if fuse_relu {
-            let (_, next) = nodes.next().expect("fusable_relu saw the Relu");
-            if let QOp::Clip(c) = &next.op {
+        let node = if let Some(fused) = fused {
+            let (_, next) = nodes.next().expect("fused_activation saw the next node");
+            if let (Fused::Relu, QOp::Clip(c)) = (fused, &next.op) {
                 // The clamp's zero is the fused Relu; its upper bound is what is left.
                 out = activation::clamp_above(&mut b, out, c.max, model.tensor(next.inputs[0]));
             }
@@ -297,11 +305,21 @@ fn check_size(model: &QuantizedModel, layout: Layout) -> Result<(), CompileError
     Ok(())
 }
 
-/// Whether node `i` is a linear op or a product followed by a Relu that is the only reader of
-/// its output (and the output is not a model output): then the Relu is fused into the rescale.
-/// A clamp from 0 (a QDQ pair that onnxruntime's quantizer fused a Relu into) counts as a Relu
-/// followed by its upper bound.
-fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
+/// What a linear op computes in its rescale row for the node after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fused {
+    /// A Relu, or a clamp from 0 whose upper bound is then compared.
+    Relu,
+    /// A clamp around 0 ([`ClampForm::InRescale`] layouts).
+    Clamp(Clamp),
+}
+
+/// What node `i`'s rescale computes of the node after it, if node `i` is a linear op or a
+/// product whose output is read only by that node (and is not a model output): a Relu, or a
+/// clamp from 0 (a QDQ pair that onnxruntime's quantizer fused a Relu into) as a Relu followed
+/// by its upper bound; in layouts with [`ClampForm::InRescale`], any clamp around 0 that the
+/// value bounds do not already answer, whole.
+fn fused_activation(model: &QuantizedModel, i: usize, clamps: ClampForm, bounds: &[bounds::Bounds]) -> Option<Fused> {
     let node = &model.nodes[i];
     let linear = matches!(
         node.op,
@@ -315,12 +333,33 @@ fn fusable_relu(model: &QuantizedModel, i: usize) -> bool {
             | QOp::AveragePool(_)
             | QOp::GlobalAveragePool(_)
     );
-    let next_is_relu = model
-        .nodes
-        .get(i + 1)
-        .is_some_and(|n| matches!(n.op, QOp::Relu | QOp::Clip(QClip { min: 0, .. })) && n.inputs == [node.output]);
     let readers = model.nodes.iter().filter(|n| n.inputs.contains(&node.output)).count();
-    linear && next_is_relu && readers == 1 && !model.outputs.contains(&node.output)
+    if !linear || readers != 1 || model.outputs.contains(&node.output) {
+        return None;
+    }
+    let next = model.nodes.get(i + 1).filter(|n| n.inputs == [node.output])?;
+    match next.op {
+        QOp::Relu => Some(Fused::Relu),
+        QOp::Clip(QClip { min, max }) if min <= 0 && max >= 0 => {
+            let (lo, hi) = bounds[node.output.0];
+            let compared = max < hi || (min < 0 && min > lo);
+            match clamps {
+                ClampForm::InRescale if compared => Some(Fused::Clamp(Clamp { min, max })),
+                _ if min == 0 => Some(Fused::Relu),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Number of clamps that a layout with [`ClampForm::InRescale`] computes in a rescale row
+/// (the planner weighs that form only for a model with at least one).
+pub fn clamps_in_rescale(model: &QuantizedModel) -> usize {
+    let bounds = bounds::value_bounds(model);
+    (0..model.nodes.len())
+        .filter(|&i| matches!(fused_activation(model, i, ClampForm::InRescale, &bounds), Some(Fused::Clamp(_))))
+        .count()
 }
 
 /// Number of tabulated ops (each brings a function table; identical tables share rows).

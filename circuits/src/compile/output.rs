@@ -57,10 +57,10 @@ pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<Cel
             .fold(values[0], |m, &v| b.compare(Operand::Cell(m), Operand::Cell(v), diff_bits(bits)).max);
         // d = round_shift(v - max, input_shift) ≤ 0, range-checked to what it can be.
         let (diff, diff_bits_signed) = match s.input_shift {
-            0 => (Rescale { shift: 0, lo: -((1i64 << bits) - 1), bits, relu: false }, bits + 1),
+            0 => (Rescale { shift: 0, lo: -((1i64 << bits) - 1), bits, relu: false, clamp: None }, bits + 1),
             shift => {
                 let reach = 1i64 << (bits - shift);
-                (Rescale { shift, lo: -reach, bits: bits - shift + 1, relu: false }, bits - shift + 1)
+                (Rescale { shift, lo: -reach, bits: bits - shift + 1, relu: false, clamp: None }, bits - shift + 1)
             }
         };
         let exps: Vec<CellRef> = values
@@ -72,7 +72,7 @@ pub(super) fn softmax(b: &mut Builder, s: &QSoftmax, x: &OpInputs) -> ArrayD<Cel
             .collect();
         let terms: Vec<_> = exps.iter().map(|&e| (e, 1)).collect();
         let sum = b.linear(&terms, 0, Rescale::unsigned(s_bits));
-        let half = b.linear(&[(sum, 1)], -1, Rescale { shift: 1, lo: 0, bits: s_bits, relu: false });
+        let half = b.linear(&[(sum, 1)], -1, Rescale { shift: 1, lo: 0, bits: s_bits, relu: false, clamp: None });
         for (slot, &e) in lane.iter_mut().zip(&exps) {
             let q = b.divide(e, sum, half, s.output_scale, s_bits);
             b.linear(&[(q.remainder, 1)], 0, Rescale::unsigned(s_bits));

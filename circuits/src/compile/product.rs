@@ -11,7 +11,7 @@ use crate::chips::product::ProductInstructions;
 use crate::chips::range::Rescale;
 
 pub(super) fn mul(b: &mut Builder, m: &QMul, x: &OpInputs) -> ArrayD<CellRef> {
-    let rescale = Rescale::signed_relu(m.shift, x.output.bits, x.fuse_relu);
+    let rescale = Rescale::signed_relu(m.shift, x.output.bits, x.fuse_relu).clamped(x.fuse_clamp);
     let shape = IxDyn(&x.output.shape);
     let lhs = x.cells[0].broadcast(shape.clone()).expect("shape validated");
     let rhs = x.cells[1].broadcast(shape.clone()).expect("shape validated");

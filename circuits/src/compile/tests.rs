@@ -38,6 +38,7 @@ fn an_oversized_model_is_refused_before_building() {
         linear: LinearLayout::DotProduct,
         weight_offset: 0,
         tables: crate::layout::FunctionTables::Whole,
+        clamps: crate::layout::ClampForm::Compared,
     };
     match build(&model, layout, None) {
         Err(CompileError::TooLarge { k, .. }) => assert!(k > crate::layout::MAX_K),
@@ -130,9 +131,14 @@ fn a_function_output_forged_consistently_fails_only_the_function_lookup() {
 fn trimmed_activations() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::interpret::Trace) {
     use crate::layout::FunctionTables;
     let (model, plan, trace) = activations();
-    let trimmed =
-        crate::plan::plan_with_lanes(&model, LinearLayout::DotProduct, plan.layout.lanes, FunctionTables::Trimmed)
-            .unwrap();
+    let trimmed = crate::plan::plan_with_lanes(
+        &model,
+        LinearLayout::DotProduct,
+        plan.layout.lanes,
+        FunctionTables::Trimmed,
+        plan.layout.clamps,
+    )
+    .unwrap();
     (model, trimmed, trace)
 }
 
@@ -140,9 +146,14 @@ fn trimmed_activations() -> (QuantizedModel, crate::plan::Plan, zkinfer_models::
 fn trimmed_tables_are_shorter_and_give_the_interpreters_values() {
     use crate::layout::FunctionTables;
     let (model, trimmed, trace) = trimmed_activations();
-    let whole =
-        crate::plan::plan_with_lanes(&model, trimmed.layout.linear, trimmed.layout.lanes, FunctionTables::Whole)
-            .unwrap();
+    let whole = crate::plan::plan_with_lanes(
+        &model,
+        trimmed.layout.linear,
+        trimmed.layout.lanes,
+        FunctionTables::Whole,
+        trimmed.layout.clamps,
+    )
+    .unwrap();
     // The fixture's fine scales keep most of each table (the functions change across most of
     // the input range); the saturated ends still go.
     assert!(
@@ -165,7 +176,9 @@ fn laid_out(
     x: [i64; 8],
 ) -> (crate::plan::Plan, zkinfer_models::interpret::Trace) {
     model.validate().unwrap();
-    let plan = crate::plan::plan_with_lanes(model, crate::layout::LinearLayout::DotProduct, 8, tables).unwrap();
+    let plan =
+        crate::plan::plan_with_lanes(model, crate::layout::LinearLayout::DotProduct, 8, tables, Default::default())
+            .unwrap();
     let trace = model.interpret(ndarray::ArrayD::from_shape_vec(IxDyn(&[1, 8]), x.to_vec()).unwrap()).unwrap();
     (plan, trace)
 }
@@ -402,7 +415,9 @@ fn a_layout_that_is_not_the_derived_one_is_refused() {
     }
     // The layout's own choices (linear layout, lanes) are the operator's: other values are
     // derived anew and accepted.
-    let other = crate::plan::plan_with_lanes(&model, LinearLayout::OuterProduct, 24, Default::default()).unwrap();
+    let other =
+        crate::plan::plan_with_lanes(&model, LinearLayout::OuterProduct, 24, Default::default(), Default::default())
+            .unwrap();
     assert_eq!(check_layout(&model, other.layout).unwrap(), other);
 }
 

@@ -26,6 +26,7 @@ pub fn test_layout() -> Layout {
         linear: LinearLayout::DotProduct,
         weight_offset: 128,
         tables: zkinfer_circuits::FunctionTables::Whole,
+        clamps: zkinfer_circuits::ClampForm::Compared,
     }
 }
 
