@@ -1,12 +1,12 @@
 //! Graph optimisation after import: fold per-output-channel affine ops (a BatchNormalization's
 //! scale and shift, a MatMul's following bias Add, a constant Mul) into the preceding Conv2d or
-//! Dense layer, move clamps after the max pooling they feed ([`clamps`]), then drop tensors
-//! nothing uses.
+//! Dense layer, place clamps (up to the layer they read, or after the max pooling they feed:
+//! [`clamps`]), then drop tensors nothing uses.
 
 mod clamps;
 
 #[cfg(feature = "random-models")]
-pub(crate) use clamps::sink_clamps_below_max_pools as sink_clamps;
+pub(crate) use clamps::place_clamps;
 
 use ndarray::{Array1, ArrayD, Axis};
 
@@ -15,7 +15,7 @@ use crate::graph::{Graph, Op, Rewrite, RewriteAction, TensorId};
 /// Applies every optimisation until none applies.
 pub fn optimize(mut graph: Graph) -> Graph {
     while fold_one(&mut graph) {}
-    clamps::sink_clamps_below_max_pools(&mut graph);
+    clamps::place_clamps(&mut graph);
     compact(graph)
 }
 

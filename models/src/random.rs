@@ -142,7 +142,7 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
     };
     b.g.outputs = vec![t];
     // Clamps moved after max pooling, as import does.
-    crate::optimize::sink_clamps(&mut b.g);
+    crate::optimize::place_clamps(&mut b.g);
     b.g
 }
 

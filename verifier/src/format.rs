@@ -27,14 +27,15 @@ pub enum ArtifactKind {
 
 impl ArtifactKind {
     /// The format version of this kind that this build reads and writes. Compiled models are at
-    /// version 3 since layouts gained the function-table form (version 2: the linear layout and
-    /// the weight offset); bundles at version 5 since the verifying key's commitments are
-    /// stored uncompressed like the params' points a verifier uses (version 4: compressed; `G`
+    /// version 4 since layouts gained the clamp form (version 3: the function-table form,
+    /// version 2: the linear layout and the weight offset); bundles, which hold a compiled
+    /// model, at version 6 for the same reason (version 5: the verifying key's commitments
+    /// stored uncompressed like the params' points a verifier uses; version 4: compressed; `G`
     /// and the Lagrange prefix uncompressed since version 4, `G` only in version 3).
     pub const fn format_version(self) -> u16 {
         match self {
-            Self::CompiledModel => 3,
-            Self::Bundle => 5,
+            Self::CompiledModel => 4,
+            Self::Bundle => 6,
             Self::Proof | Self::Params | Self::KeyCommitments => 1,
         }
     }

@@ -107,9 +107,9 @@ pub enum RewriteAction {
     /// A clamp moved after the max pooling it fed (it commutes with a maximum), leaving a Relu
     /// where its lower bound was 0.
     MovedAfter(String),
-    /// A clamp from 0 read through pooling and reshapes, whose lower bound a Relu right after the
-    /// named layer now gives.
-    ZeroAfter(String),
+    /// A clamp around 0 moved up, through the max pooling, reshapes and Relus between, to right
+    /// after the named layer, whose rescale can compute it.
+    MovedUpTo(String),
 }
 
 impl std::fmt::Display for Rewrite {
@@ -126,7 +126,9 @@ impl std::fmt::Display for Rewrite {
             RewriteAction::Became(ops) => write!(f, "became {}", ops.join(" + ")),
             RewriteAction::MergedInto(layer) => write!(f, "merged into layer '{layer}'"),
             RewriteAction::MovedAfter(pool) => write!(f, "moved after '{pool}' (a clamp commutes with a maximum)"),
-            RewriteAction::ZeroAfter(layer) => write!(f, "its lower bound 0 is a Relu after layer '{layer}'"),
+            RewriteAction::MovedUpTo(layer) => {
+                write!(f, "moved up to right after layer '{layer}' (a clamp commutes with a maximum, a reshape and a Relu)")
+            }
         }
     }
 }

@@ -1,78 +1,106 @@
-//! Clamps moved after max pooling. A clamp (Clip, or a QDQ pair's FakeQuantize: rounding onto a
-//! grid, then clamping) never decreases, so it commutes with a maximum: `max_i c(x_i) =
-//! c(max_i x_i)`, exactly, in floats and in integers. Applied after the pool, it clamps one value
-//! per window instead of every value: onnxruntime's QDQ models put one between each convolution
-//! and its pooling, and each clamped value costs a comparison row in the circuit. A clamp from 0
-//! (a QDQ pair with a Relu folded in) leaves a Relu in its place, which the convolution's rescale
-//! computes at no cost, so only the upper bound moves.
+//! Clamps placed where the circuit computes them cheaply. A clamp (Clip, or a QDQ pair's
+//! FakeQuantize: rounding onto a grid, then clamping) never decreases, so it commutes with a
+//! maximum (`max_i c(x_i) = c(max_i x_i)`, exactly, in floats and in integers) and, as an
+//! elementwise op, with a reshape; a clamp around 0 (`c(0) = 0`) also commutes with a Relu.
 //!
-//! A clamp from 0 that reads a layer's output through max pooling and reshapes (as onnxruntime's
-//! QOperator models leave it) also gets a Relu right after the layer: a Relu commutes with both,
-//! the layer's rescale computes it at no cost, and the clamp's lower bound is then known.
+//! - A clamp around 0 that reads a layer's output (Dense, Conv, ConvTranspose) through max
+//!   pooling, reshapes and (for a clamp from 0) Relus moves up to right after the layer: the
+//!   layer's rescale row can compute it there at no row of its own (onnxruntime's QOperator
+//!   models leave it after the pooling and the flattening).
+//! - Any other clamp that feeds only a MaxPool moves after it: it then clamps one value per
+//!   window instead of every value. A clamp from 0 leaves a Relu in its place (which the layer
+//!   before it computes in its rescale at no cost), so only the upper bound moves.
 
 use crate::graph::ops::{Clip, FakeQuantize};
 use crate::graph::{Graph, Node, Op, Rewrite, RewriteAction, TensorId, TensorInfo};
 
-/// Moves every clamp that feeds only a MaxPool to after it, and gives every clamp from 0 that
-/// reads a layer through pooling and reshapes a Relu after the layer.
-pub(crate) fn sink_clamps_below_max_pools(graph: &mut Graph) {
+/// Moves clamps around 0 up to the layer they read, then every other clamp that feeds only a
+/// MaxPool to after it.
+pub(crate) fn place_clamps(graph: &mut Graph) {
+    while raise_one(graph) {}
     while sink_one(graph) {}
-    while relu_after_layer(graph) {}
 }
 
 fn readers(graph: &Graph, t: TensorId) -> usize {
     graph.nodes.iter().filter(|n| n.inputs.contains(&t)).count() + usize::from(graph.outputs.contains(&t))
 }
 
-fn relu_after_layer(graph: &mut Graph) -> bool {
+fn is_layer(op: &Op) -> bool {
+    matches!(op, Op::Dense(_) | Op::Conv2d(_) | Op::ConvTranspose2d(_))
+}
+
+/// The index of the layer whose output the clamp at `clamp` reads through single-reader max
+/// pools, reshapes and (for a clamp from 0) Relus, and the number of those ops in between.
+fn layer_below(graph: &Graph, clamp: usize) -> Option<(usize, usize)> {
+    let around = clamp_around_zero(&graph.nodes[clamp].op)?;
+    if !around.contains_zero {
+        return None;
+    }
+    let mut t = graph.nodes[clamp].inputs[0];
+    let mut steps = 0;
+    loop {
+        let at = graph.nodes.iter().position(|n| n.output == t)?;
+        if readers(graph, t) != 1 {
+            return None;
+        }
+        match graph.nodes[at].op {
+            Op::MaxPool(_) | Op::Reshape(_) => {}
+            Op::Relu if around.from_zero => {}
+            ref op if is_layer(op) => return Some((at, steps)),
+            _ => return None,
+        }
+        t = graph.nodes[at].inputs[0];
+        steps += 1;
+    }
+}
+
+fn raise_one(graph: &mut Graph) -> bool {
     for clamp in 0..graph.nodes.len() {
-        if clamp_from_zero(&graph.nodes[clamp].op) != Some(true) {
+        let Some((layer, steps)) = layer_below(graph, clamp) else { continue };
+        let clamped = graph.nodes[clamp].output;
+        if steps == 0 || graph.outputs.contains(&clamped) {
             continue;
         }
-        // Up through single-reader pools and reshapes to the layer.
-        let mut t = graph.nodes[clamp].inputs[0];
-        let mut steps = 0;
-        let layer = loop {
-            let Some(at) = graph.nodes.iter().position(|n| n.output == t) else { break None };
-            if readers(graph, t) != 1 {
-                break None;
-            }
-            match graph.nodes[at].op {
-                Op::MaxPool(_) | Op::Reshape(_) => {
-                    t = graph.nodes[at].inputs[0];
-                    steps += 1;
-                }
-                Op::Dense(_) | Op::Conv2d(_) | Op::ConvTranspose2d(_) if steps > 0 => break Some(at),
-                _ => break None,
-            }
-        };
-        let Some(layer) = layer else { continue };
-        let zeroed = TensorId(graph.tensors.len());
-        graph.tensors.push(TensorInfo {
-            name: format!("{}/zero", graph.tensors[t.0].name),
-            shape: graph.tensors[t.0].shape.clone(),
-        });
-        for n in graph.nodes.iter_mut().filter(|n| n.inputs.contains(&t)) {
-            n.inputs.iter_mut().filter(|i| **i == t).for_each(|i| *i = zeroed);
+        // The clamp keeps its output tensor, now of the layer's shape, between the layer and
+        // the op that read the layer; the clamp's readers read the clamp's former input.
+        let (below, layer_out) = (graph.nodes[clamp].inputs[0], graph.nodes[layer].output);
+        let mut node = graph.nodes.remove(clamp);
+        for n in &mut graph.nodes {
+            n.inputs.iter_mut().filter(|i| **i == clamped).for_each(|i| *i = below);
+            n.inputs.iter_mut().filter(|i| **i == layer_out).for_each(|i| *i = clamped);
         }
-        let name = graph.nodes[clamp].name.clone();
-        let relu = Node { name: format!("{name}/zero"), op: Op::Relu, inputs: vec![t], output: zeroed };
-        graph.nodes.insert(layer + 1, relu);
+        graph.tensors[clamped.0].shape = graph.tensors[layer_out.0].shape.clone();
+        node.inputs = vec![layer_out];
         graph.rewrites.push(Rewrite {
-            node: name,
-            op_type: graph.nodes[clamp + 1].op.kind().to_string(),
-            action: RewriteAction::ZeroAfter(graph.nodes[layer].name.clone()),
+            node: node.name.clone(),
+            op_type: node.op.kind().to_string(),
+            action: RewriteAction::MovedUpTo(graph.nodes[layer].name.clone()),
         });
+        graph.nodes.insert(layer + 1, node);
         return true;
     }
     false
 }
 
-/// Whether `op` is a clamp, and whether its lower bound is exactly 0.
-fn clamp_from_zero(op: &Op) -> Option<bool> {
+/// What kind of clamp `op` is, if it is one.
+#[derive(Clone, Copy)]
+struct ClampKind {
+    /// Its lower bound is exactly 0.
+    from_zero: bool,
+    /// It maps 0 to 0 (its range contains 0).
+    contains_zero: bool,
+}
+
+fn clamp_around_zero(op: &Op) -> Option<ClampKind> {
     match op {
-        Op::Clip(Clip { min, .. }) => Some(*min == Some(0.0)),
-        Op::FakeQuantize(FakeQuantize { zero_point, qmin, .. }) => Some(zero_point == qmin),
+        Op::Clip(Clip { min, max }) => Some(ClampKind {
+            from_zero: *min == Some(0.0),
+            contains_zero: min.is_none_or(|m| m <= 0.0) && max.is_none_or(|m| m >= 0.0),
+        }),
+        Op::FakeQuantize(FakeQuantize { zero_point, qmin, qmax, .. }) => Some(ClampKind {
+            from_zero: zero_point == qmin,
+            contains_zero: qmin <= zero_point && zero_point <= qmax,
+        }),
         _ => None,
     }
 }
@@ -87,7 +115,11 @@ fn sink_one(graph: &mut Graph) -> bool {
             continue;
         }
         let Some(clamp_at) = graph.nodes[..pool_at].iter().position(|n| n.output == clamped) else { continue };
-        let Some(from_zero) = clamp_from_zero(&graph.nodes[clamp_at].op) else { continue };
+        let Some(kind) = clamp_around_zero(&graph.nodes[clamp_at].op) else { continue };
+        if layer_below(graph, clamp_at).is_some() {
+            continue; // right after its layer already: the layer's rescale can compute it
+        }
+        let from_zero = kind.from_zero;
         let x = graph.nodes[clamp_at].inputs[0];
         let pooled = graph.nodes[pool_at].output;
         // The pool's own result before the clamp: a new tensor of the pooled shape.
@@ -161,7 +193,7 @@ mod tests {
         ] {
             let before = clamped_pool(clamp);
             let mut after = before.clone();
-            sink_clamps_below_max_pools(&mut after);
+            place_clamps(&mut after);
             let kinds: Vec<&str> = after.nodes.iter().map(|n| n.op.kind()).collect();
             assert_eq!(kinds, ops);
             assert_eq!(after.rewrites[0].action, RewriteAction::MovedAfter("pool".into()));
@@ -170,40 +202,76 @@ mod tests {
         }
     }
 
-    /// `x -> Conv -> MaxPool -> Reshape -> clamp from 0`: a Relu after the convolution, same results.
-    #[test]
-    fn a_clamp_from_zero_through_a_pool_puts_a_relu_after_the_layer() {
+    /// `x -> Conv -> MaxPool -> Reshape -> clamp -> Exp`.
+    fn layer_pool_reshape_clamp(clamp: Op) -> Graph {
         use crate::graph::ops::{Conv2d, Reshape};
-        let mut g = clamped_pool(Op::Clip(Clip { min: Some(0.0), max: Some(0.7) }));
+        let mut g = clamped_pool(clamp.clone());
         let weight = ndarray::Array4::from_shape_fn((1, 1, 1, 1), |_| -0.8f32);
         let window = Window2d { kernel: [1, 1], stride: [1, 1], pads: [0; 4] };
         g.nodes[0].op = Op::Conv2d(Conv2d { weight, bias: None, window });
         g.nodes[0].name = "conv".into();
         g.tensors.push(TensorInfo { name: "flat".into(), shape: vec![1, 4] });
+        g.tensors.push(TensorInfo { name: "clamped".into(), shape: vec![1, 4] });
         g.tensors.push(TensorInfo { name: "out".into(), shape: vec![1, 4] });
-        g.nodes.push(Node {
-            name: "flatten".into(),
-            op: Op::Reshape(Reshape { shape: vec![1, 4] }),
-            inputs: vec![TensorId(2)],
-            output: TensorId(3),
-        });
-        g.nodes.push(Node {
-            name: "clamp".into(),
-            op: Op::Clip(Clip { min: Some(0.0), max: Some(0.7) }),
-            inputs: vec![TensorId(3)],
-            output: TensorId(4),
-        });
-        g.outputs = vec![TensorId(4)];
+        let node = |name: &str, op: Op, input: usize, output: usize| Node {
+            name: name.into(),
+            op,
+            inputs: vec![TensorId(input)],
+            output: TensorId(output),
+        };
+        g.nodes.push(node("flatten", Op::Reshape(Reshape { shape: vec![1, 4] }), 2, 3));
+        g.nodes.push(node("clamp", clamp, 3, 4));
+        g.nodes.push(node("exp", Op::Exp, 4, 5));
+        g.outputs = vec![TensorId(5)];
+        g
+    }
+
+    /// A clamp around 0 read through a pool and a reshape moves up to the convolution, same results.
+    #[test]
+    fn a_clamp_around_zero_moves_up_to_the_layer_it_reads() {
+        let qdq = Op::FakeQuantize(FakeQuantize { scale: 0.05, zero_point: 10, qmin: -128, qmax: 127 });
+        for clamp in [Op::Clip(Clip { min: Some(0.0), max: Some(0.7) }), Op::Clip(Clip { min: Some(-0.2), max: None }), qdq] {
+            let mut g = layer_pool_reshape_clamp(clamp.clone());
+            let before = g.clone();
+            place_clamps(&mut g);
+            let kinds: Vec<&str> = g.nodes.iter().map(|n| n.op.kind()).collect();
+            assert_eq!(kinds, ["Conv2d", clamp.kind(), "MaxPool", "Reshape", "Exp"]);
+            assert_eq!(g.rewrites[0].action, RewriteAction::MovedUpTo("conv".into()));
+            assert_eq!(g.nodes[1].inputs, [g.nodes[0].output]);
+            assert_eq!(g.tensors[g.nodes[1].output.0].shape, [1, 1, 4, 4]);
+            let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (0..16).map(|i| (i as f32 - 7.3) * 0.37).collect())
+                .expect("16 values");
+            let y = |g: &Graph| g.evaluate(x.clone()).get(g.outputs[0]).clone();
+            assert_eq!(y(&before), y(&g), "{clamp:?}");
+        }
+        // A clamp that does not hold 0 (Clip from 0.1) stays where it is.
+        let mut g = layer_pool_reshape_clamp(Op::Clip(Clip { min: Some(0.1), max: Some(0.7) }));
         let before = g.clone();
-        sink_clamps_below_max_pools(&mut g);
-        let kinds: Vec<&str> = g.nodes.iter().map(|n| n.op.kind()).collect();
-        assert_eq!(kinds, ["Conv2d", "Relu", "MaxPool", "Reshape", "Clip"]);
-        assert_eq!(g.rewrites[0].action, RewriteAction::ZeroAfter("conv".into()));
-        let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (0..16).map(|i| (i as f32 - 7.3) * 0.37).collect())
-            .expect("16 values");
-        let y = |g: &Graph| g.evaluate(x.clone()).get(g.outputs[0]).clone();
-        assert_eq!(y(&before), y(&g));
-        assert!(y(&g).iter().any(|&v| v > 0.0) && y(&g).iter().any(|&v| v == 0.0), "both sides of the zero");
+        place_clamps(&mut g);
+        assert_eq!(g, before);
+    }
+
+    /// A clamp around 0 right after a layer stays there instead of moving after the pool.
+    #[test]
+    fn a_clamp_after_a_layer_stays_before_the_pool() {
+        use crate::graph::ops::Conv2d;
+        let mut g = clamped_pool(Op::Clip(Clip { min: Some(0.0), max: Some(0.7) }));
+        let conv = Op::Conv2d(Conv2d {
+            weight: ndarray::Array4::from_elem((1, 1, 1, 1), 0.5f32),
+            bias: None,
+            window: Window2d { kernel: [1, 1], stride: [1, 1], pads: [0; 4] },
+        });
+        g.tensors.insert(0, TensorInfo { name: "input".into(), shape: vec![1, 1, 4, 4] });
+        for n in &mut g.nodes {
+            n.inputs.iter_mut().for_each(|i| i.0 += 1);
+            n.output.0 += 1;
+        }
+        g.outputs = vec![TensorId(3)];
+        g.nodes.insert(0, Node { name: "conv".into(), op: conv, inputs: vec![TensorId(0)], output: TensorId(1) });
+        g.input = TensorId(0);
+        let before = g.clone();
+        place_clamps(&mut g);
+        assert_eq!(g, before);
     }
 
     #[test]
@@ -211,7 +279,7 @@ mod tests {
         let mut g = clamped_pool(Op::Clip(Clip { min: Some(0.0), max: Some(1.0) }));
         g.outputs.push(TensorId(1));
         let before = g.clone();
-        sink_clamps_below_max_pools(&mut g);
+        place_clamps(&mut g);
         assert_eq!(g, before);
     }
 }
