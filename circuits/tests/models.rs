@@ -107,8 +107,8 @@ fn fixture_qdq_mlp() {
     check("fixture_qdq_mlp");
 }
 
-/// onnxruntime's QDQ and QOperator CNNs: the input's clamp is its range, the clamps moved after
-/// the max pooling, the lower bounds taken by Relus the convolution computes.
+/// onnxruntime's QDQ and QOperator CNNs: the input's clamp is its range, the activations'
+/// clamps moved up to the convolution, each layout with them compared or in the rescale rows.
 #[test]
 fn onnxruntime_quantized_cnns() {
     for name in ["ort_qdq_digits_cnn", "ort_qop_digits_cnn", "ort_dyn_digits_cnn"] {

@@ -2,8 +2,8 @@
 //! on NCHW inputs (Conv, ConvTranspose, Relu, MaxPool, AveragePool, LeakyRelu, Clip,
 //! upsampling, Exp, Log, products of activations, per-channel constants), then a flatten, a
 //! dense layer and an output op (ArgMax, Softmax, Sigmoid or none), with weights from a seeded
-//! generator (clamps moved after max pooling as import moves them), and [`random_model`] to
-//! quantize one on random samples.
+//! generator (clamps placed as import places them: up to a layer, or after max pooling), and
+//! [`random_model`] to quantize one on random samples.
 //! The circuits' and the engine's property tests draw from the same generator.
 
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
@@ -141,7 +141,7 @@ pub fn random_graph(seed: u64, ops: &[u8], tail: u8) -> Graph {
         _ => t,
     };
     b.g.outputs = vec![t];
-    // Clamps moved after max pooling, as import does.
+    // Clamps up to the layer they read or after max pooling, as import places them.
     crate::optimize::place_clamps(&mut b.g);
     b.g
 }

@@ -7,12 +7,15 @@
 //! order (the transcript and the circuit identity depend on it):
 //! 1. advice: `lanes` lane columns, the accumulator, the rescaled output, `limbs` limb columns;
 //! 2. fixed: one weight column per lane, the [`NamedFixed`] columns in their declared order,
-//!    then per limb its coefficient, output coefficient and width tag;
+//!    then per limb its coefficient, output coefficient and width tag; with
+//!    [`ClampForm::InRescale`](crate::layout::ClampForm) then per limb its difference
+//!    coefficient and the [`ClampFixed`](crate::layout::ClampFixed) columns;
 //! 3. the constants column, the instance column;
 //! 4. table columns: the range table (tag, value), then the function table (tag, input,
 //!    output) when the layout has one;
 //! 5. gates in the order linear (with outer product and shift for
-//!    [`LinearLayout::OuterProduct`](crate::layout::LinearLayout)), rescale, compare, argmax,
+//!    [`LinearLayout::OuterProduct`](crate::layout::LinearLayout)), rescale (and rescale clamp
+//!    with `ClampForm::InRescale`), compare, argmax,
 //!    division, product; lookups: one range lookup per limb, then the function lookup.
 //!
 //! Equality is enabled on the instance column, the `out` column and the first

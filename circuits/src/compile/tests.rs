@@ -326,6 +326,54 @@ fn a_clamp_from_zero_after_a_linear_op_fuses_its_zero_into_the_rescale() {
     crate::testing::Forgery::new(spec, witness).assert_accepted();
 }
 
+/// `clip(x + 3, min, 50)` with clamps in the rescale: no comparison row, the clamp computed in
+/// the addition's rescale row, equal to the interpreter on both sides of both bounds; passing an
+/// unclamped value through fails the gate.
+#[test]
+fn a_clamp_around_zero_after_a_linear_op_is_computed_in_its_rescale_row() {
+    use crate::layout::{ClampFixed, ClampForm, FunctionTables, LinearLayout, NamedFixed};
+    use zkinfer_models::quantized::{QAddConstant, QClip};
+    for (min, expected) in [(0, [0, 0, 0, 3, 49, 50, 50, 50]), (-20, [-20, -1, 0, 3, 49, 50, 50, 50])] {
+        let (mut model, _, _) = saturating_lookup();
+        model.tensors.push(QTensor { name: "z".into(), shape: vec![1, 8], scale: 4, bits: 8 });
+        let add = QAddConstant { input_shift: 0, constant: ndarray::arr0(3i64).into_dyn(), shift: 0 };
+        model.nodes = vec![
+            QNode { name: "add".into(), op: QOp::AddConstant(add), inputs: vec![TensorId(0)], output: TensorId(1) },
+            QNode {
+                name: "clamp".into(),
+                op: QOp::Clip(QClip { min, max: 50 }),
+                inputs: vec![TensorId(1)],
+                output: TensorId(2),
+            },
+        ];
+        model.outputs = vec![TensorId(2)];
+        model.validate().unwrap();
+        assert_eq!(crate::compile::clamps_in_rescale(&model), 1);
+        let plan = crate::plan::plan_with_lanes(
+            &model,
+            LinearLayout::DotProduct,
+            8,
+            FunctionTables::Whole,
+            ClampForm::InRescale,
+        )
+        .unwrap();
+        assert_eq!(plan.layout.clamps, ClampForm::InRescale);
+        let trace = model.interpret(ndarray::arr2(&[[-128, -4, -3, 0, 46, 47, 48, 124]]).into_dyn()).unwrap();
+        let (spec, witness) = compile(&model, plan.layout, Some(&trace)).unwrap();
+        assert_eq!(&witness.instance[8..], &expected, "min {min}");
+        assert!(rows_with(&spec, NamedFixed::QMax).is_empty(), "no comparison row");
+        let q_clamp = spec.layout.clamp_fixed(ClampFixed::QRescaleClamp);
+        let clamp_rows: Vec<usize> = (0..spec.rows).filter(|&r| spec.fixed[q_clamp][r] == 1).collect();
+        assert_eq!(clamp_rows.len(), 8);
+        crate::testing::Forgery::new(spec.clone(), witness.clone()).assert_accepted();
+        // The last element: 124 + 3 = 127 clamped to 50; claim 127.
+        let out = CellRef { column: spec.layout.out(), row: clamp_rows[7] };
+        let mut f = crate::testing::Forgery::new(spec, witness);
+        f.set(out, 127);
+        f.assert_only(&["rescale clamp: out = y + t·(T - y)"]);
+    }
+}
+
 /// `clip(x, -10, 50)` as the input's only reader (a QuantizeLinear on the model input): the
 /// verifier checks the public input against the clamp's bounds, so the clamp costs no row; with
 /// a second reader of the input it is compared as any clamp.

@@ -127,7 +127,10 @@ impl std::fmt::Display for Rewrite {
             RewriteAction::MergedInto(layer) => write!(f, "merged into layer '{layer}'"),
             RewriteAction::MovedAfter(pool) => write!(f, "moved after '{pool}' (a clamp commutes with a maximum)"),
             RewriteAction::MovedUpTo(layer) => {
-                write!(f, "moved up to right after layer '{layer}' (a clamp commutes with a maximum, a reshape and a Relu)")
+                write!(
+                    f,
+                    "moved up to right after layer '{layer}' (a clamp commutes with a maximum, a reshape and a Relu)"
+                )
             }
         }
     }

@@ -4,9 +4,12 @@
 //! elementwise op, with a reshape; a clamp around 0 (`c(0) = 0`) also commutes with a Relu.
 //!
 //! - A clamp around 0 that reads a layer's output (Dense, Conv, ConvTranspose) through max
-//!   pooling, reshapes and (for a clamp from 0) Relus moves up to right after the layer: the
-//!   layer's rescale row can compute it there at no row of its own (onnxruntime's QOperator
-//!   models leave it after the pooling and the flattening).
+//!   pooling, reshapes and Relus moves up to right after the layer: the layer's rescale row can
+//!   compute it there at no row of its own (onnxruntime's QOperator models leave it after the
+//!   pooling and the flattening, QDQ models after a Relu). Moved past a Relu, its lower bound
+//!   becomes 0 (`relu(c(x)) = c'(x)` for the clamp `c'` from 0 with `c`'s upper bound, exactly,
+//!   also for a QDQ pair: its smallest integer becomes its zero point), and the Relu stays (the
+//!   values it reads are then never negative).
 //! - Any other clamp that feeds only a MaxPool moves after it: it then clamps one value per
 //!   window instead of every value. A clamp from 0 leaves a Relu in its place (which the layer
 //!   before it computes in its rescale at no cost), so only the upper bound moves.
@@ -29,15 +32,24 @@ fn is_layer(op: &Op) -> bool {
     matches!(op, Op::Dense(_) | Op::Conv2d(_) | Op::ConvTranspose2d(_))
 }
 
-/// The index of the layer whose output the clamp at `clamp` reads through single-reader max
-/// pools, reshapes and (for a clamp from 0) Relus, and the number of those ops in between.
-fn layer_below(graph: &Graph, clamp: usize) -> Option<(usize, usize)> {
+/// The layer whose output the clamp at `clamp` reads through single-reader max pools, reshapes
+/// and Relus.
+struct LayerBelow {
+    /// The layer's node index.
+    layer: usize,
+    /// Ops between the layer and the clamp.
+    steps: usize,
+    /// Whether one of them is a Relu.
+    through_relu: bool,
+}
+
+fn layer_below(graph: &Graph, clamp: usize) -> Option<LayerBelow> {
     let around = clamp_around_zero(&graph.nodes[clamp].op)?;
     if !around.contains_zero {
         return None;
     }
     let mut t = graph.nodes[clamp].inputs[0];
-    let mut steps = 0;
+    let (mut steps, mut through_relu) = (0, false);
     loop {
         let at = graph.nodes.iter().position(|n| n.output == t)?;
         if readers(graph, t) != 1 {
@@ -45,8 +57,8 @@ fn layer_below(graph: &Graph, clamp: usize) -> Option<(usize, usize)> {
         }
         match graph.nodes[at].op {
             Op::MaxPool(_) | Op::Reshape(_) => {}
-            Op::Relu if around.from_zero => {}
-            ref op if is_layer(op) => return Some((at, steps)),
+            Op::Relu => through_relu = true,
+            ref op if is_layer(op) => return Some(LayerBelow { layer: at, steps, through_relu }),
             _ => return None,
         }
         t = graph.nodes[at].inputs[0];
@@ -56,10 +68,17 @@ fn layer_below(graph: &Graph, clamp: usize) -> Option<(usize, usize)> {
 
 fn raise_one(graph: &mut Graph) -> bool {
     for clamp in 0..graph.nodes.len() {
-        let Some((layer, steps)) = layer_below(graph, clamp) else { continue };
+        let Some(LayerBelow { layer, steps, through_relu }) = layer_below(graph, clamp) else { continue };
         let clamped = graph.nodes[clamp].output;
         if steps == 0 || graph.outputs.contains(&clamped) {
             continue;
+        }
+        if through_relu {
+            match &mut graph.nodes[clamp].op {
+                Op::Clip(c) => c.min = Some(0.0),
+                Op::FakeQuantize(q) => q.qmin = q.zero_point,
+                _ => unreachable!("layer_below accepts clamps only"),
+            }
         }
         // The clamp keeps its output tensor, now of the layer's shape, between the layer and
         // the op that read the layer; the clamp's readers read the clamp's former input.
@@ -97,10 +116,9 @@ fn clamp_around_zero(op: &Op) -> Option<ClampKind> {
             from_zero: *min == Some(0.0),
             contains_zero: min.is_none_or(|m| m <= 0.0) && max.is_none_or(|m| m >= 0.0),
         }),
-        Op::FakeQuantize(FakeQuantize { zero_point, qmin, qmax, .. }) => Some(ClampKind {
-            from_zero: zero_point == qmin,
-            contains_zero: qmin <= zero_point && zero_point <= qmax,
-        }),
+        Op::FakeQuantize(FakeQuantize { zero_point, qmin, qmax, .. }) => {
+            Some(ClampKind { from_zero: zero_point == qmin, contains_zero: qmin <= zero_point && zero_point <= qmax })
+        }
         _ => None,
     }
 }
@@ -230,7 +248,9 @@ mod tests {
     #[test]
     fn a_clamp_around_zero_moves_up_to_the_layer_it_reads() {
         let qdq = Op::FakeQuantize(FakeQuantize { scale: 0.05, zero_point: 10, qmin: -128, qmax: 127 });
-        for clamp in [Op::Clip(Clip { min: Some(0.0), max: Some(0.7) }), Op::Clip(Clip { min: Some(-0.2), max: None }), qdq] {
+        for clamp in
+            [Op::Clip(Clip { min: Some(0.0), max: Some(0.7) }), Op::Clip(Clip { min: Some(-0.2), max: None }), qdq]
+        {
             let mut g = layer_pool_reshape_clamp(clamp.clone());
             let before = g.clone();
             place_clamps(&mut g);
@@ -249,6 +269,49 @@ mod tests {
         let before = g.clone();
         place_clamps(&mut g);
         assert_eq!(g, before);
+    }
+
+    /// `x -> Conv -> Relu -> int8 QDQ pair -> Exp`: the pair moves before the Relu with its
+    /// lower bound at 0 (its smallest integer the zero point), same results.
+    #[test]
+    fn a_clamp_after_a_relu_moves_before_it_from_zero() {
+        use crate::graph::ops::Conv2d;
+        let t = |name: &str| TensorInfo { name: name.into(), shape: vec![1, 1, 4, 4] };
+        let node = |name: &str, op: Op, input: usize| Node {
+            name: name.into(),
+            op,
+            inputs: vec![TensorId(input)],
+            output: TensorId(input + 1),
+        };
+        let conv = Op::Conv2d(Conv2d {
+            weight: ndarray::Array4::from_elem((1, 1, 1, 1), 0.9f32),
+            bias: None,
+            window: Window2d { kernel: [1, 1], stride: [1, 1], pads: [0; 4] },
+        });
+        let qdq = FakeQuantize { scale: 0.02, zero_point: 0, qmin: -128, qmax: 127 };
+        let mut g = Graph {
+            name: "g".into(),
+            tensors: vec![t("x"), t("h"), t("a"), t("q"), t("y")],
+            nodes: vec![
+                node("conv", conv, 0),
+                node("relu", Op::Relu, 1),
+                node("qdq", Op::FakeQuantize(qdq), 2),
+                node("exp", Op::Exp, 3),
+            ],
+            input: TensorId(0),
+            outputs: vec![TensorId(4)],
+            rewrites: vec![],
+        };
+        let before = g.clone();
+        place_clamps(&mut g);
+        let kinds: Vec<&str> = g.nodes.iter().map(|n| n.op.kind()).collect();
+        assert_eq!(kinds, ["Conv2d", "FakeQuantize", "Relu", "Exp"]);
+        assert_eq!(g.nodes[1].op, Op::FakeQuantize(FakeQuantize { qmin: 0, ..qdq }));
+        let x = ArrayD::from_shape_vec(IxDyn(&[1, 1, 4, 4]), (0..16).map(|i| (i as f32 - 7.3) * 0.41).collect())
+            .expect("16 values");
+        let y = |g: &Graph| g.evaluate(x.clone()).get(g.outputs[0]).clone();
+        assert_eq!(y(&before), y(&g));
+        assert!(y(&g).iter().any(|&v| v > 1.0) && y(&g).iter().any(|&v| v == 1.0), "both sides of the zero");
     }
 
     /// A clamp around 0 right after a layer stays there instead of moving after the pool.
