@@ -12,13 +12,11 @@ use crate::graph::{Graph, Op, Rewrite, RewriteAction, TensorId};
 /// Applies every optimisation until none applies.
 pub fn optimize(mut graph: Graph) -> Graph {
     while fold_one(&mut graph) {}
-    clamps::place_clamps(&mut graph);
-    compact(graph)
+    place_clamps(graph)
 }
 
-/// Places clamps as [`optimize`] does, then drops the tensors nothing uses (random models,
-/// which have no affine ops to fold into their layers).
-#[cfg(feature = "random-models")]
+/// Places clamps, then drops the tensors nothing uses: the last step of [`optimize`], and all
+/// of it for random models (which have no affine ops to fold into their layers).
 pub(crate) fn place_clamps(mut graph: Graph) -> Graph {
     clamps::place_clamps(&mut graph);
     compact(graph)
