@@ -1,5 +1,5 @@
 //! Criterion benches of the GPU kernels against the CPU backend: full-width MSM, small-scalar
-//! MSM (12-bit values) and FFT, from 2^10 to 2^`ZKINFER_BENCH_MAX_LOG` (default 20 on a hardware
+//! MSM (12-bit values), FFT and one round of the IPA's generator collapse, from 2^10 to 2^`ZKINFER_BENCH_MAX_LOG` (default 20 on a hardware
 //! adapter, 12 on a software one, where the figures say nothing about speed). Prints the adapter
 //! first; without one it says so and measures nothing.
 //!
@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use ff::{Field, PrimeField};
 use group::{Curve, Group};
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
@@ -70,6 +70,14 @@ fn bench(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new("msm_small", name), |b| b.iter(|| backend.msm_small(&small, bases)));
             let mut values = scalars.clone();
             group.bench_function(BenchmarkId::new("fft", name), |b| b.iter(|| backend.fft(&mut values, omega, log_n)));
+            let challenge = scalars[0];
+            group.bench_function(BenchmarkId::new("fold", name), |b| {
+                b.iter_batched(
+                    || bases.to_vec(),
+                    |mut g| backend.fold_generators(&mut g, challenge),
+                    BatchSize::LargeInput,
+                )
+            });
         }
         group.finish();
     }

@@ -1,4 +1,5 @@
-//! Kernel figures: MSM (full-width and small scalars) and FFT on the chosen adapter against the
+//! Kernel figures: MSM (full-width and small scalars), FFT and the IPA's generator collapse
+//! (`fold`: 2^log n generators, one round) on the chosen adapter against the
 //! CPU backend, with a check that both give the same result (the GPU MSMs run twice: the table
 //! gives the second call, the first in brackets). On a software adapter the figures say nothing
 //! about speed.
@@ -49,7 +50,8 @@ fn main() {
     let warm = points(64, &mut rng);
     let (_, ms) = time(|| gpu.msm(&vec![Fp::ONE; 64], &warm));
     let (_, ms2) = time(|| gpu.fft(&mut vec![Fp::ONE; 64], Fp::ONE, 6));
-    println!("kernel compile (first calls): msm {ms:.0} ms, fft {ms2:.0} ms");
+    let (_, ms3) = time(|| gpu.fold_generators(&mut warm.clone(), Fp::from(3)));
+    println!("kernel compile (first calls): msm {ms:.0} ms, fft {ms2:.0} ms, fold {ms3:.0} ms");
     println!("{:<10} {:>6} {:>12} {:>12} {:>8}", "primitive", "log n", "cpu ms", "gpu ms", "cpu/gpu");
     let all = points(1 << max_log, &mut rng);
     for log_n in (10..=max_log).step_by(2) {
@@ -87,5 +89,11 @@ fn main() {
         let ((), gpu_ms) = time(|| gpu.fft(&mut gpu_values, omega, log_n));
         assert!(cpu_values == gpu_values, "fft 2^{log_n}");
         println!("{:<10} {log_n:>6} {cpu_ms:>12.1} {gpu_ms:>12.1} {:>8.2}", "fft", cpu_ms / gpu_ms);
+        let challenge = Fp::random(&mut rng);
+        let (mut cpu_g, mut gpu_g) = (bases.to_vec(), bases.to_vec());
+        let ((), cpu_ms) = time(|| CpuBackend.fold_generators(&mut cpu_g, challenge));
+        let ((), gpu_ms) = time(|| gpu.fold_generators(&mut gpu_g, challenge));
+        assert!(cpu_g == gpu_g, "fold 2^{log_n}");
+        println!("{:<10} {log_n:>6} {cpu_ms:>12.1} {gpu_ms:>12.1} {:>8.2}", "fold", cpu_ms / gpu_ms);
     }
 }

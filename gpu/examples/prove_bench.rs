@@ -1,6 +1,7 @@
 //! End-to-end prove times of zoo models: the CPU engine, then the same engine with primitives on
-//! the GPU (from the hardware cut-offs on; every primitive; MSMs only; FFTs only), each proof checked byte-equal to the CPU
-//! engine's with the same seed (and verified by the prover). Prints the adapter.
+//! the GPU (from the hardware cut-offs on; every primitive; MSMs only; FFTs only; the IPA's
+//! generator collapse only), each proof checked byte-equal to the CPU engine's with the same
+//! seed (and verified by the prover). Prints the adapter.
 //!
 //! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [rows|packed] [model ...]`
 //! (default models: mlp_784_128_10 lenet_28; the params cache is target/zkinfer-params)
@@ -25,7 +26,7 @@ use zkinfer_prover::engine::EngineKind;
 use zkinfer_prover::params::ParamsCache;
 
 /// A size no primitive reaches: keeps that primitive on the CPU.
-const NEVER: usize = usize::MAX;
+const NEVER: usize = Cutoffs::NEVER;
 /// The seed of every proof.
 const SEED: u64 = 11;
 
@@ -46,11 +47,12 @@ fn main() {
     let context = Arc::new(GpuContext::open_with(choice, form).unwrap());
     println!("adapter: {}, field code: {form}", context.adapter());
     println!("cpu threads: {}", rayon::current_num_threads());
-    let variants: [(&str, Cutoffs); 4] = [
+    let variants: [(&str, Cutoffs); 5] = [
         ("gpu: default cut-offs", Cutoffs::HARDWARE),
         ("gpu: every primitive", Cutoffs::ALL_ON_GPU),
-        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: u32::MAX }),
-        ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0 }),
+        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: u32::MAX, fold: NEVER }),
+        ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0, fold: NEVER }),
+        ("gpu: generator collapse only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: 0 }),
     ];
     // Compile the kernels before anything is timed.
     let warm = GpuBackend::shared(context.clone(), Cutoffs::ALL_ON_GPU);
@@ -58,6 +60,7 @@ fn main() {
     warm.fft(&mut vec![Fp::ONE; 64], Fp::ONE, 6);
     let points: Vec<EqAffine> = (1..=64u64).map(|i| (Eq::generator() * Fp::from(i)).to_affine()).collect();
     warm.msm_small(&[1; 64], &points);
+    warm.fold_generators(&mut points.clone(), Fp::from(3));
     println!("kernel compile: {:.1} s", start.elapsed().as_secs_f64());
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");

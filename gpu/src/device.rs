@@ -185,6 +185,8 @@ pub(crate) struct Kernels {
     pub butterfly: Kernel,
     pub field_ops: Kernel,
     pub curve_ops: Kernel,
+    pub fold_bits: Kernel,
+    pub fold_finish: Kernel,
 }
 
 /// An open GPU: device, queue, kernels, and the first error the device reported.
@@ -424,6 +426,7 @@ fn compile(device: &wgpu::Device, form: FieldForm) -> Kernels {
     let curve = module("curve", shader::curve_source(form));
     let fft = module("fft", shader::fft_source(form));
     let curve_test = module("curve test", shader::curve_test_source(form));
+    let fold = module("fold", shader::fold_source(form));
     Kernels {
         bucket_sum: Kernel::new(&curve, "bucket_sum"),
         partial_sum: Kernel::new(&curve, "partial_sum"),
@@ -434,6 +437,8 @@ fn compile(device: &wgpu::Device, form: FieldForm) -> Kernels {
         butterfly: Kernel::new(&fft, "butterfly"),
         field_ops: Kernel::new(&fft, "field_ops"),
         curve_ops: Kernel::new(&curve_test, "curve_ops"),
+        fold_bits: Kernel::new(&fold, "fold_bits"),
+        fold_finish: Kernel::new(&fold, "fold_finish"),
     }
 }
 

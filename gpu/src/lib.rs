@@ -4,9 +4,8 @@
 //! - [`device`]: adapters ([`list_adapters`]), the device choice ([`DeviceChoice`]) and the
 //!   open context ([`GpuContext`]: device, queue, compiled kernels, the device's errors);
 //! - the kernels, each with its host half: the MSM (Pippenger's bucket method, full-width and
-//!   small signed scalars) and the radix-2 FFT; the IPA generator collapse stays on the CPU
-//!   (a GPU version compiled for minutes on the software adapter and gave wrong points there:
-//!   not shipped);
+//!   small signed scalars), the radix-2 FFT and the IPA's generator collapse (each generator of
+//!   the upper half times the round's challenge by double-and-add, in passes of 32 bits);
 //! - [`GpuBackend`]: the backend, with size cut-offs below which the CPU runs, and a fallback to
 //!   the CPU when the GPU fails.
 //!
@@ -33,6 +32,7 @@ mod curve;
 pub mod device;
 mod fft;
 mod field_code;
+mod fold;
 mod msm;
 mod shader;
 

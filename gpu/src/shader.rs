@@ -10,6 +10,7 @@ const CURVE: &str = include_str!("shaders/curve.wgsl");
 const MSM: &str = include_str!("shaders/msm.wgsl");
 const FFT: &str = include_str!("shaders/fft.wgsl");
 const CURVE_TEST: &str = include_str!("shaders/curve_test.wgsl");
+const FOLD: &str = include_str!("shaders/fold.wgsl");
 
 /// A canonical field element in the working form (sixteen 16-bit limbs, or eight u32 words), as
 /// a WGSL array literal's items.
@@ -163,20 +164,27 @@ fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
         .replace("{{NEG_INV}}", &negated_inverse::<F>().to_string())
 }
 
-/// Fq arithmetic, Vesta's group law and the MSM kernels.
-pub(crate) fn curve_source(form: FieldForm) -> String {
+/// Fq arithmetic and Vesta's group law, followed by `kernels`.
+fn with_curve(form: FieldForm, kernels: &str) -> String {
     let r = Fq::from(2).pow_vartime([form.radix_bits()]);
     let b3 = Fq::from(15) * r;
     let curve = CURVE.replace("{{MONT_B3}}", &working_literal(b3, form));
-    format!("{}\n{curve}\n{MSM}", field_source::<Fq>(form))
+    format!("{}\n{curve}\n{kernels}", field_source::<Fq>(form))
+}
+
+/// Fq arithmetic, Vesta's group law and the MSM kernels.
+pub(crate) fn curve_source(form: FieldForm) -> String {
+    with_curve(form, MSM)
 }
 
 /// Fq arithmetic, Vesta's group law and the kernel that tests them.
 pub(crate) fn curve_test_source(form: FieldForm) -> String {
-    let r = Fq::from(2).pow_vartime([form.radix_bits()]);
-    let b3 = Fq::from(15) * r;
-    let curve = CURVE.replace("{{MONT_B3}}", &working_literal(b3, form));
-    format!("{}\n{curve}\n{CURVE_TEST}", field_source::<Fq>(form))
+    with_curve(form, CURVE_TEST)
+}
+
+/// Fq arithmetic, Vesta's group law and the IPA's generator collapse.
+pub(crate) fn fold_source(form: FieldForm) -> String {
+    with_curve(form, FOLD)
 }
 
 /// Fp arithmetic and the FFT kernels.
@@ -202,6 +210,7 @@ mod tests {
             assert!(!curve_source(form).contains("{{"));
             assert!(!fft_source(form).contains("{{"));
             assert!(!curve_test_source(form).contains("{{"));
+            assert!(!fold_source(form).contains("{{"));
         }
     }
 
@@ -244,6 +253,7 @@ mod validation {
                 ("curve", super::curve_source(form)),
                 ("fft", super::fft_source(form)),
                 ("curve test", super::curve_test_source(form)),
+                ("fold", super::fold_source(form)),
             ]
         }) {
             let module = wgpu::naga::front::wgsl::parse_str(&source)

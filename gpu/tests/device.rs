@@ -54,7 +54,7 @@ fn field_ops_equal_the_cpu(context: &zkinfer_gpu::GpuContext) {
 }
 
 /// The field code's other forms (packed words; 13-bit limbs with lazy carries) give the same
-/// field operations, FFTs and MSMs as the CPU.
+/// field operations, FFTs, MSMs and generator collapse as the CPU.
 #[test]
 fn the_other_field_code_forms_equal_the_cpu() {
     let Some(gpu) = common::backend() else { return };
@@ -82,6 +82,11 @@ fn other_form_equals_the_cpu(gpu: &GpuBackend, form: FieldForm) {
     assert_eq!(other.msm(&scalars, &bases), CpuBackend.msm(&scalars, &bases), "{form}");
     let small: Vec<i64> = (0..bases.len() as i64).map(|i| i % 7 - 3).collect();
     assert_eq!(other.msm_small(&small, &bases), CpuBackend.msm_small(&small, &bases), "{form}");
+    let (mut folded, mut expected) = (bases[..64].to_vec(), bases[..64].to_vec());
+    let challenge = Fp::random(&mut rng);
+    other.fold_generators(&mut folded, challenge);
+    CpuBackend.fold_generators(&mut expected, challenge);
+    assert!(folded == expected, "{form}: generator collapse differs");
 }
 
 #[test]
@@ -164,6 +169,39 @@ fn small_msm_equals_the_reference() {
     let bases = points(3, &mut rng);
     let values = [i64::MAX, i64::MIN + 1, -1];
     assert_eq!(gpu.msm_small(&values, &bases), ReferenceBackend.msm_small(&values, &bases));
+}
+
+/// The IPA's generator collapse: every size from 2 to 2^12 generators, challenges 0, 1, -1, one
+/// that fits one pass and random ones; the identity and repeated points among the generators.
+#[test]
+fn generator_collapse_equals_the_reference() {
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = StdRng::seed_from_u64(8);
+    for log_n in 1..=12 {
+        let g = points(1 << log_n, &mut rng);
+        let challenges = [Fp::ZERO, Fp::ONE, -Fp::ONE, Fp::from(0xdead_beef), Fp::random(&mut rng)];
+        for challenge in challenges {
+            let (mut on_gpu, mut expected) = (g.clone(), g.clone());
+            gpu.fold_generators(&mut on_gpu, challenge);
+            if log_n <= 8 {
+                ReferenceBackend.fold_generators(&mut expected, challenge);
+            } else {
+                CpuBackend.fold_generators(&mut expected, challenge);
+            }
+            assert!(on_gpu == expected, "collapse of 2^{log_n} generators by {challenge:?}");
+        }
+    }
+    // The identity on either side, a point and itself, a point and its negation.
+    let p = points(2, &mut rng);
+    let identity = Eq::identity().to_affine();
+    let minus = (-Eq::from(p[0])).to_affine();
+    let g = vec![identity, p[0], p[0], p[1], p[1], identity, p[0], minus];
+    for challenge in [Fp::ONE, -Fp::ONE, Fp::random(&mut rng)] {
+        let (mut on_gpu, mut expected) = (g.clone(), g.clone());
+        gpu.fold_generators(&mut on_gpu, challenge);
+        ReferenceBackend.fold_generators(&mut expected, challenge);
+        assert!(on_gpu == expected, "edge points by {challenge:?}");
+    }
 }
 
 #[test]
