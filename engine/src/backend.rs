@@ -5,7 +5,9 @@
 //!   columns, the quotient's pieces, the opening);
 //! - [`Backend::msm_small`]: the same over small signed integers (the witness columns);
 //! - [`Backend::fft`]: the radix-2 FFT under every change of basis ([`crate::domain`]);
-//! - [`Backend::fold_generators`]: the generator collapse of each IPA round.
+//! - [`Backend::fold_generators`]: the generator collapse of each IPA round;
+//! - [`Backend::evaluate_gates`]: the gates' part of the quotient at every point of the
+//!   extended domain ([`crate::gates`]).
 //!
 //! Every backend must give exactly the results of [`ReferenceBackend`] (the naive method of
 //! each primitive); a point or a field element has one value, so "exactly" is well defined
@@ -20,6 +22,8 @@ use ff::Field;
 use group::{Curve, Group};
 use halo2_proofs::arithmetic::CurveExt;
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+
+use crate::gates::GateProgram;
 
 /// The prover's compute primitives.
 pub trait Backend: Send + Sync + std::fmt::Debug {
@@ -40,6 +44,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// One IPA round's generator collapse: `g[i] ← g[i] + challenge · g[i + half]` for the lower
     /// half, then the upper half is dropped (`g.len()` is a power of two, at least 2).
     fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp);
+
+    /// `program`'s value at each of the extended domain's `points` ([`crate::gates`]):
+    /// `columns[s]` holds slot `s`'s values there, a row is `step` points, `y` folds the
+    /// constraints.
+    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp>;
 }
 
 /// The naive method of each primitive: one scalar multiplication per term, the iterative
@@ -70,6 +79,10 @@ impl Backend for ReferenceBackend {
         let folded: Vec<Eq> = (0..half).map(|i| g[i] + g[i + half] * challenge).collect();
         g.truncate(half);
         Eq::batch_normalize(&folded, g);
+    }
+
+    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+        crate::gates::evaluate_naive(program, columns, points, y, step)
     }
 }
 
@@ -120,6 +133,10 @@ impl Backend for CpuBackend {
             Eq::batch_normalize(&scaled, lo);
         });
         g.truncate(half);
+    }
+
+    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+        crate::gates::evaluate(program, columns, points, y, step)
     }
 }
 
@@ -206,6 +223,14 @@ impl<T: Backend, C: Backend> Backend for CheckingBackend<T, C> {
             self.differs("fold_generators");
         }
     }
+
+    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+        let r = self.trusted.evaluate_gates(program, columns, points, y, step);
+        if self.candidate.evaluate_gates(program, columns, points, y, step) != r {
+            self.differs("evaluate_gates");
+        }
+        r
+    }
 }
 
 /// The primitives of [`Backend`], for [`TimedBackend`]'s figures.
@@ -219,11 +244,14 @@ pub enum Primitive {
     Fft,
     /// [`Backend::fold_generators`].
     FoldGenerators,
+    /// [`Backend::evaluate_gates`].
+    EvaluateGates,
 }
 
 impl Primitive {
     /// Every primitive, in report order.
-    pub const ALL: [Primitive; 4] = [Primitive::Msm, Primitive::MsmSmall, Primitive::Fft, Primitive::FoldGenerators];
+    pub const ALL: [Primitive; PRIMITIVES] =
+        [Primitive::Msm, Primitive::MsmSmall, Primitive::Fft, Primitive::FoldGenerators, Primitive::EvaluateGates];
 
     /// The trait method's name.
     pub fn name(self) -> &'static str {
@@ -232,9 +260,13 @@ impl Primitive {
             Primitive::MsmSmall => "msm_small",
             Primitive::Fft => "fft",
             Primitive::FoldGenerators => "fold_generators",
+            Primitive::EvaluateGates => "evaluate_gates",
         }
     }
 }
+
+/// How many primitives [`Backend`] has.
+const PRIMITIVES: usize = 5;
 
 /// Calls and time spent in one primitive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -249,13 +281,13 @@ pub struct Usage {
 #[derive(Debug, Default)]
 pub struct TimedBackend<B> {
     inner: B,
-    usage: Mutex<[Usage; 4]>,
+    usage: Mutex<[Usage; PRIMITIVES]>,
 }
 
 impl<B: Backend> TimedBackend<B> {
     /// Wraps `inner`.
     pub fn new(inner: B) -> Self {
-        Self { inner, usage: Mutex::new([Usage::default(); 4]) }
+        Self { inner, usage: Mutex::new([Usage::default(); PRIMITIVES]) }
     }
 
     /// The figures so far, per primitive.
@@ -266,7 +298,7 @@ impl<B: Backend> TimedBackend<B> {
 
     /// Sets every figure back to zero.
     pub fn reset(&self) {
-        *self.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = [Usage::default(); 4];
+        *self.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = [Usage::default(); PRIMITIVES];
     }
 
     fn timed<R>(&self, p: Primitive, f: impl FnOnce() -> R) -> R {
@@ -300,6 +332,10 @@ impl<B: Backend> Backend for TimedBackend<B> {
 
     fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
         self.timed(Primitive::FoldGenerators, || self.inner.fold_generators(g, challenge));
+    }
+
+    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+        self.timed(Primitive::EvaluateGates, || self.inner.evaluate_gates(program, columns, points, y, step))
     }
 }
 
@@ -379,6 +415,16 @@ mod tests {
         }
         fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
             CpuBackend.fold_generators(g, challenge);
+        }
+        fn evaluate_gates(
+            &self,
+            program: &GateProgram,
+            columns: &[&[Fp]],
+            points: usize,
+            y: Fp,
+            step: usize,
+        ) -> Vec<Fp> {
+            CpuBackend.evaluate_gates(program, columns, points, y, step)
         }
     }
 

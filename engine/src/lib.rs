@@ -42,6 +42,7 @@
 pub mod backend;
 pub mod domain;
 pub mod fft;
+pub mod gates;
 pub mod keygen;
 pub mod msm;
 pub mod params;

@@ -1,6 +1,6 @@
 //! End-to-end prove times of zoo models: the CPU engine, then the same engine with primitives on
 //! the GPU (from the hardware cut-offs on; every primitive; MSMs only; FFTs only; the IPA's
-//! generator collapse only), each proof checked byte-equal to the CPU engine's with the same
+//! generator collapse only; the gates of the quotient only), each proof checked byte-equal to the CPU engine's with the same
 //! seed (and verified by the prover). Prints the adapter.
 //!
 //! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [rows|packed] [model ...]`
@@ -47,12 +47,19 @@ fn main() {
     let context = Arc::new(GpuContext::open_with(choice, form).unwrap());
     println!("adapter: {}, field code: {form}", context.adapter());
     println!("cpu threads: {}", rayon::current_num_threads());
-    let variants: [(&str, Cutoffs); 5] = [
+    let variants: [(&str, Cutoffs); 6] = [
         ("gpu: default cut-offs", Cutoffs::HARDWARE),
         ("gpu: every primitive", Cutoffs::ALL_ON_GPU),
-        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: u32::MAX, fold: NEVER }),
-        ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0, fold: NEVER }),
-        ("gpu: generator collapse only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: 0 }),
+        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: u32::MAX, fold: NEVER, gates: NEVER }),
+        ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0, fold: NEVER, gates: NEVER }),
+        (
+            "gpu: generator collapse only",
+            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: 0, gates: NEVER },
+        ),
+        (
+            "gpu: gates of the quotient only",
+            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: NEVER, gates: 0 },
+        ),
     ];
     // Compile the kernels before anything is timed.
     let warm = GpuBackend::shared(context.clone(), Cutoffs::ALL_ON_GPU);

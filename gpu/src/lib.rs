@@ -4,8 +4,10 @@
 //! - [`device`]: adapters ([`list_adapters`]), the device choice ([`DeviceChoice`]) and the
 //!   open context ([`GpuContext`]: device, queue, compiled kernels, the device's errors);
 //! - the kernels, each with its host half: the MSM (Pippenger's bucket method, full-width and
-//!   small signed scalars), the radix-2 FFT and the IPA's generator collapse (each generator of
-//!   the upper half times the round's challenge by double-and-add, in passes of 32 bits);
+//!   small signed scalars), the radix-2 FFT, the IPA's generator collapse (each generator of
+//!   the upper half times the round's challenge by double-and-add, in passes of 32 bits) and
+//!   the gates' part of the quotient (an interpreter of the engine's gate program, one thread
+//!   per point of the extended domain);
 //! - [`GpuBackend`]: the backend, with size cut-offs below which the CPU runs, and a fallback to
 //!   the CPU when the GPU fails.
 //!
@@ -33,6 +35,7 @@ pub mod device;
 mod fft;
 mod field_code;
 mod fold;
+mod gates;
 mod msm;
 mod shader;
 
@@ -40,6 +43,7 @@ pub use backend::{Cutoffs, GpuBackend};
 pub use curve::curve_ops;
 pub use device::{AdapterKind, AdapterSummary, DeviceChoice, GpuContext, list_adapters};
 pub use fft::field_ops;
+pub use gates::evaluate_gates_windowed;
 pub use shader::FieldForm;
 
 /// What went wrong on the GPU.

@@ -204,6 +204,33 @@ fn generator_collapse_equals_the_reference() {
     }
 }
 
+/// The gates' part of the quotient: the gate program of every zoo model's layout (each chip's
+/// gates) over random column values, against the CPU: in one window, and in windows of 64
+/// points (rotations reaching into the next window and around the domain).
+#[test]
+fn gate_evaluation_equals_the_cpu() {
+    use zkinfer_circuits::constraints::ConstraintData;
+    use zkinfer_engine::gates::GateProgram;
+
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = StdRng::seed_from_u64(9);
+    let (points, step) = (1usize << 10, 4);
+    for name in ["digits_mlp", "digits_cnn", "digits_mlp_sigmoid", "digits_mlp_tanh", "mlp_784_128_10", "lenet_28"] {
+        let (compiled, _, _) = compile_zoo_model(name);
+        let program = GateProgram::new(&ConstraintData::new(compiled.layout));
+        assert!(program.constraints > 0, "{name} has gates");
+        let values: Vec<Vec<Fp>> =
+            program.columns.iter().map(|_| (0..points).map(|_| Fp::random(&mut rng)).collect()).collect();
+        let columns: Vec<&[Fp]> = values.iter().map(Vec::as_slice).collect();
+        let y = Fp::random(&mut rng);
+        let expected = CpuBackend.evaluate_gates(&program, &columns, points, y, step);
+        assert!(gpu.evaluate_gates(&program, &columns, points, y, step) == expected, "{name}: one window");
+        let windowed =
+            zkinfer_gpu::evaluate_gates_windowed(gpu.context(), &program, &columns, points, y, step, 64).unwrap();
+        assert!(windowed == expected, "{name}: windows of 64 points");
+    }
+}
+
 #[test]
 fn the_group_law_and_fq_equal_the_cpu() {
     let Some(gpu) = common::backend() else { return };
@@ -246,23 +273,32 @@ fn proofs_of_the_larger_models_on_the_gpu_equal_the_stock_proofs() {
     }
 }
 
+/// A zoo model imported, quantized with its calibration set and planned; its input shape.
+fn compile_zoo_model(
+    name: &str,
+) -> (zkinfer_verifier::artifacts::CompiledModel, zkinfer_circuits::plan::Plan, Vec<usize>) {
+    use zkinfer_models::data::InputData;
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo");
+    let graph = zkinfer_models::onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).unwrap();
+    let shape = graph.tensor(graph.input).shape.clone();
+    let calibration =
+        InputData::from_file(&dir.join(format!("{name}.calibration.json"))).unwrap().samples(&shape).unwrap();
+    let model = zkinfer_models::quantize::quantize(&graph, &calibration, &Default::default()).unwrap();
+    let (compiled, plan) = zkinfer_prover::compile_model(model, name, Default::default()).unwrap();
+    (compiled, plan, shape)
+}
+
 fn proof_equals_the_stock_proof(gpu: &std::sync::Arc<zkinfer_gpu::GpuBackend>, name: &str) {
     use std::path::PathBuf;
     use std::sync::Arc;
 
     use zkinfer_models::data::InputData;
-    use zkinfer_models::{onnx, quantize};
     use zkinfer_prover::engine::EngineKind;
     use zkinfer_prover::params::ParamsCache;
 
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/zoo");
-    let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).unwrap();
-    let shape = graph.tensor(graph.input).shape.clone();
-    let calibration =
-        InputData::from_file(&dir.join(format!("{name}.calibration.json"))).unwrap().samples(&shape).unwrap();
-    let model = quantize::quantize(&graph, &calibration, &Default::default()).unwrap();
+    let (compiled, plan, shape) = compile_zoo_model(name);
     let input = InputData::from_file(&dir.join(format!("{name}.input.json"))).unwrap().samples(&shape).unwrap();
-    let (compiled, plan) = zkinfer_prover::compile_model(model, name, Default::default()).unwrap();
     let cache = ParamsCache::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"));
     let loaded = cache.load_or_generate(plan.k).unwrap();
 

@@ -12,6 +12,7 @@ use zkinfer_circuits::constraints::{Column, ConstraintData, Expr};
 
 use super::{ProofTranscript, ProvingKey, WitnessPolys, write_point};
 use crate::EngineError;
+use crate::gates::GateProgram;
 use crate::keygen::table_column_index;
 use crate::permutation::PermutationColumn;
 
@@ -105,9 +106,19 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     // δ^(c·chunk): the first δ power of each chunk of permutation columns.
     let chunk_deltas: Vec<Fp> = (0..z_perm.len()).map(|i| Fp::DELTA.pow_vartime([(i * chunk) as u64])).collect();
 
-    // The gates' constraints and the lookups' inputs, compiled once against the cosets.
+    // The gates' constraints, by the backend; the lookups' inputs compiled once against the
+    // cosets.
+    let program = GateProgram::new(&data);
+    let program_columns: Vec<&[Fp]> = program
+        .columns
+        .iter()
+        .map(|c| match *c {
+            Column::Advice(i) => advice[i].as_slice(),
+            Column::Fixed(i) => fixed[i].as_slice(),
+        })
+        .collect();
+    let gate_values = pk.backend.evaluate_gates(&program, &program_columns, ext, ch.y, step as usize);
     let compile = |e: &Expr| Compiled::new(e, &advice, fixed, step);
-    let gates: Vec<Compiled> = data.gates().flat_map(|g| g.constraints.iter().map(|(_, e)| compile(e))).collect();
     let lookup_inputs: Vec<Vec<Compiled>> =
         data.lookups().map(|l| l.inputs.iter().map(|(e, _)| compile(e)).collect()).collect();
 
@@ -116,12 +127,9 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
         |j, x| {
             let (l0, l_last, l_blind) = (l0[j], l_last[j], l_blind[j]);
             let active = Fp::ONE - (l_last + l_blind);
-            let mut h = Fp::ZERO;
-            let mut push = |v: Fp| h = h * ch.y + v;
             // Gates.
-            for c in &gates {
-                push(c.evaluate(j, ext));
-            }
+            let mut h = gate_values[j];
+            let mut push = |v: Fp| h = h * ch.y + v;
             // Permutation.
             let column = |p: PermutationColumn| match p {
                 PermutationColumn::Advice(i) => advice[i][j],

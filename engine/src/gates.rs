@@ -1,0 +1,284 @@
+//! The gates' constraints as one program for the quotient (stage 4): a stack machine whose
+//! instructions read column values on the extended coset domain, generated from the circuit's
+//! constraint data (the gates are written once, in the chips). A backend runs it at every
+//! point of the extended domain ([`crate::backend::Backend::evaluate_gates`]): the CPU with
+//! [`evaluate`], the GPU with its own interpreter of the same instructions.
+//!
+//! The value at each point is `Σ_i y^(m-1-i) · c_i` over the `m` constraints in halo2's order
+//! (Horner's rule, as the quotient folds every constraint), so the quotient goes on from it with
+//! the permutation's and the lookups' constraints.
+
+use halo2_proofs::pasta::Fp;
+use zkinfer_circuits::constraints::{Column, ConstraintData, Expr};
+
+/// A column the program reads: its position in the program's column list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ColumnSlot(pub u32);
+
+/// A constant of the program: its position in the program's constant list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConstantIndex(pub u32);
+
+/// One instruction of a [`GateProgram`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Instruction {
+    /// Pushes the column's value `rotation` rows from the current one.
+    Query {
+        /// The column.
+        slot: ColumnSlot,
+        /// Row offset (a row is `step` points of the extended domain).
+        rotation: i32,
+    },
+    /// Pushes a constant.
+    Constant(ConstantIndex),
+    /// Replaces the top value by its negation.
+    Negate,
+    /// Replaces the two top values by their sum.
+    Add,
+    /// Replaces the two top values by their product.
+    Multiply,
+    /// Pops a constraint's value `c` into the result: `h ← h · y + c`.
+    Constraint,
+}
+
+/// The gates' constraints of a circuit as one program.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GateProgram {
+    /// The columns the program reads, by slot.
+    pub columns: Vec<Column>,
+    /// The constants, by index.
+    pub constants: Vec<Fp>,
+    /// The instructions, constraint after constraint.
+    pub code: Vec<Instruction>,
+    /// The deepest the stack gets.
+    pub max_stack: usize,
+    /// How many constraints the program folds.
+    pub constraints: usize,
+}
+
+impl GateProgram {
+    /// The program of every gate's constraints of `data`, in halo2's order.
+    pub fn new(data: &ConstraintData) -> Self {
+        let mut builder = Builder::default();
+        for gate in data.gates() {
+            for (_, e) in &gate.constraints {
+                builder.expression(e);
+                builder.emit(Instruction::Constraint, -1);
+                builder.program.constraints += 1;
+            }
+        }
+        builder.program
+    }
+
+    /// The smallest and the largest rotation the program reads (0 and 0 without queries).
+    pub fn rotation_range(&self) -> (i32, i32) {
+        self.code.iter().fold((0, 0), |(lo, hi), i| match i {
+            Instruction::Query { rotation, .. } => (lo.min(*rotation), hi.max(*rotation)),
+            _ => (lo, hi),
+        })
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    program: GateProgram,
+    depth: usize,
+}
+
+impl Builder {
+    /// Appends `i`, which changes the stack's depth by `change`.
+    fn emit(&mut self, i: Instruction, change: isize) {
+        self.program.code.push(i);
+        self.depth = self.depth.saturating_add_signed(change);
+        self.program.max_stack = self.program.max_stack.max(self.depth);
+    }
+
+    fn expression(&mut self, e: &Expr) {
+        match e {
+            Expr::Constant(c) => {
+                let value = crate::field(*c);
+                let index = match self.program.constants.iter().position(|&k| k == value) {
+                    Some(i) => i,
+                    None => {
+                        self.program.constants.push(value);
+                        self.program.constants.len() - 1
+                    }
+                };
+                self.emit(Instruction::Constant(ConstantIndex(index as u32)), 1);
+            }
+            Expr::Query(q) => {
+                let slot = match self.program.columns.iter().position(|&c| c == q.column) {
+                    Some(s) => s,
+                    None => {
+                        self.program.columns.push(q.column);
+                        self.program.columns.len() - 1
+                    }
+                };
+                self.emit(Instruction::Query { slot: ColumnSlot(slot as u32), rotation: q.rotation }, 1);
+            }
+            Expr::Negated(a) => {
+                self.expression(a);
+                self.emit(Instruction::Negate, 0);
+            }
+            Expr::Sum(a, b) => {
+                self.expression(a);
+                self.expression(b);
+                self.emit(Instruction::Add, -1);
+            }
+            Expr::Product(a, b) => {
+                self.expression(a);
+                self.expression(b);
+                self.emit(Instruction::Multiply, -1);
+            }
+        }
+    }
+}
+
+/// An instruction with its query resolved to a column and an offset in extended points.
+#[derive(Clone, Copy)]
+enum Bound {
+    Query(usize, usize),
+    Constant(Fp),
+    Negate,
+    Add,
+    Multiply,
+    Constraint,
+}
+
+fn bind(program: &GateProgram, ext: usize, step: usize) -> Vec<Bound> {
+    program
+        .code
+        .iter()
+        .map(|i| match *i {
+            Instruction::Query { slot, rotation } => {
+                let offset = (i64::from(rotation) * step as i64).rem_euclid(ext as i64) as usize;
+                Bound::Query(slot.0 as usize, offset)
+            }
+            Instruction::Constant(c) => Bound::Constant(program.constants[c.0 as usize]),
+            Instruction::Negate => Bound::Negate,
+            Instruction::Add => Bound::Add,
+            Instruction::Multiply => Bound::Multiply,
+            Instruction::Constraint => Bound::Constraint,
+        })
+        .collect()
+}
+
+fn run(code: &[Bound], columns: &[&[Fp]], y: Fp, j: usize, ext: usize, stack: &mut Vec<Fp>) -> Fp {
+    use ff::Field;
+    // The builder emits balanced expressions, so every pop below has a value; a malformed
+    // program reads zeros rather than panicking.
+    let pop = |stack: &mut Vec<Fp>| stack.pop().unwrap_or(Fp::ZERO);
+    let mut h = Fp::ZERO;
+    stack.clear();
+    for instruction in code {
+        match *instruction {
+            Bound::Query(column, offset) => {
+                let i = j + offset;
+                stack.push(columns[column][if i >= ext { i - ext } else { i }]);
+            }
+            Bound::Constant(c) => stack.push(c),
+            Bound::Negate => {
+                let a = pop(stack);
+                stack.push(-a);
+            }
+            Bound::Add => {
+                let (b, a) = (pop(stack), pop(stack));
+                stack.push(a + b);
+            }
+            Bound::Multiply => {
+                let (b, a) = (pop(stack), pop(stack));
+                stack.push(a * b);
+            }
+            Bound::Constraint => h = h * y + pop(stack),
+        }
+    }
+    h
+}
+
+/// The program's value at every point `j` of the extended domain's `points` (`columns[s]`
+/// holds slot `s`'s values there; a row is `step` points), one point after another.
+///
+/// # Panics
+/// If a column is shorter than `points`.
+pub fn evaluate_naive(program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+    assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
+    let ext = points;
+    let code = bind(program, ext.max(1), step);
+    let mut stack = Vec::with_capacity(program.max_stack);
+    (0..ext).map(|j| run(&code, columns, y, j, ext, &mut stack)).collect()
+}
+
+/// The same as [`evaluate_naive`] on as many threads as the machine has.
+///
+/// # Panics
+/// If a column is shorter than `points`.
+pub fn evaluate(program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+    assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
+    let ext = points;
+    let code = bind(program, ext.max(1), step);
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).max(1);
+    let chunk = ext.div_ceil(threads).max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..ext).step_by(chunk).map(|s| s..(s + chunk).min(ext)).collect();
+    crate::prover::parallel_map(&ranges, |r| {
+        let mut stack = Vec::with_capacity(program.max_stack);
+        r.clone().map(|j| run(&code, columns, y, j, ext, &mut stack)).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use ff::Field;
+    use rand::SeedableRng;
+    use zkinfer_circuits::constraints::Query;
+
+    use super::*;
+
+    fn q(column: Column, rotation: i32) -> Box<Expr> {
+        Box::new(Expr::Query(Query { column, rotation }))
+    }
+
+    /// A program of two constraints equals the constraints evaluated directly and folded by y.
+    #[test]
+    fn the_program_folds_its_constraints_by_y() {
+        let (a, f) = (Column::Advice(0), Column::Fixed(1));
+        // c0 = f · (a - a[+1]) ; c1 = -(a[-1] · a) + 7 - 3
+        let c0 = Expr::Product(q(f, 0), Box::new(Expr::Sum(q(a, 0), Box::new(Expr::Negated(q(a, 1))))));
+        let c1 = Expr::Sum(
+            Box::new(Expr::Sum(
+                Box::new(Expr::Negated(Box::new(Expr::Product(q(a, -1), q(a, 0))))),
+                Box::new(Expr::Constant(7)),
+            )),
+            Box::new(Expr::Constant(-3)),
+        );
+        let mut builder = Builder::default();
+        for c in [&c0, &c1] {
+            builder.expression(c);
+            builder.emit(Instruction::Constraint, -1);
+            builder.program.constraints += 1;
+        }
+        let program = builder.program;
+        assert_eq!(program.columns, vec![f, a]);
+        assert_eq!(program.rotation_range(), (-1, 1));
+        assert_eq!(program.max_stack, 3);
+        let (ext, step) = (16usize, 4usize);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let fixed: Vec<Fp> = (0..ext).map(|_| Fp::random(&mut rng)).collect();
+        let advice: Vec<Fp> = (0..ext).map(|_| Fp::random(&mut rng)).collect();
+        let y = Fp::random(&mut rng);
+        let columns: [&[Fp]; 2] = [&fixed, &advice];
+        let got = evaluate(&program, &columns, ext, y, step);
+        assert_eq!(got, evaluate_naive(&program, &columns, ext, y, step));
+        for j in 0..ext {
+            let value = |query: Query| {
+                let column = if query.column == f { &fixed } else { &advice };
+                column[(j as i64 + i64::from(query.rotation) * step as i64).rem_euclid(ext as i64) as usize]
+            };
+            let expected = c0.evaluate(&value) * y + c1.evaluate(&value);
+            assert_eq!(got[j], expected, "point {j}");
+        }
+    }
+}
