@@ -208,24 +208,84 @@ pub fn evaluate_naive(program: &GateProgram, columns: &[&[Fp]], points: usize, y
     (0..ext).map(|j| run(&code, columns, y, j, ext, &mut stack)).collect()
 }
 
-/// The same as [`evaluate_naive`] on as many threads as the machine has.
+/// Points [`evaluate`] runs each instruction over at once.
+const BLOCK: usize = 64;
+
+/// The program over the block of points starting at `start` (`out.len()` of them, at most
+/// [`BLOCK`]): each instruction over the whole block, the stack a stack of blocks.
+fn run_block(
+    code: &[Bound],
+    columns: &[&[Fp]],
+    y: Fp,
+    start: usize,
+    ext: usize,
+    stack: &mut [[Fp; BLOCK]],
+    out: &mut [Fp],
+) {
+    use ff::Field;
+    let len = out.len();
+    let mut top = 0usize;
+    out.iter_mut().for_each(|h| *h = Fp::ZERO);
+    for instruction in code {
+        match *instruction {
+            Bound::Query(column, offset) => {
+                let (column, first) = (columns[column], (start + offset) % ext);
+                let slot = &mut stack[top];
+                let direct = len.min(ext - first);
+                slot[..direct].copy_from_slice(&column[first..first + direct]);
+                slot[direct..len].copy_from_slice(&column[..len - direct]);
+                top += 1;
+            }
+            Bound::Constant(c) => {
+                stack[top][..len].iter_mut().for_each(|v| *v = c);
+                top += 1;
+            }
+            Bound::Negate => stack[top - 1][..len].iter_mut().for_each(|v| *v = -*v),
+            Bound::Add | Bound::Multiply => {
+                let (lower, upper) = stack.split_at_mut(top - 1);
+                let (a, b) = (&mut lower[top - 2], &upper[0]);
+                if matches!(instruction, Bound::Add) {
+                    a[..len].iter_mut().zip(&b[..len]).for_each(|(a, b)| *a += b);
+                } else {
+                    a[..len].iter_mut().zip(&b[..len]).for_each(|(a, b)| *a *= b);
+                }
+                top -= 1;
+            }
+            Bound::Constraint => {
+                top -= 1;
+                out.iter_mut().zip(&stack[top][..len]).for_each(|(h, c)| *h = *h * y + c);
+            }
+        }
+    }
+}
+
+/// The same as [`evaluate_naive`], an instruction over a block of points at a time, on as
+/// many threads as the machine has.
 ///
 /// # Panics
-/// If a column is shorter than `points`.
+/// If a column is shorter than `points`, or the program is not balanced (the builder's are).
 pub fn evaluate(program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+    use ff::Field;
     assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
     let ext = points;
     let code = bind(program, ext.max(1), step);
+    let mut result = vec![Fp::ZERO; ext];
     let threads = std::thread::available_parallelism().map_or(1, usize::from).max(1);
-    let chunk = ext.div_ceil(threads).max(1);
-    let ranges: Vec<std::ops::Range<usize>> = (0..ext).step_by(chunk).map(|s| s..(s + chunk).min(ext)).collect();
-    crate::prover::parallel_map(&ranges, |r| {
-        let mut stack = Vec::with_capacity(program.max_stack);
-        r.clone().map(|j| run(&code, columns, y, j, ext, &mut stack)).collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect()
+    let chunk = ext.div_ceil(threads).next_multiple_of(BLOCK).max(BLOCK);
+    let parts: Vec<(usize, &mut [Fp])> =
+        result.chunks_mut(chunk).enumerate().map(|(i, part)| (i * chunk, part)).collect();
+    std::thread::scope(|s| {
+        for (start, part) in parts {
+            let code = &code;
+            s.spawn(move || {
+                let mut stack = vec![[Fp::ZERO; BLOCK]; program.max_stack];
+                for (b, block) in part.chunks_mut(BLOCK).enumerate() {
+                    run_block(code, columns, y, start + b * BLOCK, ext, &mut stack, block);
+                }
+            });
+        }
+    });
+    result
 }
 
 #[cfg(test)]
@@ -264,21 +324,24 @@ mod tests {
         assert_eq!(program.columns, vec![f, a]);
         assert_eq!(program.rotation_range(), (-1, 1));
         assert_eq!(program.max_stack, 3);
-        let (ext, step) = (16usize, 4usize);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let fixed: Vec<Fp> = (0..ext).map(|_| Fp::random(&mut rng)).collect();
-        let advice: Vec<Fp> = (0..ext).map(|_| Fp::random(&mut rng)).collect();
-        let y = Fp::random(&mut rng);
-        let columns: [&[Fp]; 2] = [&fixed, &advice];
-        let got = evaluate(&program, &columns, ext, y, step);
-        assert_eq!(got, evaluate_naive(&program, &columns, ext, y, step));
-        for j in 0..ext {
-            let value = |query: Query| {
-                let column = if query.column == f { &fixed } else { &advice };
-                column[(j as i64 + i64::from(query.rotation) * step as i64).rem_euclid(ext as i64) as usize]
-            };
-            let expected = c0.evaluate(&value) * y + c1.evaluate(&value);
-            assert_eq!(got[j], expected, "point {j}");
+        // Fewer points than a block; blocks of 64 and a shorter last one, rotations around the
+        // end.
+        for (ext, step) in [(16usize, 4usize), (200, 4)] {
+            let fixed: Vec<Fp> = (0..ext).map(|_| Fp::random(&mut rng)).collect();
+            let advice: Vec<Fp> = (0..ext).map(|_| Fp::random(&mut rng)).collect();
+            let y = Fp::random(&mut rng);
+            let columns: [&[Fp]; 2] = [&fixed, &advice];
+            let got = evaluate(&program, &columns, ext, y, step);
+            assert_eq!(got, evaluate_naive(&program, &columns, ext, y, step));
+            for j in 0..ext {
+                let value = |query: Query| {
+                    let column = if query.column == f { &fixed } else { &advice };
+                    column[(j as i64 + i64::from(query.rotation) * step as i64).rem_euclid(ext as i64) as usize]
+                };
+                let expected = c0.evaluate(&value) * y + c1.evaluate(&value);
+                assert_eq!(got[j], expected, "{ext} points: point {j}");
+            }
         }
     }
 }
