@@ -97,14 +97,14 @@ fn main() {
             (proof.envelope.proof, start.elapsed().as_secs_f64())
         };
         let (reference, cpu_s) = prove(&ChosenDevice::cpu());
-        println!("  {:<24} {cpu_s:>8.2} s", "cpu engine");
+        println!("  {:<32} {cpu_s:>8.2} s", "cpu engine");
         for (label, cutoffs) in variants {
             let backend = Arc::new(GpuBackend::shared(context.clone(), cutoffs));
             let device =
                 ChosenDevice { backend: Some(backend as Arc<dyn Backend>), description: label.into(), fallback: None };
             let (proof, s) = prove(&device);
             assert!(proof == reference, "{name}: {label}: the proof differs from the CPU engine's");
-            println!("  {label:<24} {s:>8.2} s  (cpu/gpu {:.2}, same bytes)", cpu_s / s);
+            println!("  {label:<32} {s:>8.2} s  (cpu/gpu {:.2}, same bytes)", cpu_s / s);
         }
     }
 }
