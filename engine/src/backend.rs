@@ -6,8 +6,9 @@
 //! - [`Backend::msm_small`]: the same over small signed integers (the witness columns);
 //! - [`Backend::fft`]: the radix-2 FFT under every change of basis ([`crate::domain`]);
 //! - [`Backend::fold_generators`]: the generator collapse of each IPA round;
-//! - [`Backend::evaluate_gates`]: the gates' part of the quotient at every point of the
-//!   extended domain ([`crate::gates`]).
+//! - [`Backend::evaluate_numerator`]: the quotient's numerator (every gate's, the
+//!   permutation's and the lookups' constraints folded by `y`) at every point of the extended
+//!   domain ([`crate::numerator`]).
 //!
 //! Every backend must give exactly the results of [`ReferenceBackend`] (the naive method of
 //! each primitive); a point or a field element has one value, so "exactly" is well defined
@@ -23,7 +24,7 @@ use group::{Curve, Group};
 use halo2_proofs::arithmetic::CurveExt;
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 
-use crate::gates::GateProgram;
+use crate::numerator::NumeratorProgram;
 
 /// The prover's compute primitives.
 pub trait Backend: Send + Sync + std::fmt::Debug {
@@ -45,10 +46,17 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// half, then the upper half is dropped (`g.len()` is a power of two, at least 2).
     fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp);
 
-    /// `program`'s value at each of the extended domain's `points` ([`crate::gates`]):
+    /// `program`'s value at each of the extended domain's `points` ([`crate::numerator`]):
     /// `columns[s]` holds slot `s`'s values there, a row is `step` points, `y` folds the
     /// constraints.
-    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp>;
+    fn evaluate_numerator(
+        &self,
+        program: &NumeratorProgram,
+        columns: &[&[Fp]],
+        points: usize,
+        y: Fp,
+        step: usize,
+    ) -> Vec<Fp>;
 }
 
 /// The naive method of each primitive: one scalar multiplication per term, the iterative
@@ -81,8 +89,15 @@ impl Backend for ReferenceBackend {
         Eq::batch_normalize(&folded, g);
     }
 
-    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
-        crate::gates::evaluate_naive(program, columns, points, y, step)
+    fn evaluate_numerator(
+        &self,
+        program: &NumeratorProgram,
+        columns: &[&[Fp]],
+        points: usize,
+        y: Fp,
+        step: usize,
+    ) -> Vec<Fp> {
+        crate::numerator::evaluate_naive(program, columns, points, y, step)
     }
 }
 
@@ -135,8 +150,15 @@ impl Backend for CpuBackend {
         g.truncate(half);
     }
 
-    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
-        crate::gates::evaluate(program, columns, points, y, step)
+    fn evaluate_numerator(
+        &self,
+        program: &NumeratorProgram,
+        columns: &[&[Fp]],
+        points: usize,
+        y: Fp,
+        step: usize,
+    ) -> Vec<Fp> {
+        crate::numerator::evaluate(program, columns, points, y, step)
     }
 }
 
@@ -224,10 +246,17 @@ impl<T: Backend, C: Backend> Backend for CheckingBackend<T, C> {
         }
     }
 
-    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
-        let r = self.trusted.evaluate_gates(program, columns, points, y, step);
-        if self.candidate.evaluate_gates(program, columns, points, y, step) != r {
-            self.differs("evaluate_gates");
+    fn evaluate_numerator(
+        &self,
+        program: &NumeratorProgram,
+        columns: &[&[Fp]],
+        points: usize,
+        y: Fp,
+        step: usize,
+    ) -> Vec<Fp> {
+        let r = self.trusted.evaluate_numerator(program, columns, points, y, step);
+        if self.candidate.evaluate_numerator(program, columns, points, y, step) != r {
+            self.differs("evaluate_numerator");
         }
         r
     }
@@ -244,14 +273,14 @@ pub enum Primitive {
     Fft,
     /// [`Backend::fold_generators`].
     FoldGenerators,
-    /// [`Backend::evaluate_gates`].
-    EvaluateGates,
+    /// [`Backend::evaluate_numerator`].
+    EvaluateNumerator,
 }
 
 impl Primitive {
     /// Every primitive, in report order.
     pub const ALL: [Primitive; PRIMITIVES] =
-        [Primitive::Msm, Primitive::MsmSmall, Primitive::Fft, Primitive::FoldGenerators, Primitive::EvaluateGates];
+        [Primitive::Msm, Primitive::MsmSmall, Primitive::Fft, Primitive::FoldGenerators, Primitive::EvaluateNumerator];
 
     /// The trait method's name.
     pub fn name(self) -> &'static str {
@@ -260,7 +289,7 @@ impl Primitive {
             Primitive::MsmSmall => "msm_small",
             Primitive::Fft => "fft",
             Primitive::FoldGenerators => "fold_generators",
-            Primitive::EvaluateGates => "evaluate_gates",
+            Primitive::EvaluateNumerator => "evaluate_numerator",
         }
     }
 }
@@ -334,8 +363,15 @@ impl<B: Backend> Backend for TimedBackend<B> {
         self.timed(Primitive::FoldGenerators, || self.inner.fold_generators(g, challenge));
     }
 
-    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
-        self.timed(Primitive::EvaluateGates, || self.inner.evaluate_gates(program, columns, points, y, step))
+    fn evaluate_numerator(
+        &self,
+        program: &NumeratorProgram,
+        columns: &[&[Fp]],
+        points: usize,
+        y: Fp,
+        step: usize,
+    ) -> Vec<Fp> {
+        self.timed(Primitive::EvaluateNumerator, || self.inner.evaluate_numerator(program, columns, points, y, step))
     }
 }
 
@@ -416,15 +452,15 @@ mod tests {
         fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
             CpuBackend.fold_generators(g, challenge);
         }
-        fn evaluate_gates(
+        fn evaluate_numerator(
             &self,
-            program: &GateProgram,
+            program: &NumeratorProgram,
             columns: &[&[Fp]],
             points: usize,
             y: Fp,
             step: usize,
         ) -> Vec<Fp> {
-            CpuBackend.evaluate_gates(program, columns, points, y, step)
+            CpuBackend.evaluate_numerator(program, columns, points, y, step)
         }
     }
 

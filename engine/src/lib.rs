@@ -42,9 +42,9 @@
 pub mod backend;
 pub mod domain;
 pub mod fft;
-pub mod gates;
 pub mod keygen;
 pub mod msm;
+pub mod numerator;
 pub mod params;
 pub mod permutation;
 pub mod prover;

@@ -1,6 +1,6 @@
 //! End-to-end prove times of zoo models: the CPU engine, then the same engine with primitives on
 //! the GPU (from the hardware cut-offs on; every primitive; MSMs only; FFTs only; the IPA's
-//! generator collapse only; the gates of the quotient only), each proof checked byte-equal to the CPU engine's with the same
+//! generator collapse only; the quotient's numerator only), each proof checked byte-equal to the CPU engine's with the same
 //! seed (and verified by the prover). Prints the adapter.
 //!
 //! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [rows|packed] [model ...]`
@@ -50,15 +50,15 @@ fn main() {
     let variants: [(&str, Cutoffs); 6] = [
         ("gpu: default cut-offs", Cutoffs::HARDWARE),
         ("gpu: every primitive", Cutoffs::ALL_ON_GPU),
-        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: u32::MAX, fold: NEVER, gates: NEVER }),
-        ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0, fold: NEVER, gates: NEVER }),
+        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: u32::MAX, fold: NEVER, numerator: NEVER }),
+        ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0, fold: NEVER, numerator: NEVER }),
         (
             "gpu: generator collapse only",
-            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: 0, gates: NEVER },
+            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: 0, numerator: NEVER },
         ),
         (
-            "gpu: gates of the quotient only",
-            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: NEVER, gates: 0 },
+            "gpu: quotient numerator only",
+            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: NEVER, numerator: 0 },
         ),
     ];
     // Compile the kernels before anything is timed.

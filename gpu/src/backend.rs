@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use zkinfer_engine::backend::{Backend, CpuBackend};
-use zkinfer_engine::gates::GateProgram;
+use zkinfer_engine::numerator::NumeratorProgram;
 
 use crate::device::GpuContext;
 use crate::msm::Scalars;
-use crate::{GpuError, fft, fold, gates, msm};
+use crate::{GpuError, fft, fold, msm, numerator};
 
 /// From which size each primitive runs on the GPU (below it the CPU is faster).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,22 +22,22 @@ pub struct Cutoffs {
     pub fft_log: u32,
     /// Fewest generators an IPA round's collapse folds (the length before the round).
     pub fold: usize,
-    /// Fewest points of the extended domain for the gates' part of the quotient.
-    pub gates: usize,
+    /// Fewest points of the extended domain for the quotient's numerator.
+    pub numerator: usize,
 }
 
 impl Cutoffs {
     /// Every call on the GPU (tests, and `--device gpu` on a software adapter, where speed is not
     /// the point).
-    pub const ALL_ON_GPU: Cutoffs = Cutoffs { msm: 0, msm_small: 0, fft_log: 0, fold: 0, gates: 0 };
+    pub const ALL_ON_GPU: Cutoffs = Cutoffs { msm: 0, msm_small: 0, fft_log: 0, fold: 0, numerator: 0 };
 
     /// The defaults for a hardware GPU, from the kernel figures in BENCHMARKS.md (NVIDIA H200
     /// against its 16-core CPU): the full-width MSM is faster from 2^18 (0.8x at 2^16), the
     /// small-scalar MSM from 2^14 (0.3x at 2^12), the FFT from 2^16 (0.9x at 2^14). The
-    /// generator collapse and the gates' evaluation have not been measured on a hardware GPU
+    /// generator collapse and the numerator's evaluation have not been measured on a hardware GPU
     /// yet, so they stay on the CPU ([`Cutoffs::NEVER`]) until a device run gives their cut-offs.
     pub const HARDWARE: Cutoffs =
-        Cutoffs { msm: 1 << 17, msm_small: 1 << 14, fft_log: 16, fold: Self::NEVER, gates: Self::NEVER };
+        Cutoffs { msm: 1 << 17, msm_small: 1 << 14, fft_log: 16, fold: Self::NEVER, numerator: Self::NEVER };
 
     /// A size cut-off no call reaches: the primitive stays on the CPU.
     pub const NEVER: usize = usize::MAX;
@@ -166,12 +166,19 @@ impl Backend for GpuBackend {
         }
     }
 
-    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+    fn evaluate_numerator(
+        &self,
+        program: &NumeratorProgram,
+        columns: &[&[Fp]],
+        points: usize,
+        y: Fp,
+        step: usize,
+    ) -> Vec<Fp> {
         self.on_gpu(
-            "evaluate_gates",
-            points >= self.cutoffs.gates,
-            || gates::evaluate_gates(&self.context, program, columns, points, y, step),
-            || self.cpu.evaluate_gates(program, columns, points, y, step),
+            "evaluate_numerator",
+            points >= self.cutoffs.numerator,
+            || numerator::evaluate_numerator(&self.context, program, columns, points, y, step),
+            || self.cpu.evaluate_numerator(program, columns, points, y, step),
         )
     }
 }

@@ -187,8 +187,8 @@ pub(crate) struct Kernels {
     pub curve_ops: Kernel,
     pub fold_bits: Kernel,
     pub fold_finish: Kernel,
-    pub gates_pass: Kernel,
-    pub gates_finish: Kernel,
+    pub numerator_pass: Kernel,
+    pub numerator_finish: Kernel,
 }
 
 /// An open GPU: device, queue, kernels, and the first error the device reported.
@@ -429,7 +429,7 @@ fn compile(device: &wgpu::Device, form: FieldForm) -> Kernels {
     let fft = module("fft", shader::fft_source(form));
     let curve_test = module("curve test", shader::curve_test_source(form));
     let fold = module("fold", shader::fold_source(form));
-    let gates = module("gates", shader::gates_source(form));
+    let numerator = module("numerator", shader::numerator_source(form));
     Kernels {
         bucket_sum: Kernel::new(&curve, "bucket_sum"),
         partial_sum: Kernel::new(&curve, "partial_sum"),
@@ -442,8 +442,8 @@ fn compile(device: &wgpu::Device, form: FieldForm) -> Kernels {
         curve_ops: Kernel::new(&curve_test, "curve_ops"),
         fold_bits: Kernel::new(&fold, "fold_bits"),
         fold_finish: Kernel::new(&fold, "fold_finish"),
-        gates_pass: Kernel::new(&gates, "gates_pass"),
-        gates_finish: Kernel::new(&gates, "gates_finish"),
+        numerator_pass: Kernel::new(&numerator, "numerator_pass"),
+        numerator_finish: Kernel::new(&numerator, "numerator_finish"),
     }
 }
 

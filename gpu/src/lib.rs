@@ -6,7 +6,7 @@
 //! - the kernels, each with its host half: the MSM (Pippenger's bucket method, full-width and
 //!   small signed scalars), the radix-2 FFT, the IPA's generator collapse (each generator of
 //!   the upper half times the round's challenge by double-and-add, in passes of 32 bits) and
-//!   the gates' part of the quotient (an interpreter of the engine's gate program, one thread
+//!   the quotient's numerator (an interpreter of the engine's numerator program, one thread
 //!   per point of the extended domain);
 //! - [`GpuBackend`]: the backend, with size cut-offs below which the CPU runs, and a fallback to
 //!   the CPU when the GPU fails.
@@ -35,15 +35,15 @@ pub mod device;
 mod fft;
 mod field_code;
 mod fold;
-mod gates;
 mod msm;
+mod numerator;
 mod shader;
 
 pub use backend::{Cutoffs, GpuBackend};
 pub use curve::curve_ops;
 pub use device::{AdapterKind, AdapterSummary, DeviceChoice, GpuContext, list_adapters};
 pub use fft::field_ops;
-pub use gates::evaluate_gates_windowed;
+pub use numerator::evaluate_numerator_windowed;
 pub use shader::FieldForm;
 
 /// What went wrong on the GPU.

@@ -11,7 +11,7 @@ const MSM: &str = include_str!("shaders/msm.wgsl");
 const FFT: &str = include_str!("shaders/fft.wgsl");
 const CURVE_TEST: &str = include_str!("shaders/curve_test.wgsl");
 const FOLD: &str = include_str!("shaders/fold.wgsl");
-const GATES: &str = include_str!("shaders/gates.wgsl");
+const NUMERATOR: &str = include_str!("shaders/numerator.wgsl");
 
 /// A canonical field element in the working form (sixteen 16-bit limbs, or eight u32 words), as
 /// a WGSL array literal's items.
@@ -193,10 +193,10 @@ pub(crate) fn fft_source(form: FieldForm) -> String {
     format!("{}\n{FFT}", field_source::<Fp>(form))
 }
 
-/// Fp arithmetic and the gate program's interpreter.
-pub(crate) fn gates_source(form: FieldForm) -> String {
-    let gates = GATES.replace("{{STACK_DEPTH}}", &crate::gates::STACK_DEPTH.to_string());
-    format!("{}\n{gates}", field_source::<Fp>(form))
+/// Fp arithmetic and the numerator program's interpreter.
+pub(crate) fn numerator_source(form: FieldForm) -> String {
+    let numerator = NUMERATOR.replace("{{STACK_DEPTH}}", &crate::numerator::STACK_DEPTH.to_string());
+    format!("{}\n{numerator}", field_source::<Fp>(form))
 }
 
 #[cfg(test)]
@@ -218,7 +218,7 @@ mod tests {
             assert!(!fft_source(form).contains("{{"));
             assert!(!curve_test_source(form).contains("{{"));
             assert!(!fold_source(form).contains("{{"));
-            assert!(!gates_source(form).contains("{{"));
+            assert!(!numerator_source(form).contains("{{"));
         }
     }
 
@@ -262,7 +262,7 @@ mod validation {
                 ("fft", super::fft_source(form)),
                 ("curve test", super::curve_test_source(form)),
                 ("fold", super::fold_source(form)),
-                ("gates", super::gates_source(form)),
+                ("numerator", super::numerator_source(form)),
             ]
         }) {
             let module = wgpu::naga::front::wgsl::parse_str(&source)

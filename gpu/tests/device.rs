@@ -204,29 +204,41 @@ fn generator_collapse_equals_the_reference() {
     }
 }
 
-/// The gates' part of the quotient: the gate program of every zoo model's layout (each chip's
-/// gates) over random column values, against the CPU: in one window, and in windows of 64
-/// points (rotations reaching into the next window and around the domain).
+/// The quotient's numerator program: every zoo model's gates (each chip's) and lookup inputs
+/// over random column values, against the CPU: in one window, and in windows of 64 points
+/// (rotations reaching into the next window and around the domain). Whole proofs below run the
+/// complete program (permutation and lookups included).
 #[test]
-fn gate_evaluation_equals_the_cpu() {
+fn numerator_evaluation_equals_the_cpu() {
     use zkinfer_circuits::constraints::ConstraintData;
-    use zkinfer_engine::gates::GateProgram;
+    use zkinfer_engine::numerator::ProgramBuilder;
 
     let Some(gpu) = common::backend() else { return };
     let mut rng = StdRng::seed_from_u64(9);
     let (points, step) = (1usize << 10, 4);
     for name in ["digits_mlp", "digits_cnn", "digits_mlp_sigmoid", "digits_mlp_tanh", "mlp_784_128_10", "lenet_28"] {
         let (compiled, _, _) = compile_zoo_model(name);
-        let program = GateProgram::new(&ConstraintData::new(compiled.layout));
-        assert!(program.constraints > 0, "{name} has gates");
+        let data = ConstraintData::new(compiled.layout);
+        let mut builder = ProgramBuilder::default();
+        for gate in data.gates() {
+            for (_, e) in &gate.constraints {
+                builder.expression(e).constraint();
+            }
+        }
+        for lookup in data.lookups() {
+            for (e, _) in &lookup.inputs {
+                builder.expression(e).constraint();
+            }
+        }
+        let program = builder.finish();
         let values: Vec<Vec<Fp>> =
             program.columns.iter().map(|_| (0..points).map(|_| Fp::random(&mut rng)).collect()).collect();
         let columns: Vec<&[Fp]> = values.iter().map(Vec::as_slice).collect();
         let y = Fp::random(&mut rng);
-        let expected = CpuBackend.evaluate_gates(&program, &columns, points, y, step);
-        assert!(gpu.evaluate_gates(&program, &columns, points, y, step) == expected, "{name}: one window");
+        let expected = CpuBackend.evaluate_numerator(&program, &columns, points, y, step);
+        assert!(gpu.evaluate_numerator(&program, &columns, points, y, step) == expected, "{name}: one window");
         let windowed =
-            zkinfer_gpu::evaluate_gates_windowed(gpu.context(), &program, &columns, points, y, step, 64).unwrap();
+            zkinfer_gpu::evaluate_numerator_windowed(gpu.context(), &program, &columns, points, y, step, 64).unwrap();
         assert!(windowed == expected, "{name}: windows of 64 points");
     }
 }

@@ -22,8 +22,8 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use zkinfer_circuits::{CircuitSpec, ModelCircuit, Witness, instance_values, with_layout};
 use zkinfer_engine::backend::{Backend, CheckingBackend, CpuBackend};
-use zkinfer_engine::gates::GateProgram;
 use zkinfer_engine::keygen::KeyCommitments;
+use zkinfer_engine::numerator::NumeratorProgram;
 
 use crate::ProveError;
 
@@ -145,8 +145,15 @@ impl Backend for SharedBackend {
     fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
         self.0.fold_generators(g, challenge)
     }
-    fn evaluate_gates(&self, program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
-        self.0.evaluate_gates(program, columns, points, y, step)
+    fn evaluate_numerator(
+        &self,
+        program: &NumeratorProgram,
+        columns: &[&[Fp]],
+        points: usize,
+        y: Fp,
+        step: usize,
+    ) -> Vec<Fp> {
+        self.0.evaluate_numerator(program, columns, points, y, step)
     }
 }
 

@@ -8,12 +8,12 @@ use ff::{Field, PrimeField, WithSmallOrderMulGroup};
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::poly::{Coeff, Polynomial};
 use zkinfer_circuits::CircuitSpec;
-use zkinfer_circuits::constraints::{Column, ConstraintData, Expr};
+use zkinfer_circuits::constraints::ConstraintData;
 
 use super::{ProofTranscript, ProvingKey, WitnessPolys, write_point};
 use crate::EngineError;
-use crate::gates::GateProgram;
 use crate::keygen::table_column_index;
+use crate::numerator::{NumeratorProgram, ProgramBuilder, Source};
 use crate::permutation::PermutationColumn;
 
 /// The random polynomial that blinds `h`.
@@ -85,101 +85,44 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     let domain = &pk.keys.domain;
     let n = pk.n();
     let ext = domain.extended_len();
-    let step = (ext / n) as i64;
+    let step = ext / n;
     let transforms = pk.transforms();
     let coset = |p: &Polynomial<Fp, Coeff>| -> Coset { transforms.coeff_to_extended(p) };
     let advice: Vec<Coset> = super::parallel_map(&polys.advice, coset);
     let pre = &pk.precomputed;
     let (fixed, sigma) = (&pre.fixed_cosets, &pre.sigma_cosets);
     let instance = coset(&polys.instance);
-    let bf = pk.blinding_factors();
     let (l0, l_last, l_blind) = (&pre.l0, &pre.l_last, &pre.l_blind);
     let z_perm: Vec<Coset> = polys.permutation.iter().map(coset).collect();
     let lookup_cosets: Vec<[Coset; 3]> = polys.lookups.iter().map(|l| l.each_ref().map(coset)).collect();
 
-    let at = |v: &Coset, j: usize, rotation: i64| v[(j as i64 + rotation * step).rem_euclid(ext as i64) as usize];
     let data = ConstraintData::new(spec.layout);
-    let chunk = pk.keys.cs.degree() - 2;
-    let last_rotation = -((bf + 1) as i64);
-    let omega_ext = domain.get_extended_omega();
-    let zeta = <Fp as WithSmallOrderMulGroup<3>>::ZETA;
-    // δ^(c·chunk): the first δ power of each chunk of permutation columns.
-    let chunk_deltas: Vec<Fp> = (0..z_perm.len()).map(|i| Fp::DELTA.pow_vartime([(i * chunk) as u64])).collect();
-
-    // The gates' constraints, by the backend; the lookups' inputs compiled once against the
-    // cosets.
-    let program = GateProgram::new(&data);
-    let program_columns: Vec<&[Fp]> = program
+    let program = numerator_program(pk, &data, spec, polys, ch);
+    // The coset's points: X at point j is ζ · ω_ext^j.
+    let points: Coset = std::iter::successors(Some(<Fp as WithSmallOrderMulGroup<3>>::ZETA), |x| {
+        Some(*x * domain.get_extended_omega())
+    })
+    .take(ext)
+    .collect();
+    let columns: Vec<&[Fp]> = program
         .columns
         .iter()
-        .map(|c| match *c {
-            Column::Advice(i) => advice[i].as_slice(),
-            Column::Fixed(i) => fixed[i].as_slice(),
+        .map(|source| match *source {
+            Source::Advice(i) => advice[i].as_slice(),
+            Source::Fixed(i) => fixed[i].as_slice(),
+            Source::Instance => instance.as_slice(),
+            Source::Sigma(i) => sigma[i].as_slice(),
+            Source::PermutationProduct(i) => z_perm[i].as_slice(),
+            Source::LookupPermutedInput(i) => lookup_cosets[i][0].as_slice(),
+            Source::LookupPermutedTable(i) => lookup_cosets[i][1].as_slice(),
+            Source::LookupProduct(i) => lookup_cosets[i][2].as_slice(),
+            Source::FirstRow => l0.as_slice(),
+            Source::LastRow => l_last.as_slice(),
+            Source::BlindingRows => l_blind.as_slice(),
+            Source::CosetPoint => points.as_slice(),
         })
         .collect();
-    let gate_values = pk.backend.evaluate_gates(&program, &program_columns, ext, ch.y, step as usize);
-    let compile = |e: &Expr| Compiled::new(e, &advice, fixed, step);
-    let lookup_inputs: Vec<Vec<Compiled>> =
-        data.lookups().map(|l| l.inputs.iter().map(|(e, _)| compile(e)).collect()).collect();
-
-    let numerator: Vec<Fp> = parallel_range(
-        ext,
-        |j, x| {
-            let (l0, l_last, l_blind) = (l0[j], l_last[j], l_blind[j]);
-            let active = Fp::ONE - (l_last + l_blind);
-            // Gates.
-            let mut h = gate_values[j];
-            let mut push = |v: Fp| h = h * ch.y + v;
-            // Permutation.
-            let column = |p: PermutationColumn| match p {
-                PermutationColumn::Advice(i) => advice[i][j],
-                PermutationColumn::Fixed(i) => fixed[i][j],
-                PermutationColumn::Instance => instance[j],
-            };
-            if let Some(first) = z_perm.first() {
-                push((Fp::ONE - first[j]) * l0);
-            }
-            if let Some(last) = z_perm.last() {
-                push((last[j] * last[j] - last[j]) * l_last);
-            }
-            for (set, previous) in z_perm.iter().skip(1).zip(&z_perm) {
-                push((set[j] - at(previous, j, last_rotation)) * l0);
-            }
-            for (index, ((z, columns), sigmas)) in
-                z_perm.iter().zip(pk.keys.permutation_columns.chunks(chunk)).zip(sigma.chunks(chunk)).enumerate()
-            {
-                let mut left = at(z, j, 1);
-                for (&col, s) in columns.iter().zip(sigmas) {
-                    left *= column(col) + ch.beta * s[j] + ch.gamma;
-                }
-                let mut right = z[j];
-                let mut delta = ch.beta * chunk_deltas[index];
-                for &col in columns {
-                    right *= column(col) + delta * x + ch.gamma;
-                    delta *= Fp::DELTA;
-                }
-                push((left - right) * active);
-            }
-            // Lookups.
-            for ((lookup, inputs), [a_perm, s_perm, z]) in data.lookups().zip(&lookup_inputs).zip(&lookup_cosets) {
-                let input = inputs.iter().fold(Fp::ZERO, |acc, c| acc * ch.theta + c.evaluate(j, ext));
-                let table = lookup
-                    .inputs
-                    .iter()
-                    .fold(Fp::ZERO, |acc, &(_, t)| acc * ch.theta + fixed[table_column_index(spec.layout, t)][j]);
-                push((Fp::ONE - z[j]) * l0);
-                push((z[j] * z[j] - z[j]) * l_last);
-                let left = at(z, j, 1) * (a_perm[j] + ch.beta) * (s_perm[j] + ch.gamma);
-                let right = z[j] * (input + ch.beta) * (table + ch.gamma);
-                push((left - right) * active);
-                push((a_perm[j] - s_perm[j]) * l0);
-                push((a_perm[j] - s_perm[j]) * (a_perm[j] - at(a_perm, j, -1)) * active);
-            }
-            h
-        },
-        zeta,
-        omega_ext,
-    );
+    let numerator = pk.backend.evaluate_numerator(&program, &columns, ext, ch.y, step);
 
     let mut h = domain.empty_extended();
     h.iter_mut().zip(numerator).for_each(|(h, v)| *h = v);
@@ -194,67 +137,104 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     Ok(Quotient { pieces, blinds, commitments })
 }
 
-/// `f(j, x_j)` for `j` in `0..len`, in order, on as many threads as the machine has, where
-/// `x_j = start · step^j` (the coset points).
-fn parallel_range(len: usize, f: impl Fn(usize, Fp) -> Fp + Sync, start: Fp, step: Fp) -> Vec<Fp> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from).max(1);
-    let chunk = len.div_ceil(threads).max(1);
-    let ranges: Vec<std::ops::Range<usize>> = (0..len).step_by(chunk).map(|s| s..(s + chunk).min(len)).collect();
-    super::parallel_map(&ranges, |r| {
-        let mut x = start * step.pow_vartime([r.start as u64]);
-        r.clone()
-            .map(|j| {
-                let v = f(j, x);
-                x *= step;
-                v
-            })
-            .collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
-/// An [`Expr`] bound to the coset values it reads: constants converted once, each query a
-/// column slice and an offset in extended-domain points.
-enum Compiled<'a> {
-    Constant(Fp),
-    Query(&'a [Fp], usize),
-    Negated(Box<Compiled<'a>>),
-    Sum(Box<Compiled<'a>>, Box<Compiled<'a>>),
-    Product(Box<Compiled<'a>>, Box<Compiled<'a>>),
-}
-
-impl<'a> Compiled<'a> {
-    fn new(e: &Expr, advice: &'a [Coset], fixed: &'a [Coset], step: i64) -> Self {
-        let rec = |e: &Expr| Box::new(Self::new(e, advice, fixed, step));
-        match e {
-            Expr::Constant(c) => Compiled::Constant(crate::field(*c)),
-            Expr::Query(q) => {
-                let column: &[Fp] = match q.column {
-                    Column::Advice(i) => &advice[i],
-                    Column::Fixed(i) => &fixed[i],
-                };
-                let offset = (i64::from(q.rotation) * step).rem_euclid(column.len() as i64) as usize;
-                Compiled::Query(column, offset)
-            }
-            Expr::Negated(a) => Compiled::Negated(rec(a)),
-            Expr::Sum(a, b) => Compiled::Sum(rec(a), rec(b)),
-            Expr::Product(a, b) => Compiled::Product(rec(a), rec(b)),
+/// The numerator's program: every gate's constraints (from the constraint data), then the
+/// permutation's and the lookups' constraints, in halo2's order, with the challenges as
+/// constants.
+fn numerator_program(
+    pk: &ProvingKey,
+    data: &ConstraintData,
+    spec: &CircuitSpec,
+    polys: &WitnessPolys,
+    ch: Challenges,
+) -> NumeratorProgram {
+    let mut b = ProgramBuilder::default();
+    // Gates.
+    for gate in data.gates() {
+        for (_, e) in &gate.constraints {
+            b.expression(e).constraint();
         }
     }
-
-    /// The value at extended point `j` of `ext`.
-    fn evaluate(&self, j: usize, ext: usize) -> Fp {
-        match self {
-            Compiled::Constant(c) => *c,
-            Compiled::Query(column, offset) => {
-                let i = j + offset;
-                column[if i >= ext { i - ext } else { i }]
-            }
-            Compiled::Negated(a) => -a.evaluate(j, ext),
-            Compiled::Sum(a, b) => a.evaluate(j, ext) + b.evaluate(j, ext),
-            Compiled::Product(a, b) => a.evaluate(j, ext) * b.evaluate(j, ext),
-        }
+    // `1 - (l_last + l_blind)`: 1 on the rows the products' steps constrain.
+    let active = |b: &mut ProgramBuilder| {
+        b.query(Source::LastRow, 0).query(Source::BlindingRows, 0).add().one_minus();
+    };
+    // Permutation.
+    let sets = polys.permutation.len();
+    let last_rotation = -i32::try_from(pk.blinding_factors() + 1).unwrap_or(i32::MAX);
+    if sets > 0 {
+        // z_0 starts at 1; the last set's product ends at 0 or 1.
+        b.query(Source::PermutationProduct(0), 0).one_minus().query(Source::FirstRow, 0).multiply().constraint();
+        let last = Source::PermutationProduct(sets - 1);
+        b.query(last, 0).query(last, 0).multiply().query(last, 0).subtract();
+        b.query(Source::LastRow, 0).multiply().constraint();
     }
+    // Each set starts where the previous one ended.
+    for set in 1..sets {
+        b.query(Source::PermutationProduct(set), 0).query(Source::PermutationProduct(set - 1), last_rotation);
+        b.subtract().query(Source::FirstRow, 0).multiply().constraint();
+    }
+    let chunk = pk.keys.cs.degree() - 2;
+    let column = |p: PermutationColumn| match p {
+        PermutationColumn::Advice(i) => Source::Advice(i),
+        PermutationColumn::Fixed(i) => Source::Fixed(i),
+        PermutationColumn::Instance => Source::Instance,
+    };
+    for (set, columns) in pk.keys.permutation_columns.chunks(chunk).enumerate() {
+        let z = Source::PermutationProduct(set);
+        // z(ωX) · Π (column + β·σ + γ)
+        b.query(z, 1);
+        for (i, &c) in columns.iter().enumerate() {
+            b.query(column(c), 0).query(Source::Sigma(set * chunk + i), 0).constant(ch.beta).multiply().add();
+            b.constant(ch.gamma).add().multiply();
+        }
+        // z(X) · Π (column + β·δ^c·X + γ), c the column's index among all.
+        b.query(z, 0);
+        for (i, &c) in columns.iter().enumerate() {
+            let delta = ch.beta * Fp::DELTA.pow_vartime([(set * chunk + i) as u64]);
+            b.query(column(c), 0).query(Source::CosetPoint, 0).constant(delta).multiply().add();
+            b.constant(ch.gamma).add().multiply();
+        }
+        b.subtract();
+        active(&mut b);
+        b.multiply().constraint();
+    }
+    // Lookups.
+    for (index, lookup) in data.lookups().enumerate() {
+        let (a, s, z) =
+            (Source::LookupPermutedInput(index), Source::LookupPermutedTable(index), Source::LookupProduct(index));
+        b.query(z, 0).one_minus().query(Source::FirstRow, 0).multiply().constraint();
+        b.query(z, 0).query(z, 0).multiply().query(z, 0).subtract().query(Source::LastRow, 0).multiply().constraint();
+        // z(ωX)(a' + β)(s' + γ) - z(X)(input + β)(table + γ), the input and the table compressed
+        // by θ.
+        b.query(z, 1).query(a, 0).constant(ch.beta).add().multiply().query(s, 0).constant(ch.gamma).add().multiply();
+        b.query(z, 0);
+        for (i, (e, _)) in lookup.inputs.iter().enumerate() {
+            if i > 0 {
+                b.constant(ch.theta).multiply();
+            }
+            b.expression(e);
+            if i > 0 {
+                b.add();
+            }
+        }
+        b.constant(ch.beta).add().multiply();
+        for (i, &(_, t)) in lookup.inputs.iter().enumerate() {
+            if i > 0 {
+                b.constant(ch.theta).multiply();
+            }
+            b.query(Source::Fixed(table_column_index(spec.layout, t)), 0);
+            if i > 0 {
+                b.add();
+            }
+        }
+        b.constant(ch.gamma).add().multiply().subtract();
+        active(&mut b);
+        b.multiply().constraint();
+        // a'(X) = s'(X) on the first row; elsewhere a' repeats its previous row or equals s'.
+        b.query(a, 0).query(s, 0).subtract().query(Source::FirstRow, 0).multiply().constraint();
+        b.query(a, 0).query(s, 0).subtract().query(a, 0).query(a, -1).subtract().multiply();
+        active(&mut b);
+        b.multiply().constraint();
+    }
+    b.finish()
 }

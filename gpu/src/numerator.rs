@@ -1,17 +1,17 @@
-//! The gates' part of the quotient on the GPU, the host half (kernels in `shaders/gates.wgsl`):
-//! the engine's [`GateProgram`] as pairs of words, cut into passes that end on a constraint;
+//! The quotient's numerator on the GPU, the host half (kernels in `shaders/numerator.wgsl`):
+//! the engine's [`NumeratorProgram`] as pairs of words, cut into passes that end on a constraint;
 //! the points in windows small enough for one binding, each window's column values uploaded
 //! with the rows its rotations reach beyond it.
 
 use ff::Field;
 use halo2_proofs::pasta::Fp;
-use zkinfer_engine::gates::{GateProgram, Instruction};
+use zkinfer_engine::numerator::{Instruction, NumeratorProgram};
 
 use crate::GpuError;
 use crate::convert::{FIELD_WORDS, scalars_to_words, words_to_scalars};
 use crate::device::{GpuContext, Kernel};
 
-/// Values the kernel's stack holds (`STACK_DEPTH` in gates.wgsl); deeper programs stay on the
+/// Values the kernel's stack holds (`STACK_DEPTH` in numerator.wgsl); deeper programs stay on the
 /// CPU.
 pub(crate) const STACK_DEPTH: usize = 16;
 
@@ -23,7 +23,7 @@ const PASS_INSTRUCTIONS: usize = 128;
 /// well below the 65,535 of llvmpipe); a longer constraint stays on the CPU.
 const MAX_PASS_INSTRUCTIONS: usize = 1024;
 
-/// Opcodes (`OP_*` in gates.wgsl).
+/// Opcodes (`OP_*` in numerator.wgsl).
 fn opcode(i: &Instruction) -> u32 {
     match i {
         Instruction::Query { .. } => 0,
@@ -35,16 +35,16 @@ fn opcode(i: &Instruction) -> u32 {
     }
 }
 
-/// The kernels' parameter block (`GateParams` in gates.wgsl).
+/// The kernels' parameter block (`NumeratorParams` in numerator.wgsl).
 #[derive(Clone, Copy, Debug, Default)]
-struct GateParams {
+struct NumeratorParams {
     points: u32,
     code_start: u32,
     code_end: u32,
     first: bool,
 }
 
-impl GateParams {
+impl NumeratorParams {
     fn words(self, threads_x: u32) -> [u32; 8] {
         [self.points, threads_x, self.code_start, self.code_end, u32::from(self.first), 0, 0, 0]
     }
@@ -62,10 +62,10 @@ fn passes(code: &[Instruction]) -> Result<Vec<std::ops::Range<usize>>, GpuError>
         }
     }
     if start != code.len() {
-        return Err(GpuError::TooLarge("a gate program that does not end on a constraint".into()));
+        return Err(GpuError::TooLarge("a numerator program that does not end on a constraint".into()));
     }
     if let Some(long) = passes.iter().find(|p| p.len() > MAX_PASS_INSTRUCTIONS) {
-        return Err(GpuError::TooLarge(format!("a pass of {} gate instructions", long.len())));
+        return Err(GpuError::TooLarge(format!("a pass of {} numerator instructions", long.len())));
     }
     Ok(passes)
 }
@@ -74,11 +74,11 @@ fn run(
     ctx: &GpuContext,
     encoder: &mut wgpu::CommandEncoder,
     kernel: &Kernel,
-    params: GateParams,
+    params: NumeratorParams,
     buffers: &[(u32, &wgpu::Buffer)],
 ) -> Result<(), GpuError> {
     let (x, y, threads_x) = ctx.grid(params.points)?;
-    let uniform = ctx.uniform("gate params", &params.words(threads_x));
+    let uniform = ctx.uniform("numerator params", &params.words(threads_x));
     let mut bound: Vec<(u32, &wgpu::Buffer)> = buffers.to_vec();
     bound.push((2, &uniform));
     let pipeline = kernel.get(ctx);
@@ -88,17 +88,17 @@ fn run(
 }
 
 /// The program's value at each of `points` points (see
-/// [`zkinfer_engine::backend::Backend::evaluate_gates`]), in windows as large as one binding
+/// [`zkinfer_engine::backend::Backend::evaluate_numerator`]), in windows as large as one binding
 /// holds.
-pub(crate) fn evaluate_gates(
+pub(crate) fn evaluate_numerator(
     ctx: &GpuContext,
-    program: &GateProgram,
+    program: &NumeratorProgram,
     columns: &[&[Fp]],
     points: usize,
     y: Fp,
     step: usize,
 ) -> Result<Vec<Fp>, GpuError> {
-    evaluate_gates_windowed(ctx, program, columns, points, y, step, usize::MAX)
+    evaluate_numerator_windowed(ctx, program, columns, points, y, step, usize::MAX)
 }
 
 /// The same in windows of at most `max_window_points` points (tests: windows whose rotations
@@ -106,9 +106,9 @@ pub(crate) fn evaluate_gates(
 ///
 /// # Panics
 /// If a column is shorter than `points`.
-pub fn evaluate_gates_windowed(
+pub fn evaluate_numerator_windowed(
     ctx: &GpuContext,
-    program: &GateProgram,
+    program: &NumeratorProgram,
     columns: &[&[Fp]],
     points: usize,
     y: Fp,
@@ -117,7 +117,7 @@ pub fn evaluate_gates_windowed(
 ) -> Result<Vec<Fp>, GpuError> {
     assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
     if program.max_stack > STACK_DEPTH {
-        return Err(GpuError::TooLarge(format!("a gate program {} values deep", program.max_stack)));
+        return Err(GpuError::TooLarge(format!("a numerator program {} values deep", program.max_stack)));
     }
     let passes = passes(&program.code)?;
     let mut result = vec![Fp::ZERO; points];
@@ -127,7 +127,7 @@ pub fn evaluate_gates_windowed(
     let (min_rotation, max_rotation) = program.rotation_range();
     let reach = |rotation: i32| i64::from(rotation) * step as i64;
     let span = usize::try_from(reach(max_rotation) - reach(min_rotation))
-        .map_err(|_| GpuError::TooLarge("gate rotations".into()))?;
+        .map_err(|_| GpuError::TooLarge("numerator rotations".into()))?;
     // Points per window: the most whose values fit one binding (a power of two, as `points`).
     let point_bytes = (program.columns.len().max(1) * FIELD_WORDS * 4) as u64;
     let fits = |len: usize| (len + span) as u64 * point_bytes <= ctx.max_binding();
@@ -136,11 +136,11 @@ pub fn evaluate_gates_windowed(
         window_points /= 2;
     }
     if !fits(window_points) {
-        return Err(GpuError::TooLarge(format!("gate columns of {} values", span + 1)));
+        return Err(GpuError::TooLarge(format!("numerator columns of {} values", span + 1)));
     }
     let mut constants = vec![y];
     constants.extend_from_slice(&program.constants);
-    let constants = ctx.storage("gate constants", &scalars_to_words(&constants))?;
+    let constants = ctx.storage("numerator constants", &scalars_to_words(&constants))?;
     for start in (0..points).step_by(window_points) {
         let len = window_points.min(points - start);
         let window = len + span;
@@ -163,20 +163,24 @@ pub fn evaluate_gates_windowed(
                 [opcode(i), operand as u32]
             })
             .collect();
-        let values = ctx.storage("gate column values", &scalars_to_words(&values))?;
-        let code = ctx.storage("gate program", &code)?;
-        let acc = ctx.scratch("gate accumulators", len * FIELD_WORDS)?;
-        let out = ctx.scratch("gate results", len * FIELD_WORDS)?;
-        let len32 = u32::try_from(len).map_err(|_| GpuError::TooLarge(format!("{len} gate points")))?;
+        let values = ctx.storage("numerator column values", &scalars_to_words(&values))?;
+        let code = ctx.storage("numerator program", &code)?;
+        let acc = ctx.scratch("numerator accumulators", len * FIELD_WORDS)?;
+        let out = ctx.scratch("numerator results", len * FIELD_WORDS)?;
+        let len32 = u32::try_from(len).map_err(|_| GpuError::TooLarge(format!("{len} numerator points")))?;
         let k = &ctx.kernels;
         let mut encoder = ctx.encoder();
         for (p, range) in passes.iter().enumerate() {
-            let params =
-                GateParams { points: len32, code_start: range.start as u32, code_end: range.end as u32, first: p == 0 };
-            run(ctx, &mut encoder, &k.gates_pass, params, &[(0, &values), (1, &code), (3, &constants), (4, &acc)])?;
+            let params = NumeratorParams {
+                points: len32,
+                code_start: range.start as u32,
+                code_end: range.end as u32,
+                first: p == 0,
+            };
+            run(ctx, &mut encoder, &k.numerator_pass, params, &[(0, &values), (1, &code), (3, &constants), (4, &acc)])?;
         }
-        let params = GateParams { points: len32, ..GateParams::default() };
-        run(ctx, &mut encoder, &k.gates_finish, params, &[(4, &acc), (5, &out)])?;
+        let params = NumeratorParams { points: len32, ..NumeratorParams::default() };
+        run(ctx, &mut encoder, &k.numerator_finish, params, &[(4, &acc), (5, &out)])?;
         let words = ctx.read_back(encoder, &out)?;
         words_to_scalars(&words, &mut result[start..start + len])?;
     }

@@ -1,15 +1,16 @@
-//! The gates' constraints as one program for the quotient (stage 4): a stack machine whose
-//! instructions read column values on the extended coset domain, generated from the circuit's
-//! constraint data (the gates are written once, in the chips). A backend runs it at every
-//! point of the extended domain ([`crate::backend::Backend::evaluate_gates`]): the CPU with
+//! The quotient's numerator as one program (stage 4): a stack machine whose instructions read
+//! column values on the extended coset domain. The prover builds it from the circuit's
+//! constraint data (the gates are written once, in the chips; [`ProgramBuilder::expression`])
+//! followed by the permutation's and the lookups' constraints. A backend runs it at every point
+//! of the extended domain ([`crate::backend::Backend::evaluate_numerator`]): the CPU with
 //! [`evaluate`], the GPU with its own interpreter of the same instructions.
 //!
 //! The value at each point is `Σ_i y^(m-1-i) · c_i` over the `m` constraints in halo2's order
-//! (Horner's rule, as the quotient folds every constraint), so the quotient goes on from it with
-//! the permutation's and the lookups' constraints.
+//! (Horner's rule, as halo2 folds every constraint into the quotient).
 
+use ff::Field;
 use halo2_proofs::pasta::Fp;
-use zkinfer_circuits::constraints::{Column, ConstraintData, Expr};
+use zkinfer_circuits::constraints::{Column, Expr};
 
 /// A column the program reads: its position in the program's column list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -19,7 +20,45 @@ pub struct ColumnSlot(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConstantIndex(pub u32);
 
-/// One instruction of a [`GateProgram`].
+/// What a program column holds, on the extended coset domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// An advice column.
+    Advice(usize),
+    /// A fixed column.
+    Fixed(usize),
+    /// The instance column.
+    Instance,
+    /// A permutation polynomial (one per permutation column).
+    Sigma(usize),
+    /// The permutation's grand product of a chunk of columns.
+    PermutationProduct(usize),
+    /// A lookup's permuted input.
+    LookupPermutedInput(usize),
+    /// A lookup's permuted table.
+    LookupPermutedTable(usize),
+    /// A lookup's grand product.
+    LookupProduct(usize),
+    /// 1 on the first row (`l_0`).
+    FirstRow,
+    /// 1 on the last usable row (`l_last`).
+    LastRow,
+    /// 1 on the blinding rows (`l_blind`).
+    BlindingRows,
+    /// The point itself (`X`: the coset's points).
+    CosetPoint,
+}
+
+impl From<Column> for Source {
+    fn from(c: Column) -> Self {
+        match c {
+            Column::Advice(i) => Source::Advice(i),
+            Column::Fixed(i) => Source::Fixed(i),
+        }
+    }
+}
+
+/// One instruction of a [`NumeratorProgram`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Instruction {
     /// Pushes the column's value `rotation` rows from the current one.
@@ -41,11 +80,11 @@ pub enum Instruction {
     Constraint,
 }
 
-/// The gates' constraints of a circuit as one program.
+/// The quotient's numerator as one program.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GateProgram {
+pub struct NumeratorProgram {
     /// The columns the program reads, by slot.
-    pub columns: Vec<Column>,
+    pub columns: Vec<Source>,
     /// The constants, by index.
     pub constants: Vec<Fp>,
     /// The instructions, constraint after constraint.
@@ -56,20 +95,7 @@ pub struct GateProgram {
     pub constraints: usize,
 }
 
-impl GateProgram {
-    /// The program of every gate's constraints of `data`, in halo2's order.
-    pub fn new(data: &ConstraintData) -> Self {
-        let mut builder = Builder::default();
-        for gate in data.gates() {
-            for (_, e) in &gate.constraints {
-                builder.expression(e);
-                builder.emit(Instruction::Constraint, -1);
-                builder.program.constraints += 1;
-            }
-        }
-        builder.program
-    }
-
+impl NumeratorProgram {
     /// The smallest and the largest rotation the program reads (0 and 0 without queries).
     pub fn rotation_range(&self) -> (i32, i32) {
         self.code.iter().fold((0, 0), |(lo, hi), i| match i {
@@ -79,58 +105,88 @@ impl GateProgram {
     }
 }
 
-#[derive(Default)]
-struct Builder {
-    program: GateProgram,
+/// Writes a [`NumeratorProgram`] in postfix order: each method pushes a value or combines the
+/// values on top of the stack; [`ProgramBuilder::constraint`] folds a finished constraint.
+#[derive(Debug, Default)]
+pub struct ProgramBuilder {
+    program: NumeratorProgram,
     depth: usize,
 }
 
-impl Builder {
+impl ProgramBuilder {
     /// Appends `i`, which changes the stack's depth by `change`.
-    fn emit(&mut self, i: Instruction, change: isize) {
+    fn emit(&mut self, i: Instruction, change: isize) -> &mut Self {
         self.program.code.push(i);
         self.depth = self.depth.saturating_add_signed(change);
         self.program.max_stack = self.program.max_stack.max(self.depth);
+        self
     }
 
-    fn expression(&mut self, e: &Expr) {
+    /// Pushes `source`'s value `rotation` rows away.
+    pub fn query(&mut self, source: Source, rotation: i32) -> &mut Self {
+        let columns = &mut self.program.columns;
+        let slot = columns.iter().position(|&c| c == source).unwrap_or_else(|| {
+            columns.push(source);
+            columns.len() - 1
+        });
+        self.emit(Instruction::Query { slot: ColumnSlot(slot as u32), rotation }, 1)
+    }
+
+    /// Pushes `value`.
+    pub fn constant(&mut self, value: Fp) -> &mut Self {
+        let constants = &mut self.program.constants;
+        let index = constants.iter().position(|&k| k == value).unwrap_or_else(|| {
+            constants.push(value);
+            constants.len() - 1
+        });
+        self.emit(Instruction::Constant(ConstantIndex(index as u32)), 1)
+    }
+
+    /// `a` on top becomes `-a`.
+    pub fn negate(&mut self) -> &mut Self {
+        self.emit(Instruction::Negate, 0)
+    }
+
+    /// `a, b` on top become `a + b`.
+    pub fn add(&mut self) -> &mut Self {
+        self.emit(Instruction::Add, -1)
+    }
+
+    /// `a, b` on top become `a - b`.
+    pub fn subtract(&mut self) -> &mut Self {
+        self.negate().add()
+    }
+
+    /// `a, b` on top become `a · b`.
+    pub fn multiply(&mut self) -> &mut Self {
+        self.emit(Instruction::Multiply, -1)
+    }
+
+    /// `a` on top becomes `1 - a`.
+    pub fn one_minus(&mut self) -> &mut Self {
+        self.negate().constant(Fp::ONE).add()
+    }
+
+    /// Pushes the value of a circuit expression.
+    pub fn expression(&mut self, e: &Expr) -> &mut Self {
         match e {
-            Expr::Constant(c) => {
-                let value = crate::field(*c);
-                let index = match self.program.constants.iter().position(|&k| k == value) {
-                    Some(i) => i,
-                    None => {
-                        self.program.constants.push(value);
-                        self.program.constants.len() - 1
-                    }
-                };
-                self.emit(Instruction::Constant(ConstantIndex(index as u32)), 1);
-            }
-            Expr::Query(q) => {
-                let slot = match self.program.columns.iter().position(|&c| c == q.column) {
-                    Some(s) => s,
-                    None => {
-                        self.program.columns.push(q.column);
-                        self.program.columns.len() - 1
-                    }
-                };
-                self.emit(Instruction::Query { slot: ColumnSlot(slot as u32), rotation: q.rotation }, 1);
-            }
-            Expr::Negated(a) => {
-                self.expression(a);
-                self.emit(Instruction::Negate, 0);
-            }
-            Expr::Sum(a, b) => {
-                self.expression(a);
-                self.expression(b);
-                self.emit(Instruction::Add, -1);
-            }
-            Expr::Product(a, b) => {
-                self.expression(a);
-                self.expression(b);
-                self.emit(Instruction::Multiply, -1);
-            }
+            Expr::Constant(c) => self.constant(crate::field(*c)),
+            Expr::Query(q) => self.query(q.column.into(), q.rotation),
+            Expr::Negated(a) => self.expression(a).negate(),
+            Expr::Sum(a, b) => self.expression(a).expression(b).add(),
+            Expr::Product(a, b) => self.expression(a).expression(b).multiply(),
         }
+    }
+
+    /// Folds the value on top into the result as the next constraint.
+    pub fn constraint(&mut self) -> &mut Self {
+        self.program.constraints += 1;
+        self.emit(Instruction::Constraint, -1)
+    }
+
+    /// The program written so far.
+    pub fn finish(self) -> NumeratorProgram {
+        self.program
     }
 }
 
@@ -145,7 +201,7 @@ enum Bound {
     Constraint,
 }
 
-fn bind(program: &GateProgram, ext: usize, step: usize) -> Vec<Bound> {
+fn bind(program: &NumeratorProgram, ext: usize, step: usize) -> Vec<Bound> {
     program
         .code
         .iter()
@@ -164,7 +220,6 @@ fn bind(program: &GateProgram, ext: usize, step: usize) -> Vec<Bound> {
 }
 
 fn run(code: &[Bound], columns: &[&[Fp]], y: Fp, j: usize, ext: usize, stack: &mut Vec<Fp>) -> Fp {
-    use ff::Field;
     // The builder emits balanced expressions, so every pop below has a value; a malformed
     // program reads zeros rather than panicking.
     let pop = |stack: &mut Vec<Fp>| stack.pop().unwrap_or(Fp::ZERO);
@@ -200,7 +255,7 @@ fn run(code: &[Bound], columns: &[&[Fp]], y: Fp, j: usize, ext: usize, stack: &m
 ///
 /// # Panics
 /// If a column is shorter than `points`.
-pub fn evaluate_naive(program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+pub fn evaluate_naive(program: &NumeratorProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
     assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
     let ext = points;
     let code = bind(program, ext.max(1), step);
@@ -222,7 +277,6 @@ fn run_block(
     stack: &mut [[Fp; BLOCK]],
     out: &mut [Fp],
 ) {
-    use ff::Field;
     let len = out.len();
     let mut top = 0usize;
     out.iter_mut().for_each(|h| *h = Fp::ZERO);
@@ -264,8 +318,7 @@ fn run_block(
 ///
 /// # Panics
 /// If a column is shorter than `points`, or the program is not balanced (the builder's are).
-pub fn evaluate(program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
-    use ff::Field;
+pub fn evaluate(program: &NumeratorProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
     assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
     let ext = points;
     let code = bind(program, ext.max(1), step);
@@ -291,7 +344,6 @@ pub fn evaluate(program: &GateProgram, columns: &[&[Fp]], points: usize, y: Fp, 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use ff::Field;
     use rand::SeedableRng;
     use zkinfer_circuits::constraints::Query;
 
@@ -314,14 +366,13 @@ mod tests {
             )),
             Box::new(Expr::Constant(-3)),
         );
-        let mut builder = Builder::default();
+        let mut builder = ProgramBuilder::default();
         for c in [&c0, &c1] {
-            builder.expression(c);
-            builder.emit(Instruction::Constraint, -1);
-            builder.program.constraints += 1;
+            builder.expression(c).constraint();
         }
-        let program = builder.program;
-        assert_eq!(program.columns, vec![f, a]);
+        let program = builder.finish();
+        assert_eq!(program.columns, vec![Source::from(f), Source::from(a)]);
+        assert_eq!(program.constraints, 2);
         assert_eq!(program.rotation_range(), (-1, 1));
         assert_eq!(program.max_stack, 3);
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);

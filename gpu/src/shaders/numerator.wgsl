@@ -1,9 +1,9 @@
-// The gates' part of the quotient (the engine's GateProgram): one thread per point of the
+// The quotient's numerator (the engine's NumeratorProgram): one thread per point of the
 // extended domain runs the program's stack machine over the column values the host uploaded
 // for a window of points, and folds each constraint into h by h <- h * y + c.
-//   gates_pass:   a stretch of the program that ends on a constraint (the stack is empty
+//   numerator_pass:   a stretch of the program that ends on a constraint (the stack is empty
 //                 between passes; h is kept on the device, in Montgomery form);
-//   gates_finish: h in canonical words.
+//   numerator_finish: h in canonical words.
 // Passes bound the loop iterations of one thread (Mesa's llvmpipe stops every loop of an
 // invocation after 65,535 iterations in all, silently; an instruction takes at most a few
 // dozen of them). Instructions are pairs of words (opcode, operand); a query's operand is the
@@ -11,7 +11,7 @@
 //
 // Needs field.wgsl over Fp.
 
-struct GateParams {
+struct NumeratorParams {
     points: u32,     // points in this window
     threads_x: u32,  // threads per row of the dispatch grid
     code_start: u32, // this pass's instructions: [code_start, code_end)
@@ -32,7 +32,7 @@ const STACK_DEPTH: u32 = {{STACK_DEPTH}}u;
 
 @group(0) @binding(0) var<storage, read> values: array<u32>;
 @group(0) @binding(1) var<storage, read> code: array<u32>;
-@group(0) @binding(2) var<uniform> gates: GateParams;
+@group(0) @binding(2) var<uniform> params: NumeratorParams;
 // y, then the program's constants (canonical words).
 @group(0) @binding(3) var<storage, read> constants: array<u32>;
 @group(0) @binding(4) var<storage, read_write> acc: array<u32>;
@@ -70,19 +70,19 @@ fn store_acc(i: u32, a: Fe) {
 }
 
 @compute @workgroup_size(64)
-fn gates_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let j = gid.x + gid.y * gates.threads_x;
-    if (j >= gates.points) {
+fn numerator_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let j = gid.x + gid.y * params.threads_x;
+    if (j >= params.points) {
         return;
     }
     var h = f_zero();
-    if (gates.first == 0u) {
+    if (params.first == 0u) {
         h = load_acc(j);
     }
     let y = load_constant(0u);
     var stack: array<Fe, STACK_DEPTH>;
     var top = 0u;
-    for (var pc = gates.code_start; pc < gates.code_end; pc++) {
+    for (var pc = params.code_start; pc < params.code_end; pc++) {
         let op = code[2u * pc];
         let operand = code[2u * pc + 1u];
         switch op {
@@ -116,9 +116,9 @@ fn gates_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 @compute @workgroup_size(64)
-fn gates_finish(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let j = gid.x + gid.y * gates.threads_x;
-    if (j >= gates.points) {
+fn numerator_finish(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let j = gid.x + gid.y * params.threads_x;
+    if (j >= params.points) {
         return;
     }
     let w = f_pack(f_from_mont(load_acc(j)));
