@@ -1,8 +1,8 @@
 //! The vanishing argument (stage 4): a random polynomial committed first (it blinds `h`), then,
 //! after the challenge `y`, the quotient `h(X) = Σ y^i · c_i(X) / (X^n - 1)` over every
 //! constraint `c_i` in halo2's order (the gates' constraints, the permutation's, the lookups'),
-//! evaluated point by point on the extended coset domain, split into pieces of `n`
-//! coefficients, each blinded and committed.
+//! written as one program ([`crate::numerator`]) that the backend evaluates on the extended
+//! coset domain, then split into pieces of `n` coefficients, each blinded and committed.
 
 use ff::{Field, PrimeField, WithSmallOrderMulGroup};
 use halo2_proofs::pasta::{EqAffine, Fp};
