@@ -254,8 +254,9 @@ fn run(code: &[Bound], columns: &[&[Fp]], y: Fp, j: usize, ext: usize, stack: &m
 /// holds slot `s`'s values there; a row is `step` points), one point after another.
 ///
 /// # Panics
-/// If a column is shorter than `points`.
+/// If `columns` is not one column per slot, or a column is shorter than `points`.
 pub fn evaluate_naive(program: &NumeratorProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+    assert_eq!(columns.len(), program.columns.len(), "one column per program slot");
     assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
     let ext = points;
     let code = bind(program, ext.max(1), step);
@@ -317,8 +318,10 @@ fn run_block(
 /// many threads as the machine has.
 ///
 /// # Panics
-/// If a column is shorter than `points`, or the program is not balanced (the builder's are).
+/// If `columns` is not one column per slot, a column is shorter than `points`, or the program
+/// is not balanced (the builder's are).
 pub fn evaluate(program: &NumeratorProgram, columns: &[&[Fp]], points: usize, y: Fp, step: usize) -> Vec<Fp> {
+    assert_eq!(columns.len(), program.columns.len(), "one column per program slot");
     assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
     let ext = points;
     let code = bind(program, ext.max(1), step);

@@ -105,7 +105,7 @@ pub(crate) fn evaluate_numerator(
 /// reach into the next window and around the domain).
 ///
 /// # Panics
-/// If a column is shorter than `points`.
+/// If `columns` is not one column per slot, or a column is shorter than `points`.
 pub fn evaluate_numerator_windowed(
     ctx: &GpuContext,
     program: &NumeratorProgram,
@@ -115,6 +115,7 @@ pub fn evaluate_numerator_windowed(
     step: usize,
     max_window_points: usize,
 ) -> Result<Vec<Fp>, GpuError> {
+    assert_eq!(columns.len(), program.columns.len(), "one column per program slot");
     assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
     if program.max_stack > STACK_DEPTH {
         return Err(GpuError::TooLarge(format!("a numerator program {} values deep", program.max_stack)));
