@@ -9,7 +9,8 @@ pub struct DevicesArgs {}
 pub fn run(_args: &DevicesArgs) -> anyhow::Result<()> {
     let adapters = list_adapters();
     if adapters.is_empty() {
-        println!("no GPU adapter found (is a Vulkan, Metal or DX12 driver installed?); proving runs on the CPU");
+        println!("no GPU adapter found (is a Vulkan, Metal or DX12 driver installed?)");
+        println!("--device auto proves on the CPU");
         return Ok(());
     }
     for adapter in &adapters {

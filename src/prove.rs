@@ -24,9 +24,8 @@ pub struct ProveArgs {
     /// Where to write the proof.
     #[arg(short, long, default_value = "proof.zkp")]
     output: PathBuf,
-    /// The model's key file (`zkinfer setup`): keygen then takes the verifying key's
-    /// commitments from it instead of computing them (refused if it is for another model or
-    /// params).
+    /// The model's key file (`zkinfer setup`): the proving key is read from it instead of
+    /// computed (no keygen; refused if it is for another model or params, or damaged).
     #[arg(long)]
     key: Option<PathBuf>,
     #[command(flatten)]
@@ -51,7 +50,12 @@ pub struct ProveReport {
     pub timings: Vec<Timing>,
 }
 
-/// Params, keygen (with the commitments from `key`, a key file, when given) and proof for one
+/// The timing step of the proving key: computed, or read from a key file.
+const KEYGEN_STEP: &str = "keygen";
+/// See [`KEYGEN_STEP`].
+const KEY_FILE_STEP: &str = "key file";
+
+/// Params, keygen (or the proving key from `key`, a key file, when given) and proof for one
 /// input; the timings of each step.
 pub fn prove(
     compiled: CompiledModel,
@@ -68,15 +72,22 @@ pub fn prove(
     };
     let (loaded, params_took) = params(&params_args.cache(), compiled.k, progress)?;
     let device = engine.open_device(progress);
-    let key = key
-        .map(|path| {
-            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            KeyFile::from_bytes(&bytes).with_context(|| format!("{} is not a usable key file", path.display()))
-        })
-        .transpose()?;
-    let (prover, keygen_took) = progress.step("keygen", || match &key {
-        Some(key) => Prover::with_key_file(compiled, loaded.params, loaded.hash, engine.engine, &device, key),
-        None => Prover::with_engine_on(compiled, loaded.params, loaded.hash, engine.engine, &device),
+    let read_key = |path: &std::path::Path| {
+        KeyFile::read(path).with_context(|| format!("{} is not a usable key file", path.display()))
+    };
+    let step = if key.is_some() { KEY_FILE_STEP } else { KEYGEN_STEP };
+    let (prover, keygen_took) = progress.step(step, || match key {
+        Some(path) => {
+            let key = read_key(path)?;
+            Ok(Prover::with_key_file(compiled, loaded.params, loaded.hash, engine.engine, &device, &key)?)
+        }
+        None => Ok::<_, anyhow::Error>(Prover::with_engine_on(
+            compiled,
+            loaded.params,
+            loaded.hash,
+            engine.engine,
+            &device,
+        )?),
     });
     let prover = prover?;
     let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
@@ -84,7 +95,7 @@ pub fn prove(
     let proof = proof?;
     let timings = vec![
         Timing { step: "params", seconds: secs(params_took) },
-        Timing { step: "keygen", seconds: secs(keygen_took) },
+        Timing { step, seconds: secs(keygen_took) },
         Timing { step: "prove (incl. self-check)", seconds: secs(prove_took) },
     ];
     Ok((proof, timings, device.description))

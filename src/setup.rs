@@ -1,6 +1,6 @@
 //! `zkinfer setup`: params for the model's k (generated once, then cached) and keygen; writes
-//! the key file (the verifying key's commitments, which `zkinfer prove --key` then does not
-//! compute again) and prints the circuit identity.
+//! the key file (the proving key: the verifying key's commitments and the precomputed
+//! polynomials, so that `zkinfer prove --key` runs no keygen) and prints the circuit identity.
 
 use std::path::PathBuf;
 
@@ -37,6 +37,7 @@ struct SetupReport {
     params_seconds: f64,
     keygen_seconds: f64,
     key_file: String,
+    key_file_bytes: usize,
 }
 
 pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
@@ -48,7 +49,8 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         .step("keygen (verifying and proving key)", || Prover::new(compiled, loaded.params.clone(), loaded.hash));
     let prover = prover?;
     let key_path = args.key_out.clone().unwrap_or_else(|| args.model.with_extension("zkkey"));
-    crate::artifacts::write(&key_path, &prover.key_file().to_bytes())?;
+    let key_bytes = prover.key_file().to_bytes();
+    crate::artifacts::write(&key_path, &key_bytes)?;
     let report = SetupReport {
         circuit_identity: hex(&prover.identity()),
         k,
@@ -58,6 +60,7 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         params_seconds: secs(params_took),
         keygen_seconds: secs(keygen_took),
         key_file: key_path.display().to_string(),
+        key_file_bytes: key_bytes.len(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -65,8 +68,11 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         println!("circuit identity: {}", report.circuit_identity);
         println!("params: k = {k}, {} (hash {})", report.params_file, report.params_hash);
         println!(
-            "keygen took {:.2} s; wrote {} (the verifying key's commitments: `zkinfer prove --key` skips computing them)",
-            report.keygen_seconds, report.key_file
+            "keygen took {:.2} s; wrote {} ({:.1} MB, the proving key: `zkinfer prove --key {}` runs no keygen)",
+            report.keygen_seconds,
+            report.key_file,
+            report.key_file_bytes as f64 / 1e6,
+            report.key_file
         );
     }
     Ok(())

@@ -213,6 +213,19 @@ fn compile_setup_prove_verify_and_reject_tampering() {
     ]);
     assert!(ok, "{stderr}");
     let proved: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let steps: Vec<&str> =
+        proved["timings"].as_array().expect("timings").iter().filter_map(|t| t["step"].as_str()).collect();
+    assert!(steps.contains(&"key file") && !steps.contains(&"keygen"), "no keygen with the key file: {steps:?}");
+    // A damaged key file is refused with the reason.
+    let damaged = dir.join("damaged.zkkey");
+    let mut bytes = std::fs::read(&key).expect("key file");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&damaged, &bytes).expect("write");
+    let damaged_s = damaged.to_str().expect("utf8");
+    let input = "models/zoo/digits_cnn.input.json";
+    let (ok, _, stderr) = zkinfer_params(&["prove", zkm_s, "--input", input, "-o", zkp_s, "--key", damaged_s]);
+    assert!(!ok && stderr.contains("polynomials are damaged"), "{stderr}");
     let (ok, stdout, stderr) =
         zkinfer_params(&["prove", zkm_s, "--input", "models/zoo/digits_cnn.input.json", "-o", zkp_s, "--json"]);
     assert!(ok, "{stderr}");

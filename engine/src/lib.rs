@@ -15,9 +15,10 @@
 //!   trait, with the CPU backend, a naive reference, a checking and a timing backend;
 //!   [`domain`] does halo2's changes of basis with a backend's FFT.
 //!
-//! The verifying key's commitments can come from a key file instead of being computed
-//! ([`prover::ProvingKey::with_commitments`]); the rest of the proving key is computed per
-//! process.
+//! The proving key can come from a key file instead of being computed
+//! ([`prover::ProvingKey::from_stored`]: the verifying key's commitments and the precomputed
+//! polynomials' encoding, [`prover::Precomputed::to_bytes`]); then no FFT or MSM runs before
+//! the proof.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -88,6 +89,9 @@ pub enum EngineError {
     /// The witness does not fit the circuit.
     #[error("the witness does not fit the circuit: {0}")]
     Witness(String),
+    /// Stored precomputed polynomials that do not fit the circuit.
+    #[error("the stored key polynomials do not fit the circuit: {0}")]
+    KeyPolynomials(String),
     /// Given verifying-key commitments are not as many as the circuit's columns.
     #[error("the key has {found} commitments, the circuit {expected} columns")]
     KeyShape {

@@ -9,6 +9,8 @@ use crate::EngineError;
 
 /// Length of a compressed point.
 const POINT_BYTES: usize = 32;
+/// Points decompressed per parallel task.
+const RUN: usize = 1 << 10;
 
 /// The params' generators.
 #[derive(Clone, Debug)]
@@ -32,17 +34,26 @@ impl ParamsData {
         params.write(&mut bytes).map_err(|_| EngineError::Params)?;
         let k = params.k();
         let n = 1usize << k;
+        // Decompressing a point takes a square root: in parallel, a run of points per task.
         let points = |from: usize, count: usize| -> Result<Vec<EqAffine>, EngineError> {
-            bytes
+            let runs: Vec<&[u8]> = bytes
                 .get(from..from + count * POINT_BYTES)
                 .ok_or(EngineError::Params)?
-                .chunks_exact(POINT_BYTES)
-                .map(|c| {
-                    let mut repr = [0u8; POINT_BYTES];
-                    repr.copy_from_slice(c);
-                    Option::from(EqAffine::from_bytes(&repr)).ok_or(EngineError::Params)
-                })
-                .collect()
+                .chunks(RUN * POINT_BYTES)
+                .collect();
+            let decompressed = crate::prover::parallel_map(&runs, |run| {
+                run.chunks_exact(POINT_BYTES)
+                    .map(|c| {
+                        let mut repr = [0u8; POINT_BYTES];
+                        repr.copy_from_slice(c);
+                        Option::<EqAffine>::from(EqAffine::from_bytes(&repr)).ok_or(EngineError::Params)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            decompressed.into_iter().try_fold(Vec::with_capacity(count), |mut all, run| {
+                all.extend(run?);
+                Ok(all)
+            })
         };
         // The generators halo2 already holds in memory; only the others are decompressed.
         let g = params.get_g();

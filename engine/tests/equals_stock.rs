@@ -131,11 +131,64 @@ fn the_engines_proofs_equal_the_stock_provers() {
             (proof.envelope.proof.len(), proof.envelope.proof.len()),
             "{name}: the engine's proof differs from byte {same}"
         );
+        // The key read back from its stored form (a key file's) proves the same bytes.
+        let stored =
+            ProvingKey::from_stored(&loaded.params, &spec, pk.commitments.clone(), &pk.precomputed.to_bytes()).unwrap();
+        let again = prove(&stored, &spec, &witness, &mut StdRng::seed_from_u64(9)).unwrap();
+        assert!(again == ours, "{name}: the stored key's proof differs");
         let mut envelope = proof.envelope.clone();
         envelope.proof = ours;
         let verifier = zkinfer_verifier::Verifier::new(compiled, loaded.params, loaded.hash).unwrap();
         verifier.verify(&envelope).expect("the stock verifier accepts the engine's proof");
     }
+}
+
+/// Stored key polynomials are refused unless they have the circuit's exact length and every
+/// value is a canonical field element; what decodes re-encodes to the same bytes.
+#[test]
+fn stored_key_polynomials_are_checked() {
+    use ff::PrimeField;
+    use halo2_proofs::pasta::Fp;
+    use zkinfer_engine::EngineError;
+    use zkinfer_engine::prover::ProvingKey;
+    use zkinfer_engine::prover::precomputed::{FIELD_BYTES, Precomputed, PrecomputedShape};
+    let model = quantized("digits_mlp");
+    let p = plan::plan(&model).unwrap();
+    let (spec, _) = compile::compile(&model, p.layout, None).unwrap();
+    let params = common::params(p.k);
+    let pk = ProvingKey::new(&params, &spec).unwrap();
+    let bytes = pk.precomputed.to_bytes();
+    let shape = PrecomputedShape::of(&pk.keys, p.k);
+    assert_eq!(pk.precomputed.shape(), shape);
+    assert_eq!(Some(bytes.len()), shape.encoded_len());
+    assert_eq!(shape.column_lengths().iter().sum::<usize>() * FIELD_BYTES, bytes.len());
+    let decoded = Precomputed::from_bytes(&bytes, &pk.keys, p.k).unwrap();
+    assert!(decoded.to_bytes() == bytes, "a decoded key re-encodes to other bytes");
+
+    let refused = |bytes: &[u8]| match Precomputed::from_bytes(bytes, &pk.keys, p.k) {
+        Err(EngineError::KeyPolynomials(why)) => why,
+        other => panic!("expected a refusal, got {:?}", other.map(|p| p.shape())),
+    };
+    let want = bytes.len();
+    assert_eq!(refused(&bytes[..want - 1]), format!("{} bytes, the circuit's need {want}", want - 1));
+    let mut longer = bytes.clone();
+    longer.extend_from_slice(&[0; FIELD_BYTES]);
+    assert_eq!(refused(&longer), format!("{} bytes, the circuit's need {want}", want + FIELD_BYTES));
+    assert!(refused(&[]).starts_with("0 bytes"));
+    // The modulus itself in the second value of the first permutation polynomial.
+    let column = 2 * shape.fixed_columns;
+    let offset = (shape.fixed_columns * (shape.rows + shape.extended_rows) + 1) * FIELD_BYTES;
+    let mut modulus = (-Fp::one()).to_repr();
+    modulus.as_mut()[0] += 1;
+    let mut tampered = bytes.clone();
+    tampered[offset..offset + FIELD_BYTES].copy_from_slice(modulus.as_ref());
+    assert_eq!(refused(&tampered), format!("column {column}, value 1 is not a canonical field element"));
+    // Another circuit's polynomials are refused by their length.
+    let other = quantized("digits_cnn");
+    let q = plan::plan(&other).unwrap();
+    let (other_spec, _) = compile::compile(&other, q.layout, None).unwrap();
+    let other_keys = zkinfer_engine::keygen::assemble(&common::params(q.k), &other_spec).unwrap();
+    assert!(matches!(Precomputed::from_bytes(&bytes, &other_keys, q.k), Err(EngineError::KeyPolynomials(_))));
 }
 
 /// A witness that fails a gate is refused before proving, naming the relation.

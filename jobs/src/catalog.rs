@@ -74,8 +74,8 @@ pub fn read_dir(dir: &Path) -> Result<Vec<ModelFile>, CatalogError> {
             let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
             let compiled = CompiledModel::from_bytes(&bytes).map_err(|e| unusable(&path, e.to_string()))?;
             let key_path = path.with_extension(KEY_EXTENSION);
-            let key = match std::fs::read(&key_path) {
-                Ok(bytes) => Some(KeyFile::from_bytes(&bytes).map_err(|e| unusable(&key_path, e.to_string()))?),
+            let key = match std::fs::symlink_metadata(&key_path) {
+                Ok(_) => Some(KeyFile::read(&key_path).map_err(|e| unusable(&key_path, e.to_string()))?),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(io(&key_path, e)),
             };

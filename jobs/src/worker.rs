@@ -124,7 +124,7 @@ impl Worker {
         for file in read_dir(dir)? {
             let keygen = |message: String| WorkerError::Keygen { model: file.name.clone(), message };
             let loaded = params.load_or_generate(file.compiled.k).map_err(|e| keygen(e.to_string()))?;
-            let how = if file.key.is_some() { "proving key (commitments from the key file)" } else { "keygen" };
+            let how = if file.key.is_some() { "proving key from the key file" } else { "keygen" };
             progress(&format!("{}: {how} (k = {})", file.name, file.compiled.k));
             let prover = match &file.key {
                 Some(key) => Prover::with_key_file(

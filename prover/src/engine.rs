@@ -70,6 +70,21 @@ pub trait ProvingEngine: std::fmt::Debug + Send + Sync {
     /// The halo2 proof bytes for `witness`.
     fn prove(&self, spec: &CircuitSpec, witness: &Witness, rng: &mut dyn rand_core::Rng)
     -> Result<Vec<u8>, ProveError>;
+    /// The proving key's precomputed polynomials, encoded for a key file, if the engine has
+    /// them (zkinfer's engine).
+    fn key_polynomials(&self) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// What a key file gives an engine (`zkinfer setup`): the verifying key's commitments and
+/// perhaps the precomputed polynomials' encoding.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredKey<'a> {
+    /// The verifying key's commitments.
+    pub commitments: &'a KeyCommitments,
+    /// [`zkinfer_engine::prover::Precomputed::to_bytes`]'s encoding.
+    pub polynomials: Option<&'a [u8]>,
 }
 
 /// Builds the engine of `kind` for `spec`'s circuit and returns it with the verifying key's
@@ -86,14 +101,15 @@ pub fn build(
     build_with(kind, params, spec, gpu, None)
 }
 
-/// [`build`], with the verifying key's commitments already known (a key file) for the CPU
-/// engine; the stock and checking engines run halo2's keygen and compute them anyway.
+/// [`build`], with the proving key already known (a key file) for the CPU engine, which then
+/// runs no keygen but the columns' assembly; the stock and checking engines run halo2's keygen
+/// and compute it anyway.
 pub fn build_with(
     kind: EngineKind,
     params: &Params<EqAffine>,
     spec: &Arc<CircuitSpec>,
     gpu: Option<Arc<dyn Backend>>,
-    known: Option<KeyCommitments>,
+    known: Option<StoredKey<'_>>,
 ) -> Result<(Box<dyn ProvingEngine>, KeyCommitments), ProveError> {
     Ok(match kind {
         EngineKind::Stock => {
@@ -105,7 +121,7 @@ pub fn build_with(
         }
         EngineKind::Cpu => {
             let cpu = match known {
-                Some(commitments) => CpuEngine::with_commitments(params, spec, commitments)?,
+                Some(key) => CpuEngine::from_stored(params, spec, key)?,
                 None => CpuEngine::new(params, spec)?,
             }
             .on(gpu);
@@ -222,14 +238,16 @@ impl CpuEngine {
         Ok(Self { pk, check_witness: false })
     }
 
-    /// The engine's keygen with the verifying key's commitments already known.
-    pub fn with_commitments(
-        params: &Params<EqAffine>,
-        spec: &CircuitSpec,
-        commitments: KeyCommitments,
-    ) -> Result<Self, ProveError> {
-        let pk = zkinfer_engine::prover::ProvingKey::with_commitments(params, spec, commitments)
-            .map_err(|e| ProveError::Keygen(e.to_string()))?;
+    /// The engine's key from a key file: with its polynomials, no keygen but the columns'
+    /// assembly; without them, keygen but the commitments.
+    pub fn from_stored(params: &Params<EqAffine>, spec: &CircuitSpec, key: StoredKey<'_>) -> Result<Self, ProveError> {
+        use zkinfer_engine::prover::ProvingKey;
+        let commitments = key.commitments.clone();
+        let pk = match key.polynomials {
+            Some(bytes) => ProvingKey::from_stored(params, spec, commitments, bytes),
+            None => ProvingKey::with_commitments(params, spec, commitments),
+        }
+        .map_err(|e| ProveError::Keygen(e.to_string()))?;
         Ok(Self { pk, check_witness: false })
     }
 
@@ -259,6 +277,10 @@ impl ProvingEngine for CpuEngine {
             zkinfer_engine::prover::prove(&self.pk, spec, witness, rng)
         };
         proof.map_err(|e| ProveError::Proof(e.to_string()))
+    }
+
+    fn key_polynomials(&self) -> Option<Vec<u8>> {
+        Some(self.pk.precomputed.to_bytes())
     }
 }
 

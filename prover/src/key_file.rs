@@ -1,27 +1,39 @@
-//! The key file (`.zkkey`, written by `zkinfer setup`): a compiled model's verifying-key
-//! commitments, so that `zkinfer prove --key` skips computing them, the costliest part of
-//! keygen (2.2 of 3.9 s for the LeNet CNN). The rest of the proving key (the fixed columns,
-//! the permutation, their extended forms) is still computed by every prover process: it is
-//! megabytes per column on the extended domain, cheaper to recompute than to read.
+//! The key file (`.zkkey`, written by `zkinfer setup`): a compiled model's proving key, so that
+//! `zkinfer prove --key` runs no keygen. It holds the verifying key's commitments (the costliest
+//! part of keygen, MSMs: 2.5 of 5.6 s for the LeNet CNN) and the precomputed polynomials (the
+//! fixed and permutation columns in coefficient form and on the extended coset, the row
+//! indicators: an FFT pair per column, the other 2.2 s), so a prover only assembles the columns
+//! and the permutation from the model (about 0.1 s). The polynomials are large (LeNet: about
+//! 265 MB, the MLP 784-128-10: 36 MB); they follow the small bincode body raw, with their
+//! length and BLAKE2b digest in the body.
 //!
 //! The file is bound to what it was made for: the compiled model (a digest of its bytes), the
-//! params (their hash) and the circuit identity. [`KeyFile::check`] refuses a file for another
-//! model or params, and [`crate::Prover::with_key_file`] refuses one whose commitments do not
-//! give the recorded identity. A file that passes gives exactly the key keygen would compute
-//! (the commitments are a function of the model and params); one that was altered consistently
-//! only yields proofs for another circuit identity, which verifiers of the real model reject.
+//! params (their hash) and the circuit identity. [`KeyFile::from_bytes`] refuses polynomials
+//! whose digest differs (a damaged file), [`KeyFile::check`] a file for another model or
+//! params, and [`crate::Prover::with_key_file`] one whose commitments do not give the recorded
+//! identity or whose polynomials do not fit the circuit. A file that passes gives exactly the
+//! key keygen would compute (the key is a function of the model and params); one that was
+//! altered consistently only yields proofs for another circuit identity, or proofs that do not
+//! verify, which the prover's self-check refuses to write.
 
 use group::GroupEncoding;
 use halo2_proofs::pasta::EqAffine;
 use serde::{Deserialize, Serialize};
 use zkinfer_circuits::constraints::key::KeyCommitments;
-use zkinfer_verifier::format::{ArtifactKind, FormatError, decode, encode};
+use zkinfer_verifier::format::{ArtifactKind, FormatError, decode_with_tail, encode};
 use zkinfer_verifier::{CompiledModel, Digest, hex};
 
 /// Domain separation of the model digest.
 const PERSONAL: &[u8; 16] = b"zkinfer-model\0\0\0";
-/// Largest key file: 2^16 commitments and room for the rest.
-pub const MAX_KEY_FILE_BYTES: usize = (1 << 16) * 40 + 4096;
+/// Domain separation of the polynomials' digest.
+const POLYNOMIALS_PERSONAL: &[u8; 16] = b"zkinfer-keypoly\0";
+/// Largest body of a key file (before the polynomials): 2^16 commitments and room for the rest.
+pub const MAX_KEY_BODY_BYTES: usize = (1 << 16) * 40 + 4096;
+/// Largest polynomial section: 16 GiB, above any circuit up to `MAX_K` rows that a prover's
+/// memory holds (the LeNet CNN's is 265 MB at k = 14).
+pub const MAX_KEY_POLYNOMIAL_BYTES: u64 = 1 << 34;
+/// Largest key file.
+pub const MAX_KEY_FILE_BYTES: u64 = MAX_KEY_BODY_BYTES as u64 + MAX_KEY_POLYNOMIAL_BYTES;
 
 /// A compressed curve point.
 type PointBytes = [u8; 32];
@@ -34,10 +46,19 @@ struct Body {
     circuit_identity: Digest,
     fixed: Vec<PointBytes>,
     permutation: Vec<PointBytes>,
+    /// The precomputed polynomials after the body (None: commitments only).
+    polynomials: Option<Section>,
+}
+
+/// The raw section after the body.
+#[derive(Serialize, Deserialize)]
+struct Section {
+    len: u64,
+    digest: Digest,
 }
 
 /// A decoded key file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KeyFile {
     /// Digest of the compiled model's bytes.
     pub model_digest: Digest,
@@ -47,6 +68,21 @@ pub struct KeyFile {
     pub circuit_identity: Digest,
     /// The verifying key's commitments.
     pub commitments: KeyCommitments,
+    /// The engine's precomputed polynomials, encoded
+    /// ([`zkinfer_engine::prover::Precomputed::to_bytes`]); None: the prover computes them.
+    pub polynomials: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for KeyFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyFile")
+            .field("model_digest", &hex(&self.model_digest))
+            .field("params_hash", &hex(&self.params_hash))
+            .field("circuit_identity", &hex(&self.circuit_identity))
+            .field("commitments", &self.commitments)
+            .field("polynomials", &self.polynomials.as_ref().map(|p| format!("{} bytes", p.len())))
+            .finish()
+    }
 }
 
 /// Why a key file cannot be used.
@@ -55,6 +91,23 @@ pub enum KeyFileError {
     /// Bad bytes.
     #[error("not a usable key file: {0}")]
     Format(#[from] FormatError),
+    /// The file cannot be read.
+    #[error("reading the key file {path}: {message}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The system's message.
+        message: String,
+    },
+    /// Larger than [`MAX_KEY_FILE_BYTES`] (or its polynomial section than
+    /// [`MAX_KEY_POLYNOMIAL_BYTES`]).
+    #[error("the key file is {bytes} bytes, above the limit of {limit}")]
+    TooLarge {
+        /// Size of the file or its section.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// A commitment that is not a curve point.
     #[error("the key file's commitment {0} is not a curve point")]
     Point(usize),
@@ -69,6 +122,16 @@ pub enum KeyFileError {
         /// Recorded in the file.
         found: String,
     },
+    /// The polynomials are not the ones the file's digest records.
+    #[error("the key file's polynomials are damaged ({found} bytes, digest {digest}; recorded {recorded} bytes)")]
+    Damaged {
+        /// Bytes after the body.
+        found: usize,
+        /// Their digest.
+        digest: String,
+        /// The length recorded.
+        recorded: u64,
+    },
     /// The commitments give another identity than the file records.
     #[error("the key file records circuit {recorded}, its commitments give circuit {actual}")]
     Identity {
@@ -79,21 +142,47 @@ pub enum KeyFileError {
     },
 }
 
+/// The digest of the polynomials' encoding: BLAKE2b of the BLAKE2bp digests of its chunks,
+/// which are hashed in parallel (BLAKE2bp, four lanes at once, is about twice BLAKE2b's speed).
+fn polynomials_digest(bytes: &[u8]) -> Digest {
+    /// Bytes per chunk.
+    const CHUNK: usize = 1 << 24;
+    /// Bytes of a chunk's digest.
+    const DIGEST_BYTES: usize = 32;
+    let chunks: Vec<&[u8]> = bytes.chunks(CHUNK).collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, chunks.len().max(1));
+    let per_thread = chunks.len().div_ceil(threads).max(1);
+    let digests: Vec<Vec<u8>> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .chunks(per_thread)
+            .map(|part| {
+                s.spawn(move || {
+                    let params = blake2b_simd::blake2bp::Params::new().hash_length(DIGEST_BYTES).clone();
+                    part.iter().map(|c| params.hash(c).as_bytes().to_vec()).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    zkinfer_verifier::artifacts::digest(POLYNOMIALS_PERSONAL, &digests.concat())
+}
+
 /// The digest a key file records for a compiled model.
 pub fn model_digest(compiled: &CompiledModel) -> Digest {
     zkinfer_verifier::artifacts::digest(PERSONAL, &compiled.to_bytes())
 }
 
 impl KeyFile {
-    /// The key file of `compiled` with params `params_hash`, these commitments and the identity
-    /// they give.
+    /// The key file of `compiled` with params `params_hash`, these commitments, the identity
+    /// they give and the engine's encoded polynomials.
     pub fn new(
         compiled: &CompiledModel,
         params_hash: Digest,
         commitments: KeyCommitments,
         circuit_identity: Digest,
+        polynomials: Option<Vec<u8>>,
     ) -> Self {
-        Self { model_digest: model_digest(compiled), params_hash, circuit_identity, commitments }
+        Self { model_digest: model_digest(compiled), params_hash, circuit_identity, commitments, polynomials }
     }
 
     /// Serializes with the artifact header.
@@ -105,13 +194,73 @@ impl KeyFile {
             circuit_identity: self.circuit_identity,
             fixed: bytes(&self.commitments.fixed),
             permutation: bytes(&self.commitments.permutation),
+            polynomials: self
+                .polynomials
+                .as_deref()
+                .map(|p| Section { len: p.len() as u64, digest: polynomials_digest(p) }),
         };
-        encode(ArtifactKind::KeyCommitments, &body)
+        let mut out = encode(ArtifactKind::KeyFile, &body);
+        if let Some(p) = &self.polynomials {
+            out.extend_from_slice(p);
+        }
+        out
     }
 
-    /// Decodes untrusted bytes (every commitment must be a curve point).
+    /// Decodes untrusted bytes: every commitment must be a curve point, and the polynomials
+    /// must have the recorded length and digest.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyFileError> {
-        let body: Body = decode::<_, MAX_KEY_FILE_BYTES>(ArtifactKind::KeyCommitments, bytes)?;
+        let (mut file, start) = Self::decode(bytes)?;
+        file.polynomials = start.map(|s| bytes[s..].to_vec());
+        Ok(file)
+    }
+
+    /// [`KeyFile::from_bytes`] on bytes it may keep: the polynomials stay where they were read
+    /// (no copy of hundreds of megabytes).
+    pub fn from_vec(mut bytes: Vec<u8>) -> Result<Self, KeyFileError> {
+        let (mut file, start) = Self::decode(&bytes)?;
+        file.polynomials = start.map(|s| {
+            bytes.drain(..s);
+            bytes
+        });
+        Ok(file)
+    }
+
+    /// Reads and decodes the key file at `path`, refusing one above [`MAX_KEY_FILE_BYTES`]
+    /// before reading it.
+    pub fn read(path: &std::path::Path) -> Result<Self, KeyFileError> {
+        let failed =
+            |e: std::io::Error| KeyFileError::Read { path: path.display().to_string(), message: e.to_string() };
+        let bytes = std::fs::metadata(path).map_err(failed)?.len();
+        if bytes > MAX_KEY_FILE_BYTES {
+            return Err(KeyFileError::TooLarge { bytes, limit: MAX_KEY_FILE_BYTES });
+        }
+        Self::from_vec(std::fs::read(path).map_err(failed)?)
+    }
+
+    /// The file without its polynomials, and where they start if it has them (checked).
+    fn decode(bytes: &[u8]) -> Result<(Self, Option<usize>), KeyFileError> {
+        let (body, tail): (Body, &[u8]) = decode_with_tail::<_, MAX_KEY_BODY_BYTES>(ArtifactKind::KeyFile, bytes)?;
+        let start = match &body.polynomials {
+            Some(section) => {
+                if section.len > MAX_KEY_POLYNOMIAL_BYTES {
+                    return Err(KeyFileError::TooLarge { bytes: section.len, limit: MAX_KEY_POLYNOMIAL_BYTES });
+                }
+                let digest = polynomials_digest(tail);
+                if tail.len() as u64 != section.len || digest != section.digest {
+                    return Err(KeyFileError::Damaged {
+                        found: tail.len(),
+                        digest: hex(&digest),
+                        recorded: section.len,
+                    });
+                }
+                Some(bytes.len() - tail.len())
+            }
+            None if tail.is_empty() => None,
+            None => {
+                let reason = format!("{} trailing bytes", tail.len());
+                return Err(FormatError::Malformed { kind: ArtifactKind::KeyFile, reason }.into());
+            }
+        };
         let mut index = 0;
         let mut points = |encoded: &[PointBytes]| -> Result<Vec<EqAffine>, KeyFileError> {
             encoded
@@ -123,12 +272,14 @@ impl KeyFile {
                 .collect()
         };
         let commitments = KeyCommitments { fixed: points(&body.fixed)?, permutation: points(&body.permutation)? };
-        Ok(Self {
+        let file = Self {
             model_digest: body.model_digest,
             params_hash: body.params_hash,
             circuit_identity: body.circuit_identity,
             commitments,
-        })
+            polynomials: None,
+        };
+        Ok((file, start))
     }
 
     /// Refuses the file unless it was made for `compiled` with the params of `params_hash`.
@@ -140,5 +291,41 @@ impl KeyFile {
             return Err(KeyFileError::Params { expected: hex(params_hash), found: hex(&self.params_hash) });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A body with no commitments whose section records `len` bytes.
+    fn body_recording(len: u64) -> Vec<u8> {
+        let body = Body {
+            model_digest: [1; 32],
+            params_hash: [2; 32],
+            circuit_identity: [3; 32],
+            fixed: Vec::new(),
+            permutation: Vec::new(),
+            polynomials: Some(Section { len, digest: polynomials_digest(&[]) }),
+        };
+        encode(ArtifactKind::KeyFile, &body)
+    }
+
+    #[test]
+    fn a_section_above_the_limit_is_refused_before_hashing() {
+        let too_long = MAX_KEY_POLYNOMIAL_BYTES + 1;
+        assert_eq!(
+            KeyFile::from_bytes(&body_recording(too_long)),
+            Err(KeyFileError::TooLarge { bytes: too_long, limit: MAX_KEY_POLYNOMIAL_BYTES })
+        );
+        // The same body recording the empty section it has decodes.
+        let file = KeyFile::from_bytes(&body_recording(0)).expect("an empty section that matches decodes");
+        assert_eq!(file.polynomials, Some(Vec::new()));
+    }
+
+    #[test]
+    fn a_missing_file_is_a_read_error() {
+        let path = std::env::temp_dir().join("zkinfer-no-such-key-file.zkkey");
+        assert!(matches!(KeyFile::read(&path), Err(KeyFileError::Read { .. })));
     }
 }

@@ -1,7 +1,7 @@
 //! # zkinfer-prover
 //!
 //! Turns a quantized model into a [`CompiledModel`] (layout planning), manages params
-//! ([`params::ParamsCache`]), runs keygen (or takes the verifying key's commitments from a
+//! ([`params::ParamsCache`]), runs keygen (or reads the proving key from a
 //! [`key_file`]), and proves inferences with a proving engine ([`engine`]: zkinfer's own by
 //! default, the stock halo2_proofs prover, or both checked against each other). The witness comes from the integer interpreter's trace: the circuit is
 //! filled from it and the compiler checks every value against it. Every proof is verified with
@@ -184,9 +184,10 @@ impl Prover {
         Self::build(compiled, params, params_hash, kind, device, None)
     }
 
-    /// [`Prover::with_engine_on`] with the verifying key's commitments from a key file
-    /// (`zkinfer setup`), which are then not computed again: the file must be for this model
-    /// and params, and its commitments must give the identity it records.
+    /// [`Prover::with_engine_on`] with the proving key from a key file (`zkinfer setup`): the
+    /// CPU engine then runs no keygen but the columns' assembly (the stock and checking engines
+    /// run theirs anyway). The file must be for this model and params, its commitments must
+    /// give the identity it records, and its polynomials must fit the circuit.
     pub fn with_key_file(
         compiled: CompiledModel,
         params: Params<EqAffine>,
@@ -196,7 +197,8 @@ impl Prover {
         key: &key_file::KeyFile,
     ) -> Result<Self, ProveError> {
         key.check(&compiled, &params_hash)?;
-        let prover = Self::build(compiled, params, params_hash, kind, device, Some(key.commitments.clone()))?;
+        let stored = engine::StoredKey { commitments: &key.commitments, polynomials: key.polynomials.as_deref() };
+        let prover = Self::build(compiled, params, params_hash, kind, device, Some(stored))?;
         if prover.identity != key.circuit_identity {
             return Err(key_file::KeyFileError::Identity {
                 recorded: zkinfer_verifier::hex(&key.circuit_identity),
@@ -225,9 +227,11 @@ impl Prover {
         )
     }
 
-    /// The key file of this prover's model, params and verifying key.
+    /// The key file of this prover's model, params and proving key (the precomputed
+    /// polynomials only with zkinfer's engine).
     pub fn key_file(&self) -> key_file::KeyFile {
-        key_file::KeyFile::new(&self.compiled, self.params_hash, self.commitments.clone(), self.identity)
+        let polynomials = self.engine.key_polynomials();
+        key_file::KeyFile::new(&self.compiled, self.params_hash, self.commitments.clone(), self.identity, polynomials)
     }
 
     fn build(
@@ -236,7 +240,7 @@ impl Prover {
         params_hash: Digest,
         kind: engine::EngineKind,
         device: &device::ChosenDevice,
-        known: Option<KeyCommitments>,
+        known: Option<engine::StoredKey<'_>>,
     ) -> Result<Self, ProveError> {
         let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
         let spec = Arc::new(spec);

@@ -113,9 +113,38 @@ impl ParamsCache {
         let params = Params::<EqAffine>::new(k);
         let (bytes, hash) = encode_params(&params);
         std::fs::create_dir_all(&self.dir).map_err(io)?;
-        let tmp = self.dir.join(format!(".ipa-pasta-k{k}.{}.tmp", std::process::id()));
+        // A name of its own per call: threads of one process may generate the same k at once.
+        static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.dir.join(format!(".ipa-pasta-k{k}.{}.{write}.tmp", std::process::id()));
         std::fs::write(&tmp, &bytes).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
         Ok(LoadedParams { params, hash, path, generated: true })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Threads of one process that generate the same params at once each get them, and the
+    /// cache holds one file (each writes its own temporary file before the rename).
+    #[test]
+    fn concurrent_generation_of_the_same_k_succeeds() {
+        const K: u32 = 4;
+        const THREADS: usize = 4;
+        let dir = std::env::temp_dir().join(format!("zkinfer-params-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = ParamsCache::new(&dir);
+        let hashes: Vec<Digest> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                (0..THREADS).map(|_| s.spawn(|| cache.load_or_generate(K).map(|loaded| loaded.hash))).collect();
+            handles.into_iter().map(|h| h.join().expect("no panic").expect("params")).collect()
+        });
+        assert!(hashes.windows(2).all(|w| w[0] == w[1]), "the same params from every thread");
+        let files: Vec<_> =
+            std::fs::read_dir(&dir).expect("cache dir").map(|e| e.expect("entry").file_name()).collect();
+        assert_eq!(files, vec![std::ffi::OsString::from(format!("ipa-pasta-k{K}.zkpar"))]);
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

@@ -263,13 +263,36 @@ fn a_key_file_gives_the_same_proofs_and_only_fits_its_model_and_params() {
     let (other, _) = compiled("digits_cnn");
     let params = cache().load_or_generate(model.k).expect("params");
     let key = KeyFile::from_bytes(&s.prover.key_file().to_bytes()).expect("the key file round-trips");
+    assert!(key.polynomials.is_some(), "the engine's key file carries the precomputed polynomials");
     let with_key = |key: &KeyFile, model: CompiledModel| {
         let (p, h) = (params.params.clone(), params.hash);
         Prover::with_key_file(model, p, h, EngineKind::Cpu, &ChosenDevice::cpu(), key)
     };
     let prover = with_key(&key, model.clone()).expect("the key file fits");
     let proof = prover.prove(&inputs[0], &mut StdRng::seed_from_u64(7)).expect("prove");
-    assert_eq!(proof.envelope, s.proof.envelope, "the same proof as with keygen's commitments");
+    assert_eq!(proof.envelope, s.proof.envelope, "the same proof as with keygen's key");
+    // Without the polynomials (the prover computes them) the same proof again.
+    let commitments_only = KeyFile { polynomials: None, ..key.clone() };
+    let round_trip = KeyFile::from_bytes(&commitments_only.to_bytes()).expect("a file without polynomials decodes");
+    assert_eq!(round_trip, commitments_only);
+    let proof = with_key(&round_trip, model.clone()).unwrap().prove(&inputs[0], &mut StdRng::seed_from_u64(7)).unwrap();
+    assert_eq!(proof.envelope, s.proof.envelope, "the same proof, polynomials computed");
+
+    // A damaged byte of the polynomials is refused by their digest; polynomials of the wrong
+    // length with a matching digest by the engine.
+    let mut bytes = key.to_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    assert!(matches!(KeyFile::from_bytes(&bytes), Err(KeyFileError::Damaged { .. })));
+    let mut short = key.clone();
+    short.polynomials.as_mut().unwrap().truncate(1000);
+    let short = KeyFile::from_bytes(&short.to_bytes()).expect("a consistent file decodes");
+    let e = with_key(&short, model.clone()).expect_err("polynomials of another shape");
+    assert!(e.to_string().contains("do not fit the circuit: 1000 bytes"), "{e}");
+    // A commitments-only body followed by bytes it does not announce.
+    let mut trailing = commitments_only.to_bytes();
+    trailing.push(0);
+    assert!(matches!(KeyFile::from_bytes(&trailing), Err(KeyFileError::Format(_))));
 
     // Another model, other params, or commitments that do not give the recorded identity.
     let e = with_key(&key, other).expect_err("another model");

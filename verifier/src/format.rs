@@ -21,8 +21,9 @@ pub enum ArtifactKind {
     Params = 3,
     /// A verification bundle (`.zkv`).
     Bundle = 4,
-    /// A model's verifying-key commitments for its prover (`.zkkey`, `zkinfer setup`).
-    KeyCommitments = 5,
+    /// A model's proving key for its prover (`.zkkey`, `zkinfer setup`): the verifying key's
+    /// commitments and the precomputed polynomials.
+    KeyFile = 5,
 }
 
 impl ArtifactKind {
@@ -31,12 +32,14 @@ impl ArtifactKind {
     /// version 2: the linear layout and the weight offset); bundles, which hold a compiled
     /// model, at version 6 for the same reason (version 5: the verifying key's commitments
     /// stored uncompressed like the params' points a verifier uses; version 4: compressed; `G`
-    /// and the Lagrange prefix uncompressed since version 4, `G` only in version 3).
+    /// and the Lagrange prefix uncompressed since version 4, `G` only in version 3). Key files are
+    /// at version 2 since they carry the precomputed polynomials (version 1: commitments only).
     pub const fn format_version(self) -> u16 {
         match self {
             Self::CompiledModel => 4,
             Self::Bundle => 6,
-            Self::Proof | Self::Params | Self::KeyCommitments => 1,
+            Self::KeyFile => 2,
+            Self::Proof | Self::Params => 1,
         }
     }
 
@@ -46,7 +49,7 @@ impl ArtifactKind {
             2 => Some(Self::Proof),
             3 => Some(Self::Params),
             4 => Some(Self::Bundle),
-            5 => Some(Self::KeyCommitments),
+            5 => Some(Self::KeyFile),
             _ => None,
         }
     }
@@ -146,6 +149,18 @@ pub fn decode<T: DeserializeOwned, const LIMIT: usize>(kind: ArtifactKind, bytes
         return Err(FormatError::Malformed { kind, reason: format!("{} trailing bytes", body.len() - used) });
     }
     Ok(value)
+}
+
+/// Decodes an artifact of `kind` whose bincode body (at most `LIMIT` bytes) is followed by a raw
+/// section of any length (a key file's polynomials); returns the value and that section.
+pub fn decode_with_tail<T: DeserializeOwned, const LIMIT: usize>(
+    kind: ArtifactKind,
+    bytes: &[u8],
+) -> Result<(T, &[u8]), FormatError> {
+    let body = body(kind, bytes, usize::MAX)?;
+    let (value, used) = bincode::serde::decode_from_slice(body, config::<LIMIT>())
+        .map_err(|e| FormatError::Malformed { kind, reason: e.to_string() })?;
+    Ok((value, &body[used..]))
 }
 
 /// A byte vector in an artifact body encoded as bytes rather than as a sequence of `u8`s (the

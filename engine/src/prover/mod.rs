@@ -23,6 +23,7 @@ pub mod ipa;
 pub mod lookup;
 pub mod opening;
 pub mod permutation;
+pub mod precomputed;
 pub mod vanishing;
 pub mod witness;
 
@@ -32,7 +33,7 @@ use ff::Field;
 use group::Curve;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::poly::commitment::Params;
-use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
+use halo2_proofs::poly::{Coeff, Polynomial};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255, EncodedChallenge, Transcript, TranscriptWrite};
 use zkinfer_circuits::{CircuitSpec, Witness};
 
@@ -42,6 +43,7 @@ use crate::domain::Transforms;
 use crate::keygen::{KeyCommitments, Keys, assemble};
 use crate::params::ParamsData;
 
+pub use precomputed::{Precomputed, PrecomputedShape};
 pub use witness::{CommittedWitness, commit_witness};
 
 /// The transcript zkinfer proofs use.
@@ -66,30 +68,10 @@ pub struct ProvingKey {
     pub backend: Arc<dyn Backend>,
 }
 
-/// Polynomials that do not depend on the witness, computed once per key.
-#[derive(Debug)]
-pub struct Precomputed {
-    /// Fixed columns in coefficient form.
-    pub fixed_polys: Vec<Polynomial<Fp, Coeff>>,
-    /// Fixed columns on the extended coset domain.
-    pub fixed_cosets: Vec<Vec<Fp>>,
-    /// Permutation polynomials in coefficient form.
-    pub sigma_polys: Vec<Polynomial<Fp, Coeff>>,
-    /// Permutation polynomials on the extended coset domain.
-    pub sigma_cosets: Vec<Vec<Fp>>,
-    /// `l_0`, `l_last` and `l_blind` (1 on the first row, on the last usable row + 1, on the
-    /// blinding rows) on the extended coset domain.
-    pub l0: Vec<Fp>,
-    /// See `l0`.
-    pub l_last: Vec<Fp>,
-    /// See `l0`.
-    pub l_blind: Vec<Fp>,
-}
-
 impl ProvingKey {
     /// Keygen for `spec`'s circuit: the keys and the verifying key's commitments.
     pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, EngineError> {
-        Self::build(params, spec, None)
+        Self::build(params, spec, None, None)
     }
 
     /// Keygen for `spec`'s circuit with the verifying key's commitments already known (a key
@@ -100,13 +82,27 @@ impl ProvingKey {
         spec: &CircuitSpec,
         commitments: KeyCommitments,
     ) -> Result<Self, EngineError> {
-        Self::build(params, spec, Some(commitments))
+        Self::build(params, spec, Some(commitments), None)
+    }
+
+    /// The key from what a key file stores: the verifying key's commitments and the
+    /// precomputed polynomials' encoding ([`Precomputed::to_bytes`]). Only the columns and the
+    /// permutation are assembled (no FFT, no MSM). Wrong commitments give proofs for another
+    /// circuit identity, wrong polynomials proofs that do not verify.
+    pub fn from_stored(
+        params: &Params<EqAffine>,
+        spec: &CircuitSpec,
+        commitments: KeyCommitments,
+        polynomials: &[u8],
+    ) -> Result<Self, EngineError> {
+        Self::build(params, spec, Some(commitments), Some(polynomials))
     }
 
     fn build(
         params: &Params<EqAffine>,
         spec: &CircuitSpec,
         commitments: Option<KeyCommitments>,
+        polynomials: Option<&[u8]>,
     ) -> Result<Self, EngineError> {
         let keys = assemble(params, spec)?;
         let params_data = ParamsData::new(params)?;
@@ -121,30 +117,12 @@ impl ProvingKey {
             None => keys.commit(&params_data, &CpuBackend),
         };
         let transcript_repr = transcript_repr(&keys.pinned_text(&commitments));
-        let domain = &keys.domain;
         let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
-        let transforms = Transforms::new(domain, params.k(), backend.as_ref());
-        let coeff = |v: &Polynomial<Fp, LagrangeCoeff>| domain.coeff_from_vec(transforms.lagrange_to_coeff(v.to_vec()));
-        let coset = |p: &Polynomial<Fp, Coeff>| transforms.coeff_to_extended(p);
-        let fixed_polys = parallel_map(&keys.fixed, coeff);
-        let fixed_cosets = parallel_map(&fixed_polys, coset);
-        let sigma_polys = parallel_map(&keys.permutation, coeff);
-        let sigma_cosets = parallel_map(&sigma_polys, coset);
-        let n = 1usize << params.k();
-        let bf = keys.cs.blinding_factors();
-        let indicator = |rows: std::ops::Range<usize>| {
-            let mut v = domain.empty_lagrange();
-            v.iter_mut().skip(rows.start).take(rows.len()).for_each(|x| *x = Fp::ONE);
-            coset(&coeff(&v))
-        };
-        let precomputed = Precomputed {
-            fixed_polys,
-            fixed_cosets,
-            sigma_polys,
-            sigma_cosets,
-            l0: indicator(0..1),
-            l_last: indicator(n - bf - 1..n - bf),
-            l_blind: indicator(n - bf..n),
+        let precomputed = match polynomials {
+            Some(bytes) => Precomputed::from_bytes(bytes, &keys, params.k())?,
+            None => {
+                Precomputed::compute(&keys, &Transforms::new(&keys.domain, params.k(), backend.as_ref()), params.k())
+            }
         };
         Ok(Self { keys, commitments, params: params_data, transcript_repr, precomputed, backend })
     }
