@@ -72,22 +72,16 @@ pub fn prove(
     };
     let (loaded, params_took) = params(&params_args.cache(), compiled.k, progress)?;
     let device = engine.open_device(progress);
-    let read_key = |path: &std::path::Path| {
-        KeyFile::read(path).with_context(|| format!("{} is not a usable key file", path.display()))
-    };
     let step = if key.is_some() { KEY_FILE_STEP } else { KEYGEN_STEP };
-    let (prover, keygen_took) = progress.step(step, || match key {
-        Some(path) => {
-            let key = read_key(path)?;
-            Ok(Prover::with_key_file(compiled, loaded.params, loaded.hash, engine.engine, &device, &key)?)
-        }
-        None => Ok::<_, anyhow::Error>(Prover::with_engine_on(
-            compiled,
-            loaded.params,
-            loaded.hash,
-            engine.engine,
-            &device,
-        )?),
+    let (prover, keygen_took) = progress.step(step, || -> anyhow::Result<Prover> {
+        Ok(match key {
+            Some(path) => {
+                let key =
+                    KeyFile::read(path).with_context(|| format!("{} is not a usable key file", path.display()))?;
+                Prover::with_key_file(compiled, loaded.params, loaded.hash, engine.engine, &device, &key)?
+            }
+            None => Prover::with_engine_on(compiled, loaded.params, loaded.hash, engine.engine, &device)?,
+        })
     });
     let prover = prover?;
     let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);

@@ -150,20 +150,8 @@ fn polynomials_digest(bytes: &[u8]) -> Digest {
     /// Bytes of a chunk's digest.
     const DIGEST_BYTES: usize = 32;
     let chunks: Vec<&[u8]> = bytes.chunks(CHUNK).collect();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, chunks.len().max(1));
-    let per_thread = chunks.len().div_ceil(threads).max(1);
-    let digests: Vec<Vec<u8>> = std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .chunks(per_thread)
-            .map(|part| {
-                s.spawn(move || {
-                    let params = blake2b_simd::blake2bp::Params::new().hash_length(DIGEST_BYTES).clone();
-                    part.iter().map(|c| params.hash(c).as_bytes().to_vec()).collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    });
+    let params = blake2b_simd::blake2bp::Params::new().hash_length(DIGEST_BYTES).clone();
+    let digests = zkinfer_engine::prover::parallel_map(&chunks, |chunk| params.hash(chunk).as_bytes().to_vec());
     zkinfer_verifier::artifacts::digest(POLYNOMIALS_PERSONAL, &digests.concat())
 }
 

@@ -162,7 +162,7 @@ impl ProvingKey {
 pub use zkinfer_circuits::constraints::key::transcript_repr;
 
 /// `f` over `items` on as many threads as the machine has, results in order.
-pub(crate) fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+pub fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from).min(items.len()).max(1);
     let chunk = items.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
