@@ -105,7 +105,8 @@ impl Backend for ReferenceBackend {
 /// bits (halo2's `small_multiexp`).
 const FEW_TERMS: usize = 16;
 
-/// The CPU backend: halo2's parallel multiexp for full-width scalars, bucket windows over the
+/// The CPU backend: Pippenger with signed digits and batched affine additions for full-width
+/// scalars ([`crate::msm::batch_affine`]), bucket windows over the
 /// bits the values have for small ones ([`crate::msm::small_msm`]), a radix-2 FFT with cached
 /// twiddles ([`crate::fft`]), and GLV scalar multiplication with one decomposition per round for
 /// the generator collapse (variable time in the scalar, which is a public challenge).
@@ -125,7 +126,7 @@ impl Backend for CpuBackend {
             // each committed column, the IPA's two-term corrections).
             halo2_proofs::arithmetic::small_multiexp(scalars, bases)
         } else {
-            halo2_proofs::arithmetic::best_multiexp(scalars, bases)
+            crate::msm::batch_affine::msm(scalars, bases)
         }
     }
 

@@ -5,6 +5,8 @@
 //!
 //! [`naive_msm`] is the reference: one scalar multiplication per term.
 
+pub mod batch_affine;
+
 use group::Group;
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 
