@@ -1,13 +1,15 @@
 //! The CPU backend's FFT: radix-2 decimation in time like halo2's `best_fft`, with the
 //! twiddles of each size computed once and kept (per level, contiguous), the bit-reversal done
-//! with `reverse_bits`, and threads only for the top of the recursion (small halves run
-//! sequentially).
+//! with `reverse_bits`, threads for the top of the recursion (small halves run sequentially)
+//! and for the top levels' butterflies, and no multiplications in the first level (its twiddle
+//! is 1).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::Fp;
+use rayon::prelude::*;
 
 /// Halves smaller than this run on the current thread.
 const PARALLEL_MIN: usize = 1 << 12;
@@ -71,15 +73,31 @@ fn butterflies(values: &mut [Fp], twiddles: &[Vec<Fp>]) {
     if n == 1 {
         return;
     }
+    if n == 2 {
+        let (a, b) = (values[0], values[1]);
+        values[0] = a + b;
+        values[1] = a - b;
+        return;
+    }
     let level = n.trailing_zeros() as usize - 1;
     let (left, right) = values.split_at_mut(n / 2);
     if n / 2 >= PARALLEL_MIN {
         rayon::join(|| butterflies(left, twiddles), || butterflies(right, twiddles));
+        // The combining level in parallel too: the top levels are a large share of the work.
+        left.par_chunks_mut(PARALLEL_MIN)
+            .zip(right.par_chunks_mut(PARALLEL_MIN))
+            .zip(twiddles[level].par_chunks(PARALLEL_MIN))
+            .for_each(|((l, r), w)| combine(l, r, w));
     } else {
         butterflies(left, twiddles);
         butterflies(right, twiddles);
+        combine(left, right, &twiddles[level]);
     }
-    for ((a, b), w) in left.iter_mut().zip(right.iter_mut()).zip(&twiddles[level]) {
+}
+
+/// One level's butterflies: `(a, b) ← (a + w·b, a - w·b)`.
+fn combine(left: &mut [Fp], right: &mut [Fp], twiddles: &[Fp]) {
+    for ((a, b), w) in left.iter_mut().zip(right.iter_mut()).zip(twiddles) {
         let t = *b * w;
         *b = *a - t;
         *a += t;
