@@ -1,8 +1,10 @@
 //! The points of halo2's IPA params the engine needs, read through their public serialization
 //! (`Params::write`: `k`, the `2^k` generators, the `2^k` Lagrange-basis generators, `w`, `u`).
 
-use group::GroupEncoding;
-use halo2_proofs::pasta::EqAffine;
+use std::sync::OnceLock;
+
+use group::{Curve, Group, GroupEncoding};
+use halo2_proofs::pasta::{Eq, EqAffine};
 use halo2_proofs::poly::commitment::Params;
 
 use crate::EngineError;
@@ -25,6 +27,9 @@ pub struct ParamsData {
     pub w: EqAffine,
     /// The generator of the inner-product argument.
     pub u: EqAffine,
+    /// `Σ_{j<i} g_lagrange[j]` for `i` in `0..=2^k`, computed when first asked for
+    /// ([`ParamsData::lagrange_prefix`]).
+    lagrange_prefix: OnceLock<Vec<EqAffine>>,
 }
 
 impl ParamsData {
@@ -60,6 +65,24 @@ impl ParamsData {
         let start = 4;
         let g_lagrange = points(start + n * POINT_BYTES, n)?;
         let wu = points(start + 2 * n * POINT_BYTES, 2)?;
-        Ok(Self { k, g, g_lagrange, w: wu[0], u: wu[1] })
+        Ok(Self { k, g, g_lagrange, w: wu[0], u: wu[1], lagrange_prefix: OnceLock::new() })
+    }
+
+    /// The prefix sums of the Lagrange generators: element `i` is `Σ_{j<i} g_lagrange[j]`
+    /// (`2^k + 1` points), so a column that holds one value `v` on rows `a..b` commits to those
+    /// rows as `v · (prefix[b] - prefix[a])` ([`crate::msm::commit_runs`]). Computed on the
+    /// first call (`2^k` additions), then kept.
+    pub fn lagrange_prefix(&self) -> &[EqAffine] {
+        self.lagrange_prefix.get_or_init(|| {
+            let sums: Vec<Eq> = std::iter::once(Eq::identity())
+                .chain(self.g_lagrange.iter().scan(Eq::identity(), |acc, g| {
+                    *acc += g;
+                    Some(*acc)
+                }))
+                .collect();
+            let mut affine = vec![EqAffine::default(); sums.len()];
+            Eq::batch_normalize(&sums, &mut affine);
+            affine
+        })
     }
 }

@@ -7,7 +7,8 @@
 
 pub mod batch_affine;
 
-use group::Group;
+use ff::Field;
+use group::{Curve, Group};
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 
 use crate::backend::Backend;
@@ -77,6 +78,49 @@ pub fn commit_mixed(
     backend.msm_small(small, small_bases) + commit_blinded(backend, rest_bases, w, rest, blind)
 }
 
+/// `Σ values[i] · g_lagrange[i] + blind · w` (halo2's `commit_lagrange`) with each run of equal
+/// consecutive values as one term: `v · (prefix[b] - prefix[a])` for rows `a..b` that all hold
+/// `v`, with `prefix` the Lagrange generators' prefix sums
+/// ([`crate::params::ParamsData::lagrange_prefix`]); zero values take no term. The permutation's
+/// grand products are constant over the rows where no column of their set is in a copy cycle
+/// (the unused rows among them). Without a run or a zero it is [`commit_blinded`].
+pub fn commit_runs(
+    backend: &dyn Backend,
+    g_lagrange: &[EqAffine],
+    prefix: &[EqAffine],
+    w: EqAffine,
+    values: &[Fp],
+    blind: Fp,
+) -> Eq {
+    assert!(values.len() <= g_lagrange.len() && g_lagrange.len() < prefix.len(), "a generator per value");
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        match runs.last_mut() {
+            Some((_, end)) if *end == i && values[i - 1] == *v => *end = i + 1,
+            _ => runs.push((i, i + 1)),
+        }
+    }
+    runs.retain(|&(start, _)| !bool::from(values[start].is_zero()));
+    if runs.len() == values.len() {
+        return commit_blinded(backend, g_lagrange, w, values, blind);
+    }
+    let mut scalars: Vec<Fp> = runs.iter().map(|&(start, _)| values[start]).collect();
+    scalars.push(blind);
+    // One generator for a run of one; the difference of two prefix sums for a longer run.
+    let sums: Vec<Eq> = runs.iter().filter(|(a, b)| b - a > 1).map(|&(a, b)| Eq::from(prefix[b]) - prefix[a]).collect();
+    let mut sums_affine = vec![EqAffine::default(); sums.len()];
+    Eq::batch_normalize(&sums, &mut sums_affine);
+    let mut sums_affine = sums_affine.into_iter();
+    let mut points: Vec<EqAffine> = runs
+        .iter()
+        .map(|&(a, b)| {
+            if b - a == 1 { g_lagrange[a] } else { sums_affine.next().unwrap_or_else(|| unreachable!("a sum per run")) }
+        })
+        .collect();
+    points.push(w);
+    backend.msm(&scalars, &points)
+}
+
 /// `Σ values[i] · bases[i] + blind · w` by the backend's MSM: halo2's `commit_lagrange` with the
 /// Lagrange bases, its `commit` with the monomial ones.
 pub fn commit_blinded(backend: &dyn Backend, bases: &[EqAffine], w: EqAffine, values: &[Fp], blind: Fp) -> Eq {
@@ -119,6 +163,52 @@ mod tests {
         }
         let same = vec![b[0]; 4];
         assert_eq!(small_msm(&[3, -3, 2, 1], &same), b[0] * Fp::from(3));
+    }
+
+    #[test]
+    fn run_commitments_equal_halo2s() {
+        use halo2_proofs::poly::commitment::{Blind, Params};
+        let params = Params::<EqAffine>::new(5);
+        let data = crate::params::ParamsData::new(&params).unwrap();
+        let n = 32;
+        let r = Fp::random(&mut rand_core::UnwrapErr(rand::rngs::SysRng));
+        let cases: Vec<Vec<Fp>> = vec![
+            vec![Fp::ZERO; n],
+            vec![r; n],
+            // No run: the plain commitment.
+            (0..n as u64).map(|i| Fp::from(i + 1)).collect(),
+            // Runs at both ends, zeros inside, runs of one between.
+            (0..n)
+                .map(|i| {
+                    if i < 7 {
+                        r
+                    } else if i < 10 {
+                        Fp::ZERO
+                    } else if i < 20 {
+                        Fp::from(i as u64)
+                    } else {
+                        -r
+                    }
+                })
+                .collect(),
+            (0..n).map(|i| Fp::from((i / 3) as u64)).collect(),
+        ];
+        let domain = halo2_proofs::poly::EvaluationDomain::<Fp>::new(1, 5);
+        for values in cases {
+            let blind = Fp::from(777);
+            let mut poly = domain.empty_lagrange();
+            poly.iter_mut().zip(&values).for_each(|(p, v)| *p = *v);
+            let ours = commit_runs(
+                &crate::backend::CpuBackend,
+                &data.g_lagrange,
+                data.lagrange_prefix(),
+                data.w,
+                &values,
+                blind,
+            );
+            assert_eq!(ours, params.commit_lagrange(&poly, Blind(blind)), "{:?}", &values[..4]);
+        }
+        assert_eq!(data.lagrange_prefix().len(), n + 1);
     }
 
     #[test]

@@ -154,8 +154,16 @@ impl ProvingKey {
 
     /// A commitment in Lagrange form with blind `blind`, as halo2's `commit_lagrange`.
     pub fn commit(&self, values: &[Fp], blind: Fp) -> EqAffine {
-        crate::msm::commit_blinded(self.backend.as_ref(), &self.params.g_lagrange, self.params.w, values, blind)
-            .to_affine()
+        let params = &self.params;
+        crate::msm::commit_runs(
+            self.backend.as_ref(),
+            &params.g_lagrange,
+            params.lagrange_prefix(),
+            params.w,
+            values,
+            blind,
+        )
+        .to_affine()
     }
 }
 
