@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use zkinfer_prover::Prover;
@@ -37,7 +38,7 @@ struct SetupReport {
     params_seconds: f64,
     keygen_seconds: f64,
     key_file: String,
-    key_file_bytes: usize,
+    key_file_bytes: u64,
 }
 
 pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
@@ -49,8 +50,7 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         .step("keygen (verifying and proving key)", || Prover::new(compiled, loaded.params.clone(), loaded.hash));
     let prover = prover?;
     let key_path = args.key_out.clone().unwrap_or_else(|| args.model.with_extension("zkkey"));
-    let key_bytes = prover.key_file().to_bytes();
-    crate::artifacts::write(&key_path, &key_bytes)?;
+    let key_file_bytes = write_key_file(&prover.key_file(), &key_path)?;
     let report = SetupReport {
         circuit_identity: hex(&prover.identity()),
         k,
@@ -60,7 +60,7 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         params_seconds: secs(params_took),
         keygen_seconds: secs(keygen_took),
         key_file: key_path.display().to_string(),
-        key_file_bytes: key_bytes.len(),
+        key_file_bytes,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -76,4 +76,13 @@ pub fn run(args: &SetupArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Writes the key file straight to `path` (no copy of its polynomials in memory); its size.
+fn write_key_file(key: &zkinfer_prover::key_file::KeyFile, path: &std::path::Path) -> anyhow::Result<u64> {
+    let writing = || format!("writing {}", path.display());
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).with_context(writing)?);
+    let bytes = key.write_to(&mut out).with_context(writing)?;
+    std::io::Write::flush(&mut out).with_context(writing)?;
+    Ok(bytes)
 }

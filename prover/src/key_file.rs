@@ -175,6 +175,14 @@ impl KeyFile {
 
     /// Serializes with the artifact header.
     pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_to(&mut out).unwrap_or_else(|_| unreachable!("writing to memory does not fail"));
+        out
+    }
+
+    /// Writes [`KeyFile::to_bytes`]'s bytes to `out` without gathering them first (the
+    /// polynomials are hundreds of megabytes); returns how many.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<u64> {
         let bytes = |points: &[EqAffine]| points.iter().map(|p| p.to_bytes()).collect();
         let body = Body {
             model_digest: self.model_digest,
@@ -187,11 +195,11 @@ impl KeyFile {
                 .as_deref()
                 .map(|p| Section { len: p.len() as u64, digest: polynomials_digest(p) }),
         };
-        let mut out = encode(ArtifactKind::KeyFile, &body);
-        if let Some(p) = &self.polynomials {
-            out.extend_from_slice(p);
-        }
-        out
+        let head = encode(ArtifactKind::KeyFile, &body);
+        out.write_all(&head)?;
+        let tail = self.polynomials.as_deref().unwrap_or_default();
+        out.write_all(tail)?;
+        Ok((head.len() + tail.len()) as u64)
     }
 
     /// Decodes untrusted bytes: every commitment must be a curve point, and the polynomials
@@ -309,6 +317,25 @@ mod tests {
         // The same body recording the empty section it has decodes.
         let file = KeyFile::from_bytes(&body_recording(0)).expect("an empty section that matches decodes");
         assert_eq!(file.polynomials, Some(Vec::new()));
+    }
+
+    #[test]
+    fn a_written_file_decodes_to_the_same_key() {
+        let empty = KeyCommitments { fixed: Vec::new(), permutation: Vec::new() };
+        let polynomials: Vec<u8> = (0..=255u8).cycle().take(3 * 1000 + 7).collect();
+        for polynomials in [None, Some(Vec::new()), Some(polynomials)] {
+            let file = KeyFile {
+                model_digest: [4; 32],
+                params_hash: [5; 32],
+                circuit_identity: [6; 32],
+                commitments: empty.clone(),
+                polynomials,
+            };
+            let mut written = Vec::new();
+            let count = file.write_to(&mut written).expect("writes to memory");
+            assert_eq!(count, written.len() as u64);
+            assert_eq!(KeyFile::from_vec(written), Ok(file));
+        }
     }
 
     #[test]
