@@ -55,8 +55,18 @@ pub struct ModelFile {
     pub key: Option<KeyFile>,
 }
 
-/// Reads every compiled model in `dir` (sorted by name) and its key file.
-pub fn read_dir(dir: &Path) -> Result<Vec<ModelFile>, CatalogError> {
+/// How much of each key file [`read_dir`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyParts {
+    /// What the file is bound to and the commitments ([`KeyFile::read_head`]): the catalog's
+    /// identities and checks, without reading hundreds of megabytes of polynomials per model.
+    Head,
+    /// The whole file, its polynomials hash-checked ([`KeyFile::read`]): what proving needs.
+    Whole,
+}
+
+/// Reads every compiled model in `dir` (sorted by name) and `parts` of its key file.
+pub fn read_dir(dir: &Path, parts: KeyParts) -> Result<Vec<ModelFile>, CatalogError> {
     let io = |path: &Path, e: std::io::Error| CatalogError::Io { path: path.to_owned(), message: e.to_string() };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| io(dir, e))?
@@ -75,7 +85,13 @@ pub fn read_dir(dir: &Path) -> Result<Vec<ModelFile>, CatalogError> {
             let compiled = CompiledModel::from_bytes(&bytes).map_err(|e| unusable(&path, e.to_string()))?;
             let key_path = path.with_extension(KEY_EXTENSION);
             let key = match std::fs::symlink_metadata(&key_path) {
-                Ok(_) => Some(KeyFile::read(&key_path).map_err(|e| unusable(&key_path, e.to_string()))?),
+                Ok(_) => Some(
+                    match parts {
+                        KeyParts::Head => KeyFile::read_head(&key_path),
+                        KeyParts::Whole => KeyFile::read(&key_path),
+                    }
+                    .map_err(|e| unusable(&key_path, e.to_string()))?,
+                ),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(io(&key_path, e)),
             };
@@ -125,7 +141,7 @@ impl Catalog {
     /// Loads `dir`: each model's identity comes from its key file (checked against the model and
     /// the params) or, without one, from zkinfer's keygen with the cached params.
     pub fn load(dir: &Path, params: &ParamsCache, progress: &dyn Fn(&str)) -> Result<Self, CatalogError> {
-        let files = read_dir(dir)?;
+        let files = read_dir(dir, KeyParts::Head)?;
         let mut entries: Vec<CatalogEntry> = Vec::with_capacity(files.len());
         for file in files {
             let path = dir.join(format!("{}.{MODEL_EXTENSION}", file.name));

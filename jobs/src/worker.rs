@@ -14,7 +14,7 @@ use zkinfer_prover::Prover;
 use zkinfer_prover::params::ParamsCache;
 use zkinfer_verifier::{VerifiedTensor, hex};
 
-use crate::catalog::{CatalogError, read_dir};
+use crate::catalog::{CatalogError, KeyParts, read_dir};
 use crate::store::{Claimed, Completion, JobError, JobErrorKind, JobStore, Lease, RetryPolicy, StoreError};
 
 /// Largest input JSON a worker parses from the queue.
@@ -121,7 +121,7 @@ impl Worker {
     ) -> Result<Self, WorkerError> {
         let mut provers = HashMap::new();
         let mut names: HashMap<String, String> = HashMap::new();
-        for file in read_dir(dir)? {
+        for file in read_dir(dir, KeyParts::Whole)? {
             let keygen = |message: String| WorkerError::Keygen { model: file.name.clone(), message };
             let loaded = params.load_or_generate(file.compiled.k).map_err(|e| keygen(e.to_string()))?;
             let how = if file.key.is_some() { "proving key from the key file" } else { "keygen" };

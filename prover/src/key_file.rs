@@ -233,6 +233,41 @@ impl KeyFile {
         Self::from_vec(std::fs::read(path).map_err(failed)?)
     }
 
+    /// Reads the key file at `path` without its polynomials: what it is bound to (model, params,
+    /// circuit identity) and the commitments, which is all a catalog of models needs. The
+    /// polynomials' length is checked against the file's size; they are neither read nor
+    /// hash-checked ([`KeyFile::read`] does both), and the result has none.
+    pub fn read_head(path: &std::path::Path) -> Result<Self, KeyFileError> {
+        use std::io::Read;
+        let failed =
+            |e: std::io::Error| KeyFileError::Read { path: path.display().to_string(), message: e.to_string() };
+        let mut file = std::fs::File::open(path).map_err(failed)?;
+        let size = file.metadata().map_err(failed)?.len();
+        if size > MAX_KEY_FILE_BYTES {
+            return Err(KeyFileError::TooLarge { bytes: size, limit: MAX_KEY_FILE_BYTES });
+        }
+        let mut head = Vec::new();
+        let longest_head = (zkinfer_verifier::format::HEADER_LEN + MAX_KEY_BODY_BYTES) as u64;
+        (&mut file).take(longest_head).read_to_end(&mut head).map_err(failed)?;
+        let (body, tail): (Body, &[u8]) = decode_with_tail::<_, MAX_KEY_BODY_BYTES>(ArtifactKind::KeyFile, &head)?;
+        let polynomials_len = size - (head.len() - tail.len()) as u64;
+        match &body.polynomials {
+            Some(section) if section.len != polynomials_len => {
+                return Err(KeyFileError::Damaged {
+                    found: usize::try_from(polynomials_len).unwrap_or(usize::MAX),
+                    digest: "not computed".into(),
+                    recorded: section.len,
+                });
+            }
+            None if polynomials_len != 0 => {
+                let reason = format!("{polynomials_len} trailing bytes");
+                return Err(FormatError::Malformed { kind: ArtifactKind::KeyFile, reason }.into());
+            }
+            _ => {}
+        }
+        Self::from_body(body)
+    }
+
     /// The file without its polynomials, and where they start if it has them (checked).
     fn decode(bytes: &[u8]) -> Result<(Self, Option<usize>), KeyFileError> {
         let (body, tail): (Body, &[u8]) = decode_with_tail::<_, MAX_KEY_BODY_BYTES>(ArtifactKind::KeyFile, bytes)?;
@@ -257,6 +292,11 @@ impl KeyFile {
                 return Err(FormatError::Malformed { kind: ArtifactKind::KeyFile, reason }.into());
             }
         };
+        Ok((Self::from_body(body)?, start))
+    }
+
+    /// The file of a decoded body, without polynomials: every commitment must be a curve point.
+    fn from_body(body: Body) -> Result<Self, KeyFileError> {
         let mut index = 0;
         let mut points = |encoded: &[PointBytes]| -> Result<Vec<EqAffine>, KeyFileError> {
             encoded
@@ -268,14 +308,13 @@ impl KeyFile {
                 .collect()
         };
         let commitments = KeyCommitments { fixed: points(&body.fixed)?, permutation: points(&body.permutation)? };
-        let file = Self {
+        Ok(Self {
             model_digest: body.model_digest,
             params_hash: body.params_hash,
             circuit_identity: body.circuit_identity,
             commitments,
             polynomials: None,
-        };
-        Ok((file, start))
+        })
     }
 
     /// Refuses the file unless it was made for `compiled` with the params of `params_hash`.
@@ -334,6 +373,20 @@ mod tests {
             let mut written = Vec::new();
             let count = file.write_to(&mut written).expect("writes to memory");
             assert_eq!(count, written.len() as u64);
+            // The head alone: the same file without its polynomials.
+            let path = std::env::temp_dir().join(format!("zkinfer-key-head-{}.zkkey", std::process::id()));
+            std::fs::write(&path, &written).expect("writes a temporary file");
+            let head = KeyFile::read_head(&path);
+            // One byte more than the recorded polynomials: refused by the length alone.
+            std::fs::write(&path, [written.as_slice(), &[0]].concat()).expect("writes a temporary file");
+            let longer = KeyFile::read_head(&path);
+            std::fs::remove_file(&path).expect("removes the temporary file");
+            assert_eq!(head, Ok(KeyFile { polynomials: None, ..file.clone() }));
+            if file.polynomials.is_some() {
+                assert!(matches!(longer, Err(KeyFileError::Damaged { .. })), "{longer:?}");
+            } else {
+                assert!(matches!(longer, Err(KeyFileError::Format(FormatError::Malformed { .. }))), "{longer:?}");
+            }
             assert_eq!(KeyFile::from_vec(written), Ok(file));
         }
     }
