@@ -121,9 +121,9 @@ impl Backend for CpuBackend {
     fn msm(&self, scalars: &[Fp], bases: &[EqAffine]) -> Eq {
         assert_eq!(scalars.len(), bases.len(), "one scalar per base");
         if scalars.len() <= FEW_TERMS {
-            // halo2's multiexp spreads its 86 windows of 3 bits over threads and doubles window
-            // i 3·i times: thousands of doublings for a handful of terms (the blinding rows of
-            // each committed column, the IPA's two-term corrections).
+            // Bucket windows cost their buckets' sums in every window: for a handful of terms
+            // (the blinding rows of each committed column, the IPA's two-term corrections) one
+            // shared ladder of 255 doublings is far cheaper.
             halo2_proofs::arithmetic::small_multiexp(scalars, bases)
         } else {
             crate::msm::batch_affine::msm(scalars, bases)
