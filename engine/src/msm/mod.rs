@@ -1,9 +1,14 @@
-//! Multi-scalar multiplication over small signed scalars: witness values are 8- to 20-bit
-//! integers, while halo2 commits to them as 255-bit field elements (a negative value `v` is
-//! `p - |v|`). Committing `Σ v_i · G_i` as `Σ |v_i| · (±G_i)` with windows over the few bits
-//! the values have needs a fraction of the additions.
+//! Multi-scalar multiplication and the commitments built on it.
 //!
-//! [`naive_msm`] is the reference: one scalar multiplication per term.
+//! - Small signed scalars ([`small_msm`]): witness values are 8- to 20-bit integers, while
+//!   halo2 commits to them as 255-bit field elements (a negative value `v` is `p - |v|`).
+//!   Committing `Σ v_i · G_i` as `Σ |v_i| · (±G_i)` with windows over the few bits the values
+//!   have needs a fraction of the additions. [`naive_msm`] is the reference: one scalar
+//!   multiplication per term.
+//! - Full-width scalars ([`batch_affine`]): Pippenger with signed digits and batched affine
+//!   additions.
+//! - Commitments: blinded ([`commit_blinded`]), small rows then full-width ones
+//!   ([`commit_mixed`]), and runs of equal values as one term each ([`commit_runs`]).
 
 pub mod batch_affine;
 
@@ -96,7 +101,7 @@ pub fn commit_runs(
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for (i, v) in values.iter().enumerate() {
         match runs.last_mut() {
-            Some((_, end)) if *end == i && values[i - 1] == *v => *end = i + 1,
+            Some((_, end)) if values[i - 1] == *v => *end = i + 1,
             _ => runs.push((i, i + 1)),
         }
     }
