@@ -250,7 +250,8 @@ impl KeyFile {
         let longest_head = (zkinfer_verifier::format::HEADER_LEN + MAX_KEY_BODY_BYTES) as u64;
         (&mut file).take(longest_head).read_to_end(&mut head).map_err(failed)?;
         let (body, tail): (Body, &[u8]) = decode_with_tail::<_, MAX_KEY_BODY_BYTES>(ArtifactKind::KeyFile, &head)?;
-        let polynomials_len = size - (head.len() - tail.len()) as u64;
+        // (A file that shrank since its size was taken reads as damaged, not as a panic.)
+        let polynomials_len = size.saturating_sub((head.len() - tail.len()) as u64);
         match &body.polynomials {
             Some(section) if section.len != polynomials_len => {
                 return Err(KeyFileError::Damaged {
