@@ -155,6 +155,22 @@ fn polynomials_digest(bytes: &[u8]) -> Digest {
     zkinfer_verifier::artifacts::digest(POLYNOMIALS_PERSONAL, &digests.concat())
 }
 
+/// Opens the key file at `path` and takes its size, refusing one above [`MAX_KEY_FILE_BYTES`]
+/// before anything is read.
+fn open(path: &std::path::Path) -> Result<(std::fs::File, u64), KeyFileError> {
+    let file = std::fs::File::open(path).map_err(|e| read_failed(path, &e))?;
+    let size = file.metadata().map_err(|e| read_failed(path, &e))?.len();
+    if size > MAX_KEY_FILE_BYTES {
+        return Err(KeyFileError::TooLarge { bytes: size, limit: MAX_KEY_FILE_BYTES });
+    }
+    Ok((file, size))
+}
+
+/// [`KeyFileError::Read`] for `path`.
+fn read_failed(path: &std::path::Path, e: &std::io::Error) -> KeyFileError {
+    KeyFileError::Read { path: path.display().to_string(), message: e.to_string() }
+}
+
 /// The digest a key file records for a compiled model.
 pub fn model_digest(compiled: &CompiledModel) -> Digest {
     zkinfer_verifier::artifacts::digest(PERSONAL, &compiled.to_bytes())
@@ -224,13 +240,11 @@ impl KeyFile {
     /// Reads and decodes the key file at `path`, refusing one above [`MAX_KEY_FILE_BYTES`]
     /// before reading it.
     pub fn read(path: &std::path::Path) -> Result<Self, KeyFileError> {
-        let failed =
-            |e: std::io::Error| KeyFileError::Read { path: path.display().to_string(), message: e.to_string() };
-        let bytes = std::fs::metadata(path).map_err(failed)?.len();
-        if bytes > MAX_KEY_FILE_BYTES {
-            return Err(KeyFileError::TooLarge { bytes, limit: MAX_KEY_FILE_BYTES });
-        }
-        Self::from_vec(std::fs::read(path).map_err(failed)?)
+        use std::io::Read;
+        let (mut file, size) = open(path)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        file.read_to_end(&mut bytes).map_err(|e| read_failed(path, &e))?;
+        Self::from_vec(bytes)
     }
 
     /// Reads the key file at `path` without its polynomials: what it is bound to (model, params,
@@ -239,16 +253,10 @@ impl KeyFile {
     /// hash-checked ([`KeyFile::read`] does both), and the result has none.
     pub fn read_head(path: &std::path::Path) -> Result<Self, KeyFileError> {
         use std::io::Read;
-        let failed =
-            |e: std::io::Error| KeyFileError::Read { path: path.display().to_string(), message: e.to_string() };
-        let mut file = std::fs::File::open(path).map_err(failed)?;
-        let size = file.metadata().map_err(failed)?.len();
-        if size > MAX_KEY_FILE_BYTES {
-            return Err(KeyFileError::TooLarge { bytes: size, limit: MAX_KEY_FILE_BYTES });
-        }
+        let (file, size) = open(path)?;
         let mut head = Vec::new();
         let longest_head = (zkinfer_verifier::format::HEADER_LEN + MAX_KEY_BODY_BYTES) as u64;
-        (&mut file).take(longest_head).read_to_end(&mut head).map_err(failed)?;
+        file.take(longest_head).read_to_end(&mut head).map_err(|e| read_failed(path, &e))?;
         let (body, tail): (Body, &[u8]) = decode_with_tail::<_, MAX_KEY_BODY_BYTES>(ArtifactKind::KeyFile, &head)?;
         // (A file that shrank since its size was taken reads as damaged, not as a panic.)
         let polynomials_len = size.saturating_sub((head.len() - tail.len()) as u64);
