@@ -84,7 +84,7 @@ pub fn prove(
         })
     });
     let prover = prover?;
-    let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
+    let mut rng = zkinfer_prover::blinding_rng().context("seeding the blinding factors' generator")?;
     let (proof, prove_took) = progress.step("proving", || prover.prove(sample, &mut rng));
     let proof = proof?;
     let timings = vec![

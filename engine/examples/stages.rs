@@ -50,8 +50,10 @@ fn main() {
     let timed = Arc::new(TimedBackend::new(CpuBackend));
     let pk = ProvingKey::new(&params, &spec).unwrap().with_backend(timed.clone());
     println!(
-        "{name} k={} advice={} lookups={}: keygen {:.0} ms",
+        "{name} k={} degree={} extended={} advice={} lookups={}: keygen {:.0} ms",
         p.k,
+        pk.keys.cs.degree(),
+        pk.keys.domain.extended_len() >> p.k,
         spec.layout.advice_columns(),
         p.lookups,
         t.elapsed().as_secs_f64() * 1e3

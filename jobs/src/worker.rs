@@ -248,9 +248,12 @@ impl Worker {
             return Err(refused(format!("the input holds {} samples; a job proves exactly one", samples.len())));
         }
         let sample = samples.remove(0);
+        let mut rng = zkinfer_prover::blinding_rng().map_err(|e| JobError {
+            kind: "prove_failed".into(),
+            message: format!("the operating system gives no randomness for the blinding factors: {e}"),
+        })?;
         let started = Instant::now();
         let proved = tokio::task::spawn_blocking(move || {
-            let mut rng = rand_core::UnwrapErr(rand::rngs::SysRng);
             prover.prove(&sample, &mut rng)
         })
         .await;

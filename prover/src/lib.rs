@@ -15,7 +15,7 @@
 //! let (compiled, _plan) = compile_model(quantized, "model.onnx", Default::default())?;  // plan the layout
 //! let params = ParamsCache::new(ParamsCache::default_dir()).load_or_generate(compiled.k)?;
 //! let prover = Prover::new(compiled, params.params, params.hash)?;  // keygen
-//! let proof = prover.prove(&input, &mut rand_core::UnwrapErr(rand::rngs::SysRng))?;
+//! let proof = prover.prove(&input, &mut zkinfer_prover::blinding_rng()?)?;
 //! # Ok(()) }
 //! ```
 
@@ -69,6 +69,17 @@ pub enum ProveError {
     /// The fresh proof does not verify: a zkinfer bug, reported instead of writing a bad proof.
     #[error("the fresh proof does not verify ({0}); this is a bug in zkinfer")]
     SelfCheck(#[from] VerifyError),
+}
+
+/// The random number generator for a proof's blinding factors: ChaCha12 (`StdRng`), seeded
+/// once from the operating system. Drawing each factor from the operating system instead costs
+/// one system call apiece (about 17,000 for a proof at `k = 14`).
+///
+/// # Errors
+/// If the operating system gives no randomness.
+pub fn blinding_rng() -> Result<rand::rngs::StdRng, rand::rngs::SysError> {
+    use rand::SeedableRng;
+    rand::rngs::StdRng::try_from_rng(&mut rand::rngs::SysRng)
 }
 
 /// Plans the circuit for a quantized model; returns the compiled model and the plan's figures.
