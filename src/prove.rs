@@ -6,7 +6,6 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use zkinfer_models::data::InputData;
-use zkinfer_prover::key_file::KeyFile;
 use zkinfer_prover::{Proof, Prover};
 use zkinfer_verifier::{CompiledModel, VerifiedTensor, hex};
 
@@ -75,11 +74,8 @@ pub fn prove(
     let step = if key.is_some() { KEY_FILE_STEP } else { KEYGEN_STEP };
     let (prover, keygen_took) = progress.step(step, || -> anyhow::Result<Prover> {
         Ok(match key {
-            Some(path) => {
-                let key =
-                    KeyFile::read(path).with_context(|| format!("{} is not a usable key file", path.display()))?;
-                Prover::with_key_file(compiled, loaded.params, loaded.hash, engine.engine, &device, &key)?
-            }
+            Some(path) => Prover::with_key_file_at(compiled, loaded.params, loaded.hash, engine.engine, &device, path)
+                .with_context(|| format!("{} is not a usable key file", path.display()))?,
             None => Prover::with_engine_on(compiled, loaded.params, loaded.hash, engine.engine, &device)?,
         })
     });

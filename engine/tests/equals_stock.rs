@@ -133,7 +133,8 @@ fn the_engines_proofs_equal_the_stock_provers() {
         );
         // The key read back from its stored form (a key file's) proves the same bytes.
         let stored =
-            ProvingKey::from_stored(&loaded.params, &spec, pk.commitments.clone(), &pk.precomputed.to_bytes()).unwrap();
+            ProvingKey::from_stored(&loaded.params, &spec, pk.commitments.clone(), &mut &pk.precomputed.to_bytes()[..])
+                .unwrap();
         let again = prove(&stored, &spec, &witness, &mut StdRng::seed_from_u64(9)).unwrap();
         assert!(again == ours, "{name}: the stored key's proof differs");
         let mut envelope = proof.envelope.clone();
@@ -175,6 +176,25 @@ fn stored_key_polynomials_are_checked() {
     longer.extend_from_slice(&[0; FIELD_BYTES]);
     assert_eq!(refused(&longer), format!("{} bytes, the circuit's need {want}", want + FIELD_BYTES));
     assert!(refused(&[]).starts_with("0 bytes"));
+    // Read from a reader that gives a few bytes at a time: the same polynomials; a reader that
+    // ends early or gives more is refused.
+    struct Dribble<'a>(&'a [u8]);
+    impl std::io::Read for Dribble<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(1000);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let streamed = Precomputed::read_from(&mut Dribble(&bytes), &pk.keys, p.k).unwrap();
+    assert!(streamed.to_bytes() == bytes, "a streamed key re-encodes to other bytes");
+    let read_refused = |bytes: &[u8]| match Precomputed::read_from(&mut Dribble(bytes), &pk.keys, p.k) {
+        Err(EngineError::KeyPolynomials(why)) => why,
+        other => panic!("expected a refusal, got {:?}", other.map(|p| p.shape())),
+    };
+    assert_eq!(read_refused(&bytes[..want - 1]), format!("{} bytes, the circuit's need {want}", want - 1));
+    assert_eq!(read_refused(&longer), format!("more than the {want} bytes the circuit's need"));
     // The modulus itself in the second value of the first permutation polynomial.
     let column = 2 * shape.fixed_columns;
     let offset = (shape.fixed_columns * (shape.rows + shape.extended_rows) + 1) * FIELD_BYTES;
@@ -183,6 +203,7 @@ fn stored_key_polynomials_are_checked() {
     let mut tampered = bytes.clone();
     tampered[offset..offset + FIELD_BYTES].copy_from_slice(modulus.as_ref());
     assert_eq!(refused(&tampered), format!("column {column}, value 1 is not a canonical field element"));
+    assert_eq!(read_refused(&tampered), format!("column {column}, value 1 is not a canonical field element"));
     // Another circuit's polynomials are refused by their length.
     let other = quantized("digits_cnn");
     let q = plan::plan(&other).unwrap();

@@ -253,10 +253,7 @@ impl Worker {
             message: format!("the operating system gives no randomness for the blinding factors: {e}"),
         })?;
         let started = Instant::now();
-        let proved = tokio::task::spawn_blocking(move || {
-            prover.prove(&sample, &mut rng)
-        })
-        .await;
+        let proved = tokio::task::spawn_blocking(move || prover.prove(&sample, &mut rng)).await;
         let prove_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         let proof = match proved {
             Ok(Ok(proof)) => proof,

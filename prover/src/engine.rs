@@ -79,12 +79,21 @@ pub trait ProvingEngine: std::fmt::Debug + Send + Sync {
 
 /// What a key file gives an engine (`zkinfer setup`): the verifying key's commitments and
 /// perhaps the precomputed polynomials' encoding.
-#[derive(Clone, Copy, Debug)]
 pub struct StoredKey<'a> {
     /// The verifying key's commitments.
     pub commitments: &'a KeyCommitments,
-    /// [`zkinfer_engine::prover::Precomputed::to_bytes`]'s encoding.
-    pub polynomials: Option<&'a [u8]>,
+    /// [`zkinfer_engine::prover::Precomputed::to_bytes`]'s encoding, read as it is decoded
+    /// (bytes in memory or a key file's [`crate::key_file::PolynomialsReader`]).
+    pub polynomials: Option<&'a mut (dyn std::io::Read + Send)>,
+}
+
+impl std::fmt::Debug for StoredKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("commitments", self.commitments)
+            .field("polynomials", &self.polynomials.is_some())
+            .finish()
+    }
 }
 
 /// Builds the engine of `kind` for `spec`'s circuit and returns it with the verifying key's
@@ -244,7 +253,7 @@ impl CpuEngine {
         use zkinfer_engine::prover::ProvingKey;
         let commitments = key.commitments.clone();
         let pk = match key.polynomials {
-            Some(bytes) => ProvingKey::from_stored(params, spec, commitments, bytes),
+            Some(reader) => ProvingKey::from_stored(params, spec, commitments, reader),
             None => ProvingKey::with_commitments(params, spec, commitments),
         }
         .map_err(|e| ProveError::Keygen(e.to_string()))?;

@@ -51,11 +51,14 @@ struct Body {
 }
 
 /// The raw section after the body.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Section {
     len: u64,
     digest: Digest,
 }
+
+/// Where a key file's polynomials start (in bytes), and their record.
+type Place = (u64, Section);
 
 /// A decoded key file.
 #[derive(Clone, PartialEq, Eq)]
@@ -142,17 +145,112 @@ pub enum KeyFileError {
     },
 }
 
-/// The digest of the polynomials' encoding: BLAKE2b of the BLAKE2bp digests of its chunks,
-/// which are hashed in parallel (BLAKE2bp, four lanes at once, is about twice BLAKE2b's speed).
+/// Bytes per chunk of the polynomials' digest.
+const DIGEST_CHUNK: usize = 1 << 24;
+/// Bytes of a chunk's digest.
+const CHUNK_DIGEST_BYTES: usize = 32;
+
+/// The digest of the polynomials' encoding: BLAKE2b of the BLAKE2bp digests of its chunks of
+/// [`DIGEST_CHUNK`] bytes, which are hashed in parallel (BLAKE2bp, four lanes at once, is about
+/// twice BLAKE2b's speed). [`ChunkedDigest`] computes the same as the bytes arrive.
 fn polynomials_digest(bytes: &[u8]) -> Digest {
-    /// Bytes per chunk.
-    const CHUNK: usize = 1 << 24;
-    /// Bytes of a chunk's digest.
-    const DIGEST_BYTES: usize = 32;
-    let chunks: Vec<&[u8]> = bytes.chunks(CHUNK).collect();
-    let params = blake2b_simd::blake2bp::Params::new().hash_length(DIGEST_BYTES).clone();
+    polynomials_digest_in(bytes, DIGEST_CHUNK)
+}
+
+/// [`polynomials_digest`] over chunks of `chunk` bytes.
+fn polynomials_digest_in(bytes: &[u8], chunk: usize) -> Digest {
+    let chunks: Vec<&[u8]> = bytes.chunks(chunk).collect();
+    let params = chunk_hasher();
     let digests = zkinfer_engine::prover::parallel_map(&chunks, |chunk| params.hash(chunk).as_bytes().to_vec());
     zkinfer_verifier::artifacts::digest(POLYNOMIALS_PERSONAL, &digests.concat())
+}
+
+/// The hash of one chunk.
+fn chunk_hasher() -> blake2b_simd::blake2bp::Params {
+    blake2b_simd::blake2bp::Params::new().hash_length(CHUNK_DIGEST_BYTES).clone()
+}
+
+/// [`polynomials_digest`] of bytes given piece by piece.
+struct ChunkedDigest {
+    chunk: usize,
+    state: blake2b_simd::blake2bp::State,
+    /// Bytes in the current chunk.
+    in_chunk: usize,
+    /// The digests of the full chunks.
+    digests: Vec<u8>,
+}
+
+impl ChunkedDigest {
+    fn new(chunk: usize) -> Self {
+        Self { chunk, state: chunk_hasher().to_state(), in_chunk: 0, digests: Vec::new() }
+    }
+
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let take = (self.chunk - self.in_chunk).min(bytes.len());
+            self.state.update(&bytes[..take]);
+            self.in_chunk += take;
+            if self.in_chunk == self.chunk {
+                self.end_chunk();
+            }
+            bytes = &bytes[take..];
+        }
+    }
+
+    fn end_chunk(&mut self) {
+        let state = std::mem::replace(&mut self.state, chunk_hasher().to_state());
+        self.digests.extend_from_slice(state.finalize().as_bytes());
+        self.in_chunk = 0;
+    }
+
+    fn finish(mut self) -> Digest {
+        if self.in_chunk > 0 {
+            self.end_chunk();
+        }
+        zkinfer_verifier::artifacts::digest(POLYNOMIALS_PERSONAL, &self.digests)
+    }
+}
+
+/// A key file's polynomials as they are read from disk ([`KeyFile::open`]), hashed on the
+/// way; [`PolynomialsReader::finish`] checks their length and digest against the file's
+/// record.
+pub struct PolynomialsReader {
+    file: std::io::Take<std::fs::File>,
+    digest: ChunkedDigest,
+    read: u64,
+    recorded: Section,
+}
+
+impl std::fmt::Debug for PolynomialsReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolynomialsReader").field("read", &self.read).field("recorded", &self.recorded.len).finish()
+    }
+}
+
+impl std::io::Read for PolynomialsReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.digest.update(&buf[..n]);
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl PolynomialsReader {
+    /// Reads what is left, then refuses polynomials whose length or digest is not the recorded
+    /// one ([`KeyFileError::Damaged`]).
+    pub fn finish(mut self) -> Result<(), KeyFileError> {
+        let rest = std::io::copy(&mut self, &mut std::io::sink());
+        let digest = self.digest.finish();
+        if rest.is_err() || self.read != self.recorded.len || digest != self.recorded.digest {
+            return Err(KeyFileError::Damaged {
+                found: usize::try_from(self.read).unwrap_or(usize::MAX),
+                digest: hex(&digest),
+                recorded: self.recorded.len,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Opens the key file at `path` and takes its size, refusing one above [`MAX_KEY_FILE_BYTES`]
@@ -252,14 +350,38 @@ impl KeyFile {
     /// polynomials' length is checked against the file's size; they are neither read nor
     /// hash-checked ([`KeyFile::read`] does both), and the result has none.
     pub fn read_head(path: &std::path::Path) -> Result<Self, KeyFileError> {
+        Ok(Self::read_head_and_place(path)?.0)
+    }
+
+    /// [`KeyFile::read_head`], and a reader of the polynomials that hashes them as they are read
+    /// ([`PolynomialsReader::finish`] checks them), if the file has any: so that a prover
+    /// decodes them from the file ([`crate::Prover::with_key_file_at`]) instead of holding it
+    /// whole in memory first.
+    pub fn open(path: &std::path::Path) -> Result<(Self, Option<PolynomialsReader>), KeyFileError> {
+        use std::io::{Read, Seek};
+        let (head, mut file, place) = Self::read_head_and_place(path)?;
+        let reader = match place {
+            Some((start, recorded)) => {
+                file.seek(std::io::SeekFrom::Start(start)).map_err(|e| read_failed(path, &e))?;
+                let file = file.take(recorded.len);
+                Some(PolynomialsReader { file, digest: ChunkedDigest::new(DIGEST_CHUNK), read: 0, recorded })
+            }
+            None => None,
+        };
+        Ok((head, reader))
+    }
+
+    /// The head, the open file and where its polynomials start with their record.
+    fn read_head_and_place(path: &std::path::Path) -> Result<(Self, std::fs::File, Option<Place>), KeyFileError> {
         use std::io::Read;
-        let (file, size) = open(path)?;
+        let (mut file, size) = open(path)?;
         let mut head = Vec::new();
         let longest_head = (zkinfer_verifier::format::HEADER_LEN + MAX_KEY_BODY_BYTES) as u64;
-        file.take(longest_head).read_to_end(&mut head).map_err(|e| read_failed(path, &e))?;
+        file.by_ref().take(longest_head).read_to_end(&mut head).map_err(|e| read_failed(path, &e))?;
         let (body, tail): (Body, &[u8]) = decode_with_tail::<_, MAX_KEY_BODY_BYTES>(ArtifactKind::KeyFile, &head)?;
+        let start = (head.len() - tail.len()) as u64;
         // (A file that shrank since its size was taken reads as damaged, not as a panic.)
-        let polynomials_len = size.saturating_sub((head.len() - tail.len()) as u64);
+        let polynomials_len = size.saturating_sub(start);
         match &body.polynomials {
             Some(section) if section.len != polynomials_len => {
                 return Err(KeyFileError::Damaged {
@@ -274,7 +396,8 @@ impl KeyFile {
             }
             _ => {}
         }
-        Self::from_body(body)
+        let place = body.polynomials.as_ref().map(|section| (start, section.clone()));
+        Ok((Self::from_body(body)?, file, place))
     }
 
     /// The file without its polynomials, and where they start if it has them (checked).
@@ -386,6 +509,30 @@ mod tests {
             let path = std::env::temp_dir().join(format!("zkinfer-key-head-{}.zkkey", std::process::id()));
             std::fs::write(&path, &written).expect("writes a temporary file");
             let head = KeyFile::read_head(&path);
+            // Opened: the same head, and a reader of the polynomials that hash-checks them.
+            let (opened, reader) = KeyFile::open(&path).expect("opens");
+            assert_eq!(opened, KeyFile { polynomials: None, ..file.clone() });
+            assert_eq!(reader.is_some(), file.polynomials.is_some());
+            if let Some(mut reader) = reader {
+                let mut read = Vec::new();
+                std::io::Read::read_to_end(&mut reader, &mut read).expect("reads");
+                assert_eq!(Some(read), file.polynomials);
+                assert_eq!(reader.finish(), Ok(()));
+                // Finishing drains what was not read.
+                let (_, reader) = KeyFile::open(&path).expect("opens");
+                assert_eq!(reader.expect("polynomials").finish(), Ok(()));
+                // A flipped byte among the polynomials is damage.
+                if let Some(last) =
+                    written.len().checked_sub(1).filter(|_| !file.polynomials.as_ref().is_some_and(Vec::is_empty))
+                {
+                    let mut flipped = written.clone();
+                    flipped[last] ^= 1;
+                    std::fs::write(&path, &flipped).expect("writes a temporary file");
+                    let (_, reader) = KeyFile::open(&path).expect("the head is intact");
+                    let finished = reader.expect("polynomials").finish();
+                    assert!(matches!(finished, Err(KeyFileError::Damaged { .. })), "{finished:?}");
+                }
+            }
             // One byte more than the recorded polynomials: refused by the length alone.
             std::fs::write(&path, [written.as_slice(), &[0]].concat()).expect("writes a temporary file");
             let longer = KeyFile::read_head(&path);
@@ -398,6 +545,20 @@ mod tests {
             }
             assert_eq!(KeyFile::from_vec(written), Ok(file));
         }
+    }
+
+    #[test]
+    fn the_digest_of_pieces_equals_the_digest_of_the_whole() {
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(300).collect();
+        for len in [0, 1, 63, 64, 65, 128, 300] {
+            let whole = polynomials_digest_in(&bytes[..len], 64);
+            for piece in [1, 7, 64, 100, 300] {
+                let mut pieces = ChunkedDigest::new(64);
+                bytes[..len].chunks(piece).for_each(|p| pieces.update(p));
+                assert_eq!(pieces.finish(), whole, "{len} bytes in pieces of {piece}");
+            }
+        }
+        assert_ne!(polynomials_digest_in(&bytes, 64), polynomials_digest_in(&bytes, 128), "the chunks count");
     }
 
     #[test]

@@ -208,8 +208,38 @@ impl Prover {
         key: &key_file::KeyFile,
     ) -> Result<Self, ProveError> {
         key.check(&compiled, &params_hash)?;
-        let stored = engine::StoredKey { commitments: &key.commitments, polynomials: key.polynomials.as_deref() };
+        let mut bytes = key.polynomials.as_deref();
+        let polynomials = bytes.as_mut().map(|b| b as &mut (dyn std::io::Read + Send));
+        let stored = engine::StoredKey { commitments: &key.commitments, polynomials };
         let prover = Self::build(compiled, params, params_hash, kind, device, Some(stored))?;
+        Self::require_identity(prover, key)
+    }
+
+    /// [`Prover::with_key_file`] on the key file at `path`, whose polynomials are decoded as
+    /// they are read ([`key_file::KeyFile::open`]): the file is never held whole in memory.
+    /// Its digest is checked once it has been read to the end, before the prover is returned.
+    pub fn with_key_file_at(
+        compiled: CompiledModel,
+        params: Params<EqAffine>,
+        params_hash: Digest,
+        kind: engine::EngineKind,
+        device: &device::ChosenDevice,
+        path: &std::path::Path,
+    ) -> Result<Self, ProveError> {
+        let (key, mut reader) = key_file::KeyFile::open(path)?;
+        key.check(&compiled, &params_hash)?;
+        let polynomials = reader.as_mut().map(|r| r as &mut (dyn std::io::Read + Send));
+        let stored = engine::StoredKey { commitments: &key.commitments, polynomials };
+        let prover = Self::build(compiled, params, params_hash, kind, device, Some(stored));
+        // A damaged file is reported as such, also when its polynomials did not decode.
+        if let Some(reader) = reader {
+            reader.finish()?;
+        }
+        Self::require_identity(prover?, &key)
+    }
+
+    /// `prover`, if its circuit identity is the one `key` records.
+    fn require_identity(prover: Self, key: &key_file::KeyFile) -> Result<Self, ProveError> {
         if prover.identity != key.circuit_identity {
             return Err(key_file::KeyFileError::Identity {
                 recorded: zkinfer_verifier::hex(&key.circuit_identity),

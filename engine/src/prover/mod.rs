@@ -86,14 +86,15 @@ impl ProvingKey {
     }
 
     /// The key from what a key file stores: the verifying key's commitments and the
-    /// precomputed polynomials' encoding ([`Precomputed::to_bytes`]). Only the columns and the
+    /// precomputed polynomials' encoding ([`Precomputed::to_bytes`]), decoded as `polynomials`
+    /// gives it ([`Precomputed::read_from`]). Only the columns and the
     /// permutation are assembled (no FFT, no MSM). Wrong commitments give proofs for another
     /// circuit identity, wrong polynomials proofs that do not verify.
     pub fn from_stored(
         params: &Params<EqAffine>,
         spec: &CircuitSpec,
         commitments: KeyCommitments,
-        polynomials: &[u8],
+        polynomials: &mut (dyn std::io::Read + Send),
     ) -> Result<Self, EngineError> {
         Self::build(params, spec, Some(commitments), Some(polynomials))
     }
@@ -102,7 +103,7 @@ impl ProvingKey {
         params: &Params<EqAffine>,
         spec: &CircuitSpec,
         commitments: Option<KeyCommitments>,
-        polynomials: Option<&[u8]>,
+        polynomials: Option<&mut (dyn std::io::Read + Send)>,
     ) -> Result<Self, EngineError> {
         let keys = assemble(params, spec)?;
         let params_data = ParamsData::new(params)?;
@@ -119,7 +120,7 @@ impl ProvingKey {
         let transcript_repr = transcript_repr(&keys.pinned_text(&commitments));
         let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
         let precomputed = match polynomials {
-            Some(bytes) => Precomputed::from_bytes(bytes, &keys, params.k())?,
+            Some(reader) => Precomputed::read_from(reader, &keys, params.k())?,
             None => {
                 Precomputed::compute(&keys, &Transforms::new(&keys.domain, params.k(), backend.as_ref()), params.k())
             }

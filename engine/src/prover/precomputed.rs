@@ -1,7 +1,8 @@
 //! What every proof of a circuit reuses: the fixed and permutation polynomials in coefficient
 //! form and on the extended coset, and the row indicators. Keygen computes them with an inverse
 //! FFT and an extended coset FFT per column (most of keygen's time once the verifying key's
-//! commitments are known); [`Precomputed::to_bytes`] and [`Precomputed::from_bytes`] store them
+//! commitments are known); [`Precomputed::to_bytes`] and [`Precomputed::from_bytes`] (or
+//! [`Precomputed::read_from`], from a file) store them
 //! so that a prover process reads them back instead (`zkinfer setup` writes them into the key
 //! file).
 //!
@@ -13,6 +14,10 @@
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
+
+use std::io::Read;
+
+use rayon::prelude::*;
 
 use super::parallel_map;
 use crate::EngineError;
@@ -151,42 +156,192 @@ impl Precomputed {
     /// not checked here: wrong ones give proofs that do not verify (the prover's self-check
     /// refuses them), and the key file that carries them is hash-checked.
     pub fn from_bytes(bytes: &[u8], keys: &Keys, k: u32) -> Result<Self, EngineError> {
-        let shape = PrecomputedShape::of(keys, k);
-        let expected = shape.encoded_len().unwrap_or(usize::MAX);
+        let expected = PrecomputedShape::of(keys, k).encoded_len().unwrap_or(usize::MAX);
         if bytes.len() != expected {
             return Err(EngineError::KeyPolynomials(format!("{} bytes, the circuit's need {expected}", bytes.len())));
         }
-        let mut slices = Vec::new();
-        let mut rest = bytes;
-        for (index, len) in shape.column_lengths().into_iter().enumerate() {
-            let (column, tail) = rest.split_at(len * FIELD_BYTES);
-            slices.push((index, column));
-            rest = tail;
+        Self::read_from(&mut &bytes[..], keys, k)
+    }
+
+    /// [`Precomputed::from_bytes`] from a reader (a key file on disk): the values are decoded
+    /// as they arrive, [`READ_CHUNK`] bytes at a time, the next chunk read while the last one
+    /// is decoded, so that the encoding is never held whole in memory. The reader must give
+    /// exactly the shape's bytes, then end.
+    pub fn read_from(reader: &mut (dyn Read + Send), keys: &Keys, k: u32) -> Result<Self, EngineError> {
+        let shape = PrecomputedShape::of(keys, k);
+        let expected = shape
+            .encoded_len()
+            .ok_or_else(|| EngineError::KeyPolynomials("the circuit's polynomials do not fit in memory".into()))?;
+        let lengths = shape.column_lengths();
+        let mut decoder = Decoder { lengths: &lengths, columns: Vec::with_capacity(lengths.len()) };
+        let mut done = 0usize;
+        let mut chunk = read_chunk(reader, READ_CHUNK.min(expected), done, expected)?;
+        while !chunk.is_empty() {
+            let next_len = READ_CHUNK.min(expected - done - chunk.len());
+            let after = done + chunk.len();
+            let (next, decoded) =
+                rayon::join(|| read_chunk(reader, next_len, after, expected), || decoder.push(&chunk));
+            decoded?;
+            (done, chunk) = (after, next?);
         }
-        let mut columns = parallel_map(&slices, |&(index, bytes)| decode_column(index, bytes)).into_iter();
-        let mut take = |count: usize| columns.by_ref().take(count).collect::<Result<Vec<Vec<Fp>>, EngineError>>();
+        if reader.read(&mut [0u8; 1]).map_err(read_error)? != 0 {
+            return Err(EngineError::KeyPolynomials(format!("more than the {expected} bytes the circuit's need")));
+        }
+        // (Only columns without values can be missing once every byte has been decoded.)
+        let mut columns = decoder.columns.into_iter().chain(std::iter::repeat_with(Vec::new));
+        let mut take = |count: usize| columns.by_ref().take(count).collect::<Vec<Vec<Fp>>>();
         let (f, p) = (shape.fixed_columns, shape.permutation_columns);
         let coeff = |columns: Vec<Vec<Fp>>| columns.into_iter().map(|c| keys.domain.coeff_from_vec(c)).collect();
-        let fixed_polys = coeff(take(f)?);
-        let fixed_cosets = take(f)?;
-        let sigma_polys = coeff(take(p)?);
-        let sigma_cosets = take(p)?;
+        let fixed_polys = coeff(take(f));
+        let fixed_cosets = take(f);
+        let sigma_polys = coeff(take(p));
+        let sigma_cosets = take(p);
         let [l0, l_last, l_blind]: [Vec<Fp>; INDICATORS] =
-            take(INDICATORS)?.try_into().map_err(|_| EngineError::KeyPolynomials("missing row indicators".into()))?;
+            take(INDICATORS).try_into().map_err(|_| EngineError::KeyPolynomials("missing row indicators".into()))?;
         Ok(Self { fixed_polys, fixed_cosets, sigma_polys, sigma_cosets, l0, l_last, l_blind })
     }
 }
 
-/// One stored column's values.
-fn decode_column(index: usize, bytes: &[u8]) -> Result<Vec<Fp>, EngineError> {
-    let mut values = Vec::with_capacity(bytes.len() / FIELD_BYTES);
-    let mut repr = <Fp as PrimeField>::Repr::default();
-    for (row, chunk) in bytes.chunks_exact(FIELD_BYTES).enumerate() {
-        repr.as_mut().copy_from_slice(chunk);
-        let value = Option::from(Fp::from_repr(repr)).ok_or_else(|| {
-            EngineError::KeyPolynomials(format!("column {index}, value {row} is not a canonical field element"))
-        })?;
-        values.push(value);
+/// Bytes [`Precomputed::read_from`] reads at a time (a whole number of values).
+pub const READ_CHUNK: usize = 1 << 22;
+
+/// A reader's failure as a key error.
+fn read_error(e: std::io::Error) -> EngineError {
+    EngineError::KeyPolynomials(format!("reading the polynomials: {e}"))
+}
+
+/// The next `len` bytes of `reader`, which has given `done` of the `expected` so far; fewer
+/// is an error that says how many there were.
+fn read_chunk(
+    reader: &mut (dyn Read + Send),
+    len: usize,
+    done: usize,
+    expected: usize,
+) -> Result<Vec<u8>, EngineError> {
+    let mut chunk = vec![0u8; len];
+    let mut filled = 0;
+    while filled < len {
+        match reader.read(&mut chunk[filled..]) {
+            Ok(0) => {
+                let found = done + filled;
+                return Err(EngineError::KeyPolynomials(format!("{found} bytes, the circuit's need {expected}")));
+            }
+            Ok(read) => filled += read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(read_error(e)),
+        }
     }
-    Ok(values)
+    Ok(chunk)
+}
+
+/// The columns decoded so far, filled in the encoding's order.
+struct Decoder<'a> {
+    /// Every column's length.
+    lengths: &'a [usize],
+    /// The columns begun: all full but the last.
+    columns: Vec<Vec<Fp>>,
+}
+
+impl Decoder<'_> {
+    /// Decodes `bytes` (whole values) onto the columns, on all threads.
+    fn push(&mut self, mut bytes: &[u8]) -> Result<(), EngineError> {
+        while !bytes.is_empty() {
+            // The column being filled, the next one once it is full.
+            let full = |columns: &[Vec<Fp>], lengths: &[usize]| {
+                columns.last().is_none_or(|c| c.len() == lengths[columns.len() - 1])
+            };
+            while full(&self.columns, self.lengths) {
+                let Some(&len) = self.lengths.get(self.columns.len()) else {
+                    return Err(EngineError::KeyPolynomials("more values than the circuit's columns hold".into()));
+                };
+                self.columns.push(Vec::with_capacity(len));
+            }
+            let index = self.columns.len() - 1;
+            let column = &mut self.columns[index];
+            let count = (self.lengths[index] - column.len()).min(bytes.len() / FIELD_BYTES);
+            if count == 0 {
+                return Err(EngineError::KeyPolynomials("a value is cut short".into()));
+            }
+            let (values, rest) = bytes.split_at(count * FIELD_BYTES);
+            let start = column.len();
+            let canonical = std::sync::atomic::AtomicBool::new(true);
+            column.par_extend(values.par_chunks_exact(FIELD_BYTES).map(|v| {
+                let value = decode_value(v);
+                if value.is_none() {
+                    canonical.store(false, std::sync::atomic::Ordering::Relaxed);
+                }
+                value.unwrap_or(Fp::ZERO)
+            }));
+            if !canonical.into_inner() {
+                let row = values.chunks_exact(FIELD_BYTES).position(|v| decode_value(v).is_none()).unwrap_or(0);
+                return Err(EngineError::KeyPolynomials(format!(
+                    "column {index}, value {} is not a canonical field element",
+                    start + row
+                )));
+            }
+            bytes = rest;
+        }
+        Ok(())
+    }
+}
+
+/// One stored value (`FIELD_BYTES` bytes), if canonical.
+fn decode_value(bytes: &[u8]) -> Option<Fp> {
+    let mut repr = <Fp as PrimeField>::Repr::default();
+    repr.as_mut().copy_from_slice(bytes);
+    Option::from(Fp::from_repr(repr))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn encode(values: &[u64]) -> Vec<u8> {
+        values.iter().flat_map(|&v| Fp::from(v).to_repr().as_ref().to_vec()).collect()
+    }
+
+    /// Pieces that end inside a column, span columns or fill one exactly all land in order.
+    #[test]
+    fn the_decoder_fills_the_columns_in_order_across_pieces() {
+        let lengths = [3, 5, 2];
+        let values: Vec<u64> = (1..=10).collect();
+        let bytes = encode(&values);
+        for cuts in [vec![10], vec![1, 9], vec![3, 5, 2], vec![4, 4, 2], vec![2, 7, 1]] {
+            let mut decoder = Decoder { lengths: &lengths, columns: Vec::new() };
+            let mut at = 0;
+            for cut in cuts {
+                decoder.push(&bytes[at * FIELD_BYTES..(at + cut) * FIELD_BYTES]).unwrap();
+                at += cut;
+            }
+            let expected: Vec<Vec<Fp>> = [&values[..3], &values[3..8], &values[8..]]
+                .iter()
+                .map(|c| c.iter().map(|&v| Fp::from(v)).collect())
+                .collect();
+            assert_eq!(decoder.columns, expected);
+            let more = decoder.push(&encode(&[11]));
+            assert!(
+                matches!(more, Err(EngineError::KeyPolynomials(ref why)) if why.contains("more values")),
+                "{more:?}"
+            );
+        }
+    }
+
+    /// A non-canonical value is refused with its column and its index in the column, also when
+    /// the column began in an earlier piece.
+    #[test]
+    fn the_decoder_names_a_non_canonical_value() {
+        let lengths = [3, 5];
+        let mut bytes = encode(&(1..=8).collect::<Vec<u64>>());
+        let mut modulus = (-Fp::ONE).to_repr();
+        modulus.as_mut()[0] += 1;
+        bytes[5 * FIELD_BYTES..6 * FIELD_BYTES].copy_from_slice(modulus.as_ref());
+        let mut decoder = Decoder { lengths: &lengths, columns: Vec::new() };
+        decoder.push(&bytes[..4 * FIELD_BYTES]).unwrap();
+        let refused = decoder.push(&bytes[4 * FIELD_BYTES..]);
+        assert!(
+            matches!(refused, Err(EngineError::KeyPolynomials(ref why)) if why == "column 1, value 2 is not a canonical field element"),
+            "{refused:?}"
+        );
+    }
 }
