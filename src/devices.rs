@@ -1,4 +1,5 @@
-//! `zkinfer devices`: the GPU adapters wgpu finds, and which one `--device auto` would take.
+//! `zkinfer devices`: the CPU's field arithmetic, the GPU adapters wgpu finds, and which one
+//! `--device auto` would take.
 
 use clap::Args;
 use zkinfer_gpu::{AdapterKind, list_adapters};
@@ -7,6 +8,7 @@ use zkinfer_gpu::{AdapterKind, list_adapters};
 pub struct DevicesArgs {}
 
 pub fn run(_args: &DevicesArgs) -> anyhow::Result<()> {
+    println!("CPU field arithmetic: {}", zkinfer_engine::FIELD_ARITHMETIC);
     let adapters = list_adapters();
     if adapters.is_empty() {
         println!("no GPU adapter found (is a Vulkan, Metal or DX12 driver installed?)");

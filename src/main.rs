@@ -152,6 +152,10 @@ impl QuantArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(why) = zkinfer_engine::check_cpu() {
+        eprintln!("error: {why}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(&args),
         Command::Compile(args) => compile::run(&args),

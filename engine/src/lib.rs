@@ -52,6 +52,29 @@ pub mod prover;
 
 use permutation::PermutationColumn;
 
+/// The field arithmetic of this build: pasta_curves' backend, `"x86-64"` (Montgomery
+/// multiplication in assembly with MULX and ADCX/ADOX, about twice the portable code's speed),
+/// `"aarch64"`, or `"portable"`. zkinfer enables pasta_curves' `asm` feature; building with
+/// `RUSTFLAGS="--cfg pasta_curves_noasm"` selects the portable code (for x86-64 CPUs without
+/// BMI2 and ADX).
+pub const FIELD_ARITHMETIC: &str = pasta_curves::BACKEND;
+
+/// Whether this CPU can run [`FIELD_ARITHMETIC`]: the x86-64 assembly needs BMI2 and ADX
+/// (Intel Broadwell, AMD Zen or newer); on a CPU without them the first field multiplication
+/// would stop the process on an illegal instruction. Returns why not, with the remedy.
+pub fn check_cpu() -> Result<(), String> {
+    #[cfg(target_arch = "x86_64")]
+    if FIELD_ARITHMETIC == "x86-64" && !(std::is_x86_feature_detected!("bmi2") && std::is_x86_feature_detected!("adx"))
+    {
+        return Err(
+            "this build's field arithmetic needs a CPU with BMI2 and ADX (Intel Broadwell, AMD Zen or newer); \
+                    rebuild with RUSTFLAGS=\"--cfg pasta_curves_noasm\" for this one"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
 /// An integer as a field element (negative values as `p - |v|`).
 pub(crate) fn field(v: i64) -> halo2_proofs::pasta::Fp {
     zkinfer_circuits::to_field(v)
