@@ -51,22 +51,17 @@ pub struct ModelFile {
     pub name: String,
     /// The compiled model.
     pub compiled: CompiledModel,
-    /// Its key file, when there is one.
+    /// Its key file's head, when there is one.
     pub key: Option<KeyFile>,
+    /// Where its key file is (or would be).
+    pub key_path: PathBuf,
 }
 
-/// How much of each key file [`read_dir`] reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyParts {
-    /// What the file is bound to and the commitments ([`KeyFile::read_head`]): the catalog's
-    /// identities and checks, without reading hundreds of megabytes of polynomials per model.
-    Head,
-    /// The whole file, its polynomials hash-checked ([`KeyFile::read`]): what proving needs.
-    Whole,
-}
-
-/// Reads every compiled model in `dir` (sorted by name) and `parts` of its key file.
-pub fn read_dir(dir: &Path, parts: KeyParts) -> Result<Vec<ModelFile>, CatalogError> {
+/// Reads every compiled model in `dir` (sorted by name) and the head of its key file
+/// ([`KeyFile::read_head`]: what the file is bound to and the commitments, without reading
+/// hundreds of megabytes of polynomials per model; a worker's prover decodes them from
+/// [`ModelFile::key_path`] as it reads them).
+pub fn read_dir(dir: &Path) -> Result<Vec<ModelFile>, CatalogError> {
     let io = |path: &Path, e: std::io::Error| CatalogError::Io { path: path.to_owned(), message: e.to_string() };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| io(dir, e))?
@@ -85,18 +80,12 @@ pub fn read_dir(dir: &Path, parts: KeyParts) -> Result<Vec<ModelFile>, CatalogEr
             let compiled = CompiledModel::from_bytes(&bytes).map_err(|e| unusable(&path, e.to_string()))?;
             let key_path = path.with_extension(KEY_EXTENSION);
             let key = match std::fs::symlink_metadata(&key_path) {
-                Ok(_) => Some(
-                    match parts {
-                        KeyParts::Head => KeyFile::read_head(&key_path),
-                        KeyParts::Whole => KeyFile::read(&key_path),
-                    }
-                    .map_err(|e| unusable(&key_path, e.to_string()))?,
-                ),
+                Ok(_) => Some(KeyFile::read_head(&key_path).map_err(|e| unusable(&key_path, e.to_string()))?),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(io(&key_path, e)),
             };
             let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            Ok(ModelFile { name, compiled, key })
+            Ok(ModelFile { name, compiled, key, key_path })
         })
         .collect()
 }
@@ -141,7 +130,7 @@ impl Catalog {
     /// Loads `dir`: each model's identity comes from its key file (checked against the model and
     /// the params) or, without one, from zkinfer's keygen with the cached params.
     pub fn load(dir: &Path, params: &ParamsCache, progress: &dyn Fn(&str)) -> Result<Self, CatalogError> {
-        let files = read_dir(dir, KeyParts::Head)?;
+        let files = read_dir(dir)?;
         let mut entries: Vec<CatalogEntry> = Vec::with_capacity(files.len());
         for file in files {
             let path = dir.join(format!("{}.{MODEL_EXTENSION}", file.name));

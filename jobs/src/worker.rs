@@ -14,7 +14,7 @@ use zkinfer_prover::Prover;
 use zkinfer_prover::params::ParamsCache;
 use zkinfer_verifier::{VerifiedTensor, hex};
 
-use crate::catalog::{CatalogError, KeyParts, read_dir};
+use crate::catalog::{CatalogError, read_dir};
 use crate::store::{Claimed, Completion, JobError, JobErrorKind, JobStore, Lease, RetryPolicy, StoreError};
 
 /// Largest input JSON a worker parses from the queue.
@@ -121,19 +121,19 @@ impl Worker {
     ) -> Result<Self, WorkerError> {
         let mut provers = HashMap::new();
         let mut names: HashMap<String, String> = HashMap::new();
-        for file in read_dir(dir, KeyParts::Whole)? {
+        for file in read_dir(dir)? {
             let keygen = |message: String| WorkerError::Keygen { model: file.name.clone(), message };
             let loaded = params.load_or_generate(file.compiled.k).map_err(|e| keygen(e.to_string()))?;
             let how = if file.key.is_some() { "proving key from the key file" } else { "keygen" };
             progress(&format!("{}: {how} (k = {})", file.name, file.compiled.k));
             let prover = match &file.key {
-                Some(key) => Prover::with_key_file(
+                Some(_) => Prover::with_key_file_at(
                     file.compiled,
                     loaded.params,
                     loaded.hash,
                     Default::default(),
                     &zkinfer_prover::device::ChosenDevice::cpu(),
-                    key,
+                    &file.key_path,
                 ),
                 None => Prover::new(file.compiled, loaded.params, loaded.hash),
             }
