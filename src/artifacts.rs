@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use zkinfer_prover::params::{LoadedParams, ParamsCache};
+use zkinfer_prover::params::{LoadedParams, LoadedPoints, ParamsCache};
 use zkinfer_verifier::{CompiledModel, ProofEnvelope};
 
 use crate::progress::Progress;
@@ -70,11 +70,26 @@ pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// Loads params for `k` from the cache, generating them (once) with a progress note.
 pub fn params(cache: &ParamsCache, k: u32, progress: &Progress) -> anyhow::Result<(LoadedParams, std::time::Duration)> {
-    let name = if cache.contains(k) {
+    let (params, took) = progress.step(&params_step(cache, k), || cache.load_or_generate(k));
+    Ok((params?, took))
+}
+
+/// [`params`]' points alone ([`ParamsCache::load_points`]: no halo2 `Params`, each point
+/// decompressed once and in parallel), for zkinfer's engine with a key file.
+pub fn params_points(
+    cache: &ParamsCache,
+    k: u32,
+    progress: &Progress,
+) -> anyhow::Result<(LoadedPoints, std::time::Duration)> {
+    let (points, took) = progress.step(&params_step(cache, k), || cache.load_points(k));
+    Ok((points?, took))
+}
+
+/// The progress line of loading or generating params.
+fn params_step(cache: &ParamsCache, k: u32) -> String {
+    if cache.contains(k) {
         format!("loading params k={k} from {}", cache.dir().display())
     } else {
         format!("generating params k={k} (once; cached in {})", cache.dir().display())
-    };
-    let (params, took) = progress.step(&name, || cache.load_or_generate(k));
-    Ok((params?, took))
+    }
 }

@@ -9,7 +9,9 @@ use zkinfer_models::data::InputData;
 use zkinfer_prover::{Proof, Prover};
 use zkinfer_verifier::{CompiledModel, VerifiedTensor, hex};
 
-use crate::artifacts::{EngineArgs, ParamsArgs, params, read_compiled};
+use zkinfer_prover::engine::EngineKind;
+
+use crate::artifacts::{EngineArgs, ParamsArgs, params, params_points, read_compiled};
 use crate::progress::Progress;
 use crate::report::{self, Timing, secs};
 
@@ -69,17 +71,34 @@ pub fn prove(
     let [sample] = samples.as_slice() else {
         anyhow::bail!("the input file holds {} samples; prove takes exactly one", samples.len());
     };
-    let (loaded, params_took) = params(&params_args.cache(), compiled.k, progress)?;
+    let cache = params_args.cache();
     let device = engine.open_device(progress);
     let step = if key.is_some() { KEY_FILE_STEP } else { KEYGEN_STEP };
-    let (prover, keygen_took) = progress.step(step, || -> anyhow::Result<Prover> {
-        Ok(match key {
-            Some(path) => Prover::with_key_file_at(compiled, loaded.params, loaded.hash, engine.engine, &device, path)
-                .with_context(|| format!("{} is not a usable key file", path.display()))?,
-            None => Prover::with_engine_on(compiled, loaded.params, loaded.hash, engine.engine, &device)?,
-        })
-    });
-    let prover = prover?;
+    let usable = |path: &std::path::Path| format!("{} is not a usable key file", path.display());
+    let (prover, params_took, keygen_took) = match key {
+        // zkinfer's engine with a key file needs the params' points alone (no halo2 `Params`).
+        Some(path) if engine.engine == EngineKind::Cpu => {
+            let (loaded, params_took) = params_points(&cache, compiled.k, progress)?;
+            let (prover, took) = progress.step(step, || {
+                Prover::with_key_file_points(compiled, loaded.points, loaded.hash, &device, path)
+                    .with_context(|| usable(path))
+            });
+            (prover?, params_took, took)
+        }
+        _ => {
+            let (loaded, params_took) = params(&cache, compiled.k, progress)?;
+            let (prover, took) = progress.step(step, || -> anyhow::Result<Prover> {
+                Ok(match key {
+                    Some(path) => {
+                        Prover::with_key_file_at(compiled, loaded.params, loaded.hash, engine.engine, &device, path)
+                            .with_context(|| usable(path))?
+                    }
+                    None => Prover::with_engine_on(compiled, loaded.params, loaded.hash, engine.engine, &device)?,
+                })
+            });
+            (prover?, params_took, took)
+        }
+    };
     let mut rng = zkinfer_prover::blinding_rng().context("seeding the blinding factors' generator")?;
     let (proof, prove_took) = progress.step("proving", || prover.prove(sample, &mut rng));
     let proof = proof?;

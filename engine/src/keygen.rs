@@ -62,8 +62,12 @@ pub fn keygen(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<(Keys, Ke
 
 /// Computes the keys of `spec`'s circuit for `params`, without commitments.
 pub fn assemble(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, EngineError> {
+    assemble_rows(params.k(), spec)
+}
+
+/// [`assemble`] over `2^k` rows (the keys depend on the params only through `k`).
+pub fn assemble_rows(k: u32, spec: &CircuitSpec) -> Result<Keys, EngineError> {
     let cs = constraint_system(spec);
-    let k = params.k();
     let n = 1usize << k;
     if n < cs.minimum_rows() || n - (cs.blinding_factors() + 1) < spec.table_rows().max(spec.rows) {
         return Err(EngineError::TooFewRows { k });

@@ -1,5 +1,6 @@
 //! The points of halo2's IPA params the engine needs, read through their public serialization
-//! (`Params::write`: `k`, the `2^k` generators, the `2^k` Lagrange-basis generators, `w`, `u`).
+//! (`Params::write`: `k`, the `2^k` generators, the `2^k` Lagrange-basis generators, `w`, `u`),
+//! from a halo2 `Params` or straight from those bytes.
 
 use std::sync::OnceLock;
 
@@ -13,6 +14,10 @@ use crate::EngineError;
 const POINT_BYTES: usize = 32;
 /// Points decompressed per parallel task.
 const RUN: usize = 1 << 10;
+/// Length of `k` at the start of the serialization.
+const K_BYTES: usize = 4;
+/// The largest `k` read (2^28 points, far above any circuit zkinfer plans).
+const MAX_K: u32 = 28;
 
 /// The params' generators.
 #[derive(Clone, Debug)]
@@ -37,12 +42,35 @@ impl ParamsData {
     pub fn new(params: &Params<EqAffine>) -> Result<Self, EngineError> {
         let mut bytes = Vec::new();
         params.write(&mut bytes).map_err(|_| EngineError::Params)?;
-        let k = params.k();
+        // The generators halo2 already holds in memory; only the others are decompressed.
+        Self::decompress(&bytes, Some(params.get_g()))
+    }
+
+    /// The points of params in halo2's serialization (`Params::write`), each decompressed once
+    /// and in parallel, where halo2's `Params::read` decompresses them on one thread: the
+    /// prover of a key file needs no halo2 `Params`. The bytes must be params whose hash was
+    /// checked (a point that does not decompress is refused, but nothing else is checked).
+    pub fn from_raw(raw: &[u8]) -> Result<Self, EngineError> {
+        Self::decompress(raw, None)
+    }
+
+    /// The points of `raw`, with the generators `g` when already known.
+    fn decompress(raw: &[u8], g: Option<Vec<EqAffine>>) -> Result<Self, EngineError> {
+        let k = u32::from_le_bytes(
+            raw.get(..K_BYTES).ok_or(EngineError::Params)?.try_into().map_err(|_| EngineError::Params)?,
+        );
+        if k > MAX_K {
+            return Err(EngineError::Params);
+        }
         let n = 1usize << k;
+        if raw.len() != K_BYTES + (2 * n + 2) * POINT_BYTES {
+            return Err(EngineError::Params);
+        }
         // Decompressing a point takes a square root: in parallel, a run of points per task.
         let points = |from: usize, count: usize| -> Result<Vec<EqAffine>, EngineError> {
-            let runs: Vec<&[u8]> = bytes
-                .get(from..from + count * POINT_BYTES)
+            let start = K_BYTES + from * POINT_BYTES;
+            let runs: Vec<&[u8]> = raw
+                .get(start..start + count * POINT_BYTES)
                 .ok_or(EngineError::Params)?
                 .chunks(RUN * POINT_BYTES)
                 .collect();
@@ -60,11 +88,12 @@ impl ParamsData {
                 Ok(all)
             })
         };
-        // The generators halo2 already holds in memory; only the others are decompressed.
-        let g = params.get_g();
-        let start = 4;
-        let g_lagrange = points(start + n * POINT_BYTES, n)?;
-        let wu = points(start + 2 * n * POINT_BYTES, 2)?;
+        let g = match g {
+            Some(g) => g,
+            None => points(0, n)?,
+        };
+        let g_lagrange = points(n, n)?;
+        let wu = points(2 * n, 2)?;
         Ok(Self { k, g, g_lagrange, w: wu[0], u: wu[1], lagrange_prefix: OnceLock::new() })
     }
 
@@ -84,5 +113,32 @@ impl ParamsData {
             Eq::batch_normalize(&sums, &mut affine);
             affine
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_points_from_the_bytes_are_the_params_points() {
+        let params = Params::<EqAffine>::new(5);
+        let mut raw = Vec::new();
+        params.write(&mut raw).unwrap();
+        let (from_params, from_raw) = (ParamsData::new(&params).unwrap(), ParamsData::from_raw(&raw).unwrap());
+        assert_eq!(from_raw.k, 5);
+        assert_eq!(from_raw.g, params.get_g());
+        assert_eq!(
+            (&from_raw.g_lagrange, from_raw.w, from_raw.u),
+            (&from_params.g_lagrange, from_params.w, from_params.u)
+        );
+        // A byte short, a byte long, or a point that is not one: refused.
+        assert!(matches!(ParamsData::from_raw(&raw[..raw.len() - 1]), Err(EngineError::Params)));
+        assert!(matches!(ParamsData::from_raw(&[raw.as_slice(), &[0]].concat()), Err(EngineError::Params)));
+        let mut bad = raw.clone();
+        bad[K_BYTES..K_BYTES + POINT_BYTES].fill(0xff);
+        assert!(matches!(ParamsData::from_raw(&bad), Err(EngineError::Params)));
+        assert!(matches!(ParamsData::from_raw(&[]), Err(EngineError::Params)));
     }
 }

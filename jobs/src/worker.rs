@@ -123,19 +123,20 @@ impl Worker {
         let mut names: HashMap<String, String> = HashMap::new();
         for file in read_dir(dir)? {
             let keygen = |message: String| WorkerError::Keygen { model: file.name.clone(), message };
-            let loaded = params.load_or_generate(file.compiled.k).map_err(|e| keygen(e.to_string()))?;
             let how = if file.key.is_some() { "proving key from the key file" } else { "keygen" };
             progress(&format!("{}: {how} (k = {})", file.name, file.compiled.k));
+            let k = file.compiled.k;
             let prover = match &file.key {
-                Some(_) => Prover::with_key_file_at(
-                    file.compiled,
-                    loaded.params,
-                    loaded.hash,
-                    Default::default(),
-                    &zkinfer_prover::device::ChosenDevice::cpu(),
-                    &file.key_path,
-                ),
-                None => Prover::new(file.compiled, loaded.params, loaded.hash),
+                // The params' points alone: no halo2 `Params` with a key file.
+                Some(_) => {
+                    let loaded = params.load_points(k).map_err(|e| keygen(e.to_string()))?;
+                    let cpu = zkinfer_prover::device::ChosenDevice::cpu();
+                    Prover::with_key_file_points(file.compiled, loaded.points, loaded.hash, &cpu, &file.key_path)
+                }
+                None => {
+                    let loaded = params.load_or_generate(k).map_err(|e| keygen(e.to_string()))?;
+                    Prover::new(file.compiled, loaded.params, loaded.hash)
+                }
             }
             .map_err(|e| keygen(e.to_string()))?;
             let identity = hex(&prover.identity());

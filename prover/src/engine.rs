@@ -231,6 +231,23 @@ impl ProvingEngine for StockEngine {
     }
 }
 
+/// The CPU engine (on `gpu`'s primitives when given) from the params' points alone and what
+/// a key file gives: no halo2 `Params` is read ([`zkinfer_engine::params::ParamsData::from_raw`]).
+/// Returns it with the verifying key's commitments.
+pub fn build_cpu_from_points(
+    points: zkinfer_engine::params::ParamsData,
+    spec: &CircuitSpec,
+    gpu: Option<Arc<dyn Backend>>,
+    key: StoredKey<'_>,
+) -> Result<(Box<dyn ProvingEngine>, KeyCommitments), ProveError> {
+    let pk =
+        zkinfer_engine::prover::ProvingKey::with_points(points, spec, Some(key.commitments.clone()), key.polynomials)
+            .map_err(|e| ProveError::Keygen(e.to_string()))?;
+    let cpu = CpuEngine { pk, check_witness: false }.on(gpu);
+    let commitments = cpu.pk.commitments.clone();
+    Ok((Box::new(cpu), commitments))
+}
+
 /// zkinfer's own engine.
 #[derive(Debug)]
 pub struct CpuEngine {

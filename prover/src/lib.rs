@@ -238,6 +238,39 @@ impl Prover {
         Self::require_identity(prover?, &key)
     }
 
+    /// [`Prover::with_key_file_at`] for zkinfer's CPU engine (on `device`'s primitives) with the
+    /// params' points alone ([`params::ParamsCache::load_points`]): no halo2 `Params` is read,
+    /// so each point is decompressed once and in parallel.
+    pub fn with_key_file_points(
+        compiled: CompiledModel,
+        points: zkinfer_engine::params::ParamsData,
+        params_hash: Digest,
+        device: &device::ChosenDevice,
+        path: &std::path::Path,
+    ) -> Result<Self, ProveError> {
+        let (key, mut reader) = key_file::KeyFile::open(path)?;
+        key.check(&compiled, &params_hash)?;
+        let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
+        let lagrange = compiled.public_len().min(points.g_lagrange.len());
+        let verifier_params = VerifierParams {
+            k: points.k,
+            g: points.g.clone(),
+            g_lagrange: points.g_lagrange[..lagrange].to_vec(),
+            w: points.w,
+            u: points.u,
+        };
+        let polynomials = reader.as_mut().map(|r| r as &mut (dyn std::io::Read + Send));
+        let stored = engine::StoredKey { commitments: &key.commitments, polynomials };
+        let built = engine::build_cpu_from_points(points, &spec, device.backend.clone(), stored);
+        // A damaged file is reported as such, also when its polynomials did not decode.
+        if let Some(reader) = reader {
+            reader.finish()?;
+        }
+        let (engine, commitments) = built?;
+        let prover = Self::with_verifier(compiled, params_hash, engine, commitments, verifier_params)?;
+        Self::require_identity(prover, &key)
+    }
+
     /// `prover`, if its circuit identity is the one `key` records.
     fn require_identity(prover: Self, key: &key_file::KeyFile) -> Result<Self, ProveError> {
         if prover.identity != key.circuit_identity {
@@ -288,6 +321,17 @@ impl Prover {
         let (engine, commitments) = engine::build_with(kind, &params, &spec, device.backend.clone(), known)?;
         let verifier_params = VerifierParams::from_params(&params, compiled.public_len())
             .map_err(|e| ProveError::Keygen(format!("the params: {e}")))?;
+        Self::with_verifier(compiled, params_hash, engine, commitments, verifier_params)
+    }
+
+    /// The prover of `engine`, with the own verifier of its commitments.
+    fn with_verifier(
+        compiled: CompiledModel,
+        params_hash: Digest,
+        engine: Box<dyn engine::ProvingEngine>,
+        commitments: KeyCommitments,
+        verifier_params: VerifierParams,
+    ) -> Result<Self, ProveError> {
         let verifier = Verifier::with_commitments(compiled.clone(), verifier_params, params_hash, commitments.clone())?;
         let identity = verifier.identity();
         Ok(Self { compiled, params_hash, engine, identity, verifier, commitments })

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use halo2_proofs::pasta::EqAffine;
 use halo2_proofs::poly::commitment::Params;
 use zkinfer_circuits::MAX_K;
+use zkinfer_engine::params::ParamsData;
 use zkinfer_verifier::Digest;
-use zkinfer_verifier::params::{ParamsError, encode_params, params_from_bytes};
+use zkinfer_verifier::params::{ParamsError, check_params_bytes, encode_params, params_from_bytes};
 
 /// Params cache failures.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,19 @@ pub struct LoadedParams {
     pub generated: bool,
 }
 
+/// The points of params ([`ParamsCache::load_points`]).
+#[derive(Clone, Debug)]
+pub struct LoadedPoints {
+    /// The points.
+    pub points: ParamsData,
+    /// The params' hash.
+    pub hash: Digest,
+    /// The file.
+    pub path: PathBuf,
+    /// Whether this call generated them.
+    pub generated: bool,
+}
+
 impl ParamsCache {
     /// The default directory (see the module docs).
     pub fn default_dir() -> PathBuf {
@@ -89,6 +103,34 @@ impl ParamsCache {
     /// Whether params for `k` are cached.
     pub fn contains(&self, k: u32) -> bool {
         self.path(k).is_file()
+    }
+
+    /// The points of the params for `k` without halo2's `Params` (whose reading decompresses
+    /// every point on one thread): read from the cache, hash-checked, each point decompressed
+    /// once and in parallel ([`ParamsData::from_raw`]); generated and cached first if absent.
+    pub fn load_points(&self, k: u32) -> Result<LoadedPoints, ParamsCacheError> {
+        if k > MAX_K {
+            return Err(ParamsCacheError::TooLarge { k, max: MAX_K });
+        }
+        let path = self.path(k);
+        if !path.is_file() {
+            let loaded = self.load_or_generate(k)?;
+            let corrupt = |e: zkinfer_engine::EngineError| ParamsCacheError::Corrupt {
+                path: loaded.path.display().to_string(),
+                source: ParamsError::Parse(e.to_string()),
+            };
+            let points = ParamsData::new(&loaded.params).map_err(corrupt)?;
+            return Ok(LoadedPoints { points, hash: loaded.hash, path: loaded.path, generated: true });
+        }
+        let corrupt = |source| ParamsCacheError::Corrupt { path: path.display().to_string(), source };
+        let bytes =
+            std::fs::read(&path).map_err(|source| ParamsCacheError::Io { path: path.display().to_string(), source })?;
+        let checked = check_params_bytes(&bytes).map_err(corrupt)?;
+        if checked.k != k {
+            return Err(corrupt(ParamsError::K(checked.k)));
+        }
+        let points = ParamsData::from_raw(checked.raw).map_err(|e| corrupt(ParamsError::Parse(e.to_string())))?;
+        Ok(LoadedPoints { points, hash: checked.hash, path, generated: false })
     }
 
     /// Loads params for `k`, generating and caching them first if absent.
@@ -129,6 +171,27 @@ mod tests {
 
     /// Threads of one process that generate the same params at once each get them, and the
     /// cache holds one file (each writes its own temporary file before the rename).
+    #[test]
+    fn the_points_loaded_alone_are_the_params_points() {
+        let dir = std::env::temp_dir().join(format!("zkinfer-params-points-{}", std::process::id()));
+        let cache = ParamsCache::new(&dir);
+        // Generated on the first call, read from the file on the second.
+        let generated = cache.load_points(4).expect("generates");
+        let read = cache.load_points(4).expect("reads");
+        let loaded = cache.load_or_generate(4).expect("reads");
+        std::fs::remove_dir_all(&dir).expect("removes the temporary cache");
+        assert!(generated.generated && !read.generated);
+        let expected = ParamsData::new(&loaded.params).expect("points");
+        for points in [&generated, &read] {
+            assert_eq!(points.hash, loaded.hash);
+            assert_eq!((points.points.k, &points.points.g), (4, &loaded.params.get_g()));
+            assert_eq!(
+                (&points.points.g_lagrange, points.points.w, points.points.u),
+                (&expected.g_lagrange, expected.w, expected.u)
+            );
+        }
+    }
+
     #[test]
     fn concurrent_generation_of_the_same_k_succeeds() {
         const K: u32 = 4;

@@ -40,7 +40,7 @@ use zkinfer_circuits::{CircuitSpec, Witness};
 use crate::EngineError;
 use crate::backend::{Backend, CpuBackend};
 use crate::domain::Transforms;
-use crate::keygen::{KeyCommitments, Keys, assemble};
+use crate::keygen::{KeyCommitments, Keys, assemble_rows};
 use crate::params::ParamsData;
 
 pub use precomputed::{Precomputed, PrecomputedShape};
@@ -71,7 +71,7 @@ pub struct ProvingKey {
 impl ProvingKey {
     /// Keygen for `spec`'s circuit: the keys and the verifying key's commitments.
     pub fn new(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Self, EngineError> {
-        Self::build(params, spec, None, None)
+        Self::build(ParamsData::new(params)?, spec, None, None)
     }
 
     /// Keygen for `spec`'s circuit with the verifying key's commitments already known (a key
@@ -82,7 +82,7 @@ impl ProvingKey {
         spec: &CircuitSpec,
         commitments: KeyCommitments,
     ) -> Result<Self, EngineError> {
-        Self::build(params, spec, Some(commitments), None)
+        Self::build(ParamsData::new(params)?, spec, Some(commitments), None)
     }
 
     /// The key from what a key file stores: the verifying key's commitments and the
@@ -96,17 +96,29 @@ impl ProvingKey {
         commitments: KeyCommitments,
         polynomials: &mut (dyn std::io::Read + Send),
     ) -> Result<Self, EngineError> {
-        Self::build(params, spec, Some(commitments), Some(polynomials))
+        Self::build(ParamsData::new(params)?, spec, Some(commitments), Some(polynomials))
     }
 
-    fn build(
-        params: &Params<EqAffine>,
+    /// Keygen with the params' points alone ([`ParamsData::from_raw`]: each point decompressed
+    /// once, in parallel), so that no halo2 `Params` is read: what is given (a key file's
+    /// commitments and polynomials) is not computed again.
+    pub fn with_points(
+        points: ParamsData,
         spec: &CircuitSpec,
         commitments: Option<KeyCommitments>,
         polynomials: Option<&mut (dyn std::io::Read + Send)>,
     ) -> Result<Self, EngineError> {
-        let keys = assemble(params, spec)?;
-        let params_data = ParamsData::new(params)?;
+        Self::build(points, spec, commitments, polynomials)
+    }
+
+    fn build(
+        params_data: ParamsData,
+        spec: &CircuitSpec,
+        commitments: Option<KeyCommitments>,
+        polynomials: Option<&mut (dyn std::io::Read + Send)>,
+    ) -> Result<Self, EngineError> {
+        let k = params_data.k;
+        let keys = assemble_rows(k, spec)?;
         let commitments = match commitments {
             Some(c) if c.fixed.len() == keys.fixed.len() && c.permutation.len() == keys.permutation.len() => c,
             Some(c) => {
@@ -120,10 +132,8 @@ impl ProvingKey {
         let transcript_repr = transcript_repr(&keys.pinned_text(&commitments));
         let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
         let precomputed = match polynomials {
-            Some(reader) => Precomputed::read_from(reader, &keys, params.k())?,
-            None => {
-                Precomputed::compute(&keys, &Transforms::new(&keys.domain, params.k(), backend.as_ref()), params.k())
-            }
+            Some(reader) => Precomputed::read_from(reader, &keys, k)?,
+            None => Precomputed::compute(&keys, &Transforms::new(&keys.domain, k, backend.as_ref()), k),
         };
         Ok(Self { keys, commitments, params: params_data, transcript_repr, precomputed, backend })
     }
