@@ -11,12 +11,11 @@
 //! `l_last`, `l_blind`), each value as its canonical 32-byte little-endian representation.
 //! Decoding refuses a length other than the shape's and any non-canonical value.
 
+use std::io::Read;
+
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
-
-use std::io::Read;
-
 use rayon::prelude::*;
 
 use super::parallel_map;
@@ -175,14 +174,18 @@ impl Precomputed {
         let lengths = shape.column_lengths();
         let mut decoder = Decoder { lengths: &lengths, columns: Vec::with_capacity(lengths.len()) };
         let mut done = 0usize;
-        let mut chunk = read_chunk(reader, READ_CHUNK.min(expected), done, expected)?;
+        // Two buffers: one read into while the other is decoded.
+        let mut spare = Vec::new();
+        let mut chunk = read_chunk(reader, Vec::new(), READ_CHUNK.min(expected), done, expected)?;
         while !chunk.is_empty() {
             let next_len = READ_CHUNK.min(expected - done - chunk.len());
             let after = done + chunk.len();
+            let buffer = std::mem::take(&mut spare);
             let (next, decoded) =
-                rayon::join(|| read_chunk(reader, next_len, after, expected), || decoder.push(&chunk));
+                rayon::join(|| read_chunk(reader, buffer, next_len, after, expected), || decoder.push(&chunk));
             decoded?;
-            (done, chunk) = (after, next?);
+            done = after;
+            spare = std::mem::replace(&mut chunk, next?);
         }
         if reader.read(&mut [0u8; 1]).map_err(read_error)? != 0 {
             return Err(EngineError::KeyPolynomials(format!("more than the {expected} bytes the circuit's need")));
@@ -210,15 +213,16 @@ fn read_error(e: std::io::Error) -> EngineError {
     EngineError::KeyPolynomials(format!("reading the polynomials: {e}"))
 }
 
-/// The next `len` bytes of `reader`, which has given `done` of the `expected` so far; fewer
-/// is an error that says how many there were.
+/// The next `len` bytes of `reader`, which has given `done` of the `expected` so far, in
+/// `chunk` (a buffer to reuse); fewer is an error that says how many there were.
 fn read_chunk(
     reader: &mut (dyn Read + Send),
+    mut chunk: Vec<u8>,
     len: usize,
     done: usize,
     expected: usize,
 ) -> Result<Vec<u8>, EngineError> {
-    let mut chunk = vec![0u8; len];
+    chunk.resize(len, 0);
     let mut filled = 0;
     while filled < len {
         match reader.read(&mut chunk[filled..]) {
