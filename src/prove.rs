@@ -6,10 +6,9 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use zkinfer_models::data::InputData;
+use zkinfer_prover::engine::EngineKind;
 use zkinfer_prover::{Proof, Prover};
 use zkinfer_verifier::{CompiledModel, VerifiedTensor, hex};
-
-use zkinfer_prover::engine::EngineKind;
 
 use crate::artifacts::{EngineArgs, ParamsArgs, params, params_points, read_compiled};
 use crate::progress::Progress;

@@ -16,8 +16,6 @@ const POINT_BYTES: usize = 32;
 const RUN: usize = 1 << 10;
 /// Length of `k` at the start of the serialization.
 const K_BYTES: usize = 4;
-/// The largest `k` read (2^28 points, far above any circuit zkinfer plans).
-const MAX_K: u32 = 28;
 
 /// The params' generators.
 #[derive(Clone, Debug)]
@@ -59,7 +57,7 @@ impl ParamsData {
         let k = u32::from_le_bytes(
             raw.get(..K_BYTES).ok_or(EngineError::Params)?.try_into().map_err(|_| EngineError::Params)?,
         );
-        if k > MAX_K {
+        if k > zkinfer_circuits::MAX_K {
             return Err(EngineError::Params);
         }
         let n = 1usize << k;

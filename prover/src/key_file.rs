@@ -9,7 +9,8 @@
 //!
 //! The file is bound to what it was made for: the compiled model (a digest of its bytes), the
 //! params (their hash) and the circuit identity. [`KeyFile::from_bytes`] refuses polynomials
-//! whose digest differs (a damaged file), [`KeyFile::check`] a file for another model or
+//! whose digest differs (a damaged file; a prover reads them as a stream with [`KeyFile::open`]
+//! and [`PolynomialsReader::finish`] checks them at the end), [`KeyFile::check`] a file for another model or
 //! params, and [`crate::Prover::with_key_file`] one whose commitments do not give the recorded
 //! identity or whose polynomials do not fit the circuit. A file that passes gives exactly the
 //! key keygen would compute (the key is a function of the model and params); one that was
@@ -215,6 +216,7 @@ impl ChunkedDigest {
 /// way; [`PolynomialsReader::finish`] checks their length and digest against the file's
 /// record.
 pub struct PolynomialsReader {
+    path: std::path::PathBuf,
     file: std::io::Take<std::fs::File>,
     digest: ChunkedDigest,
     read: u64,
@@ -240,9 +242,9 @@ impl PolynomialsReader {
     /// Reads what is left, then refuses polynomials whose length or digest is not the recorded
     /// one ([`KeyFileError::Damaged`]).
     pub fn finish(mut self) -> Result<(), KeyFileError> {
-        let rest = std::io::copy(&mut self, &mut std::io::sink());
+        std::io::copy(&mut self, &mut std::io::sink()).map_err(|e| read_failed(&self.path, &e))?;
         let digest = self.digest.finish();
-        if rest.is_err() || self.read != self.recorded.len || digest != self.recorded.digest {
+        if self.read != self.recorded.len || digest != self.recorded.digest {
             return Err(KeyFileError::Damaged {
                 found: usize::try_from(self.read).unwrap_or(usize::MAX),
                 digest: hex(&digest),
@@ -364,7 +366,8 @@ impl KeyFile {
             Some((start, recorded)) => {
                 file.seek(std::io::SeekFrom::Start(start)).map_err(|e| read_failed(path, &e))?;
                 let file = file.take(recorded.len);
-                Some(PolynomialsReader { file, digest: ChunkedDigest::new(DIGEST_CHUNK), read: 0, recorded })
+                let (path, digest) = (path.to_owned(), ChunkedDigest::new(DIGEST_CHUNK));
+                Some(PolynomialsReader { path, file, digest, read: 0, recorded })
             }
             None => None,
         };
