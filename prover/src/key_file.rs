@@ -326,31 +326,10 @@ impl KeyFile {
         Ok(file)
     }
 
-    /// [`KeyFile::from_bytes`] on bytes it may keep: the polynomials stay where they were read
-    /// (no copy of hundreds of megabytes).
-    pub fn from_vec(mut bytes: Vec<u8>) -> Result<Self, KeyFileError> {
-        let (mut file, start) = Self::decode(&bytes)?;
-        file.polynomials = start.map(|s| {
-            bytes.drain(..s);
-            bytes
-        });
-        Ok(file)
-    }
-
-    /// Reads and decodes the key file at `path`, refusing one above [`MAX_KEY_FILE_BYTES`]
-    /// before reading it.
-    pub fn read(path: &std::path::Path) -> Result<Self, KeyFileError> {
-        use std::io::Read;
-        let (mut file, size) = open(path)?;
-        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        file.read_to_end(&mut bytes).map_err(|e| read_failed(path, &e))?;
-        Self::from_vec(bytes)
-    }
-
     /// Reads the key file at `path` without its polynomials: what it is bound to (model, params,
     /// circuit identity) and the commitments, which is all a catalog of models needs. The
     /// polynomials' length is checked against the file's size; they are neither read nor
-    /// hash-checked ([`KeyFile::read`] does both), and the result has none.
+    /// hash-checked ([`KeyFile::open`] gives a reader that does both), and the result has none.
     pub fn read_head(path: &std::path::Path) -> Result<Self, KeyFileError> {
         Ok(Self::read_head_and_place(path)?.0)
     }
@@ -546,7 +525,7 @@ mod tests {
             } else {
                 assert!(matches!(longer, Err(KeyFileError::Format(FormatError::Malformed { .. }))), "{longer:?}");
             }
-            assert_eq!(KeyFile::from_vec(written), Ok(file));
+            assert_eq!(KeyFile::from_bytes(&written), Ok(file));
         }
     }
 
@@ -567,6 +546,7 @@ mod tests {
     #[test]
     fn a_missing_file_is_a_read_error() {
         let path = std::env::temp_dir().join("zkinfer-no-such-key-file.zkkey");
-        assert!(matches!(KeyFile::read(&path), Err(KeyFileError::Read { .. })));
+        assert!(matches!(KeyFile::open(&path), Err(KeyFileError::Read { .. })));
+        assert!(matches!(KeyFile::read_head(&path), Err(KeyFileError::Read { .. })));
     }
 }

@@ -226,16 +226,9 @@ impl Prover {
         device: &device::ChosenDevice,
         path: &std::path::Path,
     ) -> Result<Self, ProveError> {
-        let (key, mut reader) = key_file::KeyFile::open(path)?;
-        key.check(&compiled, &params_hash)?;
-        let polynomials = reader.as_mut().map(|r| r as &mut (dyn std::io::Read + Send));
-        let stored = engine::StoredKey { commitments: &key.commitments, polynomials };
-        let prover = Self::build(compiled, params, params_hash, kind, device, Some(stored));
-        // A damaged file is reported as such, also when its polynomials did not decode.
-        if let Some(reader) = reader {
-            reader.finish()?;
-        }
-        Self::require_identity(prover?, &key)
+        Self::from_key_file_at(compiled, params_hash, path, |compiled, stored| {
+            Self::build(compiled, params, params_hash, kind, device, Some(stored))
+        })
     }
 
     /// [`Prover::with_key_file_at`] for zkinfer's CPU engine (on `device`'s primitives) with the
@@ -248,27 +241,39 @@ impl Prover {
         device: &device::ChosenDevice,
         path: &std::path::Path,
     ) -> Result<Self, ProveError> {
+        Self::from_key_file_at(compiled, params_hash, path, |compiled, stored| {
+            let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
+            let lagrange = compiled.public_len().min(points.g_lagrange.len());
+            let verifier_params = VerifierParams {
+                k: points.k,
+                g: points.g.clone(),
+                g_lagrange: points.g_lagrange[..lagrange].to_vec(),
+                w: points.w,
+                u: points.u,
+            };
+            let (engine, commitments) = engine::build_cpu_from_points(points, &spec, device.backend.clone(), stored)?;
+            Self::with_verifier(compiled, params_hash, engine, commitments, verifier_params)
+        })
+    }
+
+    /// Opens the key file at `path`, checks it is for `compiled` and `params_hash`, builds the
+    /// prover with `build` from what it stores (the polynomials decoded as they are read), then
+    /// checks the polynomials' digest (a damaged file is reported as such, also when its
+    /// polynomials did not decode) and the circuit identity.
+    fn from_key_file_at(
+        compiled: CompiledModel,
+        params_hash: Digest,
+        path: &std::path::Path,
+        build: impl FnOnce(CompiledModel, engine::StoredKey<'_>) -> Result<Self, ProveError>,
+    ) -> Result<Self, ProveError> {
         let (key, mut reader) = key_file::KeyFile::open(path)?;
         key.check(&compiled, &params_hash)?;
-        let (spec, _) = compile::compile(&compiled.model, compiled.layout, None)?;
-        let lagrange = compiled.public_len().min(points.g_lagrange.len());
-        let verifier_params = VerifierParams {
-            k: points.k,
-            g: points.g.clone(),
-            g_lagrange: points.g_lagrange[..lagrange].to_vec(),
-            w: points.w,
-            u: points.u,
-        };
         let polynomials = reader.as_mut().map(|r| r as &mut (dyn std::io::Read + Send));
-        let stored = engine::StoredKey { commitments: &key.commitments, polynomials };
-        let built = engine::build_cpu_from_points(points, &spec, device.backend.clone(), stored);
-        // A damaged file is reported as such, also when its polynomials did not decode.
+        let built = build(compiled, engine::StoredKey { commitments: &key.commitments, polynomials });
         if let Some(reader) = reader {
             reader.finish()?;
         }
-        let (engine, commitments) = built?;
-        let prover = Self::with_verifier(compiled, params_hash, engine, commitments, verifier_params)?;
-        Self::require_identity(prover, &key)
+        Self::require_identity(built?, &key)
     }
 
     /// `prover`, if its circuit identity is the one `key` records.
