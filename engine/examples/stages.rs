@@ -60,19 +60,44 @@ fn main() {
     );
     let rng = &mut StdRng::seed_from_u64(1);
     let mut tr = ProofTranscript::init(Vec::new());
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_ms());
     let mut c = commit_all(&pk, &spec, &wit, rng, &mut tr).unwrap();
-    println!("stages 1-3 (witness, lookups, products) {:.0} ms{}", t.elapsed().as_secs_f64() * 1e3, primitives(&timed));
-    let t = Instant::now();
+    println!("stages 1-3 (witness, lookups, products) {}{}", spent(t, cpu), primitives(&timed));
+    let (t, cpu) = (Instant::now(), cpu_ms());
     let random = vanishing::commit_random(&pk, rng, &mut tr).unwrap();
     c.challenges.y = zkinfer_engine::prover::challenge(&mut tr);
     let polys = WitnessPolys::new(&pk, &c);
     let q = vanishing::commit_quotient(&pk, &spec, &polys, c.challenges, rng, &mut tr).unwrap();
-    println!("stage 4 (quotient) {:.0} ms{}", t.elapsed().as_secs_f64() * 1e3, primitives(&timed));
-    let t = Instant::now();
+    println!("stage 4 (quotient) {}{}", spent(t, cpu), primitives(&timed));
+    let (t, cpu) = (Instant::now(), cpu_ms());
     let stages = ThroughQuotient { committed: c, polys, random, quotient: q };
     opening::evaluate_and_open(&pk, &spec, &stages, rng, &mut tr).unwrap();
-    println!("stage 5 (evaluations, opening) {:.0} ms{}", t.elapsed().as_secs_f64() * 1e3, primitives(&timed));
+    println!("stage 5 (evaluations, opening) {}{}", spent(t, cpu), primitives(&timed));
+}
+
+/// The process's CPU time (all threads, user and system) in milliseconds, from
+/// `/proc/self/stat` (Linux; `None` elsewhere). Its resolution is the kernel's tick (10 ms).
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 * 1e3 / TICKS_PER_SECOND)
+}
+
+/// The kernel's clock ticks per second (`sysconf(_SC_CLK_TCK)`, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// `412 ms (cpu 790 ms, 1.9 threads busy)`: the wall time since `start` and, where known, the
+/// CPU time since `cpu`, which says how much of the stage runs on one thread.
+fn spent(start: Instant, cpu: Option<f64>) -> String {
+    let wall = start.elapsed().as_secs_f64() * 1e3;
+    match (cpu, cpu_ms()) {
+        (Some(before), Some(now)) => {
+            format!("{wall:.0} ms (cpu {:.0} ms, {:.1} threads busy)", now - before, (now - before) / wall)
+        }
+        _ => format!("{wall:.0} ms"),
+    }
 }
 
 /// The backend's figures since the last call (` (in the backend: msm 12x 340 ms, ...)`), then reset.

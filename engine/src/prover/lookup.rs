@@ -6,11 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use ff::Field;
+use ff::{Field, PrimeField};
 use group::Curve;
-use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
+use rayon::prelude::*;
 use zkinfer_circuits::CircuitSpec;
-use zkinfer_circuits::constraints::{ConstraintData, Query};
+use zkinfer_circuits::constraints::{ConstraintData, Lookup, Query};
 
 use super::{ProofTranscript, ProvingKey, batch_invert, write_point};
 use crate::EngineError;
@@ -44,7 +45,17 @@ pub struct Product {
     pub commitment: EqAffine,
 }
 
-/// Stage 2 for every lookup of the circuit, in order.
+/// The random values one lookup's stage 2 draws, in halo2's order: the blinding rows of `A'`,
+/// those of `S'`, then the two commitments' blinds.
+struct Randomness {
+    input_rows: Vec<Fp>,
+    table_rows: Vec<Fp>,
+    blinds: [Fp; 2],
+}
+
+/// Stage 2 for every lookup of the circuit, in order. The random values are drawn first, lookup
+/// by lookup in halo2's order (their number does not depend on the witness), so that the
+/// lookups can then be permuted and committed in parallel.
 pub fn commit_permuted<R: rand_core::Rng + ?Sized>(
     pk: &ProvingKey,
     spec: &CircuitSpec,
@@ -53,30 +64,61 @@ pub fn commit_permuted<R: rand_core::Rng + ?Sized>(
     rng: &mut R,
     transcript: &mut ProofTranscript,
 ) -> Result<Vec<Permuted>, EngineError> {
+    let data = ConstraintData::new(spec.layout);
+    let lookups: Vec<&Lookup> = data.lookups().collect();
+    let rows = pk.blinding_factors() + 1;
+    let mut draw = |count: usize| -> Vec<Fp> { (0..count).map(|_| Fp::random(&mut *rng)).collect() };
+    let randomness: Vec<Randomness> = lookups
+        .iter()
+        .map(|_| {
+            let (input_rows, table_rows) = (draw(rows), draw(rows));
+            let blinds = [draw(1)[0], draw(1)[0]];
+            Randomness { input_rows, table_rows, blinds }
+        })
+        .collect();
+    let out = lookups
+        .par_iter()
+        .zip(randomness)
+        .map(|(lookup, random)| permute_and_commit(pk, spec, lookup, advice, theta, random))
+        .collect::<Result<Vec<Permuted>, EngineError>>()?;
+    for p in &out {
+        for &c in &p.commitments {
+            write_point(transcript, c)?;
+        }
+    }
+    Ok(out)
+}
+
+/// One lookup's stage 2: θ-compression of its input expressions and its table columns
+/// (`((e_0·θ + e_1)·θ + ...)`), the permuted pair, its commitments.
+fn permute_and_commit(
+    pk: &ProvingKey,
+    spec: &CircuitSpec,
+    lookup: &Lookup,
+    advice: &[Vec<Fp>],
+    theta: Fp,
+    random: Randomness,
+) -> Result<Permuted, EngineError> {
     let n = pk.n();
     let fixed = &pk.keys.fixed;
     let value = |row: usize| move |q: Query| q.read(advice, fixed, row);
-    let data = ConstraintData::new(spec.layout);
-    let mut out = Vec::new();
-    for lookup in data.lookups() {
-        // θ-compression, input expressions and table columns alike: ((e_0·θ + e_1)·θ + ...).
-        let input: Vec<Fp> = (0..n)
-            .map(|row| lookup.inputs.iter().fold(Fp::ZERO, |acc, (e, _)| acc * theta + e.evaluate(&value(row))))
-            .collect();
-        let tables: Vec<usize> = lookup.inputs.iter().map(|&(_, t)| table_column_index(spec.layout, t)).collect();
-        let table: Vec<Fp> =
-            (0..n).map(|row| tables.iter().fold(Fp::ZERO, |acc, &c| acc * theta + fixed[c][row])).collect();
-        let (permuted_input, permuted_table) = permute(pk, &input, &table, rng)?;
-        let blinds = [Fp::random(&mut *rng), Fp::random(&mut *rng)];
-        let by_rows = TableRows::new(pk, &tables, &table, theta);
-        let commitments =
-            [by_rows.commit(pk, &permuted_input, blinds[0]), by_rows.commit(pk, &permuted_table, blinds[1])];
-        for &c in &commitments {
-            write_point(transcript, c)?;
-        }
-        out.push(Permuted { input, table, permuted_input, permuted_table, blinds, commitments });
-    }
-    Ok(out)
+    let input: Vec<Fp> = (0..n)
+        .into_par_iter()
+        .map(|row| lookup.inputs.iter().fold(Fp::ZERO, |acc, (e, _)| acc * theta + e.evaluate(&value(row))))
+        .collect();
+    let tables: Vec<usize> = lookup.inputs.iter().map(|&(_, t)| table_column_index(spec.layout, t)).collect();
+    let table: Vec<Fp> =
+        (0..n).into_par_iter().map(|row| tables.iter().fold(Fp::ZERO, |acc, &c| acc * theta + fixed[c][row])).collect();
+    let (mut permuted_input, mut permuted_table) = permute(pk, &input, &table)?;
+    permuted_input.extend(random.input_rows);
+    permuted_table.extend(random.table_rows);
+    let blinds = random.blinds;
+    let by_rows = TableRows::new(pk, &tables, &table, theta);
+    let (a, s) = rayon::join(
+        || by_rows.commit(pk, &permuted_input, blinds[0]),
+        || by_rows.commit(pk, &permuted_table, blinds[1]),
+    );
+    Ok(Permuted { input, table, permuted_input, permuted_table, blinds, commitments: [a, s] })
 }
 
 /// A lookup's table as small integers, to commit a permuted column by small-scalar MSMs: each
@@ -86,8 +128,8 @@ pub fn commit_permuted<R: rand_core::Rng + ?Sized>(
 struct TableRows {
     /// Per table column, its integer values (`None` if a value is not a small integer).
     columns: Option<Vec<Vec<i64>>>,
-    /// A table row holding each compressed value.
-    row_of: BTreeMap<Fp, usize>,
+    /// A table row holding each compressed value, by its canonical value.
+    row_of: BTreeMap<Canonical, usize>,
     /// `θ^(m-1-i)` for each table column `i`.
     powers: Vec<Fp>,
 }
@@ -102,8 +144,8 @@ impl TableRows {
             })
             .collect();
         let mut row_of = BTreeMap::new();
-        for (row, &v) in compressed[..usable].iter().enumerate() {
-            row_of.entry(v).or_insert(row);
+        for (row, v) in compressed[..usable].iter().enumerate() {
+            row_of.entry(canonical(v)).or_insert(row);
         }
         let mut powers: Vec<Fp> =
             std::iter::successors(Some(Fp::ONE), |p| Some(*p * theta)).take(tables.len()).collect();
@@ -115,92 +157,147 @@ impl TableRows {
     /// with blind `blind`: `pk.commit(values, blind)`, computed from small-scalar MSMs.
     fn commit(&self, pk: &ProvingKey, values: &[Fp], blind: Fp) -> EqAffine {
         let usable = pk.unusable_rows_start();
-        let rows: Option<Vec<usize>> = values[..usable].iter().map(|v| self.row_of.get(v).copied()).collect();
+        let rows: Option<Vec<usize>> =
+            values[..usable].par_iter().map(|v| self.row_of.get(&canonical(v)).copied()).collect();
         let (Some(columns), Some(rows)) = (&self.columns, rows) else {
             return pk.commit(values, blind);
         };
         let g = &pk.params.g_lagrange;
         let backend = pk.backend.as_ref();
-        let components = columns.iter().zip(&self.powers).map(|(column, power)| {
-            let ints: Vec<i64> = rows.iter().map(|&r| column[r]).collect();
-            backend.msm_small(&ints, &g[..usable]) * power
-        });
+        let components: Vec<Eq> = columns
+            .par_iter()
+            .zip(&self.powers)
+            .map(|(column, power)| {
+                let ints: Vec<i64> = rows.iter().map(|&r| column[r]).collect();
+                backend.msm_small(&ints, &g[..usable]) * power
+            })
+            .collect();
         let rest = crate::msm::commit_blinded(backend, &g[usable..], pk.params.w, &values[usable..], blind);
-        components.fold(rest, |acc, c| acc + c).to_affine()
+        components.into_iter().fold(rest, |acc, c| acc + c).to_affine()
     }
 }
 
 /// The permuted pair over the usable rows: the input sorted; the table holding each distinct
 /// input value on the row where its run starts, and its other values (with their multiplicity)
 /// on the rows that repeat an input value, filled from the last such row backwards in value
-/// order; then the random blinding rows of the input, then of the table.
-fn permute<R: rand_core::Rng + ?Sized>(
-    pk: &ProvingKey,
-    input: &[Fp],
-    table: &[Fp],
-    rng: &mut R,
-) -> Result<(Vec<Fp>, Vec<Fp>), EngineError> {
+/// order. The caller appends the random blinding rows.
+fn permute(pk: &ProvingKey, input: &[Fp], table: &[Fp]) -> Result<(Vec<Fp>, Vec<Fp>), EngineError> {
     let usable = pk.unusable_rows_start();
-    let mut permuted_input: Vec<Fp> = input[..usable].to_vec();
-    permuted_input.sort();
-    let mut leftover: BTreeMap<Fp, u32> = BTreeMap::new();
-    for &v in &table[..usable] {
-        *leftover.entry(v).or_insert(0) += 1;
+    let mut sorted: Vec<(Canonical, Fp)> = input[..usable].par_iter().map(|v| (canonical(v), *v)).collect();
+    // Equal keys are equal values, so the order among them does not matter.
+    sorted.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut leftover: BTreeMap<Canonical, (Fp, u32)> = BTreeMap::new();
+    for v in &table[..usable] {
+        leftover.entry(canonical(v)).or_insert((*v, 0)).1 += 1;
     }
     let mut permuted_table = vec![Fp::ZERO; usable];
     let mut repeated_rows = Vec::new();
     for row in 0..usable {
-        let v = permuted_input[row];
-        if row == 0 || v != permuted_input[row - 1] {
+        let (key, v) = sorted[row];
+        if row == 0 || key != sorted[row - 1].0 {
             permuted_table[row] = v;
-            match leftover.get_mut(&v) {
-                Some(count) if *count > 0 => *count -= 1,
+            match leftover.get_mut(&key) {
+                Some((_, count)) if *count > 0 => *count -= 1,
                 _ => return Err(EngineError::Witness(format!("row {row}: a lookup input is not in its table"))),
             }
         } else {
             repeated_rows.push(row);
         }
     }
-    for (&v, &count) in &leftover {
+    for &(v, count) in leftover.values() {
         for _ in 0..count {
             let row = repeated_rows.pop().ok_or_else(|| EngineError::Witness("lookup table too long".into()))?;
             permuted_table[row] = v;
         }
     }
-    let blinding = pk.blinding_factors() + 1;
-    permuted_input.extend((0..blinding).map(|_| Fp::random(&mut *rng)));
-    permuted_table.extend((0..blinding).map(|_| Fp::random(&mut *rng)));
-    Ok((permuted_input, permuted_table))
+    Ok((sorted.into_iter().map(|(_, v)| v).collect(), permuted_table))
 }
 
-/// Stage 3 for one lookup: `z(ω^0) = 1`, `z(ω^(i+1)) = z(ω^i) · (A_i + β)(S_i + γ) /
-/// ((A'_i + β)(S'_i + γ))`, random on the last `blinding_factors` rows.
-pub fn commit_product<R: rand_core::Rng + ?Sized>(
+/// A field element's canonical value as four limbs, most significant first: ordered as `Fp`
+/// is (by canonical value), without leaving Montgomery form again at every comparison.
+type Canonical = [u64; 4];
+
+fn canonical(v: &Fp) -> Canonical {
+    let repr = v.to_repr();
+    let limb = |i: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&repr[8 * i..8 * i + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    [limb(3), limb(2), limb(1), limb(0)]
+}
+
+/// Stage 3 for every lookup, in order: `z(ω^0) = 1`, `z(ω^(i+1)) = z(ω^i) · (A_i + β)(S_i + γ) /
+/// ((A'_i + β)(S'_i + γ))`, random on the last `blinding_factors` rows. The random values (per
+/// lookup, its blinding rows then its blind) are drawn first, in halo2's order, and the products
+/// computed and committed in parallel.
+pub fn commit_products<R: rand_core::Rng + ?Sized>(
     pk: &ProvingKey,
-    l: &Permuted,
+    lookups: &[Permuted],
     beta: Fp,
     gamma: Fp,
     rng: &mut R,
     transcript: &mut ProofTranscript,
-) -> Result<Product, EngineError> {
-    let n = pk.n();
-    let mut ratio: Vec<Fp> =
-        l.permuted_input.iter().zip(&l.permuted_table).map(|(&a, &s)| (beta + a) * (gamma + s)).collect();
-    batch_invert(&mut ratio);
-    for ((r, &a), &s) in ratio.iter_mut().zip(&l.input).zip(&l.table) {
-        *r *= (a + beta) * (s + gamma);
+) -> Result<Vec<Product>, EngineError> {
+    let (n, bf) = (pk.n(), pk.blinding_factors());
+    let randomness: Vec<(Vec<Fp>, Fp)> = lookups
+        .iter()
+        .map(|_| {
+            let rows: Vec<Fp> = (0..bf).map(|_| Fp::random(&mut *rng)).collect();
+            (rows, Fp::random(&mut *rng))
+        })
+        .collect();
+    let products: Vec<Product> = lookups
+        .par_iter()
+        .zip(randomness)
+        .map(|(l, (rows, blind))| {
+            let mut ratio: Vec<Fp> =
+                l.permuted_input.iter().zip(&l.permuted_table).map(|(&a, &s)| (beta + a) * (gamma + s)).collect();
+            batch_invert(&mut ratio);
+            for ((r, &a), &s) in ratio.iter_mut().zip(&l.input).zip(&l.table) {
+                *r *= (a + beta) * (s + gamma);
+            }
+            let mut z = Vec::with_capacity(n);
+            let mut acc = Fp::ONE;
+            z.push(acc);
+            for r in ratio.iter().take(n - bf - 1) {
+                acc *= r;
+                z.push(acc);
+            }
+            z.extend(rows);
+            let commitment = pk.commit(&z, blind);
+            Product { z, blind, commitment }
+        })
+        .collect();
+    for p in &products {
+        write_point(transcript, p.commitment)?;
     }
-    let bf = pk.blinding_factors();
-    let mut z = Vec::with_capacity(n);
-    let mut acc = Fp::ONE;
-    z.push(acc);
-    for r in ratio.iter().take(n - bf - 1) {
-        acc *= r;
-        z.push(acc);
+    Ok(products)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    #[test]
+    fn canonical_keys_order_as_the_field_does() {
+        let rng = &mut StdRng::seed_from_u64(5);
+        let mut values: Vec<Fp> = (0..300).map(|_| Fp::random(&mut *rng)).collect();
+        let big = Fp::from(u64::MAX);
+        values.extend([Fp::ZERO, Fp::ONE, -Fp::ONE, Fp::from(2), -Fp::from(2), big, big + Fp::ONE, big * big]);
+        // Repeated values.
+        values.extend(values.clone().into_iter().step_by(15));
+        for a in &values {
+            for b in values.iter().step_by(7) {
+                assert_eq!(canonical(a).cmp(&canonical(b)), a.cmp(b), "{a:?} against {b:?}");
+            }
+        }
+        let mut by_field = values.clone();
+        by_field.sort();
+        values.sort_by_key(canonical);
+        assert_eq!(values, by_field);
     }
-    z.extend((0..bf).map(|_| Fp::random(&mut *rng)));
-    let blind = Fp::random(&mut *rng);
-    let commitment = pk.commit(&z, blind);
-    write_point(transcript, commitment)?;
-    Ok(Product { z, blind, commitment })
 }

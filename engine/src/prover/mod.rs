@@ -269,10 +269,7 @@ pub fn commit_all<R: rand_core::Rng + ?Sized>(
     let (beta, gamma) = (challenge(transcript), challenge(transcript));
     let instance = witness::instance_column(pk, &witness.instance);
     let permutation = permutation::commit_products(pk, &committed.advice, &instance, beta, gamma, rng, transcript)?;
-    let lookup_products = lookups
-        .iter()
-        .map(|l| lookup::commit_product(pk, l, beta, gamma, rng, transcript))
-        .collect::<Result<_, _>>()?;
+    let lookup_products = lookup::commit_products(pk, &lookups, beta, gamma, rng, transcript)?;
     let challenges = vanishing::Challenges { theta, beta, gamma, y: Fp::ZERO };
     Ok(Committed { witness: committed, lookups, permutation, lookup_products, challenges, instance })
 }

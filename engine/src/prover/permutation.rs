@@ -6,6 +6,7 @@
 
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::{EqAffine, Fp};
+use rayon::prelude::*;
 
 use super::{ProofTranscript, ProvingKey, batch_invert, write_point};
 use crate::EngineError;
@@ -22,7 +23,10 @@ pub struct Products {
     pub commitments: Vec<EqAffine>,
 }
 
-/// Computes, commits and writes the products.
+/// Computes, commits and writes the products. The random values (per chunk, its blinding rows
+/// then its blind) are drawn first, in halo2's order; each chunk's ratios and their running
+/// product from 1 are then computed in parallel, scaled by the previous chunk's last usable
+/// value in order, and committed in parallel.
 pub fn commit_products<R: rand_core::Rng + ?Sized>(
     pk: &ProvingKey,
     advice: &[Vec<Fp>],
@@ -43,42 +47,63 @@ pub fn commit_products<R: rand_core::Rng + ?Sized>(
         }
     };
     let omega = pk.keys.domain.get_omega();
-    let mut delta_power = Fp::ONE;
-    let mut last_z = Fp::ONE;
-    let mut products = Products { z: Vec::new(), blinds: Vec::new(), commitments: Vec::new() };
-    for (columns, sigmas) in pk.keys.permutation_columns.chunks(chunk).zip(pk.keys.permutation.chunks(chunk)) {
-        let mut ratio = vec![Fp::ONE; n];
-        for (&c, sigma) in columns.iter().zip(sigmas) {
-            for ((r, &p), &s) in ratio.iter_mut().zip(values(c)).zip(sigma.iter()) {
-                *r *= beta * s + gamma + p;
+    let sets: Vec<(usize, &[PermutationColumn], &[_])> = pk
+        .keys
+        .permutation_columns
+        .chunks(chunk)
+        .zip(pk.keys.permutation.chunks(chunk))
+        .enumerate()
+        .map(|(set, (columns, sigmas))| (set * chunk, columns, sigmas))
+        .collect();
+    let randomness: Vec<(Vec<Fp>, Fp)> = sets
+        .iter()
+        .map(|_| {
+            let rows: Vec<Fp> = (0..bf).map(|_| Fp::random(&mut *rng)).collect();
+            (rows, Fp::random(&mut *rng))
+        })
+        .collect();
+    // Per chunk, `Π_{j<i} ratio(ω^j)` for every row i (1 on the first).
+    let mut running: Vec<Vec<Fp>> = sets
+        .par_iter()
+        .map(|&(first, columns, sigmas)| {
+            let mut ratio = vec![Fp::ONE; n];
+            for (&c, sigma) in columns.iter().zip(sigmas) {
+                for ((r, &p), &s) in ratio.iter_mut().zip(values(c)).zip(sigma.iter()) {
+                    *r *= beta * s + gamma + p;
+                }
             }
-        }
-        batch_invert(&mut ratio);
-        for &c in columns {
-            let mut x = delta_power;
-            for (r, &p) in ratio.iter_mut().zip(values(c)) {
-                *r *= x * beta + gamma + p;
-                x *= omega;
+            batch_invert(&mut ratio);
+            for (i, &c) in columns.iter().enumerate() {
+                // δ^j for the column's index j among all equality-enabled columns.
+                let mut x = Fp::DELTA.pow_vartime([(first + i) as u64]);
+                for (r, &p) in ratio.iter_mut().zip(values(c)) {
+                    *r *= x * beta + gamma + p;
+                    x *= omega;
+                }
             }
-            delta_power *= Fp::DELTA;
-        }
-        let mut z = Vec::with_capacity(n);
-        let mut acc = last_z;
-        z.push(acc);
-        for r in ratio.iter().take(n - 1) {
-            acc *= r;
+            let mut z = Vec::with_capacity(n);
+            let mut acc = Fp::ONE;
             z.push(acc);
-        }
-        for v in &mut z[n - bf..] {
-            *v = Fp::random(&mut *rng);
+            for r in ratio.iter().take(n - 1) {
+                acc *= r;
+                z.push(acc);
+            }
+            z
+        })
+        .collect();
+    // Each chunk starts from the previous chunk's last usable value; the last rows are random.
+    let mut last_z = Fp::ONE;
+    for (z, (rows, _)) in running.iter_mut().zip(&randomness) {
+        if last_z != Fp::ONE {
+            z.par_iter_mut().for_each(|v| *v *= last_z);
         }
         last_z = z[n - (bf + 1)];
-        let blind = Fp::random(&mut *rng);
-        let commitment = pk.commit(&z, blind);
-        write_point(transcript, commitment)?;
-        products.z.push(z);
-        products.blinds.push(blind);
-        products.commitments.push(commitment);
+        z[n - bf..].copy_from_slice(rows);
     }
-    Ok(products)
+    let blinds: Vec<Fp> = randomness.iter().map(|&(_, blind)| blind).collect();
+    let commitments: Vec<EqAffine> = running.par_iter().zip(&blinds).map(|(z, &blind)| pk.commit(z, blind)).collect();
+    for &c in &commitments {
+        write_point(transcript, c)?;
+    }
+    Ok(Products { z: running, blinds, commitments })
 }
