@@ -16,6 +16,7 @@ use group::Curve;
 use halo2_proofs::arithmetic::{compute_inner_product, eval_polynomial, kate_division};
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::transcript::TranscriptWrite;
+use rayon::prelude::*;
 
 use super::{ProofTranscript, ProvingKey, challenge, write_point};
 use crate::EngineError;
@@ -86,44 +87,49 @@ pub fn open<R: rand_core::Rng + ?Sized>(
     let x2 = challenge(transcript);
     let grouped = group(queries);
 
-    // q_i = Σ x1-combination of the polynomials of set i (in polynomial order), and its blind.
-    let mut q: Vec<Option<(Vec<Fp>, Fp)>> = vec![None; grouped.sets.len()];
-    for &(poly, blind, set) in &grouped.polys {
-        q[set] = Some(match q[set].take() {
-            None => (poly.to_vec(), blind),
-            Some((mut acc, acc_blind)) => {
-                acc.iter_mut().zip(poly).for_each(|(a, p)| *a = *a * x1 + p);
-                (acc, acc_blind * x1 + blind)
+    // q_i = Σ x1-combination of the polynomials of set i (in polynomial order), and its blind;
+    // the sets in parallel, and each combination over the rows in parallel.
+    let q: Vec<(Vec<Fp>, Fp)> = (0..grouped.sets.len())
+        .into_par_iter()
+        .map(|set| {
+            let mut members = grouped.polys.iter().filter(|&&(_, _, s)| s == set);
+            let &(first, first_blind, _) = members.next().ok_or_else(empty_set)?;
+            let (mut acc, mut acc_blind) = (first.to_vec(), first_blind);
+            for &(poly, blind, _) in members {
+                acc.par_iter_mut().zip(poly).for_each(|(a, p)| *a = *a * x1 + p);
+                acc_blind = acc_blind * x1 + blind;
             }
-        });
-    }
-    let q: Vec<(Vec<Fp>, Fp)> = q.into_iter().collect::<Option<_>>().ok_or_else(empty_set)?;
+            Ok((acc, acc_blind))
+        })
+        .collect::<Result<_, EngineError>>()?;
 
-    // q' = Σ x2-combination of q_i / Π (X - p), p over set i.
-    let mut q_prime: Option<Vec<Fp>> = None;
-    for ((poly, _), points) in q.iter().zip(&grouped.sets) {
-        let mut divided = points.iter().fold(poly.clone(), |p, &point| kate_division(&p, point));
-        divided.resize(n, Fp::ZERO);
-        q_prime = Some(match q_prime {
-            None => divided,
-            Some(mut acc) => {
-                acc.iter_mut().zip(&divided).for_each(|(a, d)| *a = *a * x2 + d);
-                acc
-            }
-        });
+    // q' = Σ x2-combination of q_i / Π (X - p), p over set i (the divisions in parallel).
+    let divided: Vec<Vec<Fp>> = q
+        .par_iter()
+        .zip(&grouped.sets)
+        .map(|((poly, _), points)| {
+            let mut divided = points.iter().fold(poly.clone(), |p, &point| kate_division(&p, point));
+            divided.resize(n, Fp::ZERO);
+            divided
+        })
+        .collect();
+    let mut divided = divided.into_iter();
+    let mut q_prime = divided.next().ok_or_else(empty_set)?;
+    for d in divided {
+        q_prime.par_iter_mut().zip(&d).for_each(|(a, d)| *a = *a * x2 + d);
     }
-    let q_prime = q_prime.ok_or_else(empty_set)?;
     let q_prime_blind = Fp::random(&mut *rng);
     write_point(transcript, commit_coeff(pk, &q_prime, q_prime_blind))?;
 
     let x3 = challenge(transcript);
-    for (poly, _) in &q {
-        transcript.write_scalar(eval_polynomial(poly, x3)).map_err(io)?;
+    let q_at_x3: Vec<Fp> = q.par_iter().map(|(poly, _)| eval_polynomial(poly, x3)).collect();
+    for value in q_at_x3 {
+        transcript.write_scalar(value).map_err(io)?;
     }
     let x4 = challenge(transcript);
     let (mut p, mut p_blind) = (q_prime, q_prime_blind);
     for (poly, blind) in &q {
-        p.iter_mut().zip(poly).for_each(|(a, q)| *a = *a * x4 + q);
+        p.par_iter_mut().zip(poly).for_each(|(a, q)| *a = *a * x4 + q);
         p_blind = p_blind * x4 + blind;
     }
     inner_product_argument(pk, p, p_blind, x3, rng, transcript)

@@ -7,6 +7,7 @@ use halo2_proofs::arithmetic::eval_polynomial;
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::poly::Rotation;
 use halo2_proofs::transcript::TranscriptWrite;
+use rayon::prelude::*;
 use zkinfer_circuits::CircuitSpec;
 pub use zkinfer_circuits::constraints::key::QueryLists;
 
@@ -35,27 +36,23 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
     let (fixed, sigma) = (&pk.precomputed.fixed_polys, &pk.precomputed.sigma_polys);
     let last = -((pk.blinding_factors() + 1) as i32);
 
-    let mut evals = vec![eval_polynomial(instance_poly, x)];
-    evals.extend(lists.advice.iter().map(|&(col, r)| eval_polynomial(&advice[col], at(r))));
-    evals.extend(lists.fixed.iter().map(|&col| eval_polynomial(&fixed[col], x)));
-    evals.push(eval_polynomial(&random.poly, x));
-    evals.extend(sigma.iter().map(|s| eval_polynomial(s, x)));
+    // Every (polynomial, point) pair in the transcript's order, evaluated in parallel.
+    let mut at_points: Vec<(&[Fp], Fp)> = vec![(instance_poly, x)];
+    at_points.extend(lists.advice.iter().map(|&(col, r)| (&advice[col][..], at(r))));
+    at_points.extend(lists.fixed.iter().map(|&col| (&fixed[col][..], x)));
+    at_points.push((&random.poly, x));
+    at_points.extend(sigma.iter().map(|s| (&s[..], x)));
     for (i, z) in z_perm.iter().enumerate() {
-        evals.push(eval_polynomial(z, x));
-        evals.push(eval_polynomial(z, at(1)));
+        at_points.push((z, x));
+        at_points.push((z, at(1)));
         if i + 1 < z_perm.len() {
-            evals.push(eval_polynomial(z, at(last)));
+            at_points.push((z, at(last)));
         }
     }
     for [a, s, z] in lookups {
-        evals.extend([
-            eval_polynomial(z, x),
-            eval_polynomial(z, at(1)),
-            eval_polynomial(a, x),
-            eval_polynomial(a, at(-1)),
-            eval_polynomial(s, x),
-        ]);
+        at_points.extend([(&z[..], x), (z, at(1)), (a, x), (a, at(-1)), (s, x)]);
     }
+    let evals: Vec<Fp> = at_points.par_iter().map(|&(poly, point)| eval_polynomial(poly, point)).collect();
     for e in evals {
         transcript.write_scalar(e).map_err(io)?;
     }
