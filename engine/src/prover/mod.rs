@@ -227,18 +227,31 @@ impl WitnessPolys {
     /// Converts the columns of `c` from Lagrange to coefficient form.
     pub fn new(pk: &ProvingKey, c: &Committed) -> Self {
         let (domain, transforms) = (&pk.keys.domain, pk.transforms());
-        let coeff = |values: &Vec<Fp>| domain.coeff_from_vec(transforms.lagrange_to_coeff(values.clone()));
-        Self {
-            instance: coeff(&c.instance),
-            advice: parallel_map(&c.witness.advice, coeff),
-            permutation: c.permutation.z.iter().map(coeff).collect(),
-            lookups: c
-                .lookups
-                .iter()
-                .zip(&c.lookup_products)
-                .map(|(l, p)| [coeff(&l.permuted_input), coeff(&l.permuted_table), coeff(&p.z)])
-                .collect(),
-        }
+        // Every column in one list, one transform per thread at a time.
+        let all: Vec<&Vec<Fp>> = std::iter::once(&c.instance)
+            .chain(&c.witness.advice)
+            .chain(&c.permutation.z)
+            .chain(
+                c.lookups
+                    .iter()
+                    .zip(&c.lookup_products)
+                    .flat_map(|(l, p)| [&l.permuted_input, &l.permuted_table, &p.z]),
+            )
+            .collect();
+        let mut polys =
+            parallel_map(&all, |values| domain.coeff_from_vec(transforms.lagrange_to_coeff(values.to_vec())))
+                .into_iter();
+        let mut take = |count: usize| -> Vec<Polynomial<Fp, Coeff>> { polys.by_ref().take(count).collect() };
+        let instance = take(1).pop().unwrap_or_else(|| domain.empty_coeff());
+        let advice = take(c.witness.advice.len());
+        let permutation = take(c.permutation.z.len());
+        let mut lookup_columns = take(3 * c.lookups.len()).into_iter();
+        let lookups = c
+            .lookups
+            .iter()
+            .map(|_| std::array::from_fn(|_| lookup_columns.next().unwrap_or_else(|| domain.empty_coeff())))
+            .collect();
+        Self { instance, advice, permutation, lookups }
     }
 }
 

@@ -87,14 +87,24 @@ pub fn commit_quotient<R: rand_core::Rng + ?Sized>(
     let ext = domain.extended_len();
     let step = ext / n;
     let transforms = pk.transforms();
-    let coset = |p: &Polynomial<Fp, Coeff>| -> Coset { transforms.coeff_to_extended(p) };
-    let advice: Vec<Coset> = super::parallel_map(&polys.advice, coset);
+    // Every witness polynomial onto the coset, one transform per thread at a time (each
+    // transform's own parallelism leaves a thread idle in its sequential parts).
+    let all: Vec<&Polynomial<Fp, Coeff>> = std::iter::once(&polys.instance)
+        .chain(&polys.advice)
+        .chain(&polys.permutation)
+        .chain(polys.lookups.iter().flatten())
+        .collect();
+    let mut cosets = super::parallel_map(&all, |p| transforms.coeff_to_extended(p)).into_iter();
+    let mut take = |count: usize| -> Vec<Coset> { cosets.by_ref().take(count).collect() };
+    let instance = take(1).pop().unwrap_or_default();
+    let advice = take(polys.advice.len());
+    let z_perm = take(polys.permutation.len());
+    let mut lookup_columns = take(3 * polys.lookups.len()).into_iter();
+    let lookup_cosets: Vec<[Coset; 3]> =
+        polys.lookups.iter().map(|_| std::array::from_fn(|_| lookup_columns.next().unwrap_or_default())).collect();
     let pre = &pk.precomputed;
     let (fixed, sigma) = (&pre.fixed_cosets, &pre.sigma_cosets);
-    let instance = coset(&polys.instance);
     let (l0, l_last, l_blind) = (&pre.l0, &pre.l_last, &pre.l_blind);
-    let z_perm: Vec<Coset> = polys.permutation.iter().map(coset).collect();
-    let lookup_cosets: Vec<[Coset; 3]> = polys.lookups.iter().map(|l| l.each_ref().map(coset)).collect();
 
     let data = ConstraintData::new(spec.layout);
     let program = numerator_program(pk, &data, spec, polys, ch);
