@@ -161,6 +161,7 @@ fn stored_key_polynomials_are_checked() {
     let bytes = pk.precomputed.to_bytes();
     let shape = PrecomputedShape::of(&pk.keys, p.k);
     assert_eq!(pk.precomputed.shape(), shape);
+    assert_eq!(PrecomputedShape::of_layout(spec.layout, &pk.keys.domain, p.k), shape);
     assert_eq!(Some(bytes.len()), shape.encoded_len());
     assert_eq!(shape.column_lengths().iter().sum::<usize>() * FIELD_BYTES, bytes.len());
     let decoded = Precomputed::from_bytes(&bytes, &pk.keys, p.k).unwrap();

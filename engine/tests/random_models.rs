@@ -43,6 +43,9 @@ proptest! {
         let (keys, commitments) = zkinfer_engine::keygen::keygen(&params, &spec).unwrap();
         prop_assert!(format!("{:?}", vk.pinned()) == keys.pinned_text(&commitments), "verifying keys differ");
         let pk = ProvingKey::new(&params, &spec).unwrap();
+        // The shape a key file's polynomials are read with before the keys are assembled.
+        let shape = zkinfer_engine::prover::PrecomputedShape::of_layout(spec.layout, &pk.keys.domain, p.k);
+        prop_assert_eq!(shape, zkinfer_engine::prover::PrecomputedShape::of(&pk.keys, p.k));
         let ours = prove(&pk, &spec, &witness, &mut StdRng::seed_from_u64(seed)).unwrap();
         let same = common::first_difference(&ours, &stock);
         prop_assert_eq!((same, ours.len()), (stock.len(), stock.len()), "the proofs differ from byte {}", same);

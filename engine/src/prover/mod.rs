@@ -33,7 +33,7 @@ use ff::Field;
 use group::Curve;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::poly::commitment::Params;
-use halo2_proofs::poly::{Coeff, Polynomial};
+use halo2_proofs::poly::{Coeff, EvaluationDomain, Polynomial};
 use halo2_proofs::transcript::{Blake2bWrite, Challenge255, EncodedChallenge, Transcript, TranscriptWrite};
 use zkinfer_circuits::{CircuitSpec, Witness};
 
@@ -118,7 +118,22 @@ impl ProvingKey {
         polynomials: Option<&mut (dyn std::io::Read + Send)>,
     ) -> Result<Self, EngineError> {
         let k = params_data.k;
-        let keys = assemble_rows(k, spec)?;
+        // With stored polynomials, the keys are assembled while the polynomials are read (the
+        // reading leaves a thread idle part of the time, the assembly runs on one).
+        let (keys, stored) = match polynomials {
+            Some(reader) => {
+                let domain = EvaluationDomain::new(crate::keygen::constraint_system(spec).degree() as u32, k);
+                let shape = PrecomputedShape::of_layout(spec.layout, &domain, k);
+                let (keys, stored) =
+                    rayon::join(|| assemble_rows(k, spec), || Precomputed::read_shaped(reader, shape, &domain));
+                let keys = keys?;
+                if PrecomputedShape::of(&keys, k) != shape {
+                    return Err(EngineError::KeyPolynomials("the circuit's columns do not match its layout".into()));
+                }
+                (keys, Some(stored?))
+            }
+            None => (assemble_rows(k, spec)?, None),
+        };
         let commitments = match commitments {
             Some(c) if c.fixed.len() == keys.fixed.len() && c.permutation.len() == keys.permutation.len() => c,
             Some(c) => {
@@ -131,8 +146,8 @@ impl ProvingKey {
         };
         let transcript_repr = transcript_repr(&keys.pinned_text(&commitments));
         let backend: Arc<dyn Backend> = Arc::new(CpuBackend);
-        let precomputed = match polynomials {
-            Some(reader) => Precomputed::read_from(reader, &keys, k)?,
+        let precomputed = match stored {
+            Some(stored) => stored,
             None => Precomputed::compute(&keys, &Transforms::new(&keys.domain, k, backend.as_ref()), k),
         };
         Ok(Self { keys, commitments, params: params_data, transcript_repr, precomputed, backend })

@@ -15,7 +15,9 @@ use std::io::Read;
 
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::Fp;
-use halo2_proofs::poly::{Coeff, LagrangeCoeff, Polynomial};
+use halo2_proofs::poly::{Coeff, EvaluationDomain, LagrangeCoeff, Polynomial};
+use zkinfer_circuits::Layout;
+use zkinfer_circuits::constraints::key;
 use rayon::prelude::*;
 
 use super::parallel_map;
@@ -70,6 +72,17 @@ impl PrecomputedShape {
             permutation_columns: keys.permutation.len(),
             rows: 1 << k,
             extended_rows: keys.domain.extended_len(),
+        }
+    }
+
+    /// The shape of the polynomials of `layout`'s circuit over `domain`'s `2^k` rows, without
+    /// its keys: the same as [`PrecomputedShape::of`] its keys.
+    pub fn of_layout(layout: Layout, domain: &EvaluationDomain<Fp>, k: u32) -> Self {
+        Self {
+            fixed_columns: key::fixed_column_count(layout),
+            permutation_columns: key::permutation_columns(layout).len(),
+            rows: 1 << k,
+            extended_rows: domain.extended_len(),
         }
     }
 
@@ -167,7 +180,16 @@ impl Precomputed {
     /// is decoded, so that the encoding is never held whole in memory. The reader must give
     /// exactly the shape's bytes, then end.
     pub fn read_from(reader: &mut (dyn Read + Send), keys: &Keys, k: u32) -> Result<Self, EngineError> {
-        let shape = PrecomputedShape::of(keys, k);
+        Self::read_shaped(reader, PrecomputedShape::of(keys, k), &keys.domain)
+    }
+
+    /// [`Precomputed::read_from`] with the shape given (so that the keys can be assembled
+    /// while the polynomials are read) and `domain` the keys' domain.
+    pub fn read_shaped(
+        reader: &mut (dyn Read + Send),
+        shape: PrecomputedShape,
+        domain: &EvaluationDomain<Fp>,
+    ) -> Result<Self, EngineError> {
         let expected = shape
             .encoded_len()
             .ok_or_else(|| EngineError::KeyPolynomials("the circuit's polynomials do not fit in memory".into()))?;
@@ -194,7 +216,7 @@ impl Precomputed {
         let mut columns = decoder.columns.into_iter().chain(std::iter::repeat_with(Vec::new));
         let mut take = |count: usize| columns.by_ref().take(count).collect::<Vec<Vec<Fp>>>();
         let (f, p) = (shape.fixed_columns, shape.permutation_columns);
-        let coeff = |columns: Vec<Vec<Fp>>| columns.into_iter().map(|c| keys.domain.coeff_from_vec(c)).collect();
+        let coeff = |columns: Vec<Vec<Fp>>| columns.into_iter().map(|c| domain.coeff_from_vec(c)).collect();
         let fixed_polys = coeff(take(f));
         let fixed_cosets = take(f);
         let sigma_polys = coeff(take(p));
