@@ -1,4 +1,5 @@
-//! Times each proving stage of the engine on a zoo model or fixture:
+//! Times each proving stage of the engine on a zoo model or fixture (wall time, CPU time over
+//! all threads and how many threads that kept busy, and the backend's primitives):
 //! `cargo run --release -p zkinfer-engine --example stages -- fixture_activations`
 
 #![allow(clippy::unwrap_used)]
