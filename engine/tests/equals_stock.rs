@@ -234,3 +234,38 @@ fn an_unsatisfied_witness_is_refused_before_proving() {
         other => panic!("expected a refusal, got {:?}", other.map(|p| p.len())),
     }
 }
+
+/// Proven without the check, a witness whose lookup input is not in its table is refused in the
+/// lookups' stage, naming the lookup and the row the constraint checker names.
+#[test]
+fn a_lookup_input_outside_its_table_names_the_lookup_and_row() {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use zkinfer_circuits::constraints::check::{Failure, check_witness};
+    use zkinfer_engine::EngineError;
+    use zkinfer_engine::prover::{ProvingKey, prove};
+    let model = quantized("digits_mlp");
+    let p = plan::plan(&model).unwrap();
+    let (spec, witness) = compile::compile(&model, p.layout, None).unwrap();
+    let pk = ProvingKey::new(&common::params(p.k), &spec).unwrap();
+    // The first cell (row by row) that, far out of every table's range, fails a lookup.
+    let cells = (0..spec.rows).flat_map(|row| (0..witness.advice.len()).map(move |column| (column, row)));
+    let (tampered, failures) = cells
+        .filter_map(|(column, row)| {
+            let mut w = witness.clone();
+            w.advice[column][row] = 1 << 40;
+            let lookups: Vec<Failure> =
+                check_witness(&spec, &w).err()?.into_iter().filter(|f| matches!(f, Failure::Lookup { .. })).collect();
+            (!lookups.is_empty()).then_some((w, lookups))
+        })
+        .next()
+        .expect("a cell that feeds a lookup");
+    match prove(&pk, &spec, &tampered, &mut StdRng::seed_from_u64(1)) {
+        Err(EngineError::Witness(why)) => assert!(
+            failures.iter().any(|f| matches!(f, Failure::Lookup { name, row, .. }
+                if why == format!("row {row}: the input of lookup \"{name}\" is not in its table"))),
+            "{why} against {failures:?}"
+        ),
+        other => panic!("expected a refusal, got {:?}", other.map(|p| p.len())),
+    }
+}

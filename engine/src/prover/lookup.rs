@@ -76,11 +76,14 @@ pub fn commit_permuted<R: rand_core::Rng + ?Sized>(
             Randomness { input_rows, table_rows, blinds }
         })
         .collect();
-    let out = lookups
+    // (Collected before the errors are looked at, so that the first failing lookup in order is
+    // the one reported, whichever finished first.)
+    let out: Vec<Result<Permuted, EngineError>> = lookups
         .par_iter()
         .zip(randomness)
         .map(|(lookup, random)| permute_and_commit(pk, spec, lookup, advice, theta, random))
-        .collect::<Result<Vec<Permuted>, EngineError>>()?;
+        .collect();
+    let out = out.into_iter().collect::<Result<Vec<Permuted>, EngineError>>()?;
     for p in &out {
         for &c in &p.commitments {
             write_point(transcript, c)?;
@@ -109,7 +112,13 @@ fn permute_and_commit(
     let tables: Vec<usize> = lookup.inputs.iter().map(|&(_, t)| table_column_index(spec.layout, t)).collect();
     let table: Vec<Fp> =
         (0..n).into_par_iter().map(|row| tables.iter().fold(Fp::ZERO, |acc, &c| acc * theta + fixed[c][row])).collect();
-    let (mut permuted_input, mut permuted_table) = permute(pk, &input, &table)?;
+    let (mut permuted_input, mut permuted_table) = permute(pk, &input, &table).map_err(|e| match e {
+        NotInTable(v) => {
+            let row = input.iter().position(|x| *x == v).unwrap_or_default();
+            EngineError::Witness(format!("row {row}: the input of lookup \"{}\" is not in its table", lookup.name))
+        }
+        TableTooLong => EngineError::Witness(format!("lookup \"{}\": the table is longer than the rows", lookup.name)),
+    })?;
     permuted_input.extend(random.input_rows);
     permuted_table.extend(random.table_rows);
     let blinds = random.blinds;
@@ -181,7 +190,7 @@ impl TableRows {
 /// input value on the row where its run starts, and its other values (with their multiplicity)
 /// on the rows that repeat an input value, filled from the last such row backwards in value
 /// order. The caller appends the random blinding rows.
-fn permute(pk: &ProvingKey, input: &[Fp], table: &[Fp]) -> Result<(Vec<Fp>, Vec<Fp>), EngineError> {
+fn permute(pk: &ProvingKey, input: &[Fp], table: &[Fp]) -> Result<(Vec<Fp>, Vec<Fp>), PermuteError> {
     let usable = pk.unusable_rows_start();
     let mut sorted: Vec<(Canonical, Fp)> = input[..usable].par_iter().map(|v| (canonical(v), *v)).collect();
     // Equal keys are equal values, so the order among them does not matter.
@@ -198,7 +207,7 @@ fn permute(pk: &ProvingKey, input: &[Fp], table: &[Fp]) -> Result<(Vec<Fp>, Vec<
             permuted_table[row] = v;
             match leftover.get_mut(&key) {
                 Some((_, count)) if *count > 0 => *count -= 1,
-                _ => return Err(EngineError::Witness(format!("row {row}: a lookup input is not in its table"))),
+                _ => return Err(NotInTable(v)),
             }
         } else {
             repeated_rows.push(row);
@@ -206,12 +215,21 @@ fn permute(pk: &ProvingKey, input: &[Fp], table: &[Fp]) -> Result<(Vec<Fp>, Vec<
     }
     for &(v, count) in leftover.values() {
         for _ in 0..count {
-            let row = repeated_rows.pop().ok_or_else(|| EngineError::Witness("lookup table too long".into()))?;
+            let row = repeated_rows.pop().ok_or(TableTooLong)?;
             permuted_table[row] = v;
         }
     }
     Ok((sorted.into_iter().map(|(_, v)| v).collect(), permuted_table))
 }
+
+/// Why a lookup's columns cannot be permuted.
+enum PermuteError {
+    /// This input value is not in the table.
+    NotInTable(Fp),
+    /// The table has more rows than the usable rows can hold beside the input's runs.
+    TableTooLong,
+}
+use PermuteError::{NotInTable, TableTooLong};
 
 /// A field element's canonical value as four limbs, most significant first: ordered as `Fp`
 /// is (by canonical value), without leaving Montgomery form again at every comparison.

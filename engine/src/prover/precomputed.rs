@@ -16,9 +16,9 @@ use std::io::Read;
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::poly::{Coeff, EvaluationDomain, LagrangeCoeff, Polynomial};
+use rayon::prelude::*;
 use zkinfer_circuits::Layout;
 use zkinfer_circuits::constraints::key;
-use rayon::prelude::*;
 
 use super::parallel_map;
 use crate::EngineError;
