@@ -71,9 +71,8 @@ pub fn commit_permuted<R: rand_core::Rng + ?Sized>(
     let randomness: Vec<Randomness> = lookups
         .iter()
         .map(|_| {
-            let (input_rows, table_rows) = (draw(rows), draw(rows));
-            let blinds = [draw(1)[0], draw(1)[0]];
-            Randomness { input_rows, table_rows, blinds }
+            let (input_rows, table_rows, blinds) = (draw(rows), draw(rows), draw(2));
+            Randomness { input_rows, table_rows, blinds: [blinds[0], blinds[1]] }
         })
         .collect();
     // (Collected before the errors are looked at, so that the first failing lookup in order is
@@ -113,11 +112,13 @@ fn permute_and_commit(
     let table: Vec<Fp> =
         (0..n).into_par_iter().map(|row| tables.iter().fold(Fp::ZERO, |acc, &c| acc * theta + fixed[c][row])).collect();
     let (mut permuted_input, mut permuted_table) = permute(pk, &input, &table).map_err(|e| match e {
-        NotInTable(v) => {
+        PermuteError::NotInTable(v) => {
             let row = input.iter().position(|x| *x == v).unwrap_or_default();
             EngineError::Witness(format!("row {row}: the input of lookup \"{}\" is not in its table", lookup.name))
         }
-        TableTooLong => EngineError::Witness(format!("lookup \"{}\": the table is longer than the rows", lookup.name)),
+        PermuteError::TableTooLong => {
+            EngineError::Witness(format!("lookup \"{}\": the table is longer than the rows", lookup.name))
+        }
     })?;
     permuted_input.extend(random.input_rows);
     permuted_table.extend(random.table_rows);
@@ -207,7 +208,7 @@ fn permute(pk: &ProvingKey, input: &[Fp], table: &[Fp]) -> Result<(Vec<Fp>, Vec<
             permuted_table[row] = v;
             match leftover.get_mut(&key) {
                 Some((_, count)) if *count > 0 => *count -= 1,
-                _ => return Err(NotInTable(v)),
+                _ => return Err(PermuteError::NotInTable(v)),
             }
         } else {
             repeated_rows.push(row);
@@ -215,7 +216,7 @@ fn permute(pk: &ProvingKey, input: &[Fp], table: &[Fp]) -> Result<(Vec<Fp>, Vec<
     }
     for &(v, count) in leftover.values() {
         for _ in 0..count {
-            let row = repeated_rows.pop().ok_or(TableTooLong)?;
+            let row = repeated_rows.pop().ok_or(PermuteError::TableTooLong)?;
             permuted_table[row] = v;
         }
     }
@@ -229,7 +230,6 @@ enum PermuteError {
     /// The table has more rows than the usable rows can hold beside the input's runs.
     TableTooLong,
 }
-use PermuteError::{NotInTable, TableTooLong};
 
 /// A field element's canonical value as four limbs, most significant first: ordered as `Fp`
 /// is (by canonical value), without leaving Montgomery form again at every comparison.
