@@ -5,9 +5,10 @@ use ff::Field;
 use group::Curve;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::transcript::{Transcript, TranscriptWrite};
+use rayon::prelude::*;
 use zkinfer_circuits::{CircuitSpec, Witness};
 
-use super::{ProofTranscript, ProvingKey, parallel_map};
+use super::{ProofTranscript, ProvingKey};
 use crate::EngineError;
 use crate::msm::commit_mixed;
 
@@ -47,22 +48,31 @@ pub fn commit_witness<R: rand_core::Rng + ?Sized>(
     let instance = pk.backend.msm_small(&witness.instance, &g[..witness.instance.len()]) + pk.params.w;
     transcript.common_point(instance.to_affine()).map_err(io)?;
 
-    // Random blinding rows, column by column, then one blind per column.
-    let mut advice: Vec<Vec<Fp>> = Vec::with_capacity(witness.advice.len());
-    for column in &witness.advice {
-        let mut values: Vec<Fp> = column.iter().map(|&v| crate::field(v)).collect();
-        values.resize(start, Fp::ZERO);
-        values.extend((start..n).map(|_| Fp::random(&mut *rng)));
-        advice.push(values);
-    }
-    let blinds: Vec<Fp> = advice.iter().map(|_| Fp::random(&mut *rng)).collect();
+    // Random blinding rows, column by column, then one blind per column (drawn first, in
+    // halo2's order; the columns are then converted and committed in parallel).
+    let blinding_rows: Vec<Vec<Fp>> =
+        witness.advice.iter().map(|_| (start..n).map(|_| Fp::random(&mut *rng)).collect()).collect();
+    let blinds: Vec<Fp> = witness.advice.iter().map(|_| Fp::random(&mut *rng)).collect();
+    let advice: Vec<Vec<Fp>> = witness
+        .advice
+        .par_iter()
+        .zip(blinding_rows)
+        .map(|(column, random)| {
+            let mut values: Vec<Fp> = column.iter().map(|&v| crate::field(v)).collect();
+            values.resize(start, Fp::ZERO);
+            values.extend(random);
+            values
+        })
+        .collect();
     // The witness rows (zeros up to the blinding rows) by small-scalar MSM, the rest in full.
-    let columns: Vec<usize> = (0..advice.len()).collect();
-    let commitments = parallel_map(&columns, |&c| {
-        let mut rows = witness.advice[c].clone();
-        rows.resize(start, 0);
-        commit_mixed(pk.backend.as_ref(), g, pk.params.w, &rows, &advice[c][start..], blinds[c]).to_affine()
-    });
+    let commitments: Vec<EqAffine> = (0..advice.len())
+        .into_par_iter()
+        .map(|c| {
+            let mut rows = witness.advice[c].clone();
+            rows.resize(start, 0);
+            commit_mixed(pk.backend.as_ref(), g, pk.params.w, &rows, &advice[c][start..], blinds[c]).to_affine()
+        })
+        .collect();
     for &c in &commitments {
         transcript.write_point(c).map_err(io)?;
     }
