@@ -137,6 +137,12 @@ fn the_engines_proofs_equal_the_stock_provers() {
                 .unwrap();
         let again = prove(&stored, &spec, &witness, &mut StdRng::seed_from_u64(9)).unwrap();
         assert!(again == ours, "{name}: the stored key's proof differs");
+        // The stages run items in parallel; the bytes must not depend on how many threads.
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let on_pool = pool.install(|| prove(&pk, &spec, &witness, &mut StdRng::seed_from_u64(9)).unwrap());
+            assert!(on_pool == ours, "{name}: the proof on {threads} threads differs");
+        }
         let mut envelope = proof.envelope.clone();
         envelope.proof = ours;
         let verifier = zkinfer_verifier::Verifier::new(compiled, loaded.params, loaded.hash).unwrap();
