@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use zkinfer_circuits::CircuitSpec;
 use zkinfer_circuits::constraints::{ConstraintData, Lookup, Query};
 
-use super::{ProofTranscript, ProvingKey, batch_invert, write_point};
+use super::{ProofTranscript, ProvingKey, batch_invert, draw_rows_and_blinds, running_product, write_point};
 use crate::EngineError;
 use crate::keygen::table_column_index;
 
@@ -258,13 +258,7 @@ pub fn commit_products<R: rand_core::Rng + ?Sized>(
     transcript: &mut ProofTranscript,
 ) -> Result<Vec<Product>, EngineError> {
     let (n, bf) = (pk.n(), pk.blinding_factors());
-    let randomness: Vec<(Vec<Fp>, Fp)> = lookups
-        .iter()
-        .map(|_| {
-            let rows: Vec<Fp> = (0..bf).map(|_| Fp::random(&mut *rng)).collect();
-            (rows, Fp::random(&mut *rng))
-        })
-        .collect();
+    let randomness = draw_rows_and_blinds(rng, lookups.len(), bf);
     let products: Vec<Product> = lookups
         .par_iter()
         .zip(randomness)
@@ -275,13 +269,7 @@ pub fn commit_products<R: rand_core::Rng + ?Sized>(
             for ((r, &a), &s) in ratio.iter_mut().zip(&l.input).zip(&l.table) {
                 *r *= (a + beta) * (s + gamma);
             }
-            let mut z = Vec::with_capacity(n);
-            let mut acc = Fp::ONE;
-            z.push(acc);
-            for r in ratio.iter().take(n - bf - 1) {
-                acc *= r;
-                z.push(acc);
-            }
+            let mut z = running_product(&ratio[..n - bf - 1]);
             z.extend(rows);
             let commitment = pk.commit(&z, blind);
             Product { z, blind, commitment }

@@ -358,6 +358,34 @@ pub(crate) fn write_point(transcript: &mut ProofTranscript, point: EqAffine) -> 
     transcript.write_point(point).map_err(|e| EngineError::Transcript(e.to_string()))
 }
 
+/// Per item, `rows` random values and then one blind, item after item: the order in which
+/// halo2 draws the randomness of the grand products, drawn before the items are computed in
+/// parallel.
+pub(crate) fn draw_rows_and_blinds<R: rand_core::Rng + ?Sized>(
+    rng: &mut R,
+    items: usize,
+    rows: usize,
+) -> Vec<(Vec<Fp>, Fp)> {
+    (0..items)
+        .map(|_| {
+            let values: Vec<Fp> = (0..rows).map(|_| Fp::random(&mut *rng)).collect();
+            (values, Fp::random(&mut *rng))
+        })
+        .collect()
+}
+
+/// The running product `[1, r_0, r_0·r_1, ...]` over `ratios` (one value more than them).
+pub(crate) fn running_product(ratios: &[Fp]) -> Vec<Fp> {
+    let mut z = Vec::with_capacity(ratios.len() + 1);
+    let mut acc = Fp::ONE;
+    z.push(acc);
+    for r in ratios {
+        acc *= r;
+        z.push(acc);
+    }
+    z
+}
+
 /// Inverts every non-zero element in place (zeros stay zero), as halo2's batch inversion.
 pub(crate) fn batch_invert(values: &mut [Fp]) {
     let mut products = Vec::with_capacity(values.len());

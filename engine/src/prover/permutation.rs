@@ -8,7 +8,7 @@ use ff::{Field, PrimeField};
 use halo2_proofs::pasta::{EqAffine, Fp};
 use rayon::prelude::*;
 
-use super::{ProofTranscript, ProvingKey, batch_invert, write_point};
+use super::{ProofTranscript, ProvingKey, batch_invert, draw_rows_and_blinds, running_product, write_point};
 use crate::EngineError;
 use crate::permutation::PermutationColumn;
 
@@ -55,13 +55,7 @@ pub fn commit_products<R: rand_core::Rng + ?Sized>(
         .enumerate()
         .map(|(set, (columns, sigmas))| (set * chunk, columns, sigmas))
         .collect();
-    let randomness: Vec<(Vec<Fp>, Fp)> = sets
-        .iter()
-        .map(|_| {
-            let rows: Vec<Fp> = (0..bf).map(|_| Fp::random(&mut *rng)).collect();
-            (rows, Fp::random(&mut *rng))
-        })
-        .collect();
+    let randomness = draw_rows_and_blinds(rng, sets.len(), bf);
     // Per chunk, `Π_{j<i} ratio(ω^j)` for every row i (1 on the first).
     let mut running: Vec<Vec<Fp>> = sets
         .par_iter()
@@ -81,14 +75,7 @@ pub fn commit_products<R: rand_core::Rng + ?Sized>(
                     x *= omega;
                 }
             }
-            let mut z = Vec::with_capacity(n);
-            let mut acc = Fp::ONE;
-            z.push(acc);
-            for r in ratio.iter().take(n - 1) {
-                acc *= r;
-                z.push(acc);
-            }
-            z
+            running_product(&ratio[..n - 1])
         })
         .collect();
     // Each chunk starts from the previous chunk's last usable value; the last rows are random.
