@@ -4,7 +4,10 @@
 //! seed (and verified by the prover). Prints the adapter.
 //!
 //! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [rows|packed] [model ...]`
-//! (default models: mlp_784_128_10 lenet_28; the params cache is target/zkinfer-params)
+//! (default models: mlp_784_128_10 lenet_28; the params cache is target/zkinfer-params). The zoo
+//! and the cache are found under the current directory when it is the repository's root (a
+//! binary built on one machine and run on another, `scripts/gpu_device_run.sh`), else under the
+//! repository the example was built in.
 
 #![allow(clippy::unwrap_used)]
 
@@ -29,6 +32,12 @@ use zkinfer_prover::params::ParamsCache;
 const NEVER: usize = Cutoffs::NEVER;
 /// The seed of every proof.
 const SEED: u64 = 11;
+
+/// The current directory when it holds the zoo, else the repository this example was built in.
+fn repository_root() -> PathBuf {
+    let current = std::env::current_dir().unwrap();
+    if current.join("models/zoo").is_dir() { current } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..") }
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -70,7 +79,7 @@ fn main() {
     warm.fold_generators(&mut points.clone(), Fp::from(3));
     println!("kernel compile: {:.1} s", start.elapsed().as_secs_f64());
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = repository_root();
     let cache = ParamsCache::new(root.join("target/zkinfer-params"));
     for name in &models {
         let dir = root.join("models/zoo");
