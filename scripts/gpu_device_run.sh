@@ -13,21 +13,26 @@
 # It builds the binaries first. On a machine without a Rust toolchain, build them where there is
 # one and carry them:
 #
-#   bash scripts/gpu_device_run.sh prepare DIR      # builds, strips and copies the three binaries
+#   bash scripts/gpu_device_run.sh prepare DIR      # builds, strips and copies the binaries
 #   ZKINFER_BIN_DIR=DIR bash scripts/gpu_device_run.sh gpu 20
+#
+# ZKINFER_RUN_PARTS chooses parts (default: all of them, in this order): "stages" (the CPU
+# engine's stages), "default" (kernels and proofs in the default field form), "calls" (whole
+# `zkinfer prove` calls), "other" (kernels and proofs in the other field form).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 binaries() {
     cargo build --release --bin zkinfer
     cargo build --release -p zkinfer-gpu --examples
+    cargo build --release -p zkinfer-engine --example stages
 }
 
 if [ "${1:-}" = prepare ]; then
     dir=${2:?usage: gpu_device_run.sh prepare DIR}
     binaries
     mkdir -p "$dir"
-    for b in target/release/zkinfer target/release/examples/gpu_bench target/release/examples/prove_bench; do
+    for b in target/release/zkinfer target/release/examples/{gpu_bench,prove_bench,stages}; do
         strip -o "$dir/$(basename "$b")" "$b"
     done
     ls -la "$dir"
@@ -36,6 +41,8 @@ fi
 
 device=${1:-gpu}
 max_log=${2:-20}
+parts=${ZKINFER_RUN_PARTS:-stages default calls other}
+wants() { [[ " $parts " == *" $1 "* ]]; }
 # ZKINFER_MODELS: other zoo models (a quick check on a software adapter)
 read -r -a models <<< "${ZKINFER_MODELS:-mlp_784_128_10 lenet_28}"
 
@@ -59,8 +66,15 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>/dev/null
 step "adapters"
 "$bin/zkinfer" devices
 
-# The default field form first, then the one not measured on hardware yet. The MSM phases of
-# `profile` go to a file beside the log ($OUT on the device machine).
+if wants stages; then
+    for name in "${models[@]}"; do
+        step "$name: the CPU engine's stages, two runs"
+        for _ in 1 2; do "$examples/stages" "$name" | tail -3; done
+    done
+fi
+
+# The default field form (lazy13), and later the other one. The MSM phases of `profile` go to
+# a file beside the log ($OUT on the device machine).
 gpu_figures() {
     local form=$1
     step "kernels ($form): CPU against GPU, up to 2^$max_log"
@@ -68,30 +82,32 @@ gpu_figures() {
     step "end to end ($form): the CPU engine against the GPU, per primitive"
     "$examples/prove_bench" "$device" "$form" "${models[@]}"
 }
-gpu_figures rows
+if wants default; then gpu_figures lazy13; fi
 
-step "whole zkinfer prove calls"
-work=$(mktemp -d)
-export ZKINFER_PARAMS_DIR=${ZKINFER_PARAMS_DIR:-target/zkinfer-params}
-timings() {
-    python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["engine"], d["device"], "; ".join("%s %.3f s" % (t["step"], t["seconds"]) for t in d["timings"]))'
-}
-for name in "${models[@]}"; do
-    zoo=models/zoo/$name
-    "$bin/zkinfer" compile "$zoo.onnx" --calibration "$zoo.calibration.json" -o "$work/$name.zkm" >/dev/null
-    "$bin/zkinfer" setup "$work/$name.zkm" | tail -1
-    for round in 1 2; do
-        for engine in "stock" "cpu --key $work/$name.zkkey" "cpu --key $work/$name.zkkey --device auto"; do
-            start=$EPOCHREALTIME
-            # shellcheck disable=SC2086 # the engine's arguments are words
-            out=$("$bin/zkinfer" prove "$work/$name.zkm" --input "$zoo.input.json" -o "$work/p.zkp" --engine $engine --json 2>/dev/null)
-            whole=$(awk "BEGIN { printf \"%.3f\", $EPOCHREALTIME - $start }")
-            echo "$name round $round: $(echo "$out" | timings), whole call ${whole} s"
+if wants calls; then
+    step "whole zkinfer prove calls"
+    work=$(mktemp -d)
+    export ZKINFER_PARAMS_DIR=${ZKINFER_PARAMS_DIR:-target/zkinfer-params}
+    timings() {
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["engine"], d["device"], "; ".join("%s %.3f s" % (t["step"], t["seconds"]) for t in d["timings"]))'
+    }
+    for name in "${models[@]}"; do
+        zoo=models/zoo/$name
+        "$bin/zkinfer" compile "$zoo.onnx" --calibration "$zoo.calibration.json" -o "$work/$name.zkm" >/dev/null
+        "$bin/zkinfer" setup "$work/$name.zkm" | tail -1
+        for round in 1 2; do
+            for engine in "stock" "cpu --key $work/$name.zkkey" "cpu --key $work/$name.zkkey --device auto"; do
+                start=$EPOCHREALTIME
+                # shellcheck disable=SC2086 # the engine's arguments are words
+                out=$("$bin/zkinfer" prove "$work/$name.zkm" --input "$zoo.input.json" -o "$work/p.zkp" --engine $engine --json 2>/dev/null)
+                whole=$(awk "BEGIN { printf \"%.3f\", $EPOCHREALTIME - $start }")
+                echo "$name round $round: $(echo "$out" | timings), whole call ${whole} s"
+            done
         done
     done
-done
-rm -rf "$work"
+    rm -rf "$work"
+fi
 
-gpu_figures lazy13
+if wants other; then gpu_figures rows; fi
 
 step "done"

@@ -1,6 +1,10 @@
 //! Times each proving stage of the engine on a zoo model or fixture (wall time, CPU time over
 //! all threads and how many threads that kept busy, and the backend's primitives):
 //! `cargo run --release -p zkinfer-engine --example stages -- fixture_activations`
+//!
+//! The models and the params cache are found under the current directory when it is the
+//! repository's root (a binary carried to another machine), else under the repository the example
+//! was built in.
 
 #![allow(clippy::unwrap_used)]
 
@@ -17,9 +21,16 @@ use zkinfer_engine::prover::{
 use zkinfer_models::data::InputData;
 use zkinfer_models::{onnx, quantize};
 
+/// The current directory when it holds the zoo, else the repository this example was built in.
+fn repository_root() -> PathBuf {
+    let current = std::env::current_dir().unwrap();
+    if current.join("models/zoo").is_dir() { current } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..") }
+}
+
 fn main() {
     let name = std::env::args().nth(1).unwrap_or_else(|| "digits_mlp".into());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let repository = repository_root();
+    let root = repository.join("models");
     let dir = if name.starts_with("fixture_") { root.join("tests/fixtures") } else { root.join("zoo") };
     let graph = onnx::import_file(&dir.join(format!("{name}.onnx")), &Default::default()).unwrap();
     let shape = graph.tensor(graph.input).shape.clone();
@@ -27,9 +38,7 @@ fn main() {
     let model = quantize::quantize(&graph, &cal, &Default::default()).unwrap();
     let input = InputData::from_file(&dir.join(format!("{name}.input.json"))).unwrap().samples(&shape).unwrap();
     let (compiled, p) = zkinfer_prover::compile_model(model, &name, Default::default()).unwrap();
-    let cache = zkinfer_prover::params::ParamsCache::new(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/zkinfer-params"),
-    );
+    let cache = zkinfer_prover::params::ParamsCache::new(repository.join("target/zkinfer-params"));
     let params = cache.load_or_generate(p.k).unwrap().params;
     let trace = compiled.model.run(&input[0]).unwrap();
     let (spec, wit) = zkinfer_circuits::compile::compile(&compiled.model, compiled.layout, Some(&trace)).unwrap();

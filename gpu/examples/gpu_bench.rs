@@ -4,7 +4,7 @@
 //! gives the second call, the first in brackets). On a software adapter the figures say nothing
 //! about speed.
 //!
-//! `cargo run --release -p zkinfer-gpu --example gpu_bench -- [gpu|gpu:N] [max_log] [rows|packed] [profile]`
+//! `cargo run --release -p zkinfer-gpu --example gpu_bench -- [gpu|gpu:N] [max_log] [lazy13|rows|packed] [profile]`
 //!
 //! `profile` prints each GPU MSM's phases (digits, upload, sort, bucket sums, reduce, read back,
 //! finish) on stderr.
@@ -38,7 +38,7 @@ fn time<T>(f: impl FnOnce() -> T) -> (T, f64) {
 fn main() {
     let choice: DeviceChoice = std::env::args().nth(1).unwrap_or_else(|| "gpu".into()).parse().unwrap();
     let max_log: u32 = std::env::args().nth(2).map(|s| s.parse().unwrap()).unwrap_or(16);
-    let form: FieldForm = std::env::args().nth(3).map(|s| s.parse().unwrap()).unwrap_or(FieldForm::Rows);
+    let form: FieldForm = std::env::args().nth(3).map(|s| s.parse().unwrap()).unwrap_or(FieldForm::DEFAULT);
     let profile = std::env::args().nth(4).as_deref() == Some("profile");
     let (context, open_ms) = time(|| GpuContext::open_with(choice, form).unwrap());
     context.set_profiling(profile);

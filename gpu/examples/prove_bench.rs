@@ -3,7 +3,7 @@
 //! generator collapse only; the quotient's numerator only), each proof checked byte-equal to the CPU engine's with the same
 //! seed (and verified by the prover). Prints the adapter.
 //!
-//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [rows|packed] [model ...]`
+//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [lazy13|rows|packed] [model ...]`
 //! (default models: mlp_784_128_10 lenet_28; the params cache is target/zkinfer-params). The zoo
 //! and the cache are found under the current directory when it is the repository's root (a
 //! binary built on one machine and run on another, `scripts/gpu_device_run.sh`), else under the
@@ -48,7 +48,7 @@ fn main() {
             models.remove(0);
             form
         }
-        _ => FieldForm::Rows,
+        _ => FieldForm::DEFAULT,
     };
     if models.is_empty() {
         models = vec!["mlp_784_128_10".into(), "lenet_28".into()];
@@ -59,15 +59,15 @@ fn main() {
     let variants: [(&str, Cutoffs); 6] = [
         ("gpu: default cut-offs", Cutoffs::HARDWARE),
         ("gpu: every primitive", Cutoffs::ALL_ON_GPU),
-        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: u32::MAX, fold: NEVER, numerator: NEVER }),
+        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: Cutoffs::NEVER_LOG, fold: NEVER, numerator: NEVER }),
         ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0, fold: NEVER, numerator: NEVER }),
         (
             "gpu: generator collapse only",
-            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: 0, numerator: NEVER },
+            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: Cutoffs::NEVER_LOG, fold: 0, numerator: NEVER },
         ),
         (
             "gpu: quotient numerator only",
-            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: u32::MAX, fold: NEVER, numerator: 0 },
+            Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: Cutoffs::NEVER_LOG, fold: NEVER, numerator: 0 },
         ),
     ];
     // Compile the kernels before anything is timed.

@@ -207,9 +207,9 @@ pub struct GpuContext {
 impl GpuContext {
     /// Opens the adapter `choice` names: for [`DeviceChoice::Auto`] the first hardware GPU,
     /// for [`DeviceChoice::Gpu`] the first adapter or the one at that index, with the field code
-    /// in its default form ([`FieldForm::Rows`]).
+    /// in its default form ([`FieldForm::DEFAULT`]).
     pub fn open(choice: DeviceChoice) -> Result<Self, GpuError> {
-        Self::open_with(choice, FieldForm::Rows)
+        Self::open_with(choice, FieldForm::DEFAULT)
     }
 
     /// The same, with the field code in the given form.

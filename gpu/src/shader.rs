@@ -54,10 +54,10 @@ fn negated_inverse<F: PrimeField<Repr = [u8; 32]>>() -> u32 {
 pub enum FieldForm {
     /// The product loops over its sixteen rows, each row written out; everything else written
     /// out without loops. Every limb stays in a register (no indexing by a variable, so no
-    /// bounds checks either), and products with the modulus's zero limbs are left out. The
-    /// default: quickest to compile (7 s on an H200, 3 s on lavapipe), and as fast as the
-    /// product's rows written out too (four times the compile time; tried, not kept) and as
-    /// [`FieldForm::Packed`] on the H200 (BENCHMARKS.md).
+    /// bounds checks either), and products with the modulus's zero limbs are left out. Quickest
+    /// to compile (7 s on an H200, 3 s on lavapipe), as fast as the product's rows written out
+    /// too (four times the compile time; tried, not kept) and as [`FieldForm::Packed`] on the
+    /// H200; slower there than [`FieldForm::Lazy13`] from 2^14 terms (BENCHMARKS.md).
     Rows,
     /// A field element held as its eight 32-bit words (half the registers), the product taking
     /// its 16-bit limbs out of them as it goes, two rows per word of `a` in a loop. For GPUs with
@@ -65,11 +65,17 @@ pub enum FieldForm {
     Packed,
     /// Twenty 13-bit limbs, Montgomery radix 2^260: the product adds limb products into its
     /// columns without carrying and carries once at the end (short dependency chains, the
-    /// layout of the fastest WebGPU MSMs). Tested here; not measured on a GPU yet.
+    /// layout of the fastest WebGPU MSMs). The default ([`FieldForm::DEFAULT`]): on an H200 the
+    /// full-width MSM of 2^14 to 2^18 terms and the IPA's collapse of 2^14 to 2^18 generators
+    /// take 0.5 to 0.65 and about 0.5 of [`FieldForm::Rows`]' time, the rest the same within
+    /// noise (BENCHMARKS.md, 2026-12-04).
     Lazy13,
 }
 
 impl FieldForm {
+    /// The form [`crate::GpuContext::open`] uses.
+    pub const DEFAULT: FieldForm = FieldForm::Lazy13;
+
     /// u32 values in the working form of one field element.
     fn working_len(self) -> usize {
         match self {
