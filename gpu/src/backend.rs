@@ -34,14 +34,14 @@ impl Cutoffs {
     /// The defaults for a hardware GPU, from the kernel figures in BENCHMARKS.md (NVIDIA H200
     /// against its 16-core CPU, field code [`crate::FieldForm::DEFAULT`], two device runs on
     /// 2026-12-04): each primitive goes to the GPU from the first measured size at which it was
-    /// faster in both runs. The full-width MSM from 2^18 terms (1.5x and 1.9x; at 2^16 1.6x and
-    /// 0.95x), the small-scalar MSM from 2^14 (1.5x and 1.0x; 0.2x and 0.3x at 2^12), the IPA's
-    /// collapse from 2^14 generators (2.4x and 1.4x; 0.2x and 0.4x at 2^12). The FFT was
-    /// nowhere faster (0.72x to 1.08x from 2^14 to 2^20), and the numerator on the GPU made the
-    /// LeNet-style CNN's proof slower (0.97 to 1.15 s against 0.67 to 0.73 s), so both stay on
-    /// the CPU.
+    /// faster in both runs. The full-width MSM from 2^18 terms (1.9x and 1.5x; at 2^16 1.6x and
+    /// 0.95x), the small-scalar MSM from 2^16 (2.8x and 2.5x; at 2^14 1.5x and 0.99x), the IPA's
+    /// collapse from 2^14 generators (2.4x and 1.4x; 0.2x and 0.4x at 2^12). The FFT was at no
+    /// size faster in both runs (0.72x to 1.08x from 2^14 to 2^20), and the numerator on the GPU
+    /// made the LeNet-style CNN's proof slower (0.97 to 1.15 s against 0.67 to 0.73 s), so both
+    /// stay on the CPU.
     pub const HARDWARE: Cutoffs =
-        Cutoffs { msm: 1 << 18, msm_small: 1 << 14, fft_log: Self::NEVER_LOG, fold: 1 << 14, numerator: Self::NEVER };
+        Cutoffs { msm: 1 << 18, msm_small: 1 << 16, fft_log: Self::NEVER_LOG, fold: 1 << 14, numerator: Self::NEVER };
 
     /// A size cut-off no call reaches: the primitive stays on the CPU.
     pub const NEVER: usize = usize::MAX;
