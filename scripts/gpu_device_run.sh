@@ -17,8 +17,8 @@
 #   ZKINFER_BIN_DIR=DIR bash scripts/gpu_device_run.sh gpu 20
 #
 # ZKINFER_RUN_PARTS chooses parts (default: all of them, in this order): "stages" (the CPU
-# engine's stages), "default" (kernels and proofs in the default field form), "calls" (whole
-# `zkinfer prove` calls), "other" (kernels and proofs in the other field form).
+# engine's stages), a field form's name (kernels and proofs in that form: lazy13, the default;
+# int64, where the adapter has 64-bit integers; rows), "calls" (whole `zkinfer prove` calls).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,7 +41,7 @@ fi
 
 device=${1:-gpu}
 max_log=${2:-20}
-parts=${ZKINFER_RUN_PARTS:-stages default calls other}
+parts=${ZKINFER_RUN_PARTS:-stages lazy13 int64 calls rows}
 wants() { [[ " $parts " == *" $1 "* ]]; }
 # ZKINFER_MODELS: other zoo models (a quick check on a software adapter)
 read -r -a models <<< "${ZKINFER_MODELS:-mlp_784_128_10 lenet_28}"
@@ -73,8 +73,8 @@ if wants stages; then
     done
 fi
 
-# The default field form (lazy13), and later the other one. The MSM phases of `profile` go to
-# a file beside the log ($OUT on the device machine).
+# Kernels and proofs in one field form. The MSM phases of `profile` go to a file beside the log
+# ($OUT on the device machine).
 gpu_figures() {
     local form=$1
     step "kernels ($form): CPU against GPU, up to 2^$max_log"
@@ -82,7 +82,9 @@ gpu_figures() {
     step "end to end ($form): the CPU engine against the GPU, per primitive"
     "$examples/prove_bench" "$device" "$form" "${models[@]}"
 }
-if wants default; then gpu_figures lazy13; fi
+for form in lazy13 int64; do
+    if wants $form; then gpu_figures $form; fi
+done
 
 if wants calls; then
     step "whole zkinfer prove calls"
@@ -108,6 +110,6 @@ if wants calls; then
     rm -rf "$work"
 fi
 
-if wants other; then gpu_figures rows; fi
+if wants rows; then gpu_figures rows; fi
 
 step "done"

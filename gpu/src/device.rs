@@ -236,8 +236,20 @@ impl GpuContext {
         };
         let (summary, adapter) = adapters.swap_remove(position);
         let limits = adapter.limits();
-        let descriptor =
-            wgpu::DeviceDescriptor { label: Some("zkinfer"), required_limits: limits.clone(), ..Default::default() };
+        // 64-bit integers in shaders where the adapter has them (FieldForm::Int64).
+        let features = adapter.features() & wgpu::Features::SHADER_INT64;
+        if !form.runs_with(features) {
+            return Err(GpuError::Device(format!(
+                "{}: the field code `{form}` needs 64-bit integers in shaders, which this adapter lacks",
+                summary.name
+            )));
+        }
+        let descriptor = wgpu::DeviceDescriptor {
+            label: Some("zkinfer"),
+            required_limits: limits.clone(),
+            required_features: features,
+            ..Default::default()
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&descriptor))
             .map_err(|e| GpuError::Device(format!("{}: {e}", summary.name)))?;
         let error = Arc::new(Mutex::new(None));
@@ -261,6 +273,11 @@ impl GpuContext {
     /// The form of the kernels' field code.
     pub fn field_form(&self) -> FieldForm {
         self.form
+    }
+
+    /// Whether the device runs shaders with 64-bit integers ([`FieldForm::Int64`]).
+    pub fn has_int64(&self) -> bool {
+        self.device.features().contains(wgpu::Features::SHADER_INT64)
     }
 
     /// Profiling on or off. When on, the MSM waits for the device after each of its phases

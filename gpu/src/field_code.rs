@@ -31,6 +31,66 @@ pub(crate) fn packed_core(modulus: &[u32; LIMBS], neg_inv: u32) -> String {
         .join("\n")
 }
 
+/// The core over packed words with 64-bit products ([`crate::FieldForm::Int64`]): a field
+/// element is its eight u32 words, like [`packed_core`], and the product multiplies whole
+/// words into u64 (a word product plus two words fits one), eight rows of eight instead of
+/// sixteen of sixteen. Needs shaders with 64-bit integers (`wgpu::Features::SHADER_INT64`).
+/// `modulus` holds the modulus's 32-bit words, `neg_inv` is `-p^-1 mod 2^32`.
+pub(crate) fn int64_core(modulus: &[u32; WORDS], neg_inv: u32) -> String {
+    [is_zero(WORDS), geq(WORDS), packed_sub_raw(), packed_add(), int64_mul(modulus, neg_inv), identity_pack()]
+        .join("\n")
+}
+
+/// The Montgomery product by coarsely integrated operand scanning over 32-bit words, each limb
+/// product and its carries in a u64, the accumulator in `t0..t9`, the rows in a loop.
+fn int64_mul(modulus: &[u32; WORDS], neg_inv: u32) -> String {
+    let mut s = String::from("fn f_mul(a: Fe, b: Fe) -> Fe {\n");
+    for j in 0..=WORDS + 1 {
+        let _ = writeln!(s, "    var t{j} = 0u;");
+    }
+    for j in 0..WORDS {
+        let _ = writeln!(s, "    let b{j} = u64(b[{j}]);");
+        let _ = writeln!(s, "    var a{j} = a[{j}];");
+    }
+    s.push_str("    var ai: u64;\n    var m: u64;\n    var s: u64;\n");
+    let _ = writeln!(s, "    for (var row = 0u; row < {WORDS}u; row++) {{\n        ai = u64(a0);");
+    for j in 0..WORDS - 1 {
+        let _ = writeln!(s, "        a{j} = a{};", j + 1);
+    }
+    // t += ai * b
+    s.push_str("        s = u64(t0) + ai * b0;\n        t0 = u32(s);\n");
+    for j in 1..WORDS {
+        let _ = writeln!(s, "        s = u64(t{j}) + ai * b{j} + (s >> 32u);\n        t{j} = u32(s);");
+    }
+    let w = WORDS;
+    let _ = writeln!(s, "        s = u64(t{w}) + (s >> 32u);\n        t{w} = u32(s);\n        t{} = u32(s >> 32u);", w + 1);
+    // t = (t + m * p) / 2^32, m clearing the low word.
+    let _ = writeln!(s, "        m = u64(t0 * {neg_inv}u);");
+    let _ = writeln!(s, "        s = u64(t0) + m * {}lu;", modulus[0]);
+    for (j, &word) in modulus.iter().enumerate().skip(1) {
+        match word {
+            0 => {
+                let _ = writeln!(s, "        s = u64(t{j}) + (s >> 32u);");
+            }
+            _ => {
+                let _ = writeln!(s, "        s = u64(t{j}) + m * {word}lu + (s >> 32u);");
+            }
+        }
+        let _ = writeln!(s, "        t{} = u32(s);", j - 1);
+    }
+    let _ = writeln!(
+        s,
+        "        s = u64(t{w}) + (s >> 32u);\n        t{} = u32(s);\n        t{w} = t{} + u32(s >> 32u);\n    }}",
+        w - 1,
+        w + 1
+    );
+    let words: Vec<String> = (0..WORDS).map(|j| format!("t{j}")).collect();
+    let _ = writeln!(s, "    var r = Fe({});", words.join(", "));
+    s.push_str("    // t < 2p < 2^256, so t8 is zero and one subtraction is enough.\n");
+    s.push_str(REDUCE_ONCE);
+    s
+}
+
 /// Limbs of the lazy form ([`crate::FieldForm::Lazy13`]): 20 of 13 bits, 260 bits in all.
 pub(crate) const LAZY_LIMBS: usize = 20;
 /// Bits per limb of the lazy form: a limb product has 26 bits, so forty of them add up in a u32.
@@ -317,5 +377,13 @@ mod tests {
         let packed = packed_core(&modulus, 0xffff);
         assert_eq!(packed.matches("m * 16384u").count(), 2);
         assert_eq!(packed.matches("m * 0u").count(), 0);
+        // 64-bit products: one product with each non-zero word of the modulus per row.
+        let mut words = [0u32; WORDS];
+        words[0] = 1;
+        words[7] = 0x4000_0000;
+        let wide = int64_core(&words, u32::MAX);
+        assert_eq!(wide.matches("m * 1073741824lu").count(), 1);
+        assert_eq!(wide.matches("m * 0lu").count(), 0);
+        assert_eq!(wide.matches("for (").count(), 1, "one loop, over the rows");
     }
 }

@@ -3,7 +3,7 @@
 use ff::{Field, PrimeField};
 use halo2_proofs::pasta::{Fp, Fq};
 
-use crate::field_code::{LAZY_BITS, LAZY_LIMBS, lazy_core, limbs_core, packed_core};
+use crate::field_code::{LAZY_BITS, LAZY_LIMBS, int64_core, lazy_core, limbs_core, packed_core};
 
 const FIELD: &str = include_str!("shaders/field.wgsl");
 const CURVE: &str = include_str!("shaders/curve.wgsl");
@@ -49,6 +49,15 @@ fn negated_inverse<F: PrimeField<Repr = [u8; 32]>>() -> u32 {
     (0x1_0000 - inverse) & 0xffff
 }
 
+/// `-p^-1 mod 2^32` from the modulus's lowest word (Newton's iteration for the inverse).
+fn negated_inverse_32(low: u32) -> u32 {
+    let mut inverse: u32 = 1;
+    for _ in 0..6 {
+        inverse = inverse.wrapping_mul(2u32.wrapping_sub(low.wrapping_mul(inverse)));
+    }
+    inverse.wrapping_neg()
+}
+
 /// How the field core is written (the same arithmetic either way; see `shaders/field.wgsl`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldForm {
@@ -70,17 +79,31 @@ pub enum FieldForm {
     /// take 0.5 to 0.65 and about 0.5 of [`FieldForm::Rows`]' time, the rest the same within
     /// noise (BENCHMARKS.md, 2026-12-04).
     Lazy13,
+    /// The eight 32-bit words of [`FieldForm::Packed`], the product over 64-bit integers: a
+    /// product of two words is one instruction where the GPU has one (eight rows of eight word
+    /// products instead of sixteen of sixteen limb products). Only on adapters with 64-bit
+    /// integers in shaders (`wgpu::Features::SHADER_INT64`; [`crate::GpuContext::open_with`]
+    /// refuses it elsewhere).
+    Int64,
 }
 
 impl FieldForm {
     /// The form [`crate::GpuContext::open`] uses.
     pub const DEFAULT: FieldForm = FieldForm::Lazy13;
 
+    /// Every form.
+    pub const ALL: [FieldForm; 4] = [FieldForm::Rows, FieldForm::Packed, FieldForm::Lazy13, FieldForm::Int64];
+
+    /// Whether kernels in this form can run on an adapter with `features`.
+    pub fn runs_with(self, features: wgpu::Features) -> bool {
+        self != FieldForm::Int64 || features.contains(wgpu::Features::SHADER_INT64)
+    }
+
     /// u32 values in the working form of one field element.
     fn working_len(self) -> usize {
         match self {
             Self::Rows => 16,
-            Self::Packed => 8,
+            Self::Packed | Self::Int64 => 8,
             Self::Lazy13 => LAZY_LIMBS,
         }
     }
@@ -89,7 +112,7 @@ impl FieldForm {
     fn working_bits(self) -> u32 {
         match self {
             Self::Rows => 16,
-            Self::Packed => 32,
+            Self::Packed | Self::Int64 => 32,
             Self::Lazy13 => LAZY_BITS,
         }
     }
@@ -97,7 +120,7 @@ impl FieldForm {
     /// log2 of the Montgomery radix R the kernels compute with.
     pub(crate) fn radix_bits(self) -> u64 {
         match self {
-            Self::Rows | Self::Packed => 256,
+            Self::Rows | Self::Packed | Self::Int64 => 256,
             Self::Lazy13 => u64::from(LAZY_BITS) * LAZY_LIMBS as u64,
         }
     }
@@ -133,7 +156,8 @@ impl std::str::FromStr for FieldForm {
             "rows" => Ok(Self::Rows),
             "packed" => Ok(Self::Packed),
             "lazy13" => Ok(Self::Lazy13),
-            other => Err(format!("unknown field form `{other}` (expected rows, packed or lazy13)")),
+            "int64" => Ok(Self::Int64),
+            other => Err(format!("unknown field form `{other}` (expected rows, packed, lazy13 or int64)")),
         }
     }
 }
@@ -143,6 +167,7 @@ impl std::fmt::Display for FieldForm {
         f.write_str(match self {
             Self::Rows => "rows",
             Self::Packed => "packed",
+            Self::Int64 => "int64",
             Self::Lazy13 => "lazy13",
         })
     }
@@ -154,6 +179,10 @@ fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
     let core = match form {
         FieldForm::Rows => limbs_core(&modulus, negated_inverse::<F>()),
         FieldForm::Packed => packed_core(&modulus, negated_inverse::<F>()),
+        FieldForm::Int64 => {
+            let words: [u32; 8] = std::array::from_fn(|i| modulus[2 * i] | (modulus[2 * i + 1] << 16));
+            int64_core(&words, negated_inverse_32(words[0]))
+        }
         FieldForm::Lazy13 => {
             let limbs = split_limbs(&modulus_bytes::<F>(), LAZY_BITS, LAZY_LIMBS);
             let limbs: [u32; LAZY_LIMBS] = std::array::from_fn(|i| limbs[i]);
@@ -215,11 +244,16 @@ mod tests {
         // p = 1 mod 2^16 for both fields, so -p^-1 = -1.
         assert_eq!(negated_inverse::<Fp>(), 0xffff);
         assert_eq!(negated_inverse::<Fq>(), 0xffff);
+        // Likewise mod 2^32; and for other odd words, p * p^-1 = 1.
+        assert_eq!(negated_inverse_32(1), u32::MAX);
+        for low in [3u32, 0x992d_30ed, u32::MAX] {
+            assert_eq!(low.wrapping_mul(negated_inverse_32(low)), u32::MAX, "{low:#x}");
+        }
     }
 
     #[test]
     fn sources_have_no_placeholder_left() {
-        for form in [FieldForm::Rows, FieldForm::Packed, FieldForm::Lazy13] {
+        for form in FieldForm::ALL {
             assert!(!curve_source(form).contains("{{"));
             assert!(!fft_source(form).contains("{{"));
             assert!(!curve_test_source(form).contains("{{"));
@@ -249,7 +283,7 @@ mod tests {
 
     #[test]
     fn field_forms_parse_and_print() {
-        for form in [FieldForm::Rows, FieldForm::Packed, FieldForm::Lazy13] {
+        for form in FieldForm::ALL {
             assert_eq!(form.to_string().parse::<FieldForm>(), Ok(form));
         }
         assert!("fast".parse::<FieldForm>().is_err());
@@ -261,8 +295,7 @@ mod tests {
 mod validation {
     #[test]
     fn sources_validate() {
-        use super::FieldForm::{Lazy13, Packed, Rows};
-        for (name, source) in [Rows, Packed, Lazy13].into_iter().flat_map(|form| {
+        for (name, source) in super::FieldForm::ALL.into_iter().flat_map(|form| {
             [
                 ("curve", super::curve_source(form)),
                 ("fft", super::fft_source(form)),
