@@ -1,5 +1,6 @@
 //! FFT: halo2's `best_fft` against the engine's ([`zkinfer_engine::fft`]) at 2^14 and 2^16
-//! (a LeNet-sized domain and its extended domain). `cargo bench -p zkinfer-engine --bench fft`
+//! (a LeNet-sized domain and its extended domain), and both on 2^14 coefficients padded with
+//! zeros to 2^16 (a column moved onto the extended coset). `cargo bench -p zkinfer-engine --bench fft`
 
 #![allow(clippy::unwrap_used)]
 
@@ -28,6 +29,20 @@ fn bench(c: &mut Criterion) {
             b.iter_batched_ref(|| values.clone(), |v| fft(&TWIDDLES, v, omega, log_n), criterion::BatchSize::LargeInput)
         });
     }
+    let (log_n, log_coefficients) = (16u32, 14u32);
+    let omega = Fp::ROOT_OF_UNITY.pow_vartime([1u64 << (Fp::S - log_n)]);
+    let mut padded: Vec<Fp> = (0..1usize << log_coefficients).map(|_| Fp::random(&mut rng)).collect();
+    padded.resize(1 << log_n, Fp::ZERO);
+    group.bench_function(format!("halo2_best_fft/2^{log_n} padded from 2^{log_coefficients}"), |b| {
+        b.iter_batched_ref(
+            || padded.clone(),
+            |v| halo2_proofs::arithmetic::best_fft(v, omega, log_n),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.bench_function(format!("engine/2^{log_n} padded from 2^{log_coefficients}"), |b| {
+        b.iter_batched_ref(|| padded.clone(), |v| fft(&TWIDDLES, v, omega, log_n), criterion::BatchSize::LargeInput)
+    });
     group.finish();
 }
 
