@@ -59,7 +59,10 @@ fn main() {
     let variants: [(&str, Cutoffs); 6] = [
         ("gpu: default cut-offs", Cutoffs::HARDWARE),
         ("gpu: every primitive", Cutoffs::ALL_ON_GPU),
-        ("gpu: MSMs only", Cutoffs { msm: 0, msm_small: 0, fft_log: Cutoffs::NEVER_LOG, fold: NEVER, numerator: NEVER }),
+        (
+            "gpu: MSMs only",
+            Cutoffs { msm: 0, msm_small: 0, fft_log: Cutoffs::NEVER_LOG, fold: NEVER, numerator: NEVER },
+        ),
         ("gpu: FFTs only", Cutoffs { msm: NEVER, msm_small: NEVER, fft_log: 0, fold: NEVER, numerator: NEVER }),
         (
             "gpu: generator collapse only",

@@ -63,7 +63,8 @@ fn int64_mul(modulus: &[u32; WORDS], neg_inv: u32) -> String {
         let _ = writeln!(s, "        s = u64(t{j}) + ai * b{j} + (s >> 32u);\n        t{j} = u32(s);");
     }
     let w = WORDS;
-    let _ = writeln!(s, "        s = u64(t{w}) + (s >> 32u);\n        t{w} = u32(s);\n        t{} = u32(s >> 32u);", w + 1);
+    let _ =
+        writeln!(s, "        s = u64(t{w}) + (s >> 32u);\n        t{w} = u32(s);\n        t{} = u32(s >> 32u);", w + 1);
     // t = (t + m * p) / 2^32, m clearing the low word.
     let _ = writeln!(s, "        m = u64(t0 * {neg_inv}u);");
     let _ = writeln!(s, "        s = u64(t0) + m * {}lu;", modulus[0]);

@@ -62,7 +62,10 @@ fn the_other_field_code_forms_equal_the_cpu() {
     assert_eq!(gpu.context().field_form(), FieldForm::DEFAULT);
     for form in FieldForm::ALL.into_iter().filter(|&f| f != FieldForm::DEFAULT) {
         if form == FieldForm::Int64 && !gpu.context().has_int64() {
-            eprintln!("{}: no 64-bit integers in shaders; the int64 field code is not tested", gpu.context().adapter().name);
+            eprintln!(
+                "{}: no 64-bit integers in shaders; the int64 field code is not tested",
+                gpu.context().adapter().name
+            );
             continue;
         }
         other_form_equals_the_cpu(&gpu, form);
