@@ -32,10 +32,15 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    /// Opens the device; says on stderr why a GPU is not used (for `auto`, unless quiet).
-    pub fn open_device(&self, progress: &Progress) -> zkinfer_prover::device::ChosenDevice {
-        use zkinfer_prover::device::{DeviceChoice, choose};
-        let chosen = choose(self.device);
+    /// Opens the device for proofs of `size`; says on stderr why a GPU is not used (for `auto`,
+    /// unless quiet).
+    pub fn open_device(
+        &self,
+        size: zkinfer_prover::device::ProofSize,
+        progress: &Progress,
+    ) -> zkinfer_prover::device::ChosenDevice {
+        use zkinfer_prover::device::{DeviceChoice, choose_for};
+        let chosen = choose_for(self.device, size);
         if let Some(why) = &chosen.fallback {
             match self.device {
                 DeviceChoice::Auto => progress.note(&format!("device: {why}")),

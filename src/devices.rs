@@ -19,7 +19,10 @@ pub fn run(_args: &DevicesArgs) -> anyhow::Result<()> {
         println!("{adapter}");
     }
     match adapters.iter().find(|a| a.kind == AdapterKind::Hardware) {
-        Some(a) => println!("--device auto proves on gpu:{} ({})", a.index, a.name),
+        Some(a) => println!(
+            "--device auto proves on gpu:{} ({}) where a proof reaches the GPU's size cut-offs, on the CPU below them",
+            a.index, a.name
+        ),
         None => println!("--device auto proves on the CPU (no hardware GPU; --device gpu uses a software adapter)"),
     }
     Ok(())

@@ -48,6 +48,16 @@ impl Cutoffs {
 
     /// An FFT size (log2) no call reaches: the FFT stays on the CPU.
     pub const NEVER_LOG: u32 = u32::MAX;
+
+    /// Whether a proof over `2^k` rows, whose extended domain has `2^extended_k` points, has a
+    /// primitive that reaches these cut-offs: its MSMs have at most `2^k` terms, the IPA's
+    /// collapse starts from `2^k` generators, its FFTs and the numerator have at most
+    /// `2^extended_k` points.
+    pub fn reached_by(&self, k: u32, extended_k: u32) -> bool {
+        let rows = 1usize.checked_shl(k).unwrap_or(usize::MAX);
+        let points = 1usize.checked_shl(extended_k).unwrap_or(usize::MAX);
+        rows >= self.msm.min(self.msm_small).min(self.fold) || extended_k >= self.fft_log || points >= self.numerator
+    }
 }
 
 /// Runs the primitives on a GPU from [`Cutoffs`] on, on the CPU below them, and on the CPU for
@@ -187,5 +197,35 @@ impl Backend for GpuBackend {
             || numerator::evaluate_numerator(&self.context, program, columns, points, y, step),
             || self.cpu.evaluate_numerator(program, columns, points, y, step),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proof_reaches_the_cut_offs_from_its_largest_primitive() {
+        // On a hardware GPU the collapse goes first, from 2^14 generators.
+        assert!(Cutoffs::HARDWARE.reached_by(14, 16));
+        assert!(!Cutoffs::HARDWARE.reached_by(13, 15));
+        assert!(Cutoffs::ALL_ON_GPU.reached_by(0, 0));
+        let never = Cutoffs {
+            msm: Cutoffs::NEVER,
+            msm_small: Cutoffs::NEVER,
+            fft_log: Cutoffs::NEVER_LOG,
+            fold: Cutoffs::NEVER,
+            numerator: Cutoffs::NEVER,
+        };
+        assert!(!never.reached_by(40, 63));
+        // Each primitive alone.
+        assert!(Cutoffs { msm: 1 << 10, ..never }.reached_by(10, 12));
+        assert!(!Cutoffs { msm: 1 << 10, ..never }.reached_by(9, 12));
+        assert!(Cutoffs { msm_small: 1 << 10, ..never }.reached_by(10, 12));
+        assert!(Cutoffs { fold: 1 << 10, ..never }.reached_by(10, 12));
+        assert!(Cutoffs { fft_log: 12, ..never }.reached_by(10, 12));
+        assert!(!Cutoffs { fft_log: 13, ..never }.reached_by(10, 12));
+        assert!(Cutoffs { numerator: 1 << 12, ..never }.reached_by(10, 12));
+        assert!(!Cutoffs { numerator: (1 << 12) + 1, ..never }.reached_by(10, 12));
     }
 }

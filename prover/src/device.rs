@@ -30,6 +30,38 @@ impl ChosenDevice {
     }
 }
 
+/// The sizes of a proof's primitives that decide whether a GPU can help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProofSize {
+    /// log2 of the circuit's rows: the largest MSM and the IPA's first collapse.
+    pub k: u32,
+    /// log2 of the extended domain's points: the largest FFT and the numerator.
+    pub extended_k: u32,
+}
+
+impl ProofSize {
+    /// The sizes of `model`'s proofs (from its constraint system's degree).
+    pub fn of(model: &zkinfer_verifier::CompiledModel) -> Self {
+        let cs = zkinfer_circuits::constraints::key::constraint_system(model.layout);
+        let domain = halo2_proofs::poly::EvaluationDomain::<halo2_proofs::pasta::Fp>::new(cs.degree() as u32, model.k);
+        Self { k: model.k, extended_k: domain.extended_len().trailing_zeros() }
+    }
+}
+
+/// [`choose`] for proofs of `size`: `auto` does not open a hardware GPU on which no primitive of
+/// such a proof would run ([`Cutoffs::HARDWARE`]; opening one costs a few tenths of a second)
+/// and says so.
+pub fn choose_for(choice: DeviceChoice, size: ProofSize) -> ChosenDevice {
+    if choice == DeviceChoice::Auto && !Cutoffs::HARDWARE.reached_by(size.k, size.extended_k) {
+        let why = format!(
+            "every primitive of a proof with 2^{} rows is below the hardware GPU's cut-offs; proving on the CPU",
+            size.k
+        );
+        return ChosenDevice { fallback: Some(why), ..ChosenDevice::cpu() };
+    }
+    choose(choice)
+}
+
 /// Opens the device `choice` names, falling back to the CPU with a reason.
 pub fn choose(choice: DeviceChoice) -> ChosenDevice {
     if choice == DeviceChoice::Cpu {
@@ -52,6 +84,7 @@ pub fn choose(choice: DeviceChoice) -> ChosenDevice {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -69,6 +102,35 @@ mod tests {
         assert!(chosen.backend.is_none());
         let why = chosen.fallback.unwrap_or_default();
         assert!(why.ends_with("proving on the CPU"), "{why}");
+    }
+
+    #[test]
+    fn auto_opens_no_gpu_for_a_proof_below_every_cut_off() {
+        let small = ProofSize { k: 11, extended_k: 13 };
+        let chosen = choose_for(DeviceChoice::Auto, small);
+        assert!(chosen.backend.is_none());
+        let why = chosen.fallback.unwrap_or_default();
+        assert!(why.contains("2^11 rows") && why.ends_with("proving on the CPU"), "{why}");
+        // The cpu stays quiet, and an explicit choice is not second-guessed.
+        assert!(choose_for(DeviceChoice::Cpu, small).fallback.is_none());
+        let explicit = choose_for(DeviceChoice::Gpu(Some(usize::MAX)), small).fallback.unwrap_or_default();
+        assert!(explicit.contains("no adapter"), "{explicit}");
+    }
+
+    #[test]
+    fn a_proofs_sizes_come_from_its_circuit() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/zoo");
+        let graph = zkinfer_models::onnx::import_file(&dir.join("digits_mlp.onnx"), &Default::default()).unwrap();
+        let shape = graph.tensor(graph.input).shape.clone();
+        let calibration = zkinfer_models::data::InputData::from_file(&dir.join("digits_mlp.calibration.json"))
+            .unwrap()
+            .samples(&shape)
+            .unwrap();
+        let model = zkinfer_models::quantize::quantize(&graph, &calibration, &Default::default()).unwrap();
+        let (compiled, plan) = crate::compile_model(model, "digits_mlp", Default::default()).unwrap();
+        let size = ProofSize::of(&compiled);
+        // Degree 5: the quotient has degree 4, so the extended domain has 4 times the rows.
+        assert_eq!(size, ProofSize { k: plan.k, extended_k: plan.k + 2 });
     }
 
     #[test]
