@@ -4,7 +4,7 @@
 //! gives the second call, the first in brackets). On a software adapter the figures say nothing
 //! about speed.
 //!
-//! `cargo run --release -p zkinfer-gpu --example gpu_bench -- [gpu|gpu:N] [max_log] [lazy13|rows|packed] [profile]`
+//! `cargo run --release -p zkinfer-gpu --example gpu_bench -- [gpu|gpu:N] [max_log] [lazy13|int64|rows|packed] [profile]`
 //!
 //! `profile` prints each GPU MSM's phases (digits, upload, sort, bucket sums, reduce, read back,
 //! finish) on stderr.

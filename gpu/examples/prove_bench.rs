@@ -3,7 +3,7 @@
 //! generator collapse only; the quotient's numerator only), each proof checked byte-equal to the CPU engine's with the same
 //! seed (and verified by the prover). Prints the adapter.
 //!
-//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [lazy13|rows|packed] [model ...]`
+//! `cargo run --release -p zkinfer-gpu --example prove_bench -- [gpu|gpu:N] [lazy13|int64|rows|packed] [model ...]`
 //! (default models: mlp_784_128_10 lenet_28; the params cache is target/zkinfer-params). The zoo
 //! and the cache are found under the current directory when it is the repository's root (a
 //! binary built on one machine and run on another, `scripts/gpu_device_run.sh`), else under the
