@@ -78,9 +78,11 @@ fi
 gpu_figures() {
     local form=$1
     step "kernels ($form): CPU against GPU, up to 2^$max_log"
-    "$examples/gpu_bench" "$device" "$max_log" "$form" profile 2>"${OUT:-/tmp}/profile-$form.txt"
+    # A form the adapter cannot run (int64 without 64-bit integers) fails alone.
+    "$examples/gpu_bench" "$device" "$max_log" "$form" profile 2>"${OUT:-/tmp}/profile-$form.txt" ||
+        { echo "(the $form kernels failed: see profile-$form.txt)"; return 0; }
     step "end to end ($form): the CPU engine against the GPU, per primitive"
-    "$examples/prove_bench" "$device" "$form" "${models[@]}"
+    "$examples/prove_bench" "$device" "$form" "${models[@]}" || echo "(the $form proofs failed)"
 }
 for form in lazy13 int64; do
     if wants $form; then gpu_figures $form; fi
