@@ -54,7 +54,7 @@ impl ProofSize {
 pub fn choose_for(choice: DeviceChoice, size: ProofSize) -> ChosenDevice {
     if choice == DeviceChoice::Auto && !Cutoffs::HARDWARE.reached_by(size.k, size.extended_k) {
         let why = format!(
-            "every primitive of a proof with 2^{} rows is below the hardware GPU's cut-offs; proving on the CPU",
+            "a proof with 2^{} rows has no primitive large enough for a GPU (its size cut-offs); proving on the CPU",
             size.k
         );
         return ChosenDevice { fallback: Some(why), ..ChosenDevice::cpu() };
