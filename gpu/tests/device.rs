@@ -55,7 +55,8 @@ fn field_ops_equal_the_cpu(context: &zkinfer_gpu::GpuContext) {
 
 /// The field code's other forms (sixteen 16-bit limbs; packed words; words with 64-bit
 /// products, where the adapter has 64-bit integers) give the same field operations, FFTs, MSMs
-/// and generator collapse as the CPU.
+/// and generator collapse as the CPU, and the digits MLP's proof with every primitive (the
+/// numerator's too) in each form equals the stock proof.
 #[test]
 fn the_other_field_code_forms_equal_the_cpu() {
     let Some(gpu) = common::backend() else { return };
@@ -76,7 +77,7 @@ fn other_form_equals_the_cpu(gpu: &GpuBackend, form: FieldForm) {
     let choice = DeviceChoice::Gpu(Some(gpu.context().adapter().index));
     let context = GpuContext::open_with(choice, form).unwrap();
     field_ops_equal_the_cpu(&context);
-    let other = GpuBackend::strict(context, Cutoffs::ALL_ON_GPU);
+    let other = std::sync::Arc::new(GpuBackend::strict(context, Cutoffs::ALL_ON_GPU));
     let mut rng = StdRng::seed_from_u64(6);
     let log_n = 10;
     let omega = common::root_of_unity(log_n);
@@ -95,6 +96,7 @@ fn other_form_equals_the_cpu(gpu: &GpuBackend, form: FieldForm) {
     other.fold_generators(&mut folded, challenge);
     CpuBackend.fold_generators(&mut expected, challenge);
     assert!(folded == expected, "{form}: generator collapse differs");
+    proof_equals_the_stock_proof(&other, "digits_mlp");
 }
 
 #[test]
