@@ -32,15 +32,14 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    /// Opens the device for proofs of `size`; says on stderr why a GPU is not used (for `auto`,
-    /// unless quiet).
-    pub fn open_device(
-        &self,
-        size: zkinfer_prover::device::ProofSize,
-        progress: &Progress,
-    ) -> zkinfer_prover::device::ChosenDevice {
-        use zkinfer_prover::device::{DeviceChoice, choose_for};
-        let chosen = choose_for(self.device, size);
+    /// Opens the device for proofs of `model` (`auto` looks at their size first); says on
+    /// stderr why a GPU is not used (for `auto`, unless quiet).
+    pub fn open_device(&self, model: &CompiledModel, progress: &Progress) -> zkinfer_prover::device::ChosenDevice {
+        use zkinfer_prover::device::{DeviceChoice, ProofSize, choose, choose_for};
+        let chosen = match self.device {
+            DeviceChoice::Auto => choose_for(DeviceChoice::Auto, ProofSize::of(model)),
+            other => choose(other),
+        };
         if let Some(why) = &chosen.fallback {
             match self.device {
                 DeviceChoice::Auto => progress.note(&format!("device: {why}")),

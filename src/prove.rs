@@ -71,7 +71,7 @@ pub fn prove(
         anyhow::bail!("the input file holds {} samples; prove takes exactly one", samples.len());
     };
     let cache = params_args.cache();
-    let device = engine.open_device(zkinfer_prover::device::ProofSize::of(&compiled), progress);
+    let device = engine.open_device(&compiled, progress);
     let step = if key.is_some() { KEY_FILE_STEP } else { KEYGEN_STEP };
     let usable = |path: &std::path::Path| format!("{} is not a usable key file", path.display());
     let (prover, params_took, keygen_took) = match key {
