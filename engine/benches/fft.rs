@@ -15,34 +15,27 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("fft");
     group.sample_size(10);
     let mut rng = StdRng::seed_from_u64(5);
-    for log_n in [14u32, 16] {
+    // (log2 of the length, log2 of the non-zero coefficients at its start).
+    for (log_n, log_coefficients) in [(14u32, 14u32), (16, 16), (16, 14)] {
         let omega = Fp::ROOT_OF_UNITY.pow_vartime([1u64 << (Fp::S - log_n)]);
-        let values: Vec<Fp> = (0..1usize << log_n).map(|_| Fp::random(&mut rng)).collect();
-        group.bench_function(format!("halo2_best_fft/2^{log_n}"), |b| {
+        let mut values: Vec<Fp> = (0..1usize << log_coefficients).map(|_| Fp::random(&mut rng)).collect();
+        values.resize(1 << log_n, Fp::ZERO);
+        let size = if log_coefficients == log_n {
+            format!("2^{log_n}")
+        } else {
+            format!("2^{log_n} padded from 2^{log_coefficients}")
+        };
+        group.bench_function(format!("halo2_best_fft/{size}"), |b| {
             b.iter_batched_ref(
                 || values.clone(),
                 |v| halo2_proofs::arithmetic::best_fft(v, omega, log_n),
                 criterion::BatchSize::LargeInput,
             )
         });
-        group.bench_function(format!("engine/2^{log_n}"), |b| {
+        group.bench_function(format!("engine/{size}"), |b| {
             b.iter_batched_ref(|| values.clone(), |v| fft(&TWIDDLES, v, omega, log_n), criterion::BatchSize::LargeInput)
         });
     }
-    let (log_n, log_coefficients) = (16u32, 14u32);
-    let omega = Fp::ROOT_OF_UNITY.pow_vartime([1u64 << (Fp::S - log_n)]);
-    let mut padded: Vec<Fp> = (0..1usize << log_coefficients).map(|_| Fp::random(&mut rng)).collect();
-    padded.resize(1 << log_n, Fp::ZERO);
-    group.bench_function(format!("halo2_best_fft/2^{log_n} padded from 2^{log_coefficients}"), |b| {
-        b.iter_batched_ref(
-            || padded.clone(),
-            |v| halo2_proofs::arithmetic::best_fft(v, omega, log_n),
-            criterion::BatchSize::LargeInput,
-        )
-    });
-    group.bench_function(format!("engine/2^{log_n} padded from 2^{log_coefficients}"), |b| {
-        b.iter_batched_ref(|| padded.clone(), |v| fft(&TWIDDLES, v, omega, log_n), criterion::BatchSize::LargeInput)
-    });
     group.finish();
 }
 
