@@ -31,17 +31,24 @@ impl Cutoffs {
     /// the point).
     pub const ALL_ON_GPU: Cutoffs = Cutoffs { msm: 0, msm_small: 0, fft_log: 0, fold: 0, numerator: 0 };
 
-    /// The defaults for a hardware GPU, from the kernel figures in BENCHMARKS.md (NVIDIA H200
-    /// against its 16-core CPU, field code [`crate::FieldForm::DEFAULT`], two device runs on
-    /// 2026-12-04): each primitive goes to the GPU from the first measured size at which it was
-    /// faster in both runs. The full-width MSM from 2^18 terms (1.9x and 1.5x; at 2^16 1.6x and
-    /// 0.95x), the small-scalar MSM from 2^16 (2.8x and 2.5x; at 2^14 1.5x and 0.99x), the IPA's
-    /// collapse from 2^14 generators (2.4x and 1.4x; 0.2x and 0.4x at 2^12). The FFT was at no
-    /// size faster in both runs (0.72x to 1.08x from 2^14 to 2^20), and the numerator on the GPU
-    /// made the LeNet-style CNN's proof slower (0.97 to 1.15 s against 0.67 to 0.73 s), so both
-    /// stay on the CPU.
+    /// The defaults for a hardware GPU, from the figures in BENCHMARKS.md (NVIDIA H200 against
+    /// its 16-core CPU, field code [`crate::FieldForm::DEFAULT`]): each primitive goes to the
+    /// GPU from the first measured size at which its kernel was faster in every run, and at
+    /// which the proofs it first reaches gain enough to pay for opening the adapter
+    /// (0.2-0.4 s a call under `--device auto`).
+    /// - The full-width MSM from 2^16 terms: 1.69x, 1.74x and 1.14x in the three runs of
+    ///   2026-12-04's fifth stop (0.99x, 0.84x and 0.75x at 2^14).
+    /// - The small-scalar MSM from 2^16: 2.8x and 2.5x at the fourth stop, 2.7x at the fifth
+    ///   (at 2^14 between 0.99x and 1.5x).
+    /// - The IPA's collapse from 2^16 generators (2.4x to 5.4x). At 2^14 its kernel was faster
+    ///   too (1.05x to 2.5x), but only the first of a 2^14-row proof's rounds is that large:
+    ///   LeNet's prove step took 0.59-0.60 s with it on the GPU against 0.59 s without, so it
+    ///   would open the adapter for nothing.
+    /// - The FFT was at no size faster in every run (0.68x to 1.08x from 2^14 to 2^20), and the
+    ///   numerator on the GPU made the LeNet-style CNN's proof slower (0.90 s against 0.59 s at
+    ///   the fifth stop), so both stay on the CPU.
     pub const HARDWARE: Cutoffs =
-        Cutoffs { msm: 1 << 18, msm_small: 1 << 16, fft_log: Self::NEVER_LOG, fold: 1 << 14, numerator: Self::NEVER };
+        Cutoffs { msm: 1 << 16, msm_small: 1 << 16, fft_log: Self::NEVER_LOG, fold: 1 << 16, numerator: Self::NEVER };
 
     /// A size cut-off no call reaches: the primitive stays on the CPU.
     pub const NEVER: usize = usize::MAX;
@@ -206,9 +213,9 @@ mod tests {
 
     #[test]
     fn a_proof_reaches_the_cut_offs_from_its_largest_primitive() {
-        // On a hardware GPU the collapse goes first, from 2^14 generators.
-        assert!(Cutoffs::HARDWARE.reached_by(14, 16));
-        assert!(!Cutoffs::HARDWARE.reached_by(13, 15));
+        // On a hardware GPU the MSMs and the collapse go from 2^16.
+        assert!(Cutoffs::HARDWARE.reached_by(16, 18));
+        assert!(!Cutoffs::HARDWARE.reached_by(15, 17));
         assert!(Cutoffs::ALL_ON_GPU.reached_by(0, 0));
         let never = Cutoffs {
             msm: Cutoffs::NEVER,

@@ -1,4 +1,7 @@
-//! The curve kernel's host half (tests of the group law and of Fq on the device).
+//! The curve kernel's host half (tests of the group law and of Fq on the device), and the
+//! throughput of point additions and field products in registers ([`chains`]).
+
+use std::time::Instant;
 
 use halo2_proofs::pasta::{Eq, EqAffine, Fq};
 
@@ -26,4 +29,49 @@ pub fn curve_ops(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)]) -> Result<Vec
             Ok((sum, double, product))
         })
         .collect()
+}
+
+/// The results and times of [`chains`].
+#[derive(Clone, Debug)]
+pub struct Chains {
+    /// `P + rounds · Q` for each pair.
+    pub sums: Vec<Eq>,
+    /// `x(P) · x(Q)^rounds` for each pair.
+    pub products: Vec<Fq>,
+    /// Seconds the additions took on the device (one dispatch).
+    pub add_seconds: f64,
+    /// Seconds the products took (one dispatch).
+    pub mul_seconds: f64,
+}
+
+/// The arithmetic's throughput with no memory traffic: `threads` threads, thread `i` taking
+/// pair `i % pairs.len()`, each adds `Q` to `P` `rounds` times, then (another dispatch) takes
+/// `rounds` products by `x(Q)` in Fq. The results come back for checking; the times are the
+/// device's, from submission to completion, so the additions per second are
+/// `threads · rounds / add_seconds`.
+pub fn chains(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)], threads: u32, rounds: u32) -> Result<Chains, GpuError> {
+    let count = u32::try_from(pairs.len()).map_err(|_| GpuError::TooLarge("chain pairs".into()))?;
+    if count == 0 {
+        return Err(GpuError::TooLarge("chains need a pair".into()));
+    }
+    let flat: Vec<EqAffine> = pairs.iter().flat_map(|(p, q)| [*p, *q]).collect();
+    let input = ctx.storage("chain input", &points_to_words(&flat))?;
+    let (x, y, threads_x) = ctx.grid(threads)?;
+    let uniform = ctx.uniform("chain params", &[threads, count, rounds, threads_x]);
+    let run = |kernel: &crate::device::Kernel, words: usize| -> Result<(Vec<u32>, f64), GpuError> {
+        let output = ctx.scratch("chain output", pairs.len() * words)?;
+        let pipeline = kernel.get(ctx);
+        let bind_group = ctx.bind(pipeline, &[(0, &input), (1, &output), (2, &uniform)]);
+        let mut encoder = ctx.encoder();
+        ctx.dispatch(&mut encoder, pipeline, &bind_group, (x, y));
+        let start = Instant::now();
+        ctx.finish_now(encoder)?;
+        let seconds = start.elapsed().as_secs_f64();
+        Ok((ctx.read_back(ctx.encoder(), &output)?, seconds))
+    };
+    let (sum_words, add_seconds) = run(&ctx.kernels.add_chain, PROJECTIVE_WORDS)?;
+    let (product_words, mul_seconds) = run(&ctx.kernels.mul_chain, FIELD_WORDS)?;
+    let sums = sum_words.chunks_exact(PROJECTIVE_WORDS).map(words_to_projective).collect::<Result<_, _>>()?;
+    let products = product_words.chunks_exact(FIELD_WORDS).map(words_to_fq).collect::<Result<_, _>>()?;
+    Ok(Chains { sums, products, add_seconds, mul_seconds })
 }

@@ -12,8 +12,10 @@
 //!   the CPU when the GPU fails.
 //!
 //! Field elements travel as canonical integers (eight u32 words); kernels work in Montgomery
-//! form over sixteen 16-bit limbs, and points in homogeneous projective coordinates with
+//! form, in one of the field code's forms ([`FieldForm`]: limbs of 13 or 16 bits, or 32-bit
+//! words with 64-bit products), and points in homogeneous projective coordinates with
 //! complete addition formulas, so the identity, doublings and inverse points need no branches.
+//! [`chains`] times the arithmetic in registers.
 //! Every result is the exact field element or point, so a proof made with this backend equals
 //! the CPU engine's byte for byte (tested through the engine's checking backend).
 //!
@@ -40,7 +42,7 @@ mod numerator;
 mod shader;
 
 pub use backend::{Cutoffs, GpuBackend};
-pub use curve::curve_ops;
+pub use curve::{Chains, chains, curve_ops};
 pub use device::{AdapterKind, AdapterSummary, DeviceChoice, GpuContext, list_adapters};
 pub use fft::field_ops;
 pub use numerator::evaluate_numerator_windowed;

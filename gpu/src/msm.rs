@@ -97,6 +97,38 @@ fn window_bits(n: usize, bits: u32) -> u32 {
     log_n.saturating_sub(3).clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS).min(bits.max(1))
 }
 
+/// The windows of an MSM: at most `c` bits each (buckets per window: 2^c), `bits` in all, their
+/// widths balanced. Windows of c bits and a narrow top one would crowd the top window's few
+/// buckets: 255 bits over 2^14 points take c = 12, and a top window of 3 bits puts 2,048
+/// points in each of its buckets (three steps of sums instead of one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Windows {
+    /// The widest window, in bits.
+    c: u32,
+    /// Each window's first bit, and one past the last window's last bit.
+    starts: Vec<u32>,
+}
+
+impl Windows {
+    fn balanced(bits: u32, c: u32) -> Self {
+        let count = bits.div_ceil(c).max(1);
+        let (width, wider) = (bits / count, bits % count);
+        // The lowest `wider` windows take one bit more.
+        let starts = (0..=count).map(|w| w * width + w.min(wider)).collect();
+        Self { c, starts }
+    }
+
+    fn count(&self) -> u32 {
+        (self.starts.len() - 1) as u32
+    }
+
+    /// Window `w`'s first bit and width.
+    fn span(&self, w: u32) -> (u32, u32) {
+        let start = self.starts[w as usize];
+        (start, self.starts[w as usize + 1] - start)
+    }
+}
+
 /// The reduce segment, as log2 of its buckets: at most `⌈c/2⌉` bits, shorter until about
 /// [`REDUCE_THREADS`] segments share the `all_buckets` of a pass, within the software limit.
 fn reduce_segment_bits(c: u32, all_buckets: usize, kind: AdapterKind) -> u32 {
@@ -108,15 +140,58 @@ fn reduce_segment_bits(c: u32, all_buckets: usize, kind: AdapterKind) -> u32 {
     }
 }
 
+/// Scalars per chunk of the digit pass (a chunk's scalars stay in cache while every window's
+/// digit is taken from them).
+const DIGIT_CHUNK: usize = 1 << 14;
+
+/// The digits of a pass's windows, taken in one parallel pass over the scalars: `chunks[t]`
+/// holds, for chunk `t` of [`DIGIT_CHUNK`] scalars, the digits of each window of the pass, one
+/// window after the other. (c ≤ [`MAX_WINDOW_BITS`], so a digit fits a u16.)
+struct PassDigits {
+    windows: usize,
+    chunks: Vec<Vec<u16>>,
+}
+
+impl PassDigits {
+    fn new(scalars: &[Magnitude], pass: &[u32], layout: &Windows) -> Self {
+        let chunks = scalars
+            .par_chunks(DIGIT_CHUNK)
+            .map(|chunk| {
+                let mut digits = vec![0u16; pass.len() * chunk.len()];
+                for (window_digits, &window) in digits.chunks_exact_mut(chunk.len()).zip(pass) {
+                    let (start, width) = layout.span(window);
+                    for (d, s) in window_digits.iter_mut().zip(chunk) {
+                        // A digit has at most MAX_WINDOW_BITS = 16 bits.
+                        *d = s.digit(start, width) as u16;
+                    }
+                }
+                digits
+            })
+            .collect();
+        Self { windows: pass.len(), chunks }
+    }
+
+    /// The digits of the pass's `k`-th window, scalar by scalar.
+    fn window(&self, k: usize) -> impl Iterator<Item = u32> + Clone + '_ {
+        self.chunks.iter().flat_map(move |chunk| {
+            let len = chunk.len() / self.windows;
+            chunk[k * len..(k + 1) * len].iter().map(|&d| u32::from(d))
+        })
+    }
+}
+
 /// One window's counting sort into `entries` (one per scalar): `offsets[d]..offsets[d + 1]`
 /// are the entries of digit `d` (digit 0 has none: those points add nothing).
-fn sort_window(scalars: &[Magnitude], window: u32, c: u32, entries: &mut [u32]) -> Vec<u32> {
+fn sort_window(
+    digits: impl Iterator<Item = u32> + Clone,
+    scalars: &[Magnitude],
+    signed: bool,
+    c: u32,
+    entries: &mut [u32],
+) -> Vec<u32> {
     let buckets = 1usize << c;
-    let start = window * c;
-    let width = c.min(256 - start);
-    let digits: Vec<u32> = scalars.iter().map(|s| s.digit(start, width)).collect();
     let mut offsets = vec![0u32; buckets + 1];
-    for &d in &digits {
+    for d in digits.clone() {
         if d != 0 {
             offsets[d as usize + 1] += 1;
         }
@@ -125,14 +200,54 @@ fn sort_window(scalars: &[Magnitude], window: u32, c: u32, entries: &mut [u32]) 
         offsets[b + 1] += offsets[b];
     }
     let mut next = offsets.clone();
-    for (i, (&d, s)) in digits.iter().zip(scalars).enumerate() {
+    for (i, d) in digits.enumerate() {
         if d != 0 {
             let slot = &mut next[d as usize];
-            entries[*slot as usize] = i as u32 | if s.negative { NEGATE_BIT } else { 0 };
+            let negate = signed && scalars[i].negative;
+            entries[*slot as usize] = i as u32 | if negate { NEGATE_BIT } else { 0 };
             *slot += 1;
         }
     }
     offsets
+}
+
+/// The host's plan of one pass: the points of each window sorted by digit, and the runs of
+/// every step (the first over `entries`, each later one over the previous step's sums; see
+/// [`plan_steps`]).
+struct PassPlan {
+    /// The pass's windows one after another, `n` entries each.
+    entries: Vec<u32>,
+    steps: Vec<Vec<u32>>,
+}
+
+impl PassPlan {
+    fn new(scalars: &[Magnitude], signed: bool, pass: &[u32], layout: &Windows, phases: &mut Phases) -> Self {
+        let n = scalars.len();
+        let digits = PassDigits::new(scalars, pass, layout);
+        phases.mark("sort: digits");
+        let mut entries = vec![0u32; pass.len() * n];
+        // Each window sorts its entries and cuts its buckets into the first step's runs.
+        let windows: Vec<(Vec<u32>, Vec<u32>)> = entries
+            .par_chunks_mut(n)
+            .enumerate()
+            .map(|(k, window_entries)| {
+                let offsets = sort_window(digits.window(k), scalars, signed, layout.c, window_entries);
+                let base = (k * n) as u32;
+                let stretches: Vec<(u32, u32)> = offsets.windows(2).map(|o| (base + o[0], base + o[1])).collect();
+                cut_runs(&stretches)
+            })
+            .collect();
+        phases.mark("sort: windows");
+        let mut pairs = Vec::with_capacity(windows.iter().map(|(p, _)| p.len()).sum());
+        let mut counts = Vec::with_capacity(windows.iter().map(|(_, c)| c.len()).sum());
+        for (p, c) in windows {
+            pairs.extend_from_slice(&p);
+            counts.extend_from_slice(&c);
+        }
+        let steps = plan_steps(pairs, counts);
+        phases.mark("sort: runs");
+        Self { entries, steps }
+    }
 }
 
 /// `Σ scalars[i] · bases[i]` on the GPU.
@@ -154,12 +269,13 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     }
     let mut phases = Phases::new(ctx.profiling());
     let (magnitudes, bits) = magnitudes(scalars);
+    let signed = matches!(scalars, Scalars::Small(_));
     phases.mark("digits");
     if n == 0 || bits == 0 {
         return Ok(Eq::identity());
     }
-    let c = window_bits(n, bits);
-    let windows = bits.div_ceil(c);
+    let layout = Windows::balanced(bits, window_bits(n, bits));
+    let (c, windows) = (layout.c, layout.count());
     let buckets = 1usize << c;
     let segment_bits = reduce_segment_bits(c, windows as usize * buckets, ctx.adapter().kind);
     let segment = 1usize << segment_bits;
@@ -175,25 +291,9 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     let mut window_sums = vec![Eq::identity(); windows as usize];
     for first in (0..windows).step_by(per_pass as usize) {
         let pass: Vec<u32> = (first..(first + per_pass).min(windows)).collect();
-        let mut entries = vec![0u32; pass.len() * n];
-        let offsets: Vec<Vec<u32>> = entries
-            .par_chunks_mut(n)
-            .zip(&pass)
-            .map(|(window_entries, &w)| sort_window(&magnitudes, w, c, window_entries))
-            .collect();
-        // Every bucket's stretch of the pass's entries, window by window.
-        let stretches: Vec<(u32, u32)> = offsets
-            .iter()
-            .enumerate()
-            .flat_map(|(k, offsets)| {
-                let base = (k * n) as u32;
-                offsets.windows(2).map(move |o| (base + o[0], base + o[1]))
-            })
-            .collect();
+        let plan = PassPlan::new(&magnitudes, signed, &pass, &layout, &mut phases);
         let shape = PassShape { n, windows: pass.len(), buckets, segment, segments };
-        let steps = plan_steps(stretches);
-        phases.mark("sort");
-        let reduced = run_pass(ctx, &points, &entries, &steps, shape, &mut phases)?;
+        let reduced = run_pass(ctx, &points, &plan, shape, &mut phases)?;
         let sums: Vec<Eq> = reduced
             .par_chunks_exact(segments * 2 * PROJECTIVE_WORDS)
             .map(|words| finish_window(words, segment))
@@ -205,8 +305,8 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     }
     // Horner over the windows, the highest first.
     let mut acc = Eq::identity();
-    for sum in window_sums.iter().rev() {
-        for _ in 0..c {
+    for (w, sum) in window_sums.iter().enumerate().rev() {
+        for _ in 0..layout.span(w as u32).1 {
             acc = acc.double();
         }
         acc += sum;
@@ -279,28 +379,28 @@ fn cut_runs(stretches: &[(u32, u32)]) -> (Vec<u32>, Vec<u32>) {
     (pairs, counts)
 }
 
-/// The steps that add every bucket's points: the first over the entries, each later one over the
-/// previous step's sums, until every bucket has one sum. The last step's sums come in bucket
-/// order (one run per bucket).
-fn plan_steps(bucket_stretches: Vec<(u32, u32)>) -> Vec<Vec<u32>> {
-    let mut steps = Vec::new();
-    let mut stretches = bucket_stretches;
-    loop {
-        let (pairs, counts) = cut_runs(&stretches);
-        steps.push(pairs);
-        if counts.iter().all(|&k| k == 1) {
-            return steps;
-        }
+/// The steps that add every bucket's points, from the first step's runs (`pairs`) and the
+/// number of runs of each bucket (`counts`): each later step adds the previous step's sums,
+/// until every bucket has one sum. The last step's sums come in bucket order (one run per
+/// bucket).
+fn plan_steps(pairs: Vec<u32>, counts: Vec<u32>) -> Vec<Vec<u32>> {
+    let mut steps = vec![pairs];
+    let mut counts = counts;
+    while counts.iter().any(|&k| k != 1) {
         // Bucket i's sums are the next `counts[i]` outputs of this step.
         let mut at = 0;
-        stretches = counts
+        let stretches: Vec<(u32, u32)> = counts
             .iter()
             .map(|&k| {
                 at += k;
                 (at - k, at)
             })
             .collect();
+        let (pairs, next) = cut_runs(&stretches);
+        steps.push(pairs);
+        counts = next;
     }
+    steps
 }
 
 /// The sizes of one pass.
@@ -316,18 +416,17 @@ struct PassShape {
 fn run_pass(
     ctx: &GpuContext,
     points: &wgpu::Buffer,
-    entries: &[u32],
-    steps: &[Vec<u32>],
+    plan: &PassPlan,
     shape: PassShape,
     phases: &mut Phases,
 ) -> Result<Vec<u32>, GpuError> {
     let too_large = |what: &str| GpuError::TooLarge(format!("MSM {what}"));
     let PassShape { n, windows, buckets, segment, segments } = shape;
-    let entries = ctx.storage("msm entries", entries)?;
+    let entries = ctx.storage("msm entries", &plan.entries)?;
     let k = &ctx.kernels;
     let mut encoder = ctx.encoder();
     let mut sums: Option<wgpu::Buffer> = None;
-    for pairs in steps {
+    for pairs in &plan.steps {
         let runs = pairs.len() / 2;
         let threads = u32::try_from(runs).map_err(|_| too_large("runs"))?;
         let (x, y, threads_x) = ctx.grid(threads)?;
@@ -404,9 +503,24 @@ mod tests {
             })
             .collect();
         let mut entries = vec![0u32; scalars.len()];
-        let offsets = sort_window(&scalars, 0, 2, &mut entries);
+        let digits = PassDigits::new(&scalars, &[0], &Windows::balanced(2, 2));
+        let offsets = sort_window(digits.window(0), &scalars, true, 2, &mut entries);
         assert_eq!(offsets, [0, 0, 1, 2, 4]);
         assert_eq!(&entries[..4], &[2, 4 | NEGATE_BIT, 0, 3]);
+    }
+
+    #[test]
+    fn windows_are_balanced() {
+        // 255 bits with c = 12: 22 windows of 11 or 12 bits, not 21 of 12 and one of 3.
+        let w = Windows::balanced(255, 12);
+        assert_eq!(w.count(), 22);
+        let widths: Vec<u32> = (0..w.count()).map(|k| w.span(k).1).collect();
+        assert!(widths.iter().all(|&b| b == 11 || b == 12), "{widths:?}");
+        assert_eq!(w.starts.last(), Some(&255));
+        // Widths that divide the bits stay as they are; one window takes them all.
+        assert_eq!(Windows::balanced(255, 15).starts, (0..=17).map(|k| 15 * k).collect::<Vec<_>>());
+        assert_eq!(Windows::balanced(12, 12).starts, [0, 12]);
+        assert_eq!(Windows::balanced(1, 4).starts, [0, 1]);
     }
 
     #[test]
@@ -430,11 +544,13 @@ mod tests {
     #[test]
     fn steps_end_with_one_sum_per_bucket() {
         // A bucket of 5,000 points: 157 runs, then 5, then 1.
-        let steps = plan_steps(vec![(0, 0), (0, 5000), (5000, 5001)]);
+        let (pairs, counts) = cut_runs(&[(0, 0), (0, 5000), (5000, 5001)]);
+        let steps = plan_steps(pairs, counts);
         let runs: Vec<usize> = steps.iter().map(|s| s.len() / 2).collect();
         assert_eq!(runs, [159, 7, 3]);
         assert_eq!(steps[2], [0, 1, 1, 6, 6, 7]);
         // Short buckets need one step.
-        assert_eq!(plan_steps(vec![(0, 3), (3, 3)]), [vec![0, 3, 3, 3]]);
+        let (pairs, counts) = cut_runs(&[(0, 3), (3, 3)]);
+        assert_eq!(plan_steps(pairs, counts), [vec![0, 3, 3, 3]]);
     }
 }

@@ -274,6 +274,28 @@ fn the_group_law_and_fq_equal_the_cpu() {
     }
 }
 
+/// The throughput chains (P + r·Q and x(P)·x(Q)^r, thread i on pair i mod pairs) give the
+/// CPU's values, with the identity among the points.
+#[test]
+fn the_throughput_chains_equal_the_cpu() {
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = StdRng::seed_from_u64(8);
+    let p = points(3, &mut rng);
+    let identity = Eq::identity().to_affine();
+    let pairs = [(p[0], p[1]), (identity, p[2]), (p[2], p[2])];
+    let rounds = 5;
+    let chains = zkinfer_gpu::chains(gpu.context(), &pairs, 100, rounds).unwrap();
+    let x = |q: &EqAffine| {
+        Option::from(halo2_proofs::arithmetic::CurveAffine::coordinates(q))
+            .map(|c: halo2_proofs::arithmetic::Coordinates<EqAffine>| *c.x())
+            .unwrap_or(halo2_proofs::pasta::Fq::ZERO)
+    };
+    for ((a, b), (sum, product)) in pairs.iter().zip(chains.sums.iter().zip(&chains.products)) {
+        assert_eq!(*sum, Eq::from(*a) + Eq::from(*b) * halo2_proofs::pasta::Fp::from(u64::from(rounds)));
+        assert_eq!(*product, x(a) * x(b).pow_vartime([u64::from(rounds)]));
+    }
+}
+
 /// The four Relu zoo models (the Sigmoid and Tanh MLPs add no MSM or FFT of their own), proven
 /// by the engine with every primitive on the GPU (MSMs and FFTs),
 /// equals the stock prover's proof with the same seed, and the verifier accepts it (the prover

@@ -4,7 +4,7 @@
 //
 // Needs field.wgsl over Fq and the constant MONT_B3 (3 * b in Montgomery form).
 
-var<private> MONT_B3: Fe = Fe({{MONT_B3}});
+const MONT_B3: Fe = Fe({{MONT_B3}});
 
 struct Point {
     x: Fe,

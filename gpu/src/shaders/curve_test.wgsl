@@ -1,5 +1,6 @@
 // For the arithmetic tests (a module of its own, without the real kernels): pairs of affine
-// points (P, Q) in, P + Q and 2P out (canonical projective words), and Fq products.
+// points (P, Q) in, P + Q and 2P out (canonical projective words), and Fq products; and the
+// throughput chains (P + r·Q and x(P)·x(Q)^r, r additions or products in a row in registers).
 
 @group(0) @binding(0) var<storage, read> test_in: array<u32>;
 @group(0) @binding(1) var<storage, read_write> test_out: array<u32>;
@@ -25,5 +26,63 @@ fn curve_ops(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     for (var k = 0u; k < 8u; k++) {
         test_out[i * 56u + 48u + k] = product[k];
+    }
+}
+
+struct ChainParams {
+    threads: u32,    // threads in the dispatch
+    pairs: u32,      // input pairs: thread i takes pair i % pairs
+    rounds: u32,     // additions or products per thread
+    threads_x: u32,  // threads per row of the dispatch grid
+}
+
+@group(0) @binding(2) var<uniform> chain: ChainParams;
+
+fn chain_pair(i: u32) -> array<Point, 2> {
+    var pw: array<u32, 16>;
+    var qw: array<u32, 16>;
+    for (var k = 0u; k < 16u; k++) {
+        pw[k] = test_in[i * 32u + k];
+        qw[k] = test_in[i * 32u + 16u + k];
+    }
+    return array<Point, 2>(p_from_affine_words(pw), p_from_affine_words(qw));
+}
+
+// Every thread computes P + rounds·Q for its pair, one addition after another; the threads of a
+// pair write the same words.
+@compute @workgroup_size(64)
+fn add_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x + gid.y * chain.threads_x;
+    if (i >= chain.threads) {
+        return;
+    }
+    let pair = i % chain.pairs;
+    let pq = chain_pair(pair);
+    var acc = pq[0];
+    for (var r = 0u; r < chain.rounds; r++) {
+        acc = p_add(acc, pq[1]);
+    }
+    let w = p_to_words(acc);
+    for (var k = 0u; k < 24u; k++) {
+        test_out[pair * 24u + k] = w[k];
+    }
+}
+
+// Every thread computes x(P) · x(Q)^rounds in Fq, one product after another.
+@compute @workgroup_size(64)
+fn mul_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x + gid.y * chain.threads_x;
+    if (i >= chain.threads) {
+        return;
+    }
+    let pair = i % chain.pairs;
+    let pq = chain_pair(pair);
+    var acc = pq[0].x;
+    for (var r = 0u; r < chain.rounds; r++) {
+        acc = f_mul(acc, pq[1].x);
+    }
+    let w = f_pack(f_from_mont(acc));
+    for (var k = 0u; k < 8u; k++) {
+        test_out[pair * 8u + k] = w[k];
     }
 }

@@ -17,10 +17,11 @@ const WORDS: u32 = 8u;
 const LIMB_MASK: u32 = 0xffffu;
 
 // The modulus, R^2 mod p (canonical -> Montgomery), R mod p (Montgomery one) and
-// -p^-1 mod 2^16 (the Montgomery reduction factor).
-var<private> MODULUS: Fe = Fe({{MODULUS}});
-var<private> R2: Fe = Fe({{R2}});
-var<private> MONT_ONE: Fe = Fe({{MONT_ONE}});
+// -p^-1 mod 2^16 (the Montgomery reduction factor). Constants, not `var<private>` (a private
+// variable is a per-thread copy the compiler has to prove unchanged before it folds it).
+const MODULUS: Fe = Fe({{MODULUS}});
+const R2: Fe = Fe({{R2}});
+const MONT_ONE: Fe = Fe({{MONT_ONE}});
 const NEG_INV: u32 = {{NEG_INV}}u;
 
 fn f_zero() -> Fe {
