@@ -52,7 +52,7 @@ pub struct Chains {
 pub fn chains(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)], threads: u32, rounds: u32) -> Result<Chains, GpuError> {
     let count = u32::try_from(pairs.len()).map_err(|_| GpuError::TooLarge("chain pairs".into()))?;
     if count == 0 {
-        return Err(GpuError::TooLarge("chains need a pair".into()));
+        return Ok(Chains { sums: Vec::new(), products: Vec::new(), add_seconds: 0.0, mul_seconds: 0.0 });
     }
     let flat: Vec<EqAffine> = pairs.iter().flat_map(|(p, q)| [*p, *q]).collect();
     let input = ctx.storage("chain input", &points_to_words(&flat))?;
