@@ -5,17 +5,23 @@
 @group(0) @binding(0) var<storage, read> test_in: array<u32>;
 @group(0) @binding(1) var<storage, read_write> test_out: array<u32>;
 
-@compute @workgroup_size(1)
-fn curve_ops(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x;
+// Input pair i: P and Q, each as 16 words of canonical affine coordinates.
+fn load_pair(i: u32) -> array<Point, 2> {
     var pw: array<u32, 16>;
     var qw: array<u32, 16>;
     for (var k = 0u; k < 16u; k++) {
         pw[k] = test_in[i * 32u + k];
         qw[k] = test_in[i * 32u + 16u + k];
     }
-    let p = p_from_affine_words(pw);
-    let q = p_from_affine_words(qw);
+    return array<Point, 2>(p_from_affine_words(pw), p_from_affine_words(qw));
+}
+
+@compute @workgroup_size(1)
+fn curve_ops(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    let pq = load_pair(i);
+    let p = pq[0];
+    let q = pq[1];
     let sum = p_to_words(p_add(p, q));
     let doubled = p_to_words(p_double(p));
     // x(P) * x(Q) in Fq, canonical.
@@ -38,16 +44,6 @@ struct ChainParams {
 
 @group(0) @binding(2) var<uniform> chain: ChainParams;
 
-fn chain_pair(i: u32) -> array<Point, 2> {
-    var pw: array<u32, 16>;
-    var qw: array<u32, 16>;
-    for (var k = 0u; k < 16u; k++) {
-        pw[k] = test_in[i * 32u + k];
-        qw[k] = test_in[i * 32u + 16u + k];
-    }
-    return array<Point, 2>(p_from_affine_words(pw), p_from_affine_words(qw));
-}
-
 // Every thread computes P + rounds·Q for its pair, one addition after another; the threads of a
 // pair write the same words.
 @compute @workgroup_size(64)
@@ -57,7 +53,7 @@ fn add_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let pair = i % chain.pairs;
-    let pq = chain_pair(pair);
+    let pq = load_pair(pair);
     var acc = pq[0];
     for (var r = 0u; r < chain.rounds; r++) {
         acc = p_add(acc, pq[1]);
@@ -76,7 +72,7 @@ fn mul_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let pair = i % chain.pairs;
-    let pq = chain_pair(pair);
+    let pq = load_pair(pair);
     var acc = pq[0].x;
     for (var r = 0u; r < chain.rounds; r++) {
         acc = f_mul(acc, pq[1].x);
