@@ -5,7 +5,8 @@
 //!   columns, the quotient's pieces, the opening);
 //! - [`Backend::msm_small`]: the same over small signed integers (the witness columns);
 //! - [`Backend::fft`]: the radix-2 FFT under every change of basis ([`crate::domain`]);
-//! - [`Backend::fold_generators`]: the generator collapse of each IPA round;
+//! - [`Backend::fold_generators`]: the generator collapse of each IPA round, and
+//!   [`Backend::fold_generators_twice`] of two rounds at once;
 //! - [`Backend::evaluate_numerator`]: the quotient's numerator (every gate's, the
 //!   permutation's and the lookups' constraints folded by `y`) at every point of the extended
 //!   domain ([`crate::numerator`]).
@@ -45,6 +46,20 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// One IPA round's generator collapse: `g[i] ← g[i] + challenge · g[i + half]` for the lower
     /// half, then the upper half is dropped (`g.len()` is a power of two, at least 2).
     fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp);
+
+    /// Whether [`Backend::fold_generators_twice`] costs less than two single folds of `len`
+    /// generators; the IPA then leaves a round's collapse to fold it with the next round's.
+    fn folds_pairs(&self, len: usize) -> bool {
+        let _ = len;
+        false
+    }
+
+    /// Two IPA rounds' generator collapse: the same as `fold_generators(g, first)` and then
+    /// `fold_generators(g, second)` (`g.len()` is a power of two, at least 4).
+    fn fold_generators_twice(&self, g: &mut Vec<EqAffine>, first: Fp, second: Fp) {
+        self.fold_generators(g, first);
+        self.fold_generators(g, second);
+    }
 
     /// `program`'s value at each of the extended domain's `points` ([`crate::numerator`]):
     /// `columns[s]` holds slot `s`'s values there, a row is `step` points, `y` folds the
@@ -101,6 +116,11 @@ impl Backend for ReferenceBackend {
     }
 }
 
+/// From this many generators the CPU backend folds two IPA rounds at once
+/// ([`crate::msm::glv::combine_same_scalars`]): one ladder per output for three terms instead
+/// of one per generator and round, at the cost of the deferred round's MSMs over twice the terms.
+const PAIRED_FOLD_MIN: usize = 1 << 6;
+
 /// Up to this many terms the CPU backend's MSM is one shared double-and-add over the scalars'
 /// bits (halo2's `small_multiexp`).
 const FEW_TERMS: usize = 16;
@@ -149,6 +169,24 @@ impl Backend for CpuBackend {
             Eq::batch_normalize(&scaled, lo);
         });
         g.truncate(half);
+    }
+
+    fn folds_pairs(&self, len: usize) -> bool {
+        len >= PAIRED_FOLD_MIN
+    }
+
+    fn fold_generators_twice(&self, g: &mut Vec<EqAffine>, first: Fp, second: Fp) {
+        // g[i] + second·g[i + q] + first·g[i + 2q] + first·second·g[i + 3q], q = len / 4.
+        let q = g.len() / 4;
+        let (base, rest) = g.split_at(q);
+        let terms = [&rest[..q], &rest[q..2 * q], &rest[2 * q..3 * q]];
+        let mut out = vec![EqAffine::default(); q];
+        if crate::msm::glv::combine_same_scalars(base, &terms, &[second, first, first * second], &mut out) {
+            *g = out;
+        } else {
+            self.fold_generators(g, first);
+            self.fold_generators(g, second);
+        }
     }
 
     fn evaluate_numerator(
@@ -247,6 +285,19 @@ impl<T: Backend, C: Backend> Backend for CheckingBackend<T, C> {
         }
     }
 
+    fn folds_pairs(&self, len: usize) -> bool {
+        self.trusted.folds_pairs(len)
+    }
+
+    fn fold_generators_twice(&self, g: &mut Vec<EqAffine>, first: Fp, second: Fp) {
+        let mut other = g.clone();
+        self.trusted.fold_generators_twice(g, first, second);
+        self.candidate.fold_generators_twice(&mut other, first, second);
+        if &other != g {
+            self.differs("fold_generators_twice");
+        }
+    }
+
     fn evaluate_numerator(
         &self,
         program: &NumeratorProgram,
@@ -274,14 +325,22 @@ pub enum Primitive {
     Fft,
     /// [`Backend::fold_generators`].
     FoldGenerators,
+    /// [`Backend::fold_generators_twice`].
+    FoldGeneratorsTwice,
     /// [`Backend::evaluate_numerator`].
     EvaluateNumerator,
 }
 
 impl Primitive {
     /// Every primitive, in report order.
-    pub const ALL: [Primitive; PRIMITIVES] =
-        [Primitive::Msm, Primitive::MsmSmall, Primitive::Fft, Primitive::FoldGenerators, Primitive::EvaluateNumerator];
+    pub const ALL: [Primitive; PRIMITIVES] = [
+        Primitive::Msm,
+        Primitive::MsmSmall,
+        Primitive::Fft,
+        Primitive::FoldGenerators,
+        Primitive::FoldGeneratorsTwice,
+        Primitive::EvaluateNumerator,
+    ];
 
     /// The trait method's name.
     pub fn name(self) -> &'static str {
@@ -290,13 +349,14 @@ impl Primitive {
             Primitive::MsmSmall => "msm_small",
             Primitive::Fft => "fft",
             Primitive::FoldGenerators => "fold_generators",
+            Primitive::FoldGeneratorsTwice => "fold_generators_twice",
             Primitive::EvaluateNumerator => "evaluate_numerator",
         }
     }
 }
 
 /// How many primitives [`Backend`] has.
-const PRIMITIVES: usize = 5;
+const PRIMITIVES: usize = 6;
 
 /// Calls and time spent in one primitive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -364,6 +424,14 @@ impl<B: Backend> Backend for TimedBackend<B> {
         self.timed(Primitive::FoldGenerators, || self.inner.fold_generators(g, challenge));
     }
 
+    fn folds_pairs(&self, len: usize) -> bool {
+        self.inner.folds_pairs(len)
+    }
+
+    fn fold_generators_twice(&self, g: &mut Vec<EqAffine>, first: Fp, second: Fp) {
+        self.timed(Primitive::FoldGeneratorsTwice, || self.inner.fold_generators_twice(g, first, second));
+    }
+
     fn evaluate_numerator(
         &self,
         program: &NumeratorProgram,
@@ -418,6 +486,15 @@ mod tests {
             reference.fold_generators(&mut b, u);
             assert_eq!(a, b, "fold of {n}");
             assert_eq!(a.len(), n / 2);
+        }
+        for n in [4usize, 8, 64, 1024] {
+            let g = points(n, rng);
+            let (u, v) = (Fp::random(&mut *rng), Fp::random(&mut *rng));
+            let (mut a, mut b) = (g.clone(), g);
+            cpu.fold_generators_twice(&mut a, u, v);
+            reference.fold_generators_twice(&mut b, u, v);
+            assert_eq!(a, b, "two folds of {n}");
+            assert_eq!(a.len(), n / 4);
         }
     }
 

@@ -190,6 +190,21 @@ impl Backend for GpuBackend {
         }
     }
 
+    /// Pairs of rounds on the CPU below the collapse's cut-off (its joint fold); the device
+    /// folds one round at a time.
+    fn folds_pairs(&self, len: usize) -> bool {
+        len < self.cutoffs.fold && self.cpu.folds_pairs(len)
+    }
+
+    fn fold_generators_twice(&self, g: &mut Vec<EqAffine>, first: Fp, second: Fp) {
+        if g.len() < self.cutoffs.fold {
+            self.cpu.fold_generators_twice(g, first, second);
+        } else {
+            self.fold_generators(g, first);
+            self.fold_generators(g, second);
+        }
+    }
+
     fn evaluate_numerator(
         &self,
         program: &NumeratorProgram,

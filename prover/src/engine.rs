@@ -170,6 +170,12 @@ impl Backend for SharedBackend {
     fn fold_generators(&self, g: &mut Vec<EqAffine>, challenge: Fp) {
         self.0.fold_generators(g, challenge)
     }
+    fn folds_pairs(&self, len: usize) -> bool {
+        self.0.folds_pairs(len)
+    }
+    fn fold_generators_twice(&self, g: &mut Vec<EqAffine>, first: Fp, second: Fp) {
+        self.0.fold_generators_twice(g, first, second)
+    }
     fn evaluate_numerator(
         &self,
         program: &NumeratorProgram,

@@ -245,21 +245,35 @@ fn add_checked(a: Point, b: Point, inv: Fq) -> Point {
 
 /// Replaces each value by its inverse with one field inversion and returns true, or returns
 /// false and leaves the values as they are when one of them is zero; `prefix` is scratch space.
+///
+/// Montgomery's trick over two interleaved chains (the values at even and at odd positions):
+/// each chain's products depend on the one before, so one chain waits for every
+/// multiplication's latency, while two chains keep two multiplications in flight.
 fn batch_invert(values: &mut [Fq], prefix: &mut Vec<Fq>) -> bool {
     prefix.clear();
-    let mut acc = Fq::ONE;
-    for v in values.iter() {
-        acc *= v;
-        prefix.push(acc);
+    let mut acc = [Fq::ONE; 2];
+    let mut pairs = values.chunks_exact(2);
+    for pair in &mut pairs {
+        acc[0] *= pair[0];
+        acc[1] *= pair[1];
+        prefix.extend_from_slice(&acc);
     }
-    let Some(mut inv) = Option::<Fq>::from(acc.invert()) else {
+    if let [last] = pairs.remainder() {
+        acc[0] *= last;
+        prefix.push(acc[0]);
+    }
+    let Some(inv) = Option::<Fq>::from((acc[0] * acc[1]).invert()) else {
         return false;
     };
+    // The inverse of each chain's product.
+    let mut inv = [inv * acc[1], inv * acc[0]];
     for i in (0..values.len()).rev() {
-        let before = if i == 0 { Fq::ONE } else { prefix[i - 1] };
+        let chain = i & 1;
+        // The chain's product before this value.
+        let before = if i >= 2 { prefix[i - 2] } else { Fq::ONE };
         let v = values[i];
-        values[i] = inv * before;
-        inv *= v;
+        values[i] = inv[chain] * before;
+        inv[chain] *= v;
     }
     true
 }

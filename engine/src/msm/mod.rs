@@ -11,6 +11,7 @@
 //!   ([`commit_mixed`]), and runs of equal values as one term each ([`commit_runs`]).
 
 pub mod batch_affine;
+pub mod glv;
 
 use ff::Field;
 use group::{Curve, Group};

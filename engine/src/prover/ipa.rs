@@ -14,7 +14,7 @@
 use ff::Field;
 use group::Curve;
 use halo2_proofs::arithmetic::{compute_inner_product, eval_polynomial, kate_division};
-use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use halo2_proofs::transcript::TranscriptWrite;
 use rayon::prelude::*;
 
@@ -175,11 +175,24 @@ fn inner_product_argument<R: rand_core::Rng + ?Sized>(
     let mut f = s_blind * xi + p_blind;
     let mut b: Vec<Fp> = std::iter::successors(Some(Fp::ONE), |x| Some(*x * x3)).take(n).collect();
     let mut g = pk.params.g.clone();
+    // A round's challenge whose generator collapse waits to be folded together with the next
+    // round's (where the backend folds pairs of rounds for less): `g` then holds twice as many
+    // generators as `p_prime` has coefficients.
+    let mut deferred: Option<Fp> = None;
 
-    for _ in 0..pk.params.k {
+    let rounds = pk.params.k;
+    for round in 0..rounds {
         let half = p_prime.len() / 2;
-        let l = backend.msm(&p_prime[half..], &g[..half]);
-        let r = backend.msm(&p_prime[..half], &g[half..]);
+        let (l, r) = match deferred {
+            None => (backend.msm(&p_prime[half..], &g[..half]), backend.msm(&p_prime[..half], &g[half..])),
+            Some(u) => {
+                // The folded generators would be g[i] + u·g[i + m]: each term over both.
+                let m = p_prime.len();
+                let l = msm_unfolded(backend, &p_prime[half..], u, &g[..half], &g[m..m + half]);
+                let r = msm_unfolded(backend, &p_prime[..half], u, &g[half..m], &g[m + half..]);
+                (l, r)
+            }
+        };
         let value_l = compute_inner_product(&p_prime[half..], &b[..half]);
         let value_r = compute_inner_product(&p_prime[..half], &b[half..]);
         let (l_blind, r_blind) = (Fp::random(&mut *rng), Fp::random(&mut *rng));
@@ -196,10 +209,31 @@ fn inner_product_argument<R: rand_core::Rng + ?Sized>(
         }
         p_prime.truncate(half);
         b.truncate(half);
-        backend.fold_generators(&mut g, u_j);
+        // After the last round the generators are not needed.
+        let last = round + 1 == rounds;
+        match deferred.take() {
+            Some(first) if !last => backend.fold_generators_twice(&mut g, first, u_j),
+            None if !last && backend.folds_pairs(g.len()) => deferred = Some(u_j),
+            None if !last => backend.fold_generators(&mut g, u_j),
+            _ => {}
+        }
         f += l_blind * u_j_inv + r_blind * u_j;
     }
     transcript.write_scalar(p_prime[0]).map_err(io)?;
     transcript.write_scalar(f).map_err(io)?;
     Ok(())
+}
+
+/// `Σ scalars[i] · (lower[i] + u · upper[i])`: a round's commitment over generators whose last
+/// collapse (by `u`) is deferred, as one MSM over both halves.
+fn msm_unfolded(
+    backend: &dyn crate::backend::Backend,
+    scalars: &[Fp],
+    u: Fp,
+    lower: &[EqAffine],
+    upper: &[EqAffine],
+) -> Eq {
+    let terms: Vec<Fp> = scalars.iter().copied().chain(scalars.iter().map(|s| *s * u)).collect();
+    let bases: Vec<EqAffine> = lower.iter().chain(upper).copied().collect();
+    backend.msm(&terms, &bases)
 }
