@@ -205,12 +205,23 @@ fn reduce_buckets(points: &mut [Point], start: &[usize], len: &mut [usize]) {
             let invertible = batch_invert(&mut inverses, &mut prefix);
             debug_assert!(invertible);
         }
-        let mut next = inverses.iter();
+        let mut next = inverses.iter().copied();
+        let mut inverse = || next.next().unwrap_or_else(|| unreachable!("one inverse per pair"));
         for (&s, l) in start.iter().zip(len.iter_mut()) {
             let pairs = *l / 2;
-            for i in 0..pairs {
+            let mut i = 0;
+            // Two pairs at a time where the bucket has them (both read before either is written).
+            while !careful && i + 1 < pairs {
                 let (a, b) = (points[s + 2 * i], points[s + 2 * i + 1]);
-                let inv = *next.next().unwrap_or_else(|| unreachable!("one inverse per pair"));
+                let (c, d) = (points[s + 2 * i + 2], points[s + 2 * i + 3]);
+                let (first, second) = add_two([a, b, c, d], [inverse(), inverse()]);
+                points[s + i] = first;
+                points[s + i + 1] = second;
+                i += 2;
+            }
+            for i in i..pairs {
+                let (a, b) = (points[s + 2 * i], points[s + 2 * i + 1]);
+                let inv = inverse();
                 points[s + i] = if careful { add_checked(a, b, inv) } else { add(a, b, inv) };
             }
             if *l % 2 == 1 {
@@ -227,6 +238,19 @@ fn add(a: Point, b: Point, inv: Fq) -> Point {
     let x = lambda.square() - a.x - b.x;
     let y = lambda * (a.x - x) - a.y;
     Point { x, y }
+}
+
+/// [`add`] of two independent pairs `p[0] + p[1]` and `p[2] + p[3]`, step by step side by side:
+/// each sum is a chain of multiplications that wait for each other, and two chains in flight
+/// keep the multiplier busier than one.
+fn add_two(p: [Point; 4], inv: [Fq; 2]) -> (Point, Point) {
+    let l0 = (p[1].y - p[0].y) * inv[0];
+    let l1 = (p[3].y - p[2].y) * inv[1];
+    let x0 = l0.square() - p[0].x - p[1].x;
+    let x1 = l1.square() - p[2].x - p[3].x;
+    let y0 = l0 * (p[0].x - x0) - p[0].y;
+    let y1 = l1 * (p[2].x - x1) - p[2].y;
+    (Point { x: x0, y: y0 }, Point { x: x1, y: y1 })
 }
 
 /// `a + b` for any points, given `inv = 1 / (b.x - a.x)` when their x coordinates differ.
