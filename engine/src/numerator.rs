@@ -190,7 +190,8 @@ impl ProgramBuilder {
     }
 }
 
-/// An instruction with its query resolved to a column and an offset in extended points.
+/// An instruction with its query resolved to a column and an offset in extended points, and
+/// (for [`evaluate`], see [`fuse`]) a push fused with the operation that consumes it.
 #[derive(Clone, Copy)]
 enum Bound {
     Query(usize, usize),
@@ -199,6 +200,46 @@ enum Bound {
     Add,
     Multiply,
     Constraint,
+    /// `Query` then `Add`: the column's values added to the top in place.
+    AddQuery(usize, usize),
+    /// `Query` then `Multiply`.
+    MultiplyQuery(usize, usize),
+    /// `Constant` then `Add`.
+    AddConstant(Fp),
+    /// `Constant` then `Multiply`.
+    MultiplyConstant(Fp),
+    /// `Negate` then `Add`: the top subtracted from the value below it.
+    Subtract,
+}
+
+/// Fuses each push (a query, a constant) or negation with the addition or multiplication that
+/// consumes it at once, so the block evaluator updates the top of its stack in place instead of
+/// copying the operand into a slot first. The values are the same: both operations commute.
+fn fuse(code: &[Bound]) -> Vec<Bound> {
+    let mut fused = Vec::with_capacity(code.len());
+    let mut i = 0;
+    while i < code.len() {
+        let next = code.get(i + 1).copied();
+        let pair = match (code[i], next) {
+            (Bound::Query(c, o), Some(Bound::Add)) => Some(Bound::AddQuery(c, o)),
+            (Bound::Query(c, o), Some(Bound::Multiply)) => Some(Bound::MultiplyQuery(c, o)),
+            (Bound::Constant(k), Some(Bound::Add)) => Some(Bound::AddConstant(k)),
+            (Bound::Constant(k), Some(Bound::Multiply)) => Some(Bound::MultiplyConstant(k)),
+            (Bound::Negate, Some(Bound::Add)) => Some(Bound::Subtract),
+            _ => None,
+        };
+        match pair {
+            Some(f) => {
+                fused.push(f);
+                i += 2;
+            }
+            None => {
+                fused.push(code[i]);
+                i += 1;
+            }
+        }
+    }
+    fused
 }
 
 fn bind(program: &NumeratorProgram, ext: usize, step: usize) -> Vec<Bound> {
@@ -245,6 +286,24 @@ fn run(code: &[Bound], columns: &[&[Fp]], y: Fp, j: usize, ext: usize, stack: &m
                 stack.push(a * b);
             }
             Bound::Constraint => h = h * y + pop(stack),
+            Bound::AddQuery(column, offset) | Bound::MultiplyQuery(column, offset) => {
+                let i = j + offset;
+                let b = columns[column][if i >= ext { i - ext } else { i }];
+                let a = pop(stack);
+                stack.push(if matches!(instruction, Bound::AddQuery(..)) { a + b } else { a * b });
+            }
+            Bound::AddConstant(c) => {
+                let a = pop(stack);
+                stack.push(a + c);
+            }
+            Bound::MultiplyConstant(c) => {
+                let a = pop(stack);
+                stack.push(a * c);
+            }
+            Bound::Subtract => {
+                let (b, a) = (pop(stack), pop(stack));
+                stack.push(a - b);
+            }
         }
     }
     h
@@ -310,6 +369,24 @@ fn run_block(
                 top -= 1;
                 out.iter_mut().zip(&stack[top][..len]).for_each(|(h, c)| *h = *h * y + c);
             }
+            Bound::AddQuery(column, offset) | Bound::MultiplyQuery(column, offset) => {
+                let (column, first) = (columns[column], (start + offset) % ext);
+                let direct = len.min(ext - first);
+                let values = column[first..first + direct].iter().chain(&column[..len - direct]);
+                let a = &mut stack[top - 1][..len];
+                if matches!(instruction, Bound::AddQuery(..)) {
+                    a.iter_mut().zip(values).for_each(|(a, b)| *a += b);
+                } else {
+                    a.iter_mut().zip(values).for_each(|(a, b)| *a *= b);
+                }
+            }
+            Bound::AddConstant(c) => stack[top - 1][..len].iter_mut().for_each(|v| *v += c),
+            Bound::MultiplyConstant(c) => stack[top - 1][..len].iter_mut().for_each(|v| *v *= c),
+            Bound::Subtract => {
+                let (lower, upper) = stack.split_at_mut(top - 1);
+                lower[top - 2][..len].iter_mut().zip(&upper[0][..len]).for_each(|(a, b)| *a -= b);
+                top -= 1;
+            }
         }
     }
 }
@@ -324,7 +401,7 @@ pub fn evaluate(program: &NumeratorProgram, columns: &[&[Fp]], points: usize, y:
     assert_eq!(columns.len(), program.columns.len(), "one column per program slot");
     assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
     let ext = points;
-    let code = bind(program, ext.max(1), step);
+    let code = fuse(&bind(program, ext.max(1), step));
     let mut result = vec![Fp::ZERO; ext];
     let threads = std::thread::available_parallelism().map_or(1, usize::from).max(1);
     let chunk = ext.div_ceil(threads).next_multiple_of(BLOCK).max(BLOCK);
@@ -360,7 +437,8 @@ mod tests {
     #[test]
     fn the_program_folds_its_constraints_by_y() {
         let (a, f) = (Column::Advice(0), Column::Fixed(1));
-        // c0 = f · (a - a[+1]) ; c1 = -(a[-1] · a) + 7 - 3
+        // c0 = f · (a - a[+1]) ; c1 = -(a[-1] · a) + 7 - 3 ; c2 = (a + f[+1]) · 5 (between them,
+        // every fused instruction of the block evaluator).
         let c0 = Expr::Product(q(f, 0), Box::new(Expr::Sum(q(a, 0), Box::new(Expr::Negated(q(a, 1))))));
         let c1 = Expr::Sum(
             Box::new(Expr::Sum(
@@ -369,15 +447,26 @@ mod tests {
             )),
             Box::new(Expr::Constant(-3)),
         );
+        let c2 = Expr::Product(Box::new(Expr::Sum(q(a, 0), q(f, 1))), Box::new(Expr::Constant(5)));
         let mut builder = ProgramBuilder::default();
-        for c in [&c0, &c1] {
+        for c in [&c0, &c1, &c2] {
             builder.expression(c).constraint();
         }
         let program = builder.finish();
         assert_eq!(program.columns, vec![Source::from(f), Source::from(a)]);
-        assert_eq!(program.constraints, 2);
+        assert_eq!(program.constraints, 3);
         assert_eq!(program.rotation_range(), (-1, 1));
         assert_eq!(program.max_stack, 3);
+        let fused = fuse(&bind(&program, 16, 4));
+        for kind in [
+            |b: &Bound| matches!(b, Bound::AddQuery(..)),
+            |b: &Bound| matches!(b, Bound::MultiplyQuery(..)),
+            |b: &Bound| matches!(b, Bound::AddConstant(..)),
+            |b: &Bound| matches!(b, Bound::MultiplyConstant(..)),
+            |b: &Bound| matches!(b, Bound::Subtract),
+        ] {
+            assert!(fused.iter().any(kind), "a fused instruction of each kind");
+        }
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         // Fewer points than a block; blocks of 64 and a shorter last one, rotations around the
         // end.
@@ -393,7 +482,7 @@ mod tests {
                     let column = if query.column == f { &fixed } else { &advice };
                     column[(j as i64 + i64::from(query.rotation) * step as i64).rem_euclid(ext as i64) as usize]
                 };
-                let expected = c0.evaluate(&value) * y + c1.evaluate(&value);
+                let expected = (c0.evaluate(&value) * y + c1.evaluate(&value)) * y + c2.evaluate(&value);
                 assert_eq!(got[j], expected, "{ext} points: point {j}");
             }
         }
