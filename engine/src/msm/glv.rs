@@ -130,7 +130,7 @@ pub fn decompose(k: &Fp) -> Option<[(bool, u128); 2]> {
     Some([h1, h2])
 }
 
-/// The width-[`WNAF_WIDTH`] signed digits of `±magnitude`, lowest position first, and how many
+/// The width-4 signed digits of `±magnitude`, lowest position first, and how many
 /// positions they take.
 pub fn wnaf(magnitude: u128, negative: bool) -> ([i8; MAX_DIGITS], usize) {
     let mut digits = [0i8; MAX_DIGITS];

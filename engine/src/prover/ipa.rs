@@ -1,6 +1,9 @@
 //! The multi-point opening and the inner-product argument, as halo2_proofs 0.4.1's
 //! `multiopen::create_proof` and `commitment::create_proof` write them, with the commitments and
-//! the generator collapse of every round done by the key's [`Backend`](crate::backend::Backend).
+//! the generator collapse of every round done by the key's [`Backend`](crate::backend::Backend):
+//! two rounds' collapse at once where the backend says that costs less
+//! ([`Backend::folds_pairs`](crate::backend::Backend::folds_pairs)), the round in between
+//! committing over the generators not yet folded; none after the last round.
 //!
 //! Multi-point opening (challenges x1, x2): the queried polynomials are grouped by the set of
 //! points each is opened at; each group is combined with powers of x1 into `q_i`, each `q_i`
