@@ -7,6 +7,8 @@
 //!   multiplication per term.
 //! - Full-width scalars ([`batch_affine`]): Pippenger with signed digits and batched affine
 //!   additions.
+//! - The same few scalars for many outputs ([`glv`]): `base[i] + Σ_t s_t · terms[t][i]` by one
+//!   shared-doubling ladder per output over GLV-split scalars (the IPA's collapse of two rounds).
 //! - Commitments: blinded ([`commit_blinded`]), small rows then full-width ones
 //!   ([`commit_mixed`]), and runs of equal values as one term each ([`commit_runs`]).
 
