@@ -80,6 +80,15 @@ pub(crate) fn field(v: i64) -> halo2_proofs::pasta::Fp {
     zkinfer_circuits::to_field(v)
 }
 
+/// `v`'s canonical value as four 64-bit limbs, least significant first.
+pub(crate) fn limbs(v: &halo2_proofs::pasta::Fp) -> [u64; 4] {
+    use ff::PrimeField;
+    let repr = v.to_repr();
+    std::array::from_fn(|i| {
+        u64::from_le_bytes(repr.as_ref()[8 * i..8 * i + 8].try_into().unwrap_or_else(|_| unreachable!("8 bytes")))
+    })
+}
+
 /// `v` as an integer if it is one of at most 62 bits (negative ones as `p - |v|`).
 pub(crate) fn small_integer(v: halo2_proofs::pasta::Fp) -> Option<i64> {
     use ff::PrimeField;

@@ -12,7 +12,7 @@
 //! The result is the same group element as halo2's `best_multiexp`, which the tests and the
 //! engine's byte-identical proofs check.
 
-use ff::{Field, PrimeField};
+use ff::Field;
 use group::Group;
 use halo2_proofs::arithmetic::CurveAffine;
 use halo2_proofs::pasta::{Eq, EqAffine, Fp, Fq};
@@ -110,11 +110,7 @@ pub fn msm_with_window(scalars: &[Fp], bases: &[EqAffine], c: u32) -> Eq {
 /// per element of `out`.
 fn signed_digits(scalar: &Fp, c: u32, out: &mut [i32]) {
     let windows = out.len();
-    let repr = scalar.to_repr();
-    let mut limbs = [0u64; 4];
-    for (limb, bytes) in limbs.iter_mut().zip(repr.as_ref().chunks_exact(8)) {
-        *limb = u64::from_le_bytes(bytes.try_into().unwrap_or_else(|_| unreachable!("chunks of 8")));
-    }
+    let limbs = crate::limbs(scalar);
     let bits = |start: u32| -> u64 {
         let (limb, shift) = ((start / 64) as usize, start % 64);
         let mut v = limbs.get(limb).map_or(0, |l| l >> shift);

@@ -51,14 +51,6 @@ impl Recoded {
     }
 }
 
-/// The little-endian 64-bit limbs of `k`'s canonical value.
-fn limbs(k: &Fp) -> [u64; 4] {
-    let repr = k.to_repr();
-    std::array::from_fn(|i| {
-        u64::from_le_bytes(repr.as_ref()[8 * i..8 * i + 8].try_into().unwrap_or_else(|_| unreachable!("8 bytes")))
-    })
-}
-
 /// `a · b` over little-endian limbs, `a.len() + b.len()` limbs long.
 fn multiply<const N: usize>(a: &[u64], b: &[u64]) -> [u64; N] {
     debug_assert_eq!(a.len() + b.len(), N);
@@ -120,7 +112,7 @@ fn field(negative: bool, magnitude: u128) -> Fp {
 /// `None` if the split does not give back `k` or a half is too wide (never for pasta's
 /// constants, which the tests check; a wrong split must not reach a proof).
 pub fn decompose(k: &Fp) -> Option<[(bool, u128); 2]> {
-    let kl = limbs(k);
+    let kl = crate::limbs(k);
     let c1 = round_shift(&<Eq as GlvParams>::G1, &kl);
     let c2 = round_shift(&<Eq as GlvParams>::G2, &kl);
     let k1 = subtract(subtract(kl, wide(c1, <Eq as GlvParams>::V1A)), wide(c2, <Eq as GlvParams>::V2A));

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use ff::{Field, PrimeField};
+use ff::Field;
 use group::Curve;
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use rayon::prelude::*;
@@ -236,13 +236,8 @@ enum PermuteError {
 type Canonical = [u64; 4];
 
 fn canonical(v: &Fp) -> Canonical {
-    let repr = v.to_repr();
-    let limb = |i: usize| {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(&repr[8 * i..8 * i + 8]);
-        u64::from_le_bytes(bytes)
-    };
-    [limb(3), limb(2), limb(1), limb(0)]
+    let [l0, l1, l2, l3] = crate::limbs(v);
+    [l3, l2, l1, l0]
 }
 
 /// Stage 3 for every lookup, in order: `z(ω^0) = 1`, `z(ω^(i+1)) = z(ω^i) · (A_i + β)(S_i + γ) /
