@@ -190,8 +190,7 @@ impl ProgramBuilder {
     }
 }
 
-/// An instruction with its query resolved to a column and an offset in extended points, and
-/// (for [`evaluate`], see [`fuse`]) a push fused with the operation that consumes it.
+/// An instruction with its query resolved to a column and an offset in extended points.
 #[derive(Clone, Copy)]
 enum Bound {
     Query(usize, usize),
@@ -200,6 +199,14 @@ enum Bound {
     Add,
     Multiply,
     Constraint,
+}
+
+/// A step of the block evaluator ([`evaluate`]): an instruction, or (see [`fuse`]) a push fused
+/// with the operation that consumes it.
+#[derive(Clone, Copy)]
+enum Step {
+    /// One instruction as it is.
+    Plain(Bound),
     /// `Query` then `Add`: the column's values added to the top in place.
     AddQuery(usize, usize),
     /// `Query` then `Multiply`.
@@ -215,17 +222,17 @@ enum Bound {
 /// Fuses each push (a query, a constant) or negation with the addition or multiplication that
 /// consumes it at once, so the block evaluator updates the top of its stack in place instead of
 /// copying the operand into a slot first. The values are the same: both operations commute.
-fn fuse(code: &[Bound]) -> Vec<Bound> {
+fn fuse(code: &[Bound]) -> Vec<Step> {
     let mut fused = Vec::with_capacity(code.len());
     let mut i = 0;
     while i < code.len() {
         let next = code.get(i + 1).copied();
         let pair = match (code[i], next) {
-            (Bound::Query(c, o), Some(Bound::Add)) => Some(Bound::AddQuery(c, o)),
-            (Bound::Query(c, o), Some(Bound::Multiply)) => Some(Bound::MultiplyQuery(c, o)),
-            (Bound::Constant(k), Some(Bound::Add)) => Some(Bound::AddConstant(k)),
-            (Bound::Constant(k), Some(Bound::Multiply)) => Some(Bound::MultiplyConstant(k)),
-            (Bound::Negate, Some(Bound::Add)) => Some(Bound::Subtract),
+            (Bound::Query(c, o), Some(Bound::Add)) => Some(Step::AddQuery(c, o)),
+            (Bound::Query(c, o), Some(Bound::Multiply)) => Some(Step::MultiplyQuery(c, o)),
+            (Bound::Constant(k), Some(Bound::Add)) => Some(Step::AddConstant(k)),
+            (Bound::Constant(k), Some(Bound::Multiply)) => Some(Step::MultiplyConstant(k)),
+            (Bound::Negate, Some(Bound::Add)) => Some(Step::Subtract),
             _ => None,
         };
         match pair {
@@ -234,7 +241,7 @@ fn fuse(code: &[Bound]) -> Vec<Bound> {
                 i += 2;
             }
             None => {
-                fused.push(code[i]);
+                fused.push(Step::Plain(code[i]));
                 i += 1;
             }
         }
@@ -286,24 +293,6 @@ fn run(code: &[Bound], columns: &[&[Fp]], y: Fp, j: usize, ext: usize, stack: &m
                 stack.push(a * b);
             }
             Bound::Constraint => h = h * y + pop(stack),
-            Bound::AddQuery(column, offset) | Bound::MultiplyQuery(column, offset) => {
-                let i = j + offset;
-                let b = columns[column][if i >= ext { i - ext } else { i }];
-                let a = pop(stack);
-                stack.push(if matches!(instruction, Bound::AddQuery(..)) { a + b } else { a * b });
-            }
-            Bound::AddConstant(c) => {
-                let a = pop(stack);
-                stack.push(a + c);
-            }
-            Bound::MultiplyConstant(c) => {
-                let a = pop(stack);
-                stack.push(a * c);
-            }
-            Bound::Subtract => {
-                let (b, a) = (pop(stack), pop(stack));
-                stack.push(a - b);
-            }
         }
     }
     h
@@ -326,10 +315,17 @@ pub fn evaluate_naive(program: &NumeratorProgram, columns: &[&[Fp]], points: usi
 /// Points [`evaluate`] runs each instruction over at once.
 const BLOCK: usize = 64;
 
+/// `len` values of `column` from index `first` on, wrapping around at `ext` (the domain's
+/// points): the part before `ext`, then the part from the start.
+fn wrapped(column: &[Fp], first: usize, len: usize, ext: usize) -> (&[Fp], &[Fp]) {
+    let direct = len.min(ext - first);
+    (&column[first..first + direct], &column[..len - direct])
+}
+
 /// The program over the block of points starting at `start` (`out.len()` of them, at most
 /// [`BLOCK`]): each instruction over the whole block, the stack a stack of blocks.
 fn run_block(
-    code: &[Bound],
+    code: &[Step],
     columns: &[&[Fp]],
     y: Fp,
     start: usize,
@@ -342,47 +338,45 @@ fn run_block(
     out.iter_mut().for_each(|h| *h = Fp::ZERO);
     for instruction in code {
         match *instruction {
-            Bound::Query(column, offset) => {
-                let (column, first) = (columns[column], (start + offset) % ext);
+            Step::Plain(Bound::Query(column, offset)) => {
+                let (before_end, after_end) = wrapped(columns[column], (start + offset) % ext, len, ext);
                 let slot = &mut stack[top];
-                let direct = len.min(ext - first);
-                slot[..direct].copy_from_slice(&column[first..first + direct]);
-                slot[direct..len].copy_from_slice(&column[..len - direct]);
+                slot[..before_end.len()].copy_from_slice(before_end);
+                slot[before_end.len()..len].copy_from_slice(after_end);
                 top += 1;
             }
-            Bound::Constant(c) => {
+            Step::Plain(Bound::Constant(c)) => {
                 stack[top][..len].iter_mut().for_each(|v| *v = c);
                 top += 1;
             }
-            Bound::Negate => stack[top - 1][..len].iter_mut().for_each(|v| *v = -*v),
-            Bound::Add | Bound::Multiply => {
+            Step::Plain(Bound::Negate) => stack[top - 1][..len].iter_mut().for_each(|v| *v = -*v),
+            Step::Plain(Bound::Add | Bound::Multiply) => {
                 let (lower, upper) = stack.split_at_mut(top - 1);
                 let (a, b) = (&mut lower[top - 2], &upper[0]);
-                if matches!(instruction, Bound::Add) {
+                if matches!(instruction, Step::Plain(Bound::Add)) {
                     a[..len].iter_mut().zip(&b[..len]).for_each(|(a, b)| *a += b);
                 } else {
                     a[..len].iter_mut().zip(&b[..len]).for_each(|(a, b)| *a *= b);
                 }
                 top -= 1;
             }
-            Bound::Constraint => {
+            Step::Plain(Bound::Constraint) => {
                 top -= 1;
                 out.iter_mut().zip(&stack[top][..len]).for_each(|(h, c)| *h = *h * y + c);
             }
-            Bound::AddQuery(column, offset) | Bound::MultiplyQuery(column, offset) => {
-                let (column, first) = (columns[column], (start + offset) % ext);
-                let direct = len.min(ext - first);
-                let values = column[first..first + direct].iter().chain(&column[..len - direct]);
+            Step::AddQuery(column, offset) | Step::MultiplyQuery(column, offset) => {
+                let (before_end, after_end) = wrapped(columns[column], (start + offset) % ext, len, ext);
+                let values = before_end.iter().chain(after_end);
                 let a = &mut stack[top - 1][..len];
-                if matches!(instruction, Bound::AddQuery(..)) {
+                if matches!(instruction, Step::AddQuery(..)) {
                     a.iter_mut().zip(values).for_each(|(a, b)| *a += b);
                 } else {
                     a.iter_mut().zip(values).for_each(|(a, b)| *a *= b);
                 }
             }
-            Bound::AddConstant(c) => stack[top - 1][..len].iter_mut().for_each(|v| *v += c),
-            Bound::MultiplyConstant(c) => stack[top - 1][..len].iter_mut().for_each(|v| *v *= c),
-            Bound::Subtract => {
+            Step::AddConstant(c) => stack[top - 1][..len].iter_mut().for_each(|v| *v += c),
+            Step::MultiplyConstant(c) => stack[top - 1][..len].iter_mut().for_each(|v| *v *= c),
+            Step::Subtract => {
                 let (lower, upper) = stack.split_at_mut(top - 1);
                 lower[top - 2][..len].iter_mut().zip(&upper[0][..len]).for_each(|(a, b)| *a -= b);
                 top -= 1;
@@ -459,11 +453,11 @@ mod tests {
         assert_eq!(program.max_stack, 3);
         let fused = fuse(&bind(&program, 16, 4));
         for kind in [
-            |b: &Bound| matches!(b, Bound::AddQuery(..)),
-            |b: &Bound| matches!(b, Bound::MultiplyQuery(..)),
-            |b: &Bound| matches!(b, Bound::AddConstant(..)),
-            |b: &Bound| matches!(b, Bound::MultiplyConstant(..)),
-            |b: &Bound| matches!(b, Bound::Subtract),
+            |b: &Step| matches!(b, Step::AddQuery(..)),
+            |b: &Step| matches!(b, Step::MultiplyQuery(..)),
+            |b: &Step| matches!(b, Step::AddConstant(..)),
+            |b: &Step| matches!(b, Step::MultiplyConstant(..)),
+            |b: &Step| matches!(b, Step::Subtract),
         ] {
             assert!(fused.iter().any(kind), "a fused instruction of each kind");
         }
