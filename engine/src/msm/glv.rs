@@ -36,14 +36,14 @@ const CHUNK: usize = 256;
 
 /// A scalar in signed odd digits, lowest position first, for `k₁` and `k₂` of its GLV split.
 #[derive(Clone, Debug)]
-pub struct Recoded {
+struct Recoded {
     digits: [[i8; MAX_DIGITS]; 2],
     len: usize,
 }
 
 impl Recoded {
     /// Splits `k` ([`decompose`]) and recodes both halves ([`wnaf`]).
-    pub fn new(k: &Fp) -> Option<Self> {
+    fn new(k: &Fp) -> Option<Self> {
         let [(neg1, k1), (neg2, k2)] = decompose(k)?;
         let (d1, len1) = wnaf(k1, neg1);
         let (d2, len2) = wnaf(k2, neg2);
