@@ -40,6 +40,8 @@
 //! # Ok::<(), zkinfer_engine::EngineError>(())
 //! ```
 
+#[cfg(target_arch = "x86_64")]
+pub mod avx512;
 pub mod backend;
 pub mod domain;
 pub mod fft;

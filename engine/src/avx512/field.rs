@@ -1,0 +1,230 @@
+//! Eight elements of `Fp` at once: five 52-bit limbs per element, one AVX-512 vector per limb,
+//! the products by AVX-512 IFMA (`vpmadd52luq` / `vpmadd52huq`, 52 × 52-bit multiply-adds).
+//!
+//! Values are canonical integers below `p` (not pasta_curves' Montgomery form): a product
+//! [`mul`] is Montgomery's with the radix `R = 2^260`, `mul(x, y) = x · y · 2^-260`, so a
+//! constant factor `w` is kept as `w · 2^260` ([`Constant`]) and `mul(x, W)` is `x · w`. Sums
+//! and differences do not care about the form. Every function returns canonical values with
+//! normalized limbs (each below `2^52`), which is what the next product needs: IFMA reads only
+//! the low 52 bits of its operands. The `_unreduced` sums leave the value above `p` (each adds
+//! at most `2p`) for a chain of them that a product or [`reduce`] ends.
+
+use std::arch::x86_64::{
+    __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpneq_epi64_mask, _mm512_madd52hi_epu64,
+    _mm512_madd52lo_epu64, _mm512_mask_blend_epi64, _mm512_set1_epi64, _mm512_setzero_si512, _mm512_srli_epi64,
+    _mm512_sub_epi64,
+};
+
+use ff::{Field, PrimeField};
+use halo2_proofs::pasta::Fp;
+
+/// Limbs per element.
+pub const LIMBS: usize = 5;
+/// Elements per vector.
+pub const LANES: usize = 8;
+/// Bits per limb.
+const LIMB_BITS: u32 = 52;
+/// The low [`LIMB_BITS`] bits.
+const LIMB_MASK: u64 = (1 << LIMB_BITS) - 1;
+/// The Montgomery radix's exponent: `R = 2^(LIMBS · LIMB_BITS)`.
+const RADIX_BITS: u64 = LIMBS as u64 * LIMB_BITS as u64;
+
+/// Eight field elements, limb-major: `limbs[j]` holds limb `j` of each lane.
+pub type Vector = [__m512i; LIMBS];
+
+/// Eight field elements as plain integers, limb-major (the same layout as [`Vector`], for the
+/// scalar side of conversions).
+pub type Lanes = [[u64; LANES]; LIMBS];
+
+/// `p` in 52-bit limbs.
+const MODULUS: [u64; LIMBS] = split([0x992d30ed00000001, 0x224698fc094cf91b, 0, 0x4000000000000000]);
+
+/// `2p` with every limb but the top one raised by borrowing from the next, so that each limb is
+/// at least `2^52 - 1`: subtracting a value below `p` from it limb by limb never goes negative.
+const TWICE_MODULUS_BORROWED: [u64; LIMBS] = {
+    let twice = split(double(join(MODULUS)));
+    let base = 1u64 << LIMB_BITS;
+    [twice[0] + base, twice[1] + base - 1, twice[2] + base - 1, twice[3] + base - 1, twice[4] - 1]
+};
+
+/// `2x` for `x` below `2^255` (64-bit limbs).
+const fn double(l: [u64; 4]) -> [u64; 4] {
+    [l[0] << 1, (l[1] << 1) | (l[0] >> 63), (l[2] << 1) | (l[1] >> 63), (l[3] << 1) | (l[2] >> 63)]
+}
+
+/// `-p^-1 mod 2^52`, the Montgomery factor.
+const NEG_INV: u64 = {
+    // Newton's iteration doubles the correct low bits of p's inverse each step: 6 steps give 64.
+    let mut inv: u64 = 1;
+    let mut step = 0;
+    while step < 6 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(MODULUS[0].wrapping_mul(inv)));
+        step += 1;
+    }
+    inv.wrapping_neg() & LIMB_MASK
+};
+
+/// Canonical 64-bit limbs to 52-bit limbs.
+pub const fn split(l: [u64; 4]) -> [u64; LIMBS] {
+    [
+        l[0] & LIMB_MASK,
+        ((l[0] >> 52) | (l[1] << 12)) & LIMB_MASK,
+        ((l[1] >> 40) | (l[2] << 24)) & LIMB_MASK,
+        ((l[2] >> 28) | (l[3] << 36)) & LIMB_MASK,
+        l[3] >> 16,
+    ]
+}
+
+/// 52-bit limbs (normalized, value below `2^256`) to 64-bit limbs.
+pub const fn join(d: [u64; LIMBS]) -> [u64; 4] {
+    [d[0] | (d[1] << 52), (d[1] >> 12) | (d[2] << 40), (d[2] >> 24) | (d[3] << 28), (d[3] >> 36) | (d[4] << 16)]
+}
+
+/// A field element's canonical value in 52-bit limbs.
+pub fn to_limbs(v: &Fp) -> [u64; LIMBS] {
+    split(crate::limbs(v))
+}
+
+/// The field element with these canonical 52-bit limbs. `None` if they are not below `p`.
+pub fn from_limbs(d: [u64; LIMBS]) -> Option<Fp> {
+    let mut repr = [0u8; 32];
+    for (bytes, limb) in repr.chunks_exact_mut(8).zip(join(d)) {
+        bytes.copy_from_slice(&limb.to_le_bytes());
+    }
+    Fp::from_repr(repr).into()
+}
+
+/// A constant factor as [`mul`] wants it: `w · 2^260`, in 52-bit limbs.
+pub fn constant(w: Fp) -> [u64; LIMBS] {
+    static RADIX: std::sync::LazyLock<Fp> = std::sync::LazyLock::new(|| Fp::from(2).pow_vartime([RADIX_BITS]));
+    to_limbs(&(w * *RADIX))
+}
+
+/// The same value in every lane.
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn splat(limbs: [u64; LIMBS]) -> Vector {
+    limbs.map(|l| _mm512_set1_epi64(l as i64))
+}
+
+/// Scalar lanes to a vector.
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn load(lanes: &Lanes) -> Vector {
+    lanes.map(bytemuck::cast)
+}
+
+/// A vector to scalar lanes.
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn store(v: &Vector) -> Lanes {
+    v.map(bytemuck::cast)
+}
+
+/// The modulus and the masks the arithmetic needs, in registers.
+#[derive(Clone, Copy, Debug)]
+pub struct Consts {
+    modulus: Vector,
+    twice_modulus_borrowed: Vector,
+    one: Vector,
+    neg_inv: __m512i,
+    mask: __m512i,
+    zero: __m512i,
+}
+
+impl Consts {
+    /// The constants.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    pub fn new() -> Self {
+        Self {
+            modulus: splat(MODULUS),
+            twice_modulus_borrowed: splat(TWICE_MODULUS_BORROWED),
+            one: splat(constant(Fp::ONE)),
+            neg_inv: _mm512_set1_epi64(NEG_INV as i64),
+            mask: _mm512_set1_epi64(LIMB_MASK as i64),
+            zero: _mm512_setzero_si512(),
+        }
+    }
+}
+
+/// `x · y · 2^-260 mod p`, canonical, for `x` below `2^260` and `y` below `p`, both with
+/// normalized limbs: operand scanning, one Montgomery step per limb of `y`, then the carries
+/// and one conditional subtraction.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn mul(c: &Consts, x: &Vector, y: &Vector) -> Vector {
+    // Each column collects at most four 52-bit halves per round on top of the carry in: it
+    // stays below 2^57, so the 64-bit lanes never wrap.
+    let mut t = [c.zero; LIMBS + 1];
+    for yi in y {
+        for j in 0..LIMBS {
+            t[j] = _mm512_madd52lo_epu64(t[j], x[j], *yi);
+            t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], x[j], *yi);
+        }
+        let m = _mm512_madd52lo_epu64(c.zero, t[0], c.neg_inv);
+        for j in 0..LIMBS {
+            t[j] = _mm512_madd52lo_epu64(t[j], m, c.modulus[j]);
+            t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], m, c.modulus[j]);
+        }
+        // The low 52 bits of t[0] are zero now: shift one limb down.
+        let carry = _mm512_srli_epi64::<LIMB_BITS>(t[0]);
+        t = [_mm512_add_epi64(t[1], carry), t[2], t[3], t[4], t[5], c.zero];
+    }
+    // Below 2p: x · y < 2^260 · p and m · p < 2^260 · p.
+    reduce_once(c, normalize(c, [t[0], t[1], t[2], t[3], t[4]]))
+}
+
+/// `x + y` with normalized limbs, not reduced: below `2^260` for `x + y` below `2^260`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn add_unreduced(c: &Consts, x: &Vector, y: &Vector) -> Vector {
+    normalize(c, std::array::from_fn(|j| _mm512_add_epi64(x[j], y[j])))
+}
+
+/// `x + 2p - y` with normalized limbs, not reduced, for `y` below `p`: below `2^260` for
+/// `x + 2p` below `2^260`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn sub_unreduced(c: &Consts, x: &Vector, y: &Vector) -> Vector {
+    normalize(c, std::array::from_fn(|j| _mm512_sub_epi64(_mm512_add_epi64(x[j], c.twice_modulus_borrowed[j]), y[j])))
+}
+
+/// Carries each limb's bits above 52 into the next.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn normalize(c: &Consts, t: Vector) -> Vector {
+    let mut carry = c.zero;
+    t.map(|limb| {
+        let v = _mm512_add_epi64(limb, carry);
+        carry = _mm512_srli_epi64::<LIMB_BITS>(v);
+        _mm512_and_si512(v, c.mask)
+    })
+}
+
+/// `x - y` limb by limb with borrows (normalized limbs, modulo 2^260), and the final borrow
+/// (1 where `x < y`).
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn subtract(c: &Consts, x: &Vector, y: &Vector) -> (Vector, __m512i) {
+    let mut borrow = c.zero;
+    let difference = std::array::from_fn(|j| {
+        let v = _mm512_sub_epi64(_mm512_sub_epi64(x[j], y[j]), borrow);
+        borrow = _mm512_srli_epi64::<63>(v);
+        _mm512_and_si512(v, c.mask)
+    });
+    (difference, borrow)
+}
+
+/// `x mod p` for `x` below `2^260` with normalized limbs.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn reduce(c: &Consts, x: &Vector) -> Vector {
+    mul(c, x, &c.one)
+}
+
+/// `x mod p` for `x` below `2p`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn reduce_once(c: &Consts, x: Vector) -> Vector {
+    let (reduced, borrow) = subtract(c, &x, &c.modulus);
+    // A borrow means x < p: keep x.
+    let below = _mm512_cmpneq_epi64_mask(borrow, c.zero);
+    std::array::from_fn(|j| _mm512_mask_blend_epi64(below, reduced[j], x[j]))
+}
