@@ -84,7 +84,7 @@ pub fn fft(values: &mut [Fp], twiddles: &VectorTwiddles) {
             }
         }
     }
-    let c = Consts::new();
+    let c = Consts::new::<Fp>();
     butterflies(&c, &mut vectors, twiddles);
     values.par_chunks_mut(LANES).zip(vectors.par_iter()).for_each(|(out, v)| {
         let lanes = field::store(&field::reduce(&c, v));

@@ -1,4 +1,4 @@
-//! Eight elements of `Fp` at once: five 52-bit limbs per element, one AVX-512 vector per limb,
+//! Eight elements of a Pasta field (`Fp` or `Fq`) at once: five 52-bit limbs per element, one AVX-512 vector per limb,
 //! the products by AVX-512 IFMA (`vpmadd52luq` / `vpmadd52huq`, 52 × 52-bit multiply-adds).
 //!
 //! Values are canonical integers below `p` (not pasta_curves' Montgomery form): a product
@@ -16,7 +16,7 @@ use std::arch::x86_64::{
 };
 
 use ff::{Field, PrimeField};
-use halo2_proofs::pasta::Fp;
+use halo2_proofs::pasta::{Fp, Fq};
 
 /// Limbs per element.
 pub const LIMBS: usize = 5;
@@ -36,33 +36,75 @@ pub type Vector = [__m512i; LIMBS];
 /// scalar side of conversions).
 pub type Lanes = [[u64; LANES]; LIMBS];
 
-/// `p` in 52-bit limbs.
-const MODULUS: [u64; LIMBS] = split([0x992d30ed00000001, 0x224698fc094cf91b, 0, 0x4000000000000000]);
+/// What the vector arithmetic needs of a field: its modulus `p` (below `2^255`) in 52-bit
+/// limbs, `2p` with borrowed limbs and the Montgomery factor.
+#[derive(Clone, Copy, Debug)]
+pub struct Modulus {
+    limbs: [u64; LIMBS],
+    /// `2p` with every limb but the top one raised by borrowing from the next, so that each
+    /// limb is at least `2^52 - 1`: subtracting a value below `p` from it limb by limb never
+    /// goes negative.
+    twice_borrowed: [u64; LIMBS],
+    /// `-p^-1 mod 2^52`.
+    neg_inv: u64,
+}
 
-/// `2p` with every limb but the top one raised by borrowing from the next, so that each limb is
-/// at least `2^52 - 1`: subtracting a value below `p` from it limb by limb never goes negative.
-const TWICE_MODULUS_BORROWED: [u64; LIMBS] = {
-    let twice = split(double(join(MODULUS)));
-    let base = 1u64 << LIMB_BITS;
-    [twice[0] + base, twice[1] + base - 1, twice[2] + base - 1, twice[3] + base - 1, twice[4] - 1]
-};
+impl Modulus {
+    /// From `p`'s 64-bit limbs.
+    const fn new(p: [u64; 4]) -> Self {
+        let limbs = split(p);
+        let twice = split(double(p));
+        let base = 1u64 << LIMB_BITS;
+        // Newton's iteration doubles the correct low bits of p's inverse each step: 6 steps
+        // give 64.
+        let mut inv: u64 = 1;
+        let mut step = 0;
+        while step < 6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(p[0].wrapping_mul(inv)));
+            step += 1;
+        }
+        Self {
+            limbs,
+            twice_borrowed: [
+                twice[0] + base,
+                twice[1] + base - 1,
+                twice[2] + base - 1,
+                twice[3] + base - 1,
+                twice[4] - 1,
+            ],
+            neg_inv: inv.wrapping_neg() & LIMB_MASK,
+        }
+    }
+}
+
+/// A field the vector arithmetic runs (the Pasta fields).
+pub trait VectorField: PrimeField<Repr = [u8; 32]> {
+    /// The field's modulus.
+    const VECTOR_MODULUS: Modulus;
+    /// The Montgomery radix `2^260` in the field.
+    fn radix() -> Self;
+}
+
+impl VectorField for Fp {
+    const VECTOR_MODULUS: Modulus = Modulus::new([0x992d30ed00000001, 0x224698fc094cf91b, 0, 0x4000000000000000]);
+    fn radix() -> Self {
+        static RADIX: std::sync::LazyLock<Fp> = std::sync::LazyLock::new(|| Fp::from(2).pow_vartime([RADIX_BITS]));
+        *RADIX
+    }
+}
+
+impl VectorField for Fq {
+    const VECTOR_MODULUS: Modulus = Modulus::new([0x8c46eb2100000001, 0x224698fc0994a8dd, 0, 0x4000000000000000]);
+    fn radix() -> Self {
+        static RADIX: std::sync::LazyLock<Fq> = std::sync::LazyLock::new(|| Fq::from(2).pow_vartime([RADIX_BITS]));
+        *RADIX
+    }
+}
 
 /// `2x` for `x` below `2^255` (64-bit limbs).
 const fn double(l: [u64; 4]) -> [u64; 4] {
     [l[0] << 1, (l[1] << 1) | (l[0] >> 63), (l[2] << 1) | (l[1] >> 63), (l[3] << 1) | (l[2] >> 63)]
 }
-
-/// `-p^-1 mod 2^52`, the Montgomery factor.
-const NEG_INV: u64 = {
-    // Newton's iteration doubles the correct low bits of p's inverse each step: 6 steps give 64.
-    let mut inv: u64 = 1;
-    let mut step = 0;
-    while step < 6 {
-        inv = inv.wrapping_mul(2u64.wrapping_sub(MODULUS[0].wrapping_mul(inv)));
-        step += 1;
-    }
-    inv.wrapping_neg() & LIMB_MASK
-};
 
 /// Canonical 64-bit limbs to 52-bit limbs.
 pub const fn split(l: [u64; 4]) -> [u64; LIMBS] {
@@ -81,23 +123,25 @@ pub const fn join(d: [u64; LIMBS]) -> [u64; 4] {
 }
 
 /// A field element's canonical value in 52-bit limbs.
-pub fn to_limbs(v: &Fp) -> [u64; LIMBS] {
-    split(crate::limbs(v))
+pub fn to_limbs<F: VectorField>(v: &F) -> [u64; LIMBS] {
+    let repr = v.to_repr();
+    split(std::array::from_fn(|i| {
+        u64::from_le_bytes(repr[8 * i..8 * i + 8].try_into().unwrap_or_else(|_| unreachable!("8 bytes")))
+    }))
 }
 
 /// The field element with these canonical 52-bit limbs. `None` if they are not below `p`.
-pub fn from_limbs(d: [u64; LIMBS]) -> Option<Fp> {
+pub fn from_limbs<F: VectorField>(d: [u64; LIMBS]) -> Option<F> {
     let mut repr = [0u8; 32];
     for (bytes, limb) in repr.chunks_exact_mut(8).zip(join(d)) {
         bytes.copy_from_slice(&limb.to_le_bytes());
     }
-    Fp::from_repr(repr).into()
+    F::from_repr(repr).into()
 }
 
-/// A constant factor as [`mul`] wants it: `w · 2^260`, in 52-bit limbs.
-pub fn constant(w: Fp) -> [u64; LIMBS] {
-    static RADIX: std::sync::LazyLock<Fp> = std::sync::LazyLock::new(|| Fp::from(2).pow_vartime([RADIX_BITS]));
-    to_limbs(&(w * *RADIX))
+/// A factor as [`mul`] wants it, its Montgomery form: `w · 2^260`, in 52-bit limbs.
+pub fn constant<F: VectorField>(w: F) -> [u64; LIMBS] {
+    to_limbs(&(w * F::radix()))
 }
 
 /// The same value in every lane.
@@ -118,7 +162,7 @@ pub fn store(v: &Vector) -> Lanes {
     v.map(bytemuck::cast)
 }
 
-/// The modulus and the masks the arithmetic needs, in registers.
+/// One field's modulus and the masks the arithmetic needs, in registers.
 #[derive(Clone, Copy, Debug)]
 pub struct Consts {
     modulus: Vector,
@@ -130,14 +174,15 @@ pub struct Consts {
 }
 
 impl Consts {
-    /// The constants.
+    /// The constants of `F`.
     #[target_feature(enable = "avx512f,avx512ifma")]
-    pub fn new() -> Self {
+    pub fn new<F: VectorField>() -> Self {
+        let m = F::VECTOR_MODULUS;
         Self {
-            modulus: splat(MODULUS),
-            twice_modulus_borrowed: splat(TWICE_MODULUS_BORROWED),
-            one: splat(constant(Fp::ONE)),
-            neg_inv: _mm512_set1_epi64(NEG_INV as i64),
+            modulus: splat(m.limbs),
+            twice_modulus_borrowed: splat(m.twice_borrowed),
+            one: splat(constant(F::ONE)),
+            neg_inv: _mm512_set1_epi64(m.neg_inv as i64),
             mask: _mm512_set1_epi64(LIMB_MASK as i64),
             zero: _mm512_setzero_si512(),
         }
@@ -169,6 +214,17 @@ pub fn mul(c: &Consts, x: &Vector, y: &Vector) -> Vector {
     }
     // Below 2p: x · y < 2^260 · p and m · p < 2^260 · p.
     reduce_once(c, normalize(c, [t[0], t[1], t[2], t[3], t[4]]))
+}
+
+/// `x - y mod p`, for `x`, `y` below `p`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn sub(c: &Consts, x: &Vector, y: &Vector) -> Vector {
+    let (difference, borrow) = subtract(c, x, y);
+    // Where x < y the difference wrapped (by 2^260): add p back and drop the carry out.
+    let wrapped = _mm512_cmpneq_epi64_mask(borrow, c.zero);
+    let corrected = normalize(c, std::array::from_fn(|j| _mm512_add_epi64(difference[j], c.modulus[j])));
+    std::array::from_fn(|j| _mm512_mask_blend_epi64(wrapped, difference[j], corrected[j]))
 }
 
 /// `x + y` with normalized limbs, not reduced: below `2^260` for `x + y` below `2^260`.
@@ -227,4 +283,59 @@ fn reduce_once(c: &Consts, x: Vector) -> Vector {
     // A borrow means x < p: keep x.
     let below = _mm512_cmpneq_epi64_mask(borrow, c.zero);
     std::array::from_fn(|j| _mm512_mask_blend_epi64(below, reduced[j], x[j]))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    /// Every operation on eight lanes against the scalar field's, for edge values and random
+    /// ones.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn check_lanes<F: VectorField>(values: &[F]) {
+        let c = Consts::new::<F>();
+        let lanes = |v: &[F]| -> Vector { load(&std::array::from_fn(|j| std::array::from_fn(|l| to_limbs(&v[l])[j]))) };
+        let back = |v: &Vector| -> Vec<F> {
+            let s = store(v);
+            (0..LANES).map(|l| from_limbs::<F>(std::array::from_fn(|j| s[j][l])).unwrap()).collect()
+        };
+        for x in values.chunks_exact(LANES) {
+            for y in values.chunks_exact(LANES) {
+                let (vx, vy) = (lanes(x), lanes(y));
+                let montgomery_y = load(&std::array::from_fn(|j| std::array::from_fn(|l| constant(y[l])[j])));
+                let expect = |f: fn(F, F) -> F| -> Vec<F> { x.iter().zip(y).map(|(a, b)| f(*a, *b)).collect() };
+                assert_eq!(back(&mul(&c, &vx, &montgomery_y)), expect(|a, b| a * b), "product");
+                assert_eq!(back(&reduce(&c, &add_unreduced(&c, &vx, &vy))), expect(|a, b| a + b), "sum");
+                assert_eq!(back(&sub(&c, &vx, &vy)), expect(|a, b| a - b), "difference");
+                let unreduced = sub_unreduced(&c, &add_unreduced(&c, &vx, &vy), &vy);
+                assert_eq!(back(&reduce(&c, &unreduced)), x.to_vec(), "unreduced sum and difference");
+            }
+        }
+    }
+
+    fn edges_and_random<F: VectorField>(rng: &mut StdRng) -> Vec<F> {
+        let mut values =
+            vec![F::ZERO, F::ONE, -F::ONE, -F::from(2), F::from(1u64 << 52), F::from(u64::MAX), F::TWO_INV];
+        values.extend((0..17).map(|_| F::random(&mut *rng)));
+        values
+    }
+
+    #[test]
+    fn lanes_equal_the_scalar_field() {
+        if !crate::avx512::supported() {
+            eprintln!("skipped: this CPU has no AVX-512 IFMA");
+            return;
+        }
+        let rng = &mut StdRng::seed_from_u64(23);
+        let (fp, fq) = (edges_and_random::<Fp>(rng), edges_and_random::<Fq>(rng));
+        #[allow(unsafe_code)]
+        // SAFETY: `supported()` found AVX-512F and AVX-512 IFMA.
+        unsafe {
+            check_lanes(&fp);
+            check_lanes(&fq);
+        }
+    }
 }

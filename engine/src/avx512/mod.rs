@@ -1,6 +1,8 @@
 //! The CPU backend's vector code for x86-64 processors with AVX-512 IFMA (Intel Ice Lake and
 //! newer, AMD Zen 4 and newer): eight field products at once by 52-bit multiply-adds, about three
-//! times the throughput of pasta_curves' scalar assembly on a Zen 4 core.
+//! times the throughput of pasta_curves' scalar assembly on a Zen 4 core. It runs the FFT
+//! ([`crate::fft`]) and the bucket rounds of the full-width MSM
+//! ([`crate::msm::batch_affine`]).
 //!
 //! The processor is asked once, at run time; without AVX-512 IFMA (or with the environment
 //! variable [`DISABLE_VARIABLE`] set to `1`) every caller takes the scalar path, whose results
@@ -9,6 +11,7 @@
 
 mod fft;
 mod field;
+mod msm;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -70,6 +73,31 @@ fn fft_any_size(values: &mut [Fp], omega: Fp, log_n: u32) -> bool {
         fft::fft(values, &twiddles)
     }
     true
+}
+
+/// MSMs of fewer terms than this stay scalar.
+pub const MSM_MIN_TERMS: usize = 1 << 8;
+
+/// An MSM's points ready for [`msm_window_sum`]: `None` where the vector code does not run
+/// (not [`enabled`], or fewer than [`MSM_MIN_TERMS`] points).
+pub(crate) fn msm_points(points: &[(halo2_proofs::pasta::Fq, halo2_proofs::pasta::Fq)]) -> Option<msm::MsmPoints> {
+    (enabled() && points.len() >= MSM_MIN_TERMS).then(|| msm::MsmPoints::new(points))
+}
+
+/// One window of the batch-affine MSM on the vector code (see [`msm::window_sum`]); `None`
+/// where a round met two points with the same x coordinate.
+pub(crate) fn msm_window_sum(
+    digits: impl Iterator<Item = i32> + Clone,
+    points: &msm::MsmPoints,
+    buckets: usize,
+) -> Option<halo2_proofs::pasta::Eq> {
+    // `points` exists only where `enabled()` found AVX-512F and AVX-512 IFMA.
+    #[allow(unsafe_code)]
+    // SAFETY: `msm::window_sum` needs AVX-512F and AVX-512 IFMA; an `MsmPoints` is only made
+    // by `msm_points`, after `enabled()` found them.
+    unsafe {
+        msm::window_sum(digits, points, buckets)
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@
 //! costs about six multiplications against the eleven of a mixed Jacobian one, and signed
 //! digits halve the buckets that the running-sum reduction visits. Windows run in parallel.
 //!
+//! On processors with AVX-512 IFMA the windows of MSMs from [`crate::avx512::MSM_MIN_TERMS`]
+//! terms run their rounds eight pairs at a time ([`crate::avx512`]).
+//!
 //! The result is the same group element as halo2's `best_multiexp`, which the tests and the
 //! engine's byte-identical proofs check.
 
@@ -92,9 +95,20 @@ pub fn msm_with_window(scalars: &[Fp], bases: &[EqAffine], c: u32) -> Eq {
     let mut digits = vec![0i32; windows * n];
     digits.par_chunks_mut(windows).zip(&scalars).for_each(|(out, s)| signed_digits(s, c, out));
     let digits = &digits;
+    #[cfg(target_arch = "x86_64")]
+    let vector_points = crate::avx512::msm_points(&points.iter().map(|p| (p.x, p.y)).collect::<Vec<_>>());
     let sums: Vec<Eq> = (0..windows)
         .into_par_iter()
-        .map(|w| window_sum(digits.iter().skip(w).step_by(windows).copied(), &points, 1 << (c - 1)))
+        .map(|w| {
+            let window = digits.iter().skip(w).step_by(windows).copied();
+            #[cfg(target_arch = "x86_64")]
+            if let Some(sum) =
+                vector_points.as_ref().and_then(|v| crate::avx512::msm_window_sum(window.clone(), v, 1 << (c - 1)))
+            {
+                return sum;
+            }
+            window_sum(window, &points, 1 << (c - 1))
+        })
         .collect();
     let mut acc = Eq::identity();
     for sum in sums.iter().rev() {
@@ -372,6 +386,11 @@ mod tests {
             (vec![-Fp::ONE; 40], [vec![p; 20], vec![q; 20]].concat()),
             (vec![Fp::from(5), Fp::from(7), Fp::from(9)], vec![identity, p, identity]),
             (vec![-Fp::ONE, -Fp::from(2), Fp::from(u64::MAX)], vec![p, q, p]),
+            // The same from the vector code's size on (where the CPU has it): its rounds give
+            // a window with equal x coordinates back to the scalar code.
+            (vec![Fp::ONE; 300], vec![p; 300]),
+            (vec![Fp::from(3); 301], [vec![p; 150], vec![neg_p; 151]].concat()),
+            ((0..400).map(|_| Fp::random(&mut rng)).collect(), [random_points(397, &mut rng), vec![p, q, p]].concat()),
         ];
         for (scalars, bases) in cases {
             let expected = naive(&scalars, &bases);
