@@ -137,16 +137,21 @@ fn lane_levels(c: &Consts, v: &mut Vector, twiddles: &VectorTwiddles) {
     for (level, second) in [0b1010_1010u8, 0b1100_1100, 0b1111_0000].into_iter().enumerate() {
         let d = 1i64 << level;
         let partner = _mm512_set_epi64(7 ^ d, 6 ^ d, 5 ^ d, 4 ^ d, 3 ^ d, 2 ^ d, 1 ^ d, d);
-        let swapped: Vector = v.map(|limb| _mm512_permutexvar_epi64(partner, limb));
         // The pair's first element in every lane, and its second.
-        let a: Vector = std::array::from_fn(|j| _mm512_mask_blend_epi64(second, v[j], swapped[j]));
-        let b: Vector = std::array::from_fn(|j| _mm512_mask_blend_epi64(second, swapped[j], v[j]));
+        let (mut a, mut b) = (*v, *v);
+        for j in 0..LIMBS {
+            let swapped = _mm512_permutexvar_epi64(partner, v[j]);
+            a[j] = _mm512_mask_blend_epi64(second, v[j], swapped);
+            b[j] = _mm512_mask_blend_epi64(second, swapped, v[j]);
+        }
         let t = match level {
             // The inputs are canonical: the first level's twiddle is 1.
             0 => b,
             _ => field::mul(c, &b, &field::load(&twiddles.lanes[level - 1])),
         };
         let (sum, difference) = (field::add_unreduced(c, &a, &t), field::sub_unreduced(c, &a, &t));
-        *v = std::array::from_fn(|j| _mm512_mask_blend_epi64(second, sum[j], difference[j]));
+        for j in 0..LIMBS {
+            v[j] = _mm512_mask_blend_epi64(second, sum[j], difference[j]);
+        }
     }
 }

@@ -147,7 +147,11 @@ pub fn constant<F: VectorField>(w: F) -> [u64; LIMBS] {
 /// The same value in every lane.
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn splat(limbs: [u64; LIMBS]) -> Vector {
-    limbs.map(|l| _mm512_set1_epi64(l as i64))
+    let mut v = [_mm512_setzero_si512(); LIMBS];
+    for j in 0..LIMBS {
+        v[j] = _mm512_set1_epi64(limbs[j] as i64);
+    }
+    v
 }
 
 /// Scalar lanes to a vector.
@@ -223,15 +227,27 @@ pub fn sub(c: &Consts, x: &Vector, y: &Vector) -> Vector {
     let (difference, borrow) = subtract(c, x, y);
     // Where x < y the difference wrapped (by 2^260): add p back and drop the carry out.
     let wrapped = _mm512_cmpneq_epi64_mask(borrow, c.zero);
-    let corrected = normalize(c, std::array::from_fn(|j| _mm512_add_epi64(difference[j], c.modulus[j])));
-    std::array::from_fn(|j| _mm512_mask_blend_epi64(wrapped, difference[j], corrected[j]))
+    let mut corrected = difference;
+    for j in 0..LIMBS {
+        corrected[j] = _mm512_add_epi64(difference[j], c.modulus[j]);
+    }
+    let corrected = normalize(c, corrected);
+    let mut out = difference;
+    for j in 0..LIMBS {
+        out[j] = _mm512_mask_blend_epi64(wrapped, difference[j], corrected[j]);
+    }
+    out
 }
 
 /// `x + y` with normalized limbs, not reduced: below `2^260` for `x + y` below `2^260`.
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn add_unreduced(c: &Consts, x: &Vector, y: &Vector) -> Vector {
-    normalize(c, std::array::from_fn(|j| _mm512_add_epi64(x[j], y[j])))
+    let mut t = *x;
+    for j in 0..LIMBS {
+        t[j] = _mm512_add_epi64(x[j], y[j]);
+    }
+    normalize(c, t)
 }
 
 /// `x + 2p - y` with normalized limbs, not reduced, for `y` below `p`: below `2^260` for
@@ -239,7 +255,11 @@ pub fn add_unreduced(c: &Consts, x: &Vector, y: &Vector) -> Vector {
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn sub_unreduced(c: &Consts, x: &Vector, y: &Vector) -> Vector {
-    normalize(c, std::array::from_fn(|j| _mm512_sub_epi64(_mm512_add_epi64(x[j], c.twice_modulus_borrowed[j]), y[j])))
+    let mut t = *x;
+    for j in 0..LIMBS {
+        t[j] = _mm512_sub_epi64(_mm512_add_epi64(x[j], c.twice_modulus_borrowed[j]), y[j]);
+    }
+    normalize(c, t)
 }
 
 /// Carries each limb's bits above 52 into the next.
@@ -247,11 +267,13 @@ pub fn sub_unreduced(c: &Consts, x: &Vector, y: &Vector) -> Vector {
 #[target_feature(enable = "avx512f,avx512ifma")]
 fn normalize(c: &Consts, t: Vector) -> Vector {
     let mut carry = c.zero;
-    t.map(|limb| {
-        let v = _mm512_add_epi64(limb, carry);
+    let mut out = t;
+    for j in 0..LIMBS {
+        let v = _mm512_add_epi64(t[j], carry);
         carry = _mm512_srli_epi64::<LIMB_BITS>(v);
-        _mm512_and_si512(v, c.mask)
-    })
+        out[j] = _mm512_and_si512(v, c.mask);
+    }
+    out
 }
 
 /// `x - y` limb by limb with borrows (normalized limbs, modulo 2^260), and the final borrow
@@ -260,11 +282,12 @@ fn normalize(c: &Consts, t: Vector) -> Vector {
 #[target_feature(enable = "avx512f,avx512ifma")]
 fn subtract(c: &Consts, x: &Vector, y: &Vector) -> (Vector, __m512i) {
     let mut borrow = c.zero;
-    let difference = std::array::from_fn(|j| {
+    let mut difference = *x;
+    for j in 0..LIMBS {
         let v = _mm512_sub_epi64(_mm512_sub_epi64(x[j], y[j]), borrow);
         borrow = _mm512_srli_epi64::<63>(v);
-        _mm512_and_si512(v, c.mask)
-    });
+        difference[j] = _mm512_and_si512(v, c.mask);
+    }
     (difference, borrow)
 }
 
@@ -282,7 +305,11 @@ fn reduce_once(c: &Consts, x: Vector) -> Vector {
     let (reduced, borrow) = subtract(c, &x, &c.modulus);
     // A borrow means x < p: keep x.
     let below = _mm512_cmpneq_epi64_mask(borrow, c.zero);
-    std::array::from_fn(|j| _mm512_mask_blend_epi64(below, reduced[j], x[j]))
+    let mut out = x;
+    for j in 0..LIMBS {
+        out[j] = _mm512_mask_blend_epi64(below, reduced[j], x[j]);
+    }
+    out
 }
 
 #[cfg(test)]

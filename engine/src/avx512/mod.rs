@@ -78,10 +78,16 @@ fn fft_any_size(values: &mut [Fp], omega: Fp, log_n: u32) -> bool {
 /// MSMs of fewer terms than this stay scalar.
 pub const MSM_MIN_TERMS: usize = 1 << 8;
 
+/// Whether an MSM of `terms` terms runs its rounds on the vector code: [`enabled`], and at
+/// least [`MSM_MIN_TERMS`] terms.
+pub fn msm_runs(terms: usize) -> bool {
+    enabled() && terms >= MSM_MIN_TERMS
+}
+
 /// An MSM's points ready for [`msm_window_sum`]: `None` where the vector code does not run
-/// (not [`enabled`], or fewer than [`MSM_MIN_TERMS`] points).
+/// ([`msm_runs`]).
 pub(crate) fn msm_points(points: &[(halo2_proofs::pasta::Fq, halo2_proofs::pasta::Fq)]) -> Option<msm::MsmPoints> {
-    (enabled() && points.len() >= MSM_MIN_TERMS).then(|| msm::MsmPoints::new(points))
+    msm_runs(points.len()).then(|| msm::MsmPoints::new(points))
 }
 
 /// One window of the batch-affine MSM on the vector code (see [`msm::window_sum`]); `None`

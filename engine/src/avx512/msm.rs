@@ -37,11 +37,18 @@ impl MsmPoints {
     }
 }
 
-/// Coordinate `coordinate` (0: x, 1: y) of eight points.
+/// Coordinate `coordinate` (0: x, 1: y) of the eight points at `index[l] + shift`.
 #[target_feature(enable = "avx512f,avx512ifma")]
-fn gather(points: &[VectorPoint], index: &[usize; LANES], coordinate: usize) -> Vector {
+fn gather(points: &[VectorPoint], index: &[usize; LANES], shift: usize, coordinate: usize) -> Vector {
     let offset = coordinate * LIMBS;
-    field::load(&std::array::from_fn(|j| index.map(|i| points[i][offset + j])))
+    let mut lanes = [[0u64; LANES]; LIMBS];
+    for (l, &i) in index.iter().enumerate() {
+        let point = &points[i + shift];
+        for j in 0..LIMBS {
+            lanes[j][l] = point[offset + j];
+        }
+    }
+    field::load(&lanes)
 }
 
 /// One window's `Σ_d d · (the sum of the points whose digit is ±d)`, or `None` if a round met
@@ -89,15 +96,14 @@ pub fn window_sum(digits: impl Iterator<Item = i32> + Clone, points: &MsmPoints,
             .map(|g| (std::array::from_fn(|l| g[l].0), std::array::from_fn(|l| g[l].1)))
             .collect();
         denominators.clear();
-        denominators.extend(groups.iter().map(|(first, _)| {
-            let second = first.map(|i| i + 1);
-            field::sub(&c, &gather(&sorted, &second, 0), &gather(&sorted, first, 0))
-        }));
+        for (first, _) in &groups {
+            let x = (gather(&sorted, first, 0, 0), gather(&sorted, first, 1, 0));
+            denominators.push(field::sub(&c, &x.1, &x.0));
+        }
         invert_all(&c, &mut denominators, &mut prefix)?;
         for ((first, out), inverse) in groups.iter().zip(&denominators) {
-            let second = first.map(|i| i + 1);
-            let (ax, ay) = (gather(&sorted, first, 0), gather(&sorted, first, 1));
-            let (bx, by) = (gather(&sorted, &second, 0), gather(&sorted, &second, 1));
+            let (ax, ay) = (gather(&sorted, first, 0, 0), gather(&sorted, first, 0, 1));
+            let (bx, by) = (gather(&sorted, first, 1, 0), gather(&sorted, first, 1, 1));
             let lambda = field::mul(&c, &field::sub(&c, &by, &ay), inverse);
             let x = field::sub(&c, &field::sub(&c, &field::mul(&c, &lambda, &lambda), &ax), &bx);
             let y = field::sub(&c, &field::mul(&c, &lambda, &field::sub(&c, &ax, &x)), &ay);
