@@ -10,9 +10,9 @@
 //! at most `2p`) for a chain of them that a product or [`reduce`] ends.
 
 use std::arch::x86_64::{
-    __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpneq_epi64_mask, _mm512_madd52hi_epu64,
-    _mm512_madd52lo_epu64, _mm512_mask_blend_epi64, _mm512_set1_epi64, _mm512_setzero_si512, _mm512_srli_epi64,
-    _mm512_sub_epi64,
+    __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpeq_epi64_mask, _mm512_cmpneq_epi64_mask,
+    _mm512_madd52hi_epu64, _mm512_madd52lo_epu64, _mm512_mask_blend_epi64, _mm512_or_si512, _mm512_set1_epi64,
+    _mm512_setzero_si512, _mm512_srli_epi64, _mm512_sub_epi64,
 };
 
 use ff::{Field, PrimeField};
@@ -220,6 +220,24 @@ pub fn mul(c: &Consts, x: &Vector, y: &Vector) -> Vector {
     reduce_once(c, normalize(c, [t[0], t[1], t[2], t[3], t[4]]))
 }
 
+/// `x + y mod p`, for `x`, `y` below `p`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn add(c: &Consts, x: &Vector, y: &Vector) -> Vector {
+    reduce_once(c, add_unreduced(c, x, y))
+}
+
+/// Whether some lane of `x` (normalized limbs) is zero.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn any_zero(c: &Consts, x: &Vector) -> bool {
+    let mut any = x[0];
+    for limb in &x[1..] {
+        any = _mm512_or_si512(any, *limb);
+    }
+    _mm512_cmpeq_epi64_mask(any, c.zero) != 0
+}
+
 /// `x - y mod p`, for `x`, `y` below `p`.
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
@@ -335,7 +353,8 @@ mod tests {
                 let montgomery_y = load(&std::array::from_fn(|j| std::array::from_fn(|l| constant(y[l])[j])));
                 let expect = |f: fn(F, F) -> F| -> Vec<F> { x.iter().zip(y).map(|(a, b)| f(*a, *b)).collect() };
                 assert_eq!(back(&mul(&c, &vx, &montgomery_y)), expect(|a, b| a * b), "product");
-                assert_eq!(back(&reduce(&c, &add_unreduced(&c, &vx, &vy))), expect(|a, b| a + b), "sum");
+                assert_eq!(back(&add(&c, &vx, &vy)), expect(|a, b| a + b), "sum");
+                assert_eq!(any_zero(&c, &vx), x.iter().any(|v| bool::from(v.is_zero())), "a zero lane");
                 assert_eq!(back(&sub(&c, &vx, &vy)), expect(|a, b| a - b), "difference");
                 let unreduced = sub_unreduced(&c, &add_unreduced(&c, &vx, &vy), &vy);
                 assert_eq!(back(&reduce(&c, &unreduced)), x.to_vec(), "unreduced sum and difference");

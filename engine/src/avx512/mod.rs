@@ -1,8 +1,8 @@
 //! The CPU backend's vector code for x86-64 processors with AVX-512 IFMA (Intel Ice Lake and
 //! newer, AMD Zen 4 and newer): eight field products at once by 52-bit multiply-adds, about three
 //! times the throughput of pasta_curves' scalar assembly on a Zen 4 core. It runs the FFT
-//! ([`crate::fft`]) and the bucket rounds of the full-width MSM
-//! ([`crate::msm::batch_affine`]).
+//! ([`crate::fft`]), the bucket rounds of the full-width MSM ([`crate::msm::batch_affine`])
+//! and the ladder of the IPA's paired collapse ([`crate::msm::glv`]).
 //!
 //! The processor is asked once, at run time; without AVX-512 IFMA (or with the environment
 //! variable [`DISABLE_VARIABLE`] set to `1`) every caller takes the scalar path, whose results
@@ -11,6 +11,7 @@
 
 mod fft;
 mod field;
+mod ladder;
 mod msm;
 
 use std::collections::HashMap;
@@ -103,6 +104,30 @@ pub(crate) fn msm_window_sum(
     // by `msm_points`, after `enabled()` found them.
     unsafe {
         msm::window_sum(digits, points, buckets)
+    }
+}
+
+/// Outputs per call of [`combine_ladder`].
+pub const LADDER_LANES: usize = field::LANES;
+
+/// Eight outputs of [`crate::msm::glv::combine_same_scalars`]'s ladder on the vector code (see
+/// [`ladder::ladder`]); `None` where it does not run (not [`enabled`]) or gives the outputs back
+/// to the scalar code.
+pub(crate) fn combine_ladder(
+    tables: &[halo2_proofs::pasta::EqAffine],
+    outputs: usize,
+    first: usize,
+    table_len: usize,
+    digits: &[[&[i8]; 2]],
+    positions: usize,
+) -> Option<[halo2_proofs::pasta::Eq; LADDER_LANES]> {
+    if !enabled() {
+        return None;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `ladder::ladder` needs AVX-512F and AVX-512 IFMA, which `enabled()` found.
+    unsafe {
+        ladder::ladder(tables, outputs, first, table_len, digits, positions)
     }
 }
 

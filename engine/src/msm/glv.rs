@@ -13,7 +13,9 @@
 //! - **wNAF.** Each half is recoded into signed odd digits of width 4 ([`wnaf`]), so each point
 //!   needs the table `{1, 3, 5, 7}·P` and the same for `φ(P)`.
 //! - **Straus.** All terms of an output share the doublings: per digit position, one doubling
-//!   and the additions of the digits that are not zero.
+//!   and the additions of the digits that are not zero. Every output has the same digits, so
+//!   on processors with AVX-512 IFMA eight outputs run the ladder in lockstep
+//!   ([`crate::avx512`]).
 
 use ff::{PrimeField, WithSmallOrderMulGroup};
 use group::{Curve, Group};
@@ -173,25 +175,39 @@ pub fn combine_same_scalars(base: &[EqAffine], terms: &[&[EqAffine]], scalars: &
         }
         let mut tables = vec![EqAffine::default(); window.len()];
         Eq::batch_normalize(&window, &mut tables);
-        let sums: Vec<Eq> = (0..len)
-            .map(|i| {
-                let mut acc = Eq::identity();
-                for position in (0..positions).rev() {
-                    acc = acc.double();
-                    for (t, r) in recoded.iter().enumerate() {
-                        let table = &tables[(t * len + i) * 2 * TABLE_LEN..][..2 * TABLE_LEN];
-                        for (half, digits) in r.digits.iter().enumerate() {
-                            let d = digits[position];
-                            if d != 0 {
-                                let point = table[half * TABLE_LEN + usize::from(d.unsigned_abs() / 2)];
-                                acc += if d < 0 { -point } else { point };
-                            }
+        let ladder = |i: usize| -> Eq {
+            let mut acc = Eq::identity();
+            for position in (0..positions).rev() {
+                acc = acc.double();
+                for (t, r) in recoded.iter().enumerate() {
+                    let table = &tables[(t * len + i) * 2 * TABLE_LEN..][..2 * TABLE_LEN];
+                    for (half, digits) in r.digits.iter().enumerate() {
+                        let d = digits[position];
+                        if d != 0 {
+                            let point = table[half * TABLE_LEN + usize::from(d.unsigned_abs() / 2)];
+                            acc += if d < 0 { -point } else { point };
                         }
                     }
                 }
-                acc + base[start + i]
-            })
-            .collect();
+            }
+            acc + base[start + i]
+        };
+        let mut sums: Vec<Eq> = Vec::with_capacity(len);
+        // Eight outputs at a time on the vector code where it runs, the rest one by one.
+        #[cfg(target_arch = "x86_64")]
+        {
+            let rows: Vec<[&[i8]; 2]> = recoded.iter().map(|r| [&r.digits[0][..], &r.digits[1][..]]).collect();
+            let lanes = crate::avx512::LADDER_LANES;
+            while sums.len() + lanes <= len {
+                let first = sums.len();
+                match crate::avx512::combine_ladder(&tables, len, first, TABLE_LEN, &rows, positions) {
+                    Some(lane_sums) => sums.extend(lane_sums.iter().zip(&base[start + first..]).map(|(s, b)| s + b)),
+                    None => sums.extend((first..first + lanes).map(ladder)),
+                }
+            }
+        }
+        let done = sums.len();
+        sums.extend((done..len).map(ladder));
         Eq::batch_normalize(&sums, out);
     });
     true
@@ -240,6 +256,24 @@ mod tests {
                     acc.double() + if d < 0 { -Fp::from(u64::from(d.unsigned_abs())) } else { Fp::from(d as u64) }
                 });
                 assert_eq!(back, field(negative, magnitude));
+            }
+        }
+    }
+
+    #[test]
+    fn equal_terms_add_up_by_doubling() {
+        // Two terms with the same points and scalars: the ladder adds a point to itself (the
+        // vector code hands such outputs back to the scalar code).
+        let mut rng = StdRng::seed_from_u64(9);
+        let n = 19;
+        let base: Vec<EqAffine> = (0..n).map(|_| Eq::random(&mut rng).to_affine()).collect();
+        let points: Vec<EqAffine> = (0..n).map(|_| Eq::random(&mut rng).to_affine()).collect();
+        for scalars in [[Fp::from(3), Fp::from(3)], [Fp::ONE, -Fp::ONE]] {
+            let mut out = vec![EqAffine::default(); n];
+            assert!(combine_same_scalars(&base, &[&points, &points], &scalars, &mut out));
+            for i in 0..n {
+                let expected = Eq::from(base[i]) + points[i] * (scalars[0] + scalars[1]);
+                assert_eq!(out[i], expected.to_affine(), "output {i}");
             }
         }
     }
