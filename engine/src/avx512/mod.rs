@@ -107,7 +107,7 @@ pub(crate) fn msm_window_sum(
     }
 }
 
-/// Outputs per call of [`combine_ladder`].
+/// Outputs per call of the vector ladder (`combine_ladder`).
 pub const LADDER_LANES: usize = field::LANES;
 
 /// Eight outputs of [`crate::msm::glv::combine_same_scalars`]'s ladder on the vector code (see
