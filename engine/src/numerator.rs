@@ -192,7 +192,7 @@ impl ProgramBuilder {
 
 /// An instruction with its query resolved to a column and an offset in extended points.
 #[derive(Clone, Copy)]
-enum Bound {
+pub(crate) enum Bound {
     Query(usize, usize),
     Constant(Fp),
     Negate,
@@ -204,7 +204,7 @@ enum Bound {
 /// A step of the block evaluator ([`evaluate`]): an instruction, or (see [`fuse`]) a push fused
 /// with the operation that consumes it.
 #[derive(Clone, Copy)]
-enum Step {
+pub(crate) enum Step {
     /// One instruction as it is.
     Plain(Bound),
     /// `Query` then `Add`: the column's values added to the top in place.
@@ -222,7 +222,7 @@ enum Step {
 /// Fuses each push (a query, a constant) or negation with the addition or multiplication that
 /// consumes it at once, so the block evaluator updates the top of its stack in place instead of
 /// copying the operand into a slot first. The values are the same: both operations commute.
-fn fuse(code: &[Bound]) -> Vec<Step> {
+pub(crate) fn fuse(code: &[Bound]) -> Vec<Step> {
     let mut fused = Vec::with_capacity(code.len());
     let mut i = 0;
     while i < code.len() {
@@ -386,7 +386,7 @@ fn run_block(
 }
 
 /// The same as [`evaluate_naive`], an instruction over a block of points at a time, on as
-/// many threads as the machine has.
+/// many threads as the machine has (on eight-point vectors where [`crate::avx512`] runs).
 ///
 /// # Panics
 /// If `columns` is not one column per slot, a column is shorter than `points`, or the program
@@ -396,6 +396,10 @@ pub fn evaluate(program: &NumeratorProgram, columns: &[&[Fp]], points: usize, y:
     assert!(columns.iter().all(|c| c.len() >= points), "a value per point in each column");
     let ext = points;
     let code = fuse(&bind(program, ext.max(1), step));
+    #[cfg(target_arch = "x86_64")]
+    if let Some(result) = crate::avx512::evaluate_numerator(&code, columns, ext, y, program.max_stack) {
+        return result;
+    }
     let mut result = vec![Fp::ZERO; ext];
     let threads = std::thread::available_parallelism().map_or(1, usize::from).max(1);
     let chunk = ext.div_ceil(threads).next_multiple_of(BLOCK).max(BLOCK);
@@ -464,7 +468,8 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         // Fewer points than a block; blocks of 64 and a shorter last one, rotations around the
         // end.
-        for (ext, step) in [(16usize, 4usize), (200, 4)] {
+        // 256 points: the vector evaluator's size (where the CPU has it).
+        for (ext, step) in [(16usize, 4usize), (200, 4), (256, 4)] {
             let fixed: Vec<Fp> = (0..ext).map(|_| Fp::random(&mut rng)).collect();
             let advice: Vec<Fp> = (0..ext).map(|_| Fp::random(&mut rng)).collect();
             let y = Fp::random(&mut rng);

@@ -1,8 +1,9 @@
 //! The CPU backend's vector code for x86-64 processors with AVX-512 IFMA (Intel Ice Lake and
 //! newer, AMD Zen 4 and newer): eight field products at once by 52-bit multiply-adds, about three
 //! times the throughput of pasta_curves' scalar assembly on a Zen 4 core. It runs the FFT
-//! ([`crate::fft`]), the bucket rounds of the full-width MSM ([`crate::msm::batch_affine`])
-//! and the ladder of the IPA's paired collapse ([`crate::msm::glv`]).
+//! ([`crate::fft`]), the bucket rounds of the full-width MSM ([`crate::msm::batch_affine`]),
+//! the ladder of the IPA's paired collapse ([`crate::msm::glv`]) and the quotient's numerator
+//! ([`crate::numerator`]).
 //!
 //! The processor is asked once, at run time; without AVX-512 IFMA (or with the environment
 //! variable [`DISABLE_VARIABLE`] set to `1`) every caller takes the scalar path, whose results
@@ -13,6 +14,7 @@ mod fft;
 mod field;
 mod ladder;
 mod msm;
+mod numerator;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -105,6 +107,25 @@ pub(crate) fn msm_window_sum(
     unsafe {
         msm::window_sum(digits, points, buckets)
     }
+}
+
+/// The numerator program's value at every point ([`crate::numerator::evaluate`]) on the
+/// vector code. `None` where it does not run: not [`enabled`], or `ext` not a multiple of its
+/// block (32 points).
+pub(crate) fn evaluate_numerator(
+    code: &[crate::numerator::Step],
+    columns: &[&[Fp]],
+    ext: usize,
+    y: Fp,
+    max_stack: usize,
+) -> Option<Vec<Fp>> {
+    if !enabled() || ext == 0 || !ext.is_multiple_of(numerator::BLOCK) {
+        return None;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `numerator::evaluate` needs AVX-512F and AVX-512 IFMA, which `enabled()` found.
+    let values = unsafe { numerator::evaluate(code, columns, ext, y, max_stack) };
+    Some(values)
 }
 
 /// Outputs per call of the vector ladder (`combine_ladder`).
