@@ -102,7 +102,13 @@ pub fn msm_with_window(scalars: &[Fp], bases: &[EqAffine], c: u32) -> Eq {
     // Point-major digits: window w of point i at i·windows + w.
     let mut digits = vec![0i32; windows * n];
     digits.par_chunks_mut(windows).zip(&scalars).for_each(|(out, s)| signed_digits(s, c, out));
-    let digits = &digits;
+    combine_windows(&points, &digits, windows, c, 1 << (c - 1))
+}
+
+/// `Σ_w 2^(w·c) · (window w's sum)` over point-major digits (`windows` per point, magnitudes
+/// at most `buckets`), each window's buckets summed by the vector rounds where they run
+/// ([`crate::avx512`]), else by the scalar ones. Windows run in parallel.
+fn combine_windows(points: &[Point], digits: &[i32], windows: usize, c: u32, buckets: usize) -> Eq {
     #[cfg(target_arch = "x86_64")]
     let vector_points = crate::avx512::msm_points(&points.iter().map(|p| (p.x, p.y)).collect::<Vec<_>>());
     let sums: Vec<Eq> = (0..windows)
@@ -111,11 +117,11 @@ pub fn msm_with_window(scalars: &[Fp], bases: &[EqAffine], c: u32) -> Eq {
             let window = digits.iter().skip(w).step_by(windows).copied();
             #[cfg(target_arch = "x86_64")]
             if let Some(sum) =
-                vector_points.as_ref().and_then(|v| crate::avx512::msm_window_sum(window.clone(), v, 1 << (c - 1)))
+                vector_points.as_ref().and_then(|v| crate::avx512::msm_window_sum(window.clone(), v, buckets))
             {
                 return sum;
             }
-            window_sum(window, &points, 1 << (c - 1))
+            window_sum(window, points, buckets)
         })
         .collect();
     let mut acc = Eq::identity();
@@ -126,6 +132,46 @@ pub fn msm_with_window(scalars: &[Fp], bases: &[EqAffine], c: u32) -> Eq {
         acc += sum;
     }
     acc
+}
+
+/// [`crate::msm::small_msm`] with the windows' rounds on the vector code: unsigned windows over
+/// the bits the values have, a negative value's point negated. `None` where the vector code
+/// does not run ([`crate::avx512::msm_runs`]) or no value is non-zero.
+pub fn small_msm_vector(values: &[i64], bases: &[EqAffine]) -> Option<Eq> {
+    assert_eq!(values.len(), bases.len(), "one value per base");
+    #[cfg(target_arch = "x86_64")]
+    let runs = crate::avx512::msm_runs(values.len());
+    #[cfg(not(target_arch = "x86_64"))]
+    let runs = false;
+    if !runs {
+        return None;
+    }
+    let (points, values): (Vec<Point>, Vec<i64>) = bases
+        .iter()
+        .zip(values)
+        .filter(|(_, v)| **v != 0)
+        .map(|(b, v)| (Point::from_affine(b), *v))
+        .filter(|(p, _)| !p.is_identity())
+        .unzip();
+    let max = values.iter().map(|v| v.unsigned_abs()).max()?;
+    let bits = u64::BITS - max.leading_zeros();
+    let n = points.len() as u64;
+    // Per window: one affine addition per term, two Jacobian ones per bucket.
+    let cost = |c: u32| u64::from(bits.div_ceil(c)) * (VECTOR_AFFINE_ADD_COST * n + JACOBIAN_ADD_COST * (2u64 << c));
+    let c = (1..=bits.min(*WINDOW_BITS.end())).min_by_key(|&c| cost(c))?;
+    let windows = bits.div_ceil(c) as usize;
+    let mask = (1u64 << c) - 1;
+    // Point-major digits; w·c < bits ≤ 64, so no shift overflows.
+    let digits: Vec<i32> = values
+        .iter()
+        .flat_map(|&v| {
+            (0..windows).map(move |w| {
+                let d = ((v.unsigned_abs() >> (w as u32 * c)) & mask) as i32;
+                if v < 0 { -d } else { d }
+            })
+        })
+        .collect();
+    Some(combine_windows(&points, &digits, windows, c, (1 << c) - 1))
 }
 
 /// The scalar's digits in base `2^c`, each in `(-2^(c-1), 2^(c-1)]`, lowest window first, one
