@@ -1,13 +1,19 @@
-//! Eight elements of a Pasta field (`Fp` or `Fq`) at once: five 52-bit limbs per element, one AVX-512 vector per limb,
-//! the products by AVX-512 IFMA (`vpmadd52luq` / `vpmadd52huq`, 52 × 52-bit multiply-adds).
+//! Eight elements of a Pasta field (`Fp` or `Fq`) at once: five 52-bit limbs per element, one
+//! AVX-512 vector per limb, the products by AVX-512 IFMA (`vpmadd52luq` / `vpmadd52huq`,
+//! 52 × 52-bit multiply-adds).
 //!
-//! Values are canonical integers below `p` (not pasta_curves' Montgomery form): a product
-//! [`mul`] is Montgomery's with the radix `R = 2^260`, `mul(x, y) = x · y · 2^-260`, so a
-//! constant factor `w` is kept as `w · 2^260` ([`Constant`]) and `mul(x, W)` is `x · w`. Sums
-//! and differences do not care about the form. Every function returns canonical values with
-//! normalized limbs (each below `2^52`), which is what the next product needs: IFMA reads only
-//! the low 52 bits of its operands. The `_unreduced` sums leave the value above `p` (each adds
-//! at most `2p`) for a chain of them that a product or [`reduce`] ends.
+//! A product [`mul`] is Montgomery's with the radix `R = 2^260`: `mul(x, y) = x · y · 2^-260`.
+//! Callers keep their values in one of two forms:
+//! - canonical integers, multiplied only by constants kept as `w · 2^260` ([`constant`]), so that
+//!   `mul(x, W) = x · w` (the FFT);
+//! - Montgomery form `x · 2^260` throughout (the MSM, the collapse's ladder, the numerator), where
+//!   `mul` of two values is their product's form; [`constant`] converts into it, and a product
+//!   with the plain integer 1 converts out.
+//!
+//! Sums and differences do not care about the form. Every function returns canonical values
+//! with normalized limbs (each below `2^52`), which is what the next product needs: IFMA reads
+//! only the low 52 bits of its operands. The `_unreduced` sums leave the value above `p` (each
+//! adds at most `2p`) for a chain of them that a product or [`reduce`] ends.
 
 use std::arch::x86_64::{
     __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpeq_epi64_mask, _mm512_cmpneq_epi64_mask,
@@ -367,6 +373,19 @@ mod tests {
             vec![F::ZERO, F::ONE, -F::ONE, -F::from(2), F::from(1u64 << 52), F::from(u64::MAX), F::TWO_INV];
         values.extend((0..17).map(|_| F::random(&mut *rng)));
         values
+    }
+
+    #[test]
+    fn the_moduli_are_the_fields() {
+        fn check<F: VectorField>() {
+            let p = F::VECTOR_MODULUS.limbs;
+            assert!(from_limbs::<F>(p).is_none(), "p itself is not canonical");
+            let mut below = p;
+            below[0] -= 1;
+            assert_eq!(from_limbs::<F>(below), Some(-F::ONE), "p - 1");
+        }
+        check::<Fp>();
+        check::<Fq>();
     }
 
     #[test]
