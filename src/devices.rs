@@ -1,4 +1,4 @@
-//! `zkinfer devices`: the CPU's field arithmetic, the GPU adapters wgpu finds, and which one
+//! `zkinfer devices`: the CPU's field arithmetic and vector code, the GPU adapters wgpu finds, and which one
 //! `--device auto` would take.
 
 use clap::Args;
@@ -9,6 +9,7 @@ pub struct DevicesArgs {}
 
 pub fn run(_args: &DevicesArgs) -> anyhow::Result<()> {
     println!("CPU field arithmetic: {}", zkinfer_engine::FIELD_ARITHMETIC);
+    println!("CPU vector code: {}", zkinfer_engine::vector_code());
     let adapters = list_adapters();
     if adapters.is_empty() {
         println!("no GPU adapter found (is a Vulkan, Metal or DX12 driver installed?)");

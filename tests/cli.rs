@@ -338,6 +338,7 @@ fn devices_are_listed_and_a_gpu_proof_verifies() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("--device auto proves on"), "{stdout}");
     assert!(stdout.starts_with("CPU field arithmetic: "), "{stdout}");
+    assert!(stdout.contains("\nCPU vector code: "), "{stdout}");
     let has_adapter = stdout.contains("gpu:0");
     if std::env::var_os("ZKINFER_REQUIRE_GPU").is_some() {
         assert!(has_adapter, "ZKINFER_REQUIRE_GPU is set, but no adapter is listed: {stdout}");

@@ -61,6 +61,21 @@ use permutation::PermutationColumn;
 /// BMI2 and ADX).
 pub const FIELD_ARITHMETIC: &str = pasta_curves::BACKEND;
 
+/// What the CPU backend's vector code ([`avx512`] on x86-64) does in this process: which
+/// primitives run eight field elements at a time, or why none do.
+pub fn vector_code() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if avx512::enabled() {
+            return "AVX-512 IFMA (the FFT, the MSMs, the IPA's collapse and the quotient's numerator)";
+        }
+        if avx512::supported() {
+            return "off (ZKINFER_NO_AVX512=1)";
+        }
+    }
+    "none (this CPU has no AVX-512 IFMA)"
+}
+
 /// Whether this CPU can run [`FIELD_ARITHMETIC`]: the x86-64 assembly needs BMI2 and ADX
 /// (Intel Broadwell, AMD Zen or newer); on a CPU without them the first field multiplication
 /// would stop the process on an illegal instruction. Returns why not, with the remedy.
