@@ -37,8 +37,8 @@ impl VectorTwiddles {
     /// From the scalar FFT's twiddles (`levels[l]`: the `2^l` twiddles of distance `2^l`).
     pub fn new(levels: &[Vec<Fp>]) -> Self {
         let lane_level = |l: usize| -> Lanes {
-            let per_lane: Vec<[u64; LIMBS]> = (0..LANES).map(|i| field::constant(levels[l][i % (1 << l)])).collect();
-            std::array::from_fn(|j| std::array::from_fn(|i| per_lane[i][j]))
+            let per_lane: Vec<Fp> = (0..LANES).map(|i| levels[l][i % (1 << l)]).collect();
+            pack(&per_lane)
         };
         Self {
             lanes: [lane_level(1), lane_level(2)],
@@ -51,10 +51,9 @@ impl VectorTwiddles {
     }
 }
 
-/// Eight field elements' canonical values as lanes.
+/// Eight twiddles as lanes, each as `w · 2^260`.
 fn pack(values: &[Fp]) -> Lanes {
-    let limbs: Vec<[u64; LIMBS]> = values.iter().map(|w| field::constant(*w)).collect();
-    std::array::from_fn(|j| std::array::from_fn(|i| limbs[i][j]))
+    field::transpose(&std::array::from_fn(|i| field::constant(values[i])))
 }
 
 /// In place, the values at the powers of the root `twiddles` were made from (`values.len()` a
@@ -70,10 +69,7 @@ pub fn fft(values: &mut [Fp], twiddles: &VectorTwiddles) {
         std::array::from_fn(|l| (l.reverse_bits() >> (usize::BITS - LANE_LEVELS as u32)) * rows);
     let mut vectors: Vec<Vector> = (0..rows)
         .into_par_iter()
-        .map(|c| {
-            let limbs = lane_rows.map(|row| field::to_limbs(&values[row + c]));
-            field::load(&std::array::from_fn(|j| limbs.map(|l| l[j])))
-        })
+        .map(|c| field::load(&field::transpose(&lane_rows.map(|row| field::to_limbs(&values[row + c])))))
         .collect();
     if rows > 1 {
         let shift = usize::BITS - rows.trailing_zeros();
@@ -90,7 +86,7 @@ pub fn fft(values: &mut [Fp], twiddles: &VectorTwiddles) {
         let lanes = field::store(&field::reduce(&c, v));
         for (i, out) in out.iter_mut().enumerate() {
             // The arithmetic keeps every value canonical.
-            *out = field::from_limbs(std::array::from_fn(|j| lanes[j][i])).unwrap_or_else(|| unreachable!("canonical"));
+            *out = field::from_limbs(field::lane(&lanes, i)).unwrap_or_else(|| unreachable!("canonical"));
         }
     });
 }

@@ -11,7 +11,7 @@ use group::Group;
 use halo2_proofs::arithmetic::{CurveAffine, CurveExt};
 use halo2_proofs::pasta::{Eq, EqAffine, Fq};
 
-use super::field::{self, Consts, LANES, LIMBS, Vector, VectorField};
+use super::field::{self, Consts, LANES, LIMBS, Vector};
 
 /// Eight points in Jacobian coordinates (`x = X/Z²`, `y = Y/Z³`).
 struct Jacobian {
@@ -47,23 +47,18 @@ pub fn ladder(
     let mut vector_tables: Vec<TablePoint> = Vec::with_capacity(digits.len() * 2 * table_len);
     for t in 0..digits.len() {
         for entry in 0..2 * table_len {
-            let mut coordinates = [[[0u64; LANES]; LIMBS]; 3];
+            // x, y and -y of each lane's point.
+            let mut coordinates = [[[0u64; LIMBS]; LANES]; 3];
             for l in 0..LANES {
                 let point = tables[(t * outputs + first + l) * 2 * table_len + entry];
                 let xy: Option<halo2_proofs::arithmetic::Coordinates<EqAffine>> = point.coordinates().into();
                 let xy = xy?;
-                let limbs = [field::constant(*xy.x()), field::constant(*xy.y()), field::constant(-*xy.y())];
-                for (k, limbs) in limbs.iter().enumerate() {
-                    for j in 0..LIMBS {
-                        coordinates[k][j][l] = limbs[j];
-                    }
-                }
+                coordinates[0][l] = field::constant(*xy.x());
+                coordinates[1][l] = field::constant(*xy.y());
+                coordinates[2][l] = field::constant(-*xy.y());
             }
-            vector_tables.push(TablePoint {
-                x: field::load(&coordinates[0]),
-                y: field::load(&coordinates[1]),
-                negative_y: field::load(&coordinates[2]),
-            });
+            let [x, y, negative_y] = coordinates.map(|c| field::load(&field::transpose(&c)));
+            vector_tables.push(TablePoint { x, y, negative_y });
         }
     }
     let one = field::splat(field::constant(Fq::ONE));
@@ -90,18 +85,10 @@ pub fn ladder(
     let Some(acc) = acc else {
         return Some([Eq::identity(); LANES]);
     };
-    // Out of Montgomery form: v = V · 2^-260.
-    let radix_inverse = Option::<Fq>::from(Fq::radix().invert())?;
     let (x, y, z) = (field::store(&acc.x), field::store(&acc.y), field::store(&acc.z));
     let mut out = [Eq::identity(); LANES];
     for (l, out) in out.iter_mut().enumerate() {
-        let coordinate = |v: &[[u64; LANES]; LIMBS]| -> Option<Fq> {
-            let mut limbs = [0u64; LIMBS];
-            for j in 0..LIMBS {
-                limbs[j] = v[j][l];
-            }
-            Some(field::from_limbs::<Fq>(limbs)? * radix_inverse)
-        };
+        let coordinate = |v| field::from_montgomery::<Fq>(field::lane(v, l));
         *out = Option::from(Eq::new_jacobian(coordinate(&x)?, coordinate(&y)?, coordinate(&z)?))?;
     }
     Some(out)

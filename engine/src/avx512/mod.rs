@@ -87,10 +87,12 @@ pub fn msm_runs(terms: usize) -> bool {
     enabled() && terms >= MSM_MIN_TERMS
 }
 
-/// An MSM's points ready for [`msm_window_sum`]: `None` where the vector code does not run
-/// ([`msm_runs`]).
-pub(crate) fn msm_points(points: &[(halo2_proofs::pasta::Fq, halo2_proofs::pasta::Fq)]) -> Option<msm::MsmPoints> {
-    msm_runs(points.len()).then(|| msm::MsmPoints::new(points))
+/// An MSM's points (affine coordinates, no identity) ready for [`msm_window_sum`]: `None`,
+/// without reading them, where the vector code does not run ([`msm_runs`]).
+pub(crate) fn msm_points(
+    points: impl ExactSizeIterator<Item = (halo2_proofs::pasta::Fq, halo2_proofs::pasta::Fq)>,
+) -> Option<msm::MsmPoints> {
+    msm_runs(points.len()).then(|| msm::MsmPoints::new(&points.collect::<Vec<_>>()))
 }
 
 /// One window of the batch-affine MSM on the vector code (see [`msm::window_sum`]); `None`

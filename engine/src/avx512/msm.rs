@@ -122,15 +122,13 @@ pub fn window_sum(digits: impl Iterator<Item = i32> + Clone, points: &MsmPoints,
             *l = l.div_ceil(2);
         }
     }
-    // Out of Montgomery form: x = X · 2^-260.
-    let radix_inverse = Option::<Fq>::from(Fq::radix().invert()).unwrap_or_else(|| unreachable!("2^260 ≠ 0"));
     let (mut running, mut sum) = (Eq::identity(), Eq::identity());
     for b in (0..buckets).rev() {
         if len[b] == 1 {
             let p = &sorted[start[b]];
             let coordinate = |offset: usize| -> Fq {
-                let limbs = std::array::from_fn(|j| p[offset + j]);
-                field::from_limbs::<Fq>(limbs).unwrap_or_else(|| unreachable!("canonical")) * radix_inverse
+                field::from_montgomery(std::array::from_fn(|j| p[offset + j]))
+                    .unwrap_or_else(|| unreachable!("canonical"))
             };
             let affine = Option::<EqAffine>::from(EqAffine::from_xy(coordinate(0), coordinate(LIMBS)))
                 .unwrap_or_else(|| unreachable!("sums of curve points lie on the curve"));
@@ -157,7 +155,7 @@ fn invert_all(c: &Consts, values: &mut [Vector], prefix: &mut Vec<Vector>) -> Op
     // t^-1 in Montgomery form: 2^520 / T.
     let lanes = field::store(&acc);
     let products: [Fq; LANES] = std::array::from_fn(|l| {
-        field::from_limbs::<Fq>(std::array::from_fn(|j| lanes[j][l])).unwrap_or_else(|| unreachable!("canonical"))
+        field::from_limbs::<Fq>(field::lane(&lanes, l)).unwrap_or_else(|| unreachable!("canonical"))
     });
     let mut before = [Fq::ONE; LANES];
     for l in 1..LANES {
@@ -171,7 +169,7 @@ fn invert_all(c: &Consts, values: &mut [Vector], prefix: &mut Vec<Vector>) -> Op
         inverses[l] = field::constant(inverse_all * before[l] * Fq::radix());
         inverse_all *= products[l];
     }
-    let mut inverse = field::load(&std::array::from_fn(|j| inverses.map(|i| i[j])));
+    let mut inverse = field::load(&field::transpose(&inverses));
     for k in (0..values.len()).rev() {
         let v = values[k];
         values[k] = if k > 0 { field::mul(c, &inverse, &prefix[k - 1]) } else { inverse };

@@ -112,12 +112,8 @@ pub fn evaluate(code: &[Step], columns: &[&[Fp]], ext: usize, y: Fp, max_stack: 
             for (v, out) in h.iter().zip(out.chunks_mut(LANES)) {
                 let lanes = field::store(&field::mul(&c, v, &one));
                 for (l, out) in out.iter_mut().enumerate() {
-                    let mut limbs = [0u64; LIMBS];
-                    for j in 0..LIMBS {
-                        limbs[j] = lanes[j][l];
-                    }
                     // The arithmetic keeps every value canonical.
-                    *out = field::from_limbs(limbs).unwrap_or_else(|| unreachable!("canonical"));
+                    *out = field::from_limbs(field::lane(&lanes, l)).unwrap_or_else(|| unreachable!("canonical"));
                 }
             }
         },
@@ -132,18 +128,15 @@ fn load(c: &Consts, program: &Program, column: usize, first: usize) -> Block {
     let column = program.columns[column];
     let mut block = [program.zero; BLOCK_VECTORS];
     for (v, vector) in block.iter_mut().enumerate() {
-        let mut lanes = [[0u64; LANES]; LIMBS];
-        for l in 0..LANES {
+        let mut elements = [[0u64; LIMBS]; LANES];
+        for (l, element) in elements.iter_mut().enumerate() {
             let mut i = first + v * LANES + l;
             if i >= program.ext {
                 i -= program.ext;
             }
-            let limbs = field::to_limbs(&column[i]);
-            for (lane, limb) in lanes.iter_mut().zip(limbs) {
-                lane[l] = limb;
-            }
+            *element = field::to_limbs(&column[i]);
         }
-        *vector = field::mul(c, &field::load(&lanes), &program.to_montgomery);
+        *vector = field::mul(c, &field::load(&field::transpose(&elements)), &program.to_montgomery);
     }
     block
 }

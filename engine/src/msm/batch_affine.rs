@@ -110,7 +110,7 @@ pub fn msm_with_window(scalars: &[Fp], bases: &[EqAffine], c: u32) -> Eq {
 /// ([`crate::avx512`]), else by the scalar ones. Windows run in parallel.
 fn combine_windows(points: &[Point], digits: &[i32], windows: usize, c: u32, buckets: usize) -> Eq {
     #[cfg(target_arch = "x86_64")]
-    let vector_points = crate::avx512::msm_points(&points.iter().map(|p| (p.x, p.y)).collect::<Vec<_>>());
+    let vector_points = crate::avx512::msm_points(points.iter().map(|p| (p.x, p.y)));
     let sums: Vec<Eq> = (0..windows)
         .into_par_iter()
         .map(|w| {
