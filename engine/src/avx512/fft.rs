@@ -6,6 +6,9 @@
 //! product `w·b` is canonical, the difference adds `2p`), so after `l` levels it is below
 //! `(2l + 1)·p`, and the products accept any input below `2^260 > 63p`. One reduction per value
 //! at the end makes every value canonical again. So transforms of up to [`MAX_LOG_N`] levels.
+//!
+//! The transform runs on the elements' words ([`super::words`]): they are the values times
+//! `2^256`, and the FFT, being linear, gives the words of its results with no conversion.
 
 use std::arch::x86_64::{_mm512_mask_blend_epi64, _mm512_permutexvar_epi64, _mm512_set_epi64};
 
@@ -13,6 +16,7 @@ use halo2_proofs::pasta::Fp;
 use rayon::prelude::*;
 
 use super::field::{self, Consts, LANES, LIMBS, Lanes, Vector};
+use super::words;
 
 /// The most levels the unreduced butterflies allow: `(2·30 + 1)·p < 2^260`.
 pub const MAX_LOG_N: u32 = 30;
@@ -67,9 +71,10 @@ pub fn fft(values: &mut [Fp], twiddles: &VectorTwiddles) {
     // vectors swap to the bit reversal of their index (whole vectors move, not single values).
     let lane_rows: [usize; LANES] =
         std::array::from_fn(|l| (l.reverse_bits() >> (usize::BITS - LANE_LEVELS as u32)) * rows);
+    let input = words::as_words(values);
     let mut vectors: Vec<Vector> = (0..rows)
         .into_par_iter()
-        .map(|c| field::load(&field::transpose(&lane_rows.map(|row| field::to_limbs(&values[row + c])))))
+        .map(|c| field::load(&field::transpose(&lane_rows.map(|row| words::split(&input[row + c])))))
         .collect();
     if rows > 1 {
         let shift = usize::BITS - rows.trailing_zeros();
@@ -82,11 +87,11 @@ pub fn fft(values: &mut [Fp], twiddles: &VectorTwiddles) {
     }
     let c = Consts::new::<Fp>();
     butterflies(&c, &mut vectors, twiddles);
-    values.par_chunks_mut(LANES).zip(vectors.par_iter()).for_each(|(out, v)| {
+    // `reduce` makes every value canonical, as the words must be.
+    words::as_words_mut(values).par_chunks_mut(LANES).zip(vectors.par_iter()).for_each(|(out, v)| {
         let lanes = field::store(&field::reduce(&c, v));
         for (i, out) in out.iter_mut().enumerate() {
-            // The arithmetic keeps every value canonical.
-            *out = field::from_limbs(field::lane(&lanes, i)).unwrap_or_else(|| unreachable!("canonical"));
+            *out = words::join(field::lane(&lanes, i));
         }
     });
 }

@@ -7,14 +7,18 @@
 //!
 //! The processor is asked once, at run time; without AVX-512 IFMA (or with the environment
 //! variable [`DISABLE_VARIABLE`] set to `1`) every caller takes the scalar path, whose results
-//! are the same bit for bit (the tests compare both). This module holds the crate's only
-//! `unsafe`: the calls into `#[target_feature]` functions, each made after that check.
+//! are the same bit for bit (the tests compare both). The vector code reads and writes
+//! pasta_curves' elements as the words they are stored in ([`words`]), and only runs where
+//! their layout was found to be the one it assumes. This module holds the crate's only
+//! `unsafe`: the calls into `#[target_feature]` functions, each made after that check, and the
+//! two casts of [`words`].
 
 mod fft;
 mod field;
 mod ladder;
 mod msm;
 mod numerator;
+mod words;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -28,17 +32,20 @@ pub const DISABLE_VARIABLE: &str = "ZKINFER_NO_AVX512";
 /// Transforms of fewer than `2^FFT_MIN_LOG_N` values stay scalar (the conversions dominate).
 pub const FFT_MIN_LOG_N: u32 = 6;
 
-/// Whether this process uses the vector code: the CPU has AVX-512F and AVX-512 IFMA, and
-/// [`DISABLE_VARIABLE`] is not `1`.
+/// Whether this process uses the vector code: the CPU has AVX-512F and AVX-512 IFMA,
+/// [`DISABLE_VARIABLE`] is not `1`, and pasta_curves stores its elements as [`words`] assumes.
 pub fn enabled() -> bool {
     static ENABLED: LazyLock<bool> =
         LazyLock::new(|| supported() && std::env::var(DISABLE_VARIABLE).map_or(true, |v| v != "1"));
     *ENABLED
 }
 
-/// Whether this CPU has AVX-512F and AVX-512 IFMA.
+/// Whether this CPU has AVX-512F and AVX-512 IFMA, and pasta_curves' elements are stored as
+/// [`words`] assumes (checked once).
 pub fn supported() -> bool {
-    std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512ifma")
+    static LAYOUT: LazyLock<bool> =
+        LazyLock::new(|| words::layout_holds::<Fp>() && words::layout_holds::<halo2_proofs::pasta::Fq>());
+    std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512ifma") && *LAYOUT
 }
 
 /// Vector twiddle tables by `(omega, log_n)`.

@@ -1,9 +1,9 @@
 //! The numerator program ([`crate::numerator`]) over blocks of eight-point vectors: the scalar
 //! block evaluator's steps, with the values in Montgomery form (radix `2^260`, so that the
 //! product of two values is [`field::mul`]). Each block first converts the values of every
-//! distinct query (a column at a rotation) once, then runs the steps over them (the columns
-//! stay pasta_curves' elements: converting every column whole first would take longer than the
-//! evaluation).
+//! distinct query (a column at a rotation) once, from their words ([`super::words`]: one
+//! product each), then runs the steps over them (the columns stay pasta_curves' elements:
+//! converting every column whole first would take longer than the evaluation).
 
 use std::arch::x86_64::_mm512_setzero_si512;
 
@@ -11,7 +11,8 @@ use ff::Field;
 use halo2_proofs::pasta::Fp;
 use rayon::prelude::*;
 
-use super::field::{self, Consts, LANES, LIMBS, Vector, VectorField};
+use super::field::{self, Consts, LANES, LIMBS, Vector};
+use super::words::{self, ScaleFactors, Words};
 use crate::numerator::{Bound, Step};
 
 /// Vectors per block: each stack slot holds a block.
@@ -46,9 +47,10 @@ struct Program<'a> {
     /// The distinct queries: (column, offset in points).
     queries: Vec<(usize, usize)>,
     constants: Vec<Vector>,
-    columns: &'a [&'a [Fp]],
+    columns: Vec<&'a [Words]>,
     ext: usize,
     y: Vector,
+    /// Words to Montgomery form.
     to_montgomery: Vector,
     zero: Vector,
 }
@@ -86,21 +88,20 @@ pub fn evaluate(code: &[Step], columns: &[&[Fp]], ext: usize, y: Fp, max_stack: 
         });
     }
     let zero = [_mm512_setzero_si512(); LIMBS];
+    let scale = ScaleFactors::of::<Fp>();
     let program = Program {
         code: vector_code,
         queries,
         constants,
-        columns,
+        columns: columns.iter().map(|c| words::as_words(c)).collect(),
         ext,
         y: field::splat(field::constant(y)),
-        // x · 2^260 = mul(x, 2^520 mod p), the Montgomery form of 2^260.
-        to_montgomery: field::splat(field::constant(Fp::radix())),
+        to_montgomery: field::splat(scale.to_montgomery),
         zero,
     };
-    // Out of Montgomery form: mul(h, 1) = h · 2^-260.
-    let one = field::splat([1, 0, 0, 0, 0]);
+    let from_montgomery = field::splat(scale.from_montgomery);
     let mut result = vec![Fp::ZERO; ext];
-    result.par_chunks_mut(BLOCK).enumerate().for_each_init(
+    words::as_words_mut(&mut result).par_chunks_mut(BLOCK).enumerate().for_each_init(
         || (vec![[zero; BLOCK_VECTORS]; max_stack.max(1)], vec![[zero; BLOCK_VECTORS]; program.queries.len()]),
         |(stack, values), (b, out)| {
             let c = Consts::new::<Fp>();
@@ -110,10 +111,10 @@ pub fn evaluate(code: &[Step], columns: &[&[Fp]], ext: usize, y: Fp, max_stack: 
             }
             let h = run_block(&c, &program, values, stack);
             for (v, out) in h.iter().zip(out.chunks_mut(LANES)) {
-                let lanes = field::store(&field::mul(&c, v, &one));
+                // Products are canonical, as the words must be.
+                let lanes = field::store(&field::mul(&c, v, &from_montgomery));
                 for (l, out) in out.iter_mut().enumerate() {
-                    // The arithmetic keeps every value canonical.
-                    *out = field::from_limbs(field::lane(&lanes, l)).unwrap_or_else(|| unreachable!("canonical"));
+                    *out = words::join(field::lane(&lanes, l));
                 }
             }
         },
@@ -134,7 +135,7 @@ fn load(c: &Consts, program: &Program, column: usize, first: usize) -> Block {
             if i >= program.ext {
                 i -= program.ext;
             }
-            *element = field::to_limbs(&column[i]);
+            *element = words::split(&column[i]);
         }
         *vector = field::mul(c, &field::load(&field::transpose(&elements)), &program.to_montgomery);
     }

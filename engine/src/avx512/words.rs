@@ -1,0 +1,121 @@
+//! Pasta elements as the words pasta_curves stores them in, so that the vector code reads and
+//! writes them without `to_repr` / `from_repr` (each a scalar Montgomery reduction or product,
+//! which took half of a vector FFT's time).
+//!
+//! pasta_curves 0.6 declares `#[repr(transparent)] struct Fp([u64; 4])` (and the same `Fq`),
+//! whose words are the element's Montgomery form `x · 2^256 mod p`, canonical, little-endian.
+//! The size and alignment are checked when compiling; the meaning of the words is checked once
+//! per process by [`layout_holds`] on edge and random values, and the vector code only runs where
+//! it holds ([`super::enabled`]), so a pasta_curves that stored its elements otherwise would
+//! send the engine to its scalar code, never to wrong values. A test requires it to hold.
+//!
+//! In the vector code's terms ([`super::field`]), words `r = x · 2^256` are
+//! - the canonical integer of `x` scaled by `2^256`, which a linear map (the FFT) carries
+//!   through unchanged: the FFT of the words is the words of the FFT;
+//! - one product away from the Montgomery form `x · 2^260`: `mul(r, 2^264 mod p)`, and back
+//!   `mul(x · 2^260, 2^256 mod p) = r` ([`ScaleFactors`]).
+
+use halo2_proofs::pasta::{Fp, Fq};
+
+use super::field::{self, LIMBS, VectorField};
+
+/// An element's words: its Montgomery form `x · 2^256 mod p`, little-endian.
+pub type Words = [u64; 4];
+
+const _: () = assert!(
+    std::mem::size_of::<Fp>() == std::mem::size_of::<Words>()
+        && std::mem::align_of::<Fp>() == std::mem::align_of::<Words>()
+        && std::mem::size_of::<Fq>() == std::mem::size_of::<Words>()
+        && std::mem::align_of::<Fq>() == std::mem::align_of::<Words>()
+);
+
+/// A Pasta field whose elements are stored as [`Words`] (the trait is implemented for `Fp` and
+/// `Fq` alone: the casts below rely on it).
+pub trait StoredAsWords: VectorField {}
+
+impl StoredAsWords for Fp {}
+impl StoredAsWords for Fq {}
+
+/// The words of each element.
+pub fn as_words<F: StoredAsWords>(values: &[F]) -> &[Words] {
+    #[allow(unsafe_code)]
+    // SAFETY: `F` is `Fp` or `Fq`, `#[repr(transparent)]` over `[u64; 4]` (size and alignment
+    // checked above); every bit pattern is a valid `[u64; 4]`, and the borrow is shared.
+    unsafe {
+        std::slice::from_raw_parts(values.as_ptr().cast::<Words>(), values.len())
+    }
+}
+
+/// The words of each element, to write. Only canonical words (the Montgomery form of some
+/// element, below `p`) may be written: other words break pasta_curves' invariants (not memory
+/// safety: its arithmetic and comparisons assume canonical words).
+pub fn as_words_mut<F: StoredAsWords>(values: &mut [F]) -> &mut [Words] {
+    #[allow(unsafe_code)]
+    // SAFETY: as in `as_words`; the borrow is exclusive, and `[u64; 4]` has no invalid values.
+    unsafe {
+        std::slice::from_raw_parts_mut(values.as_mut_ptr().cast::<Words>(), values.len())
+    }
+}
+
+/// The words as 52-bit limbs (normalized: the words are below `p < 2^255`).
+pub fn split(words: &Words) -> [u64; LIMBS] {
+    field::split(*words)
+}
+
+/// 52-bit limbs (normalized, canonical) as words.
+pub fn join(limbs: [u64; LIMBS]) -> Words {
+    field::join(limbs)
+}
+
+/// Whether `F`'s elements are stored as this module assumes: the words of 0, 1, -1, 2^64 and
+/// full-width elements are their Montgomery forms (`x · 2^256`, from `to_repr`).
+pub fn layout_holds<F: StoredAsWords>() -> bool {
+    let radix = F::from(2).pow_vartime([256u64]);
+    let mut values = vec![F::ZERO, F::ONE, -F::ONE, F::from(u64::MAX) + F::ONE];
+    // Full-width values: repeated squares of a 64-bit start, plus one.
+    values.extend(std::iter::successors(Some(F::from(0x9e37_79b9_7f4a_7c15)), |x| Some(x.square() + F::ONE)).take(8));
+    values.iter().zip(as_words(&values)).all(|(x, words)| {
+        let expected = (*x * radix).to_repr();
+        words.iter().zip(expected.chunks_exact(8)).all(|(w, bytes)| bytes == w.to_le_bytes())
+    })
+}
+
+/// The factors that move values between words and the vector code's forms.
+#[derive(Clone, Copy, Debug)]
+pub struct ScaleFactors {
+    /// `2^264 mod p` as a plain integer: `mul(r, to_montgomery) = x · 2^260`.
+    pub to_montgomery: [u64; LIMBS],
+    /// `2^256 mod p` as a plain integer: `mul(x · 2^260, from_montgomery) = r`.
+    pub from_montgomery: [u64; LIMBS],
+}
+
+impl ScaleFactors {
+    /// `F`'s factors.
+    pub fn of<F: StoredAsWords>() -> Self {
+        let plain = |e: u64| field::to_limbs(&F::from(2).pow_vartime([e]));
+        Self { to_montgomery: plain(264), from_montgomery: plain(256) }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ff::Field;
+
+    #[test]
+    fn pasta_stores_its_elements_as_montgomery_words() {
+        assert!(layout_holds::<Fp>(), "Fp");
+        assert!(layout_holds::<Fq>(), "Fq");
+    }
+
+    #[test]
+    fn words_round_trip_through_limbs() {
+        let values = [Fp::ZERO, Fp::ONE, -Fp::ONE, Fp::from(1u64 << 52), Fp::from(3).pow_vartime([200u64])];
+        let mut copy = values;
+        for words in as_words_mut(&mut copy) {
+            *words = join(split(words));
+        }
+        assert_eq!(copy, values);
+    }
+}
