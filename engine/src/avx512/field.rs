@@ -273,15 +273,26 @@ pub fn add(c: &Consts, x: &Vector, y: &Vector) -> Vector {
     reduce_once(c, add_unreduced(c, x, y))
 }
 
-/// Whether some lane of `x` (normalized limbs) is zero.
+/// The lanes of `x` (normalized limbs) that are zero, one bit per lane.
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
-pub fn any_zero(c: &Consts, x: &Vector) -> bool {
+pub fn zero_lanes(c: &Consts, x: &Vector) -> u8 {
     let mut any = x[0];
     for limb in &x[1..] {
         any = _mm512_or_si512(any, *limb);
     }
-    _mm512_cmpeq_epi64_mask(any, c.zero) != 0
+    _mm512_cmpeq_epi64_mask(any, c.zero)
+}
+
+/// `y` in the lanes of `lanes`, `x` in the others.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn blend(lanes: u8, x: &Vector, y: &Vector) -> Vector {
+    let mut out = *x;
+    for j in 0..LIMBS {
+        out[j] = _mm512_mask_blend_epi64(lanes, x[j], y[j]);
+    }
+    out
 }
 
 /// `x - y mod p`, for `x`, `y` below `p`.
@@ -400,7 +411,13 @@ mod tests {
                 let expect = |f: fn(F, F) -> F| -> Vec<F> { x.iter().zip(y).map(|(a, b)| f(*a, *b)).collect() };
                 assert_eq!(back(&mul(&c, &vx, &montgomery_y)), expect(|a, b| a * b), "product");
                 assert_eq!(back(&add(&c, &vx, &vy)), expect(|a, b| a + b), "sum");
-                assert_eq!(any_zero(&c, &vx), x.iter().any(|v| bool::from(v.is_zero())), "a zero lane");
+                let zeros = x.iter().enumerate().filter(|(_, v)| bool::from(v.is_zero())).map(|(l, _)| 1u8 << l);
+                assert_eq!(zero_lanes(&c, &vx), zeros.sum::<u8>(), "the zero lanes");
+                assert_eq!(
+                    back(&blend(0b1010_0101, &vx, &vy)),
+                    (0..LANES).map(|l| if 0b1010_0101u8 >> l & 1 == 1 { y[l] } else { x[l] }).collect::<Vec<_>>(),
+                    "blend"
+                );
                 assert_eq!(back(&sub(&c, &vx, &vy)), expect(|a, b| a - b), "difference");
                 let unreduced = sub_unreduced(&c, &add_unreduced(&c, &vx, &vy), &vy);
                 assert_eq!(back(&reduce(&c, &unreduced)), x.to_vec(), "unreduced sum and difference");

@@ -1,7 +1,7 @@
 //! The CPU backend's vector code for x86-64 processors with AVX-512 IFMA (Intel Ice Lake and
 //! newer, AMD Zen 4 and newer): eight field products at once by 52-bit multiply-adds, about three
 //! times the throughput of pasta_curves' scalar assembly on a Zen 4 core. It runs the FFT
-//! ([`crate::fft`]), the bucket rounds of the full-width MSM ([`crate::msm::batch_affine`]),
+//! ([`crate::fft`]), the bucket rounds and bucket sums of the MSMs ([`crate::msm::batch_affine`]),
 //! the ladder of the IPA's paired collapse ([`crate::msm::glv`]) and the quotient's numerator
 //! ([`crate::numerator`]).
 //!
@@ -13,6 +13,7 @@
 //! `unsafe`: the calls into `#[target_feature]` functions, each made after that check, and the
 //! two casts of [`words`].
 
+mod curve;
 mod fft;
 mod field;
 mod ladder;
@@ -99,7 +100,14 @@ pub fn msm_runs(terms: usize) -> bool {
 pub(crate) fn msm_points(
     points: impl ExactSizeIterator<Item = (halo2_proofs::pasta::Fq, halo2_proofs::pasta::Fq)>,
 ) -> Option<msm::MsmPoints> {
-    msm_runs(points.len()).then(|| msm::MsmPoints::new(&points.collect::<Vec<_>>()))
+    if !msm_runs(points.len()) {
+        return None;
+    }
+    let points: Vec<_> = points.collect();
+    #[allow(unsafe_code)]
+    // SAFETY: `MsmPoints::new` needs AVX-512F and AVX-512 IFMA, which `enabled()` found
+    // (`msm_runs`).
+    Some(unsafe { msm::MsmPoints::new(&points) })
 }
 
 /// One window of the batch-affine MSM on the vector code (see [`msm::window_sum`]); `None`

@@ -2,18 +2,23 @@
 //! vectors of eight pairs: the same counting sort by signed digit, the same halving of every
 //! bucket's list round by round with one inversion per round, but each round's denominators,
 //! their batched inversion (eight interleaved chains, one per lane) and the affine additions
-//! run eight pairs at a time over `Fq` in Montgomery form (radix `2^260`).
+//! run eight pairs at a time over `Fq` in Montgomery form (radix `2^260`). The buckets' sums
+//! then run as eight running sums, one per lane over its own run of buckets, in Jacobian
+//! coordinates ([`bucket_sum`]).
 //!
 //! A round whose denominators include a zero (two points with the same x: a doubling, or a
-//! point and its negation) gives the window back to the scalar code, which handles every case.
+//! point and its negation), or a bucket sum that meets an addition of equal or opposite points
+//! it cannot double, gives the window back to the scalar code, which handles every case.
 
 use ff::Field;
 use group::Group;
-use halo2_proofs::arithmetic::CurveAffine;
-use halo2_proofs::pasta::{Eq, EqAffine, Fq};
+use halo2_proofs::pasta::{Eq, Fq};
 use rayon::prelude::*;
+use std::arch::x86_64::{_mm512_set_epi64, _mm512_setzero_si512};
 
+use super::curve::{self, Jacobian};
 use super::field::{self, Consts, LANES, LIMBS, Vector, VectorField};
+use super::words::{self, StoredAsWords};
 
 /// A point's coordinates in Montgomery form: x's limbs, then y's.
 type VectorPoint = [u64; 2 * LIMBS];
@@ -26,13 +31,34 @@ pub struct MsmPoints {
 }
 
 impl MsmPoints {
-    /// From affine coordinates (no identity among them).
+    /// From affine coordinates (no identity among them), eight points at a time.
+    #[target_feature(enable = "avx512f,avx512ifma")]
     pub fn new(points: &[(Fq, Fq)]) -> Self {
-        let convert = |x: Fq, y: Fq| -> VectorPoint {
-            let (x, y) = (field::constant(x), field::constant(y));
-            std::array::from_fn(|j| if j < LIMBS { x[j] } else { y[j - LIMBS] })
-        };
-        let (positive, negative) = points.par_iter().map(|&(x, y)| (convert(x, y), convert(x, -y))).unzip();
+        let to_montgomery = field::splat(Fq::scale_factors().to_montgomery);
+        let mut positive = vec![[0u64; 2 * LIMBS]; points.len()];
+        let mut negative = positive.clone();
+        positive.par_chunks_mut(LANES).zip(negative.par_chunks_mut(LANES)).zip(points.par_chunks(LANES)).for_each(
+            |((positive, negative), points)| {
+                let c = Consts::new::<Fq>();
+                let (mut x, mut y) = ([[0u64; LIMBS]; LANES], [[0u64; LIMBS]; LANES]);
+                for (l, (px, py)) in points.iter().enumerate() {
+                    x[l] = words::split(&words::words_of(px));
+                    y[l] = words::split(&words::words_of(py));
+                }
+                let montgomery =
+                    |v: &[[u64; LIMBS]; LANES]| field::mul(&c, &field::load(&field::transpose(v)), &to_montgomery);
+                let (x, y) = (montgomery(&x), montgomery(&y));
+                let negative_y = field::sub(&c, &[_mm512_setzero_si512(); LIMBS], &y);
+                let (x, y, negative_y) = (field::store(&x), field::store(&y), field::store(&negative_y));
+                for l in 0..points.len() {
+                    let x = field::lane(&x, l);
+                    positive[l][..LIMBS].copy_from_slice(&x);
+                    positive[l][LIMBS..].copy_from_slice(&field::lane(&y, l));
+                    negative[l][..LIMBS].copy_from_slice(&x);
+                    negative[l][LIMBS..].copy_from_slice(&field::lane(&negative_y, l));
+                }
+            },
+        );
         Self { positive, negative }
     }
 }
@@ -41,14 +67,31 @@ impl MsmPoints {
 #[target_feature(enable = "avx512f,avx512ifma")]
 fn gather(points: &[VectorPoint], index: &[usize; LANES], shift: usize, coordinate: usize) -> Vector {
     let offset = coordinate * LIMBS;
-    let mut lanes = [[0u64; LANES]; LIMBS];
-    for (l, &i) in index.iter().enumerate() {
-        let point = &points[i + shift];
-        for j in 0..LIMBS {
-            lanes[j][l] = point[offset + j];
-        }
+    let p = [
+        &points[index[0] + shift],
+        &points[index[1] + shift],
+        &points[index[2] + shift],
+        &points[index[3] + shift],
+        &points[index[4] + shift],
+        &points[index[5] + shift],
+        &points[index[6] + shift],
+        &points[index[7] + shift],
+    ];
+    let mut v = [_mm512_setzero_si512(); LIMBS];
+    for (j, v) in v.iter_mut().enumerate() {
+        let k = offset + j;
+        *v = _mm512_set_epi64(
+            p[7][k] as i64,
+            p[6][k] as i64,
+            p[5][k] as i64,
+            p[4][k] as i64,
+            p[3][k] as i64,
+            p[2][k] as i64,
+            p[1][k] as i64,
+            p[0][k] as i64,
+        );
     }
-    field::load(&lanes)
+    v
 }
 
 /// One window's `Σ_d d · (the sum of the points whose digit is ±d)`, or `None` if a round met
@@ -122,41 +165,121 @@ pub fn window_sum(digits: impl Iterator<Item = i32> + Clone, points: &MsmPoints,
             *l = l.div_ceil(2);
         }
     }
-    let (mut running, mut sum) = (Eq::identity(), Eq::identity());
-    for b in (0..buckets).rev() {
-        if len[b] == 1 {
-            let p = &sorted[start[b]];
-            let coordinate = |offset: usize| -> Fq {
-                field::from_montgomery(std::array::from_fn(|j| p[offset + j]))
-                    .unwrap_or_else(|| unreachable!("canonical"))
-            };
-            let affine = Option::<EqAffine>::from(EqAffine::from_xy(coordinate(0), coordinate(LIMBS)))
-                .unwrap_or_else(|| unreachable!("sums of curve points lie on the curve"));
-            running += affine;
-        }
-        sum += running;
-    }
-    Some(sum)
+    bucket_sum(&c, &sorted, start, &len)
 }
 
-/// Replaces each value (Montgomery form) by its inverse: Montgomery's trick with one chain
-/// per lane, then one field inversion for all eight lanes' products. `None` (values left
-/// partly changed) if a value is zero.
+/// `Σ_b (b + 1) · bucket[b]` where bucket `b` holds one point at `sorted[start[b]]` if
+/// `len[b] == 1` and nothing else: the buckets cut into eight runs, one per lane, each lane
+/// summing its run by a running sum in Jacobian coordinates from its top bucket down
+/// (`running` the run's points so far, `sum` adding `running` once per bucket). Lane `l`'s run
+/// starts at bucket `l · run`, so the total is `Σ_l sum_l + run · Σ_l l · running_l`. `None`
+/// where an addition met equal x coordinates.
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn bucket_sum(c: &Consts, sorted: &[VectorPoint], start: &[usize], len: &[usize]) -> Option<Eq> {
+    let buckets = start.len();
+    let run = buckets.div_ceil(LANES);
+    let one = field::splat(field::constant(Fq::ONE));
+    let zero = Jacobian { x: one, y: one, z: one };
+    // The lanes whose running sum (sum) holds a point so far.
+    let (mut running, mut running_lanes) = (zero, 0u8);
+    let (mut sum, mut sum_lanes) = (zero, 0u8);
+    for k in (0..run).rev() {
+        let mut present = 0u8;
+        let mut index = [0usize; LANES];
+        for (l, index) in index.iter_mut().enumerate() {
+            let b = l * run + k;
+            if b < buckets && len[b] == 1 {
+                present |= 1 << l;
+                *index = start[b];
+            }
+        }
+        if present != 0 {
+            let (x, y) = (gather(sorted, &index, 0, 0), gather(sorted, &index, 0, 1));
+            let adding = present & running_lanes;
+            if adding != 0 {
+                running = running.blend(adding, &curve::add_affine(c, &running, &x, &y, adding)?);
+            }
+            running = running.blend(present & !running_lanes, &Jacobian { x, y, z: one });
+            running_lanes |= present;
+        }
+        let adding = running_lanes & sum_lanes;
+        if adding != 0 {
+            sum = sum.blend(adding, &curve::add(c, &sum, &running, adding)?);
+        }
+        sum = sum.blend(running_lanes & !sum_lanes, &running);
+        sum_lanes |= running_lanes;
+    }
+    let (running, sum) = (running.into_points()?, sum.into_points()?);
+    let point =
+        |points: &[Eq; LANES], lanes: u8, l: usize| if lanes >> l & 1 == 1 { points[l] } else { Eq::identity() };
+    // Σ_l l · running_l as a running sum from the top lane down.
+    let (mut lanes_running, mut weighted) = (Eq::identity(), Eq::identity());
+    for l in (1..LANES).rev() {
+        lanes_running += point(&running, running_lanes, l);
+        weighted += lanes_running;
+    }
+    let mut total = Eq::identity();
+    for bit in (0..usize::BITS - run.leading_zeros()).rev() {
+        total = total.double();
+        if run >> bit & 1 == 1 {
+            total += weighted;
+        }
+    }
+    for l in 0..LANES {
+        total += point(&sum, sum_lanes, l);
+    }
+    Some(total)
+}
+
+/// Independent product chains in [`invert_all`]: each product waits for the one before in its
+/// chain, so interleaved chains keep several products in flight.
+const CHAINS: usize = 4;
+// `invert_all` combines the chains' products as two pairs.
+const _: () = assert!(CHAINS == 4);
+
+/// Replaces each value (Montgomery form) by its inverse: Montgomery's trick with [`CHAINS`]
+/// interleaved chains per lane (value `k` in chain `k % CHAINS`), then one field inversion for
+/// every chain of all eight lanes. `None` (values left partly changed) if a value is zero.
 #[target_feature(enable = "avx512f,avx512ifma")]
 fn invert_all(c: &Consts, values: &mut [Vector], prefix: &mut Vec<Vector>) -> Option<()> {
+    let one = field::splat(field::constant(Fq::ONE));
     prefix.clear();
-    let mut acc = values[0];
-    prefix.push(acc);
-    for v in &values[1..] {
-        acc = field::mul(c, &acc, v);
-        prefix.push(acc);
+    let mut acc = [one; CHAINS];
+    for (k, v) in values.iter().enumerate() {
+        let chain = &mut acc[k % CHAINS];
+        *chain = field::mul(c, chain, v);
+        prefix.push(*chain);
     }
-    // The lanes' products as field elements (Montgomery form T = t · 2^260), and
-    // t^-1 in Montgomery form: 2^520 / T.
-    let lanes = field::store(&acc);
-    let products: [Fq; LANES] = std::array::from_fn(|l| {
-        field::from_limbs::<Fq>(field::lane(&lanes, l)).unwrap_or_else(|| unreachable!("canonical"))
-    });
+    // The chains' products' inverses, from the inverse of their product.
+    let (front, back) = (field::mul(c, &acc[0], &acc[1]), field::mul(c, &acc[2], &acc[3]));
+    let inverse = invert_lanes(&field::mul(c, &front, &back))?;
+    let (front_inverse, back_inverse) = (field::mul(c, &inverse, &back), field::mul(c, &inverse, &front));
+    let mut inverses = [
+        field::mul(c, &front_inverse, &acc[1]),
+        field::mul(c, &front_inverse, &acc[0]),
+        field::mul(c, &back_inverse, &acc[3]),
+        field::mul(c, &back_inverse, &acc[2]),
+    ];
+    for k in (0..values.len()).rev() {
+        let v = values[k];
+        let chain = &mut inverses[k % CHAINS];
+        values[k] = if k >= CHAINS { field::mul(c, chain, &prefix[k - CHAINS]) } else { *chain };
+        *chain = field::mul(c, chain, &v);
+    }
+    Some(())
+}
+
+/// Each lane's inverse (Montgomery form in and out): one field inversion for the eight lanes.
+/// `None` if a lane is zero.
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn invert_lanes(x: &Vector) -> Option<Vector> {
+    // The lanes as field elements (Montgomery form T = t · 2^260), and t^-1 in Montgomery
+    // form: 2^520 / T.
+    let lanes = field::store(x);
+    let mut products = [Fq::ONE; LANES];
+    for (l, product) in products.iter_mut().enumerate() {
+        *product = field::from_limbs::<Fq>(field::lane(&lanes, l)).unwrap_or_else(|| unreachable!("canonical"));
+    }
     let mut before = [Fq::ONE; LANES];
     for l in 1..LANES {
         before[l] = before[l - 1] * products[l - 1];
@@ -169,11 +292,5 @@ fn invert_all(c: &Consts, values: &mut [Vector], prefix: &mut Vec<Vector>) -> Op
         inverses[l] = field::constant(inverse_all * before[l] * Fq::radix());
         inverse_all *= products[l];
     }
-    let mut inverse = field::load(&field::transpose(&inverses));
-    for k in (0..values.len()).rev() {
-        let v = values[k];
-        values[k] = if k > 0 { field::mul(c, &inverse, &prefix[k - 1]) } else { inverse };
-        inverse = field::mul(c, &inverse, &v);
-    }
-    Some(())
+    Some(field::load(&field::transpose(&inverses)))
 }

@@ -12,7 +12,7 @@ use halo2_proofs::pasta::Fp;
 use rayon::prelude::*;
 
 use super::field::{self, Consts, LANES, LIMBS, Vector};
-use super::words::{self, ScaleFactors, Words};
+use super::words::{self, StoredAsWords, Words};
 use crate::numerator::{Bound, Step};
 
 /// Vectors per block: each stack slot holds a block.
@@ -88,7 +88,7 @@ pub fn evaluate(code: &[Step], columns: &[&[Fp]], ext: usize, y: Fp, max_stack: 
         });
     }
     let zero = [_mm512_setzero_si512(); LIMBS];
-    let scale = ScaleFactors::of::<Fp>();
+    let scale = Fp::scale_factors();
     let program = Program {
         code: vector_code,
         queries,

@@ -31,10 +31,29 @@ const _: () = assert!(
 
 /// A Pasta field whose elements are stored as [`Words`] (the trait is implemented for `Fp` and
 /// `Fq` alone: the casts below rely on it).
-pub trait StoredAsWords: VectorField {}
+pub trait StoredAsWords: VectorField {
+    /// The field's [`ScaleFactors`] (computed once).
+    fn scale_factors() -> ScaleFactors;
+}
 
-impl StoredAsWords for Fp {}
-impl StoredAsWords for Fq {}
+impl StoredAsWords for Fp {
+    fn scale_factors() -> ScaleFactors {
+        static FACTORS: std::sync::LazyLock<ScaleFactors> = std::sync::LazyLock::new(ScaleFactors::new::<Fp>);
+        *FACTORS
+    }
+}
+
+impl StoredAsWords for Fq {
+    fn scale_factors() -> ScaleFactors {
+        static FACTORS: std::sync::LazyLock<ScaleFactors> = std::sync::LazyLock::new(ScaleFactors::new::<Fq>);
+        *FACTORS
+    }
+}
+
+/// An element's words.
+pub fn words_of<F: StoredAsWords>(value: &F) -> Words {
+    as_words(std::slice::from_ref(value))[0]
+}
 
 /// The words of each element.
 pub fn as_words<F: StoredAsWords>(values: &[F]) -> &[Words] {
@@ -90,8 +109,7 @@ pub struct ScaleFactors {
 }
 
 impl ScaleFactors {
-    /// `F`'s factors.
-    pub fn of<F: StoredAsWords>() -> Self {
+    fn new<F: VectorField>() -> Self {
         let plain = |e: u64| field::to_limbs(&F::from(2).pow_vartime([e]));
         Self { to_montgomery: plain(264), from_montgomery: plain(256) }
     }

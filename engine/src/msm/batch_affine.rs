@@ -445,6 +445,17 @@ mod tests {
             (vec![Fp::ONE; 300], vec![p; 300]),
             (vec![Fp::from(3); 301], [vec![p; 150], vec![neg_p; 151]].concat()),
             ((0..400).map(|_| Fp::random(&mut rng)).collect(), [random_points(397, &mut rng), vec![p, q, p]].concat()),
+            // The vector bucket sums: the same point in two buckets of one lane's run (an
+            // addition of equal points, given back to the scalar code), and buckets left empty
+            // after a lane's first point (its sum doubles).
+            (
+                [vec![Fp::ONE, Fp::from(2)], vec![Fp::ZERO; 298]].concat(),
+                [vec![p, p], random_points(298, &mut rng)].concat(),
+            ),
+            (
+                (0..300).map(|i| if i % 37 == 0 { Fp::from(i as u64 + 1) } else { Fp::ZERO }).collect(),
+                random_points(300, &mut rng),
+            ),
         ];
         for (scalars, bases) in cases {
             let expected = naive(&scalars, &bases);
