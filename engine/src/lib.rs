@@ -46,6 +46,7 @@ pub mod backend;
 pub mod domain;
 pub mod fft;
 pub mod keygen;
+pub mod linear;
 pub mod msm;
 pub mod numerator;
 pub mod params;

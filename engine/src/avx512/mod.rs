@@ -2,8 +2,8 @@
 //! newer, AMD Zen 4 and newer): eight field products at once by 52-bit multiply-adds, about three
 //! times the throughput of pasta_curves' scalar assembly on a Zen 4 core. It runs the FFT
 //! ([`crate::fft`]), the bucket rounds and bucket sums of the MSMs ([`crate::msm::batch_affine`]),
-//! the ladder of the IPA's paired collapse ([`crate::msm::glv`]) and the quotient's numerator
-//! ([`crate::numerator`]).
+//! the ladder of the IPA's paired collapse ([`crate::msm::glv`]), the quotient's numerator
+//! ([`crate::numerator`]) and the opening's combinations and evaluations ([`crate::linear`]).
 //!
 //! The processor is asked once, at run time; without AVX-512 IFMA (or with the environment
 //! variable [`DISABLE_VARIABLE`] set to `1`) every caller takes the scalar path, whose results
@@ -17,6 +17,7 @@ mod curve;
 mod fft;
 mod field;
 mod ladder;
+mod linear;
 mod msm;
 mod numerator;
 mod words;
@@ -26,6 +27,9 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use ff::PrimeField;
 use halo2_proofs::pasta::Fp;
+
+pub(crate) use field::LANES;
+pub(crate) use linear::Powers;
 
 /// Set to `1` to keep the CPU backend on its scalar code (for comparisons).
 pub const DISABLE_VARIABLE: &str = "ZKINFER_NO_AVX512";
@@ -143,6 +147,42 @@ pub(crate) fn evaluate_numerator(
     // SAFETY: `numerator::evaluate` needs AVX-512F and AVX-512 IFMA, which `enabled()` found.
     let values = unsafe { numerator::evaluate(code, columns, ext, y, max_stack) };
     Some(values)
+}
+
+/// `acc[i] ← acc[i] · factor + add[i]` on the vector code for the first `8 · ⌊len / 8⌋`
+/// elements ([`linear::scale_add`]); returns how many it did: 0 where it does not run (not
+/// [`enabled`]).
+pub(crate) fn scale_add(acc: &mut [Fp], factor: Fp, add: &[Fp]) -> usize {
+    if !enabled() {
+        return 0;
+    }
+    assert_eq!(acc.len(), add.len(), "one addend per element");
+    #[allow(unsafe_code)]
+    // SAFETY: `linear::scale_add` needs AVX-512F and AVX-512 IFMA, which `enabled()` found.
+    unsafe {
+        linear::scale_add(acc, factor, add)
+    }
+    acc.len() / field::LANES * field::LANES
+}
+
+/// A point's powers for [`evaluate`]: `None` where the vector code does not run (not
+/// [`enabled`]).
+pub(crate) fn powers(z: Fp, len: usize) -> Option<linear::Powers> {
+    #[allow(unsafe_code)]
+    // SAFETY: `Powers::new` needs AVX-512F and AVX-512 IFMA, which `enabled()` found.
+    enabled().then(|| unsafe { linear::Powers::new(z, len.div_ceil(field::LANES)) })
+}
+
+/// `Σ poly[i] · z^i` over the first `8 · ⌊len / 8⌋` coefficients, which `powers` (of `z`)
+/// must cover.
+pub(crate) fn evaluate(poly: &[Fp], powers: &linear::Powers) -> Fp {
+    assert!(poly.len() / field::LANES * field::LANES <= powers.coefficients(), "powers for every coefficient");
+    #[allow(unsafe_code)]
+    // SAFETY: `linear::evaluate` needs AVX-512F and AVX-512 IFMA; `Powers` are only made by
+    // `powers`, after `enabled()` found them.
+    unsafe {
+        linear::evaluate(poly, powers)
+    }
 }
 
 /// Outputs per call of the vector ladder (`combine_ladder`).

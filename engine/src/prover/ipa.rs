@@ -16,13 +16,14 @@
 
 use ff::Field;
 use group::Curve;
-use halo2_proofs::arithmetic::{compute_inner_product, eval_polynomial, kate_division};
+use halo2_proofs::arithmetic::{compute_inner_product, kate_division};
 use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use halo2_proofs::transcript::TranscriptWrite;
 use rayon::prelude::*;
 
 use super::{ProofTranscript, ProvingKey, challenge, write_point};
 use crate::EngineError;
+use crate::linear::{Evaluator, scale_add};
 
 /// One query: `poly` opened at `point`; `poly` commits with `blind`. Queries of the same
 /// polynomial (at several points) must share the reference: polynomials are told apart by
@@ -99,7 +100,7 @@ pub fn open<R: rand_core::Rng + ?Sized>(
             let &(first, first_blind, _) = members.next().ok_or_else(empty_set)?;
             let (mut acc, mut acc_blind) = (first.to_vec(), first_blind);
             for &(poly, blind, _) in members {
-                acc.par_iter_mut().zip(poly).for_each(|(a, p)| *a = *a * x1 + p);
+                scale_add(&mut acc, x1, poly);
                 acc_blind = acc_blind * x1 + blind;
             }
             Ok((acc, acc_blind))
@@ -119,23 +120,24 @@ pub fn open<R: rand_core::Rng + ?Sized>(
     let mut divided = divided.into_iter();
     let mut q_prime = divided.next().ok_or_else(empty_set)?;
     for d in divided {
-        q_prime.par_iter_mut().zip(&d).for_each(|(a, d)| *a = *a * x2 + d);
+        scale_add(&mut q_prime, x2, &d);
     }
     let q_prime_blind = Fp::random(&mut *rng);
     write_point(transcript, commit_coeff(pk, &q_prime, q_prime_blind))?;
 
     let x3 = challenge(transcript);
-    let q_at_x3: Vec<Fp> = q.par_iter().map(|(poly, _)| eval_polynomial(poly, x3)).collect();
+    let at_x3 = Evaluator::new(x3, n);
+    let q_at_x3: Vec<Fp> = q.par_iter().map(|(poly, _)| at_x3.evaluate(poly)).collect();
     for value in q_at_x3 {
         transcript.write_scalar(value).map_err(io)?;
     }
     let x4 = challenge(transcript);
     let (mut p, mut p_blind) = (q_prime, q_prime_blind);
     for (poly, blind) in &q {
-        p.par_iter_mut().zip(poly).for_each(|(a, q)| *a = *a * x4 + q);
+        scale_add(&mut p, x4, poly);
         p_blind = p_blind * x4 + blind;
     }
-    inner_product_argument(pk, p, p_blind, x3, rng, transcript)
+    inner_product_argument(pk, p, p_blind, &at_x3, rng, transcript)
 }
 
 fn empty_set() -> EngineError {
@@ -154,7 +156,7 @@ fn inner_product_argument<R: rand_core::Rng + ?Sized>(
     pk: &ProvingKey,
     p: Vec<Fp>,
     p_blind: Fp,
-    x3: Fp,
+    at_x3: &Evaluator,
     rng: &mut R,
     transcript: &mut ProofTranscript,
 ) -> Result<(), EngineError> {
@@ -165,15 +167,17 @@ fn inner_product_argument<R: rand_core::Rng + ?Sized>(
     assert_eq!(p.len(), n, "the opened polynomial has n coefficients");
 
     let mut s: Vec<Fp> = (0..n).map(|_| Fp::random(&mut *rng)).collect();
-    let s_at_x3 = eval_polynomial(&s, x3);
+    let x3 = at_x3.point();
+    let s_at_x3 = at_x3.evaluate(&s);
     s[0] -= s_at_x3;
     let s_blind = Fp::random(&mut *rng);
     write_point(transcript, commit_coeff(pk, &s, s_blind))?;
     let xi = challenge(transcript);
     let z = challenge(transcript);
 
-    let mut p_prime: Vec<Fp> = s.iter().zip(&p).map(|(s, p)| *s * xi + p).collect();
-    let v = eval_polynomial(&p_prime, x3);
+    let mut p_prime = s.clone();
+    scale_add(&mut p_prime, xi, &p);
+    let v = at_x3.evaluate(&p_prime);
     p_prime[0] -= v;
     let mut f = s_blind * xi + p_blind;
     let mut b: Vec<Fp> = std::iter::successors(Some(Fp::ONE), |x| Some(*x * x3)).take(n).collect();

@@ -3,7 +3,6 @@
 //! multi-point opening of every queried polynomial ([`super::ipa`]).
 
 use ff::Field;
-use halo2_proofs::arithmetic::eval_polynomial;
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::poly::Rotation;
 use halo2_proofs::transcript::TranscriptWrite;
@@ -14,6 +13,7 @@ pub use zkinfer_circuits::constraints::key::QueryLists;
 use super::ipa::{Query, open};
 use super::{ProofTranscript, ProvingKey, ThroughQuotient, challenge};
 use crate::EngineError;
+use crate::linear::{Evaluator, scale_add};
 
 /// Writes the evaluations at `x` and the opening proof.
 #[allow(clippy::too_many_arguments)]
@@ -52,7 +52,21 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
     for [a, s, z] in lookups {
         at_points.extend([(&z[..], x), (z, at(1)), (a, x), (a, at(-1)), (s, x)]);
     }
-    let evals: Vec<Fp> = at_points.par_iter().map(|&(poly, point)| eval_polynomial(poly, point)).collect();
+    // One evaluator (the point's powers) per distinct point.
+    let mut points: Vec<Fp> = Vec::new();
+    for &(_, point) in &at_points {
+        if !points.contains(&point) {
+            points.push(point);
+        }
+    }
+    let evaluators: Vec<Evaluator> = points.par_iter().map(|&point| Evaluator::new(point, pk.n())).collect();
+    let evals: Vec<Fp> = at_points
+        .par_iter()
+        .map(|&(poly, point)| match evaluators.iter().find(|e| e.point() == point) {
+            Some(e) => e.evaluate(poly),
+            None => unreachable!("an evaluator per point"),
+        })
+        .collect();
     for e in evals {
         transcript.write_scalar(e).map_err(io)?;
     }
@@ -61,9 +75,7 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
     let mut h = vec![Fp::ZERO; pk.n()];
     let mut h_blind = Fp::ZERO;
     for (piece, &blind) in quotient.pieces.iter().zip(&quotient.blinds).rev() {
-        for (h, &p) in h.iter_mut().zip(piece.iter()) {
-            *h = *h * xn + p;
-        }
+        scale_add(&mut h, xn, piece);
         h_blind = h_blind * xn + blind;
     }
     let h = domain.coeff_from_vec(h);
