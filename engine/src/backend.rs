@@ -4,6 +4,8 @@
 //! - [`Backend::msm`]: `Σ s_i · G_i` over full-width scalars (grand products, permuted lookup
 //!   columns, the quotient's pieces, the opening);
 //! - [`Backend::msm_small`]: the same over small signed integers (the witness columns);
+//! - [`Backend::msm_shared_bases`]: many MSMs over the same few bases (the blinding rows of
+//!   every witness column);
 //! - [`Backend::fft`]: the radix-2 FFT under every change of basis ([`crate::domain`]);
 //! - [`Backend::fold_generators`]: the generator collapse of each IPA round, and
 //!   [`Backend::fold_generators_twice`] of two rounds at once;
@@ -38,6 +40,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// `Σ values[i] · bases[i]` for integers (a negative `v` stands for the field element
     /// `p - |v|`); the slices have the same length.
     fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq;
+
+    /// `Σ_i sets[s][i] · bases[i]` for each set `s` of scalars (each as long as `bases`): many
+    /// MSMs over the same bases. One [`Backend::msm`] per set unless the backend does better.
+    fn msm_shared_bases(&self, sets: &[&[Fp]], bases: &[EqAffine]) -> Vec<Eq> {
+        sets.iter().map(|s| self.msm(s, bases)).collect()
+    }
 
     /// In place, the values of the polynomial whose coefficients `values` holds at the powers
     /// of `omega`, a primitive `2^log_n`-th root of unity (`values.len() == 2^log_n`).
@@ -154,6 +162,23 @@ impl Backend for CpuBackend {
         crate::msm::small_msm(values, bases)
     }
 
+    fn msm_shared_bases(&self, sets: &[&[Fp]], bases: &[EqAffine]) -> Vec<Eq> {
+        use rayon::prelude::*;
+        // A few bases: eight sets at a time in the vector code's lanes, where it runs.
+        #[cfg(target_arch = "x86_64")]
+        if bases.len() <= FEW_TERMS && crate::avx512::enabled() {
+            let groups: Vec<Vec<Eq>> = sets
+                .par_chunks(crate::avx512::LANES)
+                .map(|group| {
+                    crate::avx512::msm_shared_bases(group, bases)
+                        .unwrap_or_else(|| group.iter().map(|s| self.msm(s, bases)).collect())
+                })
+                .collect();
+            return groups.concat();
+        }
+        sets.par_iter().map(|s| self.msm(s, bases)).collect()
+    }
+
     fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
         crate::fft::fft(&crate::fft::TWIDDLES, values, omega, log_n);
     }
@@ -267,6 +292,14 @@ impl<T: Backend, C: Backend> Backend for CheckingBackend<T, C> {
         r
     }
 
+    fn msm_shared_bases(&self, sets: &[&[Fp]], bases: &[EqAffine]) -> Vec<Eq> {
+        let r = self.trusted.msm_shared_bases(sets, bases);
+        if self.candidate.msm_shared_bases(sets, bases) != r {
+            self.differs("msm_shared_bases");
+        }
+        r
+    }
+
     fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
         let mut other = values.to_vec();
         self.trusted.fft(values, omega, log_n);
@@ -321,6 +354,8 @@ pub enum Primitive {
     Msm,
     /// [`Backend::msm_small`].
     MsmSmall,
+    /// [`Backend::msm_shared_bases`].
+    MsmSharedBases,
     /// [`Backend::fft`].
     Fft,
     /// [`Backend::fold_generators`].
@@ -336,6 +371,7 @@ impl Primitive {
     pub const ALL: [Primitive; PRIMITIVES] = [
         Primitive::Msm,
         Primitive::MsmSmall,
+        Primitive::MsmSharedBases,
         Primitive::Fft,
         Primitive::FoldGenerators,
         Primitive::FoldGeneratorsTwice,
@@ -347,6 +383,7 @@ impl Primitive {
         match self {
             Primitive::Msm => "msm",
             Primitive::MsmSmall => "msm_small",
+            Primitive::MsmSharedBases => "msm_shared_bases",
             Primitive::Fft => "fft",
             Primitive::FoldGenerators => "fold_generators",
             Primitive::FoldGeneratorsTwice => "fold_generators_twice",
@@ -356,7 +393,7 @@ impl Primitive {
 }
 
 /// How many primitives [`Backend`] has.
-const PRIMITIVES: usize = 6;
+const PRIMITIVES: usize = 7;
 
 /// Calls and time spent in one primitive.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -416,6 +453,10 @@ impl<B: Backend> Backend for TimedBackend<B> {
         self.timed(Primitive::MsmSmall, || self.inner.msm_small(values, bases))
     }
 
+    fn msm_shared_bases(&self, sets: &[&[Fp]], bases: &[EqAffine]) -> Vec<Eq> {
+        self.timed(Primitive::MsmSharedBases, || self.inner.msm_shared_bases(sets, bases))
+    }
+
     fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
         self.timed(Primitive::Fft, || self.inner.fft(values, omega, log_n));
     }
@@ -470,6 +511,28 @@ mod tests {
             assert_eq!(cpu.msm(&scalars, &bases), reference.msm(&scalars, &bases), "msm of {n}");
             let small: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % 4096 - 2048).collect();
             assert_eq!(cpu.msm_small(&small, &bases), reference.msm_small(&small, &bases), "msm_small of {n}");
+        }
+        // Many MSMs over the same few bases (eight sets per group of the vector code): random,
+        // zero and edge scalars, an empty set of sets, a repeated base (its multiples meet in
+        // the sums: given back to the scalar code), more bases than the vector code takes.
+        for (n, sets) in [(7usize, 11usize), (1, 3), (16, 8), (5, 0), (17, 9)] {
+            let mut bases = points(n, rng);
+            let edges = [Fp::ZERO, Fp::ONE, -Fp::ONE, Fp::from(8), -Fp::from(8), Fp::from(u64::MAX)];
+            let sets: Vec<Vec<Fp>> = (0..sets)
+                .map(|s| {
+                    (0..n)
+                        .map(|i| if s % 3 == 0 { edges[(s + i) % edges.len()] } else { Fp::random(&mut *rng) })
+                        .collect()
+                })
+                .collect();
+            let views: Vec<&[Fp]> = sets.iter().map(|s| s.as_slice()).collect();
+            let expected: Vec<Eq> = sets.iter().map(|s| reference.msm(s, &bases)).collect();
+            assert_eq!(cpu.msm_shared_bases(&views, &bases), expected, "{} sets over {n} bases", sets.len());
+            if n > 1 {
+                bases[1] = bases[0];
+                let expected: Vec<Eq> = sets.iter().map(|s| reference.msm(s, &bases)).collect();
+                assert_eq!(cpu.msm_shared_bases(&views, &bases), expected, "a repeated base");
+            }
         }
         for log_n in [0u32, 1, 2, 5, 10] {
             let values: Vec<Fp> = (0..1usize << log_n).map(|_| Fp::random(&mut *rng)).collect();
@@ -561,10 +624,11 @@ mod tests {
         timed.fft(&mut v, root(3), 3);
         timed.fft(&mut v, root(3), 3);
         let usage = timed.usage();
-        assert_eq!(usage[2].0, Primitive::Fft);
-        assert_eq!(usage[2].1.calls, 2);
+        let fft = Primitive::ALL.iter().position(|&p| p == Primitive::Fft).unwrap();
+        assert_eq!(usage[fft].0, Primitive::Fft);
+        assert_eq!(usage[fft].1.calls, 2);
         assert_eq!(usage[0].1.calls, 0);
         timed.reset();
-        assert_eq!(timed.usage()[2].1.calls, 0);
+        assert_eq!(timed.usage()[fft].1.calls, 0);
     }
 }

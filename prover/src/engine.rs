@@ -164,6 +164,9 @@ impl Backend for SharedBackend {
     fn msm_small(&self, values: &[i64], bases: &[EqAffine]) -> Eq {
         self.0.msm_small(values, bases)
     }
+    fn msm_shared_bases(&self, sets: &[&[Fp]], bases: &[EqAffine]) -> Vec<Eq> {
+        self.0.msm_shared_bases(sets, bases)
+    }
     fn fft(&self, values: &mut [Fp], omega: Fp, log_n: u32) {
         self.0.fft(values, omega, log_n)
     }

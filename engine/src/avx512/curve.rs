@@ -30,12 +30,13 @@ impl Jacobian {
         }
     }
 
-    /// The lanes as points; `None` if a lane is not on the curve (no sum of curve points).
+    /// The lanes of `lanes` as points, the identity in the others; `None` if one of them is
+    /// not on the curve (no sum of curve points is not).
     #[target_feature(enable = "avx512f,avx512ifma")]
-    pub fn into_points(self) -> Option<[Eq; LANES]> {
+    pub fn into_points(self, lanes: u8) -> Option<[Eq; LANES]> {
         let (x, y, z) = (field::store(&self.x), field::store(&self.y), field::store(&self.z));
         let mut out = [Eq::default(); LANES];
-        for (l, out) in out.iter_mut().enumerate() {
+        for (l, out) in out.iter_mut().enumerate().filter(|(l, _)| lanes >> l & 1 == 1) {
             let coordinate = |v| field::from_montgomery::<Fq>(field::lane(v, l));
             *out = Option::from(Eq::new_jacobian(coordinate(&x)?, coordinate(&y)?, coordinate(&z)?))?;
         }

@@ -82,5 +82,5 @@ pub fn ladder(
     let Some(acc) = acc else {
         return Some([Eq::identity(); LANES]);
     };
-    acc.into_points()
+    acc.into_points(ALL_LANES)
 }

@@ -20,6 +20,7 @@ mod ladder;
 mod linear;
 mod msm;
 mod numerator;
+mod shared;
 mod words;
 
 use std::collections::HashMap;
@@ -182,6 +183,24 @@ pub(crate) fn evaluate(poly: &[Fp], powers: &linear::Powers) -> Fp {
     // `powers`, after `enabled()` found them.
     unsafe {
         linear::evaluate(poly, powers)
+    }
+}
+
+/// `Σ_i sets[l][i] · bases[i]` for each of up to eight sets on the vector code
+/// ([`shared::msm_shared_bases`]); `None` where it does not run (not [`enabled`]) or gives the
+/// sets back to the scalar code.
+pub(crate) fn msm_shared_bases(
+    sets: &[&[Fp]],
+    bases: &[halo2_proofs::pasta::EqAffine],
+) -> Option<Vec<halo2_proofs::pasta::Eq>> {
+    if !enabled() {
+        return None;
+    }
+    #[allow(unsafe_code)]
+    // SAFETY: `shared::msm_shared_bases` needs AVX-512F and AVX-512 IFMA, which `enabled()`
+    // found.
+    unsafe {
+        shared::msm_shared_bases(sets, bases)
     }
 }
 

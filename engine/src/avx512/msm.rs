@@ -209,13 +209,11 @@ fn bucket_sum(c: &Consts, sorted: &[VectorPoint], start: &[usize], len: &[usize]
         sum = sum.blend(running_lanes & !sum_lanes, &running);
         sum_lanes |= running_lanes;
     }
-    let (running, sum) = (running.into_points()?, sum.into_points()?);
-    let point =
-        |points: &[Eq; LANES], lanes: u8, l: usize| if lanes >> l & 1 == 1 { points[l] } else { Eq::identity() };
+    let (running, sum) = (running.into_points(running_lanes)?, sum.into_points(sum_lanes)?);
     // Σ_l l · running_l as a running sum from the top lane down.
     let (mut lanes_running, mut weighted) = (Eq::identity(), Eq::identity());
     for l in (1..LANES).rev() {
-        lanes_running += point(&running, running_lanes, l);
+        lanes_running += running[l];
         weighted += lanes_running;
     }
     let mut total = Eq::identity();
@@ -225,8 +223,8 @@ fn bucket_sum(c: &Consts, sorted: &[VectorPoint], start: &[usize], len: &[usize]
             total += weighted;
         }
     }
-    for l in 0..LANES {
-        total += point(&sum, sum_lanes, l);
+    for lane in &sum {
+        total += lane;
     }
     Some(total)
 }

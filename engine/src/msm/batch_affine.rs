@@ -176,7 +176,7 @@ pub fn small_msm_vector(values: &[i64], bases: &[EqAffine]) -> Option<Eq> {
 
 /// The scalar's digits in base `2^c`, each in `(-2^(c-1), 2^(c-1)]`, lowest window first, one
 /// per element of `out`.
-fn signed_digits(scalar: &Fp, c: u32, out: &mut [i32]) {
+pub(crate) fn signed_digits(scalar: &Fp, c: u32, out: &mut [i32]) {
     let windows = out.len();
     let limbs = crate::limbs(scalar);
     let bits = |start: u32| -> u64 {

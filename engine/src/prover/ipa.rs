@@ -203,8 +203,9 @@ fn inner_product_argument<R: rand_core::Rng + ?Sized>(
         let value_l = compute_inner_product(&p_prime[half..], &b[..half]);
         let value_r = compute_inner_product(&p_prime[..half], &b[half..]);
         let (l_blind, r_blind) = (Fp::random(&mut *rng), Fp::random(&mut *rng));
-        let l = (l + backend.msm(&[value_l * z, l_blind], &[u, w])).to_affine();
-        let r = (r + backend.msm(&[value_r * z, r_blind], &[u, w])).to_affine();
+        // Both corrections over the same two generators, as one batch.
+        let corrections = backend.msm_shared_bases(&[&[value_l * z, l_blind], &[value_r * z, r_blind]], &[u, w]);
+        let (l, r) = ((l + corrections[0]).to_affine(), (r + corrections[1]).to_affine());
         transcript.write_point(l).map_err(io)?;
         transcript.write_point(r).map_err(io)?;
 

@@ -3,6 +3,7 @@
 
 use ff::Field;
 use group::Curve;
+use halo2_proofs::pasta::Eq;
 use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::transcript::{Transcript, TranscriptWrite};
 use rayon::prelude::*;
@@ -10,7 +11,6 @@ use zkinfer_circuits::{CircuitSpec, Witness};
 
 use super::{ProofTranscript, ProvingKey};
 use crate::EngineError;
-use crate::msm::commit_mixed;
 
 /// The advice columns after the first stage.
 #[derive(Debug)]
@@ -64,15 +64,21 @@ pub fn commit_witness<R: rand_core::Rng + ?Sized>(
             values
         })
         .collect();
-    // The witness rows (zeros up to the blinding rows) by small-scalar MSM, the rest in full.
-    let commitments: Vec<EqAffine> = (0..advice.len())
+    // The witness rows (zeros up to the blinding rows) by small-scalar MSMs; the blinding rows
+    // and the blind of every column over the same generators, as one batch of MSMs.
+    let backend = pk.backend.as_ref();
+    let witness_rows: Vec<Eq> = (0..advice.len())
         .into_par_iter()
-        .map(|c| {
-            let mut rows = witness.advice[c].clone();
-            rows.resize(start, 0);
-            commit_mixed(pk.backend.as_ref(), g, pk.params.w, &rows, &advice[c][start..], blinds[c]).to_affine()
-        })
+        .map(|c| backend.msm_small(&witness.advice[c], &g[..witness.advice[c].len()]))
         .collect();
+    let blinding: Vec<Vec<Fp>> =
+        advice.iter().zip(&blinds).map(|(column, &blind)| [&column[start..], &[blind]].concat()).collect();
+    let blinding: Vec<&[Fp]> = blinding.iter().map(Vec::as_slice).collect();
+    let blinding_bases: Vec<EqAffine> = g[start..].iter().copied().chain([pk.params.w]).collect();
+    let blinded = backend.msm_shared_bases(&blinding, &blinding_bases);
+    let sums: Vec<Eq> = witness_rows.iter().zip(&blinded).map(|(a, b)| a + b).collect();
+    let mut commitments = vec![EqAffine::default(); sums.len()];
+    Eq::batch_normalize(&sums, &mut commitments);
     for &c in &commitments {
         transcript.write_point(c).map_err(io)?;
     }
