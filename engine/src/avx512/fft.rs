@@ -66,25 +66,28 @@ fn pack(values: &[Fp]) -> Lanes {
 pub fn fft(values: &mut [Fp], twiddles: &VectorTwiddles) {
     let n = values.len();
     let rows = n / LANES;
-    // Bit-reversed order: position `8·v + l` takes value `rev(l)·rows + rev(v)`. Vector `c`
-    // first gathers lane `l` from `rev(l)·rows + c` (eight sequential streams), then the
-    // vectors swap to the bit reversal of their index (whole vectors move, not single values).
-    let lane_rows: [usize; LANES] =
-        std::array::from_fn(|l| (l.reverse_bits() >> (usize::BITS - LANE_LEVELS as u32)) * rows);
+    // Bit-reversed order: position `8·v + l` takes value `rev(l)·rows + rev(v)`, so vector `v`
+    // gathers lane `l` from `rev(l)·rows + rev(v)`.
+    let mut lane_rows = [0usize; LANES];
+    for (l, row) in lane_rows.iter_mut().enumerate() {
+        *row = (l.reverse_bits() >> (usize::BITS - LANE_LEVELS as u32)) * rows;
+    }
+    let shift = usize::BITS - rows.trailing_zeros();
     let input = words::as_words(values);
     let mut vectors: Vec<Vector> = (0..rows)
         .into_par_iter()
-        .map(|c| field::load(&field::transpose(&lane_rows.map(|row| words::split(&input[row + c])))))
-        .collect();
-    if rows > 1 {
-        let shift = usize::BITS - rows.trailing_zeros();
-        for c in 0..rows {
-            let v = c.reverse_bits() >> shift;
-            if c < v {
-                vectors.swap(c, v);
+        .map(|v| {
+            let c = if rows > 1 { v.reverse_bits() >> shift } else { 0 };
+            let mut lanes: Lanes = [[0; LANES]; LIMBS];
+            for (l, row) in lane_rows.iter().enumerate() {
+                let limbs = words::split(&input[row + c]);
+                for j in 0..LIMBS {
+                    lanes[j][l] = limbs[j];
+                }
             }
-        }
-    }
+            field::load(&lanes)
+        })
+        .collect();
     let c = Consts::new::<Fp>();
     butterflies(&c, &mut vectors, twiddles);
     // `reduce` makes every value canonical, as the words must be.
