@@ -6,10 +6,12 @@
 //! (a doubling, or a point and its negation): they return `None` if that happens in a lane
 //! that asked for the addition, and the caller gives its work back to the scalar code.
 
+use ff::Field;
 use halo2_proofs::arithmetic::CurveExt;
 use halo2_proofs::pasta::{Eq, Fq};
 
 use super::field::{self, Consts, LANES, Vector};
+use super::words::{self, StoredAsWords};
 
 /// Eight points in Jacobian coordinates (`x = X/Z²`, `y = Y/Z³`).
 #[derive(Clone, Copy)]
@@ -34,11 +36,23 @@ impl Jacobian {
     /// not on the curve (no sum of curve points is not).
     #[target_feature(enable = "avx512f,avx512ifma")]
     pub fn into_points(self, lanes: u8) -> Option<[Eq; LANES]> {
-        let (x, y, z) = (field::store(&self.x), field::store(&self.y), field::store(&self.z));
+        let c = Consts::new::<Fq>();
+        // Out of Montgomery form into pasta_curves' words, one product per coordinate.
+        let to_words = field::splat(Fq::scale_factors().from_montgomery);
+        let mut coordinates = [[Fq::ZERO; LANES]; 3];
+        for (out, v) in coordinates.iter_mut().zip([&self.x, &self.y, &self.z]) {
+            let lanes = field::store(&field::mul(&c, v, &to_words));
+            for (l, out) in words::as_words_mut(out).iter_mut().enumerate() {
+                // Products are canonical, as the words must be.
+                *out = words::join(field::lane(&lanes, l));
+            }
+        }
+        let [x, y, z] = coordinates;
         let mut out = [Eq::default(); LANES];
-        for (l, out) in out.iter_mut().enumerate().filter(|(l, _)| lanes >> l & 1 == 1) {
-            let coordinate = |v| field::from_montgomery::<Fq>(field::lane(v, l));
-            *out = Option::from(Eq::new_jacobian(coordinate(&x)?, coordinate(&y)?, coordinate(&z)?))?;
+        for (l, out) in out.iter_mut().enumerate() {
+            if lanes >> l & 1 == 1 {
+                *out = Option::from(Eq::new_jacobian(x[l], y[l], z[l]))?;
+            }
         }
         Some(out)
     }

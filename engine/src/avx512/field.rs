@@ -89,8 +89,6 @@ pub trait VectorField: PrimeField<Repr = [u8; 32]> {
     const VECTOR_MODULUS: Modulus;
     /// The Montgomery radix `2^260` in the field.
     fn radix() -> Self;
-    /// Its inverse `2^-260`.
-    fn radix_inverse() -> Self;
 }
 
 impl VectorField for Fp {
@@ -99,12 +97,6 @@ impl VectorField for Fp {
         static RADIX: std::sync::LazyLock<Fp> = std::sync::LazyLock::new(|| Fp::from(2).pow_vartime([RADIX_BITS]));
         *RADIX
     }
-    fn radix_inverse() -> Self {
-        static INVERSE: std::sync::LazyLock<Fp> = std::sync::LazyLock::new(|| {
-            Option::from(Fp::radix().invert()).unwrap_or_else(|| unreachable!("2^260 ≠ 0"))
-        });
-        *INVERSE
-    }
 }
 
 impl VectorField for Fq {
@@ -112,12 +104,6 @@ impl VectorField for Fq {
     fn radix() -> Self {
         static RADIX: std::sync::LazyLock<Fq> = std::sync::LazyLock::new(|| Fq::from(2).pow_vartime([RADIX_BITS]));
         *RADIX
-    }
-    fn radix_inverse() -> Self {
-        static INVERSE: std::sync::LazyLock<Fq> = std::sync::LazyLock::new(|| {
-            Option::from(Fq::radix().invert()).unwrap_or_else(|| unreachable!("2^260 ≠ 0"))
-        });
-        *INVERSE
     }
 }
 
@@ -162,12 +148,6 @@ pub fn from_limbs<F: VectorField>(d: [u64; LIMBS]) -> Option<F> {
 /// A factor as [`mul`] wants it, its Montgomery form: `w · 2^260`, in 52-bit limbs.
 pub fn constant<F: VectorField>(w: F) -> [u64; LIMBS] {
     to_limbs(&(w * F::radix()))
-}
-
-/// The field element whose Montgomery form (`x · 2^260`) has these canonical 52-bit limbs.
-/// `None` if they are not below `p`.
-pub fn from_montgomery<F: VectorField>(limbs: [u64; LIMBS]) -> Option<F> {
-    Some(from_limbs::<F>(limbs)? * F::radix_inverse())
 }
 
 /// Eight elements' limbs (element by element) as lanes (limb by limb).

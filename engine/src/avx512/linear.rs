@@ -12,6 +12,7 @@ use super::field::{self, Consts, LANES, LIMBS, Lanes, Vector};
 use super::words::{self, Words};
 
 /// Eight words as a vector (the words' integers, each below `p`).
+#[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
 fn load(words: &[Words]) -> Vector {
     let mut limbs = [[0u64; LIMBS]; LANES];
@@ -22,6 +23,7 @@ fn load(words: &[Words]) -> Vector {
 }
 
 /// A vector of canonical values as eight words.
+#[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
 fn store(v: &Vector, out: &mut [Words]) {
     let lanes: Lanes = field::store(v);
