@@ -195,16 +195,12 @@ impl ProvingKey {
 
 pub use zkinfer_circuits::constraints::key::transcript_repr;
 
-/// `f` over `items` on as many threads as the machine has, results in order.
-pub fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(items.len()).max(1);
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let f = &f;
-        let handles: Vec<_> =
-            items.chunks(chunk).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<U>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
-    })
+/// `f` over `items` on rayon's threads, one item per task, results in order. Work done in
+/// parallel inside `f` (an FFT's halves) is stolen by idle threads instead of competing with
+/// other threads for the cores.
+pub fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
+    use rayon::prelude::*;
+    items.par_iter().with_max_len(1).map(f).collect()
 }
 
 /// What the stages up to the grand products leave: the witness, the lookups and the products.
