@@ -121,12 +121,15 @@ pub fn window_sum(digits: impl Iterator<Item = i32> + Clone, points: &MsmPoints,
     let start = &start[..buckets];
     // Each round: (first point of the pair, where the sum goes), eight pairs per group.
     let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut groups: Vec<([usize; LANES], [usize; LANES])> = Vec::new();
     let mut denominators: Vec<Vector> = Vec::new();
     let mut prefix: Vec<Vector> = Vec::new();
     loop {
         pairs.clear();
         for (&s, &l) in start.iter().zip(&len) {
-            pairs.extend((0..l / 2).map(|i| (s + 2 * i, s + i)));
+            for i in 0..l / 2 {
+                pairs.push((s + 2 * i, s + i));
+            }
         }
         if pairs.is_empty() {
             break;
@@ -134,10 +137,14 @@ pub fn window_sum(digits: impl Iterator<Item = i32> + Clone, points: &MsmPoints,
         // Pad the last group with its own last pair (computed twice, written twice, the same).
         let last = pairs[pairs.len() - 1];
         pairs.resize(pairs.len().next_multiple_of(LANES), last);
-        let groups: Vec<([usize; LANES], [usize; LANES])> = pairs
-            .chunks_exact(LANES)
-            .map(|g| (std::array::from_fn(|l| g[l].0), std::array::from_fn(|l| g[l].1)))
-            .collect();
+        groups.clear();
+        for g in pairs.chunks_exact(LANES) {
+            let (mut first, mut out) = ([0usize; LANES], [0usize; LANES]);
+            for l in 0..LANES {
+                (first[l], out[l]) = g[l];
+            }
+            groups.push((first, out));
+        }
         denominators.clear();
         for (first, _) in &groups {
             let x = (gather(&sorted, first, 0, 0), gather(&sorted, first, 1, 0));
