@@ -5,7 +5,7 @@
 //!   columns, the quotient's pieces, the opening);
 //! - [`Backend::msm_small`]: the same over small signed integers (the witness columns);
 //! - [`Backend::msm_shared_bases`]: many MSMs over the same few bases (the blinding rows of
-//!   every witness column);
+//!   every witness column, the IPA rounds' two corrections);
 //! - [`Backend::fft`]: the radix-2 FFT under every change of basis ([`crate::domain`]);
 //! - [`Backend::fold_generators`]: the generator collapse of each IPA round, and
 //!   [`Backend::fold_generators_twice`] of two rounds at once;

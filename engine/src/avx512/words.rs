@@ -5,7 +5,7 @@
 //! pasta_curves 0.6 declares `#[repr(transparent)] struct Fp([u64; 4])` (and the same `Fq`),
 //! whose words are the element's Montgomery form `x · 2^256 mod p`, canonical, little-endian.
 //! The size and alignment are checked when compiling; the meaning of the words is checked once
-//! per process by [`layout_holds`] on edge and random values, and the vector code only runs where
+//! per process by [`layout_holds`] on edge and full-width values, and the vector code only runs where
 //! it holds ([`super::enabled`]), so a pasta_curves that stored its elements otherwise would
 //! send the engine to its scalar code, never to wrong values. A test requires it to hold.
 //!

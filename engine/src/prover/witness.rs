@@ -3,8 +3,7 @@
 
 use ff::Field;
 use group::Curve;
-use halo2_proofs::pasta::Eq;
-use halo2_proofs::pasta::{EqAffine, Fp};
+use halo2_proofs::pasta::{Eq, EqAffine, Fp};
 use halo2_proofs::transcript::{Transcript, TranscriptWrite};
 use rayon::prelude::*;
 use zkinfer_circuits::{CircuitSpec, Witness};
