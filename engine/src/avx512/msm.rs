@@ -1,7 +1,7 @@
 //! The batch-affine MSM's windows ([`crate::msm::batch_affine`]) with the bucket rounds on
 //! vectors of eight pairs: the same counting sort by signed digit, the same halving of every
 //! bucket's list round by round with one inversion per round, but each round's denominators,
-//! their batched inversion (eight interleaved chains, one per lane) and the affine additions
+//! their batched inversion (four interleaved chains in each lane) and the affine additions
 //! run eight pairs at a time over `Fq` in Montgomery form (radix `2^260`). The buckets' sums
 //! then run as eight running sums, one per lane over its own run of buckets, in Jacobian
 //! coordinates ([`bucket_sum`]).
