@@ -58,8 +58,11 @@ impl Evaluator {
             // The vector code takes whole vectors of coefficients; the rest by Horner's rule,
             // times the power they start at.
             let done = poly.len() - poly.len() % crate::avx512::LANES;
-            let rest = eval_polynomial(&poly[done..], self.point) * self.point.pow_vartime([done as u64]);
-            return crate::avx512::evaluate(&poly[..done], powers) + rest;
+            let head = crate::avx512::evaluate(&poly[..done], powers);
+            if done == poly.len() {
+                return head;
+            }
+            return head + eval_polynomial(&poly[done..], self.point) * self.point.pow_vartime([done as u64]);
         }
         eval_polynomial(poly, self.point)
     }

@@ -7,11 +7,19 @@
 //! that asked for the addition, and the caller gives its work back to the scalar code.
 
 use ff::Field;
-use halo2_proofs::arithmetic::CurveExt;
-use halo2_proofs::pasta::{Eq, Fq};
+use halo2_proofs::arithmetic::{Coordinates, CurveAffine, CurveExt};
+use halo2_proofs::pasta::{Eq, EqAffine, Fq};
 
-use super::field::{self, Consts, LANES, Vector};
+use super::field::{self, Consts, LANES, LIMBS, Vector};
 use super::words::{self, StoredAsWords};
+
+/// An affine point's `x`, `y` and `-y` in Montgomery form ([`field::constant`]), the limbs a
+/// table of points for the additions holds; `None` at the identity (no coordinates).
+pub fn affine_limbs(point: &EqAffine) -> Option<[[u64; LIMBS]; 3]> {
+    let xy: Option<Coordinates<EqAffine>> = point.coordinates().into();
+    let xy = xy?;
+    Some([field::constant(*xy.x()), field::constant(*xy.y()), field::constant(-*xy.y())])
+}
 
 /// Eight points in Jacobian coordinates (`x = X/Z²`, `y = Y/Z³`).
 #[derive(Clone, Copy)]
@@ -41,11 +49,8 @@ impl Jacobian {
         let to_words = field::splat(Fq::scale_factors().from_montgomery);
         let mut coordinates = [[Fq::ZERO; LANES]; 3];
         for (out, v) in coordinates.iter_mut().zip([&self.x, &self.y, &self.z]) {
-            let lanes = field::store(&field::mul(&c, v, &to_words));
-            for (l, out) in words::as_words_mut(out).iter_mut().enumerate() {
-                // Products are canonical, as the words must be.
-                *out = words::join(field::lane(&lanes, l));
-            }
+            // Products are canonical, as the words must be.
+            words::store(&field::mul(&c, v, &to_words), words::as_words_mut(out));
         }
         let [x, y, z] = coordinates;
         let mut out = [Eq::default(); LANES];

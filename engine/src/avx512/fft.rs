@@ -10,7 +10,7 @@
 //! The transform runs on the elements' words ([`super::words`]): they are the values times
 //! `2^256`, and the FFT, being linear, gives the words of its results with no conversion.
 
-use std::arch::x86_64::{_mm512_mask_blend_epi64, _mm512_permutexvar_epi64, _mm512_set_epi64};
+use std::arch::x86_64::{_mm512_permutexvar_epi64, _mm512_set_epi64};
 
 use halo2_proofs::pasta::Fp;
 use rayon::prelude::*;
@@ -91,12 +91,10 @@ pub fn fft(values: &mut [Fp], twiddles: &VectorTwiddles) {
     let c = Consts::new::<Fp>();
     butterflies(&c, &mut vectors, twiddles);
     // `reduce` makes every value canonical, as the words must be.
-    words::as_words_mut(values).par_chunks_mut(LANES).zip(vectors.par_iter()).for_each(|(out, v)| {
-        let lanes = field::store(&field::reduce(&c, v));
-        for (i, out) in out.iter_mut().enumerate() {
-            *out = words::join(field::lane(&lanes, i));
-        }
-    });
+    words::as_words_mut(values)
+        .par_chunks_mut(LANES)
+        .zip(vectors.par_iter())
+        .for_each(|(out, v)| words::store(&field::reduce(&c, v), out));
 }
 
 /// The butterflies of a bit-reversed block of vectors: both halves, then the combining level.
@@ -142,20 +140,17 @@ fn lane_levels(c: &Consts, v: &mut Vector, twiddles: &VectorTwiddles) {
         let d = 1i64 << level;
         let partner = _mm512_set_epi64(7 ^ d, 6 ^ d, 5 ^ d, 4 ^ d, 3 ^ d, 2 ^ d, 1 ^ d, d);
         // The pair's first element in every lane, and its second.
-        let (mut a, mut b) = (*v, *v);
-        for j in 0..LIMBS {
-            let swapped = _mm512_permutexvar_epi64(partner, v[j]);
-            a[j] = _mm512_mask_blend_epi64(second, v[j], swapped);
-            b[j] = _mm512_mask_blend_epi64(second, swapped, v[j]);
+        let mut swapped = *v;
+        for (swapped, limb) in swapped.iter_mut().zip(v.iter()) {
+            *swapped = _mm512_permutexvar_epi64(partner, *limb);
         }
+        let (a, b) = (field::blend(second, v, &swapped), field::blend(second, &swapped, v));
         let t = match level {
             // The inputs are canonical: the first level's twiddle is 1.
             0 => b,
             _ => field::mul(c, &b, &field::load(&twiddles.lanes[level - 1])),
         };
         let (sum, difference) = (field::add_unreduced(c, &a, &t), field::sub_unreduced(c, &a, &t));
-        for j in 0..LIMBS {
-            v[j] = _mm512_mask_blend_epi64(second, sum[j], difference[j]);
-        }
+        *v = field::blend(second, &sum, &difference);
     }
 }

@@ -286,12 +286,7 @@ pub fn sub(c: &Consts, x: &Vector, y: &Vector) -> Vector {
     for j in 0..LIMBS {
         corrected[j] = _mm512_add_epi64(difference[j], c.modulus[j]);
     }
-    let corrected = normalize(c, corrected);
-    let mut out = difference;
-    for j in 0..LIMBS {
-        out[j] = _mm512_mask_blend_epi64(wrapped, difference[j], corrected[j]);
-    }
-    out
+    blend(wrapped, &difference, &normalize(c, corrected))
 }
 
 /// `x + y` with normalized limbs, not reduced: below `2^260` for `x + y` below `2^260`.
@@ -360,11 +355,7 @@ fn reduce_once(c: &Consts, x: Vector) -> Vector {
     let (reduced, borrow) = subtract(c, &x, &c.modulus);
     // A borrow means x < p: keep x.
     let below = _mm512_cmpneq_epi64_mask(borrow, c.zero);
-    let mut out = x;
-    for j in 0..LIMBS {
-        out[j] = _mm512_mask_blend_epi64(below, reduced[j], x[j]);
-    }
-    out
+    blend(below, &reduced, &x)
 }
 
 #[cfg(test)]

@@ -8,10 +8,9 @@
 
 use ff::Field;
 use group::Group;
-use halo2_proofs::arithmetic::CurveAffine;
 use halo2_proofs::pasta::{Eq, EqAffine, Fq};
 
-use super::curve::{Jacobian, add_affine, double};
+use super::curve::{self, Jacobian, add_affine, double};
 use super::field::{self, Consts, LANES, LIMBS, Vector};
 
 /// Every lane.
@@ -47,12 +46,11 @@ pub fn ladder(
             // x, y and -y of each lane's point.
             let mut coordinates = [[[0u64; LIMBS]; LANES]; 3];
             for l in 0..LANES {
-                let point = tables[(t * outputs + first + l) * 2 * table_len + entry];
-                let xy: Option<halo2_proofs::arithmetic::Coordinates<EqAffine>> = point.coordinates().into();
-                let xy = xy?;
-                coordinates[0][l] = field::constant(*xy.x());
-                coordinates[1][l] = field::constant(*xy.y());
-                coordinates[2][l] = field::constant(-*xy.y());
+                let [x, y, negative_y] =
+                    curve::affine_limbs(&tables[(t * outputs + first + l) * 2 * table_len + entry])?;
+                coordinates[0][l] = x;
+                coordinates[1][l] = y;
+                coordinates[2][l] = negative_y;
             }
             let [x, y, negative_y] = coordinates.map(|c| field::load(&field::transpose(&c)));
             vector_tables.push(TablePoint { x, y, negative_y });

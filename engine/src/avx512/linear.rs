@@ -8,29 +8,8 @@
 
 use halo2_proofs::pasta::Fp;
 
-use super::field::{self, Consts, LANES, LIMBS, Lanes, Vector};
-use super::words::{self, Words};
-
-/// Eight words as a vector (the words' integers, each below `p`).
-#[inline]
-#[target_feature(enable = "avx512f,avx512ifma")]
-fn load(words: &[Words]) -> Vector {
-    let mut limbs = [[0u64; LIMBS]; LANES];
-    for (limbs, words) in limbs.iter_mut().zip(words) {
-        *limbs = words::split(words);
-    }
-    field::load(&field::transpose(&limbs))
-}
-
-/// A vector of canonical values as eight words.
-#[inline]
-#[target_feature(enable = "avx512f,avx512ifma")]
-fn store(v: &Vector, out: &mut [Words]) {
-    let lanes: Lanes = field::store(v);
-    for (l, out) in out.iter_mut().enumerate() {
-        *out = words::join(field::lane(&lanes, l));
-    }
-}
+use super::field::{self, Consts, LANES, LIMBS, Lanes};
+use super::words::{self, load, store};
 
 /// `acc[i] ← acc[i] · factor + add[i]` for the first `8 · ⌊len / 8⌋` elements (the caller
 /// does the rest); `acc` and `add` have the same length.

@@ -112,10 +112,7 @@ pub fn evaluate(code: &[Step], columns: &[&[Fp]], ext: usize, y: Fp, max_stack: 
             let h = run_block(&c, &program, values, stack);
             for (v, out) in h.iter().zip(out.chunks_mut(LANES)) {
                 // Products are canonical, as the words must be.
-                let lanes = field::store(&field::mul(&c, v, &from_montgomery));
-                for (l, out) in out.iter_mut().enumerate() {
-                    *out = words::join(field::lane(&lanes, l));
-                }
+                words::store(&field::mul(&c, v, &from_montgomery), out);
             }
         },
     );

@@ -10,7 +10,6 @@
 
 use ff::Field;
 use group::Curve;
-use halo2_proofs::arithmetic::CurveAffine;
 use halo2_proofs::pasta::{Eq, EqAffine, Fp, Fq};
 
 use super::curve::{self, Jacobian};
@@ -48,9 +47,7 @@ pub fn msm_shared_bases(sets: &[&[Fp]], bases: &[EqAffine]) -> Option<Vec<Eq>> {
     Eq::batch_normalize(&multiples, &mut affine);
     let mut table: Vec<TablePoint> = Vec::with_capacity(affine.len());
     for point in &affine {
-        let xy: Option<halo2_proofs::arithmetic::Coordinates<EqAffine>> = point.coordinates().into();
-        let xy = xy?;
-        table.push([field::constant(*xy.x()), field::constant(*xy.y()), field::constant(-*xy.y())]);
+        table.push(curve::affine_limbs(point)?);
     }
     // Digits, lane by lane: digits[l][i · DIGITS + w].
     let mut digits = vec![[0i32; LANES]; bases.len() * DIGITS];

@@ -17,7 +17,7 @@
 
 use halo2_proofs::pasta::{Fp, Fq};
 
-use super::field::{self, LIMBS, VectorField};
+use super::field::{self, LANES, LIMBS, Lanes, Vector, VectorField};
 
 /// An element's words: its Montgomery form `x · 2^256 mod p`, little-endian.
 pub type Words = [u64; 4];
@@ -84,6 +84,28 @@ pub fn split(words: &Words) -> [u64; LIMBS] {
 /// 52-bit limbs (normalized, canonical) as words.
 pub fn join(limbs: [u64; LIMBS]) -> Words {
     field::join(limbs)
+}
+
+/// Up to eight elements' words as a vector of their integers (each below `p`; missing lanes
+/// zero).
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn load(words: &[Words]) -> Vector {
+    let mut limbs = [[0u64; LIMBS]; LANES];
+    for (limbs, words) in limbs.iter_mut().zip(words) {
+        *limbs = split(words);
+    }
+    field::load(&field::transpose(&limbs))
+}
+
+/// A vector of canonical values as words, one per element of `out` (at most eight).
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn store(v: &Vector, out: &mut [Words]) {
+    let lanes: Lanes = field::store(v);
+    for (l, out) in out.iter_mut().enumerate() {
+        *out = join(field::lane(&lanes, l));
+    }
 }
 
 /// Whether `F`'s elements are stored as this module assumes: the words of 0, 1, -1, 2^64 and

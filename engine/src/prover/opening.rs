@@ -52,21 +52,20 @@ pub fn evaluate_and_open<R: rand_core::Rng + ?Sized>(
     for [a, s, z] in lookups {
         at_points.extend([(&z[..], x), (z, at(1)), (a, x), (a, at(-1)), (s, x)]);
     }
-    // One evaluator (the point's powers) per distinct point.
+    // One evaluator (the point's powers) per distinct point; each pair names its point's.
     let mut points: Vec<Fp> = Vec::new();
-    for &(_, point) in &at_points {
-        if !points.contains(&point) {
-            points.push(point);
-        }
-    }
-    let evaluators: Vec<Evaluator> = points.par_iter().map(|&point| Evaluator::new(point, pk.n())).collect();
-    let evals: Vec<Fp> = at_points
-        .par_iter()
-        .map(|&(poly, point)| match evaluators.iter().find(|e| e.point() == point) {
-            Some(e) => e.evaluate(poly),
-            None => unreachable!("an evaluator per point"),
+    let point_of: Vec<usize> = at_points
+        .iter()
+        .map(|&(_, point)| {
+            points.iter().position(|p| *p == point).unwrap_or_else(|| {
+                points.push(point);
+                points.len() - 1
+            })
         })
         .collect();
+    let evaluators: Vec<Evaluator> = points.par_iter().map(|&point| Evaluator::new(point, pk.n())).collect();
+    let evals: Vec<Fp> =
+        at_points.par_iter().zip(&point_of).map(|(&(poly, _), &p)| evaluators[p].evaluate(poly)).collect();
     for e in evals {
         transcript.write_scalar(e).map_err(io)?;
     }
