@@ -11,7 +11,7 @@ use halo2_proofs::arithmetic::{Coordinates, CurveAffine, CurveExt};
 use halo2_proofs::pasta::{Eq, EqAffine, Fq};
 
 use super::field::{self, Consts, LANES, LIMBS, Vector};
-use super::words::{self, StoredAsWords};
+use super::words;
 
 /// An affine point's `x`, `y` and `-y` in Montgomery form ([`field::constant`]), the limbs a
 /// table of points for the additions holds; `None` at the identity (no coordinates).
@@ -45,12 +45,11 @@ impl Jacobian {
     #[target_feature(enable = "avx512f,avx512ifma")]
     pub fn into_points(self, lanes: u8) -> Option<[Eq; LANES]> {
         let c = Consts::new::<Fq>();
-        // Out of Montgomery form into pasta_curves' words, one product per coordinate.
-        let to_words = field::splat(Fq::scale_factors().from_montgomery);
+        // Out of the vector code's Montgomery form into pasta_curves' words.
         let mut coordinates = [[Fq::ZERO; LANES]; 3];
         for (out, v) in coordinates.iter_mut().zip([&self.x, &self.y, &self.z]) {
-            // Products are canonical, as the words must be.
-            words::store(&field::mul(&c, v, &to_words), words::as_words_mut(out));
+            // `scale_down` gives canonical values, as the words must be.
+            words::store(&field::scale_down(&c, v), words::as_words_mut(out));
         }
         let [x, y, z] = coordinates;
         let mut out = [Eq::default(); LANES];

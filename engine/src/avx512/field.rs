@@ -18,7 +18,7 @@
 use std::arch::x86_64::{
     __m512i, _mm512_add_epi64, _mm512_and_si512, _mm512_cmpeq_epi64_mask, _mm512_cmpneq_epi64_mask,
     _mm512_madd52hi_epu64, _mm512_madd52lo_epu64, _mm512_mask_blend_epi64, _mm512_or_si512, _mm512_set1_epi64,
-    _mm512_setzero_si512, _mm512_srli_epi64, _mm512_sub_epi64,
+    _mm512_setzero_si512, _mm512_slli_epi64, _mm512_srli_epi64, _mm512_sub_epi64,
 };
 
 use ff::{Field, PrimeField};
@@ -69,6 +69,11 @@ impl Modulus {
             inv = inv.wrapping_mul(2u64.wrapping_sub(p[0].wrapping_mul(inv)));
             step += 1;
         }
+        // `reduce` relies on the shape `p = 2^254 + r`, `r` below `2^128`.
+        assert!(
+            limbs[4] == 1 << (254 - 4 * LIMB_BITS) && limbs[3] == 0 && limbs[2] >> (128 - 2 * LIMB_BITS) == 0,
+            "p = 2^254 + r with r below 2^128"
+        );
         Self {
             limbs,
             twice_borrowed: [
@@ -197,7 +202,6 @@ pub fn store(v: &Vector) -> Lanes {
 pub struct Consts {
     modulus: Vector,
     twice_modulus_borrowed: Vector,
-    one: Vector,
     neg_inv: __m512i,
     mask: __m512i,
     zero: __m512i,
@@ -211,7 +215,6 @@ impl Consts {
         Self {
             modulus: splat(m.limbs),
             twice_modulus_borrowed: splat(m.twice_borrowed),
-            one: splat(constant(F::ONE)),
             neg_inv: _mm512_set1_epi64(m.neg_inv as i64),
             mask: _mm512_set1_epi64(LIMB_MASK as i64),
             zero: _mm512_setzero_si512(),
@@ -279,6 +282,13 @@ pub fn blend(lanes: u8, x: &Vector, y: &Vector) -> Vector {
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn sub(c: &Consts, x: &Vector, y: &Vector) -> Vector {
+    difference_mod(c, x, y)
+}
+
+/// `x - y mod p` for `x - y` in `[-p, p)` (normalized limbs).
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn difference_mod(c: &Consts, x: &Vector, y: &Vector) -> Vector {
     let (difference, borrow) = subtract(c, x, y);
     // Where x < y the difference wrapped (by 2^260): add p back and drop the carry out.
     let wrapped = _mm512_cmpneq_epi64_mask(borrow, c.zero);
@@ -341,11 +351,70 @@ fn subtract(c: &Consts, x: &Vector, y: &Vector) -> (Vector, __m512i) {
     (difference, borrow)
 }
 
-/// `x mod p` for `x` below `2^260` with normalized limbs.
+/// `x mod p` for `x` below `2^260` with normalized limbs, without a product: the quotient
+/// estimate `q = floor(x / 2^254)` (at most 63) is `floor(x / p)` or one more, because
+/// `p = 2^254 + r` with `r` below `2^128` ([`Modulus`]'s shape), so `x - q·p` is in `[-p, p)`.
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn reduce(c: &Consts, x: &Vector) -> Vector {
-    mul(c, x, &c.one)
+    let q = _mm512_srli_epi64::<QUOTIENT_SHIFT>(x[LIMBS - 1]);
+    // q · p limb by limb: q is 6 bits, so each high half is below 2^6, and the top limb's
+    // product (q · 2^46) has none.
+    let mut qp = [c.zero; LIMBS];
+    for j in 0..LIMBS {
+        qp[j] = _mm512_madd52lo_epu64(qp[j], q, c.modulus[j]);
+        if j + 1 < LIMBS {
+            qp[j + 1] = _mm512_madd52hi_epu64(qp[j + 1], q, c.modulus[j]);
+        }
+    }
+    difference_mod(c, x, &normalize(c, qp))
+}
+
+/// `floor(x / 2^254)` from the top limb (bits 208 to 259).
+const QUOTIENT_SHIFT: u32 = 254 - (LIMBS as u32 - 1) * LIMB_BITS;
+
+/// Bits between the vector code's Montgomery radix (`2^260`) and pasta_curves' (`2^256`).
+pub const RADIX_GAP: u32 = RADIX_BITS as u32 - 256;
+
+/// `x · 2^RADIX_GAP mod p` for `x` below `p`: pasta_curves' Montgomery form (`x · 2^256`) to
+/// the vector code's (`x · 2^260`), by a shift and [`reduce`].
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn scale_up(c: &Consts, x: &Vector) -> Vector {
+    let mut shifted = *x;
+    for j in 0..LIMBS {
+        shifted[j] = _mm512_slli_epi64::<RADIX_GAP>(x[j]);
+    }
+    // Below 2^RADIX_GAP · p < 2^260.
+    reduce(c, &normalize(c, shifted))
+}
+
+/// `x · 2^-RADIX_GAP mod p` for `x` below `p`: the vector code's Montgomery form to
+/// pasta_curves'. Adding `k · p`, with `k = -x · p^-1 mod 2^RADIX_GAP`, makes `x` a multiple of
+/// `2^RADIX_GAP` below `2^RADIX_GAP · p`, which a shift then divides: the result is canonical.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn scale_down(c: &Consts, x: &Vector) -> Vector {
+    let k = _mm512_and_si512(_mm512_madd52lo_epu64(c.zero, x[0], c.neg_inv), _mm512_set1_epi64((1 << RADIX_GAP) - 1));
+    let mut t = *x;
+    for j in 0..LIMBS {
+        t[j] = _mm512_madd52lo_epu64(t[j], k, c.modulus[j]);
+        if j + 1 < LIMBS {
+            t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], k, c.modulus[j]);
+        }
+    }
+    let t = normalize(c, t);
+    let mut out = t;
+    for j in 0..LIMBS {
+        let low = _mm512_srli_epi64::<RADIX_GAP>(t[j]);
+        out[j] = if j + 1 < LIMBS {
+            let high = _mm512_slli_epi64::<{ LIMB_BITS - RADIX_GAP }>(t[j + 1]);
+            _mm512_or_si512(low, _mm512_and_si512(high, c.mask))
+        } else {
+            low
+        };
+    }
+    out
 }
 
 /// `x mod p` for `x` below `2p`.
@@ -382,6 +451,14 @@ mod tests {
                 let expect = |f: fn(F, F) -> F| -> Vec<F> { x.iter().zip(y).map(|(a, b)| f(*a, *b)).collect() };
                 assert_eq!(back(&mul(&c, &vx, &montgomery_y)), expect(|a, b| a * b), "product");
                 assert_eq!(back(&add(&c, &vx, &vy)), expect(|a, b| a + b), "sum");
+                let gap = F::from(1 << RADIX_GAP);
+                assert_eq!(back(&scale_up(&c, &vx)), expect(|a, _| a * F::from(1 << RADIX_GAP)), "scaled up");
+                let gap_inverse = gap.invert().unwrap();
+                assert_eq!(
+                    back(&scale_down(&c, &vx)),
+                    x.iter().map(|a| *a * gap_inverse).collect::<Vec<_>>(),
+                    "scaled down"
+                );
                 let zeros = x.iter().enumerate().filter(|(_, v)| bool::from(v.is_zero())).map(|(l, _)| 1u8 << l);
                 assert_eq!(zero_lanes(&c, &vx), zeros.sum::<u8>(), "the zero lanes");
                 assert_eq!(
@@ -393,6 +470,21 @@ mod tests {
                 let unreduced = sub_unreduced(&c, &add_unreduced(&c, &vx, &vy), &vy);
                 assert_eq!(back(&reduce(&c, &unreduced)), x.to_vec(), "unreduced sum and difference");
             }
+            // `x + q·p` for every quotient whose sum stays below 2^260 in all eight lanes (up
+            // to 62 for any x, 63 for the small values).
+            for q in 0..64u64 {
+                let plus = |v: &F| -> Option<[u64; LIMBS]> {
+                    let (mut limbs, mut carry) = (to_limbs(v), 0u64);
+                    for (limb, p) in limbs.iter_mut().zip(F::VECTOR_MODULUS.limbs) {
+                        let t = *limb + q * p + carry;
+                        (*limb, carry) = (t & LIMB_MASK, t >> LIMB_BITS);
+                    }
+                    (carry == 0).then_some(limbs)
+                };
+                let Some(lanes) = x.iter().map(plus).collect::<Option<Vec<_>>>() else { continue };
+                let vx = load(&std::array::from_fn(|j| std::array::from_fn(|l| lanes[l][j])));
+                assert_eq!(back(&reduce(&c, &vx)), x.to_vec(), "x + {q}p");
+            }
         }
     }
 
@@ -400,6 +492,8 @@ mod tests {
         let mut values =
             vec![F::ZERO, F::ONE, -F::ONE, -F::from(2), F::from(1u64 << 52), F::from(u64::MAX), F::TWO_INV];
         values.extend((0..17).map(|_| F::random(&mut *rng)));
+        // Eight small values: the largest quotient `reduce` meets (63) with them.
+        values.extend((0..LANES as u64).map(F::from));
         values
     }
 

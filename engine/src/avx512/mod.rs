@@ -37,6 +37,7 @@ pub const DISABLE_VARIABLE: &str = "ZKINFER_NO_AVX512";
 
 /// Transforms of fewer than `2^FFT_MIN_LOG_N` values stay scalar (the conversions dominate).
 pub const FFT_MIN_LOG_N: u32 = 6;
+const _: () = assert!(FFT_MIN_LOG_N >= fft::MIN_LOG_N, "the vector FFT's smallest size");
 
 /// Whether this process uses the vector code: the CPU has AVX-512F and AVX-512 IFMA,
 /// [`DISABLE_VARIABLE`] is not `1`, and pasta_curves stores its elements as [`words`] assumes.
@@ -70,10 +71,11 @@ pub fn fft(values: &mut [Fp], omega: Fp, log_n: u32) -> bool {
     fft_any_size(values, omega, log_n)
 }
 
-/// [`fft`] without the size cut-off and the environment variable (the tests run it from 8
-/// values); `false` only where the CPU does not have AVX-512 IFMA.
+/// [`fft`] without the size cut-off and the environment variable (the tests run it from its
+/// smallest size, `2^fft::MIN_LOG_N`); `false` where the CPU does not have AVX-512 IFMA or
+/// below that size.
 fn fft_any_size(values: &mut [Fp], omega: Fp, log_n: u32) -> bool {
-    if !supported() {
+    if !supported() || log_n < fft::MIN_LOG_N {
         return false;
     }
     let twiddles = {
@@ -244,7 +246,7 @@ mod tests {
         }
         let rng = &mut StdRng::seed_from_u64(17);
         let cache = crate::fft::TwiddleCache::default();
-        for log_n in [3u32, 4, 5, 6, 9, 13, 16] {
+        for log_n in [fft::MIN_LOG_N, 7, 8, 9, 10, 13, 16] {
             let omega = Fp::ROOT_OF_UNITY.pow_vartime([1u64 << (Fp::S - log_n)]);
             let n = 1usize << log_n;
             let edges = [Fp::ZERO, Fp::ONE, -Fp::ONE, -Fp::from(2), Fp::from(1u64 << 52), Fp::from(u64::MAX)];

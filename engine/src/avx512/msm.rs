@@ -18,7 +18,7 @@ use std::arch::x86_64::{_mm512_set_epi64, _mm512_setzero_si512};
 
 use super::curve::{self, Jacobian};
 use super::field::{self, Consts, LANES, LIMBS, Vector, VectorField};
-use super::words::{self, StoredAsWords};
+use super::words;
 
 /// A point's coordinates in Montgomery form: x's limbs, then y's.
 type VectorPoint = [u64; 2 * LIMBS];
@@ -34,7 +34,6 @@ impl MsmPoints {
     /// From affine coordinates (no identity among them), eight points at a time.
     #[target_feature(enable = "avx512f,avx512ifma")]
     pub fn new(points: &[(Fq, Fq)]) -> Self {
-        let to_montgomery = field::splat(Fq::scale_factors().to_montgomery);
         let mut positive = vec![[0u64; 2 * LIMBS]; points.len()];
         let mut negative = positive.clone();
         positive.par_chunks_mut(LANES).zip(negative.par_chunks_mut(LANES)).zip(points.par_chunks(LANES)).for_each(
@@ -45,8 +44,7 @@ impl MsmPoints {
                     x[l] = words::split(&words::words_of(px));
                     y[l] = words::split(&words::words_of(py));
                 }
-                let montgomery =
-                    |v: &[[u64; LIMBS]; LANES]| field::mul(&c, &field::load(&field::transpose(v)), &to_montgomery);
+                let montgomery = |v: &[[u64; LIMBS]; LANES]| field::scale_up(&c, &field::load(&field::transpose(v)));
                 let (x, y) = (montgomery(&x), montgomery(&y));
                 let negative_y = field::sub(&c, &[_mm512_setzero_si512(); LIMBS], &y);
                 let (x, y, negative_y) = (field::store(&x), field::store(&y), field::store(&negative_y));

@@ -1,8 +1,8 @@
 //! The numerator program ([`crate::numerator`]) over blocks of eight-point vectors: the scalar
 //! block evaluator's steps, with the values in Montgomery form (radix `2^260`, so that the
 //! product of two values is [`field::mul`]). Each block first converts the values of every
-//! distinct query (a column at a rotation) once, from their words ([`super::words`]: one
-//! product each), then runs the steps over them (the columns stay pasta_curves' elements:
+//! distinct query (a column at a rotation) once, from their words ([`super::words`]: a shift
+//! and a reduction each, [`field::scale_up`]), then runs the steps over them (the columns stay pasta_curves' elements:
 //! converting every column whole first would take longer than the evaluation).
 
 use std::arch::x86_64::_mm512_setzero_si512;
@@ -12,7 +12,7 @@ use halo2_proofs::pasta::Fp;
 use rayon::prelude::*;
 
 use super::field::{self, Consts, LANES, LIMBS, Vector};
-use super::words::{self, StoredAsWords, Words};
+use super::words::{self, Words};
 use crate::numerator::{Bound, Step};
 
 /// Vectors per block: each stack slot holds a block.
@@ -50,8 +50,6 @@ struct Program<'a> {
     columns: Vec<&'a [Words]>,
     ext: usize,
     y: Vector,
-    /// Words to Montgomery form.
-    to_montgomery: Vector,
     zero: Vector,
 }
 
@@ -88,7 +86,6 @@ pub fn evaluate(code: &[Step], columns: &[&[Fp]], ext: usize, y: Fp, max_stack: 
         });
     }
     let zero = [_mm512_setzero_si512(); LIMBS];
-    let scale = Fp::scale_factors();
     let program = Program {
         code: vector_code,
         queries,
@@ -96,10 +93,8 @@ pub fn evaluate(code: &[Step], columns: &[&[Fp]], ext: usize, y: Fp, max_stack: 
         columns: columns.iter().map(|c| words::as_words(c)).collect(),
         ext,
         y: field::splat(field::constant(y)),
-        to_montgomery: field::splat(scale.to_montgomery),
         zero,
     };
-    let from_montgomery = field::splat(scale.from_montgomery);
     let mut result = vec![Fp::ZERO; ext];
     words::as_words_mut(&mut result).par_chunks_mut(BLOCK).enumerate().for_each_init(
         || (vec![[zero; BLOCK_VECTORS]; max_stack.max(1)], vec![[zero; BLOCK_VECTORS]; program.queries.len()]),
@@ -111,8 +106,8 @@ pub fn evaluate(code: &[Step], columns: &[&[Fp]], ext: usize, y: Fp, max_stack: 
             }
             let h = run_block(&c, &program, values, stack);
             for (v, out) in h.iter().zip(out.chunks_mut(LANES)) {
-                // Products are canonical, as the words must be.
-                words::store(&field::mul(&c, v, &from_montgomery), out);
+                // `scale_down` gives canonical values, as the words must be.
+                words::store(&field::scale_down(&c, v), out);
             }
         },
     );
@@ -134,7 +129,7 @@ fn load(c: &Consts, program: &Program, column: usize, first: usize) -> Block {
             }
             *element = words::split(&column[i]);
         }
-        *vector = field::mul(c, &field::load(&field::transpose(&elements)), &program.to_montgomery);
+        *vector = field::scale_up(c, &field::load(&field::transpose(&elements)));
     }
     block
 }

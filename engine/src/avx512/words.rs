@@ -12,8 +12,9 @@
 //! In the vector code's terms ([`super::field`]), words `r = x · 2^256` are
 //! - the canonical integer of `x` scaled by `2^256`, which a linear map (the FFT) carries
 //!   through unchanged: the FFT of the words is the words of the FFT;
-//! - one product away from the Montgomery form `x · 2^260`: `mul(r, 2^264 mod p)`, and back
-//!   `mul(x · 2^260, 2^256 mod p) = r` ([`ScaleFactors`]).
+//! - a factor `2^4` away from the Montgomery form `x · 2^260`: a shift and a reduction
+//!   ([`field::scale_up`]), and back by adding a multiple of `p` and shifting
+//!   ([`field::scale_down`]).
 
 use halo2_proofs::pasta::{Fp, Fq};
 
@@ -31,24 +32,11 @@ const _: () = assert!(
 
 /// A Pasta field whose elements are stored as [`Words`] (the trait is implemented for `Fp` and
 /// `Fq` alone: the casts below rely on it).
-pub trait StoredAsWords: VectorField {
-    /// The field's [`ScaleFactors`] (computed once).
-    fn scale_factors() -> ScaleFactors;
-}
+pub trait StoredAsWords: VectorField {}
 
-impl StoredAsWords for Fp {
-    fn scale_factors() -> ScaleFactors {
-        static FACTORS: std::sync::LazyLock<ScaleFactors> = std::sync::LazyLock::new(ScaleFactors::new::<Fp>);
-        *FACTORS
-    }
-}
+impl StoredAsWords for Fp {}
 
-impl StoredAsWords for Fq {
-    fn scale_factors() -> ScaleFactors {
-        static FACTORS: std::sync::LazyLock<ScaleFactors> = std::sync::LazyLock::new(ScaleFactors::new::<Fq>);
-        *FACTORS
-    }
-}
+impl StoredAsWords for Fq {}
 
 /// An element's words.
 pub fn words_of<F: StoredAsWords>(value: &F) -> Words {
@@ -119,22 +107,6 @@ pub fn layout_holds<F: StoredAsWords>() -> bool {
         let expected = (*x * radix).to_repr();
         words.iter().zip(expected.chunks_exact(8)).all(|(w, bytes)| bytes == w.to_le_bytes())
     })
-}
-
-/// The factors that move values between words and the vector code's forms.
-#[derive(Clone, Copy, Debug)]
-pub struct ScaleFactors {
-    /// `2^264 mod p` as a plain integer: `mul(r, to_montgomery) = x · 2^260`.
-    pub to_montgomery: [u64; LIMBS],
-    /// `2^256 mod p` as a plain integer: `mul(x · 2^260, from_montgomery) = r`.
-    pub from_montgomery: [u64; LIMBS],
-}
-
-impl ScaleFactors {
-    fn new<F: VectorField>() -> Self {
-        let plain = |e: u64| field::to_limbs(&F::from(2).pow_vartime([e]));
-        Self { to_montgomery: plain(264), from_montgomery: plain(256) }
-    }
 }
 
 #[cfg(test)]
