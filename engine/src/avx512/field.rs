@@ -32,6 +32,11 @@ pub const LANES: usize = 8;
 const LIMB_BITS: u32 = 52;
 /// The low [`LIMB_BITS`] bits.
 const LIMB_MASK: u64 = (1 << LIMB_BITS) - 1;
+
+/// The bit of `p`'s top limb that `2^254` is: both Pasta moduli are `2^254 + r` with `r`
+/// below `2^128`, so their 52-bit limbs are `r`'s three, a zero, and `2^TOP_BIT`
+/// ([`Modulus`] checks it). The product's reduction and [`reduce`] rely on it.
+const TOP_BIT: u32 = 254 - (LIMBS as u32 - 1) * LIMB_BITS;
 /// The Montgomery radix's exponent: `R = 2^(LIMBS · LIMB_BITS)`.
 const RADIX_BITS: u64 = LIMBS as u64 * LIMB_BITS as u64;
 
@@ -69,9 +74,9 @@ impl Modulus {
             inv = inv.wrapping_mul(2u64.wrapping_sub(p[0].wrapping_mul(inv)));
             step += 1;
         }
-        // `reduce` relies on the shape `p = 2^254 + r`, `r` below `2^128`.
+        // `mul` and `reduce` rely on the shape `p = 2^254 + r`, `r` below `2^128` ([`TOP_BIT`]).
         assert!(
-            limbs[4] == 1 << (254 - 4 * LIMB_BITS) && limbs[3] == 0 && limbs[2] >> (128 - 2 * LIMB_BITS) == 0,
+            limbs[4] == 1 << TOP_BIT && limbs[3] == 0 && limbs[2] >> (128 - 2 * LIMB_BITS) == 0,
             "p = 2^254 + r with r below 2^128"
         );
         Self {
@@ -204,6 +209,8 @@ pub struct Consts {
     twice_modulus_borrowed: Vector,
     neg_inv: __m512i,
     mask: __m512i,
+    /// The bits of a limb that `2^TOP_BIT` moves within its limb.
+    top_low_mask: __m512i,
     zero: __m512i,
 }
 
@@ -217,6 +224,7 @@ impl Consts {
             twice_modulus_borrowed: splat(m.twice_borrowed),
             neg_inv: _mm512_set1_epi64(m.neg_inv as i64),
             mask: _mm512_set1_epi64(LIMB_MASK as i64),
+            top_low_mask: _mm512_set1_epi64((1 << (LIMB_BITS - TOP_BIT)) - 1),
             zero: _mm512_setzero_si512(),
         }
     }
@@ -237,10 +245,15 @@ pub fn mul(c: &Consts, x: &Vector, y: &Vector) -> Vector {
             t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], x[j], *yi);
         }
         let m = _mm512_madd52lo_epu64(c.zero, t[0], c.neg_inv);
-        for j in 0..LIMBS {
+        // m · p by the modulus' shape ([`Modulus`]): limbs 0 to 2 by products, limb 3 is zero,
+        // and limb 4 is 2^TOP_BIT, whose product is two shifts.
+        for j in 0..LIMBS - 2 {
             t[j] = _mm512_madd52lo_epu64(t[j], m, c.modulus[j]);
             t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], m, c.modulus[j]);
         }
+        let low_bits = _mm512_and_si512(m, c.top_low_mask);
+        t[LIMBS - 1] = _mm512_add_epi64(t[LIMBS - 1], _mm512_slli_epi64::<TOP_BIT>(low_bits));
+        t[LIMBS] = _mm512_add_epi64(t[LIMBS], _mm512_srli_epi64::<{ LIMB_BITS - TOP_BIT }>(m));
         // The low 52 bits of t[0] are zero now: shift one limb down.
         let carry = _mm512_srli_epi64::<LIMB_BITS>(t[0]);
         t = [_mm512_add_epi64(t[1], carry), t[2], t[3], t[4], t[5], c.zero];
@@ -357,7 +370,7 @@ fn subtract(c: &Consts, x: &Vector, y: &Vector) -> (Vector, __m512i) {
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn reduce(c: &Consts, x: &Vector) -> Vector {
-    let q = _mm512_srli_epi64::<QUOTIENT_SHIFT>(x[LIMBS - 1]);
+    let q = _mm512_srli_epi64::<TOP_BIT>(x[LIMBS - 1]);
     // q · p limb by limb: q is 6 bits, so each high half is below 2^6, and the top limb's
     // product (q · 2^46) has none.
     let mut qp = [c.zero; LIMBS];
@@ -369,9 +382,6 @@ pub fn reduce(c: &Consts, x: &Vector) -> Vector {
     }
     difference_mod(c, x, &normalize(c, qp))
 }
-
-/// `floor(x / 2^254)` from the top limb (bits 208 to 259).
-const QUOTIENT_SHIFT: u32 = 254 - (LIMBS as u32 - 1) * LIMB_BITS;
 
 /// Bits between the vector code's Montgomery radix (`2^260`) and pasta_curves' (`2^256`).
 pub const RADIX_GAP: u32 = RADIX_BITS as u32 - 256;
