@@ -20,8 +20,8 @@
 //! `2^256`, and the FFT, being linear, gives the words of its results with no conversion.
 
 use std::arch::x86_64::{
-    _mm512_permutex2var_epi64, _mm512_set_epi64, _mm512_setzero_si512, _mm512_shuffle_i64x2, _mm512_unpackhi_epi64,
-    _mm512_unpacklo_epi64,
+    _mm512_permutex2var_epi64, _mm512_permutexvar_epi64, _mm512_set_epi64, _mm512_setzero_si512, _mm512_shuffle_i64x2,
+    _mm512_unpackhi_epi64, _mm512_unpacklo_epi64,
 };
 
 use halo2_proofs::pasta::Fp;
@@ -84,16 +84,13 @@ pub fn fft(values: &mut [Fp], twiddles: &VectorTwiddles) {
     let input = words::as_words(values);
     let mut vectors = SCRATCH.with_borrow_mut(std::mem::take);
     vectors.resize(rows, [_mm512_setzero_si512(); LIMBS]);
+    let reversed = _mm512_set_epi64(7, 3, 5, 1, 6, 2, 4, 0);
     vectors.par_iter_mut().enumerate().for_each(|(v, vector)| {
         let first = LANES * (v.reverse_bits() >> shift);
-        let mut lanes: Lanes = [[0; LANES]; LIMBS];
-        for (e, words) in input[first..first + LANES].iter().enumerate() {
-            let (l, limbs) = (e.reverse_bits() >> (usize::BITS - LANE_LEVELS), words::split(words));
-            for j in 0..LIMBS {
-                lanes[j][l] = limbs[j];
-            }
+        let natural = words::load(&input[first..first + LANES]);
+        for (limb, natural) in vector.iter_mut().zip(natural) {
+            *limb = _mm512_permutexvar_epi64(reversed, natural);
         }
-        *vector = field::load(&lanes);
     });
     let c = Consts::new::<Fp>();
     butterflies(&c, &mut vectors, &twiddles.vertical);

@@ -122,6 +122,32 @@ const fn double(l: [u64; 4]) -> [u64; 4] {
     [l[0] << 1, (l[1] << 1) | (l[0] >> 63), (l[2] << 1) | (l[1] >> 63), (l[3] << 1) | (l[2] >> 63)]
 }
 
+/// [`split`] on eight elements at once: `words[k]` holds word `k` of every lane's element.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn split_lanes(words: &[__m512i; 4]) -> Vector {
+    let mask = _mm512_set1_epi64(LIMB_MASK as i64);
+    [
+        _mm512_and_si512(words[0], mask),
+        _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64::<52>(words[0]), _mm512_slli_epi64::<12>(words[1])), mask),
+        _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64::<40>(words[1]), _mm512_slli_epi64::<24>(words[2])), mask),
+        _mm512_and_si512(_mm512_or_si512(_mm512_srli_epi64::<28>(words[2]), _mm512_slli_epi64::<36>(words[3])), mask),
+        _mm512_srli_epi64::<16>(words[3]),
+    ]
+}
+
+/// [`join`] on eight elements at once (canonical values, normalized limbs).
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+pub fn join_lanes(v: &Vector) -> [__m512i; 4] {
+    [
+        _mm512_or_si512(v[0], _mm512_slli_epi64::<52>(v[1])),
+        _mm512_or_si512(_mm512_srli_epi64::<12>(v[1]), _mm512_slli_epi64::<40>(v[2])),
+        _mm512_or_si512(_mm512_srli_epi64::<24>(v[2]), _mm512_slli_epi64::<28>(v[3])),
+        _mm512_or_si512(_mm512_srli_epi64::<36>(v[3]), _mm512_slli_epi64::<16>(v[4])),
+    ]
+}
+
 /// Canonical 64-bit limbs to 52-bit limbs.
 pub const fn split(l: [u64; 4]) -> [u64; LIMBS] {
     [

@@ -121,9 +121,14 @@ fn load(c: &Consts, program: &Program, column: usize, first: usize) -> Block {
     let column = program.columns[column];
     let mut block = [program.zero; BLOCK_VECTORS];
     for (v, vector) in block.iter_mut().enumerate() {
+        let start = first + v * LANES;
+        if start + LANES <= program.ext {
+            *vector = field::scale_up(c, &words::load(&column[start..start + LANES]));
+            continue;
+        }
         let mut elements = [[0u64; LIMBS]; LANES];
         for (l, element) in elements.iter_mut().enumerate() {
-            let mut i = first + v * LANES + l;
+            let mut i = start + l;
             if i >= program.ext {
                 i -= program.ext;
             }

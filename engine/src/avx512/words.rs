@@ -18,6 +18,8 @@
 
 use halo2_proofs::pasta::{Fp, Fq};
 
+use std::arch::x86_64::{__m512i, _mm512_permutex2var_epi64, _mm512_shuffle_i64x2};
+
 use super::field::{self, LANES, LIMBS, Lanes, Vector, VectorField};
 
 /// An element's words: its Montgomery form `x · 2^256 mod p`, little-endian.
@@ -75,10 +77,37 @@ pub fn join(limbs: [u64; LIMBS]) -> Words {
 }
 
 /// Up to eight elements' words as a vector of their integers (each below `p`; missing lanes
-/// zero).
+/// zero). Eight elements are read as four vectors of two elements each and transposed
+/// ([`TO_WORD_PAIRS`]); fewer, element by element.
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn load(words: &[Words]) -> Vector {
+    if let Ok(eight) = <&[Words; LANES]>::try_from(words) {
+        // Vector i holds elements 2i and 2i + 1: word k of element e at 4·(e mod 2) + k.
+        let pairs: [__m512i; 4] = [
+            bytemuck::cast([eight[0], eight[1]]),
+            bytemuck::cast([eight[2], eight[3]]),
+            bytemuck::cast([eight[4], eight[5]]),
+            bytemuck::cast([eight[6], eight[7]]),
+        ];
+        let (first, second) = (TO_WORD_PAIRS[0].get(), TO_WORD_PAIRS[1].get());
+        // Words 0 and 1 (then 2 and 3) of elements 0-3, and the same of elements 4-7.
+        let low = [
+            _mm512_permutex2var_epi64(pairs[0], first, pairs[1]),
+            _mm512_permutex2var_epi64(pairs[2], first, pairs[3]),
+        ];
+        let high = [
+            _mm512_permutex2var_epi64(pairs[0], second, pairs[1]),
+            _mm512_permutex2var_epi64(pairs[2], second, pairs[3]),
+        ];
+        let words = [
+            _mm512_shuffle_i64x2::<0x44>(low[0], low[1]),
+            _mm512_shuffle_i64x2::<0xEE>(low[0], low[1]),
+            _mm512_shuffle_i64x2::<0x44>(high[0], high[1]),
+            _mm512_shuffle_i64x2::<0xEE>(high[0], high[1]),
+        ];
+        return field::split_lanes(&words);
+    }
     let mut limbs = [[0u64; LIMBS]; LANES];
     for (limbs, words) in limbs.iter_mut().zip(words) {
         *limbs = split(words);
@@ -86,13 +115,47 @@ pub fn load(words: &[Words]) -> Vector {
     field::load(&field::transpose(&limbs))
 }
 
-/// A vector of canonical values as words, one per element of `out` (at most eight).
+/// A vector of canonical values as words, one per element of `out` (at most eight; eight by
+/// the inverse of [`load`]'s transposition).
 #[inline]
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn store(v: &Vector, out: &mut [Words]) {
+    if let Ok(eight) = <&mut [Words; LANES]>::try_from(&mut *out) {
+        let words = field::join_lanes(v);
+        // Words 0 and 1 (then 2 and 3) of elements 0-3, and the same of elements 4-7.
+        let low = [_mm512_shuffle_i64x2::<0x44>(words[0], words[1]), _mm512_shuffle_i64x2::<0xEE>(words[0], words[1])];
+        let high = [_mm512_shuffle_i64x2::<0x44>(words[2], words[3]), _mm512_shuffle_i64x2::<0xEE>(words[2], words[3])];
+        let (first, second) = (TO_WORD_PAIRS[0].get(), TO_WORD_PAIRS[1].get());
+        for half in 0..2 {
+            let pairs: [[Words; 2]; 2] = [
+                bytemuck::cast(_mm512_permutex2var_epi64(low[half], first, high[half])),
+                bytemuck::cast(_mm512_permutex2var_epi64(low[half], second, high[half])),
+            ];
+            eight[4 * half..4 * half + 4].copy_from_slice(bytemuck::cast_slice(&pairs));
+        }
+        return;
+    }
     let lanes: Lanes = field::store(v);
     for (l, out) in out.iter_mut().enumerate() {
         *out = join(field::lane(&lanes, l));
+    }
+}
+
+/// The lane indices (into two vectors: 0-7 the first, 8-15 the second) that take two vectors of
+/// two elements' words each (elements `a, b` and `c, d`: word `k` of the first at `k`, of the
+/// second at `4 + k`) to words 0 and 1 of `a, b, c, d` (the first), words 2 and 3 (the second).
+/// The same indices take words back to element pairs.
+const TO_WORD_PAIRS: [IndexVector; 2] =
+    [IndexVector([0, 4, 8, 12, 1, 5, 9, 13]), IndexVector([2, 6, 10, 14, 3, 7, 11, 15])];
+
+/// Eight lane indices, for a permutation.
+struct IndexVector([i64; LANES]);
+
+impl IndexVector {
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn get(&self) -> __m512i {
+        bytemuck::cast(self.0)
     }
 }
 
@@ -129,5 +192,39 @@ mod tests {
             *words = join(split(words));
         }
         assert_eq!(copy, values);
+    }
+
+    #[test]
+    fn eight_elements_load_and_store_as_one_at_a_time() {
+        if !crate::avx512::supported() {
+            eprintln!("skipped: this CPU has no AVX-512 IFMA");
+            return;
+        }
+        let mut values = vec![Fp::ZERO, Fp::ONE, -Fp::ONE, -Fp::from(2), Fp::from(1u64 << 52), Fp::from(u64::MAX)];
+        values.extend((1..19u64).map(|i| Fp::from(3).pow_vartime([i * 13])));
+        #[allow(unsafe_code)]
+        // SAFETY: `supported()` found AVX-512F and AVX-512 IFMA.
+        unsafe {
+            check_eight(&values);
+        }
+    }
+
+    /// `load` and `store` of eight elements (transposed as vectors) against the same of seven
+    /// (element by element).
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    fn check_eight(values: &[Fp]) {
+        for eight in as_words(values).chunks_exact(LANES) {
+            let (all, seven) = (field::store(&load(eight)), field::store(&load(&eight[..LANES - 1])));
+            for (l, words) in eight.iter().enumerate() {
+                assert_eq!(field::lane(&all, l), split(words), "lane {l}");
+                let expected = if l < LANES - 1 { split(words) } else { [0; LIMBS] };
+                assert_eq!(field::lane(&seven, l), expected, "lane {l} of seven");
+            }
+            let (mut out, mut out_seven) = ([[0u64; 4]; LANES], [[0u64; 4]; LANES - 1]);
+            store(&load(eight), &mut out);
+            store(&load(eight), &mut out_seven);
+            assert_eq!(out.as_slice(), eight);
+            assert_eq!(out_seven.as_slice(), &eight[..LANES - 1]);
+        }
     }
 }
