@@ -397,16 +397,21 @@ fn subtract(c: &Consts, x: &Vector, y: &Vector) -> (Vector, __m512i) {
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn reduce(c: &Consts, x: &Vector) -> Vector {
     let q = _mm512_srli_epi64::<TOP_BIT>(x[LIMBS - 1]);
-    // q · p limb by limb: q is 6 bits, so each high half is below 2^6, and the top limb's
-    // product (q · 2^46) has none.
-    let mut qp = [c.zero; LIMBS];
+    difference_mod(c, x, &normalize(c, plus_small_multiple(c, [c.zero; LIMBS], q)))
+}
+
+/// `acc + k · p` limb by limb, not normalized, for `k` below `2^6`: each high half is then
+/// below `2^6`, and the top limb's product (`k · 2^TOP_BIT`) has none.
+#[inline]
+#[target_feature(enable = "avx512f,avx512ifma")]
+fn plus_small_multiple(c: &Consts, mut acc: Vector, k: __m512i) -> Vector {
     for j in 0..LIMBS {
-        qp[j] = _mm512_madd52lo_epu64(qp[j], q, c.modulus[j]);
+        acc[j] = _mm512_madd52lo_epu64(acc[j], k, c.modulus[j]);
         if j + 1 < LIMBS {
-            qp[j + 1] = _mm512_madd52hi_epu64(qp[j + 1], q, c.modulus[j]);
+            acc[j + 1] = _mm512_madd52hi_epu64(acc[j + 1], k, c.modulus[j]);
         }
     }
-    difference_mod(c, x, &normalize(c, qp))
+    acc
 }
 
 /// Bits between the vector code's Montgomery radix (`2^260`) and pasta_curves' (`2^256`).
@@ -432,14 +437,7 @@ pub fn scale_up(c: &Consts, x: &Vector) -> Vector {
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub fn scale_down(c: &Consts, x: &Vector) -> Vector {
     let k = _mm512_and_si512(_mm512_madd52lo_epu64(c.zero, x[0], c.neg_inv), _mm512_set1_epi64((1 << RADIX_GAP) - 1));
-    let mut t = *x;
-    for j in 0..LIMBS {
-        t[j] = _mm512_madd52lo_epu64(t[j], k, c.modulus[j]);
-        if j + 1 < LIMBS {
-            t[j + 1] = _mm512_madd52hi_epu64(t[j + 1], k, c.modulus[j]);
-        }
-    }
-    let t = normalize(c, t);
+    let t = normalize(c, plus_small_multiple(c, *x, k));
     let mut out = t;
     for j in 0..LIMBS {
         let low = _mm512_srli_epi64::<RADIX_GAP>(t[j]);

@@ -2,8 +2,9 @@
 //! block evaluator's steps, with the values in Montgomery form (radix `2^260`, so that the
 //! product of two values is [`field::mul`]). Each block first converts the values of every
 //! distinct query (a column at a rotation) once, from their words ([`super::words`]: a shift
-//! and a reduction each, [`field::scale_up`]), then runs the steps over them (the columns stay pasta_curves' elements:
-//! converting every column whole first would take longer than the evaluation).
+//! and a reduction each, [`field::scale_up`]), then runs the steps over them (the columns stay
+//! pasta_curves' elements: converting every column whole first would take longer than the
+//! evaluation).
 
 use std::arch::x86_64::_mm512_setzero_si512;
 
@@ -126,15 +127,16 @@ fn load(c: &Consts, program: &Program, column: usize, first: usize) -> Block {
             *vector = field::scale_up(c, &words::load(&column[start..start + LANES]));
             continue;
         }
-        let mut elements = [[0u64; LIMBS]; LANES];
-        for (l, element) in elements.iter_mut().enumerate() {
+        // The eight points wrap around the domain: copy their words together first.
+        let mut wrapped = [[0u64; 4]; LANES];
+        for (l, words) in wrapped.iter_mut().enumerate() {
             let mut i = start + l;
             if i >= program.ext {
                 i -= program.ext;
             }
-            *element = words::split(&column[i]);
+            *words = column[i];
         }
-        *vector = field::scale_up(c, &field::load(&field::transpose(&elements)));
+        *vector = field::scale_up(c, &words::load(&wrapped));
     }
     block
 }
