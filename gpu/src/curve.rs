@@ -9,11 +9,28 @@ use crate::GpuError;
 use crate::convert::{FIELD_WORDS, PROJECTIVE_WORDS, points_to_words, words_to_fq, words_to_projective};
 use crate::device::GpuContext;
 
-/// For each pair `(P, Q)`: `P + Q`, `2P` and `x(P) · x(Q)` computed on the device.
-pub fn curve_ops(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)]) -> Result<Vec<(Eq, Eq, Fq)>, GpuError> {
+/// What [`curve_ops`] computes on the device for one pair `(P, Q)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CurveOps {
+    /// `P + Q` (the projective sum).
+    pub sum: Eq,
+    /// `2P`.
+    pub double: Eq,
+    /// `2P + Q` by the mixed sum (`Q` affine, `2P` projective with its `Z` not one).
+    pub double_plus_affine: Eq,
+    /// `x(P) · x(Q)` in Fq (the identity's x taken as zero).
+    pub product: Fq,
+}
+
+/// u32 words of one pair's [`CurveOps`] as the kernel writes them: three projective points and
+/// a field element.
+const OPS_WORDS: usize = 3 * PROJECTIVE_WORDS + FIELD_WORDS;
+
+/// For each pair `(P, Q)`: the group law and an Fq product computed on the device ([`CurveOps`]).
+pub fn curve_ops(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)]) -> Result<Vec<CurveOps>, GpuError> {
     let flat: Vec<EqAffine> = pairs.iter().flat_map(|(p, q)| [*p, *q]).collect();
     let input = ctx.storage("curve test input", &points_to_words(&flat))?;
-    let output = ctx.scratch("curve test output", pairs.len() * (2 * PROJECTIVE_WORDS + FIELD_WORDS))?;
+    let output = ctx.scratch("curve test output", pairs.len() * OPS_WORDS)?;
     let pipeline = ctx.kernels.curve_ops.get(ctx);
     let bind_group = ctx.bind(pipeline, &[(0, &input), (1, &output)]);
     let count = u32::try_from(pairs.len()).map_err(|_| GpuError::TooLarge("curve test".into()))?;
@@ -21,12 +38,15 @@ pub fn curve_ops(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)]) -> Result<Vec
     ctx.dispatch(&mut encoder, pipeline, &bind_group, (count, 1));
     let words = ctx.read_back(encoder, &output)?;
     words
-        .chunks_exact(2 * PROJECTIVE_WORDS + FIELD_WORDS)
+        .chunks_exact(OPS_WORDS)
         .map(|w| {
-            let sum = words_to_projective(&w[..PROJECTIVE_WORDS])?;
-            let double = words_to_projective(&w[PROJECTIVE_WORDS..2 * PROJECTIVE_WORDS])?;
-            let product = words_to_fq(&w[2 * PROJECTIVE_WORDS..])?;
-            Ok((sum, double, product))
+            let point = |k: usize| words_to_projective(&w[k * PROJECTIVE_WORDS..(k + 1) * PROJECTIVE_WORDS]);
+            Ok(CurveOps {
+                sum: point(0)?,
+                double: point(1)?,
+                double_plus_affine: point(2)?,
+                product: words_to_fq(&w[3 * PROJECTIVE_WORDS..])?,
+            })
         })
         .collect()
 }

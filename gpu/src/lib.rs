@@ -42,7 +42,7 @@ mod numerator;
 mod shader;
 
 pub use backend::{Cutoffs, GpuBackend};
-pub use curve::{Chains, chains, curve_ops};
+pub use curve::{Chains, CurveOps, chains, curve_ops};
 pub use device::{AdapterKind, AdapterSummary, DeviceChoice, GpuContext, list_adapters};
 pub use fft::field_ops;
 pub use numerator::evaluate_numerator_windowed;

@@ -1,9 +1,11 @@
-//! The MSM on the GPU: Pippenger's bucket method. The host cuts each scalar into c-bit digits,
-//! sorts the points of every window by digit (a counting sort) and cuts every bucket into runs
-//! of at most [`RUN_LENGTH`] points; the GPU adds each run (`bucket_sum`), then the sums of a
-//! bucket cut into several runs (`partial_sum`, as many steps as it takes), and reduces segments
-//! of buckets (`bucket_reduce`); the host finishes each window with a small MSM over the
-//! segments (`Σ T + lo · R`) and the windows by Horner's rule.
+//! The MSM on the GPU: Pippenger's bucket method with signed digits. The host cuts each scalar
+//! into digits of at most c bits, signed so that a window has 2^(c-1) buckets (digit `±d` puts
+//! the point, or its negation, in bucket `d - 1`; see [`Windows`]), sorts the points of every
+//! window by bucket (a counting sort) and cuts every bucket into runs of at most [`RUN_LENGTH`]
+//! points; the GPU adds each run (`bucket_sum`), then the sums of a bucket cut into several
+//! runs (`partial_sum`, as many steps as it takes), and reduces segments of buckets
+//! (`bucket_reduce`); the host finishes each window with a small MSM over the segments
+//! (`Σ T + (lo + 1) · R`) and the windows by Horner's rule.
 //!
 //! Runs and segments are short because Mesa's llvmpipe (the software adapter CI runs on) ends
 //! every loop of a shader invocation after 65,535 iterations in all, without an error, and one
@@ -22,8 +24,10 @@ use crate::GpuError;
 use crate::convert::{AFFINE_WORDS, PROJECTIVE_WORDS, points_to_montgomery_words, words_to_projective};
 use crate::device::{AdapterKind, GpuContext};
 
-/// An entry's flag: the point enters negated (a negative small scalar).
-const NEGATE_BIT: u32 = 1 << 31;
+/// An entry's flag: the point enters negated (a negative digit, or a negative small scalar).
+const NEGATE_BIT: u32 = 1 << NEGATE_SHIFT;
+/// The position of [`NEGATE_BIT`].
+const NEGATE_SHIFT: u32 = 31;
 /// Bits in a full-width scalar.
 const SCALAR_BITS: u32 = 255;
 /// The widest window (buckets per window = 2^c).
@@ -49,15 +53,32 @@ pub(crate) enum Scalars<'a> {
     Small(&'a [i64]),
 }
 
-/// One scalar as the digit extractor sees it: magnitude bytes and a sign.
+/// One scalar as the digit extractor sees it: its magnitude plus the windows' recoding addend
+/// ([`Windows::addend`]) as little-endian bytes. (A small scalar's sign is kept apart, in
+/// [`signs`]: full-width scalars have none to read.)
 #[derive(Clone, Copy)]
 struct Magnitude {
     bytes: [u8; 32],
-    negative: bool,
 }
 
 impl Magnitude {
-    /// The `bits`-bit digit starting at bit `start`.
+    fn new(magnitude: [u8; 32], addend: &[u64; 4]) -> Self {
+        let mut carry = false;
+        let mut bytes = [0u8; 32];
+        for ((out, limb), add) in bytes.chunks_exact_mut(8).zip(magnitude.chunks_exact(8)).zip(addend) {
+            let limb = u64::from_le_bytes([limb[0], limb[1], limb[2], limb[3], limb[4], limb[5], limb[6], limb[7]]);
+            let (sum, over) = limb.overflowing_add(*add);
+            let (sum, over_carry) = sum.overflowing_add(u64::from(carry));
+            carry = over || over_carry;
+            out.copy_from_slice(&sum.to_le_bytes());
+        }
+        // The scalar has at most `bits` bits and the addend is below the top window's first bit,
+        // so the sum fits the windows' `bits + 1` ≤ 256 bits.
+        debug_assert!(!carry, "a recoded scalar beyond 256 bits");
+        Self { bytes }
+    }
+
+    /// The `bits`-bit digit starting at bit `start` (before its window's offset).
     fn digit(&self, start: u32, bits: u32) -> u32 {
         let byte = (start / 8) as usize;
         let mut window = 0u32;
@@ -70,37 +91,65 @@ impl Magnitude {
     }
 }
 
-fn magnitudes(scalars: Scalars<'_>) -> (Vec<Magnitude>, u32) {
+/// The scalars' width in bits: the field's for full-width scalars, the widest magnitude's for
+/// small ones.
+fn scalar_bits(scalars: Scalars<'_>) -> u32 {
     match scalars {
-        Scalars::Full(values) => {
-            let m = values.par_iter().map(|s| Magnitude { bytes: s.to_repr(), negative: false }).collect();
-            (m, SCALAR_BITS)
-        }
+        Scalars::Full(_) => SCALAR_BITS,
         Scalars::Small(values) => {
-            let m: Vec<Magnitude> = values
-                .par_iter()
-                .map(|v| {
-                    let mut bytes = [0u8; 32];
-                    bytes[..8].copy_from_slice(&v.unsigned_abs().to_le_bytes());
-                    Magnitude { bytes, negative: *v < 0 }
-                })
-                .collect();
             let widest = values.par_iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
-            (m, 64 - widest.leading_zeros())
+            64 - widest.leading_zeros()
         }
     }
 }
 
-/// The window width for `n` points and `bits`-bit scalars.
-fn window_bits(n: usize, bits: u32) -> u32 {
-    let log_n = usize::BITS - n.leading_zeros();
-    log_n.saturating_sub(3).clamp(MIN_WINDOW_BITS, MAX_WINDOW_BITS).min(bits.max(1))
+fn magnitudes(scalars: Scalars<'_>, addend: &[u64; 4]) -> Vec<Magnitude> {
+    match scalars {
+        Scalars::Full(values) => values.par_iter().map(|s| Magnitude::new(s.to_repr(), addend)).collect(),
+        Scalars::Small(values) => values.par_iter().map(|v| small_magnitude(*v, addend)).collect(),
+    }
 }
 
-/// The windows of an MSM: at most `c` bits each (buckets per window: 2^c), `bits` in all, their
-/// widths balanced. Windows of c bits and a narrow top one would crowd the top window's few
-/// buckets: 255 bits over 2^14 points take c = 12, and a top window of 3 bits puts 2,048
-/// points in each of its buckets (three steps of sums instead of one).
+fn small_magnitude(value: i64, addend: &[u64; 4]) -> Magnitude {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&value.unsigned_abs().to_le_bytes());
+    Magnitude::new(bytes, addend)
+}
+
+/// Which scalars are negative: small ones only (full-width scalars are field elements).
+fn signs(scalars: Scalars<'_>) -> Option<Vec<bool>> {
+    match scalars {
+        Scalars::Full(_) => None,
+        Scalars::Small(values) => Some(values.par_iter().map(|v| *v < 0).collect()),
+    }
+}
+
+/// The additions an MSM of `n` points takes with windows of at most `c` bits over `bits` bits,
+/// as a model: per window, about one per point (the bucket sums) and two per bucket (the
+/// reduce), with 2^(c-1) buckets.
+fn modelled_additions(n: usize, bits: u32, c: u32) -> usize {
+    bits.div_ceil(c) as usize * (n + (2usize << (c - 1)))
+}
+
+/// The window width for `n` points and `bits`-bit (recoded) scalars: the one with the fewest
+/// [`modelled_additions`], the narrower on a tie.
+fn window_bits(n: usize, bits: u32) -> u32 {
+    let widest = MAX_WINDOW_BITS.min(bits.max(1));
+    let narrowest = MIN_WINDOW_BITS.min(widest);
+    (narrowest..=widest).min_by_key(|&c| (modelled_additions(n, bits, c), c)).unwrap_or(widest)
+}
+
+/// The windows of an MSM: at most `c` bits each, `bits` in all, their widths balanced. Windows
+/// of c bits and a narrow top one would crowd the top window's few buckets: 255 bits in 12-bit
+/// windows leave a top window of 3 bits, whose few buckets would each take an eighth of the
+/// points (three steps of sums instead of one).
+///
+/// The digits are signed: a window of `w` bits below the top one takes a digit from
+/// `[-2^(w-1), 2^(w-1))`, the top window one from `[0, 2^(w-1)]`, so every window needs
+/// 2^(c-1) buckets (digit `±d` in bucket `d - 1`). The scalar plus [`Windows::addend`] has, in
+/// each window, the digit plus [`Windows::offset`]: the digits come from the sum's bits with no
+/// carry between windows. A scalar of `b` bits needs windows over `b + 1` bits (the top digit
+/// can reach 2^(w-1)).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Windows {
     /// The widest window, in bits.
@@ -127,13 +176,37 @@ impl Windows {
         let start = self.starts[w as usize];
         (start, self.starts[w as usize + 1] - start)
     }
+
+    /// What window `w`'s bits of the recoded scalar exceed its digit by: `2^(w-1)` for a window
+    /// of `w` bits below the top one, 0 for the top window.
+    fn offset(&self, w: u32) -> u32 {
+        if w + 1 == self.count() { 0 } else { 1 << (self.span(w).1 - 1) }
+    }
+
+    /// The recoding addend: `2^(start + w - 1)` for every window below the top one, so below the
+    /// top window's first bit (a 256-bit integer, little-endian limbs).
+    fn addend(&self) -> [u64; 4] {
+        let mut addend = [0u64; 4];
+        for w in 0..self.count().saturating_sub(1) {
+            let (start, width) = self.span(w);
+            let bit = start + width - 1;
+            addend[(bit / 64) as usize] |= 1 << (bit % 64);
+        }
+        addend
+    }
+
+    /// Buckets per window.
+    fn buckets(&self) -> usize {
+        1 << (self.c - 1)
+    }
 }
 
-/// The reduce segment, as log2 of its buckets: at most `⌈c/2⌉` bits, shorter until about
-/// [`REDUCE_THREADS`] segments share the `all_buckets` of a pass, within the software limit.
-fn reduce_segment_bits(c: u32, all_buckets: usize, kind: AdapterKind) -> u32 {
+/// The reduce segment, as log2 of its buckets: at most half the `bucket_bits` (rounded up),
+/// shorter until about [`REDUCE_THREADS`] segments share the `all_buckets` of a pass, within
+/// the software limit.
+fn reduce_segment_bits(bucket_bits: u32, all_buckets: usize, kind: AdapterKind) -> u32 {
     let spread = (all_buckets / REDUCE_THREADS).max(2).ilog2();
-    let bits = c.div_ceil(2).min(spread);
+    let bits = bucket_bits.div_ceil(2).min(spread);
     match kind {
         AdapterKind::Software => bits.min(SOFTWARE_SEGMENT_BITS),
         _ => bits,
@@ -144,9 +217,10 @@ fn reduce_segment_bits(c: u32, all_buckets: usize, kind: AdapterKind) -> u32 {
 /// digit is taken from them).
 const DIGIT_CHUNK: usize = 1 << 14;
 
-/// The digits of a pass's windows, taken in one parallel pass over the scalars: `chunks[t]`
-/// holds, for chunk `t` of [`DIGIT_CHUNK`] scalars, the digits of each window of the pass, one
-/// window after the other. (c ≤ [`MAX_WINDOW_BITS`], so a digit fits a u16.)
+/// The digits of a pass's windows (each window's bits of the recoded scalars: the digits plus
+/// the window's offset), taken in one parallel pass over the scalars: `chunks[t]` holds, for
+/// chunk `t` of [`DIGIT_CHUNK`] scalars, those of each window of the pass, one window after the
+/// other. (c ≤ [`MAX_WINDOW_BITS`], so they fit a u16.)
 struct PassDigits {
     windows: usize,
     chunks: Vec<Vec<u16>>,
@@ -180,31 +254,40 @@ impl PassDigits {
     }
 }
 
-/// One window's counting sort into `entries` (one per scalar): `offsets[d]..offsets[d + 1]`
-/// are the entries of digit `d` (digit 0 has none: those points add nothing).
+/// One window's counting sort into `entries` (one per scalar), from the window's bits of the
+/// recoded scalars and its `offset`: the digit `d = bits - offset` puts the point in bucket
+/// `|d| - 1`, negated when `d` and the scalar (`negative`, if the scalars have signs) differ
+/// in sign; `offsets[b]..offsets[b + 1]` are
+/// the entries of bucket `b` (digit 0 adds nothing: no entry).
 fn sort_window(
     digits: impl Iterator<Item = u32> + Clone,
-    scalars: &[Magnitude],
-    signed: bool,
-    c: u32,
+    negative: Option<&[bool]>,
+    offset: u32,
+    buckets: usize,
     entries: &mut [u32],
 ) -> Vec<u32> {
-    let buckets = 1usize << c;
+    // The digit's magnitude (bucket + 1, or 0) and sign, without a branch on the sign.
+    let digit = |bits: u32| {
+        let d = bits as i32 - offset as i32;
+        (d.unsigned_abs() as usize, d < 0)
+    };
     let mut offsets = vec![0u32; buckets + 1];
-    for d in digits.clone() {
-        if d != 0 {
-            offsets[d as usize + 1] += 1;
+    for bits in digits.clone() {
+        let (magnitude, _) = digit(bits);
+        if magnitude != 0 {
+            offsets[magnitude] += 1;
         }
     }
     for b in 0..buckets {
         offsets[b + 1] += offsets[b];
     }
     let mut next = offsets.clone();
-    for (i, d) in digits.enumerate() {
-        if d != 0 {
-            let slot = &mut next[d as usize];
-            let negate = signed && scalars[i].negative;
-            entries[*slot as usize] = i as u32 | if negate { NEGATE_BIT } else { 0 };
+    for (i, bits) in digits.enumerate() {
+        let (magnitude, negative_digit) = digit(bits);
+        if magnitude != 0 {
+            let slot = &mut next[magnitude - 1];
+            let negate = negative_digit != negative.is_some_and(|n| n[i]);
+            entries[*slot as usize] = i as u32 | (u32::from(negate) << NEGATE_SHIFT);
             *slot += 1;
         }
     }
@@ -221,7 +304,13 @@ struct PassPlan {
 }
 
 impl PassPlan {
-    fn new(scalars: &[Magnitude], signed: bool, pass: &[u32], layout: &Windows, phases: &mut Phases) -> Self {
+    fn new(
+        scalars: &[Magnitude],
+        negative: Option<&[bool]>,
+        pass: &[u32],
+        layout: &Windows,
+        phases: &mut Phases,
+    ) -> Self {
         let n = scalars.len();
         let digits = PassDigits::new(scalars, pass, layout);
         phases.mark("sort: digits");
@@ -231,7 +320,8 @@ impl PassPlan {
             .par_chunks_mut(n)
             .enumerate()
             .map(|(k, window_entries)| {
-                let offsets = sort_window(digits.window(k), scalars, signed, layout.c, window_entries);
+                let offset = layout.offset(pass[k]);
+                let offsets = sort_window(digits.window(k), negative, offset, layout.buckets(), window_entries);
                 let base = (k * n) as u32;
                 let stretches: Vec<(u32, u32)> = offsets.windows(2).map(|o| (base + o[0], base + o[1])).collect();
                 cut_runs(&stretches)
@@ -268,16 +358,19 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
         return Ok(sum);
     }
     let mut phases = Phases::new(ctx.profiling());
-    let (magnitudes, bits) = magnitudes(scalars);
-    let signed = matches!(scalars, Scalars::Small(_));
-    phases.mark("digits");
-    if n == 0 || bits == 0 {
+    let scalar_bits = scalar_bits(scalars);
+    if n == 0 || scalar_bits == 0 {
         return Ok(Eq::identity());
     }
+    // Signed digits need one bit more than the scalars.
+    let bits = scalar_bits + 1;
     let layout = Windows::balanced(bits, window_bits(n, bits));
+    let magnitudes = magnitudes(scalars, &layout.addend());
+    let signs = signs(scalars);
+    phases.mark("digits");
     let (c, windows) = (layout.c, layout.count());
-    let buckets = 1usize << c;
-    let segment_bits = reduce_segment_bits(c, windows as usize * buckets, ctx.adapter().kind);
+    let buckets = layout.buckets();
+    let segment_bits = reduce_segment_bits(c - 1, windows as usize * buckets, ctx.adapter().kind);
     let segment = 1usize << segment_bits;
     let segments = buckets / segment;
 
@@ -291,7 +384,7 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     let mut window_sums = vec![Eq::identity(); windows as usize];
     for first in (0..windows).step_by(per_pass as usize) {
         let pass: Vec<u32> = (first..(first + per_pass).min(windows)).collect();
-        let plan = PassPlan::new(&magnitudes, signed, &pass, &layout, &mut phases);
+        let plan = PassPlan::new(&magnitudes, signs.as_deref(), &pass, &layout, &mut phases);
         let shape = PassShape { n, windows: pass.len(), buckets, segment, segments };
         let reduced = run_pass(ctx, &points, &plan, shape, &mut phases)?;
         let sums: Vec<Eq> = reduced
@@ -348,7 +441,8 @@ impl Phases {
     }
 }
 
-/// `Σ_segments T + lo · R` for one window's reduced segments.
+/// `Σ_segments T + (lo + 1) · R` for one window's reduced segments (bucket `b` holds the
+/// digits `±(b + 1)`).
 fn finish_window(words: &[u32], segment: usize) -> Result<Eq, GpuError> {
     let pair =
         |w: &[u32]| Ok((words_to_projective(&w[..PROJECTIVE_WORDS])?, words_to_projective(&w[PROJECTIVE_WORDS..])?));
@@ -359,7 +453,7 @@ fn finish_window(words: &[u32], segment: usize) -> Result<Eq, GpuError> {
     let running: Vec<Eq> = pairs.iter().map(|(_, r)| *r).collect();
     let mut affine = vec![Eq::identity().to_affine(); running.len()];
     Eq::batch_normalize(&running, &mut affine);
-    let lows: Vec<i64> = (0..running.len()).map(|s| (s * segment) as i64).collect();
+    let lows: Vec<i64> = (0..running.len()).map(|s| (s * segment + 1) as i64).collect();
     Ok(totals + CpuBackend.msm_small(&lows, &affine))
 }
 
@@ -480,33 +574,105 @@ fn run_pass(
 mod tests {
     use super::*;
 
-    #[test]
-    fn digits_cover_the_scalar() {
-        let s = Fp::from(0xdead_beef_1234_5678u64);
-        let m = Magnitude { bytes: s.to_repr(), negative: false };
-        let c = 13;
-        let mut back = 0u128;
-        for w in 0..(64 / c + 1) {
-            back |= u128::from(m.digit(w * c, c)) << (w * c);
-        }
-        assert_eq!(back, 0xdead_beef_1234_5678);
+    /// The signed digits of `scalar` over `layout`, lowest window first.
+    fn signed_digits(scalar: &Magnitude, layout: &Windows) -> Vec<i64> {
+        (0..layout.count())
+            .map(|w| {
+                let (start, width) = layout.span(w);
+                i64::from(scalar.digit(start, width)) - i64::from(layout.offset(w))
+            })
+            .collect()
     }
 
     #[test]
-    fn the_sort_groups_points_by_digit() {
-        let scalars: Vec<Magnitude> = [3u64, 0, 1, 3, 2]
-            .iter()
-            .map(|v| {
-                let mut bytes = [0u8; 32];
-                bytes[..8].copy_from_slice(&v.to_le_bytes());
-                Magnitude { bytes, negative: *v == 2 }
-            })
-            .collect();
+    fn signed_digits_recombine_to_the_scalar_within_the_buckets() {
+        use ff::Field;
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let mut full = vec![Fp::ZERO, Fp::ONE, -Fp::ONE, -Fp::from(2), Fp::from(u64::MAX)];
+        full.extend((0..20).map(|_| Fp::random(&mut rng)));
+        for c in 2..=MAX_WINDOW_BITS {
+            let layout = Windows::balanced(SCALAR_BITS + 1, c);
+            for scalar in &full {
+                let m = Magnitude::new(scalar.to_repr(), &layout.addend());
+                let digits = signed_digits(&m, &layout);
+                let mut back = Fp::ZERO;
+                for (w, d) in digits.iter().enumerate() {
+                    // Every digit has a bucket: |d| ≤ 2^(c-1); only the top one is never negative.
+                    assert!(d.unsigned_abs() <= layout.buckets() as u64, "c = {c}: digit {d}");
+                    assert!(*d >= 0 || w + 1 < digits.len(), "c = {c}: negative top digit");
+                    let power = Fp::from(2).pow_vartime([u64::from(layout.span(w as u32).0)]);
+                    let magnitude = Fp::from(d.unsigned_abs()) * power;
+                    back += if *d < 0 { -magnitude } else { magnitude };
+                }
+                assert_eq!(back, *scalar, "c = {c}");
+            }
+        }
+        // Small scalars, exactly: every width from 1 to 64 bits, at its extremes.
+        for bits in 1..=64u32 {
+            let widest = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+            for c in 2..=(bits + 1).min(MAX_WINDOW_BITS) {
+                let layout = Windows::balanced(bits + 1, c);
+                for magnitude in [widest, widest / 2 + 1, 1, widest / 3] {
+                    let mut bytes = [0u8; 32];
+                    bytes[..8].copy_from_slice(&magnitude.to_le_bytes());
+                    let m = Magnitude::new(bytes, &layout.addend());
+                    let back: i128 = signed_digits(&m, &layout)
+                        .iter()
+                        .enumerate()
+                        .map(|(w, d)| {
+                            assert!(d.unsigned_abs() <= layout.buckets() as u64);
+                            i128::from(*d) << layout.span(w as u32).0
+                        })
+                        .sum();
+                    assert_eq!(back, i128::from(magnitude), "{bits} bits, c = {c}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_sort_groups_points_by_bucket_and_sign() {
+        // One window of 3 bits (top: digits 0..=4 in buckets 0..=3) and small signed scalars.
+        let values = [3i64, 0, 1, -3, 2, 4];
+        let layout = Windows::balanced(3, 3);
+        let scalars: Vec<Magnitude> = values.iter().map(|v| small_magnitude(*v, &layout.addend())).collect();
+        let negative = signs(Scalars::Small(&values));
         let mut entries = vec![0u32; scalars.len()];
-        let digits = PassDigits::new(&scalars, &[0], &Windows::balanced(2, 2));
-        let offsets = sort_window(digits.window(0), &scalars, true, 2, &mut entries);
-        assert_eq!(offsets, [0, 0, 1, 2, 4]);
-        assert_eq!(&entries[..4], &[2, 4 | NEGATE_BIT, 0, 3]);
+        let digits = PassDigits::new(&scalars, &[0], &layout);
+        let offsets =
+            sort_window(digits.window(0), negative.as_deref(), layout.offset(0), layout.buckets(), &mut entries);
+        assert_eq!(offsets, [0, 1, 2, 4, 5]);
+        assert_eq!(&entries[..5], &[2, 4, 0, 3 | NEGATE_BIT, 5]);
+        // Two windows of 2 bits: 3 = 4 - 1 (the low digit -1, negated; the top digit 1), and
+        // -3 the other way round.
+        let values = [3i64, -3];
+        let layout = Windows::balanced(4, 2);
+        let scalars: Vec<Magnitude> = values.iter().map(|v| small_magnitude(*v, &layout.addend())).collect();
+        let negative = signs(Scalars::Small(&values));
+        let digits = PassDigits::new(&scalars, &[0, 1], &layout);
+        let mut low = vec![0u32; 2];
+        assert_eq!(sort_window(digits.window(0), negative.as_deref(), layout.offset(0), 2, &mut low), [0, 2, 2]);
+        assert_eq!(low, [NEGATE_BIT, 1]);
+        let mut top = vec![0u32; 2];
+        assert_eq!(sort_window(digits.window(1), negative.as_deref(), layout.offset(1), 2, &mut top), [0, 2, 2]);
+        assert_eq!(top, [0, 1 | NEGATE_BIT]);
+        // Full-width scalars have no sign: only a negative digit negates.
+        let mut full = vec![0u32; 2];
+        assert_eq!(sort_window(digits.window(0), None, layout.offset(0), 2, &mut full), [0, 2, 2]);
+        assert_eq!(full, [NEGATE_BIT, 1 | NEGATE_BIT]);
+    }
+
+    #[test]
+    fn the_window_width_minimises_the_modelled_additions() {
+        // 2^20 points, 256 bits: 16 windows of 16 bits (2^15 buckets each).
+        assert_eq!(window_bits(1 << 20, 256), 16);
+        // 2^14: 24 windows of 11 bits (1,024 buckets), against 22 of 12 (2,048 buckets).
+        assert_eq!(window_bits(1 << 14, 256), 11);
+        assert!(modelled_additions(1 << 14, 256, 11) < modelled_additions(1 << 14, 256, 12));
+        // Narrow scalars take one window.
+        assert_eq!(window_bits(1 << 14, 9), 9);
+        assert_eq!(window_bits(5, 2), 2);
     }
 
     #[test]
@@ -525,8 +691,8 @@ mod tests {
 
     #[test]
     fn reduce_segments_spread_over_threads() {
-        // 2^20 points, c = 16, 16 windows: 2^20 buckets over 2^14 threads, 64 buckets each.
-        assert_eq!(reduce_segment_bits(16, 16 << 16, AdapterKind::Hardware), 6);
+        // 2^20 points: 16 windows of 2^15 buckets over 2^14 threads, 32 buckets each.
+        assert_eq!(reduce_segment_bits(15, 16 << 15, AdapterKind::Hardware), 5);
         // Few buckets: the shortest segment, two buckets.
         assert_eq!(reduce_segment_bits(8, 2 << 8, AdapterKind::Hardware), 1);
         // Never beyond ⌈c/2⌉ bits, nor the software limit.

@@ -260,17 +260,29 @@ fn the_group_law_and_fq_equal_the_cpu() {
     let identity = Eq::identity().to_affine();
     let p = points(3, &mut rng);
     let minus = (-Eq::from(p[0])).to_affine();
-    // Distinct points, a point and itself, the identity on either side, a point and its negation.
-    let pairs = [(p[0], p[1]), (p[1], p[1]), (identity, p[2]), (p[2], identity), (identity, identity), (p[0], minus)];
-    for ((a, b), (sum, double, product)) in pairs.iter().zip(zkinfer_gpu::curve_ops(gpu.context(), &pairs).unwrap()) {
-        assert_eq!(sum, Eq::from(*a) + b);
-        assert_eq!(double, Eq::from(*a).double());
+    let twice = Eq::from(p[0]).double().to_affine();
+    // Distinct points, a point and itself, the identity on either side, a point and its negation;
+    // for the mixed sum 2P + Q also Q = 2P (it doubles) and Q = -2P (the identity).
+    let pairs = [
+        (p[0], p[1]),
+        (p[1], p[1]),
+        (identity, p[2]),
+        (p[2], identity),
+        (identity, identity),
+        (p[0], minus),
+        (p[0], twice),
+        (p[0], (-Eq::from(twice)).to_affine()),
+    ];
+    for ((a, b), ops) in pairs.iter().zip(zkinfer_gpu::curve_ops(gpu.context(), &pairs).unwrap()) {
+        assert_eq!(ops.sum, Eq::from(*a) + b);
+        assert_eq!(ops.double, Eq::from(*a).double());
+        assert_eq!(ops.double_plus_affine, Eq::from(*a).double() + b);
         let x = |q: &EqAffine| {
             Option::from(halo2_proofs::arithmetic::CurveAffine::coordinates(q))
                 .map(|c: halo2_proofs::arithmetic::Coordinates<EqAffine>| *c.x())
                 .unwrap_or(halo2_proofs::pasta::Fq::ZERO)
         };
-        assert_eq!(product, x(a) * x(b));
+        assert_eq!(ops.product, x(a) * x(b));
     }
 }
 

@@ -1,5 +1,6 @@
 // For the arithmetic tests (a module of its own, without the real kernels): pairs of affine
-// points (P, Q) in, P + Q and 2P out (canonical projective words), and Fq products; and the
+// points (P, Q) in, P + Q, 2P and 2P + Q by the mixed sum out (canonical projective words), and
+// Fq products; and the
 // throughput chains (P + r·Q and x(P)·x(Q)^r, r additions or products in a row in registers).
 
 @group(0) @binding(0) var<storage, read> test_in: array<u32>;
@@ -16,6 +17,14 @@ fn load_pair(i: u32) -> array<Point, 2> {
     return array<Point, 2>(p_from_affine_words(pw), p_from_affine_words(qw));
 }
 
+// Q of input pair i as an affine point in Montgomery form.
+fn load_affine_q(i: u32) -> Affine {
+    let q = load_pair(i)[1];
+    return Affine(q.x, q.y, f_is_zero(q.z));
+}
+
+const OPS_WORDS: u32 = 80u;
+
 @compute @workgroup_size(1)
 fn curve_ops(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
@@ -24,14 +33,17 @@ fn curve_ops(@builtin(global_invocation_id) gid: vec3<u32>) {
     let q = pq[1];
     let sum = p_to_words(p_add(p, q));
     let doubled = p_to_words(p_double(p));
+    // The mixed sum onto a point whose Z is not one.
+    let mixed = p_to_words(p_add_affine(p_double(p), load_affine_q(i)));
     // x(P) * x(Q) in Fq, canonical.
     let product = f_pack(f_from_mont(f_mul(p.x, q.x)));
     for (var k = 0u; k < 24u; k++) {
-        test_out[i * 56u + k] = sum[k];
-        test_out[i * 56u + 24u + k] = doubled[k];
+        test_out[i * OPS_WORDS + k] = sum[k];
+        test_out[i * OPS_WORDS + 24u + k] = doubled[k];
+        test_out[i * OPS_WORDS + 48u + k] = mixed[k];
     }
     for (var k = 0u; k < 8u; k++) {
-        test_out[i * 56u + 48u + k] = product[k];
+        test_out[i * OPS_WORDS + 72u + k] = product[k];
     }
 }
 

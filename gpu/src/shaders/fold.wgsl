@@ -29,22 +29,22 @@ const PROJ_WORDS: u32 = 24u;
 @group(0) @binding(3) var<storage, read> low: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<u32>;
 
-fn load_high(index: u32) -> Point {
+fn load_high(index: u32) -> Affine {
     var w: array<u32, 16>;
     let base = index * POINT_WORDS;
     for (var i = 0u; i < POINT_WORDS; i++) {
         w[i] = high[base + i];
     }
-    return p_from_montgomery_affine_words(w);
+    return a_from_words(w);
 }
 
-fn load_low(index: u32) -> Point {
+fn load_low(index: u32) -> Affine {
     var w: array<u32, 16>;
     let base = index * POINT_WORDS;
     for (var i = 0u; i < POINT_WORDS; i++) {
         w[i] = low[base + i];
     }
-    return p_from_montgomery_affine_words(w);
+    return a_from_words(w);
 }
 
 // The accumulator stays in Montgomery form between passes (the limbs packed into words).
@@ -87,7 +87,7 @@ fn fold_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var b = fold.count; b > 0u; b--) {
         a = p_double(a);
         if (((fold.bits >> (b - 1u)) & 1u) == 1u) {
-            a = p_add(a, p);
+            a = p_add_affine(a, p);
         }
     }
     store_acc(g, a);
@@ -99,7 +99,7 @@ fn fold_finish(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (g >= fold.n) {
         return;
     }
-    let words = p_to_words(p_add(load_acc(g), load_low(g)));
+    let words = p_to_words(p_add_affine(load_acc(g), load_low(g)));
     let base = g * PROJ_WORDS;
     for (var i = 0u; i < PROJ_WORDS; i++) {
         out[base + i] = words[i];

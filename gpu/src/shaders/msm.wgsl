@@ -6,8 +6,8 @@
 //                  several runs needs one or more of these steps until one sum per bucket is left);
 //   bucket_reduce: one thread per (window, segment of buckets) computes, over its segment
 //                  [lo, hi), T = sum (b - lo) * B_b and R = sum B_b (the running-sum trick),
-//                  so that the window's sum b * B_b is the sum over segments of T + lo * R,
-//                  which the host finishes.
+//                  so that the window's sum (b + 1) * B_b (bucket b holds the digits +-(b + 1))
+//                  is the sum over segments of T + (lo + 1) * R, which the host finishes.
 // Short runs and segments bound the loop iterations of one thread: Mesa's llvmpipe (lavapipe)
 // stops every loop of an invocation after 65,535 iterations in all, silently, and one point
 // addition here takes a few hundred of them (its products loop over their rows). They also
@@ -16,7 +16,7 @@
 
 struct MsmParams {
     n: u32,                  // points
-    buckets: u32,            // buckets per window (2^c)
+    buckets: u32,            // buckets per window (2^(c-1): signed digits)
     windows: u32,            // windows in this pass
     segment: u32,            // buckets per reduce segment
     segments: u32,           // segments per window
@@ -37,13 +37,23 @@ const PROJ_WORDS: u32 = 24u;
 @group(0) @binding(5) var<uniform> msm: MsmParams;
 @group(0) @binding(6) var<storage, read> partials: array<u32>;
 
-fn load_point(index: u32) -> Point {
+fn load_point(index: u32) -> Affine {
     var w: array<u32, 16>;
     let base = index * POINT_WORDS;
     for (var i = 0u; i < POINT_WORDS; i++) {
         w[i] = points[base + i];
     }
-    return p_from_montgomery_affine_words(w);
+    return a_from_words(w);
+}
+
+// The point of entry `e`, negated when its flag says so.
+fn load_entry(e: u32) -> Affine {
+    let entry = entries[e];
+    let q = load_point(entry & ~NEGATE_BIT);
+    if ((entry & NEGATE_BIT) != 0u) {
+        return a_neg(q);
+    }
+    return q;
 }
 
 // Sums stay in Montgomery form between the kernels (the limbs packed into words).
@@ -85,20 +95,22 @@ fn load_partial(slot: u32) -> Point {
     return Point(f_unpack(x), f_unpack(y), f_unpack(z));
 }
 
+// A run starts from its first point (no sum with the identity); the others enter by the mixed
+// sum (the points are affine).
 @compute @workgroup_size(64)
 fn bucket_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
     let g = gid.x + gid.y * msm.threads_x;
     if (g >= msm.runs) {
         return;
     }
+    let start = runs[2u * g];
+    let end = runs[2u * g + 1u];
     var acc = p_identity();
-    for (var e = runs[2u * g]; e < runs[2u * g + 1u]; e++) {
-        let entry = entries[e];
-        var p = load_point(entry & ~NEGATE_BIT);
-        if ((entry & NEGATE_BIT) != 0u) {
-            p = p_neg(p);
+    if (start < end) {
+        acc = p_from_affine(load_entry(start));
+        for (var e = start + 1u; e < end; e++) {
+            acc = p_add_affine(acc, load_entry(e));
         }
-        acc = p_add(acc, p);
     }
     store_bucket(g, acc);
 }
@@ -109,13 +121,20 @@ fn partial_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (g >= msm.runs) {
         return;
     }
+    let start = runs[2u * g];
+    let end = runs[2u * g + 1u];
     var acc = p_identity();
-    for (var e = runs[2u * g]; e < runs[2u * g + 1u]; e++) {
-        acc = p_add(acc, load_partial(e));
+    if (start < end) {
+        acc = load_partial(start);
+        for (var e = start + 1u; e < end; e++) {
+            acc = p_add(acc, load_partial(e));
+        }
     }
     store_bucket(g, acc);
 }
 
+// The running sums start from the segment's top bucket: a segment of m buckets takes 2m - 3
+// additions.
 @compute @workgroup_size(64)
 fn bucket_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
     let g = gid.x + gid.y * msm.threads_x;
