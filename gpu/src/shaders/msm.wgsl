@@ -146,13 +146,16 @@ fn bucket_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
     let lo = segment * msm.segment;
     let hi = min(lo + msm.segment, msm.buckets);
     let first = window * msm.buckets;
-    var running = p_identity();
+    var running = load_bucket(first + hi - 1u);
     var total = p_identity();
-    for (var b = hi - 1u; b > lo; b--) {
-        running = p_add(running, load_bucket(first + b));
-        total = p_add(total, running);
+    if (hi - 1u > lo) {
+        total = running;
+        for (var b = hi - 2u; b > lo; b--) {
+            running = p_add(running, load_bucket(first + b));
+            total = p_add(total, running);
+        }
+        running = p_add(running, load_bucket(first + lo));
     }
-    running = p_add(running, load_bucket(first + lo));
     let t = p_to_words(total);
     let r = p_to_words(running);
     let base = g * 2u * PROJ_WORDS;
