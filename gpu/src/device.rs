@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
 use crate::GpuError;
+use crate::bases::KeptBases;
 use crate::shader::{self, FieldForm};
 
 /// Invocations per workgroup in every kernel (`@workgroup_size(64)`).
@@ -193,7 +194,8 @@ pub(crate) struct Kernels {
     pub numerator_finish: Kernel,
 }
 
-/// An open GPU: device, queue, kernels, and the first error the device reported.
+/// An open GPU: device, queue, kernels, the first error the device reported, and the MSM's
+/// generator sets kept on the device.
 #[derive(Debug)]
 pub struct GpuContext {
     pub(crate) device: wgpu::Device,
@@ -204,6 +206,8 @@ pub struct GpuContext {
     error: Arc<Mutex<Option<String>>>,
     form: FieldForm,
     profiling: AtomicBool,
+    /// The MSM's generator sets kept on the device.
+    pub(crate) kept_bases: KeptBases,
 }
 
 impl GpuContext {
@@ -261,8 +265,17 @@ impl GpuContext {
             slot.get_or_insert_with(|| e.to_string());
         }));
         let kernels = compile(&device, form);
-        let context =
-            Self { device, queue, kernels, adapter: summary, limits, error, form, profiling: AtomicBool::new(false) };
+        let context = Self {
+            device,
+            queue,
+            kernels,
+            adapter: summary,
+            limits,
+            error,
+            form,
+            profiling: AtomicBool::new(false),
+            kept_bases: KeptBases::default(),
+        };
         context.check()?;
         Ok(context)
     }

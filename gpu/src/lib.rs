@@ -31,6 +31,7 @@
 //! ```
 
 mod backend;
+mod bases;
 mod convert;
 mod curve;
 pub mod device;

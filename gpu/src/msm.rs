@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use zkinfer_engine::backend::{Backend, CpuBackend};
 
 use crate::GpuError;
-use crate::convert::{AFFINE_WORDS, PROJECTIVE_WORDS, points_to_montgomery_words, words_to_projective};
+use crate::convert::{AFFINE_WORDS, PROJECTIVE_WORDS, words_to_projective};
 use crate::device::{AdapterKind, GpuContext};
 
 /// An entry's flag: the point enters negated (a negative digit, or a negative small scalar).
@@ -379,8 +379,8 @@ pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) ->
     let per_window = (sums_per_window * PROJECTIVE_WORDS).max(n) as u64 * 4;
     let per_pass = (ctx.max_binding() / per_window).clamp(1, u64::from(windows)) as u32;
 
-    let points = ctx.storage("msm points", &points_to_montgomery_words(bases, ctx.field_form().radix_bits()))?;
-    phases.mark("upload points");
+    let points = ctx.kept_bases.buffer(ctx, bases)?;
+    phases.mark("points (kept or uploaded)");
     let mut window_sums = vec![Eq::identity(); windows as usize];
     for first in (0..windows).step_by(per_pass as usize) {
         let pass: Vec<u32> = (first..(first + per_pass).min(windows)).collect();
