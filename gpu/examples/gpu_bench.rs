@@ -111,11 +111,14 @@ fn in_registers(gpu: &GpuBackend, max_log: u32, rng: &mut StdRng) {
     let _ = zkinfer_gpu::chains(gpu.context(), &pairs[..1], 1, 1).unwrap();
     let chains = zkinfer_gpu::chains(gpu.context(), &pairs, threads, ROUNDS).unwrap();
     let (a, b) = pairs[PAIRS - 1];
-    assert_eq!(chains.sums[PAIRS - 1], Eq::from(a) + Eq::from(b) * Fp::from(u64::from(ROUNDS)), "add chain");
+    let expected = Eq::from(a) + Eq::from(b) * Fp::from(u64::from(ROUNDS));
+    assert_eq!(chains.sums[PAIRS - 1], expected, "add chain");
+    assert_eq!(chains.mixed_sums[PAIRS - 1], expected, "mixed add chain");
     let work = f64::from(threads) * f64::from(ROUNDS);
     println!(
-        "in registers, {threads} threads x {ROUNDS}: point additions {:.0} M/s, Fq products {:.0} M/s",
+        "in registers, {threads} threads x {ROUNDS}: point additions {:.1} M/s, mixed {:.1} M/s, Fq products {:.0} M/s",
         work / chains.add_seconds / 1e6,
+        work / chains.mixed_seconds / 1e6,
         work / chains.mul_seconds / 1e6
     );
 }

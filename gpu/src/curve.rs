@@ -56,23 +56,34 @@ pub fn curve_ops(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)]) -> Result<Vec
 pub struct Chains {
     /// `P + rounds · Q` for each pair.
     pub sums: Vec<Eq>,
+    /// The same by the mixed sum (`Q` affine).
+    pub mixed_sums: Vec<Eq>,
     /// `x(P) · x(Q)^rounds` for each pair.
     pub products: Vec<Fq>,
     /// Seconds the additions took on the device (one dispatch).
     pub add_seconds: f64,
+    /// Seconds the mixed sums took (one dispatch).
+    pub mixed_seconds: f64,
     /// Seconds the products took (one dispatch).
     pub mul_seconds: f64,
 }
 
 /// The arithmetic's throughput with no memory traffic: `threads` threads, thread `i` taking
-/// pair `i % pairs.len()`, each adds `Q` to `P` `rounds` times, then (another dispatch) takes
-/// `rounds` products by `x(Q)` in Fq. The results come back for checking; the times are the
+/// pair `i % pairs.len()`, each adds `Q` to `P` `rounds` times (one dispatch with the projective
+/// sum, one with the mixed sum), then (another dispatch) takes `rounds` products by `x(Q)` in Fq. The results come back for checking; the times are the
 /// device's, from submission to completion, so the additions per second are
 /// `threads · rounds / add_seconds`.
 pub fn chains(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)], threads: u32, rounds: u32) -> Result<Chains, GpuError> {
     let count = u32::try_from(pairs.len()).map_err(|_| GpuError::TooLarge("chain pairs".into()))?;
     if count == 0 {
-        return Ok(Chains { sums: Vec::new(), products: Vec::new(), add_seconds: 0.0, mul_seconds: 0.0 });
+        return Ok(Chains {
+            sums: Vec::new(),
+            mixed_sums: Vec::new(),
+            products: Vec::new(),
+            add_seconds: 0.0,
+            mixed_seconds: 0.0,
+            mul_seconds: 0.0,
+        });
     }
     let flat: Vec<EqAffine> = pairs.iter().flat_map(|(p, q)| [*p, *q]).collect();
     let input = ctx.storage("chain input", &points_to_words(&flat))?;
@@ -90,8 +101,12 @@ pub fn chains(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)], threads: u32, ro
         Ok((ctx.read_back(ctx.encoder(), &output)?, seconds))
     };
     let (sum_words, add_seconds) = run(&ctx.kernels.add_chain, PROJECTIVE_WORDS)?;
+    let (mixed_words, mixed_seconds) = run(&ctx.kernels.add_affine_chain, PROJECTIVE_WORDS)?;
     let (product_words, mul_seconds) = run(&ctx.kernels.mul_chain, FIELD_WORDS)?;
-    let sums = sum_words.chunks_exact(PROJECTIVE_WORDS).map(words_to_projective).collect::<Result<_, _>>()?;
+    let points = |words: Vec<u32>| -> Result<Vec<Eq>, GpuError> {
+        words.chunks_exact(PROJECTIVE_WORDS).map(words_to_projective).collect()
+    };
+    let (sums, mixed_sums) = (points(sum_words)?, points(mixed_words)?);
     let products = product_words.chunks_exact(FIELD_WORDS).map(words_to_fq).collect::<Result<_, _>>()?;
-    Ok(Chains { sums, products, add_seconds, mul_seconds })
+    Ok(Chains { sums, mixed_sums, products, add_seconds, mixed_seconds, mul_seconds })
 }

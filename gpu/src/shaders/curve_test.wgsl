@@ -1,7 +1,7 @@
 // For the arithmetic tests (a module of its own, without the real kernels): pairs of affine
 // points (P, Q) in, P + Q, 2P and 2P + Q by the mixed sum out (canonical projective words), and
-// Fq products; and the
-// throughput chains (P + r·Q and x(P)·x(Q)^r, r additions or products in a row in registers).
+// Fq products; and the throughput chains (P + r·Q by the projective and by the mixed sum, and
+// x(P)·x(Q)^r: r additions or products in a row in registers).
 
 @group(0) @binding(0) var<storage, read> test_in: array<u32>;
 @group(0) @binding(1) var<storage, read_write> test_out: array<u32>;
@@ -69,6 +69,25 @@ fn add_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
     var acc = pq[0];
     for (var r = 0u; r < chain.rounds; r++) {
         acc = p_add(acc, pq[1]);
+    }
+    let w = p_to_words(acc);
+    for (var k = 0u; k < 24u; k++) {
+        test_out[pair * 24u + k] = w[k];
+    }
+}
+
+// The same by the mixed sum (Q affine).
+@compute @workgroup_size(64)
+fn add_affine_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x + gid.y * chain.threads_x;
+    if (i >= chain.threads) {
+        return;
+    }
+    let pair = i % chain.pairs;
+    var acc = load_pair(pair)[0];
+    let q = load_affine_q(pair);
+    for (var r = 0u; r < chain.rounds; r++) {
+        acc = p_add_affine(acc, q);
     }
     let w = p_to_words(acc);
     for (var k = 0u; k < 24u; k++) {
