@@ -204,7 +204,9 @@ fn field_source<F: PrimeField<Repr = [u8; 32]>>(form: FieldForm) -> String {
 fn with_curve(form: FieldForm, kernels: &str) -> String {
     let r = Fq::from(2).pow_vartime([form.radix_bits()]);
     let b3 = Fq::from(15) * r;
-    let curve = CURVE.replace("{{MONT_B3}}", &working_literal(b3, form));
+    let zeta = <Fq as ff::WithSmallOrderMulGroup<3>>::ZETA * r;
+    let curve =
+        CURVE.replace("{{MONT_B3}}", &working_literal(b3, form)).replace("{{MONT_ZETA}}", &working_literal(zeta, form));
     format!("{}\n{curve}\n{kernels}", field_source::<Fq>(form))
 }
 

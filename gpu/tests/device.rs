@@ -182,14 +182,17 @@ fn small_msm_equals_the_reference() {
 }
 
 /// The IPA's generator collapse: every size from 2 to 2^12 generators, challenges 0, 1, -1, one
-/// that fits one pass and random ones; the identity and repeated points among the generators.
+/// that fits one pass, random ones and sums with λ (GLV halves zero, one or negative); the
+/// identity and repeated points among the generators.
 #[test]
 fn generator_collapse_equals_the_reference() {
     let Some(gpu) = common::backend() else { return };
     let mut rng = StdRng::seed_from_u64(8);
+    // λ and sums with it: GLV halves that are zero, one or both negative.
+    let zeta = <Fp as ff::WithSmallOrderMulGroup<3>>::ZETA;
     for log_n in 1..=12 {
         let g = points(1 << log_n, &mut rng);
-        let challenges = [Fp::ZERO, Fp::ONE, -Fp::ONE, Fp::from(0xdead_beef), Fp::random(&mut rng)];
+        let challenges = [Fp::ZERO, Fp::ONE, -Fp::ONE, Fp::from(0xdead_beef), Fp::random(&mut rng), -(Fp::ONE + zeta)];
         for challenge in challenges {
             let (mut on_gpu, mut expected) = (g.clone(), g.clone());
             gpu.fold_generators(&mut on_gpu, challenge);
@@ -206,7 +209,7 @@ fn generator_collapse_equals_the_reference() {
     let identity = Eq::identity().to_affine();
     let minus = (-Eq::from(p[0])).to_affine();
     let g = vec![identity, p[0], p[0], p[1], p[1], identity, p[0], minus];
-    for challenge in [Fp::ONE, -Fp::ONE, Fp::random(&mut rng)] {
+    for challenge in [Fp::ONE, -Fp::ONE, Fp::random(&mut rng), zeta, -zeta, Fp::ONE + zeta] {
         let (mut on_gpu, mut expected) = (g.clone(), g.clone());
         gpu.fold_generators(&mut on_gpu, challenge);
         ReferenceBackend.fold_generators(&mut expected, challenge);

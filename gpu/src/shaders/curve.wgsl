@@ -4,9 +4,12 @@
 // mixed sum, 11 products instead of 12) adds an affine point, which cannot be the identity:
 // `p_add_affine` skips an affine identity.
 //
-// Needs field.wgsl over Fq and the constant MONT_B3 (3 * b in Montgomery form).
+// Needs field.wgsl over Fq; the host fills in MONT_B3 (3 * b in Montgomery form) and MONT_ZETA.
 
 const MONT_B3: Fe = Fe({{MONT_B3}});
+// The cube root of unity zeta in Fq of Vesta's endomorphism phi(x, y) = (zeta * x, y), in
+// Montgomery form.
+const MONT_ZETA: Fe = Fe({{MONT_ZETA}});
 
 struct Point {
     x: Fe,
@@ -126,6 +129,11 @@ fn p_neg(p: Point) -> Point {
 
 fn a_neg(q: Affine) -> Affine {
     return Affine(q.x, f_neg(q.y), q.infinity);
+}
+
+// phi(Q) = (zeta * x, y): the point times lambda (the identity stays the identity).
+fn a_endo(q: Affine) -> Affine {
+    return Affine(f_mul(q.x, MONT_ZETA), q.y, q.infinity);
 }
 
 // The affine point as a projective one (the identity as (0 : 1 : 0)).

@@ -1,10 +1,14 @@
 // The IPA's generator collapse, one round: g[i] <- g[i] + u * g[i + half] for every i below
-// half. Every thread multiplies its own point of the upper half by the same public challenge u
-// (double-and-add from the top bit, so the branch is the same in every thread), in passes of
-// at most 32 bits of u each:
-//   fold_bits:   acc = 2^count * acc + (the pass's bits of u) * high[i], acc starting at the
-//                identity in the first pass;
+// half. The host splits the public challenge u = k1 + k2 * lambda (GLV: Vesta's endomorphism
+// phi(x, y) = (zeta * x, y) is multiplication by lambda, and |k1|, |k2| < 2^127), so every
+// thread computes k1 * G + k2 * phi(G) for its own point G of the upper half by one
+// double-and-add over both halves' bits from the top (the same branch in every thread: the
+// bits are the same), adding G, phi(G) or their sum per bit, in passes of at most 32 bits:
+//   fold_bits:   acc = 2^count * acc + (the pass's bits of k1) * A + (those of k2) * B, with
+//                A = +-G and B = +-phi(G) by the halves' signs, acc starting at the identity in
+//                the first pass;
 //   fold_finish: out = acc + low[i], canonical projective words (the host makes them affine).
+// (Without a split, k2 = 0 and k1 = u: the same kernel.)
 // Passes bound the loop iterations of one thread: Mesa's llvmpipe (lavapipe) stops every loop
 // of an invocation after 65,535 iterations in all, silently, and one point operation here takes
 // a few hundred of them (its products loop over their rows); 32 bits take about 11,000.
@@ -12,13 +16,16 @@
 struct FoldParams {
     n: u32,          // points in each half
     threads_x: u32,  // threads per row of the dispatch grid
-    bits: u32,       // this pass's bits of the challenge, the first one highest
+    bits1: u32,      // this pass's bits of k1, the first one highest
+    bits2: u32,      // the same of k2
     count: u32,      // how many of them (0 to 32)
     first: u32,      // 1: the accumulator starts at the identity
+    signs: u32,      // bit 0: k1 is negative; bit 1: k2 is negative
     pad0: u32,
-    pad1: u32,
-    pad2: u32,
 }
+
+const NEGATIVE_K1: u32 = 1u;
+const NEGATIVE_K2: u32 = 2u;
 
 const POINT_WORDS: u32 = 16u;
 const PROJ_WORDS: u32 = 24u;
@@ -79,18 +86,32 @@ fn fold_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (g >= fold.n) {
         return;
     }
-    var a = p_identity();
+    var acc = p_identity();
     if (fold.first == 0u) {
-        a = load_acc(g);
+        acc = load_acc(g);
     }
-    let p = load_high(g);
-    for (var b = fold.count; b > 0u; b--) {
-        a = p_double(a);
-        if (((fold.bits >> (b - 1u)) & 1u) == 1u) {
-            a = p_add_affine(a, p);
+    var a = load_high(g);
+    var b = a_endo(a);
+    if ((fold.signs & NEGATIVE_K1) != 0u) {
+        a = a_neg(a);
+    }
+    if ((fold.signs & NEGATIVE_K2) != 0u) {
+        b = a_neg(b);
+    }
+    let both = p_add_affine(p_from_affine(a), b);
+    for (var i = fold.count; i > 0u; i--) {
+        acc = p_double(acc);
+        let bit1 = ((fold.bits1 >> (i - 1u)) & 1u) == 1u;
+        let bit2 = ((fold.bits2 >> (i - 1u)) & 1u) == 1u;
+        if (bit1 && bit2) {
+            acc = p_add(acc, both);
+        } else if (bit1) {
+            acc = p_add_affine(acc, a);
+        } else if (bit2) {
+            acc = p_add_affine(acc, b);
         }
     }
-    store_acc(g, a);
+    store_acc(g, acc);
 }
 
 @compute @workgroup_size(64)
