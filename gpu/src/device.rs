@@ -7,6 +7,7 @@ use wgpu::util::DeviceExt;
 
 use crate::GpuError;
 use crate::bases::KeptBases;
+use crate::fft::KeptTwiddles;
 use crate::shader::{self, FieldForm};
 
 /// Invocations per workgroup in every kernel (`@workgroup_size(64)`).
@@ -195,8 +196,8 @@ pub(crate) struct Kernels {
     pub numerator_finish: Kernel,
 }
 
-/// An open GPU: device, queue, kernels, the first error the device reported, and the MSM's
-/// generator sets kept on the device.
+/// An open GPU: device, queue, kernels, the first error the device reported, and what stays on
+/// the device between calls (the MSM's generator sets, the FFT's twiddle tables).
 #[derive(Debug)]
 pub struct GpuContext {
     pub(crate) device: wgpu::Device,
@@ -209,6 +210,8 @@ pub struct GpuContext {
     profiling: AtomicBool,
     /// The MSM's generator sets kept on the device.
     pub(crate) kept_bases: KeptBases,
+    /// The FFT's twiddle tables kept on the device.
+    pub(crate) kept_twiddles: KeptTwiddles,
 }
 
 impl GpuContext {
@@ -276,6 +279,7 @@ impl GpuContext {
             form,
             profiling: AtomicBool::new(false),
             kept_bases: KeptBases::default(),
+            kept_twiddles: KeptTwiddles::default(),
         };
         context.check()?;
         Ok(context)

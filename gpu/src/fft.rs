@@ -1,8 +1,12 @@
 //! The FFT on the GPU: upload, convert to Montgomery form, bit-reverse, one butterfly dispatch
-//! per stage, convert back, read back.
+//! per stage, convert back, read back. The twiddle tables stay on the device ([`KeptTwiddles`]):
+//! a proof's FFTs use a few roots of unity, each many times.
+
+use std::sync::Mutex;
 
 use ff::Field;
 use halo2_proofs::pasta::Fp;
+use rayon::prelude::*;
 
 use crate::GpuError;
 use crate::convert::{FIELD_WORDS, scalars_to_words, words_to_scalars};
@@ -45,6 +49,76 @@ fn run(
     Ok(())
 }
 
+/// Twiddle tables kept: a proof's FFTs take the domain's root, the extended domain's and their
+/// inverses.
+const KEPT_TABLES: usize = 4;
+/// Twiddles computed per parallel task (each task starts from its own power of the root).
+const TWIDDLE_CHUNK: usize = 1 << 12;
+
+/// One kept table: `omega^0 .. omega^(2^log_n / 2)` in Montgomery form on the device.
+struct KeptTable {
+    omega: Fp,
+    log_n: u32,
+    buffer: wgpu::Buffer,
+}
+
+/// The twiddle tables on the device, the most recently used first; the key is the root and
+/// the length, compared exactly.
+#[derive(Default)]
+pub(crate) struct KeptTwiddles {
+    tables: Mutex<Vec<KeptTable>>,
+}
+
+impl std::fmt::Debug for KeptTwiddles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        let logs: Vec<u32> = tables.iter().map(|t| t.log_n).collect();
+        f.debug_struct("KeptTwiddles").field("log_n", &logs).finish()
+    }
+}
+
+impl KeptTwiddles {
+    /// The table for `omega` and `2^log_n` points: a kept one, or one computed, uploaded and
+    /// converted to Montgomery form (by a dispatch on `encoder`, before anything that reads it),
+    /// then kept.
+    fn table(
+        &self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        omega: Fp,
+        log_n: u32,
+    ) -> Result<wgpu::Buffer, GpuError> {
+        let mut tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = tables.iter().position(|t| t.omega == omega && t.log_n == log_n) {
+            let table = tables.remove(found);
+            let buffer = table.buffer.clone();
+            tables.insert(0, table);
+            return Ok(buffer);
+        }
+        let half = 1usize << (log_n - 1);
+        let buffer = ctx.storage("fft twiddles", &scalars_to_words(&twiddles(omega, half)))?;
+        let count = half as u32;
+        let params = FftParams { n: 1 << log_n, log_n, count, ..FftParams::default() };
+        run(ctx, encoder, &ctx.kernels.to_mont, count, params, &buffer, None)?;
+        tables.insert(0, KeptTable { omega, log_n, buffer: buffer.clone() });
+        tables.truncate(KEPT_TABLES);
+        Ok(buffer)
+    }
+}
+
+/// `omega^0 .. omega^(len - 1)`, in parallel chunks.
+fn twiddles(omega: Fp, len: usize) -> Vec<Fp> {
+    let mut out = vec![Fp::ONE; len];
+    out.par_chunks_mut(TWIDDLE_CHUNK).enumerate().for_each(|(c, chunk)| {
+        let mut w = omega.pow_vartime([(c * TWIDDLE_CHUNK) as u64]);
+        for t in chunk {
+            *t = w;
+            w *= omega;
+        }
+    });
+    out
+}
+
 /// In place, the values at the powers of `omega` of the polynomial `values` holds.
 pub(crate) fn fft(ctx: &GpuContext, values: &mut [Fp], omega: Fp, log_n: u32) -> Result<(), GpuError> {
     let n = values.len();
@@ -53,15 +127,13 @@ pub(crate) fn fft(ctx: &GpuContext, values: &mut [Fp], omega: Fp, log_n: u32) ->
         return Ok(());
     }
     let n32 = u32::try_from(n).map_err(|_| GpuError::TooLarge(format!("an FFT of {n} values")))?;
-    let twiddles: Vec<Fp> = std::iter::successors(Some(Fp::ONE), |w| Some(*w * omega)).take(n / 2).collect();
     let data = ctx.storage("fft values", &scalars_to_words(values))?;
-    let table = ctx.storage("fft twiddles", &scalars_to_words(&twiddles))?;
     let ordered = ctx.scratch("fft bit-reversed values", n * FIELD_WORDS)?;
     let base = FftParams { n: n32, log_n, ..FftParams::default() };
     let k = &ctx.kernels;
     let mut encoder = ctx.encoder();
+    let table = ctx.kept_twiddles.table(ctx, &mut encoder, omega, log_n)?;
     run(ctx, &mut encoder, &k.to_mont, n32, FftParams { count: n32, ..base }, &data, None)?;
-    run(ctx, &mut encoder, &k.to_mont, n32 / 2, FftParams { count: n32 / 2, ..base }, &table, None)?;
     run(ctx, &mut encoder, &k.bit_reverse, n32, base, &data, Some(&ordered))?;
     for stage in 0..log_n {
         let half = 1u32 << stage;
@@ -86,4 +158,18 @@ pub fn field_ops(ctx: &GpuContext, pairs: &[(Fp, Fp)]) -> Result<Vec<[Fp; 3]>, G
     let mut out = vec![Fp::ZERO; pairs.len() * 3];
     words_to_scalars(&words, &mut out)?;
     Ok(out.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twiddles_are_the_powers_in_order() {
+        let omega = Fp::from(7);
+        let expected: Vec<Fp> =
+            std::iter::successors(Some(Fp::ONE), |w| Some(*w * omega)).take(3 * TWIDDLE_CHUNK + 5).collect();
+        assert_eq!(twiddles(omega, expected.len()), expected);
+        assert_eq!(twiddles(omega, 1), [Fp::ONE]);
+    }
 }

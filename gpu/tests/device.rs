@@ -113,6 +113,15 @@ fn fft_equals_the_cpu_at_every_size() {
         gpu.fft(&mut values, omega, log_n);
         assert!(values == expected, "FFT of 2^{log_n} differs");
     }
+    // Again, with the twiddle tables the device kept from the first calls.
+    for log_n in [12, 16] {
+        let omega = common::root_of_unity(log_n);
+        let mut values: Vec<Fp> = (0..1usize << log_n).map(|_| Fp::random(&mut rng)).collect();
+        let mut expected = values.clone();
+        CpuBackend.fft(&mut expected, omega, log_n);
+        gpu.fft(&mut values, omega, log_n);
+        assert!(values == expected, "FFT of 2^{log_n} with the kept twiddles differs");
+    }
     // All zero, and all p - 1.
     for value in [Fp::ZERO, -Fp::ONE] {
         let mut values = vec![value; 1 << 8];
