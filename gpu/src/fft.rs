@@ -78,16 +78,10 @@ impl std::fmt::Debug for KeptTwiddles {
 }
 
 impl KeptTwiddles {
-    /// The table for `omega` and `2^log_n` points: a kept one, or one computed, uploaded and
-    /// converted to Montgomery form (by a dispatch on `encoder`, before anything that reads it),
+    /// The table for `omega` and `2^log_n` points: a kept one, or one computed in Montgomery
+    /// form on the host and uploaded whole (so a call on another thread can use it at once),
     /// then kept.
-    fn table(
-        &self,
-        ctx: &GpuContext,
-        encoder: &mut wgpu::CommandEncoder,
-        omega: Fp,
-        log_n: u32,
-    ) -> Result<wgpu::Buffer, GpuError> {
+    fn table(&self, ctx: &GpuContext, omega: Fp, log_n: u32) -> Result<wgpu::Buffer, GpuError> {
         let mut tables = self.tables.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(found) = tables.iter().position(|t| t.omega == omega && t.log_n == log_n) {
             let table = tables.remove(found);
@@ -95,22 +89,21 @@ impl KeptTwiddles {
             tables.insert(0, table);
             return Ok(buffer);
         }
-        let half = 1usize << (log_n - 1);
-        let buffer = ctx.storage("fft twiddles", &scalars_to_words(&twiddles(omega, half)))?;
-        let count = half as u32;
-        let params = FftParams { n: 1 << log_n, log_n, count, ..FftParams::default() };
-        run(ctx, encoder, &ctx.kernels.to_mont, count, params, &buffer, None)?;
+        let radix = Fp::from(2).pow_vartime([ctx.field_form().radix_bits()]);
+        let table = twiddles(omega, radix, 1 << (log_n - 1));
+        let buffer = ctx.storage("fft twiddles", &scalars_to_words(&table))?;
         tables.insert(0, KeptTable { omega, log_n, buffer: buffer.clone() });
         tables.truncate(KEPT_TABLES);
         Ok(buffer)
     }
 }
 
-/// `omega^0 .. omega^(len - 1)`, in parallel chunks.
-fn twiddles(omega: Fp, len: usize) -> Vec<Fp> {
+/// `scale · omega^k` for `k` in `0..len`, in parallel chunks (`scale`: the Montgomery radix, so
+/// the table's canonical words are the powers in Montgomery form).
+fn twiddles(omega: Fp, scale: Fp, len: usize) -> Vec<Fp> {
     let mut out = vec![Fp::ONE; len];
     out.par_chunks_mut(TWIDDLE_CHUNK).enumerate().for_each(|(c, chunk)| {
-        let mut w = omega.pow_vartime([(c * TWIDDLE_CHUNK) as u64]);
+        let mut w = scale * omega.pow_vartime([(c * TWIDDLE_CHUNK) as u64]);
         for t in chunk {
             *t = w;
             w *= omega;
@@ -132,7 +125,7 @@ pub(crate) fn fft(ctx: &GpuContext, values: &mut [Fp], omega: Fp, log_n: u32) ->
     let base = FftParams { n: n32, log_n, ..FftParams::default() };
     let k = &ctx.kernels;
     let mut encoder = ctx.encoder();
-    let table = ctx.kept_twiddles.table(ctx, &mut encoder, omega, log_n)?;
+    let table = ctx.kept_twiddles.table(ctx, omega, log_n)?;
     run(ctx, &mut encoder, &k.to_mont, n32, FftParams { count: n32, ..base }, &data, None)?;
     run(ctx, &mut encoder, &k.bit_reverse, n32, base, &data, Some(&ordered))?;
     for stage in 0..log_n {
@@ -166,10 +159,10 @@ mod tests {
 
     #[test]
     fn twiddles_are_the_powers_in_order() {
-        let omega = Fp::from(7);
+        let (omega, scale) = (Fp::from(7), Fp::from(3));
         let expected: Vec<Fp> =
-            std::iter::successors(Some(Fp::ONE), |w| Some(*w * omega)).take(3 * TWIDDLE_CHUNK + 5).collect();
-        assert_eq!(twiddles(omega, expected.len()), expected);
-        assert_eq!(twiddles(omega, 1), [Fp::ONE]);
+            std::iter::successors(Some(scale), |w| Some(*w * omega)).take(3 * TWIDDLE_CHUNK + 5).collect();
+        assert_eq!(twiddles(omega, scale, expected.len()), expected);
+        assert_eq!(twiddles(omega, scale, 1), [scale]);
     }
 }
