@@ -3,7 +3,8 @@
 // phi(x, y) = (zeta * x, y) is multiplication by lambda, and |k1|, |k2| < 2^127), so every
 // thread computes k1 * G + k2 * phi(G) for its own point G of the upper half by one
 // double-and-add over both halves' bits from the top (the same branch in every thread: the
-// bits are the same), adding G, phi(G) or their sum per bit, in passes of at most 32 bits:
+// bits are the same), adding G, phi(G) or their sum per bit (one addition, the term chosen
+// first), in passes of at most 32 bits:
 //   fold_bits:   acc = 2^count * acc + (the pass's bits of k1) * A + (those of k2) * B, with
 //                A = +-G and B = +-phi(G) by the halves' signs, acc starting at the identity in
 //                the first pass;
@@ -98,17 +99,23 @@ fn fold_bits(@builtin(global_invocation_id) gid: vec3<u32>) {
     if ((fold.signs & NEGATIVE_K2) != 0u) {
         b = a_neg(b);
     }
-    let both = p_add_affine(p_from_affine(a), b);
+    // One addition site: a software adapter runs a branch's code under a mask whether or not
+    // any lane takes it, so three sites would cost three additions per bit there.
+    let only_a = p_from_affine(a);
+    let only_b = p_from_affine(b);
+    let both = p_add_affine(only_a, b);
     for (var i = fold.count; i > 0u; i--) {
         acc = p_double(acc);
         let bit1 = ((fold.bits1 >> (i - 1u)) & 1u) == 1u;
         let bit2 = ((fold.bits2 >> (i - 1u)) & 1u) == 1u;
-        if (bit1 && bit2) {
-            acc = p_add(acc, both);
-        } else if (bit1) {
-            acc = p_add_affine(acc, a);
-        } else if (bit2) {
-            acc = p_add_affine(acc, b);
+        var term = both;
+        if (!bit2) {
+            term = only_a;
+        } else if (!bit1) {
+            term = only_b;
+        }
+        if (bit1 || bit2) {
+            acc = p_add(acc, term);
         }
     }
     store_acc(g, acc);
