@@ -56,6 +56,14 @@ struct ChainParams {
 
 @group(0) @binding(2) var<uniform> chain: ChainParams;
 
+// A chain's sum for its pair, canonical projective words.
+fn store_chain_sum(pair: u32, p: Point) {
+    let w = p_to_words(p);
+    for (var k = 0u; k < 24u; k++) {
+        test_out[pair * 24u + k] = w[k];
+    }
+}
+
 // Every thread computes P + rounds·Q for its pair, one addition after another; the threads of a
 // pair write the same words.
 @compute @workgroup_size(64)
@@ -70,10 +78,7 @@ fn add_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var r = 0u; r < chain.rounds; r++) {
         acc = p_add(acc, pq[1]);
     }
-    let w = p_to_words(acc);
-    for (var k = 0u; k < 24u; k++) {
-        test_out[pair * 24u + k] = w[k];
-    }
+    store_chain_sum(pair, acc);
 }
 
 // The same by the mixed sum (Q affine).
@@ -89,10 +94,7 @@ fn add_affine_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var r = 0u; r < chain.rounds; r++) {
         acc = p_add_affine(acc, q);
     }
-    let w = p_to_words(acc);
-    for (var k = 0u; k < 24u; k++) {
-        test_out[pair * 24u + k] = w[k];
-    }
+    store_chain_sum(pair, acc);
 }
 
 // Every thread computes x(P) · x(Q)^rounds in Fq, one product after another.
