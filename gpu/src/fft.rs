@@ -55,7 +55,7 @@ const KEPT_TABLES: usize = 4;
 /// Twiddles computed per parallel task (each task starts from its own power of the root).
 const TWIDDLE_CHUNK: usize = 1 << 12;
 
-/// One kept table: `omega^0 .. omega^(2^log_n / 2)` in Montgomery form on the device.
+/// One kept table: `omega^k` for `k` below `2^(log_n - 1)`, in Montgomery form on the device.
 struct KeptTable {
     omega: Fp,
     log_n: u32,

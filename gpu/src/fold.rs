@@ -156,11 +156,11 @@ mod tests {
             let split = Split::new(&challenge);
             let passes = passes(&split);
             assert!(passes.len() <= 4, "a split takes at most 127 bits");
-            let full = |b: u32| b == 32;
+            let whole_word = |count: u32| count == 32;
             assert!(
                 passes
                     .iter()
-                    .all(|p| p.count <= PASS_BITS && p.bits.iter().all(|&b| full(p.count) || b >> p.count == 0))
+                    .all(|p| p.count <= PASS_BITS && p.bits.iter().all(|&b| whole_word(p.count) || b >> p.count == 0))
             );
             let half = |k: usize| {
                 let value = passes.iter().fold(Fp::ZERO, |acc, p| {

@@ -30,7 +30,7 @@ const NEGATE_BIT: u32 = 1 << NEGATE_SHIFT;
 const NEGATE_SHIFT: u32 = 31;
 /// Bits in a full-width scalar.
 const SCALAR_BITS: u32 = 255;
-/// The widest window (buckets per window = 2^c).
+/// The widest window, in bits (buckets per window: 2^(c-1), the digits being signed).
 const MAX_WINDOW_BITS: u32 = 16;
 /// The narrowest window.
 const MIN_WINDOW_BITS: u32 = 4;
@@ -257,8 +257,8 @@ impl PassDigits {
 /// One window's counting sort into `entries` (one per scalar), from the window's bits of the
 /// recoded scalars and its `offset`: the digit `d = bits - offset` puts the point in bucket
 /// `|d| - 1`, negated when `d` and the scalar (`negative`, if the scalars have signs) differ
-/// in sign; `offsets[b]..offsets[b + 1]` are
-/// the entries of bucket `b` (digit 0 adds nothing: no entry).
+/// in sign; `offsets[b]..offsets[b + 1]` are the entries of bucket `b` (digit 0 adds nothing:
+/// no entry).
 fn sort_window(
     digits: impl Iterator<Item = u32> + Clone,
     negative: Option<&[bool]>,
