@@ -70,9 +70,9 @@ pub struct Chains {
 
 /// The arithmetic's throughput with no memory traffic: `threads` threads, thread `i` taking
 /// pair `i % pairs.len()`, each adds `Q` to `P` `rounds` times (one dispatch with the projective
-/// sum, one with the mixed sum), then (another dispatch) takes `rounds` products by `x(Q)` in Fq. The results come back for checking; the times are the
-/// device's, from submission to completion, so the additions per second are
-/// `threads · rounds / add_seconds`.
+/// sum, one with the mixed sum), then (another dispatch) takes `rounds` products by `x(Q)` in
+/// Fq. The results come back for checking; the times are the device's, from submission to
+/// completion, so the additions per second are `threads · rounds / add_seconds`.
 pub fn chains(ctx: &GpuContext, pairs: &[(EqAffine, EqAffine)], threads: u32, rounds: u32) -> Result<Chains, GpuError> {
     let count = u32::try_from(pairs.len()).map_err(|_| GpuError::TooLarge("chain pairs".into()))?;
     if count == 0 {
