@@ -1,13 +1,14 @@
 //! Kernel figures: MSM (full-width and small scalars), FFT and the IPA's generator collapse
 //! (`fold`: 2^log n generators, one round) on the chosen adapter against the
 //! CPU backend, with a check that both give the same result (the GPU MSMs run twice: the table
-//! gives the second call, the first in brackets). On a software adapter the figures say nothing
-//! about speed.
+//! gives the second call, which from 2^12 terms finds the generators the first call kept on the
+//! device, and the first in brackets). On a software adapter the figures say nothing about
+//! speed.
 //!
 //! `cargo run --release -p zkinfer-gpu --example gpu_bench -- [gpu|gpu:N] [max_log] [lazy13|int64|rows|packed] [profile]`
 //!
-//! `profile` prints each GPU MSM's phases (digits, upload, sort, bucket sums, reduce, read back,
-//! finish) on stderr.
+//! `profile` prints each GPU MSM's phases (digits, points kept or uploaded, sort, bucket sums,
+//! reduce, read back, finish) on stderr.
 
 #![allow(clippy::unwrap_used)]
 
