@@ -48,10 +48,17 @@ pub fn required_k(spec: &CircuitSpec) -> u32 {
     k_holding(spec, spec.table_rows(), blinding_factors(spec))
 }
 
+/// Usable rows a lookup table leaves free after its own: halo2_proofs 0.4.1's floor planner
+/// fills each table column from its first unused row on with the table's first value, and
+/// refuses (`NotEnoughRowsAvailable`, in keygen and MockProver alike) when that row is not a
+/// usable one. A table that ends on the last usable row therefore does not fit.
+pub const TABLE_FILL_ROWS: usize = 1;
+
 /// The smallest `k` whose usable rows hold the spec's rows, constants, public values and
-/// `table_rows` table rows.
+/// `table_rows` table rows (with the row after them, [`TABLE_FILL_ROWS`]).
 fn k_holding(spec: &CircuitSpec, table_rows: usize, blinding: usize) -> u32 {
-    let needed = spec.rows.max(table_rows).max(spec.constants.len()).max(spec.instance_len) + blinding + 1;
+    let tables = table_rows + TABLE_FILL_ROWS;
+    let needed = spec.rows.max(tables).max(spec.constants.len()).max(spec.instance_len) + blinding + 1;
     let mut k = MIN_K;
     while (1usize << k) < needed && k < 63 {
         k += 1;
@@ -64,8 +71,8 @@ fn k_holding(spec: &CircuitSpec, table_rows: usize, blinding: usize) -> u32 {
 pub fn function_table_budget(spec: &CircuitSpec) -> usize {
     let blinding = blinding_factors(spec);
     let k = k_holding(spec, spec.range_table_rows(), blinding);
-    // The function table column holds the tables and the all-zero row.
-    (1usize << k) - blinding - 2
+    // Usable rows less the all-zero row and the row the planner fills after the table.
+    (1usize << k) - blinding - 1 - 1 - TABLE_FILL_ROWS
 }
 
 /// halo2's blinding rows for the spec's layout.

@@ -41,6 +41,8 @@ pub mod plan;
 mod testing;
 
 pub use builder::{Builder, CellRef, CircuitSpec, Witness};
-pub use circuit::{ModelCircuit, function_table_budget, instance_values, mock_prove, required_k, to_field};
+pub use circuit::{
+    ModelCircuit, TABLE_FILL_ROWS, function_table_budget, instance_values, mock_prove, required_k, to_field,
+};
 pub use compile::CompileError;
 pub use layout::{ClampForm, FunctionTables, Layout, LinearLayout, MAX_K, with_layout};

@@ -66,6 +66,16 @@ fn check(model: &QuantizedModel, sample: &ndarray::ArrayD<f32>, lanes: usize) ->
     Ok(())
 }
 
+/// A case the property test once drew (a product, GELU, a dense layer, Softmax): its trimmed
+/// tables ended on the last usable row at k = 10, which halo2's floor planner refuses; the
+/// required `k` now leaves the row after the tables.
+#[test]
+fn trimmed_tables_ending_on_the_last_usable_row() {
+    let settings = QuantSettings { activation_bits: 9, max_table_rows: None, ..QuantSettings::default() };
+    let (model, samples) = random_model_with(14_371_992_737_263_034_335, &[7, 9], 1, &settings);
+    check(&model, &samples[0], 8).unwrap();
+}
+
 /// Random ops 1, 6 and 7 on their own: a convolution or a transposed one; Clip or upsampling;
 /// Exp, Log of Exp, `x · Sigmoid(x)` and `x · x` (tables, whole and size-limited, and the
 /// product chip): the same checks, on models known to hold each.

@@ -22,7 +22,7 @@ use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::poly::{EvaluationDomain, LagrangeCoeff, Polynomial};
 use zkinfer_circuits::chips::range::range_table;
 use zkinfer_circuits::constraints::key;
-use zkinfer_circuits::{CellRef, CircuitSpec, to_field};
+use zkinfer_circuits::{CellRef, CircuitSpec, TABLE_FILL_ROWS, to_field};
 
 use crate::EngineError;
 use crate::backend::{Backend, CpuBackend};
@@ -69,7 +69,9 @@ pub fn assemble(params: &Params<EqAffine>, spec: &CircuitSpec) -> Result<Keys, E
 pub fn assemble_rows(k: u32, spec: &CircuitSpec) -> Result<Keys, EngineError> {
     let cs = constraint_system(spec);
     let n = 1usize << k;
-    if n < cs.minimum_rows() || n - (cs.blinding_factors() + 1) < spec.table_rows().max(spec.rows) {
+    // As stock keygen: the row after the tables must be usable too (`TABLE_FILL_ROWS`).
+    let tables = spec.table_rows() + TABLE_FILL_ROWS;
+    if n < cs.minimum_rows() || n - (cs.blinding_factors() + 1) < tables.max(spec.rows) {
         return Err(EngineError::TooFewRows { k });
     }
     let usable = n - (cs.blinding_factors() + 1);

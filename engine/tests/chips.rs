@@ -93,3 +93,34 @@ fn function_lookup() {
     b.public_outputs(&ys);
     check("function lookup", b);
 }
+
+/// A function table whose last row is the last usable row: stock keygen refuses it (its floor
+/// planner fills the row after a table), and so does the engine's; `required_k` leaves that
+/// row, and there both keygens agree again.
+#[test]
+fn a_table_ending_on_the_last_usable_row_needs_the_next_k() {
+    let circuit = |len: usize| {
+        let mut b = Builder::new(Layout { function_table: true, ..common::test_layout() });
+        let xs = b.public_inputs(&[1]);
+        let table = LookupTable { input_min: 0, values: (0..len as i64).collect() };
+        let tag = b.function_table(&table);
+        let y = b.apply(tag, &table, xs[0]);
+        b.public_outputs(&[y]);
+        b
+    };
+    let (small, _) = circuit(2).finish();
+    let k = required_k(&small);
+    // The table and its all-zero row fill every usable row at `k`.
+    let (spec, _) = circuit(zkinfer_circuits::function_table_budget(&small) + 1).finish();
+    assert_eq!(required_k(&spec), k + 1);
+    let params = common::params(k);
+    let model = zkinfer_circuits::ModelCircuit::new(std::sync::Arc::new(spec.clone()), None);
+    let stock = zkinfer_circuits::with_layout(spec.layout, || halo2_proofs::plonk::keygen_vk(&params, &model));
+    assert!(matches!(stock, Err(halo2_proofs::plonk::Error::NotEnoughRowsAvailable { current_k }) if current_k == k));
+    let ours = zkinfer_engine::keygen::keygen(&params, &spec);
+    assert!(matches!(ours, Err(zkinfer_engine::EngineError::TooFewRows { k: refused }) if refused == k));
+    check(
+        "a table ending on the last usable row, at the next k",
+        circuit(zkinfer_circuits::function_table_budget(&small) + 1),
+    );
+}

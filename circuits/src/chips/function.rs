@@ -93,6 +93,33 @@ mod tests {
         (s, w, y)
     }
 
+    /// A circuit looking up `x = 1` in a table of `len` rows (`y = x`).
+    fn with_table_rows(len: usize) -> (crate::builder::CircuitSpec, crate::builder::Witness) {
+        let mut layout = test_layout();
+        layout.function_table = true;
+        let mut b = Builder::new(layout);
+        let xs = b.public_inputs(&[1]);
+        let t = LookupTable { input_min: 0, values: (0..len as i64).collect() };
+        let tag = b.function_table(&t);
+        let y = b.apply(tag, &t, xs[0]);
+        b.public_outputs(&[y]);
+        b.finish()
+    }
+
+    #[test]
+    fn a_table_filling_the_budget_keeps_its_k_and_one_row_more_raises_it() {
+        let (small, _) = with_table_rows(2);
+        let budget = crate::circuit::function_table_budget(&small);
+        let (spec, w) = with_table_rows(budget);
+        assert_eq!(crate::circuit::required_k(&spec), crate::circuit::required_k(&small));
+        // halo2 fills a table column after its last row: a table ending on the last usable
+        // row would fail synthesis (`NotEnoughRowsAvailable`) here.
+        mock(&spec, &w).expect("a table of the budget's rows fits");
+        let (bigger, w) = with_table_rows(budget + 1);
+        assert_eq!(crate::circuit::required_k(&bigger), crate::circuit::required_k(&small) + 1);
+        mock(&bigger, &w).expect("one row more fits at the next k");
+    }
+
     #[test]
     fn table_values_pass() {
         for x in -4..=4 {
