@@ -68,7 +68,8 @@ impl Cutoffs {
 }
 
 /// Runs the primitives on a GPU from [`Cutoffs`] on, on the CPU below them, and on the CPU for
-/// good once the GPU reports an error (saying why once, on stderr). Results read back are checked
+/// good once the GPU reports an error (saying why once, on stderr); a call that exceeds the
+/// adapter's limits where its kernel does not split the work runs on the CPU alone. Results read back are checked
 /// (field elements below the modulus, points on the curve); a wrong result that passes those
 /// checks would make the prover's self-check refuse the proof, so no wrong proof leaves.
 #[derive(Debug)]
@@ -77,6 +78,8 @@ pub struct GpuBackend {
     cutoffs: Cutoffs,
     cpu: CpuBackend,
     failed: AtomicBool,
+    /// Whether a call too large for the adapter's limits has been reported (once).
+    too_large_said: AtomicBool,
     /// Refuse to fall back (tests: a GPU error must fail them).
     strict: bool,
 }
@@ -89,7 +92,14 @@ impl GpuBackend {
 
     /// A backend over a context that other backends use too (the kernels compile once).
     pub fn shared(context: Arc<GpuContext>, cutoffs: Cutoffs) -> Self {
-        Self { context, cutoffs, cpu: CpuBackend, failed: AtomicBool::new(false), strict: false }
+        Self {
+            context,
+            cutoffs,
+            cpu: CpuBackend,
+            failed: AtomicBool::new(false),
+            too_large_said: AtomicBool::new(false),
+            strict: false,
+        }
     }
 
     /// The same, but a GPU error panics instead of falling back to the CPU (tests).
@@ -100,6 +110,12 @@ impl GpuBackend {
     /// The context (adapter, limits).
     pub fn context(&self) -> &GpuContext {
         &self.context
+    }
+
+    /// Whether a GPU error has sent every later primitive to the CPU (a call too large for the
+    /// adapter's limits does not: it alone runs on the CPU).
+    pub fn fell_back(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
     }
 
     /// The shared context, for another backend over it.
@@ -122,6 +138,17 @@ impl GpuBackend {
             // Deliberate: a strict backend (tests) must fail loudly rather than fall back.
             #[allow(clippy::panic)]
             Err(e) if self.strict => panic!("GPU {primitive} failed: {e}"),
+            // Work beyond the adapter's limits that the kernel does not split: this call on the
+            // CPU, the device stays in use for the others.
+            Err(GpuError::TooLarge(why)) => {
+                if !self.too_large_said.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "zkinfer: a {primitive} does not fit the GPU's ({}) limits ({why}); the CPU runs what does not fit",
+                        self.context.adapter().name
+                    );
+                }
+                cpu()
+            }
             Err(e) => {
                 if !self.failed.swap(true, Ordering::Relaxed) {
                     eprintln!(

@@ -290,6 +290,14 @@ impl GpuContext {
         &self.adapter
     }
 
+    /// Plans the kernels' buffers for storage bindings of at most `bytes` (never more than the
+    /// adapter allows): work is then split, or refused as too large, as on an adapter with
+    /// that limit. It lets the tests exercise the splits on an adapter with large limits.
+    pub fn limit_binding(&mut self, bytes: u64) {
+        let limit = &mut self.limits.max_storage_buffer_binding_size;
+        *limit = (*limit).min(bytes);
+    }
+
     /// The form of the kernels' field code.
     pub fn field_form(&self) -> FieldForm {
         self.form

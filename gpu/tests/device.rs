@@ -190,6 +190,45 @@ fn small_msm_equals_the_reference() {
     assert_eq!(gpu.msm_small(&values, &bases), ReferenceBackend.msm_small(&values, &bases));
 }
 
+/// An adapter whose storage bindings hold 64 KiB (1,024 points): MSMs split their points into
+/// chunks and their windows into passes to fit, and give the reference sum (the strict backend
+/// fails the test on any GPU error, a refusal as too large included). An FFT of 128 KiB, which
+/// the kernel does not split, runs on the CPU alone: the device stays in use for the rest.
+#[test]
+fn work_beyond_the_binding_limit_is_split_or_left_to_the_cpu() {
+    const LIMIT_BYTES: u64 = 1 << 16;
+    if common::backend().is_none() {
+        return;
+    }
+    let limited = || {
+        let mut context = GpuContext::open(DeviceChoice::Gpu(None)).unwrap();
+        context.limit_binding(LIMIT_BYTES);
+        context
+    };
+    let strict = GpuBackend::strict(limited(), Cutoffs::ALL_ON_GPU);
+    let mut rng = StdRng::seed_from_u64(12);
+    for n in [1024, 1025, 3000] {
+        let bases = points(n, &mut rng);
+        let scalars: Vec<Fp> = (0..n).map(|_| Fp::random(&mut rng)).collect();
+        assert_eq!(strict.msm(&scalars, &bases), CpuBackend.msm(&scalars, &bases), "MSM of {n} in chunks");
+        let values: Vec<i64> = (0..n).map(|_| rand::RngExt::random_range(&mut rng, -4095..4096)).collect();
+        assert_eq!(strict.msm_small(&values, &bases), CpuBackend.msm_small(&values, &bases), "small MSM of {n}");
+    }
+    let lenient = GpuBackend::new(limited(), Cutoffs::ALL_ON_GPU);
+    let log_n = 12;
+    let omega = common::root_of_unity(log_n);
+    let mut values: Vec<Fp> = (0..1 << log_n).map(|_| Fp::random(&mut rng)).collect();
+    let mut expected = values.clone();
+    CpuBackend.fft(&mut expected, omega, log_n);
+    lenient.fft(&mut values, omega, log_n);
+    assert!(values == expected, "the FFT too large for the limit, on the CPU");
+    assert!(!lenient.fell_back(), "a call too large for the limits leaves the GPU in use");
+    let bases = points(64, &mut rng);
+    let scalars: Vec<Fp> = (0..64).map(|_| Fp::random(&mut rng)).collect();
+    assert_eq!(lenient.msm(&scalars, &bases), CpuBackend.msm(&scalars, &bases));
+    assert!(!lenient.fell_back());
+}
+
 /// The IPA's generator collapse: every size from 2 to 2^12 generators, challenges 0, 1, -1, one
 /// that fits one pass, random ones and sums with λ (GLV halves zero, one or negative); the
 /// identity and repeated points among the generators.
