@@ -2,7 +2,8 @@
 //! split the challenge `u = k₁ + k₂·λ` (GLV, [`zkinfer_engine::msm::glv::decompose`]: halves
 //! below 2^127, so half the doublings), upload both halves of the generators in Montgomery form,
 //! one `fold_bits` dispatch per [`PASS_BITS`] bits of the halves from their highest set bit
-//! down, one `fold_finish`, read back, make affine.
+//! down, one `fold_finish`, read back, make affine; in chunks where one binding does not hold
+//! every pair.
 
 use ff::PrimeField;
 use group::{Curve, Group};
@@ -107,32 +108,42 @@ fn run(
 }
 
 /// `g[i] + challenge · g[i + half]` for the lower half of `g` (`g.len()` a power of two, at
-/// least 2), affine.
+/// least 2), affine. The pairs go in chunks as large as one binding holds (a chunk's sums take
+/// the most words: [`PROJECTIVE_WORDS`] per pair).
 pub(crate) fn fold_generators(ctx: &GpuContext, g: &[EqAffine], challenge: Fp) -> Result<Vec<EqAffine>, GpuError> {
     assert!(g.len() >= 2 && g.len().is_power_of_two(), "a power of two of generators, at least 2");
     let half = g.len() / 2;
-    let n = u32::try_from(half).map_err(|_| GpuError::TooLarge(format!("a collapse of {} generators", g.len())))?;
-    let radix = ctx.field_form().radix_bits();
     let (low, high) = g.split_at(half);
+    let split = Split::new(&challenge);
+    let chunk = usize::try_from(ctx.max_binding() / (PROJECTIVE_WORDS as u64 * 4)).unwrap_or(usize::MAX).max(1);
+    let mut projective = Vec::with_capacity(half);
+    for (low, high) in low.chunks(chunk).zip(high.chunks(chunk)) {
+        projective.extend(fold_chunk(ctx, low, high, &split)?);
+    }
+    let mut affine = vec![Eq::identity().to_affine(); half];
+    Eq::batch_normalize(&projective, &mut affine);
+    Ok(affine)
+}
+
+/// `low[i] + u · high[i]` for the challenge `u` that `split` splits, projective.
+fn fold_chunk(ctx: &GpuContext, low: &[EqAffine], high: &[EqAffine], split: &Split) -> Result<Vec<Eq>, GpuError> {
+    let pairs = low.len();
+    let n = u32::try_from(pairs).map_err(|_| GpuError::TooLarge(format!("a collapse of {pairs} pairs")))?;
+    let radix = ctx.field_form().radix_bits();
     let high = ctx.storage("fold upper half", &points_to_montgomery_words(high, radix))?;
     let low = ctx.storage("fold lower half", &points_to_montgomery_words(low, radix))?;
-    let acc = ctx.scratch("fold accumulators", half * PROJECTIVE_WORDS)?;
-    let out = ctx.scratch("fold results", half * PROJECTIVE_WORDS)?;
+    let acc = ctx.scratch("fold accumulators", pairs * PROJECTIVE_WORDS)?;
+    let out = ctx.scratch("fold results", pairs * PROJECTIVE_WORDS)?;
     let k = &ctx.kernels;
     let mut encoder = ctx.encoder();
-    let split = Split::new(&challenge);
-    for (i, pass) in passes(&split).into_iter().enumerate() {
+    for (i, pass) in passes(split).into_iter().enumerate() {
         let params = FoldParams { n, pass, first: i == 0, signs: split.signs() };
         run(ctx, &mut encoder, &k.fold_bits, params, &[(0, &high), (1, &acc)])?;
     }
     let params = FoldParams { n, ..FoldParams::default() };
     run(ctx, &mut encoder, &k.fold_finish, params, &[(1, &acc), (3, &low), (4, &out)])?;
     let words = ctx.read_back(encoder, &out)?;
-    let projective: Vec<Eq> =
-        words.par_chunks_exact(PROJECTIVE_WORDS).map(words_to_projective).collect::<Result<_, _>>()?;
-    let mut affine = vec![Eq::identity().to_affine(); half];
-    Eq::batch_normalize(&projective, &mut affine);
-    Ok(affine)
+    words.par_chunks_exact(PROJECTIVE_WORDS).map(words_to_projective).collect()
 }
 
 #[cfg(test)]

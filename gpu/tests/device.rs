@@ -191,8 +191,9 @@ fn small_msm_equals_the_reference() {
 }
 
 /// An adapter whose storage bindings hold 64 KiB (1,024 points): MSMs split their points into
-/// chunks and their windows into passes to fit, and give the reference sum (the strict backend
-/// fails the test on any GPU error, a refusal as too large included). An FFT of 128 KiB, which
+/// chunks and their windows into passes to fit, the collapse its pairs into chunks, and they
+/// give the CPU's results (the strict backend fails the test on any GPU error, a refusal as too
+/// large included). An FFT of 128 KiB, which
 /// the kernel does not split, runs on the CPU alone: the device stays in use for the rest.
 #[test]
 fn work_beyond_the_binding_limit_is_split_or_left_to_the_cpu() {
@@ -214,6 +215,13 @@ fn work_beyond_the_binding_limit_is_split_or_left_to_the_cpu() {
         let values: Vec<i64> = (0..n).map(|_| rand::RngExt::random_range(&mut rng, -4095..4096)).collect();
         assert_eq!(strict.msm_small(&values, &bases), CpuBackend.msm_small(&values, &bases), "small MSM of {n}");
     }
+    // The collapse's sums take 96 bytes a pair: 682 pairs a chunk.
+    let g = points(1 << 12, &mut rng);
+    let challenge = Fp::random(&mut rng);
+    let (mut on_gpu, mut expected) = (g.clone(), g);
+    strict.fold_generators(&mut on_gpu, challenge);
+    CpuBackend.fold_generators(&mut expected, challenge);
+    assert!(on_gpu == expected, "the collapse in chunks");
     let lenient = GpuBackend::new(limited(), Cutoffs::ALL_ON_GPU);
     let log_n = 12;
     let omega = common::root_of_unity(log_n);
