@@ -69,9 +69,10 @@ impl Cutoffs {
 
 /// Runs the primitives on a GPU from [`Cutoffs`] on, on the CPU below them, and on the CPU for
 /// good once the GPU reports an error (saying why once, on stderr); a call that exceeds the
-/// adapter's limits where its kernel does not split the work runs on the CPU alone. Results read back are checked
-/// (field elements below the modulus, points on the curve); a wrong result that passes those
-/// checks would make the prover's self-check refuse the proof, so no wrong proof leaves.
+/// adapter's limits where its kernel does not split the work runs on the CPU alone. Results
+/// read back are checked (field elements below the modulus, points on the curve); a wrong
+/// result that passes those checks would make the prover's self-check refuse the proof, so no
+/// wrong proof leaves.
 #[derive(Debug)]
 pub struct GpuBackend {
     context: Arc<GpuContext>,

@@ -193,8 +193,8 @@ fn small_msm_equals_the_reference() {
 /// An adapter whose storage bindings hold 64 KiB (1,024 points): MSMs split their points into
 /// chunks and their windows into passes to fit, the collapse its pairs into chunks, and they
 /// give the CPU's results (the strict backend fails the test on any GPU error, a refusal as too
-/// large included). An FFT of 128 KiB, which
-/// the kernel does not split, runs on the CPU alone: the device stays in use for the rest.
+/// large included). An FFT of 128 KiB, which the kernel does not split, runs on the CPU alone:
+/// the device stays in use for the rest.
 #[test]
 fn work_beyond_the_binding_limit_is_split_or_left_to_the_cpu() {
     const LIMIT_BYTES: u64 = 1 << 16;
