@@ -144,7 +144,7 @@ impl GpuBackend {
             Err(GpuError::TooLarge(why)) => {
                 if !self.too_large_said.swap(true, Ordering::Relaxed) {
                     eprintln!(
-                        "zkinfer: a {primitive} does not fit the GPU's ({}) limits ({why}); the CPU runs what does not fit",
+                        "zkinfer: a call of {primitive} is too large for the GPU ({}): {why}; the CPU runs such calls",
                         self.context.adapter().name
                     );
                 }

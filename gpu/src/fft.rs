@@ -1,6 +1,7 @@
 //! The FFT on the GPU: upload, convert to Montgomery form, bit-reverse, one butterfly dispatch
 //! per stage, convert back, read back. The twiddle tables stay on the device ([`KeptTwiddles`]):
-//! a proof's FFTs use a few roots of unity, each many times.
+//! a proof's FFTs use a few roots of unity, each many times. Values beyond one binding are
+//! split in halves by one level on the host ([`fft_in_halves`]).
 
 use std::sync::Mutex;
 
@@ -112,13 +113,57 @@ fn twiddles(omega: Fp, scale: Fp, len: usize) -> Vec<Fp> {
     out
 }
 
-/// In place, the values at the powers of `omega` of the polynomial `values` holds.
+/// The smallest FFT (log2) that is split in halves to fit one binding: below it the host's
+/// share would be most of the work, and the FFT is refused as too large (the CPU runs it).
+const MIN_SPLIT_LOG: u32 = 10;
+
+/// In place, the values at the powers of `omega` of the polynomial `values` holds; in halves
+/// (recursively) where one binding does not hold the values.
 pub(crate) fn fft(ctx: &GpuContext, values: &mut [Fp], omega: Fp, log_n: u32) -> Result<(), GpuError> {
     let n = values.len();
     assert_eq!(n, 1 << log_n, "the FFT's length is 2^log_n");
     if n == 1 {
         return Ok(());
     }
+    if (n * FIELD_WORDS * 4) as u64 > ctx.max_binding() {
+        return fft_in_halves(ctx, values, omega, log_n);
+    }
+    fft_whole(ctx, values, omega, log_n)
+}
+
+/// One decimation-in-frequency level on the host, then each half on the device: with
+/// `h = n / 2`, `a_j = x_j + x_(j+h)` and `b_j = (x_j - x_(j+h))·omega^j` for `j < h` have as
+/// transforms (at the powers of `omega²`) the even and the odd outputs.
+fn fft_in_halves(ctx: &GpuContext, values: &mut [Fp], omega: Fp, log_n: u32) -> Result<(), GpuError> {
+    if log_n <= MIN_SPLIT_LOG {
+        return Err(GpuError::TooLarge(format!(
+            "an FFT of 2^{log_n} values in bindings of {} bytes",
+            ctx.max_binding()
+        )));
+    }
+    let half = values.len() / 2;
+    let (low, high) = values.split_at_mut(half);
+    low.par_chunks_mut(TWIDDLE_CHUNK).zip(high.par_chunks_mut(TWIDDLE_CHUNK)).enumerate().for_each(|(c, (a, b))| {
+        let mut w = omega.pow_vartime([(c * TWIDDLE_CHUNK) as u64]);
+        for (x, y) in a.iter_mut().zip(b) {
+            let (sum, difference) = (*x + *y, *x - *y);
+            *x = sum;
+            *y = difference * w;
+            w *= omega;
+        }
+    });
+    let square = omega.square();
+    fft(ctx, low, square, log_n - 1)?;
+    fft(ctx, high, square, log_n - 1)?;
+    let (low, high) = values.split_at(half);
+    let interleaved: Vec<Fp> = low.par_iter().zip(high).flat_map_iter(|(&even, &odd)| [even, odd]).collect();
+    values.copy_from_slice(&interleaved);
+    Ok(())
+}
+
+/// [`fft`] in one piece on the device.
+fn fft_whole(ctx: &GpuContext, values: &mut [Fp], omega: Fp, log_n: u32) -> Result<(), GpuError> {
+    let n = values.len();
     let n32 = u32::try_from(n).map_err(|_| GpuError::TooLarge(format!("an FFT of {n} values")))?;
     let data = ctx.storage("fft values", &scalars_to_words(values))?;
     let ordered = ctx.scratch("fft bit-reversed values", n * FIELD_WORDS)?;

@@ -190,23 +190,23 @@ fn small_msm_equals_the_reference() {
     assert_eq!(gpu.msm_small(&values, &bases), ReferenceBackend.msm_small(&values, &bases));
 }
 
-/// An adapter whose storage bindings hold 64 KiB (1,024 points): MSMs split their points into
-/// chunks and their windows into passes to fit, the collapse its pairs into chunks, and they
-/// give the CPU's results (the strict backend fails the test on any GPU error, a refusal as too
-/// large included). An FFT of 128 KiB, which the kernel does not split, runs on the CPU alone:
-/// the device stays in use for the rest.
+/// An adapter whose storage bindings hold 64 KiB (1,024 points, 2,048 field elements): MSMs
+/// split their points into chunks and their windows into passes to fit, the collapse its pairs
+/// into chunks, FFTs their values in halves, and they give the CPU's results (the strict
+/// backend fails the test on any GPU error, a refusal as too large included). With bindings of
+/// 16 KiB an FFT of 2^10 values is too small to split: it runs on the CPU alone, and the device
+/// stays in use for the rest.
 #[test]
 fn work_beyond_the_binding_limit_is_split_or_left_to_the_cpu() {
-    const LIMIT_BYTES: u64 = 1 << 16;
     if common::backend().is_none() {
         return;
     }
-    let limited = || {
+    let limited = |bytes: u64| {
         let mut context = GpuContext::open(DeviceChoice::Gpu(None)).unwrap();
-        context.limit_binding(LIMIT_BYTES);
+        context.limit_binding(bytes);
         context
     };
-    let strict = GpuBackend::strict(limited(), Cutoffs::ALL_ON_GPU);
+    let strict = GpuBackend::strict(limited(1 << 16), Cutoffs::ALL_ON_GPU);
     let mut rng = StdRng::seed_from_u64(12);
     for n in [1024, 1025, 3000] {
         let bases = points(n, &mut rng);
@@ -222,14 +222,20 @@ fn work_beyond_the_binding_limit_is_split_or_left_to_the_cpu() {
     strict.fold_generators(&mut on_gpu, challenge);
     CpuBackend.fold_generators(&mut expected, challenge);
     assert!(on_gpu == expected, "the collapse in chunks");
-    let lenient = GpuBackend::new(limited(), Cutoffs::ALL_ON_GPU);
-    let log_n = 12;
-    let omega = common::root_of_unity(log_n);
-    let mut values: Vec<Fp> = (0..1 << log_n).map(|_| Fp::random(&mut rng)).collect();
-    let mut expected = values.clone();
-    CpuBackend.fft(&mut expected, omega, log_n);
-    lenient.fft(&mut values, omega, log_n);
-    assert!(values == expected, "the FFT too large for the limit, on the CPU");
+    // FFTs of one, two and three levels more than a binding holds.
+    let fft_equals_the_cpu = |gpu: &GpuBackend, log_n: u32, rng: &mut StdRng| {
+        let omega = common::root_of_unity(log_n);
+        let mut values: Vec<Fp> = (0..1 << log_n).map(|_| Fp::random(&mut *rng)).collect();
+        let mut expected = values.clone();
+        CpuBackend.fft(&mut expected, omega, log_n);
+        gpu.fft(&mut values, omega, log_n);
+        assert!(values == expected, "FFT of 2^{log_n}");
+    };
+    for log_n in [12, 13, 14] {
+        fft_equals_the_cpu(&strict, log_n, &mut rng);
+    }
+    let lenient = GpuBackend::new(limited(1 << 14), Cutoffs::ALL_ON_GPU);
+    fft_equals_the_cpu(&lenient, 10, &mut rng);
     assert!(!lenient.fell_back(), "a call too large for the limits leaves the GPU in use");
     let bases = points(64, &mut rng);
     let scalars: Vec<Fp> = (0..64).map(|_| Fp::random(&mut rng)).collect();
