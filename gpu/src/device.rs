@@ -341,6 +341,11 @@ impl GpuContext {
         self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size)
     }
 
+    /// How many items of `words` u32 words each one storage binding holds.
+    pub(crate) fn binding_holds(&self, words: usize) -> usize {
+        usize::try_from(self.max_binding() / (words as u64 * 4)).unwrap_or(usize::MAX)
+    }
+
     /// The dispatch grid for `threads` threads: workgroups along x up to the adapter's limit,
     /// then rows along y; returns the grid and the threads per row.
     pub(crate) fn grid(&self, threads: u32) -> Result<(u32, u32, u32), GpuError> {

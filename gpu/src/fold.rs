@@ -115,7 +115,7 @@ pub(crate) fn fold_generators(ctx: &GpuContext, g: &[EqAffine], challenge: Fp) -
     let half = g.len() / 2;
     let (low, high) = g.split_at(half);
     let split = Split::new(&challenge);
-    let chunk = usize::try_from(ctx.max_binding() / (PROJECTIVE_WORDS as u64 * 4)).unwrap_or(usize::MAX).max(1);
+    let chunk = ctx.binding_holds(PROJECTIVE_WORDS).max(1);
     let mut projective = Vec::with_capacity(half);
     for (low, high) in low.chunks(chunk).zip(high.chunks(chunk)) {
         projective.extend(fold_chunk(ctx, low, high, &split)?);

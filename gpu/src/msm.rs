@@ -344,7 +344,7 @@ impl PassPlan {
 pub(crate) fn msm(ctx: &GpuContext, scalars: Scalars<'_>, bases: &[EqAffine]) -> Result<Eq, GpuError> {
     let n = bases.len();
     // Points beyond one binding go in chunks.
-    let chunk = (ctx.max_binding() / (AFFINE_WORDS as u64 * 4)).min(NEGATE_BIT as u64) as usize;
+    let chunk = ctx.binding_holds(AFFINE_WORDS).clamp(1, NEGATE_BIT as usize);
     if n > chunk {
         let mut sum = Eq::identity();
         for start in (0..n).step_by(chunk) {
