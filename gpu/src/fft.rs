@@ -99,12 +99,17 @@ impl KeptTwiddles {
     }
 }
 
+/// The power of `omega` that chunk `c` of [`TWIDDLE_CHUNK`] powers starts from.
+fn chunk_start(omega: Fp, c: usize) -> Fp {
+    omega.pow_vartime([(c * TWIDDLE_CHUNK) as u64])
+}
+
 /// `scale · omega^k` for `k` in `0..len`, in parallel chunks (`scale`: the Montgomery radix, so
 /// the table's canonical words are the powers in Montgomery form).
 fn twiddles(omega: Fp, scale: Fp, len: usize) -> Vec<Fp> {
     let mut out = vec![Fp::ONE; len];
     out.par_chunks_mut(TWIDDLE_CHUNK).enumerate().for_each(|(c, chunk)| {
-        let mut w = scale * omega.pow_vartime([(c * TWIDDLE_CHUNK) as u64]);
+        let mut w = scale * chunk_start(omega, c);
         for t in chunk {
             *t = w;
             w *= omega;
@@ -125,7 +130,7 @@ pub(crate) fn fft(ctx: &GpuContext, values: &mut [Fp], omega: Fp, log_n: u32) ->
     if n == 1 {
         return Ok(());
     }
-    if (n * FIELD_WORDS * 4) as u64 > ctx.max_binding() {
+    if n > ctx.binding_holds(FIELD_WORDS) {
         return fft_in_halves(ctx, values, omega, log_n);
     }
     fft_whole(ctx, values, omega, log_n)
@@ -144,7 +149,7 @@ fn fft_in_halves(ctx: &GpuContext, values: &mut [Fp], omega: Fp, log_n: u32) -> 
     let half = values.len() / 2;
     let (low, high) = values.split_at_mut(half);
     low.par_chunks_mut(TWIDDLE_CHUNK).zip(high.par_chunks_mut(TWIDDLE_CHUNK)).enumerate().for_each(|(c, (a, b))| {
-        let mut w = omega.pow_vartime([(c * TWIDDLE_CHUNK) as u64]);
+        let mut w = chunk_start(omega, c);
         for (x, y) in a.iter_mut().zip(b) {
             let (sum, difference) = (*x + *y, *x - *y);
             *x = sum;
